@@ -1,0 +1,138 @@
+"""The application factory: named wiring steps only."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from portal.config import Defaults
+
+ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS = ROOT / "portal" / "migrations"
+log = logging.getLogger(__name__)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("PORTAL_INSTANCE_PATH") or str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    load_config(app, test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    register_response_hooks(app)
+    if test_config is None:
+        ensure_database(app)
+    return app
+
+
+def write_instance_config(instance: Path) -> Path:
+    """The first start writes instance/config.py with fresh secrets; later starts keep it."""
+    instance.mkdir(parents=True, exist_ok=True)
+    (instance / "media").mkdir(exist_ok=True)
+    config_file = instance / "config.py"
+    if not config_file.exists():
+        config_file.write_text(
+            "# Written on first start. Keep it secret; back it up with the database.\n"
+            f"SECRET_KEY = {secrets.token_hex(32)!r}\n"
+            f"PII_KEY = {secrets.token_hex(32)!r}\n",
+            encoding="utf-8",
+        )
+        config_file.chmod(0o600)
+    return config_file
+
+
+def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Defaults → instance/config.py → PORTAL_* variables; a test dict replaces the last two."""
+    app.config.from_object(Defaults)
+    if test_config is None:
+        write_instance_config(Path(app.instance_path))
+        app.config.from_pyfile("config.py")
+        app.config.from_prefixed_env("PORTAL")
+    else:
+        app.config.update(test_config)
+    database_url = app.config.get("DATABASE_URL") or app.config["SQLALCHEMY_DATABASE_URI"]
+    if not database_url:
+        database_url = f"sqlite:///{Path(app.instance_path) / 'portal.sqlite'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url
+    app.config.setdefault("MEDIA_ROOT", str(Path(app.instance_path) / "media"))
+    if app.config["SECRET_KEY"] == "dev" and not (app.debug or app.testing):
+        raise RuntimeError("SECRET_KEY is the development value: set it in instance/config.py")
+    if not app.config["SESSION_COOKIE_SECURE"]:
+        app.logger.warning("session cookies are sent over plain HTTP: for local use only")
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    # WAL + busy timeout + the implicit BEGIN lose no concurrent post (SECURITY.md §11).
+    if isinstance(connection, sqlite3.Connection):
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=15000"):
+            connection.execute(f"PRAGMA {pragma}")
+
+
+def register_extensions(app: Flask) -> None:
+    from portal.extensions import csrf, db, htmx, migrate
+
+    if not event.contains(Engine, "connect", _sqlite_pragmas):
+        event.listen(Engine, "connect", _sqlite_pragmas)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    if hops := app.config["TRUSTED_PROXY_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+
+
+def register_blueprints(app: Flask) -> None:
+    from portal.news.views import bp as news
+
+    app.register_blueprint(news)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from portal.errors import register_error_handlers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from portal.cli import register_commands as register
+
+    register(app)
+
+
+def register_response_hooks(app: Flask) -> None:
+    from portal import page_context
+    from portal.fragments import add_vary_hx_request
+    from portal.security import add_security_headers
+
+    app.context_processor(page_context.template_globals)
+    app.template_filter("localtime")(page_context.localtime)
+    app.template_filter("cleaned_html")(page_context.cleaned_html)
+    app.after_request(page_context.convert_script)
+    app.after_request(add_vary_hx_request)
+    app.after_request(add_security_headers)
+
+
+def ensure_database(app: Flask) -> None:
+    """The first start creates the SQLite database through the migrations."""
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).exists():
+        from portal.cli import upgrade_schema
+
+        with app.app_context():
+            upgrade_schema()

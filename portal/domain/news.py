@@ -1,0 +1,268 @@
+"""What readers see: the section tree, article lists (keyset pages), related articles, editions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, column, func, or_, select, table, tuple_
+from sqlalchemy.orm import Session, selectinload
+
+from portal.domain.pagination import Cursor
+from portal.models import Article, ArticleState, Section
+
+
+@dataclass
+class SectionTree:
+    """All visible sections, loaded in one query; the tree is small and read on every page."""
+
+    by_id: dict[int, Section]
+    children: dict[int | None, list[Section]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, sections: Iterable[Section]) -> SectionTree:
+        visible = [s for s in sections if not s.hidden]
+        tree = cls(by_id={s.id: s for s in visible})
+        for section in sorted(visible, key=lambda s: (s.position, s.id)):
+            parent = section.parent_id if section.parent_id in tree.by_id else None
+            if section.parent_id is not None and parent is None:
+                continue  # under a hidden section: hidden too
+            tree.children.setdefault(parent, []).append(section)
+        tree.by_id = {s.id: s for group in tree.children.values() for s in group}
+        return tree
+
+    @property
+    def top_level(self) -> list[Section]:
+        return self.children.get(None, [])
+
+    def by_slug(self, slug: str) -> Section | None:
+        return next((s for s in self.by_id.values() if s.slug == slug), None)
+
+    def path(self, section: Section) -> list[Section]:
+        """From the top-level section down to `section`, for breadcrumbs."""
+        chain: list[Section] = []
+        current: Section | None = section
+        while current is not None:
+            chain.append(current)
+            current = self.by_id.get(current.parent_id) if current.parent_id else None
+        return chain[::-1]
+
+    def subtree_ids(self, section: Section) -> list[int]:
+        ids, stack = [], [section]
+        while stack:
+            current = stack.pop()
+            ids.append(current.id)
+            stack.extend(self.children.get(current.id, []))
+        return ids
+
+    def top_of(self, section: Section) -> Section:
+        return self.path(section)[0]
+
+
+def load_section_tree(session: Session) -> SectionTree:
+    return SectionTree.build(session.scalars(select(Section)))
+
+
+def is_public(now: datetime) -> ColumnElement[bool]:
+    """Published and due: a scheduled article appears at its time, a draft never."""
+    return and_(Article.state == ArticleState.PUBLISHED, Article.published_at <= now)
+
+
+def _newest_first(query, cursor: Cursor | None, size: int):
+    if cursor is not None:
+        query = query.where(tuple_(Article.published_at, Article.id) < (cursor.at, cursor.id))
+    return query.order_by(Article.published_at.desc(), Article.id.desc()).limit(size + 1)
+
+
+def _page(rows: Sequence[Article], size: int) -> tuple[list[Article], Cursor | None]:
+    items = list(rows[:size])
+    more = len(rows) > size
+    return items, (Cursor(items[-1].published_at, items[-1].id) if more and items else None)
+
+
+def _with_list_parts(query):
+    return query.options(selectinload(Article.cover), selectinload(Article.section))
+
+
+def section_articles(
+    session: Session, *, section_ids: Sequence[int], now: datetime, cursor: Cursor | None, size: int
+) -> tuple[list[Article], Cursor | None]:
+    """One keyset page of a section's articles (its sub-sections' included), newest first."""
+    query = select(Article).where(is_public(now), Article.section_id.in_(section_ids))
+    rows = session.scalars(_with_list_parts(_newest_first(query, cursor, size))).all()
+    return _page(rows, size)
+
+
+def latest_articles(
+    session: Session, *, section_ids: Sequence[int], now: datetime, count: int
+) -> list[Article]:
+    return section_articles(session, section_ids=section_ids, now=now, cursor=None, size=count)[0]
+
+
+def lead_story(
+    session: Session, *, now: datetime, section_ids: Sequence[int] | None = None
+) -> Article | None:
+    """The newest public article with a picture, preferring the given sections (要聞)."""
+    query = select(Article).where(is_public(now), Article.cover_id.is_not(None))
+    if section_ids:
+        found = session.scalars(
+            _with_list_parts(query.where(Article.section_id.in_(section_ids)))
+            .order_by(Article.published_at.desc(), Article.id.desc())
+            .limit(1)
+        ).first()
+        if found is not None:
+            return found
+    return session.scalars(
+        _with_list_parts(query).order_by(Article.published_at.desc(), Article.id.desc()).limit(1)
+    ).first()
+
+
+def public_article(session: Session, article_id: int, *, now: datetime) -> Article | None:
+    return session.scalars(
+        select(Article)
+        .where(Article.id == article_id, is_public(now))
+        .options(selectinload(Article.cover), selectinload(Article.player), selectinload(Article.gallery))
+    ).first()
+
+
+def related_articles(session: Session, article: Article, *, now: datetime, count: int) -> list[Article]:
+    """相關推薦: the newest other articles of the same section."""
+    return list(
+        session.scalars(
+            select(Article)
+            .where(is_public(now), Article.section_id == article.section_id, Article.id != article.id)
+            .order_by(Article.published_at.desc(), Article.id.desc())
+            .limit(count)
+        )
+    )
+
+
+def _day_bounds_utc(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time.min, tzinfo=zone).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    return start, start + timedelta(days=1)
+
+
+def paper_editions(
+    session: Session, *, section_ids: Sequence[int], now: datetime, zone: ZoneInfo, limit: int = 30
+) -> list[date]:
+    """The dates of the newest editions of 數字報 (local days with at least one article)."""
+    rows = session.scalars(
+        select(Article.published_at)
+        .where(is_public(now), Article.section_id.in_(section_ids))
+        .order_by(Article.published_at.desc())
+        .limit(2000)
+    )
+    days: list[date] = []
+    for stamp in rows:
+        day = stamp.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).date()
+        if day not in days:
+            days.append(day)
+            if len(days) == limit:
+                break
+    return days
+
+
+def paper_edition(
+    session: Session, *, section_ids: Sequence[int], day: date, now: datetime, zone: ZoneInfo
+) -> list[Article]:
+    start, end = _day_bounds_utc(day, zone)
+    return list(
+        session.scalars(
+            _with_list_parts(
+                select(Article).where(
+                    is_public(now),
+                    Article.section_id.in_(section_ids),
+                    Article.published_at >= start,
+                    Article.published_at < end,
+                )
+            ).order_by(Article.published_at.asc(), Article.id.asc())
+        )
+    )
+
+
+def sitemap_articles(session: Session, *, now: datetime, limit: int = 50_000) -> list[tuple[int, datetime]]:
+    return list(
+        session.execute(
+            select(Article.id, Article.updated_at)
+            .where(is_public(now))
+            .order_by(Article.published_at.desc())
+            .limit(limit)
+        ).tuples()
+    )
+
+
+def count_public(session: Session, *, now: datetime) -> int:
+    return session.scalar(select(func.count()).select_from(Article).where(is_public(now))) or 0
+
+
+ARTICLE_FTS = table("article_fts", column("article_fts"), column("rowid"))
+
+
+def search_terms(query: str, *, converters: Iterable[Callable[[str], str]] = ()) -> list[list[str]]:
+    """Split a query into at most five terms; each is the list of its forms (as typed, 繁, 简)."""
+    return [
+        list(dict.fromkeys([word, *(convert(word) for convert in converters)])) for word in query.split()[:5]
+    ]
+
+
+def _like(column_: ColumnElement[str], form: str) -> ColumnElement[bool]:
+    escaped = form.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column_.ilike(f"%{escaped}%", escape="\\")
+
+
+def _term_condition(session: Session, forms: list[str]) -> ColumnElement[bool]:
+    """Articles containing any form of the term, in the title or the body."""
+    parts = []
+    for form in forms:
+        if len(form) >= 3 and session.get_bind().dialect.name == "sqlite":
+            # FTS5's trigram tokenizer finds Chinese substrings of 3+ characters through the
+            # index; shorter terms cannot use it and fall back to a scan.
+            quoted = '"' + form.replace('"', '""') + '"'
+            matches = select(ARTICLE_FTS.c.rowid).where(ARTICLE_FTS.c.article_fts.op("MATCH")(quoted))
+            parts.append(Article.id.in_(matches))
+        else:
+            parts.append(or_(_like(Article.title, form), _like(Article.body_text, form)))
+    return or_(*parts)
+
+
+def search_articles(
+    session: Session, *, terms: list[list[str]], now: datetime, cursor: Cursor | None, size: int
+) -> tuple[list[Article], Cursor | None]:
+    """Articles containing every term, newest first, one keyset page."""
+    if not terms:
+        return [], None
+    query = select(Article).where(is_public(now), *(_term_condition(session, forms) for forms in terms))
+    rows = session.scalars(_with_list_parts(_newest_first(query, cursor, size))).all()
+    return _page(rows, size)
+
+
+def highlight_segments(text: str, words: Iterable[str]) -> list[tuple[str, bool]]:
+    """Split `text` into (segment, is_hit) pieces so a template can mark the hits without |safe."""
+    needles = sorted({w for w in words if w}, key=len, reverse=True)
+    if not needles:
+        return [(text, False)]
+    segments: list[tuple[str, bool]] = []
+    position = plain_start = 0
+    while position < len(text):
+        hit = next((n for n in needles if text.startswith(n, position)), None)
+        if hit is None:
+            position += 1
+            continue
+        if plain_start < position:
+            segments.append((text[plain_start:position], False))
+        segments.append((hit, True))
+        position += len(hit)
+        plain_start = position
+    if plain_start < len(text):
+        segments.append((text[plain_start:], False))
+    return segments
+
+
+def excerpt(text: str, words: Iterable[str], width: int = 90) -> str:
+    """A window of the text around the first hit (or its start)."""
+    first = min((i for w in words if w and (i := text.find(w)) >= 0), default=0)
+    start = max(0, first - width // 3)
+    snippet = text[start : start + width].replace("\n", " ")
+    return ("…" if start else "") + snippet + ("…" if start + width < len(text) else "")

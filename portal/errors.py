@@ -1,0 +1,59 @@
+"""One handler for every HTTP error: a Chinese message in the site's layout, or in #messages for htmx."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from portal.extensions import db
+from portal.fragments import wants_fragment
+
+MESSAGES = {
+    400: "請求無效，請檢查後重試。",
+    401: "請先登錄。",
+    403: "您沒有權限進行此操作。",
+    404: "您訪問的頁面不存在或已被刪除。",
+    405: "不支持此請求方式。",
+    409: "該內容已被其他人處理，請重新整理頁面。",
+    413: "提交的內容過大，請縮短後再試。",
+    422: "提交的內容有誤，請修改後再試。",
+    429: "操作過於頻繁，請稍後再試。",
+    500: "伺服器暫時出現問題，請稍後再試。",
+    503: "系統繁忙，請稍後再試。",
+}
+TITLES = {404: "頁面不存在", 413: "內容過大", 429: "操作過於頻繁", 403: "無權訪問"}
+CSRF_MESSAGE = "頁面已過期，請重新整理後再提交。"
+
+
+def message_for(error: HTTPException) -> str:
+    if isinstance(error, CSRFError):
+        return CSRF_MESSAGE
+    return MESSAGES.get(error.code or 500, MESSAGES[500])
+
+
+def http_error(error: HTTPException) -> Response:
+    response = error.get_response()  # keeps the status and headers such as Allow, Retry-After
+    if (error.code or 500) >= 500:
+        db.session.rollback()
+    message = message_for(error)
+    if wants_fragment():
+        response.set_data(render_template("errors/_message.html", message=message))
+        response.headers.update({"HX-Retarget": "#messages", "HX-Reswap": "innerHTML"})
+    else:
+        title = TITLES.get(error.code or 500, "出錯了")
+        response.set_data(render_template("errors/page.html", message=message, title=title, code=error.code))
+    response.content_type = "text/html; charset=utf-8"
+    return response
+
+
+def unexpected_error(error: Exception) -> Response:
+    """A bug still answers in Chinese, in the layout, and is logged with its traceback."""
+    current_app.logger.exception("unhandled error", exc_info=error)
+    return http_error(InternalServerError())
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(HTTPException, http_error)
+    if not app.testing:
+        app.register_error_handler(Exception, unexpected_error)

@@ -1,0 +1,147 @@
+"""Sections, articles, media, static pages and site settings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.models.base import Base, utc_now
+
+
+class SectionLayout(StrEnum):
+    LIST = "list"  # newest first, keyset pages
+    PAPER = "paper"  # 數字報: one edition (day) at a time
+
+
+class ArticleKind(StrEnum):
+    TEXT = "text"
+    GALLERY = "gallery"  # 圖說: an ordered photo set
+    VIDEO = "video"
+    AUDIO = "audio"
+
+
+class ArticleState(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+
+class CommentsState(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"  # old comments stay, new ones are refused
+    HIDDEN = "hidden"  # no comment area at all
+
+
+class MediaKind(StrEnum):
+    IMAGE = "image"
+    VIDEO = "video"
+    AUDIO = "audio"
+
+
+class Section(Base):
+    __tablename__ = "section"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(32))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("section.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    description: Mapped[str] = mapped_column(String(200), default="")
+    layout: Mapped[SectionLayout] = mapped_column(String(16), default=SectionLayout.LIST)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Comment policy (the admin issue edits it; news sections always pre-review).
+    pre_review: Mapped[bool] = mapped_column(Boolean, default=True)
+    comments_closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    auto_close_days: Mapped[int | None] = mapped_column(Integer)
+
+    parent: Mapped[Section | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Section]] = relationship(back_populates="parent", order_by="Section.position")
+
+
+class Media(Base):
+    """An uploaded or generated file under the instance's media folder."""
+
+    __tablename__ = "media"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[MediaKind] = mapped_column(String(16))
+    path: Mapped[str] = mapped_column(String(255), unique=True)  # relative to the media folder
+    mime: Mapped[str] = mapped_column(String(64))
+    caption: Mapped[str] = mapped_column(Text, default="")
+    credit: Mapped[str] = mapped_column(String(120), default="")
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    # Widths of the resized copies of a picture, e.g. "320,640,960": `path` is the largest.
+    variants: Mapped[str] = mapped_column(String(64), default="")
+    # Set for the pictures of a 圖說 photo set, in order.
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("article.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
+
+    def variant_widths(self) -> list[int]:
+        return sorted(int(w) for w in self.variants.split(",") if w)
+
+    def variant_path(self, width: int) -> str:
+        stem, _, ext = self.path.rpartition(".")
+        return f"{stem}-{width}.{ext}"
+
+
+class Article(Base):
+    __tablename__ = "article"
+    __table_args__ = (
+        # Keyset pages: newest first, within a section and overall.
+        Index("ix_article_section_published", "section_id", "published_at", "id"),
+        Index("ix_article_published", "published_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("section.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(64), default="")  # 來源
+    published_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)  # UTC
+    reporters: Mapped[str] = mapped_column(String(200), default="")  # byline
+    editor: Mapped[str] = mapped_column(String(32), default="")  # 編輯
+    editor_note: Mapped[str] = mapped_column(Text, default="")  # 編者按
+    summary: Mapped[str] = mapped_column(String(300), default="")
+    body_md: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")  # bleach-cleaned render of body_md
+    body_text: Mapped[str] = mapped_column(Text, default="")  # plain text, for search and excerpts
+    kind: Mapped[ArticleKind] = mapped_column(String(16), default=ArticleKind.TEXT)
+    state: Mapped[ArticleState] = mapped_column(String(16), default=ArticleState.DRAFT)
+    comments_state: Mapped[CommentsState] = mapped_column(String(16), default=CommentsState.OPEN)
+    cover_id: Mapped[int | None] = mapped_column(ForeignKey("media.id"))
+    player_id: Mapped[int | None] = mapped_column(ForeignKey("media.id"))  # video or audio
+    comment_count: Mapped[int] = mapped_column(Integer, default=0)  # approved comments only
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now, onupdate=utc_now)
+
+    section: Mapped[Section] = relationship()
+    cover: Mapped[Media | None] = relationship(foreign_keys=[cover_id])
+    player: Mapped[Media | None] = relationship(foreign_keys=[player_id])
+    gallery: Mapped[list[Media]] = relationship(foreign_keys=[Media.article_id], order_by=Media.position)
+
+
+class Page(Base):
+    """A static page of the footer (關於我們, 跟帖評論自律管理承諾書, ...)."""
+
+    __tablename__ = "page"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(100))
+    body_md: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    in_footer: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now, onupdate=utc_now)
+
+
+class SiteSetting(Base):
+    __tablename__ = "site_setting"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now, onupdate=utc_now)

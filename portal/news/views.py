@@ -1,0 +1,234 @@
+"""What readers browse: home, sections, articles, static pages, search, feeds, share, 繁/简."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from io import BytesIO
+from pathlib import Path
+
+import qrcode
+import qrcode.image.svg
+from feedgen.feed import FeedGenerator
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+
+from portal.domain import news
+from portal.domain.pagination import Cursor
+from portal.domain.script import Script, to_simplified, to_traditional
+from portal.extensions import db
+from portal.models import Page, Section, SectionLayout, utc_now
+from portal.page_context import SCRIPT_COOKIE, section_tree, settings, zone
+from portal.safe_redirect import same_site_path
+
+bp = Blueprint("news", __name__)
+HOME_PER_SECTION = 6
+
+
+def _section_or_404(slug: str) -> Section:
+    section = section_tree().by_slug(slug)
+    if section is None:
+        abort(404)
+    return section
+
+
+def _absolute(endpoint: str, **values) -> str:
+    base = current_app.config["SITE_URL"].rstrip("/")
+    if base:
+        return base + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
+@bp.get("/")
+def home():
+    tree, now = section_tree(), utc_now()
+    yaowen = tree.by_slug("yaowen")
+    lead = news.lead_story(db.session, now=now, section_ids=tree.subtree_ids(yaowen) if yaowen else None)
+    blocks = []
+    for section in tree.top_level:
+        articles = news.latest_articles(
+            db.session, section_ids=tree.subtree_ids(section), now=now, count=HOME_PER_SECTION + 1
+        )
+        blocks.append((section, [a for a in articles if lead is None or a.id != lead.id][:HOME_PER_SECTION]))
+    return render_template("news/home.html", lead=lead, blocks=blocks)
+
+
+@bp.get("/sections/<slug>")
+def section(slug: str):
+    section = _section_or_404(slug)
+    tree, now = section_tree(), utc_now()
+    ids = tree.subtree_ids(section)
+    context = {
+        "section": section,
+        "trail": tree.path(section),
+        "children": tree.children.get(section.id, []),
+    }
+    if section.layout == SectionLayout.PAPER:
+        editions = news.paper_editions(db.session, section_ids=ids, now=now, zone=zone())
+        day = _edition_day(request.args.get("date"), editions)
+        articles = (
+            news.paper_edition(db.session, section_ids=ids, day=day, now=now, zone=zone()) if day else []
+        )
+        return render_template("news/paper.html", editions=editions, day=day, articles=articles, **context)
+    cursor = Cursor.decode(request.args.get("after"))
+    articles, next_cursor = news.section_articles(
+        db.session, section_ids=ids, now=now, cursor=cursor, size=current_app.config["SECTION_PAGE_SIZE"]
+    )
+    return render_template(
+        "news/section.html", articles=articles, next_cursor=next_cursor, paged=cursor is not None, **context
+    )
+
+
+def _edition_day(raw: str | None, editions: list[date]) -> date | None:
+    """The asked-for edition if the paper has it, else the newest; a malformed date is no error."""
+    try:
+        asked = date.fromisoformat(raw) if raw else None
+    except ValueError:
+        asked = None
+    if asked in editions:
+        return asked
+    return editions[0] if editions else None
+
+
+@bp.get("/articles/<int:article_id>")
+def article(article_id: int):
+    now = utc_now()
+    article = news.public_article(db.session, article_id, now=now)
+    if article is None:
+        abort(404)
+    tree = section_tree()
+    section = tree.by_id.get(article.section_id)
+    if section is None:  # its section is hidden
+        abort(404)
+    related = news.related_articles(db.session, article, now=now, count=current_app.config["RELATED_COUNT"])
+    return render_template(
+        "news/article.html",
+        article=article,
+        trail=tree.path(section),
+        related=related,
+        share_url=_absolute("news.article", article_id=article.id),
+    )
+
+
+@bp.get("/articles/<int:article_id>/qr.svg")
+def article_qr(article_id: int):
+    """微信 share: a QR code of the article's address, drawn here as SVG (no third party)."""
+    if news.public_article(db.session, article_id, now=utc_now()) is None:
+        abort(404)
+    image = qrcode.make(
+        _absolute("news.article", article_id=article_id),
+        image_factory=qrcode.image.svg.SvgPathImage,
+        box_size=8,
+        border=2,
+    )
+    buffer = BytesIO()
+    image.save(buffer)
+    response = make_response(buffer.getvalue())
+    response.mimetype = "image/svg+xml"
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@bp.get("/pages/<slug>")
+def page(slug: str):
+    page = db.session.scalar(db.select(Page).where(Page.slug == slug))
+    if page is None:
+        abort(404)
+    return render_template("news/page.html", page=page)
+
+
+@bp.get("/search")
+def search():
+    query = (request.args.get("q") or "").strip()[:50]
+    terms = news.search_terms(query, converters=(to_traditional, to_simplified))
+    cursor = Cursor.decode(request.args.get("after"))
+    articles, next_cursor = news.search_articles(
+        db.session, terms=terms, now=utc_now(), cursor=cursor, size=current_app.config["SEARCH_PAGE_SIZE"]
+    )
+    words = [form for forms in terms for form in forms]
+    results = [
+        (
+            a,
+            news.highlight_segments(a.title, words),
+            news.highlight_segments(news.excerpt(a.body_text, words), words),
+        )
+        for a in articles
+    ]
+    return render_template(
+        "news/search.html", query=query, results=results, next_cursor=next_cursor, paged=cursor is not None
+    )
+
+
+@bp.get("/script/<target>")
+def switch_script(target: str):
+    """繁/简: remember the reader's choice in a cookie and go back where they were."""
+    script = Script.parse(target)
+    response = redirect(same_site_path(request.args.get("next")), 303)
+    response.set_cookie(SCRIPT_COOKIE, script.value, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
+
+
+@bp.get("/sections/<slug>/feed.atom")
+def section_feed(slug: str):
+    section = _section_or_404(slug)
+    tree = section_tree()
+    articles = news.latest_articles(
+        db.session, section_ids=tree.subtree_ids(section), now=utc_now(), count=30
+    )
+    feed = FeedGenerator()
+    site_name = settings()["site_name"]
+    feed.id(_absolute("news.section", slug=slug))
+    feed.title(f"{section.name} - {site_name}")
+    feed.link(href=_absolute("news.section", slug=slug), rel="alternate")
+    feed.link(href=_absolute("news.section_feed", slug=slug), rel="self")
+    feed.language("zh-Hant")
+    feed.subtitle(section.description or section.name)
+    feed.updated(_utc(articles[0].published_at) if articles else _utc(utc_now()))
+    for item in reversed(articles):  # feedgen prepends entries
+        entry = feed.add_entry()
+        url = _absolute("news.article", article_id=item.id)
+        entry.id(url)
+        entry.title(item.title)
+        entry.link(href=url)
+        entry.published(_utc(item.published_at))
+        entry.updated(_utc(item.updated_at))
+        entry.summary(item.summary or item.body_text[:120])
+        if item.reporters:
+            entry.author(name=item.reporters)
+    response = make_response(feed.atom_str(pretty=True))
+    response.mimetype = "application/atom+xml"
+    return response
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC)
+
+
+@bp.get("/sitemap.xml")
+def sitemap():
+    now = utc_now()
+    entries = [(_absolute("news.home"), now)]
+    entries += [(_absolute("news.section", slug=s.slug), now) for s in section_tree().by_id.values()]
+    entries += [
+        (_absolute("news.article", article_id=aid), updated)
+        for aid, updated in news.sitemap_articles(db.session, now=now)
+    ]
+    response = make_response(render_template("news/sitemap.xml", entries=entries))
+    response.mimetype = "application/xml"
+    return response
+
+
+@bp.get("/media/<path:filename>")
+def media_file(filename: str):
+    """Pictures, audio and video under the instance's media folder (Range requests included)."""
+    response = send_from_directory(Path(current_app.config["MEDIA_ROOT"]), filename, max_age=7 * 24 * 3600)
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -1,0 +1,84 @@
+"""What every page shares: settings, the section bar, the footer, local times, 繁/简."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Response, current_app, g, request
+from markupsafe import Markup
+from sqlalchemy.exc import SQLAlchemyError
+
+from portal.domain import news, site
+from portal.domain.script import Script, to_simplified
+from portal.extensions import db
+
+SCRIPT_COOKIE = "script"
+CONVERTIBLE = {"text/html", "application/atom+xml", "application/xml"}
+
+
+def current_script() -> Script:
+    return Script.parse(request.cookies.get(SCRIPT_COOKIE))
+
+
+def section_tree() -> news.SectionTree:
+    if "section_tree" not in g:
+        g.section_tree = news.load_section_tree(db.session)
+    return g.section_tree
+
+
+def settings() -> dict[str, str]:
+    if "site_settings" not in g:
+        try:
+            g.site_settings = site.load_settings(db.session)
+        except SQLAlchemyError:  # an error page must still render while the database is away
+            db.session.rollback()
+            g.site_settings = dict(site.DEFAULTS)
+    return g.site_settings
+
+
+def _safe(load, fallback):
+    try:
+        return load()
+    except SQLAlchemyError:
+        db.session.rollback()
+        return fallback
+
+
+def cleaned_html(value: str) -> Markup:
+    """Marks HTML as safe only because portal.domain.sanitize produced it when it was saved."""
+    return Markup(value)
+
+
+def template_globals() -> dict[str, Any]:
+    return {
+        "site": settings,
+        "nav_sections": lambda: _safe(lambda: section_tree().top_level, []),
+        "footer_pages": lambda: _safe(lambda: site.footer_pages(db.session), []),
+        "script": current_script(),
+    }
+
+
+def zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """A stored UTC time in the site's zone, formatted as the seed page does."""
+    if value is None:
+        return ""
+    return value.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone()).strftime(fmt)
+
+
+def convert_script(response: Response) -> Response:
+    """简体 readers get the whole page, content and interface, converted by OpenCC."""
+    response.vary.add("Cookie")
+    if (
+        current_script() is Script.HANS
+        and response.mimetype in CONVERTIBLE
+        and not response.direct_passthrough
+        and not response.is_streamed
+    ):
+        response.set_data(to_simplified(response.get_data(as_text=True)))
+    return response

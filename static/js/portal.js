@@ -1,0 +1,71 @@
+// The only script besides htmx: text size (A+/A-), copy link, and error lines for htmx.
+(function () {
+  "use strict";
+  var SIZE_KEY = "portal.textSize";
+  var MIN = 1, MAX = 6, DEFAULT = 2;
+
+  function readSize() {
+    var stored = parseInt(window.localStorage.getItem(SIZE_KEY), 10);
+    return stored >= MIN && stored <= MAX ? stored : DEFAULT;
+  }
+
+  function applySize(text, size) {
+    for (var n = MIN; n <= MAX; n++) text.classList.remove("text-size-" + n);
+    text.classList.add("text-size-" + size);
+    text.setAttribute("data-text-size", String(size));
+    document.querySelectorAll("[data-text-size=up]").forEach(function (b) { b.disabled = size >= MAX; });
+    document.querySelectorAll("[data-text-size=down]").forEach(function (b) { b.disabled = size <= MIN; });
+  }
+
+  function setUpTextSize() {
+    var text = document.getElementById("article-text");
+    if (!text) return;
+    applySize(text, readSize());
+    document.querySelectorAll("button[data-text-size]").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        var step = button.getAttribute("data-text-size") === "up" ? 1 : -1;
+        var size = Math.min(MAX, Math.max(MIN, readSize() + step));
+        try { window.localStorage.setItem(SIZE_KEY, String(size)); } catch (e) { /* private mode */ }
+        applySize(text, size);
+      });
+    });
+  }
+
+  function setUpCopyLink() {
+    document.querySelectorAll("button[data-copy]").forEach(function (button) {
+      if (!navigator.clipboard) return;
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        var field = document.querySelector(button.getAttribute("data-copy"));
+        var status = button.parentNode.querySelector(".copy-status");
+        navigator.clipboard.writeText(field.value).then(
+          function () { if (status) status.textContent = "已複製"; },
+          function () { field.select(); if (status) status.textContent = "請長按或按 Ctrl+C 複製"; }
+        );
+      });
+    });
+  }
+
+  function say(message) {
+    var box = document.getElementById("messages");
+    if (!box) return;
+    var line = document.createElement("p");
+    line.className = "message message-error";
+    line.setAttribute("role", "alert");
+    line.textContent = message;
+    box.replaceChildren(line);
+  }
+
+  document.addEventListener("htmx:responseError", function (event) {
+    if (event.detail.xhr && event.detail.xhr.status >= 500) say("伺服器暫時出現問題，您輸入的內容仍在，請稍後再試。");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    say("網絡連接失敗，您輸入的內容仍在，請檢查網絡後再試。");
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    setUpTextSize();
+    setUpCopyLink();
+  });
+})();
