@@ -272,7 +272,7 @@ def load_articles(session: Session, sections: dict[str, Section], media: MediaMa
             published = _to_utc(datetime.strptime(item["published_at"], "%Y-%m-%d %H:%M:%S"))
             cover = (
                 media.picture(key, item["cover_caption"], item["cover_credit"])
-                if item["cover_caption"] or kind is not ArticleKind.TEXT
+                if item["cover_caption"]
                 else None
             )
             article = _new_article(

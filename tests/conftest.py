@@ -1,0 +1,118 @@
+"""Fixtures. The schema comes from the real migrations, built once per run into a template
+database; the demo content likewise. Each test gets its own copy of a template file."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from argon2.profiles import CHEAPEST
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+
+from portal import create_app
+from portal.models import Base
+
+TEST_PII_KEY = "test-pii-key-0123456789abcdef0123456789"
+
+
+def app_config(database: Path, media: Path) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production-use-0123",
+        "PII_KEY": TEST_PII_KEY,
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+        "MEDIA_ROOT": str(media),
+        "SESSION_COOKIE_SECURE": False,
+        "SESSION_COOKIE_NAME": "session",
+        "PASSWORD_HASHER": PasswordHasher.from_parameters(CHEAPEST),
+        "SERVER_NAME": "portal.test",
+    }
+
+
+def _build(folder: Path, *, demo: bool) -> Path:
+    from portal.cli import upgrade_schema
+
+    database, media = folder / "portal.sqlite", folder / "media"
+    media.mkdir(parents=True, exist_ok=True)
+    app = create_app(app_config(database, media))
+    with app.app_context():
+        upgrade_schema()
+        if demo:
+            from portal.demo import load_demo
+            from portal.extensions import db
+
+            load_demo(db.session, media_root=media)
+            db.session.commit()
+        db.engine.dispose()
+    return database
+
+
+@pytest.fixture(scope="session")
+def empty_template(tmp_path_factory) -> Path:
+    return _build(tmp_path_factory.mktemp("empty-template"), demo=False)
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory) -> Path:
+    return _build(tmp_path_factory.mktemp("demo-template"), demo=True)
+
+
+def _app_from(template: Path, tmp_path: Path):
+    database = tmp_path / "portal.sqlite"
+    shutil.copyfile(template, database)
+    # Media files are read-only for these tests: share the template's folder.
+    app = create_app(app_config(database, template.parent / "media"))
+    yield app
+    with app.app_context():
+        from portal.extensions import db
+
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(empty_template, tmp_path):
+    """An app on an empty, migrated database."""
+    yield from _app_from(empty_template, tmp_path)
+
+
+@pytest.fixture
+def demo_app(demo_template, tmp_path):
+    """An app on a copy of the demo content."""
+    yield from _app_from(demo_template, tmp_path)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def demo_client(demo_app):
+    return demo_app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def db_session(app):
+    """The app's session inside an app context, for arranging rows and reading them back."""
+    from portal.extensions import db
+
+    with app.app_context():
+        yield db.session
+
+
+@pytest.fixture
+def session():
+    """A bare SQLAlchemy session with no app, for domain tests."""
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    with Session(engine) as session:
+        yield session
+    engine.dispose()

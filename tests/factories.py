@@ -1,0 +1,45 @@
+"""Rows for tests, added to a session and flushed; the test commits if it needs to."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from itertools import count
+
+from sqlalchemy.orm import Session
+
+from portal.domain.sanitize import html_to_text, markdown_to_html
+from portal.models import Article, ArticleState, Section, utc_now
+
+_numbers = count(1)
+
+
+def make_section(session: Session, **overrides) -> Section:
+    n = next(_numbers)
+    section = Section(**{"slug": f"section-{n}", "name": f"欄目{n}", "position": n, **overrides})
+    session.add(section)
+    session.flush()
+    return section
+
+
+def make_article(session: Session, section: Section, **overrides) -> Article:
+    n = next(_numbers)
+    body_md = overrides.pop("body_md", f"第{n}篇測試文章的正文。")
+    body_html = markdown_to_html(body_md)
+    fields = {
+        "title": f"測試文章{n}",
+        "source": "聊城日報",
+        "published_at": utc_now() - timedelta(hours=n),
+        "state": ArticleState.PUBLISHED,
+        "body_md": body_md,
+        "body_html": body_html,
+        "body_text": html_to_text(body_html),
+        **overrides,
+    }
+    article = Article(section=section, **fields)
+    session.add(article)
+    session.flush()
+    return article
+
+
+def at(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
