@@ -1,0 +1,181 @@
+"""The reader's pages in Chromium: the seed article's parts, A+/A-, 繁/简, CSP, a11y, phones."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+SEED_TITLE = "動起來 跑起來 干起來"
+SEED_PARTS = [
+    "breadcrumb",
+    "title",
+    "source",
+    "tools",
+    "picture",
+    "editor-note",
+    "byline",
+    "body",
+    "editor",
+    "related",
+    "comments",
+]
+
+
+@pytest.fixture(scope="session")
+def seed_path(demo_template) -> str:
+    with sqlite3.connect(demo_template) as connection:
+        (article_id,) = connection.execute("SELECT id FROM article WHERE title = ?", (SEED_TITLE,)).fetchone()
+    return f"/articles/{article_id}"
+
+
+@pytest.fixture(scope="session")
+def section_path() -> str:
+    return "/sections/yaowen"
+
+
+def part_top(page, part: str) -> float:
+    selector = ".breadcrumb" if part == "breadcrumb" else f"[data-part='{part}']"
+    locator = page.locator(selector).first
+    assert locator.is_visible(), f"{part} is not visible"
+    return locator.bounding_box()["y"]
+
+
+def test_article_page_shows_every_seed_part_in_order(page, watch, seed_path):
+    page.goto(seed_path)
+    tops = [part_top(page, part) for part in SEED_PARTS]
+    assert tops == sorted(tops), dict(zip(SEED_PARTS, tops, strict=True))
+    assert page.locator(".breadcrumb a").all_inner_texts() == ["首頁", "要聞", "山東"]
+    assert page.locator("h1").inner_text() == SEED_TITLE
+    assert "來源:大眾日報" in page.locator("[data-part=source]").inner_text()
+    assert "2022-02-08 19:41:46" in page.locator("[data-part=source]").inner_text()
+    assert page.locator("[data-part=body] h2").all_inner_texts() == ["濟南", "威海", "墾利", "慶云"]
+    assert page.locator("[data-part=editor]").inner_text() == "編輯:李太斗"
+    assert page.locator("[data-part=related] li a").count() == 5
+    # The picture really loaded (a broken image has naturalWidth 0).
+    assert page.locator("[data-part=picture] img").evaluate("img => img.complete && img.naturalWidth > 0")
+    watch.assert_clean()
+
+
+def font_size(page) -> float:
+    return page.locator("[data-part=body] p").first.evaluate("p => parseFloat(getComputedStyle(p).fontSize)")
+
+
+def test_text_size_grows_shrinks_within_bounds_and_survives_a_reload(page, watch, seed_path):
+    page.goto(seed_path)
+    bigger, smaller = page.get_by_role("button", name="放大字號"), page.get_by_role("button", name="縮小字號")
+    start = font_size(page)
+    bigger.click()
+    grown = font_size(page)
+    assert grown > start
+    page.reload()
+    assert font_size(page) == grown
+    for _ in range(10):
+        if bigger.is_disabled():
+            break
+        bigger.click()
+    assert bigger.is_disabled()
+    largest = font_size(page)
+    assert largest <= 2 * start
+    for _ in range(10):
+        if smaller.is_disabled():
+            break
+        smaller.click()
+    assert smaller.is_disabled()
+    assert font_size(page) < start
+    watch.assert_clean()
+
+
+def test_text_size_buttons_are_harmless_without_javascript(browser, live_server, seed_path):
+    context = browser.new_context(base_url=live_server, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(seed_path)
+    # Without the script they stay hidden: nothing a reader can press that does nothing.
+    assert page.get_by_role("button", name="放大字號").count() == 0
+    page.locator(".share summary").click()
+    assert page.locator(".share-wechat img").is_visible()
+    context.close()
+
+
+def test_share_panel_has_copy_weibo_and_a_server_made_qr_code(page, watch, seed_path, context):
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto(seed_path)
+    page.locator(".share summary").click()
+    page.get_by_role("button", name="複製連結").click()
+    page.wait_for_function("document.querySelector('.copy-status').textContent === '已複製'")
+    assert page.evaluate("navigator.clipboard.readText()").endswith(seed_path)
+    assert page.locator(".share-weibo").get_attribute("href").startswith("https://service.weibo.com/share/")
+    qr = page.locator(".share-wechat img")
+    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
+    watch.assert_clean()
+
+
+def test_script_link_switches_the_whole_page_and_back(page, watch, seed_path):
+    page.goto(seed_path)
+    page.get_by_role("link", name="简体").click()
+    page.wait_for_url(f"**{seed_path}")
+    assert page.locator("html").get_attribute("lang") == "zh-Hans"
+    assert "来源:大众日报" in page.locator("[data-part=source]").inner_text()
+    assert page.locator("#comments-heading").inner_text() == "网友评论"
+    page.reload()
+    assert page.locator("h1").inner_text() == "动起来 跑起来 干起来"
+    page.get_by_role("link", name="繁体").click()  # the 简体 page names it in 简体 too
+    page.wait_for_url(f"**{seed_path}")
+    assert page.locator("h1").inner_text() == SEED_TITLE
+    watch.assert_clean()
+
+
+@pytest.mark.parametrize("path_fixture", ["home", "section", "article"])
+def test_pages_have_no_console_error_csp_violation_or_serious_a11y_issue(
+    page, watch, path_fixture, seed_path, section_path
+):
+    path = {"home": "/", "section": section_path, "article": seed_path}[path_fixture]
+    page.goto(path)
+    page.wait_for_load_state("networkidle")
+    watch.assert_clean()
+    results = Axe().run(page)
+    serious = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == []
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_article_page_fits_the_screen(page, watch, seed_path, artifacts, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    for path in ("/", "/sections/yaowen", seed_path):
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{path} overflows by {overflow}px at {width}px"
+    page.screenshot(path=str(artifacts / f"article-{width}.png"), full_page=True)
+    watch.assert_clean()
+
+
+def test_media_players_can_play_their_files(page, watch):
+    page.goto("/sections/shiting")
+    page.locator(".article-item-title").first.click()
+    player = page.locator("video, audio").first
+    player.wait_for()
+    ready = player.evaluate(
+        """el => new Promise(resolve => {
+            if (el.readyState >= 1) return resolve(el.duration);
+            el.addEventListener('loadedmetadata', () => resolve(el.duration));
+            el.addEventListener('error', () => resolve(-1));
+            el.load();
+        })"""
+    )
+    assert ready > 0
+    watch.assert_clean()
+
+
+def test_search_box_finds_and_marks_the_term(page, watch):
+    page.goto("/")
+    page.get_by_role("searchbox", name="站內搜索").fill("濟南")
+    page.get_by_role("searchbox", name="站內搜索").press("Enter")
+    page.wait_for_url("**/search?q=*")
+    assert page.locator("#search-results mark").first.inner_text() == "濟南"
+    watch.assert_clean()
