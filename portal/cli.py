@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from argon2 import PasswordHasher
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from portal import MIGRATIONS, write_instance_config
@@ -31,6 +32,7 @@ def password_hasher() -> PasswordHasher:
 
 
 @click.command("init-instance")
+@with_appcontext
 def init_instance() -> None:
     """Write instance/config.py with fresh secrets if it is missing."""
     path = write_instance_config(Path(current_app.instance_path))
@@ -38,6 +40,7 @@ def init_instance() -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db() -> None:
     """Create the database or upgrade it to the latest schema."""
     upgrade_schema()
@@ -45,6 +48,7 @@ def init_db() -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo() -> None:
     """Load the demo content (idempotent: a second run changes nothing)."""
     from portal.demo import load_demo
@@ -59,6 +63,7 @@ def seed_demo() -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.option("--phone", required=True)
 @click.option("--nickname", required=True)
 @click.option("--password", required=True)

@@ -34,6 +34,7 @@ def app_config(database: Path, media: Path) -> dict:
 
 def _build(folder: Path, *, demo: bool) -> Path:
     from portal.cli import upgrade_schema
+    from portal.extensions import db
 
     database, media = folder / "portal.sqlite", folder / "media"
     media.mkdir(parents=True, exist_ok=True)
@@ -42,7 +43,6 @@ def _build(folder: Path, *, demo: bool) -> Path:
         upgrade_schema()
         if demo:
             from portal.demo import load_demo
-            from portal.extensions import db
 
             load_demo(db.session, media_root=media)
             db.session.commit()
@@ -82,6 +82,25 @@ def app(empty_template, tmp_path):
 def demo_app(demo_template, tmp_path):
     """An app on a copy of the demo content."""
     yield from _app_from(demo_template, tmp_path)
+
+
+@pytest.fixture
+def own_media_app(empty_template, tmp_path):
+    """An app on an empty, migrated database with a media folder of its own, for commands that
+    write media (`seed-demo`): the `app` fixture shares the empty template's folder."""
+    database = tmp_path / "portal.sqlite"
+    shutil.copyfile(empty_template, database)
+    app = create_app(app_config(database, tmp_path / "media"))
+    yield app
+    with app.app_context():
+        from portal.extensions import db
+
+        db.engine.dispose()
+
+
+@pytest.fixture
+def own_media_runner(own_media_app):
+    return own_media_app.test_cli_runner()
 
 
 @pytest.fixture

@@ -11,3 +11,42 @@ def csrf_token_from(html: str) -> str:
     )
     assert found, "no CSRF token in the page"
     return found.group(1)
+
+
+def parse_html(html: str):
+    """The document as an ElementTree (html5lib, no namespaces): `.iter("a")`, `.get("href")`."""
+    import html5lib
+
+    return html5lib.parse(html, namespaceHTMLElements=False)
+
+
+def has_class(element, name: str) -> bool:
+    return name in (element.get("class") or "").split()
+
+
+def find_all(root, tag: str = "*", cls: str | None = None, **attrs: str) -> list:
+    """Elements below `root` with the tag, the class and the attribute values (None: present)."""
+    found = []
+    for element in root.iter(None if tag == "*" else tag):
+        if cls is not None and not has_class(element, cls):
+            continue
+        if any(
+            (element.get(name.replace("_", "-")) is None)
+            if value is None
+            else element.get(name.replace("_", "-")) != value
+            for name, value in attrs.items()
+        ):
+            continue
+        found.append(element)
+    return found
+
+
+def find_one(root, tag: str = "*", cls: str | None = None, **attrs: str):
+    found = find_all(root, tag, cls, **attrs)
+    assert len(found) == 1, f"expected one <{tag} class={cls} {attrs}>, found {len(found)}"
+    return found[0]
+
+
+def text_of(element) -> str:
+    """The element's text with whitespace runs collapsed."""
+    return " ".join("".join(element.itertext()).split())

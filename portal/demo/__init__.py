@@ -237,9 +237,10 @@ def _new_article(section: Section, body_md: str, **fields) -> Article:
 def load_seed(session: Session, sections: dict[str, Section], media: MediaMaker, report: DemoReport):
     seed = load_seed_article()
     section = sections["shandong"]
+    # Media first: a file lost from disk is written again even when its article exists.
+    cover = media.picture(_key("seed", seed.title), seed.cover_caption, seed.cover_credit)
     if _article_exists(session, section, seed.title):
         return seed
-    cover = media.picture(_key("seed", seed.title), seed.cover_caption, seed.cover_credit)
     published = _to_utc(seed.published_local)
     session.add(
         _new_article(
@@ -265,16 +266,26 @@ def load_articles(session: Session, sections: dict[str, Section], media: MediaMa
     for data_file in sorted(DATA.glob("articles_*.json")):
         for item in json.loads(data_file.read_text(encoding="utf-8")):
             section = sections[item["section"]]
-            if _article_exists(session, section, item["title"]):
-                continue
             key = _key(item["section"], item["title"])
             kind = ArticleKind(item["kind"])
-            published = _to_utc(datetime.strptime(item["published_at"], "%Y-%m-%d %H:%M:%S"))
+            # Media first: a file lost from disk is written again even when its article exists.
             cover = (
                 media.picture(key, item["cover_caption"], item["cover_credit"])
                 if item["cover_caption"]
                 else None
             )
+            player = (
+                media.player(key, kind, item["media_caption"])
+                if kind in (ArticleKind.VIDEO, ArticleKind.AUDIO)
+                else None
+            )
+            photos = [
+                media.picture(_key(key, str(position)), picture["caption"], picture["credit"])
+                for position, picture in enumerate(item.get("gallery") or [])
+            ]
+            if _article_exists(session, section, item["title"]):
+                continue
+            published = _to_utc(datetime.strptime(item["published_at"], "%Y-%m-%d %H:%M:%S"))
             article = _new_article(
                 section,
                 item["body"],
@@ -290,10 +301,8 @@ def load_articles(session: Session, sections: dict[str, Section], media: MediaMa
                 kind=kind,
                 cover=cover,
             )
-            if kind in (ArticleKind.VIDEO, ArticleKind.AUDIO):
-                article.player = media.player(key, kind, item["media_caption"])
-            for position, picture in enumerate(item.get("gallery") or []):
-                photo = media.picture(_key(key, str(position)), picture["caption"], picture["credit"])
+            article.player = player
+            for position, photo in enumerate(photos):
                 photo.position = position
                 article.gallery.append(photo)
             session.add(article)

@@ -189,7 +189,7 @@ def sitemap_articles(session: Session, *, now: datetime, limit: int = 50_000) ->
             .where(is_public(now))
             .order_by(Article.published_at.desc())
             .limit(limit)
-        ).tuples()
+        ).all()
     )
 
 

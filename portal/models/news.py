@@ -77,7 +77,8 @@ class Media(Base):
     # Widths of the resized copies of a picture, e.g. "320,640,960": `path` is the largest.
     variants: Mapped[str] = mapped_column(String(64), default="")
     # Set for the pictures of a 圖說 photo set, in order.
-    article_id: Mapped[int | None] = mapped_column(ForeignKey("article.id"), index=True)
+    # use_alter: article.cover_id points back at media; the migration adds this key last.
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("article.id", use_alter=True), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
 

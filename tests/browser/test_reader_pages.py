@@ -149,7 +149,9 @@ def test_article_page_fits_the_screen(page, watch, seed_path, artifacts, width):
     for path in ("/", "/sections/yaowen", seed_path):
         page.goto(path)
         page.wait_for_load_state("networkidle")
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
         assert overflow <= 0, f"{path} overflows by {overflow}px at {width}px"
     page.screenshot(path=str(artifacts / f"article-{width}.png"), full_page=True)
     watch.assert_clean()

@@ -1,0 +1,287 @@
+"""Operator commands: init-db, seed-demo (complete and idempotent), create-user."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import wave
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from flask.cli import FlaskGroup
+from PIL import Image
+from sqlalchemy import func, select, text
+
+from portal import create_app
+from portal.domain.pii import PhoneVault
+from portal.extensions import db
+from portal.models import Article, Media, MediaKind, Page, Role, Section, SiteSetting, User
+from tests.conftest import TEST_PII_KEY, app_config
+
+SEED_TITLE = "動起來 跑起來 干起來"
+DEMO_TABLES = ("article", "media", "page", "site_setting", "section")
+FOOTER_SLUGS = ["about", "ads", "copyright", "contact", "pledge"]
+OTHER_PAGES = {"rules", "privacy", "terms"}
+
+
+def flask(runner, *args: str):
+    """Run a command as `flask --app wsgi <command>` does: through a FlaskGroup, which pushes the
+    app context before the command runs."""
+    group = FlaskGroup(add_default_commands=False, load_dotenv=False, set_debug_flag=False)
+    return runner.invoke(group, args=list(args))
+
+
+def _dispose(app) -> None:
+    with app.app_context():
+        db.engine.dispose()
+
+
+# --- init-db --------------------------------------------------------------------------------------
+
+
+def _revision(app) -> str:
+    with app.app_context():
+        return db.session.scalar(text("SELECT version_num FROM alembic_version"))
+
+
+def test_init_db_succeeds_on_an_already_migrated_database(app, runner):
+    before = _revision(app)
+    result = flask(runner, "init-db")
+    assert result.exit_code == 0, result.output
+    assert "資料庫已是最新結構" in result.output
+    assert _revision(app) == before
+
+
+@pytest.mark.parametrize("command", ["init-db", "init-instance"])
+def test_commands_run_from_the_test_cli_runner(app, runner, command):
+    # Flask's documented way to test a command: app.test_cli_runner().invoke(args=[...]). It goes
+    # through app.cli directly, so a command needs its own app context (flask.cli.with_appcontext).
+    result = runner.invoke(args=[command])
+    assert result.exit_code == 0, result.output
+
+
+def test_init_db_creates_the_schema_of_a_new_database(tmp_path):
+    app = create_app(app_config(tmp_path / "new.sqlite", tmp_path / "media"))
+    result = flask(app.test_cli_runner(), "init-db")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        names = set(db.session.scalars(text("SELECT name FROM sqlite_master WHERE type = 'table'")))
+        assert {"article", "article_fts", "section", "media", "page", "site_setting", "user_account"} <= names
+    _dispose(app)
+
+
+# --- seed-demo ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    """One `seed-demo` run on an empty database with its own media folder, shared read-only."""
+    folder = tmp_path_factory.mktemp("seeded-by-cli")
+    app = create_app(app_config(folder / "portal.sqlite", folder / "media"))
+    result = flask(app.test_cli_runner(), "seed-demo")
+    assert result.exit_code == 0, result.output
+    yield app, result.output, folder / "media"
+    _dispose(app)
+
+
+def _counts(output: str) -> dict[str, int]:
+    labels = {"欄目": "section", "文章": "article", "頁面": "page", "設定": "site_setting", "媒體": "media"}
+    return {table: int(n) for label, table in labels.items() for n in re.findall(rf"{label} (\d+)", output)}
+
+
+def test_seed_demo_reports_what_it_added(seeded):
+    app, output, _ = seeded
+    reported = _counts(output)
+    assert set(reported) == set(DEMO_TABLES)
+    with app.app_context():
+        for table in DEMO_TABLES:
+            assert reported[table] == db.session.scalar(text(f"SELECT count(*) FROM {table}")), table
+
+
+def test_seed_demo_loads_the_seed_and_at_least_eighty_more_articles(seeded):
+    app, _, _ = seeded
+    with app.app_context():
+        seed = db.session.scalar(select(Article).where(Article.title == SEED_TITLE))
+        assert seed is not None
+        assert seed.section.slug == "shandong"
+        others = db.session.scalar(select(func.count()).select_from(Article).where(Article.id != seed.id))
+    assert others >= 80
+
+
+def test_seed_demo_puts_articles_in_every_section_and_every_leaf(seeded):
+    app, _, _ = seeded
+    with app.app_context():
+        sections = db.session.scalars(select(Section)).all()
+        own = dict(
+            db.session.execute(select(Article.section_id, func.count()).group_by(Article.section_id)).all()
+        )
+    assert len([s for s in sections if s.parent_id is None]) == 10
+    parents = {s.parent_id for s in sections}
+    leaves = [s for s in sections if s.id not in parents]
+    assert [s.slug for s in leaves if own.get(s.id, 0) == 0] == []
+
+    def subtree_total(section: Section) -> int:
+        return own.get(section.id, 0) + sum(subtree_total(c) for c in sections if c.parent_id == section.id)
+
+    assert [s.slug for s in sections if subtree_total(s) == 0] == []
+
+
+def test_seed_demo_loads_the_footer_pages_in_order_and_the_linked_pages(seeded):
+    app, _, _ = seeded
+    with app.app_context():
+        pages = db.session.scalars(select(Page).order_by(Page.position, Page.id)).all()
+    assert [p.slug for p in pages if p.in_footer] == FOOTER_SLUGS
+    assert {p.slug for p in pages if not p.in_footer} == OTHER_PAGES
+    for page in pages:
+        assert page.title
+        assert page.body_html.strip()
+
+
+def test_seed_demo_turns_the_seed_footer_into_settings(seeded):
+    app, _, _ = seeded
+    with app.app_context():
+        settings = {s.key: s.value for s in db.session.scalars(select(SiteSetting))}
+    assert settings["site_name"] == "聊城新聞網"
+    assert settings["report_phone"] == "18663509279"
+    assert settings["report_email"] == "lcxw@lcxw.cn"
+    assert settings["footer_copyright"].startswith("聊城新聞網 2006-2023 版權所有")
+    assert len(settings["footer_licences"].splitlines()) == 2
+
+
+def test_every_media_file_referenced_exists_and_pictures_open(seeded):
+    app, _, media_root = seeded
+    with app.app_context():
+        media = db.session.scalars(select(Media)).all()
+        referenced = set(db.session.scalars(select(Article.cover_id).where(Article.cover_id.is_not(None))))
+        referenced |= set(db.session.scalars(select(Article.player_id).where(Article.player_id.is_not(None))))
+        known = {m.id for m in media}
+    assert referenced <= known
+    kinds = {m.kind for m in media}
+    assert kinds == {MediaKind.IMAGE, MediaKind.VIDEO, MediaKind.AUDIO}
+    for item in media:
+        path = media_root / item.path
+        assert path.is_file(), item.path
+        assert path.stat().st_size == item.size, item.path
+        if item.kind == MediaKind.IMAGE:
+            with Image.open(path) as picture:
+                picture.verify()
+            with Image.open(path) as picture:
+                assert picture.format == "JPEG"
+                assert picture.size == (item.width, item.height)
+            for width in item.variant_widths():
+                with Image.open(media_root / item.variant_path(width)) as copy:
+                    assert copy.size[0] == width
+        elif item.kind == MediaKind.VIDEO:
+            assert path.read_bytes()[:4] == b"\x1a\x45\xdf\xa3"
+            assert path.with_suffix(".vtt").read_text(encoding="utf-8").startswith("WEBVTT")
+        else:
+            with wave.open(str(path), "rb") as sound:
+                assert sound.getnframes() > 0
+
+
+def _snapshot(app, media_root: Path) -> dict:
+    with app.app_context():
+        rows = {}
+        for table in DEMO_TABLES:
+            found = db.session.execute(text(f"SELECT * FROM {table} ORDER BY 1")).all()
+            rows[table] = (len(found), hashlib.sha256(repr([tuple(r) for r in found]).encode()).hexdigest())
+    files = {
+        str(p.relative_to(media_root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(media_root.rglob("*"))
+        if p.is_file()
+    }
+    return {"rows": rows, "files": files}
+
+
+def test_a_second_seed_demo_changes_nothing(own_media_app, own_media_runner):
+    media_root = Path(own_media_app.config["MEDIA_ROOT"])
+    first = flask(own_media_runner, "seed-demo")
+    assert first.exit_code == 0, first.output
+    before = _snapshot(own_media_app, media_root)
+    assert before["rows"]["article"][0] > 80
+    second = flask(own_media_runner, "seed-demo")
+    assert second.exit_code == 0, second.output
+    assert set(_counts(second.output).values()) == {0}
+    after = _snapshot(own_media_app, media_root)
+    assert after["rows"] == before["rows"]
+    assert after["files"] == before["files"]
+
+
+def test_seed_demo_writes_a_lost_media_file_again(own_media_app, own_media_runner):
+    media_root = Path(own_media_app.config["MEDIA_ROOT"])
+    assert flask(own_media_runner, "seed-demo").exit_code == 0
+    with own_media_app.app_context():
+        picture = db.session.scalars(select(Media).where(Media.kind == MediaKind.IMAGE)).first().path
+        media_count = db.session.scalar(select(func.count()).select_from(Media))
+    (media_root / picture).unlink()
+    assert flask(own_media_runner, "seed-demo").exit_code == 0
+    assert (media_root / picture).is_file()
+    with own_media_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Media)) == media_count
+
+
+# --- create-user ---------------------------------------------------------------------------------
+
+CREATE = ["create-user", "--phone", "13800138000", "--nickname", "東昌湖邊人", "--password", "secret123"]
+
+
+def test_create_user_makes_a_verified_moderator_without_a_clear_phone(app, runner):
+    result = flask(runner, *CREATE, "--role", "moderator")
+    assert result.exit_code == 0, result.output
+    assert "東昌湖邊人" in result.output
+    vault = PhoneVault.from_secret(TEST_PII_KEY)
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.nickname == "東昌湖邊人"))
+        assert user.role == Role.MODERATOR
+        assert user.phone_verified_at is not None
+        assert b"13800138000" not in user.phone_cipher
+        assert vault.decrypt(user.phone_cipher) == "13800138000"
+        assert user.phone_hmac == vault.lookup_hash("13800138000")
+        assert "13800138000" not in user.phone_hmac
+        assert PasswordHasher().verify(user.password_hash, "secret123")
+        assert "secret123" not in user.password_hash
+        db.engine.dispose()
+    database = Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
+    stored = b"".join(p.read_bytes() for p in database.parent.glob(database.name + "*"))
+    assert b"13800138000" not in stored
+    assert "13800138000".encode("utf-16-le") not in stored
+
+
+def test_create_user_defaults_to_a_reader(app, runner):
+    assert flask(runner, *CREATE).exit_code == 0
+    with app.app_context():
+        assert db.session.scalar(select(User.role)) == Role.READER
+
+
+@pytest.mark.parametrize("phone", ["13800138000", "+86 138 0013 8000"])
+def test_create_user_refuses_a_phone_already_registered(app, runner, phone):
+    assert flask(runner, *CREATE).exit_code == 0
+    result = flask(
+        runner, "create-user", "--phone", phone, "--nickname", "另一位讀者", "--password", "secret123"
+    )
+    assert result.exit_code != 0
+    assert "該手機號已註冊" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
+@pytest.mark.parametrize("phone", ["12345", "23800138000"])
+def test_create_user_refuses_a_bad_phone(app, runner, phone):
+    result = flask(
+        runner, "create-user", "--phone", phone, "--nickname", "東昌湖邊人", "--password", "secret123"
+    )
+    assert result.exit_code != 0
+    assert "請輸入有效的11位手機號碼" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_create_user_refuses_a_short_password(app, runner):
+    result = flask(
+        runner, "create-user", "--phone", "13800138000", "--nickname", "東昌湖邊人", "--password", "short"
+    )
+    assert result.exit_code != 0
+    assert "密碼" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 0
