@@ -1,0 +1,305 @@
+"""The sensitive-word list (PLEDGE_RULES.md §6.2, §6.3): its CSV format and the automata built from it.
+
+A list version is immutable. `WordList.cached(version, loader)` builds the Aho–Corasick automata once per
+version and shares them between requests and threads; publishing a new list means a new version string.
+The matching itself (which views are scanned, what a hit means) lives in `portal.domain.pledge`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import ahocorasick
+import regex
+
+HEADER = ("term", "category", "action", "pinyin")
+ACTIONS = ("block", "review", "allow")
+CATEGORY_IDS = tuple(f"C{n}" for n in range(1, 19))
+REGEX_PREFIX = "re:"
+PINYIN_MIN_LETTERS = 4  # §6.3: shorter pinyin keys would match everywhere
+
+_CACHE_SIZE = 4  # versions kept; the published one and a few drafts checked by editors
+
+
+@dataclass(frozen=True)
+class WordEntry:
+    term: str  # a word or phrase in either script, or "re:" plus a pattern
+    categories: tuple[str, ...]  # C1–C18, ascending; empty for "allow"
+    action: str  # "block" | "review" | "allow"
+    pinyin: bool
+
+    @property
+    def is_regex(self) -> bool:
+        return self.term.startswith(REGEX_PREFIX)
+
+    @property
+    def pattern(self) -> str | None:
+        return self.term[len(REGEX_PREFIX) :] if self.is_regex else None
+
+
+class WordListError(ValueError):
+    """An import refused as a whole; str() is the message shown to the editor (§6.2)."""
+
+    def __init__(self, message: str, row: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.row = row
+
+    def __str__(self) -> str:
+        return self.message
+
+
+MSG_HEADER = "文件表頭應為 term,category,action,pinyin"
+MSG_EMPTY = "第{n}行：詞條為空"
+MSG_CATEGORY = "第{n}行：類別「{value}」無效"
+MSG_ACTION = "第{n}行：處理方式「{value}」無效，應為 block、review 或 allow"
+MSG_SINGLE = "第{n}行：不允許單字屏蔽詞"
+MSG_REGEX = "第{n}行：正則表達式無效"
+MSG_DUPLICATE = "第{n}行：與第{m}行重複"
+# Not worded in §6.2; same style.
+MSG_PINYIN = "第{n}行：拼音「{value}」無效，應為 yes、no 或留空（正則表達式和 allow 詞條須為 no）"
+MSG_COLUMNS = "第{n}行：欄位數目應為4個（term,category,action,pinyin）"
+MSG_CSV = "第{n}行：CSV 格式錯誤"
+
+
+def _category_key(category: str) -> int:
+    return int(category[1:])
+
+
+def _compile_pattern(pattern: str) -> regex.Pattern[str] | None:
+    """The entry's pattern, or None when it is invalid or matches the empty string (a hit of nothing)."""
+    try:
+        compiled = regex.compile(pattern)
+    except (regex.error, ValueError, OverflowError, RecursionError):
+        return None
+    return None if compiled.search("") is not None else compiled
+
+
+def parse_word_csv(text: str) -> list[WordEntry]:
+    """Parse a §6.2 word list; all or nothing: the first bad row raises WordListError."""
+    from portal.domain.pledge import term_forms  # pledge imports this module
+
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    rows = csv.reader(io.StringIO(text, newline=""))
+    entries: list[WordEntry] = []
+    seen: dict[tuple[str, str], int] = {}
+    n = 0
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            raise WordListError(MSG_CSV.format(n=n + 1), n + 1) from error
+        n += 1
+        if n == 1:
+            if tuple(field.strip() for field in row) != HEADER:
+                raise WordListError(MSG_HEADER, 1)
+            continue
+        if not any(field.strip() for field in row):
+            continue  # a blank line
+        if len(row) > len(HEADER) and any(field.strip() for field in row[len(HEADER) :]):
+            raise WordListError(MSG_COLUMNS.format(n=n), n)
+        entry, key = _parse_row(n, [*row, "", "", ""][: len(HEADER)], term_forms)
+        if key in seen:
+            raise WordListError(MSG_DUPLICATE.format(n=n, m=seen[key]), n)
+        seen[key] = n
+        entries.append(entry)
+    if n == 0:
+        raise WordListError(MSG_HEADER, 1)
+    return entries
+
+
+def _parse_row(n: int, row: list[str], term_forms: Callable) -> tuple[WordEntry, tuple[str, str]]:
+    term = row[0].strip()
+    is_regex = term.startswith(REGEX_PREFIX)
+    pattern = term[len(REGEX_PREFIX) :] if is_regex else ""
+    if not term or (is_regex and not pattern.strip()):
+        raise WordListError(MSG_EMPTY.format(n=n), n)
+
+    category_field = row[1].strip()
+    categories = [part.strip().upper() for part in category_field.split("/")] if category_field else []
+    if any(category not in CATEGORY_IDS for category in categories):
+        raise WordListError(MSG_CATEGORY.format(n=n, value=category_field), n)
+
+    action = row[2].strip().lower()
+    if action not in ACTIONS:
+        raise WordListError(MSG_ACTION.format(n=n, value=row[2].strip()), n)
+    if (action == "allow") == bool(categories):  # allow takes no category; block and review need one
+        raise WordListError(MSG_CATEGORY.format(n=n, value=category_field), n)
+
+    pinyin_field = row[3].strip().lower()
+    if pinyin_field not in ("", "yes", "no") or (pinyin_field == "yes" and (is_regex or action == "allow")):
+        raise WordListError(MSG_PINYIN.format(n=n, value=row[3].strip()), n)
+
+    if is_regex:
+        if _compile_pattern(pattern) is None:
+            raise WordListError(MSG_REGEX.format(n=n), n)
+        key = ("re", pattern)
+    else:
+        forms = term_forms(term)
+        if not forms.norm:
+            raise WordListError(MSG_EMPTY.format(n=n), n)
+        if action == "block" and len(forms.skeleton) < 2:
+            raise WordListError(MSG_SINGLE.format(n=n), n)
+        key = ("term", forms.skeleton or forms.norm)
+
+    entry = WordEntry(
+        term=term,
+        categories=tuple(sorted(set(categories), key=_category_key)),
+        action=action,
+        pinyin=pinyin_field == "yes",
+    )
+    return entry, key
+
+
+def to_csv(entries: Iterable[WordEntry]) -> str:
+    """Export in the import format (§6.2); parse_word_csv(to_csv(entries)) gives the entries back."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(HEADER)
+    for entry in entries:
+        writer.writerow(
+            [entry.term, "/".join(entry.categories), entry.action, "yes" if entry.pinyin else "no"]
+        )
+    return buffer.getvalue()
+
+
+def utf8_view(text: str) -> str:
+    """The UTF-8 bytes of `text`, one character per byte: what the term automaton is keyed on and scans."""
+    return text.encode("utf-8").decode("latin-1")
+
+
+def _automaton(keys: dict[str, list[int]], *, utf8: bool) -> ahocorasick.Automaton | None:
+    """An automaton over `keys`; values are `(key length in bytes, in characters, entry indexes)`.
+
+    pyahocorasick looks a node's children up one by one, so a root with thousands of different first
+    characters (a Chinese list) makes every step slow: 10,000 terms scan 400 times slower than 10. Keyed
+    on UTF-8 bytes (as Latin-1 strings, see utf8_view) no node has more than 256 children, and a scan costs
+    about the same for 10 or 10,000 terms. UTF-8 is self-synchronising: a match starts on a character.
+    """
+    if not keys:
+        return None
+    automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY, ahocorasick.KEY_STRING)
+    for key, indexes in keys.items():
+        data = key.encode("utf-8")
+        automaton.add_word(utf8_view(key) if utf8 else key, (len(data), len(key), tuple(indexes)))
+    automaton.make_automaton()
+    return automaton
+
+
+_cache: OrderedDict[str, WordList] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+class WordList:
+    """One immutable list version with its matchers.
+
+    `terms` holds each term entry's norm, skeleton and dedup forms (keyed on UTF-8 bytes); `separated`
+    only the norm forms that hold characters the skeleton drops (usually none); `pinyin` the pinyin of
+    `pinyin=yes` entries with at least four letters (keyed on the string).
+    """
+
+    __slots__ = (
+        "entries",
+        "pinyin",
+        "pinyin_max_letters",
+        "regexes",
+        "separated",
+        "term_max_chars",
+        "terms",
+        "version",
+    )
+
+    def __init__(
+        self,
+        *,
+        version: str,
+        entries: tuple[WordEntry, ...],
+        terms: ahocorasick.Automaton | None,
+        separated: ahocorasick.Automaton | None,
+        pinyin: ahocorasick.Automaton | None,
+        pinyin_max_letters: int,
+        term_max_chars: int,
+        regexes: tuple[tuple[int, regex.Pattern[str]], ...],
+    ) -> None:
+        self.version = version
+        self.entries = entries
+        self.terms = terms
+        self.separated = separated
+        self.pinyin = pinyin
+        self.pinyin_max_letters = pinyin_max_letters
+        self.term_max_chars = term_max_chars
+        self.regexes = regexes
+
+    def __repr__(self) -> str:
+        return f"<WordList {self.version!r}: {len(self.entries)} entries>"
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    @classmethod
+    def build(cls, entries: Iterable[WordEntry], version: str) -> WordList:
+        """Build the automata and compile the patterns. Entries are trusted (parse_word_csv checks them)."""
+        from portal.domain.pledge import term_forms  # pledge imports this module
+
+        entries = tuple(entries)
+        term_keys: dict[str, list[int]] = {}
+        separated_keys: dict[str, list[int]] = {}
+        pinyin_keys: dict[str, list[int]] = {}
+        regexes: list[tuple[int, regex.Pattern[str]]] = []
+        pinyin_max = 0
+        for index, entry in enumerate(entries):
+            if entry.is_regex:
+                compiled = _compile_pattern(entry.pattern or "")
+                if compiled is not None:
+                    regexes.append((index, compiled))
+                continue
+            forms = term_forms(entry.term)
+            for key in dict.fromkeys((forms.norm, forms.skeleton, forms.dedup)):
+                if key:
+                    term_keys.setdefault(key, []).append(index)
+            if forms.norm != forms.skeleton:  # a norm form with spaces or punctuation in it
+                separated_keys.setdefault(forms.norm, []).append(index)
+            letters = sum(ch.isascii() and ch.isalpha() for ch in forms.pinyin)
+            if entry.pinyin and entry.action != "allow" and letters >= PINYIN_MIN_LETTERS:
+                pinyin_keys.setdefault(forms.pinyin, []).append(index)
+                pinyin_max = max(pinyin_max, len(forms.pinyin))
+        return cls(
+            version=version,
+            entries=entries,
+            terms=_automaton(term_keys, utf8=True),
+            separated=_automaton(separated_keys, utf8=True),
+            pinyin=_automaton(pinyin_keys, utf8=False),
+            pinyin_max_letters=pinyin_max,
+            term_max_chars=max(map(len, term_keys), default=0),
+            regexes=tuple(regexes),
+        )
+
+    @classmethod
+    def cached(cls, version: str, loader: Callable[[], Iterable[WordEntry]]) -> WordList:
+        """The list for `version`, built once per process and shared; `loader` runs only on a miss."""
+        words = _cache.get(version)
+        if words is not None:
+            return words
+        with _cache_lock:
+            words = _cache.get(version)
+            if words is None:
+                words = cls.build(loader(), version)
+                _cache[version] = words
+                while len(_cache) > _CACHE_SIZE:
+                    _cache.popitem(last=False)
+            else:
+                _cache.move_to_end(version)
+        return words
+
+    @staticmethod
+    def clear_cache() -> None:
+        with _cache_lock:
+            _cache.clear()
