@@ -83,7 +83,8 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from portal.extensions import csrf, db, htmx, migrate
+    from portal import auth
+    from portal.extensions import csrf, db, htmx, limiter, login_manager, migrate
 
     if not event.contains(Engine, "connect", _sqlite_pragmas):
         event.listen(Engine, "connect", _sqlite_pragmas)
@@ -91,6 +92,11 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     csrf.init_app(app)
     htmx.init_app(app)
+    limiter.init_app(app)
+    if app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+        app.logger.info("rate limits are kept in this process only (no REDIS_URL)")
+    login_manager.init_app(app)
+    auth.configure(login_manager)
     if hops := app.config["TRUSTED_PROXY_HOPS"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -98,9 +104,13 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from portal.accounts.views import bp as accounts
+    from portal.comments.views import bp as comments
     from portal.news.views import bp as news
 
     app.register_blueprint(news)
+    app.register_blueprint(accounts)
+    app.register_blueprint(comments)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -2,33 +2,30 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
-from argon2 import PasswordHasher
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from portal import MIGRATIONS, write_instance_config
+from portal.auth import password_hasher, phone_vault
 from portal.domain import accounts
 from portal.domain.errors import Rejected
-from portal.domain.pii import PhoneVault
+from portal.domain.pledge import check_text, input_normalise
+from portal.domain.sensitive_words import version_of
+from portal.domain.site import comment_rules, load_settings
+from portal.domain.wordlist import WordList, WordListError, parse_word_csv
 from portal.extensions import db
 from portal.models import Role, utc_now
+from portal.words import current_word_list
 
 
 def upgrade_schema() -> None:
     """Create the schema, or upgrade an existing one in place, through the migrations."""
     upgrade(directory=str(MIGRATIONS))
-
-
-def phone_vault() -> PhoneVault:
-    return PhoneVault.from_secret(current_app.config["PII_KEY"])
-
-
-def password_hasher() -> PasswordHasher:
-    return current_app.config.get("PASSWORD_HASHER") or PasswordHasher()
 
 
 @click.command("init-instance")
@@ -54,11 +51,17 @@ def seed_demo() -> None:
     from portal.demo import load_demo
 
     upgrade_schema()
-    report = load_demo(db.session, media_root=Path(current_app.config["MEDIA_ROOT"]))
+    report = load_demo(
+        db.session,
+        media_root=Path(current_app.config["MEDIA_ROOT"]),
+        vault=phone_vault(),
+        hasher=password_hasher(),
+        now=utc_now(),
+    )
     db.session.commit()
     click.echo(
         f"示範內容：新增欄目 {report.sections}、文章 {report.articles}、頁面 {report.pages}、"
-        f"設定 {report.settings}、媒體 {report.media}。"
+        f"設定 {report.settings}、媒體 {report.media}、敏感詞 {report.words}、評論 {report.comments}。"
     )
 
 
@@ -87,6 +90,30 @@ def create_user(phone: str, nickname: str, password: str, role: str) -> None:
     click.echo(f"已建立用戶 {user.nickname}（{user.role}），編號 {user.id}。")
 
 
+pledge = click.Group("pledge", help="跟帖評論規則：試用詞庫。")
+
+
+@pledge.command("check")
+@click.option("--words", "words_file", type=click.Path(exists=True, dir_okay=False), default=None)
+@with_appcontext
+def pledge_check(words_file: str | None) -> None:
+    """One JSON verdict per line of standard input (PLEDGE_RULES §7); nothing is written."""
+    if words_file:
+        try:
+            entries = parse_word_csv(Path(words_file).read_text(encoding="utf-8-sig"))
+        except (WordListError, UnicodeDecodeError) as error:
+            click.echo(str(error), err=True)
+            raise SystemExit(2) from error
+        words = WordList.build(entries, version=f"file:{version_of(entries)}")
+    else:
+        words = current_word_list()
+    rules = comment_rules(load_settings(db.session))
+    for line in click.get_text_stream("stdin", encoding="utf-8"):
+        text = input_normalise(line.removesuffix("\n").removesuffix("\r"))
+        verdict = check_text(text, words, min_length=rules.min_length, max_length=rules.max_length)
+        click.echo(json.dumps(verdict.to_json_dict(), ensure_ascii=False))
+
+
 def register_commands(app: Flask) -> None:
-    for command in (init_instance, init_db, seed_demo, create_user):
+    for command in (init_instance, init_db, seed_demo, create_user, pledge):
         app.cli.add_command(command)

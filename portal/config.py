@@ -28,6 +28,29 @@ class Defaults:
     SITE_URL = ""
     TRUSTED_PROXY_HOPS = 0
 
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+
+    # Flask-Limiter: memory:// holds per process only; REDIS_URL (scale-out issue) shares it.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True  # else a 429 carries no Retry-After
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    LOGIN_LIMITS = "5 per minute"  # per IP, every attempt
+    LOGIN_ACCOUNT_LIMITS = "10 per hour"  # per account, failures only
+    COMMENT_LIMITS = "3 per minute;20 per hour"  # per user, accepted posts
+    REPORT_LIMITS = "10 per hour"
+    REGISTER_LIMITS = "20 per hour"
+
+    # The development SMS sender writes codes to the log and console; set a provider's in production.
+    SMS_SENDER = "portal.domain.sms:ConsoleSender"
+    # IP 屬地 database (MaxMind format); empty: the GeoLite2 copy of maxminddb-geolite2.
+    REGION_DATABASE = ""
+    TERMS_VERSION = "2026-11"
+
     SECTION_PAGE_SIZE = 20
+    COMMENT_PAGE_SIZE = 20
     SEARCH_PAGE_SIZE = 20
     RELATED_COUNT = 5

@@ -1,5 +1,8 @@
 """Unbound extension instances; the factory binds them."""
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -11,3 +14,6 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 htmx = Htmx()
+login_manager = LoginManager()
+# Keyed by the socket peer (or ProxyFix's address when a proxy count is configured).
+limiter = Limiter(key_func=get_remote_address)

@@ -10,7 +10,8 @@ from flask import Response, current_app, g, request
 from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
-from portal.domain import news, site
+from portal.domain import news, notifications, site
+from portal.domain.pagination import Cursor
 from portal.domain.script import Script, to_simplified
 from portal.extensions import db
 
@@ -57,7 +58,17 @@ def template_globals() -> dict[str, Any]:
         "nav_sections": lambda: _safe(lambda: section_tree().top_level, []),
         "footer_pages": lambda: _safe(lambda: site.footer_pages(db.session), []),
         "script": current_script(),
+        "unread_count": unread_count,
+        "cursor_of": lambda item: Cursor(item.created_at, item.id).encode(),
     }
+
+
+def unread_count() -> int:
+    from flask_login import current_user
+
+    if not current_user.is_authenticated:
+        return 0
+    return _safe(lambda: notifications.unread_count(db.session, current_user.id), 0)
 
 
 def zone() -> ZoneInfo:

@@ -13,12 +13,17 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.demo import media as make
+from portal.demo.comments import load_demo_comments
 from portal.demo.seed_page import load_seed_article
+from portal.domain.pii import PhoneVault
 from portal.domain.sanitize import html_to_text, markdown_to_html
+from portal.domain.sensitive_words import replace_word_list
+from portal.domain.wordlist import parse_word_csv
 from portal.models import (
     Article,
     ArticleKind,
@@ -28,6 +33,7 @@ from portal.models import (
     Page,
     Section,
     SectionLayout,
+    SensitiveWord,
     SiteSetting,
 )
 
@@ -92,6 +98,8 @@ class DemoReport:
     pages: int = 0
     settings: int = 0
     media: int = 0
+    words: int = 0
+    comments: int = 0
 
 
 def _to_utc(local: datetime) -> datetime:
@@ -309,8 +317,24 @@ def load_articles(session: Session, sections: dict[str, Section], media: MediaMa
             report.articles += 1
 
 
-def load_demo(session: Session, *, media_root: Path) -> DemoReport:
-    """Load everything missing; the caller commits."""
+def load_words(session: Session, report: DemoReport, now: datetime) -> None:
+    """The starter word list, unless the site already has one."""
+    if session.scalar(select(SensitiveWord.id).limit(1)) is not None:
+        return
+    entries = parse_word_csv((DATA / "words.csv").read_text(encoding="utf-8"))
+    replace_word_list(session, entries, now=now)
+    report.words = len(entries)
+
+
+def load_demo(
+    session: Session,
+    *,
+    media_root: Path,
+    vault: PhoneVault | None = None,
+    hasher: PasswordHasher | None = None,
+    now: datetime | None = None,
+) -> DemoReport:
+    """Load everything missing; the caller commits. With a vault, demo readers and comments too."""
     report = DemoReport()
     sections = load_sections(session, report)
     media = MediaMaker(session, media_root, report)
@@ -318,5 +342,10 @@ def load_demo(session: Session, *, media_root: Path) -> DemoReport:
     load_articles(session, sections, media, report)
     load_pages(session, report)
     load_settings(session, report, seed.footer_lines)
+    session.flush()
+    if now is not None:
+        load_words(session, report, now)
+    if vault is not None and hasher is not None and now is not None:
+        report.comments = load_demo_comments(session, vault=vault, hasher=hasher, now=now)
     session.flush()
     return report

@@ -1,18 +1,220 @@
-"""Accounts: creation with a verified phone (operators and tests), password hashing."""
+"""Accounts: registration with a verified phone (後台實名), nickname in front, login."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
-from sqlalchemy import select
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from portal.domain import audit
 from portal.domain.errors import Rejected
-from portal.domain.pii import PhoneVault, normalise_phone
-from portal.models import Role, User
+from portal.domain.pii import PhoneVault, mask_phone, normalise_phone
+from portal.domain.pledge import screen_nickname
+from portal.domain.sms import SmsSender
+from portal.domain.wordlist import WordList
+from portal.models import BlockedPhone, Role, SmsCode, User, UserState
 
-NICKNAME_MAX = 20
+NICKNAME_MIN, NICKNAME_MAX = 2, 16
+PASSWORD_MIN = 8
+TERMS_REQUIRED = "請先閱讀並同意《用戶協議》《跟帖評論自律管理承諾書》《隱私政策》"
+PHONE_BLOCKED = "該手機號無法註冊或綁定"
+PHONE_TAKEN = "該手機號已註冊，請直接登錄"
+NICKNAME_TAKEN = "該暱稱已被使用"
+CODE_WRONG = "驗證碼錯誤或已過期，請重新獲取"
+CODE_TOO_SOON = "驗證碼發送過於頻繁，請{n}秒後再試"
+CODE_DAILY = "該手機號今日獲取驗證碼次數已達上限"
+CODE_NETWORK = "當前網絡獲取驗證碼過於頻繁，請稍後再試"
+LOGIN_FAILED = "手機號或密碼錯誤"
+
+
+@dataclass(frozen=True)
+class CodeRules:
+    length: int = 6
+    valid_minutes: int = 10
+    resend_seconds: int = 60
+    per_phone_daily: int = 5
+    per_ip_hourly: int = 10
+    max_attempts: int = 5
+
+
+def _code_hash(vault: PhoneVault, code: str) -> str:
+    return hmac.new(vault.key, b"sms-code:" + code.encode(), hashlib.sha256).hexdigest()
+
+
+def _refuse_blocked(session: Session, phone_hmac: str) -> None:
+    if session.get(BlockedPhone, phone_hmac) is not None:
+        raise Rejected("phone", PHONE_BLOCKED, 403, reason="blacklist")
+
+
+def request_code(
+    session: Session,
+    *,
+    phone: str,
+    ip: str,
+    vault: PhoneVault,
+    sender: SmsSender,
+    rules: CodeRules = CodeRules(),
+    now: datetime,
+) -> str:
+    """Send a registration code; returns the masked number. Throttled per number and per network."""
+    number = normalise_phone(phone)
+    phone_hmac = vault.lookup_hash(number)
+    _refuse_blocked(session, phone_hmac)
+    last = session.scalar(select(func.max(SmsCode.created_at)).where(SmsCode.phone_hmac == phone_hmac))
+    if last is not None and (wait := rules.resend_seconds - (now - last).total_seconds()) > 0:
+        refusal = Rejected("phone", CODE_TOO_SOON.format(n=max(1, round(wait))), 429, reason="sms_rate")
+        refusal.retry_after = max(1, round(wait))
+        raise refusal
+    sent_today = session.scalar(
+        select(func.count())
+        .select_from(SmsCode)
+        .where(SmsCode.phone_hmac == phone_hmac, SmsCode.created_at > now - timedelta(days=1))
+    )
+    if (sent_today or 0) >= rules.per_phone_daily:
+        raise Rejected("phone", CODE_DAILY, 429, reason="sms_rate")
+    if ip:
+        from_network = session.scalar(
+            select(func.count())
+            .select_from(SmsCode)
+            .where(SmsCode.ip == ip, SmsCode.created_at > now - timedelta(hours=1))
+        )
+        if (from_network or 0) >= rules.per_ip_hourly:
+            raise Rejected("phone", CODE_NETWORK, 429, reason="sms_rate")
+    code = "".join(secrets.choice("0123456789") for _ in range(rules.length))
+    session.add(
+        SmsCode(
+            phone_hmac=phone_hmac,
+            code_hash=_code_hash(vault, code),
+            ip=ip,
+            created_at=now,
+            expires_at=now + timedelta(minutes=rules.valid_minutes),
+        )
+    )
+    sender.send(number, f"【聊城新聞網】您的驗證碼是{code}，{rules.valid_minutes}分鐘內有效。請勿告訴他人。")
+    return mask_phone(number)
+
+
+def _consume_code(
+    session: Session, *, phone_hmac: str, code: str, vault: PhoneVault, rules: CodeRules, now: datetime
+) -> None:
+    """The newest unused code of the number: single use, expiring, a few attempts."""
+    current = session.scalars(
+        select(SmsCode)
+        .where(SmsCode.phone_hmac == phone_hmac, SmsCode.used_at.is_(None))
+        .order_by(SmsCode.created_at.desc())
+        .limit(1)
+    ).first()
+    if current is None or current.expires_at < now or current.attempts >= rules.max_attempts:
+        raise Rejected("code", CODE_WRONG, 422, reason="sms_code")
+    if not hmac.compare_digest(current.code_hash, _code_hash(vault, (code or "").strip())):
+        current.attempts += 1  # kept even though the registration fails: the view commits it
+        raise Rejected("code", CODE_WRONG, 422, reason="sms_code")
+    current.used_at = now
+
+
+def _check_nickname(session: Session, nickname: str, words: WordList) -> str:
+    nickname = nickname.strip()
+    if not NICKNAME_MIN <= len(nickname) <= NICKNAME_MAX:
+        raise Rejected("nickname", f"暱稱需為{NICKNAME_MIN}至{NICKNAME_MAX}個字")
+    if (message := screen_nickname(nickname, words)) is not None:
+        raise Rejected("nickname", message, reason="name_rejected")
+    if session.scalar(select(User.id).where(func.lower(User.nickname) == nickname.lower())) is not None:
+        raise Rejected("nickname", NICKNAME_TAKEN)
+    return nickname
+
+
+def register(
+    session: Session,
+    *,
+    phone: str,
+    code: str,
+    nickname: str,
+    password: str,
+    accepted_terms: bool,
+    terms_version: str,
+    words: WordList,
+    vault: PhoneVault,
+    hasher: PasswordHasher,
+    ip: str = "",
+    code_rules: CodeRules = CodeRules(),
+    now: datetime,
+) -> User:
+    """A reader account whose phone the SMS code has just verified."""
+    if not accepted_terms:
+        raise Rejected("accept_terms", TERMS_REQUIRED)
+    number = normalise_phone(phone)
+    phone_hmac = vault.lookup_hash(number)
+    _refuse_blocked(session, phone_hmac)
+    if session.scalar(select(User.id).where(User.phone_hmac == phone_hmac)) is not None:
+        raise Rejected("phone", PHONE_TAKEN)
+    nickname = _check_nickname(session, nickname, words)
+    if len(password) < PASSWORD_MIN:
+        raise Rejected("password", f"密碼至少需要{PASSWORD_MIN}個字符")
+    _consume_code(session, phone_hmac=phone_hmac, code=code, vault=vault, rules=code_rules, now=now)
+    user = User(
+        nickname=nickname,
+        phone_cipher=vault.encrypt(number),
+        phone_hmac=phone_hmac,
+        phone_verified_at=now,
+        password_hash=hasher.hash(password),
+        role=Role.READER,
+        terms_version=terms_version,
+        terms_accepted_at=now,
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        actor=user,
+        action="account.registered",
+        target_type="user",
+        target_id=user.id,
+        after={"nickname": nickname, "terms_version": terms_version},
+        ip=ip,
+        now=now,
+    )
+    return user
+
+
+# Verified when the account is unknown, so both answers take the same time.
+_DUMMY_HASH: dict[int, str] = {}
+
+
+def authenticate(
+    session: Session, *, phone: str, password: str, vault: PhoneVault, hasher: PasswordHasher
+) -> User:
+    """The account for a phone and password, or Rejected with one message for every failure."""
+    try:
+        number = normalise_phone(phone)
+    except Rejected:
+        number = ""
+    user = (
+        session.scalar(select(User).where(User.phone_hmac == vault.lookup_hash(number))) if number else None
+    )
+    if user is None:
+        dummy = _DUMMY_HASH.setdefault(id(hasher), hasher.hash(secrets.token_hex(8)))
+        try:
+            hasher.verify(dummy, password or "")
+        except (VerificationError, InvalidHashError):
+            pass
+        raise Rejected("password", LOGIN_FAILED, reason="login")
+    try:
+        hasher.verify(user.password_hash, password or "")
+    except (VerificationError, InvalidHashError) as wrong:
+        raise Rejected("password", LOGIN_FAILED, reason="login") from wrong
+    if user.state == UserState.CLOSED:
+        raise Rejected("password", "賬號已關閉", 403, reason="account_state")
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+    return user
 
 
 def create_verified_user(
@@ -29,15 +231,15 @@ def create_verified_user(
     """An account whose phone counts as verified: for operators (`flask create-user`) and tests."""
     number = normalise_phone(phone)
     nickname = nickname.strip()
-    if not 2 <= len(nickname) <= NICKNAME_MAX:
-        raise Rejected("nickname", f"暱稱需為2至{NICKNAME_MAX}個字")
-    if len(password) < 8:
-        raise Rejected("password", "密碼至少需要8個字符")
+    if not NICKNAME_MIN <= len(nickname) <= NICKNAME_MAX:
+        raise Rejected("nickname", f"暱稱需為{NICKNAME_MIN}至{NICKNAME_MAX}個字")
+    if len(password) < PASSWORD_MIN:
+        raise Rejected("password", f"密碼至少需要{PASSWORD_MIN}個字符")
     phone_hmac = vault.lookup_hash(number)
     if session.scalar(select(User.id).where(User.phone_hmac == phone_hmac)) is not None:
         raise Rejected("phone", "該手機號已註冊")
     if session.scalar(select(User.id).where(User.nickname == nickname)) is not None:
-        raise Rejected("nickname", "該暱稱已被使用")
+        raise Rejected("nickname", NICKNAME_TAKEN)
     user = User(
         nickname=nickname,
         phone_cipher=vault.encrypt(number),

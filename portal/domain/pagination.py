@@ -11,17 +11,23 @@ from datetime import datetime
 class Cursor:
     at: datetime
     id: int
+    rank: int | None = None  # for orders that lead with a count (熱門: likes, then time)
 
     def encode(self) -> str:
-        return f"{self.at.strftime('%Y%m%d%H%M%S%f')}-{self.id}"
+        head = f"{self.rank}." if self.rank is not None else ""
+        return f"{head}{self.at.strftime('%Y%m%d%H%M%S%f')}-{self.id}"
 
     @classmethod
     def decode(cls, raw: str | None) -> Cursor | None:
         """A malformed cursor means the first page, never an error."""
-        if not raw:
+        if not raw or len(raw) > 64:
             return None
-        stamp, _, ident = raw.partition("-")
+        rank_text, dot, rest = raw.partition(".")
+        if not dot:
+            rank_text, rest = "", raw
+        stamp, _, ident = rest.partition("-")
         try:
-            return cls(datetime.strptime(stamp, "%Y%m%d%H%M%S%f"), int(ident))
+            rank = int(rank_text) if rank_text else None
+            return cls(datetime.strptime(stamp, "%Y%m%d%H%M%S%f"), int(ident), rank)
         except ValueError:
             return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.domain.comments import CommentRules
 from portal.models import Page, SiteSetting
 
 DEFAULTS: dict[str, str] = {
@@ -14,12 +15,44 @@ DEFAULTS: dict[str, str] = {
     "footer_licences": "",  # one line per licence or 備案 number
     "report_phone": "",
     "report_email": "",
+    "wordlist_version": "0",  # bumped on every change of the word list
+    "comment_min_length": "2",
+    "comment_max_length": "500",  # at most 2,000 (SECURITY.md §9)
+    "comment_cooldown_seconds": "15",
+    "comment_ip_hourly": "30",
+    "quota_new": "5",
+    "quota_normal": "20",
+    "quota_good": "50",
+    "quota_restricted": "3",
+    "comment_edit_minutes": "5",
+    "report_hide_threshold": "3",
 }
+COMMENT_MAX_CEILING = 2000
 
 
 def load_settings(session: Session) -> dict[str, str]:
     stored = {row.key: row.value for row in session.scalars(select(SiteSetting))}
     return {**DEFAULTS, **stored}
+
+
+def _int(settings: dict[str, str], key: str) -> int:
+    try:
+        return int(settings.get(key, DEFAULTS[key]))
+    except ValueError:
+        return int(DEFAULTS[key])
+
+
+def comment_rules(settings: dict[str, str]) -> CommentRules:
+    """The comment settings as the domain takes them; a bad stored value falls back."""
+    return CommentRules(
+        min_length=max(1, _int(settings, "comment_min_length")),
+        max_length=min(COMMENT_MAX_CEILING, _int(settings, "comment_max_length")),
+        cooldown_seconds=_int(settings, "comment_cooldown_seconds"),
+        ip_hourly=_int(settings, "comment_ip_hourly"),
+        quotas={tier: _int(settings, f"quota_{tier}") for tier in ("new", "normal", "good", "restricted")},
+        edit_minutes=_int(settings, "comment_edit_minutes"),
+        report_hide_threshold=_int(settings, "report_hide_threshold"),
+    )
 
 
 def footer_pages(session: Session) -> list[Page]:

@@ -1,6 +1,14 @@
 """Typed SQLAlchemy 2.0 models. No Flask here: domain tests use them with a bare Session."""
 
 from portal.models.base import Base, utc_now
+from portal.models.comments import Comment, CommentRevision, CommentStatus, Like, Report, ReportStatus
+from portal.models.moderation import (
+    BlockedPhone,
+    ModerationAction,
+    Notification,
+    SensitiveWord,
+    SmsCode,
+)
 from portal.models.news import (
     Article,
     ArticleKind,
@@ -20,14 +28,25 @@ __all__ = [
     "ArticleKind",
     "ArticleState",
     "Base",
+    "BlockedPhone",
+    "Comment",
+    "CommentRevision",
+    "CommentStatus",
     "CommentsState",
+    "Like",
     "Media",
     "MediaKind",
+    "ModerationAction",
+    "Notification",
     "Page",
+    "Report",
+    "ReportStatus",
     "Role",
     "Section",
     "SectionLayout",
+    "SensitiveWord",
     "SiteSetting",
+    "SmsCode",
     "User",
     "UserState",
     "utc_now",

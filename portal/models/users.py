@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, DateTime, Integer, LargeBinary, String
+from sqlalchemy import Boolean, Date, DateTime, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.models.base import Base, utc_now
@@ -41,9 +41,27 @@ class User(Base):
     can_view_pii: Mapped[bool] = mapped_column(Boolean, default=False)
     state: Mapped[UserState] = mapped_column(String(16), default=UserState.ACTIVE)
     muted_until: Mapped[datetime | None] = mapped_column(DateTime)
+    muted_reason: Mapped[str] = mapped_column(String(200), default="")
     credit: Mapped[int] = mapped_column(Integer, default=0)
+    last_credit_on: Mapped[date | None] = mapped_column(Date)  # approvals earn at most +1 a day
     terms_version: Mapped[str] = mapped_column(String(32), default="")
     terms_accepted_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Flask-Login's alternative id: rotating it revokes every session of the account.
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
+
+    # What Flask-Login asks of a user object (without importing it here).
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.state != UserState.CLOSED
+
+    def get_id(self) -> str:
+        # The alternative id: rotating session_token revokes every session of the account.
+        return self.session_token
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in (Role.MODERATOR, Role.ADMIN)

@@ -21,6 +21,7 @@ from flask import (
     url_for,
 )
 
+from portal.comments.context import thread_context
 from portal.domain import news
 from portal.domain.pagination import Cursor
 from portal.domain.script import Script, to_simplified, to_traditional
@@ -102,22 +103,29 @@ def _edition_day(raw: str | None, editions: list[date]) -> date | None:
 
 @bp.get("/articles/<int:article_id>")
 def article(article_id: int):
-    now = utc_now()
-    article = news.public_article(db.session, article_id, now=now)
+    article = news.public_article(db.session, article_id, now=utc_now())
     if article is None:
         abort(404)
+    return render_article(article)
+
+
+def render_article(article: Article, form=None) -> str:
+    """The article page: for GET, and for a comment form that comes back with errors (no JS)."""
     tree = section_tree()
     section = tree.by_id.get(article.section_id)
     if section is None:  # its section is hidden
         abort(404)
-    related = news.related_articles(db.session, article, now=now, count=current_app.config["RELATED_COUNT"])
-    return render_template(
-        "news/article.html",
-        article=article,
-        trail=tree.path(section),
-        related=related,
-        share_url=_absolute("news.article", article_id=article.id),
+    related = news.related_articles(
+        db.session, article, now=utc_now(), count=current_app.config["RELATED_COUNT"]
     )
+    page = {
+        **thread_context(article, form),
+        "article": article,
+        "trail": tree.path(section),
+        "related": related,
+        "share_url": _absolute("news.article", article_id=article.id),
+    }
+    return render_template("news/article.html", **page)
 
 
 @bp.get("/articles/<int:article_id>/qr.svg")

@@ -1,0 +1,32 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from portal.domain.accounts import NICKNAME_MAX, PASSWORD_MIN
+
+PHONE_REQUIRED = "請輸入手機號碼"
+
+
+class CodeRequestForm(FlaskForm):
+    phone = StringField("手機號碼", validators=[DataRequired(PHONE_REQUIRED), Length(max=20)])
+
+
+class RegisterForm(FlaskForm):
+    phone = StringField("手機號碼", validators=[DataRequired(PHONE_REQUIRED), Length(max=20)])
+    code = StringField("簡訊驗證碼", validators=[DataRequired("請輸入簡訊驗證碼"), Length(max=8)])
+    nickname = StringField(
+        "暱稱", validators=[DataRequired("請輸入暱稱"), Length(max=NICKNAME_MAX, message="暱稱太長")]
+    )
+    password = PasswordField(
+        "密碼",
+        validators=[
+            DataRequired("請設定密碼"),
+            Length(min=PASSWORD_MIN, max=128, message="密碼需為8至128個字符"),
+        ],
+    )
+    accept_terms = BooleanField("我已閱讀並同意《用戶協議》《跟帖評論自律管理承諾書》《隱私政策》")
+
+
+class LoginForm(FlaskForm):
+    phone = StringField("手機號碼", validators=[DataRequired(PHONE_REQUIRED), Length(max=20)])
+    password = PasswordField("密碼", validators=[DataRequired("請輸入密碼"), Length(max=128)])

@@ -1,0 +1,195 @@
+"""Accounts: register with an SMS code, log in and out, 我的評論 and 消息."""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from portal.accounts.forms import CodeRequestForm, LoginForm, RegisterForm
+from portal.auth import client_ip, password_hasher, phone_vault
+from portal.domain import accounts, comments, notifications
+from portal.domain.errors import Rejected
+from portal.domain.pagination import Cursor
+from portal.domain.pii import normalise_phone
+from portal.extensions import db, limiter
+from portal.forms import ActionForm
+from portal.fragments import wants_fragment
+from portal.models import utc_now
+from portal.safe_redirect import same_site_path
+from portal.words import current_word_list
+
+bp = Blueprint("accounts", __name__, url_prefix="/accounts")
+
+
+def sms_sender():
+    """The sender named in settings: an object, or "module:Class"."""
+    configured = current_app.config["SMS_SENDER"]
+    if not isinstance(configured, str):
+        return configured
+    module, _, name = configured.partition(":")
+    return getattr(import_module(module), name)()
+
+
+def account_key() -> str:
+    raw = request.form.get("phone", "")
+    try:
+        return "acct:" + normalise_phone(raw)
+    except Rejected:
+        return "acct:" + raw.strip().casefold()
+
+
+def _next_url() -> str:
+    return same_site_path(request.values.get("next"), url_for("news.home"))
+
+
+def _refusal_status(form, refusal: Rejected) -> int:
+    field = form[refusal.field] if refusal.field in form else form["phone"]
+    field.errors.append(refusal.message)
+    return refusal.status
+
+
+@bp.get("/register")
+def register_form():
+    return render_template("accounts/register.html", form=RegisterForm(), next=_next_url())
+
+
+@bp.post("/register/code")
+@limiter.limit(lambda: current_app.config["REGISTER_LIMITS"])
+def send_code():
+    """獲取驗證碼: the code goes to the phone (the log, in development), never to the page."""
+    form, status, sent_to = CodeRequestForm(), 422, None
+    if form.validate_on_submit():
+        try:
+            sent_to = accounts.request_code(
+                db.session,
+                phone=form.phone.data,
+                ip=client_ip(),
+                vault=phone_vault(),
+                sender=sms_sender(),
+                now=utc_now(),
+            )
+        except Rejected as refusal:
+            status = _refusal_status(form, refusal)
+        else:
+            db.session.commit()
+            status = 200
+    if wants_fragment():
+        return render_template("accounts/_code_status.html", form=form, sent_to=sent_to), status
+    register = RegisterForm()  # keeps what was typed, except the password
+    register.phone.errors = list(form.phone.errors)
+    return render_template("accounts/register.html", form=register, sent_to=sent_to, next=_next_url()), status
+
+
+@bp.post("/register")
+@limiter.limit(lambda: current_app.config["REGISTER_LIMITS"])
+def register():
+    form, status = RegisterForm(), 422
+    if form.validate_on_submit():
+        try:
+            user = accounts.register(
+                db.session,
+                phone=form.phone.data,
+                code=form.code.data,
+                nickname=form.nickname.data,
+                password=form.password.data,
+                accepted_terms=form.accept_terms.data,
+                terms_version=current_app.config["TERMS_VERSION"],
+                words=current_word_list(),
+                vault=phone_vault(),
+                hasher=password_hasher(),
+                ip=client_ip(),
+                now=utc_now(),
+            )
+        except Rejected as refusal:
+            status = _refusal_status(form, refusal)
+            db.session.commit()  # a wrong code's attempt counts
+        else:
+            db.session.commit()
+            session.clear()
+            login_user(user)
+            flash("註冊成功，歡迎加入！")
+            return redirect(_next_url(), 303)
+    return render_template("accounts/register.html", form=form, next=_next_url()), status
+
+
+@bp.get("/login")
+def login_form():
+    return render_template("accounts/login.html", form=LoginForm(), next=_next_url())
+
+
+@bp.post("/login")
+@limiter.limit(lambda: current_app.config["LOGIN_LIMITS"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_ACCOUNT_LIMITS"],
+    key_func=account_key,
+    deduct_when=lambda response: response.status_code == 422,
+)
+def login():
+    form, status = LoginForm(), 422
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(
+                db.session,
+                phone=form.phone.data,
+                password=form.password.data,
+                vault=phone_vault(),
+                hasher=password_hasher(),
+            )
+        except Rejected as refusal:
+            form.password.errors.append(refusal.message)
+            status = refusal.status
+        else:
+            db.session.commit()  # a rehash, if any
+            session.clear()
+            login_user(user)
+            flash(f"{user.nickname}，歡迎回來。")
+            return redirect(_next_url(), 303)
+    return render_template("accounts/login.html", form=form, next=_next_url()), status
+
+
+@bp.post("/logout")
+def logout():
+    if ActionForm().validate_on_submit():
+        logout_user()
+        session.clear()
+        flash("您已退出登錄。")
+    return redirect(url_for("news.home"), 303)
+
+
+@bp.get("/comments")
+@login_required
+def my_comments():
+    cursor = Cursor.decode(request.args.get("after"))
+    rows, next_cursor = comments.my_comments(db.session, author_id=current_user.id, cursor=cursor)
+    return render_template(
+        "accounts/my_comments.html",
+        rows=[(c, comments.state_label(c)) for c in rows],
+        next_cursor=next_cursor,
+        paged=cursor is not None,
+    )
+
+
+@bp.get("/messages")
+@login_required
+def messages():
+    cursor = Cursor.decode(request.args.get("after"))
+    rows, next_cursor = notifications.notices_page(db.session, current_user.id, cursor=cursor)
+    return render_template(
+        "accounts/messages.html",
+        rows=rows,
+        next_cursor=next_cursor,
+        paged=cursor is not None,
+        form=ActionForm(),
+    )
+
+
+@bp.post("/messages/read")
+@login_required
+def mark_read():
+    if ActionForm().validate_on_submit():
+        notifications.mark_all_read(db.session, current_user.id, now=utc_now())
+        db.session.commit()
+        flash("已全部標為已讀。")
+    return redirect(url_for("accounts.messages"), 303)

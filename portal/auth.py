@@ -1,0 +1,71 @@
+"""Who is asking: Flask-Login wiring, the client's address, and the login redirect for htmx."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from argon2 import PasswordHasher
+from flask import Response, current_app, redirect, request, url_for
+from flask_login import LoginManager
+from sqlalchemy import select
+
+from portal.domain.comments import Origin
+from portal.domain.pii import PhoneVault
+from portal.domain.region import default_database, network_prefix, region_for
+from portal.extensions import db
+from portal.fragments import wants_fragment
+from portal.models import User
+from portal.safe_redirect import same_site_path
+
+
+def phone_vault() -> PhoneVault:
+    return PhoneVault.from_secret(current_app.config["PII_KEY"])
+
+
+def password_hasher() -> PasswordHasher:
+    # Tests pass a cheap profile; production uses argon2id's defaults (SECURITY.md §7).
+    return current_app.config.get("PASSWORD_HASHER") or PasswordHasher()
+
+
+def configure(manager: LoginManager) -> None:
+    manager.user_loader(load_user)
+    manager.unauthorized_handler(unauthorized)
+
+
+def load_user(session_token: str) -> User | None:
+    # Read on every request: a closed account or a rotated token ends the session at once.
+    user = db.session.scalar(select(User).where(User.session_token == session_token))
+    return user if user is not None and user.is_active else None
+
+
+def login_url_for_here() -> str:
+    here = request.htmx.current_url if request.htmx else request.full_path
+    if here and "://" in here:
+        parts = urlsplit(here)
+        here = parts.path + (f"?{parts.query}" if parts.query else "")
+    return url_for("accounts.login", next=same_site_path(here, "/"))
+
+
+def unauthorized() -> Response:
+    """Anonymous on a protected route: 302 to login, or 401 + HX-Redirect for htmx."""
+    target = login_url_for_here()
+    if wants_fragment():
+        response = current_app.response_class(status=401)
+        response.headers["HX-Redirect"] = target
+        return response
+    return redirect(target)
+
+
+def client_ip() -> str:
+    return request.remote_addr or ""
+
+
+def client_origin() -> Origin:
+    ip = client_ip()
+    database = current_app.config["REGION_DATABASE"] or default_database()
+    return Origin(
+        ip=ip,
+        ip_prefix=network_prefix(ip),
+        region=region_for(ip, database),
+        user_agent=request.user_agent.string or "",
+    )

@@ -1,0 +1,121 @@
+"""What the 網友評論 region needs, for the article page and for each of its fragments."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from typing import Any
+
+from flask import current_app, request
+from flask_login import current_user
+
+from portal.comments.forms import CommentForm, ReportForm
+from portal.domain import comments
+from portal.domain.pagination import Cursor
+from portal.domain.site import comment_rules
+from portal.extensions import db
+from portal.forms import ActionForm
+from portal.models import Article, Comment, CommentsState, utc_now
+from portal.page_context import settings, zone
+
+
+def rules() -> comments.CommentRules:
+    return comment_rules(settings())
+
+
+def local_day_start(now: datetime) -> datetime:
+    """Midnight of the site's day, in UTC: quotas are per calendar day (P25)."""
+    local = now.replace(tzinfo=UTC).astimezone(zone())
+    start = datetime.combine(local.date(), time.min, tzinfo=zone())
+    return start.astimezone(UTC).replace(tzinfo=None)
+
+
+def viewer():
+    return current_user if current_user.is_authenticated else None
+
+
+def posting_state(article: Article) -> str:
+    """What the form area shows: the form, or why there is none."""
+    now = utc_now()
+    if comments.comments_closed(article, now=now):
+        return "closed"
+    user = viewer()
+    if user is None:
+        return "anonymous"
+    if user.phone_verified_at is None:
+        return "unverified"
+    if user.muted_until is not None and user.muted_until > now:
+        return "muted"
+    return "open"
+
+
+def reply_target(article: Article, raw: str | None) -> Comment | None:
+    if not raw or not raw.isdigit() or len(raw) > 12:
+        return None
+    target = comments.visible_comment(db.session, int(raw))
+    return target if target is not None and target.article_id == article.id else None
+
+
+def form_context(
+    article: Article, form: CommentForm | None = None, *, submitted: bool = False
+) -> dict[str, Any]:
+    form = form or CommentForm(formdata=None)
+    target = reply_target(article, form.reply_to.data) if form.reply_to.data else None
+    return {
+        "article": article,
+        "form": form,
+        "reply_target": target,
+        "submitted": submitted,
+        "posting": posting_state(article),
+        "max_length": rules().max_length,
+    }
+
+
+def decorate(page: list[Comment]) -> dict[str, Any]:
+    """Replies, likes and reports of the viewer for a page of comments."""
+    previews = comments.reply_previews(db.session, [c.id for c in page if c.reply_count])
+    shown = [c.id for c in page] + [r.id for replies in previews.values() for r in replies]
+    user = viewer()
+    return {
+        "previews": previews,
+        "liked": comments.liked_ids(db.session, user_id=user.id, comment_ids=shown) if user else set(),
+        "reported": comments.reported_ids(db.session, user_id=user.id, comment_ids=shown) if user else set(),
+        "viewer_id": user.id if user else None,
+        "action_form": ActionForm(),
+        "edit_minutes": rules().edit_minutes,
+        "now": utc_now(),
+    }
+
+
+def list_context(article: Article, *, order: str, cursor: Cursor | None) -> dict[str, Any]:
+    order = order if order in comments.ORDERS else "newest"
+    page, next_cursor = comments.thread_page(
+        db.session,
+        article_id=article.id,
+        order=order,
+        cursor=cursor,
+        size=current_app.config["COMMENT_PAGE_SIZE"],
+    )
+    return {"article": article, "order": order, "page": page, "next_cursor": next_cursor, **decorate(page)}
+
+
+def thread_context(article: Article, form: CommentForm | None = None) -> dict[str, Any]:
+    """The whole region as the article page renders it (GET and the no-JS error re-render)."""
+    if article.comments_state == CommentsState.HIDDEN:
+        return {"comments_hidden": True}
+    if form is None:
+        form = CommentForm(formdata=None)
+        if (target := reply_target(article, request.args.get("reply_to"))) is not None:
+            form.reply_to.data = str(target.id)
+    user = viewer()
+    own = comments.own_unpublished(db.session, article_id=article.id, author_id=user.id) if user else []
+    return {
+        "comments_hidden": False,
+        "own_unpublished": own,
+        "report_form": ReportForm(formdata=None),
+        **form_context(article, form),
+        **list_context(
+            article,
+            order=request.args.get("order", "newest"),
+            cursor=Cursor.decode(request.args.get("after")),
+        ),
+    }

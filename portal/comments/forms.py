@@ -1,0 +1,45 @@
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from portal.domain.comments import REPORT_REASONS
+from portal.domain.pledge import REASON_LABELS
+from portal.domain.site import COMMENT_MAX_CEILING
+from portal.forms import normalised
+
+
+class CommentForm(FlaskForm):
+    # Shape only; the pledge rules (length included, with their own messages) run in the domain.
+    body = TextAreaField(
+        "評論內容",
+        filters=[normalised],
+        validators=[
+            DataRequired("評論內容不能為空"),
+            Length(max=COMMENT_MAX_CEILING, message=f"評論不能超過{COMMENT_MAX_CEILING}字"),
+        ],
+    )
+    reply_to = HiddenField(validators=[Optional()])
+
+    def reply_to_id(self) -> int | None:
+        raw = (self.reply_to.data or "").strip()
+        return int(raw) if raw.isdigit() and len(raw) < 12 else None
+
+
+class EditForm(FlaskForm):
+    body = TextAreaField(
+        "評論內容",
+        filters=[normalised],
+        validators=[
+            DataRequired("評論內容不能為空"),
+            Length(max=COMMENT_MAX_CEILING, message=f"評論不能超過{COMMENT_MAX_CEILING}字"),
+        ],
+    )
+
+
+class ReportForm(FlaskForm):
+    reason = SelectField(
+        "舉報理由",
+        choices=[("", "請選擇")] + [(code, REASON_LABELS[code]) for code in REPORT_REASONS],
+        validators=[DataRequired("請選擇舉報理由")],
+    )
+    note = StringField("補充說明（選填）", filters=[normalised], validators=[Optional(), Length(max=200)])

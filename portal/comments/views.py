@@ -1,0 +1,277 @@
+"""網友評論: list slices, post, reply, edit, delete, like and report — each with and without htmx."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from portal.auth import client_ip, client_origin
+from portal.comments import context
+from portal.comments.forms import CommentForm, EditForm, ReportForm
+from portal.domain import comments, news
+from portal.domain.errors import NotAllowed, Rejected
+from portal.domain.pagination import Cursor
+from portal.extensions import db, limiter
+from portal.forms import ActionForm
+from portal.fragments import wants_fragment
+from portal.models import Article, Comment, CommentsState, utc_now
+from portal.news.views import render_article
+from portal.words import current_word_list
+
+bp = Blueprint("comments", __name__)
+
+
+def _article_or_404(article_id: int) -> Article:
+    article = news.public_article(db.session, article_id, now=utc_now())
+    if article is None or article.comments_state == CommentsState.HIDDEN:
+        abort(404)
+    return article
+
+
+def _comment_or_404(comment_id: int) -> Comment:
+    comment = comments.visible_comment(db.session, comment_id)
+    if comment is None or news.public_article(db.session, comment.article_id, now=utc_now()) is None:
+        abort(404)
+    return comment
+
+
+def _own_comment_or_404(comment_id: int) -> Comment:
+    comment = db.session.get(Comment, comment_id)
+    if comment is None:
+        abort(404)
+    if comment.author_id != current_user.id:
+        abort(403)
+    return comment
+
+
+def _back_to(comment: Comment) -> Response:
+    anchor = f"comment-{comment.id}"
+    return redirect(url_for("news.article", article_id=comment.article_id, _anchor=anchor), 303)
+
+
+def _with_retry_after(response, refusal: Rejected):
+    body, status = response if isinstance(response, tuple) else (response, 200)
+    response = current_app.make_response((body, status))
+    if refusal.retry_after:
+        response.headers["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
+def _user_key() -> str:
+    return f"user:{current_user.id}" if current_user.is_authenticated else f"ip:{client_ip()}"
+
+
+@bp.get("/articles/<int:article_id>/comments")
+def thread(article_id: int):
+    """Tabs 最新 / 熱門: the list region; without htmx, the article page in that order."""
+    article = _article_or_404(article_id)
+    if not wants_fragment():
+        return render_article(article)
+    ctx = context.list_context(article, order=request.args.get("order", "newest"), cursor=None)
+    return render_template("comments/_thread_list.html", **ctx)
+
+
+@bp.get("/articles/<int:article_id>/comments/more")
+def more(article_id: int):
+    """載入更多: the next slice and a new 載入更多 (keyset: page N costs what page 1 costs)."""
+    article = _article_or_404(article_id)
+    if not wants_fragment():
+        return render_article(article)
+    ctx = context.list_context(
+        article, order=request.args.get("order", "newest"), cursor=Cursor.decode(request.args.get("after"))
+    )
+    return render_template("comments/_page.html", **ctx)
+
+
+@bp.get("/articles/<int:article_id>/comment-form")
+def comment_form(article_id: int):
+    """The form, ready to reply to a comment (回覆) or back to a new comment."""
+    article = _article_or_404(article_id)
+    form = CommentForm(formdata=None)
+    if (target := context.reply_target(article, request.args.get("reply_to"))) is not None:
+        form.reply_to.data = str(target.id)
+    if not wants_fragment():
+        return render_article(article, form=form)
+    return render_template("comments/_form.html", **context.form_context(article, form))
+
+
+@bp.post("/articles/<int:article_id>/comments")
+@login_required
+@limiter.limit(
+    lambda: current_app.config["COMMENT_LIMITS"],
+    key_func=_user_key,
+    deduct_when=lambda response: response.status_code in (200, 201, 303),
+)
+def create(article_id: int):
+    article = _article_or_404(article_id)
+    form, status, refusal = CommentForm(), 422, None
+    if form.validate_on_submit():
+        now = utc_now()
+        origin = client_origin()
+        try:
+            comments.submit(
+                db.session,
+                article=article,
+                author=current_user,
+                body=form.body.data,
+                reply_to_id=form.reply_to_id(),
+                origin=origin,
+                words=current_word_list(),
+                rules=context.rules(),
+                now=now,
+                day_start=context.local_day_start(now),
+            )
+        except Rejected as refused:
+            refusal, status = refused, refused.status
+            db.session.rollback()
+            form.body.errors.append(refused.message)
+            comments.record_refusal(
+                db.session,
+                author=current_user,
+                article=article,
+                body=form.body.data,
+                refusal=refused,
+                origin=origin,
+                now=now,
+            )
+            db.session.commit()
+        else:
+            db.session.commit()
+            message = "評論已提交，審核後顯示"
+            if wants_fragment():
+                ctx = context.form_context(article, CommentForm(formdata=None), submitted=True)
+                return render_template("comments/_form.html", **ctx), 201
+            flash(message)
+            return redirect(url_for("news.article", article_id=article.id, _anchor="comments"), 303)
+    if wants_fragment():
+        answer = render_template("comments/_form.html", **context.form_context(article, form)), status
+    else:
+        answer = render_article(article, form=form), status
+    return _with_retry_after(answer, refusal) if refusal else answer
+
+
+@bp.post("/comments/<int:comment_id>/like")
+@login_required
+def like(comment_id: int):
+    comment = _comment_or_404(comment_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    liked = comments.toggle_like(db.session, comment=comment, user=current_user, now=utc_now())
+    db.session.commit()
+    if wants_fragment():
+        return render_template("comments/_like.html", comment=comment, liked=liked, action_form=ActionForm())
+    return _back_to(comment)
+
+
+@bp.get("/comments/<int:comment_id>/replies")
+def replies(comment_id: int):
+    """展開更多回覆: the replies after the first three, oldest first."""
+    parent = db.session.get(Comment, comment_id)
+    if parent is None or parent.parent_id is not None or not parent.listed:
+        abort(404)
+    article = _article_or_404(parent.article_id)
+    if not wants_fragment():
+        return render_article(article)
+    after = Cursor.decode(request.args.get("after"))
+    rows, next_cursor = comments.replies_after(db.session, parent=parent, after=after)
+    return render_template(
+        "comments/_replies_page.html",
+        parent=parent,
+        replies=rows,
+        next_cursor=next_cursor,
+        **context.decorate(rows),
+    )
+
+
+def _report_page(comment: Comment, form: ReportForm, status: int = 200, *, done: bool = False):
+    template = "comments/_report.html" if wants_fragment() else "comments/report.html"
+    return render_template(template, comment=comment, form=form, done=done), status
+
+
+@bp.get("/comments/<int:comment_id>/report")
+@login_required
+def report_form(comment_id: int):
+    return _report_page(_comment_or_404(comment_id), ReportForm(formdata=None))
+
+
+@bp.post("/comments/<int:comment_id>/report")
+@login_required
+@limiter.limit(lambda: current_app.config["REPORT_LIMITS"], key_func=_user_key)
+def report(comment_id: int):
+    comment = _comment_or_404(comment_id)
+    form, status = ReportForm(), 422
+    if form.validate_on_submit():
+        try:
+            comments.report(
+                db.session,
+                comment=comment,
+                reporter=current_user,
+                reason_code=form.reason.data,
+                note=form.note.data or "",
+                rules=context.rules(),
+                now=utc_now(),
+                ip=client_ip(),
+            )
+        except Rejected as refused:
+            form.reason.errors.append(refused.message)
+            status = refused.status
+        else:
+            db.session.commit()
+            if wants_fragment():
+                return _report_page(comment, form, 200, done=True)
+            flash("舉報已收到，處理結果將通知您")
+            return _back_to(comment)
+    return _report_page(comment, form, status)
+
+
+@bp.get("/comments/<int:comment_id>/edit")
+@login_required
+def edit_form(comment_id: int):
+    comment = _own_comment_or_404(comment_id)
+    form = EditForm(formdata=None, body=comment.body)
+    return render_template("comments/edit.html", comment=comment, form=form)
+
+
+@bp.post("/comments/<int:comment_id>/edit")
+@login_required
+def edit(comment_id: int):
+    comment = _own_comment_or_404(comment_id)
+    form, status = EditForm(), 422
+    if form.validate_on_submit():
+        try:
+            comments.edit(
+                db.session,
+                comment=comment,
+                author=current_user,
+                body=form.body.data,
+                words=current_word_list(),
+                rules=context.rules(),
+                now=utc_now(),
+            )
+        except Rejected as refused:
+            db.session.rollback()
+            form.body.errors.append(refused.message)
+            status = refused.status
+        except NotAllowed:
+            abort(403)
+        else:
+            db.session.commit()
+            flash("評論已修改，審核後顯示")
+            return redirect(url_for("news.article", article_id=comment.article_id, _anchor="comments"), 303)
+    return render_template("comments/edit.html", comment=comment, form=form), status
+
+
+@bp.post("/comments/<int:comment_id>/delete")
+@login_required
+def delete(comment_id: int):
+    comment = _own_comment_or_404(comment_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    comments.delete_own(db.session, comment=comment, author=current_user, now=utc_now())
+    db.session.commit()
+    if wants_fragment():
+        response = current_app.response_class(status=204)
+        response.headers["HX-Refresh"] = "true"
+        return response
+    flash("評論已刪除")
+    return redirect(url_for("news.article", article_id=comment.article_id, _anchor="comments"), 303)

@@ -1,0 +1,709 @@
+"""網友評論: submit, reply, edit, delete, like and report, with the pledge rules in order.
+
+Every function takes the session and plain values, raises `Rejected` before adding anything,
+and never commits: the view commits once, so a comment and its log row land together.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, delete, func, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from portal.domain import audit
+from portal.domain.errors import NotAllowed, Rejected
+from portal.domain.pagination import Cursor
+from portal.domain.pledge import REASON_LABELS, check_text, skeleton_hash
+from portal.domain.wordlist import WordList
+from portal.models import (
+    Article,
+    Comment,
+    CommentRevision,
+    CommentsState,
+    CommentStatus,
+    Like,
+    Report,
+    Role,
+    User,
+    UserState,
+)
+
+UNVERIFIED = "根據《互聯網跟帖評論服務管理規定》，請先綁定並驗證手機號後再發表評論"
+CLOSED = "本文評論已關閉"
+ACCOUNT_CLOSED = "賬號已關閉"
+TOO_FAST = "發言過於頻繁，請{n}秒後再試"
+DAILY_LIMIT = "今日評論次數已達上限"
+DUPLICATE = "請勿重複發布相同內容"
+BAD_PARENT = "您回覆的評論不存在或已不可見，請重新整理頁面"
+EDIT_WINDOW = "評論發布超過{n}分鐘，已不能編輯"
+REPORT_OWN = "不能舉報自己的評論"
+REPORT_TWICE = "您已舉報過這條評論"
+REPORT_REASON = "請選擇舉報理由"
+
+TIER_NEW, TIER_NORMAL, TIER_GOOD, TIER_RESTRICTED = "new", "normal", "good", "restricted"
+TIER_LABELS = {TIER_NEW: "新用戶", TIER_NORMAL: "普通", TIER_GOOD: "良好", TIER_RESTRICTED: "受限"}
+# The reasons a reader may give for a report: the moderators' codes that a reader can judge.
+REPORT_REASONS = ("R01", "R03", "R05", "R06", "R07", "R08", "R09", "R10", "R11", "R13", "R16", "R18")
+
+
+@dataclass(frozen=True)
+class CommentRules:
+    """The site's settings for comments (PLEDGE_RULES *defaults*)."""
+
+    min_length: int = 2
+    max_length: int = 500
+    cooldown_seconds: int = 15
+    ip_hourly: int = 30
+    quotas: dict[str, int] = field(
+        default_factory=lambda: {TIER_NEW: 5, TIER_NORMAL: 20, TIER_GOOD: 50, TIER_RESTRICTED: 3}
+    )
+    edit_minutes: int = 5
+    report_hide_threshold: int = 3
+    retry_minutes: int = 10
+    duplicate_hours: int = 24
+    coordinated_accounts: int = 3
+    coordinated_network_posts: int = 10
+    coordinated_minutes: int = 10
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a submission came from, recorded with it (P28)."""
+
+    ip: str = ""
+    ip_prefix: str = ""
+    region: str = ""
+    user_agent: str = ""
+
+
+# --- who may post --------------------------------------------------------------------------
+
+
+def check_can_post(author: User, *, now: datetime) -> None:
+    """P5 then P2: the account's state before any other rule."""
+    if author.state == UserState.CLOSED:
+        raise Rejected("body", ACCOUNT_CLOSED, 403, reason="account_state")
+    if author.muted_until is not None and author.muted_until > now:
+        until = author.muted_until.strftime("%Y-%m-%d %H:%M")
+        reason = author.muted_reason or "違反評論規則"
+        raise Rejected(
+            "body", f"您已被禁止發言至{until}，原因：{reason}。如有異議可申訴。", 403, reason="account_state"
+        )
+    if author.phone_verified_at is None:
+        raise Rejected("body", UNVERIFIED, 403, reason="unverified")
+
+
+def comments_closed(article: Article, *, now: datetime) -> bool:
+    section = article.section
+    if article.comments_state == CommentsState.CLOSED or section.comments_closed:
+        return True
+    if section.auto_close_days:
+        return article.published_at + timedelta(days=section.auto_close_days) < now
+    return False
+
+
+def tier_of(session: Session, user: User, *, now: datetime) -> str:
+    """P25's tiers, first match: 受限, 新用戶, 良好, 普通."""
+    if user.credit <= -6 or user.state == UserState.RESTRICTED:
+        return TIER_RESTRICTED
+    approved = session.scalar(
+        select(func.count())
+        .select_from(Comment)
+        .where(Comment.author_id == user.id, Comment.status == CommentStatus.APPROVED)
+    )
+    if user.created_at > now - timedelta(days=30) or (approved or 0) < 10:
+        return TIER_NEW
+    return TIER_GOOD if user.credit >= 30 else TIER_NORMAL
+
+
+def _count(session: Session, *conditions) -> int:
+    return session.scalar(select(func.count()).select_from(Comment).where(*conditions)) or 0
+
+
+def _check_rate(
+    session: Session, author: User, origin: Origin, rules: CommentRules, *, now: datetime, day_start: datetime
+) -> None:
+    """P9: time between posts, the network's hourly budget, the tier's daily quota."""
+    last = session.scalar(select(func.max(Comment.created_at)).where(Comment.author_id == author.id))
+    if last is not None and (wait := rules.cooldown_seconds - (now - last).total_seconds()) > 0:
+        refusal = Rejected("body", TOO_FAST.format(n=max(1, round(wait))), 429, reason="rate")
+        refusal.retry_after = max(1, round(wait))
+        raise refusal
+    if origin.ip:
+        hour_ago = now - timedelta(hours=1)
+        recent = session.scalars(
+            select(Comment.created_at)
+            .where(Comment.ip == origin.ip, Comment.created_at > hour_ago)
+            .order_by(Comment.created_at)
+            .limit(rules.ip_hourly)
+        ).all()
+        if len(recent) >= rules.ip_hourly:
+            wait = max(1, round((recent[0] - hour_ago).total_seconds()))
+            refusal = Rejected("body", TOO_FAST.format(n=wait), 429, reason="rate")
+            refusal.retry_after = wait
+            raise refusal
+    quota = rules.quotas[tier_of(session, author, now=now)]
+    if _count(session, Comment.author_id == author.id, Comment.created_at >= day_start) >= quota:
+        refusal = Rejected("body", DAILY_LIMIT, 429, reason="quota")
+        refusal.retry_after = max(1, round((day_start + timedelta(days=1) - now).total_seconds()))
+        raise refusal
+
+
+def _thread_parent(
+    session: Session, article: Article, reply_to_id: int | None
+) -> tuple[Comment | None, Comment | None]:
+    """The top-level comment a reply hangs under, and the comment it answers."""
+    if reply_to_id is None:
+        return None, None
+    target = session.get(Comment, reply_to_id)
+    if target is None or target.article_id != article.id or target.status != CommentStatus.APPROVED:
+        raise Rejected("body", BAD_PARENT, 422, reason="parent")
+    parent = target if target.parent_id is None else session.get(Comment, target.parent_id)
+    if parent is None or parent.status not in (CommentStatus.APPROVED, CommentStatus.DELETED):
+        raise Rejected("body", BAD_PARENT, 422, reason="parent")
+    return parent, target
+
+
+def _check_length(body: str, rules: CommentRules) -> None:
+    """P8 first of all (SECURITY.md §9): cheap, and it caps what every later check reads."""
+    length = len(unicodedata.normalize("NFC", body))
+    if length == 0:
+        raise Rejected("body", "評論內容不能為空", 422, reason="length")
+    if length < rules.min_length:
+        raise Rejected("body", f"評論至少需要{rules.min_length}個字", 422, reason="length")
+    if length > rules.max_length:
+        raise Rejected("body", f"評論不能超過{rules.max_length}字", 422, reason="length")
+
+
+def _verdict_or_refuse(text: str, words: WordList, rules: CommentRules):
+    verdict = check_text(text, words, min_length=rules.min_length, max_length=rules.max_length)
+    if verdict.action == "block":
+        reason = {"P8": "length", "P12": "meaningless", "P17": "url", "P18": "contact", "P19": "pii"}
+        raise Rejected(
+            "body", verdict.message or "評論內容不符合規則", 422, reason=reason.get(verdict.rules[0], "words")
+        )
+    return verdict
+
+
+def _hits_json(verdict) -> str:
+    return json.dumps(
+        [
+            {"rule": h.rule, "categories": list(h.categories), "start": h.start, "end": h.end, "flag": h.flag}
+            for h in verdict.hits
+        ],
+        ensure_ascii=False,
+    )
+
+
+def _flag_coordinated(session: Session, comment: Comment, rules: CommentRules, *, now: datetime) -> None:
+    """P11: one text from several accounts, or a flood from one network, in a short window."""
+    since = now - timedelta(minutes=rules.coordinated_minutes)
+    same_text: list[Comment] = []
+    if comment.skeleton_hash and len(comment.body) >= 6:
+        same_text = list(
+            session.scalars(
+                select(Comment).where(
+                    Comment.skeleton_hash == comment.skeleton_hash, Comment.created_at > since
+                )
+            )
+        )
+        if len({c.author_id for c in [*same_text, comment]}) < rules.coordinated_accounts:
+            same_text = []
+    same_network: list[Comment] = []
+    if comment.ip_prefix:
+        same_network = list(
+            session.scalars(
+                select(Comment).where(Comment.ip_prefix == comment.ip_prefix, Comment.created_at > since)
+            )
+        )
+        if len(same_network) + 1 < rules.coordinated_network_posts:
+            same_network = []
+    for flagged in {c.id: c for c in [*same_text, *same_network]}.values():
+        _add_flag(flagged, "coordinated")
+    if same_text or same_network:
+        _add_flag(comment, "coordinated")
+
+
+def _add_flag(comment: Comment, flag: str) -> None:
+    if flag not in comment.flag_list:
+        comment.flags = ",".join([*comment.flag_list, flag])
+
+
+def submit(
+    session: Session,
+    *,
+    article: Article,
+    author: User,
+    body: str,
+    reply_to_id: int | None = None,
+    origin: Origin,
+    words: WordList,
+    rules: CommentRules,
+    now: datetime,
+    day_start: datetime,
+) -> Comment:
+    """A new comment or reply, `pending` (先審後發), or Rejected with the reader's message."""
+    _check_length(body, rules)
+    check_can_post(author, now=now)
+    if comments_closed(article, now=now) or article.comments_state == CommentsState.HIDDEN:
+        raise Rejected("body", CLOSED, 403, reason="closed")
+    parent, target = _thread_parent(session, article, reply_to_id)
+    # A retry of the same text (a double click, a lost answer) returns the stored comment.
+    retried = session.scalars(
+        select(Comment).where(
+            Comment.author_id == author.id,
+            Comment.article_id == article.id,
+            Comment.parent_id == (parent.id if parent else None),
+            Comment.body == body,
+            Comment.created_at > now - timedelta(minutes=rules.retry_minutes),
+            Comment.status.in_([CommentStatus.PENDING, CommentStatus.APPROVED]),
+        )
+    ).first()
+    if retried is not None:
+        return retried
+    # P9–P11 before the text checks (PLEDGE_RULES §7), so a flood costs no matching work.
+    _check_rate(session, author, origin, rules, now=now, day_start=day_start)
+    fingerprint = skeleton_hash(body)
+    duplicate = _count(
+        session,
+        Comment.author_id == author.id,
+        Comment.skeleton_hash == fingerprint,
+        Comment.created_at > now - timedelta(hours=rules.duplicate_hours),
+    )
+    if duplicate:
+        raise Rejected("body", DUPLICATE, 422, reason="duplicate")
+    verdict = _verdict_or_refuse(body, words, rules)
+    comment = Comment(
+        article_id=article.id,
+        author_id=author.id,
+        parent_id=parent.id if parent else None,
+        reply_to_id=target.id
+        if target is not None and target.id != (parent.id if parent else None)
+        else None,
+        reply_to_nickname=target.author.nickname if target is not None and target is not parent else "",
+        body=body,
+        status=CommentStatus.PENDING,
+        listed=False,
+        flags=",".join(verdict.flags),
+        rule_hits=_hits_json(verdict),
+        skeleton_hash=fingerprint,
+        ip=origin.ip,
+        ip_prefix=origin.ip_prefix,
+        ip_region=origin.region,
+        user_agent=origin.user_agent[:300],
+        created_at=now,
+    )
+    _flag_coordinated(session, comment, rules, now=now)
+    session.add(comment)
+    session.flush()
+    audit.record(
+        session,
+        actor=author,
+        action="comment.submitted",
+        target_type="comment",
+        target_id=comment.id,
+        after={
+            "article": article.id,
+            "body": body,
+            "skeleton": fingerprint,
+            "flags": comment.flag_list,
+            "verdict": verdict.action,
+            "region": origin.region,
+            "user_agent": origin.user_agent[:300],
+        },
+        ip=origin.ip,
+        now=now,
+    )
+    return comment
+
+
+def record_refusal(
+    session: Session,
+    *,
+    author: User | None,
+    article: Article,
+    body: str,
+    refusal: Rejected,
+    origin: Origin,
+    now: datetime,
+) -> None:
+    """A refused submission is logged too (P28); a word-list block costs 1 credit (P25)."""
+    if author is not None and refusal.reason == "words":
+        author.credit -= 1
+    audit.record(
+        session,
+        actor=author,
+        action="comment.rejected",
+        target_type="article",
+        target_id=article.id,
+        reason_code=refusal.reason,
+        after={"body": body, "message": refusal.message, "region": origin.region},
+        ip=origin.ip,
+        now=now,
+    )
+
+
+# --- counters and visibility ---------------------------------------------------------------
+
+
+def _set_listed(comment: Comment) -> None:
+    comment.listed = comment.status == CommentStatus.APPROVED or (
+        comment.status == CommentStatus.DELETED and comment.parent_id is None and comment.reply_count > 0
+    )
+
+
+def _count_change(session: Session, comment: Comment, step: int) -> None:
+    """Keep the stored counts right in the same transaction as the change (in SQL, race-free)."""
+    session.execute(
+        update(Article)
+        .where(Article.id == comment.article_id)
+        .values(comment_count=Article.comment_count + step)
+    )
+    if comment.parent_id is not None:
+        session.execute(
+            update(Comment)
+            .where(Comment.id == comment.parent_id)
+            .values(reply_count=Comment.reply_count + step)
+        )
+        parent = session.get(Comment, comment.parent_id)
+        if parent is not None:
+            session.refresh(parent, ["reply_count"])
+            _set_listed(parent)
+
+
+def set_status(session: Session, comment: Comment, status: CommentStatus, *, now: datetime) -> None:
+    """Move a comment to a new state, keeping the public counts and the thread listing right."""
+    was_public = comment.status == CommentStatus.APPROVED
+    comment.status = status
+    if status == CommentStatus.APPROVED:
+        comment.approved_at = comment.approved_at or now
+    elif status == CommentStatus.HIDDEN:
+        comment.hidden_at = now
+    elif status == CommentStatus.DELETED:
+        comment.deleted_at = now
+    is_public = status == CommentStatus.APPROVED
+    if was_public != is_public:
+        _count_change(session, comment, 1 if is_public else -1)
+    _set_listed(comment)
+
+
+# --- the author's own actions --------------------------------------------------------------
+
+
+def _own(comment: Comment, user: User) -> None:
+    if comment.author_id != user.id:
+        raise NotAllowed("someone else's comment")
+
+
+def edit(
+    session: Session,
+    *,
+    comment: Comment,
+    author: User,
+    body: str,
+    words: WordList,
+    rules: CommentRules,
+    now: datetime,
+) -> Comment:
+    """Within the edit window; every check runs again and the comment goes back to 審核中."""
+    _own(comment, author)
+    _check_length(body, rules)
+    if comment.status not in (CommentStatus.PENDING, CommentStatus.APPROVED):
+        raise Rejected("body", "這條評論已不能編輯", 403, reason="state")
+    if now - comment.created_at > timedelta(minutes=rules.edit_minutes):
+        raise Rejected("body", EDIT_WINDOW.format(n=rules.edit_minutes), 403, reason="edit_window")
+    check_can_post(author, now=now)
+    verdict = _verdict_or_refuse(body, words, rules)
+    before = {"body": comment.body, "status": str(comment.status)}
+    session.add(
+        CommentRevision(comment_id=comment.id, body=comment.body, status=str(comment.status), created_at=now)
+    )
+    set_status(session, comment, CommentStatus.PENDING, now=now)
+    comment.body = body
+    comment.edited_at = now
+    comment.approved_at = None
+    comment.flags = ",".join(verdict.flags)
+    comment.rule_hits = _hits_json(verdict)
+    comment.skeleton_hash = skeleton_hash(body)
+    audit.record(
+        session,
+        actor=author,
+        action="comment.edited",
+        target_type="comment",
+        target_id=comment.id,
+        before=before,
+        after={"body": body, "status": "pending"},
+        now=now,
+    )
+    return comment
+
+
+def delete_own(session: Session, *, comment: Comment, author: User, now: datetime) -> Comment:
+    _own(comment, author)
+    if comment.status == CommentStatus.DELETED:
+        return comment
+    before = {"status": str(comment.status)}
+    set_status(session, comment, CommentStatus.DELETED, now=now)
+    audit.record(
+        session,
+        actor=author,
+        action="comment.deleted_by_author",
+        target_type="comment",
+        target_id=comment.id,
+        before=before,
+        after={"status": "deleted"},
+        now=now,
+    )
+    return comment
+
+
+# --- readers on others' comments -----------------------------------------------------------
+
+
+def visible_comment(session: Session, comment_id: int) -> Comment | None:
+    comment = session.get(Comment, comment_id)
+    return comment if comment is not None and comment.status == CommentStatus.APPROVED else None
+
+
+def toggle_like(session: Session, *, comment: Comment, user: User, now: datetime) -> bool:
+    """點贊: one per reader per comment; a second press takes it back. Returns liked or not."""
+    removed = session.execute(
+        delete(Like).where(Like.comment_id == comment.id, Like.user_id == user.id)
+    ).rowcount
+    if removed:
+        step, liked = -1, False
+    else:
+        try:
+            with session.begin_nested():
+                session.add(Like(comment_id=comment.id, user_id=user.id, created_at=now))
+        except IntegrityError:  # a concurrent press got there first: it counts once
+            return True
+        step, liked = 1, True
+    session.execute(
+        update(Comment).where(Comment.id == comment.id).values(like_count=Comment.like_count + step)
+    )
+    session.refresh(comment, ["like_count"])
+    return liked
+
+
+def report(
+    session: Session,
+    *,
+    comment: Comment,
+    reporter: User,
+    reason_code: str,
+    note: str,
+    rules: CommentRules,
+    now: datetime,
+    ip: str = "",
+) -> Report:
+    """舉報: one per reader per comment; the third distinct reporter hides it until a ruling."""
+    if reason_code not in REPORT_REASONS:
+        raise Rejected("reason", REPORT_REASON, 422, reason="report_reason")
+    if comment.author_id == reporter.id:
+        raise Rejected("reason", REPORT_OWN, 422, reason="report_own")
+    existing = session.scalar(
+        select(Report.id).where(Report.comment_id == comment.id, Report.reporter_id == reporter.id)
+    )
+    if existing is not None:
+        raise Rejected("reason", REPORT_TWICE, 409, reason="report_twice")
+    filed = Report(
+        comment_id=comment.id, reporter_id=reporter.id, reason_code=reason_code, note=note, created_at=now
+    )
+    try:
+        with session.begin_nested():
+            session.add(filed)
+    except IntegrityError as race:
+        raise Rejected("reason", REPORT_TWICE, 409, reason="report_twice") from race
+    session.execute(
+        update(Comment).where(Comment.id == comment.id).values(report_count=Comment.report_count + 1)
+    )
+    session.refresh(comment, ["report_count"])
+    audit.record(
+        session,
+        actor=reporter,
+        action="report.created",
+        target_type="comment",
+        target_id=comment.id,
+        reason_code=reason_code,
+        note=note,
+        ip=ip,
+        now=now,
+    )
+    if comment.report_count >= rules.report_hide_threshold and comment.status == CommentStatus.APPROVED:
+        set_status(session, comment, CommentStatus.HIDDEN, now=now)
+        audit.record(
+            session,
+            actor=None,
+            action="comment.hidden",
+            target_type="comment",
+            target_id=comment.id,
+            note=f"{comment.report_count}位讀者舉報，等待審核員處理",
+            before={"status": "approved"},
+            after={"status": "hidden"},
+            now=now,
+        )
+    return filed
+
+
+# --- what readers see ----------------------------------------------------------------------
+
+ORDERS = ("newest", "hot")
+
+
+def _thread_query(article_id: int, order: str, cursor: Cursor | None) -> Select:
+    query = select(Comment).where(
+        Comment.article_id == article_id, Comment.parent_id.is_(None), Comment.listed.is_(True)
+    )
+    if order == "hot":
+        if cursor is not None and cursor.rank is not None:
+            query = query.where(
+                tuple_(Comment.like_count, Comment.created_at, Comment.id)
+                < (cursor.rank, cursor.at, cursor.id)
+            )
+        return query.order_by(Comment.like_count.desc(), Comment.created_at.desc(), Comment.id.desc())
+    if cursor is not None:
+        query = query.where(tuple_(Comment.created_at, Comment.id) < (cursor.at, cursor.id))
+    return query.order_by(Comment.created_at.desc(), Comment.id.desc())
+
+
+def thread_page(
+    session: Session, *, article_id: int, order: str, cursor: Cursor | None, size: int = 20
+) -> tuple[list[Comment], Cursor | None]:
+    """One keyset page of an article's top-level comments: page N costs what page 1 costs."""
+    order = order if order in ORDERS else "newest"
+    rows = list(
+        session.scalars(
+            _thread_query(article_id, order, cursor).options(selectinload(Comment.author)).limit(size + 1)
+        )
+    )
+    more = len(rows) > size
+    rows = rows[:size]
+    if not more or not rows:
+        return rows, None
+    last = rows[-1]
+    return rows, Cursor(last.created_at, last.id, last.like_count if order == "hot" else None)
+
+
+def reply_previews(
+    session: Session, parent_ids: Sequence[int], *, limit: int = 3
+) -> dict[int, list[Comment]]:
+    """The first replies of each comment on a page, in one query (oldest first)."""
+    if not parent_ids:
+        return {}
+    position = (
+        func.row_number()
+        .over(partition_by=Comment.parent_id, order_by=(Comment.created_at, Comment.id))
+        .label("position")
+    )
+    ranked = (
+        select(Comment.id, position)
+        .where(Comment.parent_id.in_(parent_ids), Comment.listed.is_(True))
+        .subquery()
+    )
+    rows = session.scalars(
+        select(Comment)
+        .join(ranked, ranked.c.id == Comment.id)
+        .where(ranked.c.position <= limit)
+        .options(selectinload(Comment.author))
+        .order_by(Comment.created_at, Comment.id)
+    )
+    previews: dict[int, list[Comment]] = {}
+    for reply in rows:
+        previews.setdefault(reply.parent_id, []).append(reply)  # type: ignore[arg-type]
+    return previews
+
+
+def replies_after(
+    session: Session, *, parent: Comment, after: Cursor | None, size: int = 20
+) -> tuple[list[Comment], Cursor | None]:
+    """展開更多回覆: the replies after the ones shown, oldest first."""
+    query = select(Comment).where(Comment.parent_id == parent.id, Comment.listed.is_(True))
+    if after is not None:
+        query = query.where(tuple_(Comment.created_at, Comment.id) > (after.at, after.id))
+    rows = list(
+        session.scalars(
+            query.order_by(Comment.created_at, Comment.id)
+            .options(selectinload(Comment.author))
+            .limit(size + 1)
+        )
+    )
+    more = len(rows) > size
+    rows = rows[:size]
+    return rows, (Cursor(rows[-1].created_at, rows[-1].id) if more and rows else None)
+
+
+def own_unpublished(session: Session, *, article_id: int, author_id: int) -> list[Comment]:
+    """The author's own comments others cannot see yet (審核中) or any more (hidden)."""
+    return list(
+        session.scalars(
+            select(Comment)
+            .where(
+                Comment.article_id == article_id,
+                Comment.author_id == author_id,
+                Comment.status.in_([CommentStatus.PENDING, CommentStatus.HIDDEN]),
+            )
+            .order_by(Comment.created_at.desc())
+            .limit(20)
+        )
+    )
+
+
+def liked_ids(session: Session, *, user_id: int, comment_ids: Iterable[int]) -> set[int]:
+    ids = list(comment_ids)
+    if not ids:
+        return set()
+    return set(
+        session.scalars(select(Like.comment_id).where(Like.user_id == user_id, Like.comment_id.in_(ids)))
+    )
+
+
+def reported_ids(session: Session, *, user_id: int, comment_ids: Iterable[int]) -> set[int]:
+    ids = list(comment_ids)
+    if not ids:
+        return set()
+    return set(
+        session.scalars(
+            select(Report.comment_id).where(Report.reporter_id == user_id, Report.comment_id.in_(ids))
+        )
+    )
+
+
+def my_comments(
+    session: Session, *, author_id: int, cursor: Cursor | None, size: int = 20
+) -> tuple[list[Comment], Cursor | None]:
+    query = select(Comment).where(Comment.author_id == author_id)
+    if cursor is not None:
+        query = query.where(tuple_(Comment.created_at, Comment.id) < (cursor.at, cursor.id))
+    rows = list(
+        session.scalars(
+            query.order_by(Comment.created_at.desc(), Comment.id.desc())
+            .options(selectinload(Comment.article))
+            .limit(size + 1)
+        )
+    )
+    more = len(rows) > size
+    rows = rows[:size]
+    return rows, (Cursor(rows[-1].created_at, rows[-1].id) if more and rows else None)
+
+
+def state_label(comment: Comment) -> str:
+    """What the author sees of their own comment's state (PLEDGE_RULES §4)."""
+    reason = REASON_LABELS.get(comment.reason_code, "")
+    return {
+        CommentStatus.PENDING: "審核中",
+        CommentStatus.APPROVED: "已發布",
+        CommentStatus.REJECTED: f"未通過審核：{reason}" if reason else "未通過審核",
+        CommentStatus.HIDDEN: "已暫時隱藏，等待處理",
+        CommentStatus.DELETED: f"已刪除：{reason}" if reason else "已刪除",
+    }[CommentStatus(comment.status)]
+
+
+def is_staff(user: User) -> bool:
+    return user.role in (Role.MODERATOR, Role.ADMIN)

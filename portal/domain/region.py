@@ -1,0 +1,70 @@
+"""IP 屬地: the province for mainland China, the country elsewhere, 本地 for our own networks."""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import cache
+from pathlib import Path
+
+import maxminddb
+
+from portal.domain.script import to_traditional
+
+LOCAL = "本地"
+UNKNOWN = "未知"
+# Province names in the database end in 省, 市 or an autonomous-region title; pages show the name.
+SUFFIXES = ("壮族自治区", "回族自治区", "维吾尔自治区", "特别行政区", "自治区", "省", "市")
+
+
+def default_database() -> str:
+    """GeoLite2 City (2018, CC BY-SA 4.0, by MaxMind) as shipped by maxminddb-geolite2."""
+    import _maxminddb_geolite2
+
+    return str(Path(_maxminddb_geolite2.__file__).parent / "GeoLite2-City.mmdb")
+
+
+@cache
+def _reader(path: str) -> maxminddb.Reader | None:
+    try:
+        return maxminddb.open_database(path)
+    except (OSError, ValueError, maxminddb.InvalidDatabaseError):
+        return None
+
+
+def _short(name: str) -> str:
+    for suffix in SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def region_for(ip: str, database: str) -> str:
+    """The region shown beside a comment: 山東, 美國, 本地 or 未知; never raises."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return UNKNOWN
+    if address.is_loopback or address.is_private or address.is_link_local:
+        return LOCAL
+    reader = _reader(database) if database else None
+    record = reader.get(str(address)) if reader is not None else None
+    if not isinstance(record, dict):
+        return UNKNOWN
+    country = record.get("country") or {}
+    names = country.get("names") or {}
+    if country.get("iso_code") == "CN":
+        subdivisions = record.get("subdivisions") or []
+        province = (subdivisions[0].get("names") or {}).get("zh-CN") if subdivisions else None
+        return to_traditional(_short(province or names.get("zh-CN") or "中国"))
+    name = names.get("zh-CN") or names.get("en")
+    return to_traditional(name) if name else UNKNOWN
+
+
+def network_prefix(ip: str) -> str:
+    """The /24 (IPv4) or /64 (IPv6) network, for P11's one-network flood check."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ""
+    bits = 24 if address.version == 4 else 64
+    return str(ipaddress.ip_network(f"{address}/{bits}", strict=False))
