@@ -18,11 +18,13 @@ def _not_fts(name, type_, _parent_names) -> bool:
     return not (type_ == "table" and name and (name == "article_fts" or name.startswith("article_fts_")))
 
 
-def _schema(session) -> dict[str, str]:
+def _schema(session) -> dict[str, list[str]]:
+    """Each object's definition as a sorted list of its lines: batch mode may rebuild a table with
+    its constraints in another order, which changes nothing."""
     rows = session.execute(
         text("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name != 'alembic_version'")
     )
-    return dict(rows.all())
+    return {name: sorted(line.strip().rstrip(",") for line in sql.splitlines()) for name, sql in rows.all()}
 
 
 def _tables(session) -> set[str]:

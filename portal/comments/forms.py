@@ -1,5 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.domain.comments import REPORT_REASONS
@@ -39,7 +40,8 @@ class EditForm(FlaskForm):
 class ReportForm(FlaskForm):
     reason = SelectField(
         "舉報理由",
-        choices=[("", "請選擇")] + [(code, REASON_LABELS[code]) for code in REPORT_REASONS],
+        choices=[SelectChoice("", "請選擇")]
+        + [SelectChoice(code, REASON_LABELS[code]) for code in REPORT_REASONS],
         validators=[DataRequired("請選擇舉報理由")],
     )
     note = StringField("補充說明（選填）", filters=[normalised], validators=[Optional(), Length(max=200)])

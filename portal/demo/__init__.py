@@ -322,8 +322,10 @@ def load_words(session: Session, report: DemoReport, now: datetime) -> None:
     if session.scalar(select(SensitiveWord.id).limit(1)) is not None:
         return
     entries = parse_word_csv((DATA / "words.csv").read_text(encoding="utf-8"))
+    had_version = session.get(SiteSetting, "wordlist_version") is not None
     replace_word_list(session, entries, now=now)
     report.words = len(entries)
+    report.settings += 0 if had_version else 1
 
 
 def load_demo(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -201,10 +202,8 @@ def authenticate(
     )
     if user is None:
         dummy = _DUMMY_HASH.setdefault(id(hasher), hasher.hash(secrets.token_hex(8)))
-        try:
+        with contextlib.suppress(VerificationError, InvalidHashError):
             hasher.verify(dummy, password or "")
-        except (VerificationError, InvalidHashError):
-            pass
         raise Rejected("password", LOGIN_FAILED, reason="login")
     try:
         hasher.verify(user.password_hash, password or "")

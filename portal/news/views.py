@@ -26,7 +26,7 @@ from portal.domain import news
 from portal.domain.pagination import Cursor
 from portal.domain.script import Script, to_simplified, to_traditional
 from portal.extensions import db
-from portal.models import Page, Section, SectionLayout, utc_now
+from portal.models import Article, Page, Section, SectionLayout, utc_now
 from portal.page_context import SCRIPT_COOKIE, section_tree, settings, zone
 from portal.safe_redirect import same_site_path
 

@@ -177,6 +177,9 @@ def upgrade():
     with op.batch_alter_table('user_account', schema=None) as batch_op:
         batch_op.add_column(sa.Column('muted_reason', sa.String(length=200), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('last_credit_on', sa.Date(), nullable=True))
+    # The default only fills existing rows; the model supplies the value from now on.
+    with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.alter_column('muted_reason', server_default=None)
 
     # ### end Alembic commands ###
 
