@@ -13,7 +13,8 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from portal import create_app
-from portal.models import Base
+from portal.domain.pii import PhoneVault
+from portal.models import Base, utc_now
 
 TEST_PII_KEY = "test-pii-key-0123456789abcdef0123456789"
 
@@ -44,7 +45,13 @@ def _build(folder: Path, *, demo: bool) -> Path:
         if demo:
             from portal.demo import load_demo
 
-            load_demo(db.session, media_root=media)
+            load_demo(
+                db.session,
+                media_root=media,
+                vault=PhoneVault.from_secret(TEST_PII_KEY),
+                hasher=PasswordHasher.from_parameters(CHEAPEST),
+                now=utc_now(),
+            )
             db.session.commit()
         db.engine.dispose()
     return database
@@ -135,3 +142,57 @@ def session():
     with Session(engine) as session:
         yield session
     engine.dispose()
+
+
+TEST_PASSWORD = "correct-horse-battery"
+_phones = iter(range(13700000001, 13799999999))
+
+
+@pytest.fixture
+def make_user(app):
+    """Creates a verified account and returns it as a plain record (id, phone, nickname, password)."""
+    from types import SimpleNamespace
+
+    from portal.auth import password_hasher, phone_vault
+    from portal.domain.accounts import create_verified_user
+    from portal.extensions import db
+    from portal.models import Role
+
+    def make(role: str = "reader", nickname: str | None = None, verified: bool = True, **fields):
+        phone = str(next(_phones))
+        with app.app_context():
+            user = create_verified_user(
+                db.session,
+                phone=phone,
+                nickname=nickname or f"讀者{phone[-4:]}",
+                password=TEST_PASSWORD,
+                role=Role(role),
+                vault=phone_vault(),
+                hasher=password_hasher(),
+                now=utc_now(),
+            )
+            if not verified:
+                user.phone_verified_at = None
+            for key, value in fields.items():
+                setattr(user, key, value)
+            db.session.commit()
+            return SimpleNamespace(id=user.id, phone=phone, nickname=user.nickname, password=TEST_PASSWORD)
+
+    return make
+
+
+@pytest.fixture
+def test_words(app):
+    """Publishes the test dictionary of PLEDGE_RULES §8 as the site's word list."""
+    from portal.domain.sensitive_words import replace_word_list
+    from portal.domain.wordlist import parse_word_csv
+    from portal.extensions import db
+
+    entries = parse_word_csv(
+        "term,category,action,pinyin\n赌博,C8,block,yes\n代开发票,C14,block,no\ncasino,C8,block,no\n"
+        "蠢货,C9/C12,review,no\n\"re:(\\p{Han}{1,4})人都是(骗子|小偷)\",C5,review,no\n"
+    )
+    with app.app_context():
+        replace_word_list(db.session, entries, now=utc_now())
+        db.session.commit()
+    return entries

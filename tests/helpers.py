@@ -50,3 +50,18 @@ def find_one(root, tag: str = "*", cls: str | None = None, **attrs: str):
 def text_of(element) -> str:
     """The element's text with whitespace runs collapsed."""
     return " ".join("".join(element.itertext()).split())
+
+
+def login(client, phone: str, password: str):
+    """Logs in through the real form (CSRF included); returns the 303 response."""
+    page = client.get("/accounts/login")
+    response = client.post(
+        "/accounts/login",
+        data={"phone": phone, "password": password, "csrf_token": csrf_token_from(page.get_data(as_text=True))},
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    return response
+
+
+def token_for(client, path: str = "/") -> str:
+    return csrf_token_from(client.get(path).get_data(as_text=True))
