@@ -139,8 +139,13 @@ def create(article_id: int):
             db.session.commit()
             message = "評論已提交，審核後顯示"
             if wants_fragment():
+                # The cleared form, and the reader's own 審核中 list updated out of band.
                 ctx = context.form_context(article, CommentForm(formdata=None), submitted=True)
-                return render_template("comments/_form.html", **ctx), 201
+                own = comments.own_unpublished(db.session, article_id=article.id, author_id=current_user.id)
+                body = render_template("comments/_form.html", **ctx) + render_template(
+                    "comments/_own_unpublished.html", own_unpublished=own, oob=True
+                )
+                return body, 201
             flash(message)
             return redirect(url_for("news.article", article_id=article.id, _anchor="comments"), 303)
     if wants_fragment():
