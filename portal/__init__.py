@@ -106,11 +106,14 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from portal.accounts.views import bp as accounts
     from portal.comments.views import bp as comments
+    from portal.moderation import bp as moderation
+    from portal.moderation import records, views  # noqa: F401  (their routes register on bp)
     from portal.news.views import bp as news
 
     app.register_blueprint(news)
     app.register_blueprint(accounts)
     app.register_blueprint(comments)
+    app.register_blueprint(moderation)
 
 
 def register_error_handlers(app: Flask) -> None:

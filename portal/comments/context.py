@@ -33,10 +33,14 @@ def viewer():
     return current_user if current_user.is_authenticated else None
 
 
+def site_closed() -> bool:
+    return settings().get("comments_closed_site") == "1"
+
+
 def posting_state(article: Article) -> str:
     """What the form area shows: the form, or why there is none."""
     now = utc_now()
-    if comments.comments_closed(article, now=now):
+    if comments.comments_closed(article, now=now, site_closed=site_closed()):
         return "closed"
     user = viewer()
     if user is None:

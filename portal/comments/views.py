@@ -120,6 +120,7 @@ def create(article_id: int):
                 rules=context.rules(),
                 now=now,
                 day_start=context.local_day_start(now),
+                site_closed=context.site_closed(),
             )
         except Rejected as refused:
             refusal, status = refused, refused.status

@@ -36,6 +36,12 @@ THREADS = [
     (0, "報道很詳細，期待後續跟進。", []),
 ]
 
+PENDING = [
+    (1, "希望公交線路也能同步調整，方便上班族。"),
+    (2, "哈哈哈哈哈哈哈哈哈哈哈"),
+    (3, "這個項目什麼時候能完工？"),
+]
+
 
 def load_demo_comments(session: Session, *, vault: PhoneVault, hasher: PasswordHasher, now: datetime) -> int:
     """Adds the demo readers and comments once; returns the number of comments added."""
@@ -75,6 +81,23 @@ def load_demo_comments(session: Session, *, vault: PhoneVault, hasher: PasswordH
                 if liker.id != top.author_id:
                     session.add(Like(comment_id=top.id, user_id=liker.id, created_at=moment))
                     top.like_count += 1
+    # A few comments waiting for the moderators, one of them flagged by the word list.
+    newest = articles[0] if articles else None
+    if newest is not None:
+        for offset, (author, text) in enumerate(PENDING):
+            session.add(
+                Comment(
+                    article_id=newest.id,
+                    author_id=users[author].id,
+                    body=text,
+                    status=CommentStatus.PENDING,
+                    flags="low_quality" if "哈哈哈" in text else "",
+                    priority=1 if "哈哈哈" in text else 0,
+                    ip_region=REGIONS[author],
+                    created_at=now - timedelta(minutes=30 - offset),
+                )
+            )
+            added += 1
     return added
 
 

@@ -99,9 +99,10 @@ def check_can_post(author: User, *, now: datetime) -> None:
         raise Rejected("body", UNVERIFIED, 403, reason="unverified")
 
 
-def comments_closed(article: Article, *, now: datetime) -> bool:
+def comments_closed(article: Article, *, now: datetime, site_closed: bool = False) -> bool:
+    """本文評論已關閉: by the article, its section, the whole site (P32) or the section's auto-close."""
     section = article.section
-    if article.comments_state == CommentsState.CLOSED or section.comments_closed:
+    if site_closed or article.comments_state == CommentsState.CLOSED or section.comments_closed:
         return True
     if section.auto_close_days:
         return article.published_at + timedelta(days=section.auto_close_days) < now
@@ -233,6 +234,17 @@ def _flag_coordinated(session: Session, comment: Comment, rules: CommentRules, *
 def _add_flag(comment: Comment, flag: str) -> None:
     if flag not in comment.flag_list:
         comment.flags = ",".join([*comment.flag_list, flag])
+    comment.priority = priority_of(comment)
+
+
+def priority_of(comment: Comment) -> int:
+    """Queue order: reports and coordinated posting first, then evasion and privacy, then others."""
+    flags = set(comment.flag_list)
+    if comment.report_count or "coordinated" in flags:
+        return 3
+    if flags & {"evasion", "privacy"}:
+        return 2
+    return 1 if flags or comment.patrol_hit_at else 0
 
 
 def submit(
@@ -247,11 +259,15 @@ def submit(
     rules: CommentRules,
     now: datetime,
     day_start: datetime,
+    site_closed: bool = False,
 ) -> Comment:
     """A new comment or reply, `pending` (先審後發), or Rejected with the reader's message."""
     _check_length(body, rules)
     check_can_post(author, now=now)
-    if comments_closed(article, now=now) or article.comments_state == CommentsState.HIDDEN:
+    if (
+        comments_closed(article, now=now, site_closed=site_closed)
+        or article.comments_state == CommentsState.HIDDEN
+    ):
         raise Rejected("body", CLOSED, 403, reason="closed")
     parent, target = _thread_parent(session, article, reply_to_id)
     # A retry of the same text (a double click, a lost answer) returns the stored comment.
@@ -300,6 +316,7 @@ def submit(
         created_at=now,
     )
     _flag_coordinated(session, comment, rules, now=now)
+    comment.priority = priority_of(comment)
     session.add(comment)
     session.flush()
     audit.record(

@@ -1,37 +1,400 @@
-"""Moderators' decisions on comments; each writes its ModerationAction in the same transaction."""
+"""Moderators' work: the queue, decisions, reports, the sanctions ladder, appeals, patrol and
+emergency switches. Every change appends its ModerationAction in the caller's transaction."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, and_, exists, func, or_, select, update
+from sqlalchemy.orm import Session, selectinload
 
 from portal.domain import audit, notifications
-from portal.domain.comments import set_status
-from portal.domain.pledge import REASON_LABELS
-from portal.models import Comment, CommentStatus, User
+from portal.domain.comments import priority_of, set_status, tier_of
+from portal.domain.errors import NotAllowed, Rejected
+from portal.domain.pagination import Cursor
+from portal.domain.pledge import REASON_LABELS, check_text
+from portal.domain.wordlist import WordList
+from portal.models import (
+    Appeal,
+    Article,
+    BlockedPhone,
+    Comment,
+    CommentStatus,
+    ModerationAction,
+    ModeratorScope,
+    Report,
+    ReportStatus,
+    Role,
+    Sanction,
+    User,
+    UserState,
+)
+from portal.models.users import new_session_token
 
 ALREADY_DECIDED = "已由其他審核員處理"
+DECISION_REASONS = tuple(f"R{n:02d}" for n in range(1, 19))
+REPORT_RULINGS = ("upheld", "not_upheld", "malicious")
+MEASURES = {
+    "warning": "警示提醒",
+    "restriction": "限制賬號功能",
+    "mute": "禁言",
+    "close": "關閉賬號",
+    "blacklist": "關閉賬號並禁止重新註冊",
+}
+MUTE_DAYS = (1, 7, 30)
+HIGH_PRIORITY_FLAGS = {"coordinated", "evasion", "privacy"}
+MAX_PINNED = 3
+MAX_APPEALS = 3
+SUBMISSION_ACTIONS = ("comment.submitted", "comment.rejected", "comment.edited", "account.registered")
 
 
 class AlreadyDecided(Exception):
     """Another moderator decided first: nothing is decided twice."""
 
 
-def _article_link(comment: Comment) -> str:
-    return f"/articles/{comment.article_id}#comment-{comment.id}"
+class InvalidTransition(Exception):
+    """A decision the comment's state does not allow (PLEDGE_RULES §4)."""
 
 
-def approve(session: Session, *, comment: Comment, moderator: User, now: datetime, today: date) -> Comment:
-    if comment.status not in (CommentStatus.PENDING, CommentStatus.HIDDEN):
+# --- who may decide what ---------------------------------------------------------------------
+
+
+def is_moderator(user: User | None) -> bool:
+    return user is not None and user.role in (Role.MODERATOR, Role.ADMIN)
+
+
+def scope_section_ids(session: Session, moderator: User, subtree) -> set[int] | None:
+    """The sections a moderator may act in (sub-sections included); None means all of them."""
+    if moderator.role == Role.ADMIN:
+        return None
+    roots = list(
+        session.scalars(select(ModeratorScope.section_id).where(ModeratorScope.user_id == moderator.id))
+    )
+    if not roots:
+        return None
+    ids: set[int] = set()
+    for root in roots:
+        ids.update(subtree(root))
+    return ids
+
+
+def in_scope(comment: Comment, scope: set[int] | None) -> bool:
+    return scope is None or comment.article.section_id in scope
+
+
+def ensure_in_scope(comment: Comment, scope: set[int] | None) -> None:
+    if not in_scope(comment, scope):
+        raise NotAllowed("outside the moderator's sections")
+
+
+# --- the queue -----------------------------------------------------------------------------------
+
+TABS = ("pending", "reported", "patrol", "appeals", "approved", "rejected", "hidden")
+TAB_LABELS = {
+    "pending": "待審",
+    "reported": "舉報",
+    "patrol": "巡查",
+    "appeals": "申訴",
+    "approved": "已通過",
+    "rejected": "未通過",
+    "hidden": "已隱藏",
+}
+
+
+@dataclass
+class QueueFilters:
+    section_ids: Sequence[int] | None = None
+    article_id: int | None = None
+    flag: str = ""
+    new_users: bool = False
+    since: datetime | None = None
+    until: datetime | None = None
+    text: str = ""
+    nickname: str = ""
+    ip_prefix: str = ""
+
+    def conditions(self, now: datetime) -> list:
+        found = []
+        if self.section_ids is not None:
+            found.append(
+                Comment.article_id.in_(select(Article.id).where(Article.section_id.in_(self.section_ids)))
+            )
+        if self.article_id:
+            found.append(Comment.article_id == self.article_id)
+        if self.flag:
+            found.append(Comment.flags.contains(self.flag))
+        if self.new_users:
+            found.append(
+                Comment.author_id.in_(select(User.id).where(User.created_at > now - timedelta(days=30)))
+            )
+        if self.since:
+            found.append(Comment.created_at >= self.since)
+        if self.until:
+            found.append(Comment.created_at < self.until)
+        if self.text:
+            found.append(Comment.body.contains(self.text))
+        if self.nickname:
+            found.append(Comment.author_id.in_(select(User.id).where(User.nickname.contains(self.nickname))))
+        if self.ip_prefix:
+            found.append(Comment.ip.startswith(self.ip_prefix))
+        return found
+
+
+def _scoped(scope: set[int] | None) -> list:
+    if scope is None:
+        return []
+    return [Comment.article_id.in_(select(Article.id).where(Article.section_id.in_(scope)))]
+
+
+def _open_reports():
+    return exists().where(Report.comment_id == Comment.id, Report.status == ReportStatus.OPEN)
+
+
+def _tab_condition(tab: str):
+    return {
+        "pending": Comment.status == CommentStatus.PENDING,
+        "reported": and_(Comment.status.in_([CommentStatus.APPROVED, CommentStatus.HIDDEN]), _open_reports()),
+        "patrol": and_(Comment.status == CommentStatus.APPROVED, Comment.patrol_hit_at.is_not(None)),
+        "approved": Comment.status == CommentStatus.APPROVED,
+        "rejected": Comment.status == CommentStatus.REJECTED,
+        "hidden": Comment.status == CommentStatus.HIDDEN,
+    }[tab]
+
+
+def tab_counts(session: Session, scope: set[int] | None) -> dict[str, int]:
+    counts = {}
+    for tab in ("pending", "reported", "patrol", "hidden"):
+        counts[tab] = (
+            session.scalar(
+                select(func.count()).select_from(Comment).where(_tab_condition(tab), *_scoped(scope))
+            )
+            or 0
+        )
+    appeals = select(func.count()).select_from(Appeal).where(Appeal.status == "open")
+    counts["appeals"] = session.scalar(appeals) or 0
+    return counts
+
+
+def queue_page(
+    session: Session,
+    *,
+    tab: str,
+    filters: QueueFilters,
+    scope: set[int] | None,
+    cursor: Cursor | None,
+    now: datetime,
+    size: int = 50,
+) -> tuple[list[Comment], Cursor | None]:
+    """One keyset page of a tab. 待審: highest priority first, then oldest first; decided lists:
+    newest decision first."""
+    query: Select = select(Comment).where(_tab_condition(tab), *_scoped(scope), *filters.conditions(now))
+    if tab in ("pending", "reported", "patrol"):
+        if cursor is not None and cursor.rank is not None:
+            query = query.where(
+                or_(
+                    Comment.priority < cursor.rank,
+                    and_(
+                        Comment.priority == cursor.rank,
+                        or_(
+                            Comment.created_at > cursor.at,
+                            and_(Comment.created_at == cursor.at, Comment.id > cursor.id),
+                        ),
+                    ),
+                )
+            )
+        query = query.order_by(Comment.priority.desc(), Comment.created_at, Comment.id)
+        rank = True
+    else:
+        if cursor is not None:
+            query = query.where(
+                or_(
+                    Comment.created_at < cursor.at,
+                    and_(Comment.created_at == cursor.at, Comment.id < cursor.id),
+                )
+            )
+        query = query.order_by(Comment.created_at.desc(), Comment.id.desc())
+        rank = False
+    rows = list(
+        session.scalars(
+            query.options(selectinload(Comment.author), selectinload(Comment.article)).limit(size + 1)
+        )
+    )
+    more = len(rows) > size
+    rows = rows[:size]
+    if not more or not rows:
+        return rows, None
+    last = rows[-1]
+    return rows, Cursor(last.created_at, last.id, last.priority if rank else None)
+
+
+@dataclass
+class AuthorRecord:
+    approved: int = 0
+    rejected: int = 0
+    reported: int = 0
+    tier: str = "new"
+    account_days: int = 0
+    sanction: Sanction | None = None
+
+
+def author_records(session: Session, authors: Iterable[User], *, now: datetime) -> dict[int, AuthorRecord]:
+    """Each author's history, for the rows of a queue page (a few grouped queries)."""
+    ids = {a.id for a in authors}
+    if not ids:
+        return {}
+    records = {a.id: AuthorRecord(account_days=(now - a.created_at).days) for a in authors}
+    for author_id, status, count in session.execute(
+        select(Comment.author_id, Comment.status, func.count())
+        .where(Comment.author_id.in_(ids))
+        .group_by(Comment.author_id, Comment.status)
+    ):
+        if status == CommentStatus.APPROVED:
+            records[author_id].approved = count
+        elif status in (CommentStatus.REJECTED, CommentStatus.DELETED):
+            records[author_id].rejected += count
+    for author_id, count in session.execute(
+        select(Comment.author_id, func.count(Report.id))
+        .join(Report, Report.comment_id == Comment.id)
+        .where(Comment.author_id.in_(ids))
+        .group_by(Comment.author_id)
+    ):
+        records[author_id].reported = count
+    for sanction in session.scalars(
+        select(Sanction)
+        .where(
+            Sanction.user_id.in_(ids),
+            Sanction.lifted_at.is_(None),
+            or_(Sanction.ends_at.is_(None), Sanction.ends_at > now),
+            Sanction.measure != "warning",
+        )
+        .order_by(Sanction.created_at)
+    ):
+        records[sanction.user_id].sanction = sanction
+    for author in authors:
+        records[author.id].tier = tier_of(session, author, now=now)
+    return records
+
+
+# --- decisions ------------------------------------------------------------------------------------
+
+# decision: (states it may start from, the state it leads to, whether a reason is required)
+DECISIONS = {
+    "approve": ((CommentStatus.PENDING,), CommentStatus.APPROVED, False),
+    "restore": ((CommentStatus.HIDDEN,), CommentStatus.APPROVED, False),
+    "reject": ((CommentStatus.PENDING,), CommentStatus.REJECTED, True),
+    "hide": ((CommentStatus.APPROVED,), CommentStatus.HIDDEN, True),
+    "delete": (
+        (CommentStatus.PENDING, CommentStatus.APPROVED, CommentStatus.HIDDEN),
+        CommentStatus.DELETED,
+        True,
+    ),
+}
+DECISION_LABELS = {"approve": "通過", "restore": "恢復", "reject": "不通過", "hide": "隱藏", "delete": "刪除"}
+
+
+def _claim(
+    session: Session, comment: Comment, allowed: Sequence[CommentStatus], moderator: User, now: datetime
+) -> str:
+    """Mark the comment as decided only if it is still in an allowed state: of two moderators
+    deciding at once, exactly one wins (a conditional UPDATE works on SQLite and PostgreSQL)."""
+    session.refresh(comment, ["status"])
+    before = str(comment.status)
+    if comment.status not in allowed:
+        if comment.decided_by_id is not None and comment.status != CommentStatus.PENDING:
+            raise AlreadyDecided(ALREADY_DECIDED)
+        raise InvalidTransition(before)
+    claimed = session.execute(
+        update(Comment)
+        .where(Comment.id == comment.id, Comment.status == comment.status)
+        .values(decided_at=now, decided_by_id=moderator.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
         raise AlreadyDecided(ALREADY_DECIDED)
-    before = {"status": str(comment.status)}
-    set_status(session, comment, CommentStatus.APPROVED, now=now)
-    comment.decided_at, comment.decided_by_id, comment.reason_code = now, moderator.id, ""
-    author = comment.author
+    comment.decided_at, comment.decided_by_id = now, moderator.id
+    return before
+
+
+def decide(
+    session: Session,
+    *,
+    comment: Comment,
+    moderator: User,
+    decision: str,
+    reason_code: str = "",
+    note: str = "",
+    scope: set[int] | None = None,
+    now: datetime,
+    today: date,
+) -> Comment:
+    """One decision on one comment; the transitions of PLEDGE_RULES §4 only."""
+    if decision not in DECISIONS:
+        raise Rejected("decision", "未知的處理方式")
+    allowed, target, needs_reason = DECISIONS[decision]
+    if needs_reason and reason_code not in DECISION_REASONS:
+        raise Rejected("reason", "請選擇處理理由")
+    if reason_code == "R18" and not note.strip():
+        raise Rejected("note", "選擇「其他違法違規信息」時請填寫說明")
+    ensure_in_scope(comment, scope)
+    before = _claim(session, comment, allowed, moderator, now)
+    set_status(session, comment, target, now=now)
+    comment.reason_code = reason_code if target != CommentStatus.APPROVED else ""
+    if target == CommentStatus.APPROVED:
+        comment.patrol_hit_at = None
+        _credit_approval(comment.author, today)
+        if before == CommentStatus.PENDING:
+            _notify_reply_targets(session, comment, now)
+    else:
+        _penalise(session, comment, reason_code, now)
+    audit.record(
+        session,
+        actor=moderator,
+        action=f"moderation.{decision}",
+        target_type="comment",
+        target_id=comment.id,
+        reason_code=reason_code,
+        note=note,
+        before={"status": before},
+        after={"status": str(target)},
+        now=now,
+    )
+    return comment
+
+
+def _credit_approval(author: User, today: date) -> None:
     if author.last_credit_on != today:  # P25: approvals earn at most +1 a day
         author.credit += 1
         author.last_credit_on = today
+
+
+def _penalise(session: Session, comment: Comment, reason_code: str, now: datetime) -> None:
+    """P25: −3 for a moderator's rejection; evasion −5; R15 costs nothing the first time."""
+    author = comment.author
+    if reason_code == "R15" and not _has_violation(session, author.id, now, exclude=comment.id):
+        penalty = 0
+    else:
+        penalty = 5 if "evasion" in comment.flag_list else 3
+    author.credit -= penalty
+    label = REASON_LABELS.get(reason_code, "")
+    text = {
+        CommentStatus.REJECTED: f"您的評論未通過審核：{label}",
+        CommentStatus.HIDDEN: f"您的評論已被暫時隱藏，原因：{label}",
+        CommentStatus.DELETED: f"您的評論已被刪除，原因：{label}",
+    }.get(comment.status, f"您的評論已被處理：{label}")
+    notifications.notify(
+        session,
+        user_id=author.id,
+        kind="decision",
+        text=f"{text}。如有異議可申訴。",
+        link="/accounts/comments",
+        now=now,
+    )
+
+
+def _notify_reply_targets(session: Session, comment: Comment, now: datetime) -> None:
     for target_id in {comment.parent_id, comment.reply_to_id} - {None}:
         target = session.get(Comment, target_id)
         if target is not None and target.author_id != comment.author_id:
@@ -39,51 +402,679 @@ def approve(session: Session, *, comment: Comment, moderator: User, now: datetim
                 session,
                 user_id=target.author_id,
                 kind="reply",
-                text=f"{author.nickname} 回覆了您的評論：{comment.body[:60]}",
-                link=_article_link(comment),
+                text=f"{comment.author.nickname} 回覆了您的評論：{comment.body[:60]}",
+                link=f"/articles/{comment.article_id}#comment-{comment.id}",
                 now=now,
             )
-    audit.record(
-        session,
-        actor=moderator,
-        action="moderation.approve",
-        target_type="comment",
-        target_id=comment.id,
-        before=before,
-        after={"status": "approved"},
-        now=now,
-    )
-    return comment
+
+
+def approve(session: Session, *, comment: Comment, moderator: User, now: datetime, today: date) -> Comment:
+    return decide(session, comment=comment, moderator=moderator, decision="approve", now=now, today=today)
 
 
 def reject(
     session: Session, *, comment: Comment, moderator: User, reason_code: str, note: str = "", now: datetime
 ) -> Comment:
-    if reason_code not in REASON_LABELS:
-        raise ValueError(f"unknown reason {reason_code}")
-    if comment.status != CommentStatus.PENDING:
-        raise AlreadyDecided(ALREADY_DECIDED)
-    set_status(session, comment, CommentStatus.REJECTED, now=now)
-    comment.decided_at, comment.decided_by_id, comment.reason_code = now, moderator.id, reason_code
-    comment.author.credit -= 3
-    notifications.notify(
+    return decide(
         session,
-        user_id=comment.author_id,
-        kind="decision",
-        text=f"您的評論未通過審核：{REASON_LABELS[reason_code]}",
-        link="/accounts/comments",
+        comment=comment,
+        moderator=moderator,
+        decision="reject",
+        reason_code=reason_code,
+        note=note,
         now=now,
+        today=now.date(),
+    )
+
+
+def decide_many(
+    session: Session,
+    *,
+    comment_ids: Sequence[int],
+    moderator: User,
+    decision: str,
+    reason_code: str = "",
+    note: str = "",
+    scope: set[int] | None,
+    now: datetime,
+    today: date,
+) -> tuple[list[Comment], list[int]]:
+    """Bulk: the same decision on many; those decided meanwhile are skipped and returned."""
+    done: list[Comment] = []
+    skipped: list[int] = []
+    for comment_id in dict.fromkeys(comment_ids):
+        comment = session.get(Comment, comment_id)
+        if comment is None or not in_scope(comment, scope):
+            skipped.append(comment_id)
+            continue
+        try:
+            with session.begin_nested():
+                decide(
+                    session,
+                    comment=comment,
+                    moderator=moderator,
+                    decision=decision,
+                    reason_code=reason_code,
+                    note=note,
+                    scope=scope,
+                    now=now,
+                    today=today,
+                )
+        except (AlreadyDecided, InvalidTransition):
+            skipped.append(comment_id)
+        else:
+            done.append(comment)
+    return done, skipped
+
+
+def toggle_pin(session: Session, *, comment: Comment, moderator: User, now: datetime) -> Comment:
+    """置頂: at most three per article, approved comments only; logged."""
+    if comment.status != CommentStatus.APPROVED or comment.parent_id is not None:
+        raise Rejected("decision", "只能置頂已發布的評論")
+    if comment.pinned_at is None:
+        pinned = session.scalar(
+            select(func.count())
+            .select_from(Comment)
+            .where(Comment.article_id == comment.article_id, Comment.pinned_at.is_not(None))
+        )
+        if (pinned or 0) >= MAX_PINNED:
+            raise Rejected("decision", f"每篇文章最多置頂{MAX_PINNED}條評論")
+        comment.pinned_at, action = now, "moderation.pin"
+    else:
+        comment.pinned_at, action = None, "moderation.unpin"
+    audit.record(
+        session, actor=moderator, action=action, target_type="comment", target_id=comment.id, now=now
+    )
+    return comment
+
+
+def toggle_feature(session: Session, *, comment: Comment, moderator: User, now: datetime) -> Comment:
+    """精選: a mark readers see; approved comments only; logged."""
+    if comment.status != CommentStatus.APPROVED:
+        raise Rejected("decision", "只能精選已發布的評論")
+    comment.featured = not comment.featured
+    action = "moderation.feature" if comment.featured else "moderation.unfeature"
+    audit.record(
+        session, actor=moderator, action=action, target_type="comment", target_id=comment.id, now=now
+    )
+    return comment
+
+
+# --- reports --------------------------------------------------------------------------------------
+
+REPORT_RESULTS = {"upheld": "已刪除", "not_upheld": "舉報不成立", "malicious": "舉報不成立"}
+
+
+def open_reports(session: Session, comment_ids: Sequence[int]) -> dict[int, list[Report]]:
+    grouped: dict[int, list[Report]] = {}
+    if not comment_ids:
+        return grouped
+    for report in session.scalars(
+        select(Report)
+        .where(Report.comment_id.in_(comment_ids), Report.status == ReportStatus.OPEN)
+        .order_by(Report.created_at)
+    ):
+        grouped.setdefault(report.comment_id, []).append(report)
+    return grouped
+
+
+def rule_reports(
+    session: Session,
+    *,
+    comment: Comment,
+    moderator: User,
+    ruling: str,
+    reason_code: str = "",
+    note: str = "",
+    scope: set[int] | None = None,
+    now: datetime,
+) -> list[Report]:
+    """The ruling on every open report of a comment: upheld deletes it with a reason; R90 not
+    upheld restores a hidden comment; R91 malicious also costs the reporters 3 credit."""
+    if ruling not in REPORT_RULINGS:
+        raise Rejected("ruling", "請選擇處理結果")
+    ensure_in_scope(comment, scope)
+    reports = list(
+        session.scalars(
+            select(Report).where(Report.comment_id == comment.id, Report.status == ReportStatus.OPEN)
+        )
+    )
+    if not reports:
+        raise AlreadyDecided(ALREADY_DECIDED)
+    if ruling == "upheld":
+        decide(
+            session,
+            comment=comment,
+            moderator=moderator,
+            decision="delete",
+            reason_code=reason_code,
+            note=note,
+            scope=scope,
+            now=now,
+            today=now.date(),
+        )
+        status, code = ReportStatus.UPHELD, reason_code
+    else:
+        if comment.status == CommentStatus.HIDDEN:
+            decide(
+                session,
+                comment=comment,
+                moderator=moderator,
+                decision="restore",
+                scope=scope,
+                now=now,
+                today=now.date(),
+            )
+        status = ReportStatus.NOT_UPHELD if ruling == "not_upheld" else ReportStatus.MALICIOUS
+        code = "R90" if ruling == "not_upheld" else "R91"
+    updated = session.execute(
+        update(Report)
+        .where(Report.comment_id == comment.id, Report.status == ReportStatus.OPEN)
+        .values(status=status, resolved_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not updated:
+        raise AlreadyDecided(ALREADY_DECIDED)
+    for report in reports:
+        if ruling == "malicious":
+            reporter = session.get(User, report.reporter_id)
+            if reporter is not None:
+                reporter.credit -= 3
+        notifications.notify(
+            session,
+            user_id=report.reporter_id,
+            kind="report_result",
+            text=f"您舉報的評論已處理：{REPORT_RESULTS[ruling]}",
+            link=f"/articles/{comment.article_id}",
+            now=now,
+        )
+    audit.record(
+        session,
+        actor=moderator,
+        action="report.resolved",
+        target_type="comment",
+        target_id=comment.id,
+        reason_code=code,
+        note=note,
+        after={"ruling": ruling, "reports": [r.id for r in reports]},
+        now=now,
+    )
+    return reports
+
+
+# --- the ladder (P24) -----------------------------------------------------------------------------
+
+
+def _has_violation(session: Session, user_id: int, now: datetime, exclude: int | None = None) -> bool:
+    return _violations(session, user_id, now, exclude=exclude) > 0
+
+
+def _violations(session: Session, user_id: int, now: datetime, exclude: int | None = None) -> int:
+    """Upheld violations in the last 30 days: comments a moderator rejected or deleted."""
+    query = (
+        select(func.count())
+        .select_from(Comment)
+        .where(
+            Comment.author_id == user_id,
+            Comment.status.in_([CommentStatus.REJECTED, CommentStatus.DELETED]),
+            Comment.decided_by_id.is_not(None),
+            Comment.decided_by_id != Comment.author_id,
+            Comment.decided_at > now - timedelta(days=30),
+        )
+    )
+    if exclude is not None:
+        query = query.where(Comment.id != exclude)
+    return session.scalar(query) or 0
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    measure: str
+    days: int | None = None
+
+    @property
+    def label(self) -> str:
+        base = MEASURES[self.measure]
+        return f"{base}{self.days}天" if self.days else base
+
+
+def suggest_measure(session: Session, user: User, *, now: datetime) -> Suggestion:
+    """The next step of the ladder from the violations of the last 30 days."""
+    count = _violations(session, user.id, now)
+    if count <= 1:
+        return Suggestion("warning")
+    if count == 2:
+        return Suggestion("mute", 1)
+    if count == 3:
+        return Suggestion("mute", 7)
+    if count == 4:
+        return Suggestion("mute", 30)
+    return Suggestion("close")
+
+
+def apply_measure(
+    session: Session,
+    *,
+    user: User,
+    moderator: User,
+    measure: str,
+    reason_code: str,
+    note: str = "",
+    days: int | None = None,
+    now: datetime,
+) -> Sanction:
+    """Warn, restrict, mute, close or blacklist; the user is told what, why, until when and how to appeal."""
+    if measure not in MEASURES:
+        raise Rejected("measure", "請選擇處置措施")
+    if reason_code not in DECISION_REASONS:
+        raise Rejected("reason", "請選擇處理理由")
+    if measure == "mute" and days not in MUTE_DAYS:
+        raise Rejected("days", "禁言天數只能是1、7或30天")
+    if user.role != Role.READER and moderator.role != Role.ADMIN:
+        raise NotAllowed("only admins act on staff accounts")
+    label = REASON_LABELS[reason_code]
+    ends_at = now + timedelta(days=days) if measure == "mute" and days else None
+    before = {"state": str(user.state), "muted_until": user.muted_until}
+    if measure == "mute":
+        user.muted_until, user.muted_reason = ends_at, label
+        text = f"您的賬號已被禁言{days}天（至{ends_at:%Y-%m-%d %H:%M}），原因：{label}。如有異議可申訴。"
+    elif measure == "restriction":
+        user.state = UserState.RESTRICTED
+        text = f"您的賬號功能已被限制（回覆關閉、每日評論額度降低），原因：{label}。如有異議可申訴。"
+    elif measure in ("close", "blacklist"):
+        user.state = UserState.CLOSED
+        user.session_token = new_session_token()  # ends every session of the account
+        if measure == "blacklist" and session.get(BlockedPhone, user.phone_hmac) is None:
+            session.add(BlockedPhone(phone_hmac=user.phone_hmac, reason=label, created_at=now))
+        text = f"您的賬號已被關閉，原因：{label}。如有異議可申訴。"
+    else:
+        text = f"警示提醒：您的評論違反了評論規則（{label}），請遵守《跟帖評論自律管理承諾書》。"
+    sanction = Sanction(
+        user_id=user.id,
+        measure=measure,
+        reason_code=reason_code,
+        note=note,
+        starts_at=now,
+        ends_at=ends_at,
+        created_by_id=moderator.id,
+        created_at=now,
+    )
+    session.add(sanction)
+    session.flush()
+    notifications.notify(
+        session, user_id=user.id, kind="measure", text=text, link="/accounts/comments", now=now
     )
     audit.record(
         session,
         actor=moderator,
-        action="moderation.reject",
-        target_type="comment",
-        target_id=comment.id,
+        action="account.measure",
+        target_type="user",
+        target_id=user.id,
         reason_code=reason_code,
         note=note,
-        before={"status": "pending"},
-        after={"status": "rejected"},
+        before=before,
+        after={"measure": measure, "days": days, "until": ends_at, "sanction": sanction.id},
         now=now,
     )
-    return comment
+    return sanction
+
+
+def lift_measure(
+    session: Session, *, sanction: Sanction, moderator: User, note: str, now: datetime
+) -> Sanction:
+    if sanction.lifted_at is not None:
+        raise AlreadyDecided(ALREADY_DECIDED)
+    user = session.get(User, sanction.user_id)
+    sanction.lifted_at = now
+    if user is not None:
+        if sanction.measure == "mute":
+            user.muted_until, user.muted_reason = None, ""
+        elif sanction.measure == "restriction":
+            user.state = UserState.ACTIVE
+        elif sanction.measure in ("close", "blacklist"):
+            user.state = UserState.ACTIVE
+            blocked = session.get(BlockedPhone, user.phone_hmac)
+            if blocked is not None:
+                session.delete(blocked)
+    audit.record(
+        session,
+        actor=moderator,
+        action="account.measure_lifted",
+        target_type="user",
+        target_id=sanction.user_id,
+        note=note,
+        after={"sanction": sanction.id},
+        now=now,
+    )
+    return sanction
+
+
+# --- appeals (P27) --------------------------------------------------------------------------------
+
+
+def file_appeal(
+    session: Session, *, author: User, target_type: str, target_id: int, text: str, now: datetime
+) -> Appeal:
+    """申訴 a rejection, a deletion or a measure: the author only, at most three times per item."""
+    text = text.strip()
+    if not 5 <= len(text) <= 500:
+        raise Rejected("text", "申訴理由需為5至500字")
+    if target_type == "comment":
+        comment = session.get(Comment, target_id)
+        if comment is None or comment.author_id != author.id:
+            raise NotAllowed("not the author's comment")
+        if comment.status not in (CommentStatus.REJECTED, CommentStatus.DELETED) or comment.decided_by_id in (
+            None,
+            author.id,
+        ):
+            raise Rejected("text", "只能對審核員的不通過或刪除決定提出申訴")
+        decider = comment.decided_by_id
+    elif target_type == "sanction":
+        sanction = session.get(Sanction, target_id)
+        if sanction is None or sanction.user_id != author.id:
+            raise NotAllowed("not the author's measure")
+        if sanction.lifted_at is not None:
+            raise Rejected("text", "該處置已解除，無需申訴")
+        decider = sanction.created_by_id
+    else:
+        raise NotAllowed("unknown appeal target")
+    earlier = list(
+        session.scalars(
+            select(Appeal).where(
+                Appeal.target_type == target_type,
+                Appeal.target_id == target_id,
+                Appeal.author_id == author.id,
+            )
+        )
+    )
+    if any(a.status == "open" for a in earlier):
+        raise Rejected("text", "您的申訴正在處理中，請耐心等待")
+    if len(earlier) >= MAX_APPEALS:
+        raise Rejected("text", f"每項決定最多可申訴{MAX_APPEALS}次")
+    appeal = Appeal(
+        target_type=target_type,
+        target_id=target_id,
+        author_id=author.id,
+        text=text,
+        original_decider_id=decider,
+        created_at=now,
+    )
+    session.add(appeal)
+    session.flush()
+    audit.record(
+        session,
+        actor=author,
+        action="appeal.created",
+        target_type="appeal",
+        target_id=appeal.id,
+        note=text,
+        now=now,
+    )
+    return appeal
+
+
+def rule_appeal(
+    session: Session, *, appeal: Appeal, moderator: User, overturn: bool, note: str, now: datetime
+) -> Appeal:
+    """A different moderator rules; an overturned rejection publishes the comment and returns the credit."""
+    if appeal.original_decider_id == moderator.id:
+        raise NotAllowed("the moderator who decided may not rule on the appeal")
+    claimed = session.execute(
+        update(Appeal)
+        .where(Appeal.id == appeal.id, Appeal.status == "open")
+        .values(
+            status="overturned" if overturn else "upheld",
+            decided_by_id=moderator.id,
+            decided_at=now,
+            ruling_note=note,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        raise AlreadyDecided(ALREADY_DECIDED)
+    session.refresh(appeal)
+    author = session.get(User, appeal.author_id)
+    if overturn and appeal.target_type == "comment":
+        comment = session.get(Comment, appeal.target_id)
+        if comment is not None and comment.status in (CommentStatus.REJECTED, CommentStatus.DELETED):
+            before = str(comment.status)
+            set_status(session, comment, CommentStatus.APPROVED, now=now)
+            comment.reason_code, comment.decided_by_id, comment.decided_at = "", moderator.id, now
+            if author is not None:
+                author.credit += 5 if "evasion" in comment.flag_list else 3
+            audit.record(
+                session,
+                actor=moderator,
+                action="moderation.appeal_overturn",
+                target_type="comment",
+                target_id=comment.id,
+                before={"status": before},
+                after={"status": "approved"},
+                now=now,
+            )
+    elif overturn and appeal.target_type == "sanction":
+        sanction = session.get(Sanction, appeal.target_id)
+        if sanction is not None and sanction.lifted_at is None:
+            lift_measure(session, sanction=sanction, moderator=moderator, note=f"申訴撤銷：{note}", now=now)
+    if author is not None:
+        notifications.notify(
+            session,
+            user_id=author.id,
+            kind="appeal_result",
+            text=f"申訴結果：{'撤銷' if overturn else '維持'}{('。' + note) if note else ''}",
+            link="/accounts/comments",
+            now=now,
+        )
+    audit.record(
+        session,
+        actor=moderator,
+        action="appeal.resolved",
+        target_type="appeal",
+        target_id=appeal.id,
+        note=note,
+        after={"overturned": overturn},
+        now=now,
+    )
+    return appeal
+
+
+# --- patrol and emergencies -----------------------------------------------------------------------
+
+
+def patrol(
+    session: Session, *, words: WordList, now: datetime, days: int = 30, actor: User | None = None
+) -> list[int]:
+    """實時巡查 (P22): recheck the approved comments of the last days against the word list."""
+    hits: list[int] = []
+    since = now - timedelta(days=days)
+    last_id = 0
+    while True:
+        batch = list(
+            session.scalars(
+                select(Comment)
+                .where(
+                    Comment.status == CommentStatus.APPROVED, Comment.created_at > since, Comment.id > last_id
+                )
+                .order_by(Comment.id)
+                .limit(500)
+            )
+        )
+        if not batch:
+            break
+        for comment in batch:
+            verdict = check_text(comment.body, words, max_length=10_000)
+            if any(hit.rule == "P15" for hit in verdict.hits) and verdict.action != "pass":
+                if comment.patrol_hit_at is None:
+                    comment.patrol_hit_at = now
+                    comment.priority = max(comment.priority, priority_of(comment))
+                    audit.record(
+                        session,
+                        actor=actor,
+                        action="comment.patrol_hit",
+                        target_type="comment",
+                        target_id=comment.id,
+                        after={"verdict": verdict.action, "categories": verdict.categories},
+                        now=now,
+                    )
+                hits.append(comment.id)
+        last_id = batch[-1].id
+    return hits
+
+
+def close_comments(
+    session: Session,
+    *,
+    moderator: User,
+    target_type: str,
+    target_id: int | None,
+    closed: bool,
+    now: datetime,
+) -> None:
+    """應急處置 (P32): close (or reopen) comments on an article, a section or the whole site."""
+    from portal.models import CommentsState, Section, SiteSetting
+
+    if target_type == "article":
+        article = session.get(Article, target_id)
+        if article is None:
+            raise NotAllowed("no such article")
+        article.comments_state = CommentsState.CLOSED if closed else CommentsState.OPEN
+    elif target_type == "section":
+        section = session.get(Section, target_id)
+        if section is None:
+            raise NotAllowed("no such section")
+        section.comments_closed = closed
+    elif target_type == "site":
+        setting = session.get(SiteSetting, "comments_closed_site")
+        if setting is None:
+            session.add(SiteSetting(key="comments_closed_site", value="1" if closed else "0"))
+        else:
+            setting.value = "1" if closed else "0"
+    else:
+        raise NotAllowed("unknown target")
+    audit.record(
+        session,
+        actor=moderator,
+        action="emergency.close" if closed else "emergency.reopen",
+        target_type=target_type,
+        target_id=target_id,
+        now=now,
+    )
+
+
+def bulk_hide(
+    session: Session,
+    *,
+    moderator: User,
+    user_id: int | None = None,
+    ip_prefix: str = "",
+    term: str = "",
+    reason_code: str,
+    note: str = "",
+    scope: set[int] | None = None,
+    now: datetime,
+) -> ModerationAction:
+    """Hide at once every public comment of a user, an IP prefix or containing a term; undoable."""
+    if reason_code not in DECISION_REASONS:
+        raise Rejected("reason", "請選擇處理理由")
+    conditions = []
+    if user_id:
+        conditions.append(Comment.author_id == user_id)
+    if ip_prefix.strip():
+        conditions.append(Comment.ip.startswith(ip_prefix.strip()))
+    if term.strip():
+        conditions.append(Comment.body.contains(term.strip()))
+    if not conditions:
+        raise Rejected("term", "請指定用戶、IP前綴或關鍵詞")
+    hidden: list[int] = []
+    for comment in session.scalars(
+        select(Comment).where(Comment.status == CommentStatus.APPROVED, *conditions, *_scoped(scope))
+    ):
+        set_status(session, comment, CommentStatus.HIDDEN, now=now)
+        comment.reason_code, comment.decided_by_id, comment.decided_at = reason_code, moderator.id, now
+        hidden.append(comment.id)
+    return audit.record(
+        session,
+        actor=moderator,
+        action="emergency.bulk_hide",
+        target_type="comments",
+        reason_code=reason_code,
+        note=note,
+        after={"user_id": user_id, "ip_prefix": ip_prefix, "term": term, "hidden": hidden},
+        now=now,
+    )
+
+
+def undo_bulk_hide(
+    session: Session, *, action: ModerationAction, moderator: User, now: datetime
+) -> list[int]:
+    """Restore what a bulk hide hid and is still hidden; the undo is logged, the original stays."""
+    if action.action != "emergency.bulk_hide":
+        raise NotAllowed("not a bulk hide")
+    already = session.scalar(
+        select(func.count())
+        .select_from(ModerationAction)
+        .where(ModerationAction.action == "emergency.undo", ModerationAction.target_id == action.id)
+    )
+    if already:
+        raise AlreadyDecided(ALREADY_DECIDED)
+    restored = []
+    for comment_id in json.loads(action.after).get("hidden", []):
+        comment = session.get(Comment, comment_id)
+        if comment is not None and comment.status == CommentStatus.HIDDEN:
+            set_status(session, comment, CommentStatus.APPROVED, now=now)
+            comment.reason_code = ""
+            restored.append(comment_id)
+    audit.record(
+        session,
+        actor=moderator,
+        action="emergency.undo",
+        target_type="moderation_action",
+        target_id=action.id,
+        after={"restored": restored},
+        now=now,
+    )
+    return restored
+
+
+def reveal_phone(session: Session, *, viewer: User, user: User, vault, now: datetime, ip: str = "") -> str:
+    """The unmasked phone, for holders of the `pii` permission only; every view is logged."""
+    if not viewer.can_view_pii:
+        raise NotAllowed("pii permission required")
+    audit.record(
+        session, actor=viewer, action="pii.view", target_type="user", target_id=user.id, ip=ip, now=now
+    )
+    return vault.decrypt(user.phone_cipher)
+
+
+def purge(session: Session, *, now: datetime, retention_days: int, actor: User | None = None) -> int:
+    """Delete submission records past retention (never under 184 days) that are not on hold."""
+    from portal.models import EvidenceHold
+
+    retention_days = max(retention_days, 184)
+    held = select(EvidenceHold.action_id)
+    old = list(
+        session.scalars(
+            select(ModerationAction.id).where(
+                ModerationAction.action.in_(SUBMISSION_ACTIONS),
+                ModerationAction.created_at < now - timedelta(days=retention_days),
+                ModerationAction.id.not_in(held),
+            )
+        )
+    )
+    for start in range(0, len(old), 500):
+        chunk = old[start : start + 500]
+        session.execute(ModerationAction.__table__.delete().where(ModerationAction.id.in_(chunk)))
+    audit.record(
+        session,
+        actor=actor,
+        action="records.purged",
+        target_type="moderation_action",
+        note=f"刪除{len(old)}條超過{retention_days}天的提交記錄",
+        after={"count": len(old), "retention_days": retention_days},
+        now=now,
+    )
+    return len(old)
+
+
+def comments_closed_site(site_settings: dict[str, str]) -> bool:
+    return site_settings.get("comments_closed_site") == "1"

@@ -26,6 +26,8 @@ DEFAULTS: dict[str, str] = {
     "quota_restricted": "3",
     "comment_edit_minutes": "5",
     "report_hide_threshold": "3",
+    "comments_closed_site": "0",  # 應急處置: "1" closes comments on the whole site
+    "retention_days": "190",  # P28: never under 184
 }
 COMMENT_MAX_CEILING = 2000
 

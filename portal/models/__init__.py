@@ -3,9 +3,13 @@
 from portal.models.base import Base, utc_now
 from portal.models.comments import Comment, CommentRevision, CommentStatus, Like, Report, ReportStatus
 from portal.models.moderation import (
+    Appeal,
     BlockedPhone,
+    EvidenceHold,
     ModerationAction,
+    ModeratorScope,
     Notification,
+    Sanction,
     SensitiveWord,
     SmsCode,
 )
@@ -24,6 +28,7 @@ from portal.models.news import (
 from portal.models.users import Role, User, UserState
 
 __all__ = [
+    "Appeal",
     "Article",
     "ArticleKind",
     "ArticleState",
@@ -33,15 +38,18 @@ __all__ = [
     "CommentRevision",
     "CommentStatus",
     "CommentsState",
+    "EvidenceHold",
     "Like",
     "Media",
     "MediaKind",
     "ModerationAction",
+    "ModeratorScope",
     "Notification",
     "Page",
     "Report",
     "ReportStatus",
     "Role",
+    "Sanction",
     "Section",
     "SectionLayout",
     "SensitiveWord",

@@ -33,6 +33,8 @@ class Comment(Base):
         Index("ix_comment_ip", "ip", "created_at"),
         Index("ix_comment_skeleton", "skeleton_hash", "created_at"),
         Index("ix_comment_status", "status", "created_at", "id"),
+        # The moderation queue: highest priority first, then oldest first.
+        Index("ix_comment_queue", "status", "priority", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -59,6 +61,11 @@ class Comment(Base):
     reply_count: Mapped[int] = mapped_column(Integer, default=0)  # approved replies
     report_count: Mapped[int] = mapped_column(Integer, default=0)  # distinct reporters
     reason_code: Mapped[str] = mapped_column(String(8), default="")  # the last decision's R-code
+    # Queue order: 2 reported or coordinated, 1 other flags or patrol hits, 0 the rest.
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    patrol_hit_at: Mapped[datetime | None] = mapped_column(DateTime)
+    pinned_at: Mapped[datetime | None] = mapped_column(DateTime)  # 置頂, at most 3 per article
+    featured: Mapped[bool] = mapped_column(Boolean, default=False)  # 精選
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
     edited_at: Mapped[datetime | None] = mapped_column(DateTime)
     approved_at: Mapped[datetime | None] = mapped_column(DateTime)

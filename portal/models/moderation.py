@@ -34,7 +34,6 @@ class ModerationAction(Base):
     before: Mapped[str] = mapped_column(Text, default="{}")  # JSON
     after: Mapped[str] = mapped_column(Text, default="{}")  # JSON
     ip: Mapped[str] = mapped_column(String(45), default="")
-    evidence_hold: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
 
 
@@ -92,3 +91,64 @@ class SensitiveWord(Base):
     pinyin: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now, onupdate=utc_now)
+
+
+class ModeratorScope(Base):
+    """A moderator limited to some sections sees and decides only those (sub-sections included)."""
+
+    __tablename__ = "moderator_scope"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("section.id"), primary_key=True)
+
+
+class Sanction(Base):
+    """One step of the ladder (P24): warning, restriction, mute, close, blacklist."""
+
+    __tablename__ = "sanction"
+    __table_args__ = (Index("ix_sanction_user", "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    measure: Mapped[str] = mapped_column(String(16))
+    reason_code: Mapped[str] = mapped_column(String(8))
+    note: Mapped[str] = mapped_column(Text, default="")
+    starts_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime)  # None: until lifted
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    lifted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
+
+
+class Appeal(Base):
+    """申訴 (P27): against a rejection, a deletion or a measure; at most 3 per item."""
+
+    __tablename__ = "appeal"
+    __table_args__ = (
+        Index("ix_appeal_target", "target_type", "target_id"),
+        Index("ix_appeal_status", "status", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target_type: Mapped[str] = mapped_column(String(16))  # comment, sanction
+    target_id: Mapped[int] = mapped_column(Integer)
+    author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open, upheld, overturned
+    # The moderator who made the decision appealed against may not rule on the appeal.
+    original_decider_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    ruling_note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class EvidenceHold(Base):
+    """保存在案: a record kept past the retention period. Separate, because the log never changes."""
+
+    __tablename__ = "evidence_hold"
+
+    action_id: Mapped[int] = mapped_column(ForeignKey("moderation_action.id"), primary_key=True)
+    held_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)

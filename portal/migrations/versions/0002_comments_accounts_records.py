@@ -107,7 +107,6 @@ def upgrade():
     sa.Column('before', sa.Text(), nullable=False),
     sa.Column('after', sa.Text(), nullable=False),
     sa.Column('ip', sa.String(length=45), nullable=False),
-    sa.Column('evidence_hold', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['user_account.id'], name=op.f('fk_moderation_action_actor_id_user_account')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_moderation_action'))

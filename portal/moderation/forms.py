@@ -1,0 +1,97 @@
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from portal.domain.moderation import DECISION_LABELS, DECISION_REASONS, MEASURES, MUTE_DAYS
+from portal.domain.pledge import REASON_LABELS
+from portal.forms import normalised
+
+
+def reason_choices(codes=DECISION_REASONS) -> list[SelectChoice]:
+    return [SelectChoice("", "選擇理由")] + [
+        SelectChoice(code, f"{code} {REASON_LABELS[code]}") for code in codes
+    ]
+
+
+class DecisionForm(FlaskForm):
+    decision = SelectField(
+        "處理", choices=[SelectChoice(k, v) for k, v in DECISION_LABELS.items()], validators=[DataRequired()]
+    )
+    reason = SelectField("理由", choices=reason_choices(), validators=[Optional()])
+    note = StringField("備註", filters=[normalised], validators=[Optional(), Length(max=300)])
+    return_to = HiddenField()
+
+
+class BulkForm(DecisionForm):
+    ids = SelectMultipleField("評論", coerce=int, validate_choice=False)
+
+
+class ReportRulingForm(FlaskForm):
+    ruling = SelectField(
+        "裁定",
+        choices=[
+            SelectChoice("upheld", "舉報成立（刪除評論）"),
+            SelectChoice("not_upheld", "R90 舉報不成立"),
+            SelectChoice("malicious", "R91 惡意舉報"),
+        ],
+        validators=[DataRequired()],
+    )
+    reason = SelectField("刪除理由", choices=reason_choices(), validators=[Optional()])
+    note = StringField("備註", filters=[normalised], validators=[Optional(), Length(max=300)])
+    return_to = HiddenField()
+
+
+class MeasureForm(FlaskForm):
+    measure = SelectField(
+        "措施", choices=[SelectChoice(k, v) for k, v in MEASURES.items()], validators=[DataRequired()]
+    )
+    days = SelectField(
+        "禁言天數",
+        choices=[SelectChoice("", "—")] + [SelectChoice(str(d), f"{d}天") for d in MUTE_DAYS],
+        validators=[Optional()],
+    )
+    reason = SelectField("理由", choices=reason_choices(), validators=[DataRequired("請選擇理由")])
+    note = StringField("備註", filters=[normalised], validators=[Optional(), Length(max=300)])
+
+
+class AppealRulingForm(FlaskForm):
+    overturn = SelectField(
+        "裁定",
+        choices=[SelectChoice("0", "維持原決定"), SelectChoice("1", "撤銷原決定")],
+        validators=[DataRequired()],
+    )
+    note = StringField("說明", filters=[normalised], validators=[Optional(), Length(max=300)])
+
+
+class HoldForm(FlaskForm):
+    note = StringField("說明", filters=[normalised], validators=[Optional(), Length(max=200)])
+
+
+class CloseForm(FlaskForm):
+    target_type = SelectField(
+        "範圍",
+        choices=[
+            SelectChoice("article", "文章"),
+            SelectChoice("section", "欄目"),
+            SelectChoice("site", "全站"),
+        ],
+    )
+    target_id = IntegerField("編號", validators=[Optional(), NumberRange(min=1)])
+    closed = BooleanField("關閉評論", default=True)
+
+
+class BulkHideForm(FlaskForm):
+    user_id = IntegerField("用戶編號", validators=[Optional(), NumberRange(min=1)])
+    ip_prefix = StringField("IP前綴", filters=[normalised], validators=[Optional(), Length(max=45)])
+    term = StringField("關鍵詞", filters=[normalised], validators=[Optional(), Length(max=50)])
+    reason = SelectField("理由", choices=reason_choices(), validators=[DataRequired("請選擇理由")])
+    note = TextAreaField("備註", filters=[normalised], validators=[Optional(), Length(max=300)])

@@ -1,0 +1,610 @@
+"""The moderation desk: the 先審後發 queue, reports, users and sanctions, appeals, emergencies.
+
+Deny by default: every view of this blueprint needs a moderator or an admin (before_request);
+section scopes are checked on each object in the domain.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal.auth import client_ip, phone_vault
+from portal.domain import moderation, pledge
+from portal.domain.errors import NotAllowed, Rejected
+from portal.domain.pagination import Cursor
+from portal.domain.pii import mask_phone
+from portal.extensions import db
+from portal.forms import ActionForm
+from portal.fragments import wants_fragment
+from portal.models import Appeal, Comment, ModerationAction, Sanction, User, utc_now
+from portal.moderation import bp
+from portal.moderation.forms import (
+    AppealRulingForm,
+    BulkForm,
+    BulkHideForm,
+    CloseForm,
+    DecisionForm,
+    MeasureForm,
+    ReportRulingForm,
+)
+from portal.page_context import section_tree, settings, zone
+from portal.safe_redirect import same_site_path
+from portal.words import current_word_list
+
+
+def scope() -> set[int] | None:
+    return moderation.scope_section_ids(db.session, current_user, lambda root: _subtree(root))
+
+
+def _subtree(section_id: int) -> list[int]:
+    tree = section_tree()
+    section = tree.by_id.get(section_id)
+    return tree.subtree_ids(section) if section else [section_id]
+
+
+def _today():
+    return utc_now().replace(tzinfo=UTC).astimezone(zone()).date()
+
+
+def _comment_in_scope(comment_id: int) -> Comment:
+    """Unknown, or outside the moderator's sections: 404, as if it did not exist."""
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or not moderation.in_scope(comment, scope()):
+        abort(404)
+    return comment
+
+
+def _filters() -> moderation.QueueFilters:
+    args = request.args
+    tree = section_tree()
+    section = tree.by_slug(args.get("section", "")) if args.get("section") else None
+
+    def day(name: str) -> datetime | None:
+        try:
+            return datetime.strptime(args.get(name, ""), "%Y-%m-%d")
+        except ValueError:
+            return None
+
+    return moderation.QueueFilters(
+        section_ids=tree.subtree_ids(section) if section else None,
+        article_id=args.get("article", type=int),
+        flag=args.get("flag", "")[:20],
+        new_users=args.get("new") == "1",
+        since=day("since"),
+        until=day("until"),
+        text=args.get("q", "")[:50],
+        nickname=args.get("nickname", "")[:32],
+        ip_prefix=args.get("ip", "")[:45],
+    )
+
+
+def _highlight(comment: Comment) -> list[tuple[str, bool]]:
+    """The text cut into (piece, is_hit) by the rule hits' offsets into the raw text."""
+    try:
+        spans = sorted((h["start"], h["end"]) for h in json.loads(comment.rule_hits or "[]"))
+    except (ValueError, KeyError, TypeError):
+        spans = []
+    pieces, position = [], 0
+    for start, end in spans:
+        start, end = max(start, position), min(end, len(comment.body))
+        if start >= end:
+            continue
+        if position < start:
+            pieces.append((comment.body[position:start], False))
+        pieces.append((comment.body[start:end], True))
+        position = end
+    if position < len(comment.body):
+        pieces.append((comment.body[position:], False))
+    return pieces
+
+
+def _row_context(rows: list[Comment]) -> dict:
+    now = utc_now()
+    records = moderation.author_records(db.session, {c.author for c in rows}, now=now)
+    suggestions = {
+        author_id: moderation.suggest_measure(db.session, db.session.get(User, author_id), now=now)
+        for author_id in records
+    }
+    return {
+        "records": records,
+        "suggestions": suggestions,
+        "reports": moderation.open_reports(db.session, [c.id for c in rows]),
+        "highlights": {c.id: _highlight(c) for c in rows},
+        "decision_form": DecisionForm(formdata=None),
+        "ruling_form": ReportRulingForm(formdata=None),
+        "reason_labels": pledge.REASON_LABELS,
+        "flag_labels": pledge.FLAG_LABELS,
+        "now": now,
+        "tier_labels": {"new": "新用戶", "normal": "普通", "good": "良好", "restricted": "受限"},
+    }
+
+
+def _counts_context(oob: bool = False) -> dict:
+    return {
+        "counts": moderation.tab_counts(db.session, scope()),
+        "tab": request.args.get("tab", "pending"),
+        "labels": moderation.TAB_LABELS,
+        "query": _query_without("tab", "after"),
+        "oob": oob,
+    }
+
+
+def _counts(oob: bool = False) -> str:
+    return render_template("moderation/_queue_counts.html", **_counts_context(oob))
+
+
+def _query_without(*names: str) -> str:
+    kept = [(k, v) for k, v in request.args.items(multi=True) if k not in names and v]
+    return urlencode(kept)
+
+
+@bp.get("/")
+def queue():
+    tab = request.args.get("tab", "pending")
+    if tab not in moderation.TABS:
+        tab = "pending"
+    if tab == "appeals":
+        return appeals()
+    cursor = Cursor.decode(request.args.get("after"))
+    rows, next_cursor = moderation.queue_page(
+        db.session, tab=tab, filters=_filters(), scope=scope(), cursor=cursor, now=utc_now()
+    )
+    return render_template(
+        "moderation/queue.html",
+        rows=rows,
+        next_cursor=next_cursor,
+        bulk_form=BulkForm(formdata=None),
+        sections=section_tree().by_id.values(),
+        flags=pledge.FLAG_LABELS,
+        args=request.args,
+        here=request.full_path.rstrip("?"),
+        **_row_context(rows),
+        **{**_counts_context(), "tab": tab},
+    )
+
+
+@bp.get("/counts")
+def counts():
+    """The tab counts; the page polls it, so new comments announce themselves without a reload."""
+    return _counts()
+
+
+def _back(return_to: str | None):
+    return redirect(same_site_path(return_to, url_for("moderation.queue")), 303)
+
+
+def _done_row(comment: Comment, message: str, status: int = 200):
+    body = render_template("moderation/_queue_row_done.html", comment=comment, message=message) + _counts(
+        oob=True
+    )
+    return body, status
+
+
+@bp.post("/comments/<int:comment_id>/decision")
+def decide(comment_id: int):
+    comment = _comment_in_scope(comment_id)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        moderation.decide(
+            db.session,
+            comment=comment,
+            moderator=current_user,
+            decision=form.decision.data,
+            reason_code=form.reason.data or "",
+            note=form.note.data or "",
+            scope=scope(),
+            now=utc_now(),
+            today=_today(),
+        )
+    except moderation.AlreadyDecided:
+        db.session.rollback()
+        return _refused(comment, moderation.ALREADY_DECIDED, 409, form.return_to.data)
+    except moderation.InvalidTransition:
+        db.session.rollback()
+        return _refused(comment, "此評論目前的狀態不能這樣處理", 409, form.return_to.data)
+    except Rejected as refusal:
+        db.session.rollback()
+        return _refused(comment, refusal.message, 422, form.return_to.data)
+    except NotAllowed:
+        abort(404)
+    db.session.commit()
+    message = f"已{moderation.DECISION_LABELS[form.decision.data]}"
+    if wants_fragment():
+        return _done_row(comment, message)
+    flash(f"評論 #{comment.id} {message}")
+    return _back(form.return_to.data)
+
+
+def _refused(comment: Comment, message: str, status: int, return_to: str | None):
+    """Decided meanwhile: the row says so. A form mistake: the same row again, with the message."""
+    if not wants_fragment():
+        flash(message, "error")
+        return _back(return_to)
+    db.session.refresh(comment)
+    if status == 409:
+        return _done_row(comment, message, status)
+    row = render_template(
+        "moderation/_queue_row.html",
+        c=comment,
+        error=message,
+        here=same_site_path(return_to, url_for("moderation.queue")),
+        **_row_context([comment]),
+    )
+    return row, status
+
+
+@bp.post("/bulk")
+def bulk():
+    form = BulkForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if not form.ids.data:
+        flash("請先勾選評論", "error")
+        return _back(form.return_to.data)
+    try:
+        done, skipped = moderation.decide_many(
+            db.session,
+            comment_ids=form.ids.data[:200],
+            moderator=current_user,
+            decision=form.decision.data,
+            reason_code=form.reason.data or "",
+            note=form.note.data or "",
+            scope=scope(),
+            now=utc_now(),
+            today=_today(),
+        )
+    except Rejected as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+        return _back(form.return_to.data)
+    db.session.commit()
+    label = moderation.DECISION_LABELS[form.decision.data]
+    flash(
+        f"已{label} {len(done)} 條" + (f"；{len(skipped)} 條已由其他審核員處理或不可處理" if skipped else "")
+    )
+    if wants_fragment():
+        response = current_app.response_class(status=204)
+        response.headers["HX-Refresh"] = "true"
+        return response
+    return _back(form.return_to.data)
+
+
+@bp.post("/comments/<int:comment_id>/reports")
+def rule_reports(comment_id: int):
+    comment = _comment_in_scope(comment_id)
+    form = ReportRulingForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        moderation.rule_reports(
+            db.session,
+            comment=comment,
+            moderator=current_user,
+            ruling=form.ruling.data,
+            reason_code=form.reason.data or "",
+            note=form.note.data or "",
+            scope=scope(),
+            now=utc_now(),
+        )
+    except (moderation.AlreadyDecided, moderation.InvalidTransition):
+        db.session.rollback()
+        return _refused(comment, moderation.ALREADY_DECIDED, 409, form.return_to.data)
+    except Rejected as refusal:
+        db.session.rollback()
+        return _refused(comment, refusal.message, 422, form.return_to.data)
+    db.session.commit()
+    message = {"upheld": "舉報成立，評論已刪除", "not_upheld": "舉報不成立", "malicious": "已判定為惡意舉報"}[
+        form.ruling.data
+    ]
+    if wants_fragment():
+        return _done_row(comment, message)
+    flash(message)
+    return _back(form.return_to.data)
+
+
+@bp.post("/comments/<int:comment_id>/pin")
+def pin(comment_id: int):
+    return _toggle(comment_id, moderation.toggle_pin, "置頂")
+
+
+@bp.post("/comments/<int:comment_id>/feature")
+def feature(comment_id: int):
+    return _toggle(comment_id, moderation.toggle_feature, "精選")
+
+
+def _toggle(comment_id: int, change, label: str):
+    comment = _comment_in_scope(comment_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        change(db.session, comment=comment, moderator=current_user, now=utc_now())
+    except Rejected as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+    else:
+        db.session.commit()
+        flash(f"已更新{label}")
+    return _back(request.form.get("return_to"))
+
+
+# --- users and the ladder -------------------------------------------------------------------------
+
+
+@bp.get("/users/<int:user_id>")
+def user(user_id: int):
+    person = db.session.get(User, user_id)
+    if person is None:
+        abort(404)
+    now = utc_now()
+    recent = list(
+        db.session.scalars(
+            db.select(Comment)
+            .where(Comment.author_id == person.id)
+            .order_by(Comment.created_at.desc())
+            .limit(30)
+        )
+    )
+    sanctions = list(
+        db.session.scalars(
+            db.select(Sanction).where(Sanction.user_id == person.id).order_by(Sanction.created_at.desc())
+        )
+    )
+    return render_template(
+        "moderation/user.html",
+        person=person,
+        masked_phone=mask_phone(phone_vault().decrypt(person.phone_cipher)),
+        record=moderation.author_records(db.session, [person], now=now)[person.id],
+        suggestion=moderation.suggest_measure(db.session, person, now=now),
+        recent=recent,
+        sanctions=sanctions,
+        form=MeasureForm(formdata=None),
+        action_form=ActionForm(),
+        reason_labels=pledge.REASON_LABELS,
+        measures=moderation.MEASURES,
+    )
+
+
+@bp.post("/users/<int:user_id>/phone")
+def reveal_phone(user_id: int):
+    """The unmasked phone for holders of `pii`; every view is logged."""
+    person = db.session.get(User, user_id)
+    if person is None:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        phone = moderation.reveal_phone(
+            db.session, viewer=current_user, user=person, vault=phone_vault(), now=utc_now(), ip=client_ip()
+        )
+    except NotAllowed:
+        abort(403)
+    db.session.commit()
+    return render_template("moderation/phone.html", person=person, phone=phone)
+
+
+@bp.post("/users/<int:user_id>/measures")
+def measure(user_id: int):
+    person = db.session.get(User, user_id)
+    if person is None:
+        abort(404)
+    form = MeasureForm()
+    if form.validate_on_submit():
+        try:
+            moderation.apply_measure(
+                db.session,
+                user=person,
+                moderator=current_user,
+                measure=form.measure.data,
+                reason_code=form.reason.data,
+                note=form.note.data or "",
+                days=int(form.days.data) if form.days.data else None,
+                now=utc_now(),
+            )
+        except Rejected as refusal:
+            db.session.rollback()
+            flash(refusal.message, "error")
+        except NotAllowed:
+            abort(403)
+        else:
+            db.session.commit()
+            flash(f"已對 {person.nickname} 採取措施：{moderation.MEASURES[form.measure.data]}")
+    else:
+        flash("；".join(e for errors in form.errors.values() for e in errors) or "請檢查表單", "error")
+    return redirect(url_for("moderation.user", user_id=person.id), 303)
+
+
+@bp.post("/sanctions/<int:sanction_id>/lift")
+def lift(sanction_id: int):
+    sanction = db.session.get(Sanction, sanction_id)
+    if sanction is None:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        moderation.lift_measure(
+            db.session, sanction=sanction, moderator=current_user, note="手動解除", now=utc_now()
+        )
+    except moderation.AlreadyDecided:
+        db.session.rollback()
+        flash(moderation.ALREADY_DECIDED, "error")
+    else:
+        db.session.commit()
+        flash("已解除措施")
+    return redirect(url_for("moderation.user", user_id=sanction.user_id), 303)
+
+
+# --- appeals --------------------------------------------------------------------------------------
+
+
+def appeals():
+    rows = list(
+        db.session.scalars(
+            db.select(Appeal).where(Appeal.status == "open").order_by(Appeal.created_at).limit(100)
+        )
+    )
+    targets = {}
+    for appeal in rows:
+        model = Comment if appeal.target_type == "comment" else Sanction
+        targets[appeal.id] = db.session.get(model, appeal.target_id)
+    return render_template(
+        "moderation/appeals.html",
+        rows=rows,
+        targets=targets,
+        authors={a.id: db.session.get(User, a.author_id) for a in rows},
+        **{**_counts_context(), "tab": "appeals"},
+        form=AppealRulingForm(formdata=None),
+        reason_labels=pledge.REASON_LABELS,
+        measures=moderation.MEASURES,
+    )
+
+
+@bp.post("/appeals/<int:appeal_id>/ruling")
+def rule_appeal(appeal_id: int):
+    appeal = db.session.get(Appeal, appeal_id)
+    if appeal is None:
+        abort(404)
+    form = AppealRulingForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        moderation.rule_appeal(
+            db.session,
+            appeal=appeal,
+            moderator=current_user,
+            overturn=form.overturn.data == "1",
+            note=form.note.data or "",
+            now=utc_now(),
+        )
+    except NotAllowed:
+        db.session.rollback()
+        flash("原決定的審核員不能處理對其決定的申訴，請由其他審核員處理", "error")
+    except moderation.AlreadyDecided:
+        db.session.rollback()
+        flash(moderation.ALREADY_DECIDED, "error")
+    else:
+        db.session.commit()
+        flash("申訴已處理")
+    return redirect(url_for("moderation.queue", tab="appeals"), 303)
+
+
+# --- emergencies and patrol ----------------------------------------------------------------------
+
+
+@bp.get("/emergency")
+def emergency():
+    recent = list(
+        db.session.scalars(
+            db.select(ModerationAction)
+            .where(
+                ModerationAction.action.in_(
+                    ["emergency.bulk_hide", "emergency.close", "emergency.reopen", "emergency.undo"]
+                )
+            )
+            .order_by(ModerationAction.id.desc())
+            .limit(20)
+        )
+    )
+    undone = {a.target_id for a in recent if a.action == "emergency.undo"}
+    return render_template(
+        "moderation/emergency.html",
+        close_form=CloseForm(formdata=None),
+        hide_form=BulkHideForm(formdata=None),
+        action_form=ActionForm(),
+        recent=recent,
+        undone=undone,
+        site_closed=_site_closed(),
+        json=json,
+    )
+
+
+def _site_closed() -> bool:
+    return settings().get("comments_closed_site") == "1"
+
+
+@bp.post("/emergency/close")
+def close_comments():
+    form = CloseForm()
+    if not form.validate_on_submit():
+        flash("請檢查表單", "error")
+        return redirect(url_for("moderation.emergency"), 303)
+    if form.target_type.data != "site" and not form.target_id.data:
+        flash("請填寫文章或欄目的編號", "error")
+        return redirect(url_for("moderation.emergency"), 303)
+    if form.target_type.data == "site" and current_user.role != "admin":
+        abort(403)
+    try:
+        moderation.close_comments(
+            db.session,
+            moderator=current_user,
+            target_type=form.target_type.data,
+            target_id=form.target_id.data,
+            closed=form.closed.data,
+            now=utc_now(),
+        )
+    except NotAllowed:
+        abort(404)
+    db.session.commit()
+    flash("已關閉評論" if form.closed.data else "已重新開放評論")
+    return redirect(url_for("moderation.emergency"), 303)
+
+
+@bp.post("/emergency/hide")
+def bulk_hide():
+    form = BulkHideForm()
+    if not form.validate_on_submit():
+        flash("請選擇理由", "error")
+        return redirect(url_for("moderation.emergency"), 303)
+    try:
+        action = moderation.bulk_hide(
+            db.session,
+            moderator=current_user,
+            user_id=form.user_id.data,
+            ip_prefix=form.ip_prefix.data or "",
+            term=form.term.data or "",
+            reason_code=form.reason.data,
+            note=form.note.data or "",
+            scope=scope(),
+            now=utc_now(),
+        )
+    except Rejected as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+        return redirect(url_for("moderation.emergency"), 303)
+    db.session.commit()
+    flash(f"已隱藏 {len(json.loads(action.after)['hidden'])} 條評論，可在下方撤銷")
+    return redirect(url_for("moderation.emergency"), 303)
+
+
+@bp.post("/emergency/<int:action_id>/undo")
+def undo(action_id: int):
+    action = db.session.get(ModerationAction, action_id)
+    if action is None or action.action != "emergency.bulk_hide":
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        restored = moderation.undo_bulk_hide(db.session, action=action, moderator=current_user, now=utc_now())
+    except moderation.AlreadyDecided:
+        db.session.rollback()
+        flash("這次操作已撤銷過", "error")
+    else:
+        db.session.commit()
+        flash(f"已恢復 {len(restored)} 條評論")
+    return redirect(url_for("moderation.emergency"), 303)
+
+
+@bp.post("/patrol")
+def run_patrol():
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    hits = moderation.patrol(db.session, words=current_word_list(), now=utc_now(), actor=current_user)
+    db.session.commit()
+    flash(f"巡查完成：{len(hits)} 條評論命中詞庫")
+    return redirect(url_for("moderation.queue", tab="patrol"), 303)
