@@ -1,8 +1,9 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, StringField
+from wtforms import BooleanField, HiddenField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from portal.domain.accounts import NICKNAME_MAX, PASSWORD_MIN
+from portal.forms import normalised
 
 PHONE_REQUIRED = "請輸入手機號碼"
 
@@ -30,3 +31,13 @@ class RegisterForm(FlaskForm):
 class LoginForm(FlaskForm):
     phone = StringField("手機號碼", validators=[DataRequired(PHONE_REQUIRED), Length(max=20)])
     password = PasswordField("密碼", validators=[DataRequired("請輸入密碼"), Length(max=128)])
+
+
+class AppealForm(FlaskForm):
+    target_type = HiddenField()
+    target_id = HiddenField()
+    text = TextAreaField(
+        "申訴理由",
+        filters=[normalised],
+        validators=[DataRequired("請填寫申訴理由"), Length(max=500, message="申訴理由不能超過500字")],
+    )

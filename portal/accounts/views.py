@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from portal.accounts.forms import CodeRequestForm, LoginForm, RegisterForm
+from portal.accounts.forms import AppealForm, CodeRequestForm, LoginForm, RegisterForm
 from portal.auth import client_ip, password_hasher, phone_vault
-from portal.domain import accounts, comments, notifications
-from portal.domain.errors import Rejected
+from portal.domain import accounts, comments, moderation, notifications
+from portal.domain.errors import NotAllowed, Rejected
 from portal.domain.pagination import Cursor
 from portal.domain.pii import normalise_phone
+from portal.domain.pledge import REASON_LABELS
 from portal.extensions import db, limiter
 from portal.forms import ActionForm
 from portal.fragments import wants_fragment
-from portal.models import utc_now
+from portal.models import Sanction, utc_now
 from portal.safe_redirect import same_site_path
 from portal.words import current_word_list
 
@@ -163,12 +164,62 @@ def logout():
 def my_comments():
     cursor = Cursor.decode(request.args.get("after"))
     rows, next_cursor = comments.my_comments(db.session, author_id=current_user.id, cursor=cursor)
+    sanctions = list(
+        db.session.scalars(
+            db.select(Sanction)
+            .where(Sanction.user_id == current_user.id)
+            .order_by(Sanction.created_at.desc())
+            .limit(20)
+        )
+    )
     return render_template(
         "accounts/my_comments.html",
         rows=[(c, comments.state_label(c)) for c in rows],
+        appealable={c.id for c in rows if moderation.appealable(c)},
+        sanctions=sanctions,
+        measures=moderation.MEASURES,
+        reason_labels=REASON_LABELS,
         next_cursor=next_cursor,
         paged=cursor is not None,
     )
+
+
+@bp.get("/appeals/new")
+@login_required
+def appeal_form():
+    form = AppealForm(formdata=None)
+    form.target_type.data = request.args.get("target", "comment")
+    form.target_id.data = request.args.get("id", "")
+    return render_template("accounts/appeal.html", form=form)
+
+
+@bp.post("/appeals")
+@login_required
+def appeal():
+    form, status = AppealForm(), 422
+    if form.validate_on_submit():
+        target_id = form.target_id.data or ""
+        if not target_id.isdigit() or form.target_type.data not in ("comment", "sanction"):
+            abort(404)
+        try:
+            moderation.file_appeal(
+                db.session,
+                author=current_user,
+                target_type=form.target_type.data,
+                target_id=int(target_id),
+                text=form.text.data,
+                now=utc_now(),
+            )
+        except NotAllowed:
+            abort(404)
+        except Rejected as refusal:
+            form.text.errors.append(refusal.message)
+            status = refusal.status
+        else:
+            db.session.commit()
+            flash("申訴已提交，將由其他審核員處理，結果會通知您")
+            return redirect(url_for("accounts.my_comments"), 303)
+    return render_template("accounts/appeal.html", form=form), status
 
 
 @bp.get("/messages")

@@ -99,7 +99,16 @@ def list_context(article: Article, *, order: str, cursor: Cursor | None) -> dict
         cursor=cursor,
         size=current_app.config["COMMENT_PAGE_SIZE"],
     )
-    return {"article": article, "order": order, "page": page, "next_cursor": next_cursor, **decorate(page)}
+    top = comments.pinned(db.session, article_id=article.id) if cursor is None else []
+    top_ids = {c.id for c in top}
+    page = [c for c in page if c.id not in top_ids]
+    return {
+        "article": article,
+        "order": order,
+        "page": top + page,
+        "next_cursor": next_cursor,
+        **decorate(top + page),
+    }
 
 
 def thread_context(article: Article, form: CommentForm | None = None) -> dict[str, Any]:

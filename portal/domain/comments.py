@@ -656,6 +656,23 @@ def replies_after(
     return rows, (Cursor(rows[-1].created_at, rows[-1].id) if more and rows else None)
 
 
+def pinned(session: Session, *, article_id: int) -> list[Comment]:
+    """置頂 comments (at most three), shown above the list on the first page."""
+    return list(
+        session.scalars(
+            select(Comment)
+            .where(
+                Comment.article_id == article_id,
+                Comment.pinned_at.is_not(None),
+                Comment.status == CommentStatus.APPROVED,
+            )
+            .options(selectinload(Comment.author))
+            .order_by(Comment.pinned_at.desc())
+            .limit(3)
+        )
+    )
+
+
 def own_unpublished(session: Session, *, article_id: int, author_id: int) -> list[Comment]:
     """The author's own comments others cannot see yet (審核中) or any more (hidden)."""
     return list(

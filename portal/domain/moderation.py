@@ -752,6 +752,17 @@ def lift_measure(
 # --- appeals (P27) --------------------------------------------------------------------------------
 
 
+def appealable(comment: Comment) -> bool:
+    """A moderator's rejection or deletion of the author's comment can be appealed."""
+    return comment.status in (
+        CommentStatus.REJECTED,
+        CommentStatus.DELETED,
+    ) and comment.decided_by_id not in (
+        None,
+        comment.author_id,
+    )
+
+
 def file_appeal(
     session: Session, *, author: User, target_type: str, target_id: int, text: str, now: datetime
 ) -> Appeal:
@@ -763,10 +774,7 @@ def file_appeal(
         comment = session.get(Comment, target_id)
         if comment is None or comment.author_id != author.id:
             raise NotAllowed("not the author's comment")
-        if comment.status not in (CommentStatus.REJECTED, CommentStatus.DELETED) or comment.decided_by_id in (
-            None,
-            author.id,
-        ):
+        if not appealable(comment):
             raise Rejected("text", "只能對審核員的不通過或刪除決定提出申訴")
         decider = comment.decided_by_id
     elif target_type == "sanction":
