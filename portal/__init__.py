@@ -105,6 +105,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from portal.accounts.views import bp as accounts
+    from portal.admin.views import bp as admin
     from portal.comments.views import bp as comments
     from portal.moderation import bp as moderation
     from portal.moderation import records, views  # noqa: F401  (their routes register on bp)
@@ -114,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts)
     app.register_blueprint(comments)
     app.register_blueprint(moderation)
+    app.register_blueprint(admin)
 
 
 def register_error_handlers(app: Flask) -> None:

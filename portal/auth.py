@@ -15,6 +15,7 @@ from portal.domain.region import default_database, network_prefix, region_for
 from portal.extensions import db
 from portal.fragments import wants_fragment
 from portal.models import User
+from portal.page_context import settings
 from portal.safe_redirect import same_site_path
 
 
@@ -62,7 +63,9 @@ def client_ip() -> str:
 
 def client_origin() -> Origin:
     ip = client_ip()
-    database = current_app.config["REGION_DATABASE"] or default_database()
+    database = (
+        settings().get("region_database") or current_app.config["REGION_DATABASE"] or default_database()
+    )
     return Origin(
         ip=ip,
         ip_prefix=network_prefix(ip),

@@ -13,6 +13,8 @@ class Defaults:
 
     # A page left open for hours can still post; see SECURITY.md §4.
     WTF_CSRF_TIME_LIMIT = None
+    # WTForms' own messages come from its zh_TW catalogue (portal.forms.Form), not Flask-Babel.
+    WTF_I18N_ENABLED = False
     MAX_CONTENT_LENGTH = 64 * 1024
     MAX_FORM_MEMORY_SIZE = 64 * 1024
 

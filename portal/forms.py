@@ -10,5 +10,12 @@ def normalised(value: str | None) -> str | None:
     return input_normalise(value) if isinstance(value, str) else value
 
 
-class ActionForm(FlaskForm):
+class Form(FlaskForm):
+    """Every form of the site: WTForms' own messages in Traditional Chinese."""
+
+    class Meta:
+        locales = ("zh_TW",)
+
+
+class ActionForm(Form):
     """A button that changes something: CSRF and nothing else."""

@@ -1,18 +1,17 @@
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from portal.domain.accounts import NICKNAME_MAX, PASSWORD_MIN
-from portal.forms import normalised
+from portal.forms import Form, normalised
 
 PHONE_REQUIRED = "請輸入手機號碼"
 
 
-class CodeRequestForm(FlaskForm):
+class CodeRequestForm(Form):
     phone = StringField("手機號碼", validators=[DataRequired(PHONE_REQUIRED), Length(max=20)])
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(Form):
     phone = StringField("手機號碼", validators=[DataRequired(PHONE_REQUIRED), Length(max=20)])
     code = StringField("簡訊驗證碼", validators=[DataRequired("請輸入簡訊驗證碼"), Length(max=8)])
     nickname = StringField(
@@ -28,12 +27,12 @@ class RegisterForm(FlaskForm):
     accept_terms = BooleanField("我已閱讀並同意《用戶協議》《跟帖評論自律管理承諾書》《隱私政策》")
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     phone = StringField("手機號碼", validators=[DataRequired(PHONE_REQUIRED), Length(max=20)])
     password = PasswordField("密碼", validators=[DataRequired("請輸入密碼"), Length(max=128)])
 
 
-class AppealForm(FlaskForm):
+class AppealForm(Form):
     target_type = HiddenField()
     target_id = HiddenField()
     text = TextAreaField(

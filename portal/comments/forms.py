@@ -1,4 +1,3 @@
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
@@ -6,10 +5,10 @@ from wtforms.validators import DataRequired, Length, Optional
 from portal.domain.comments import REPORT_REASONS
 from portal.domain.pledge import REASON_LABELS
 from portal.domain.site import COMMENT_MAX_CEILING
-from portal.forms import normalised
+from portal.forms import Form, normalised
 
 
-class CommentForm(FlaskForm):
+class CommentForm(Form):
     # Shape only; the pledge rules (length included, with their own messages) run in the domain.
     body = TextAreaField(
         "評論內容",
@@ -26,7 +25,7 @@ class CommentForm(FlaskForm):
         return int(raw) if raw.isdigit() and len(raw) < 12 else None
 
 
-class EditForm(FlaskForm):
+class EditForm(Form):
     body = TextAreaField(
         "評論內容",
         filters=[normalised],
@@ -37,7 +36,7 @@ class EditForm(FlaskForm):
     )
 
 
-class ReportForm(FlaskForm):
+class ReportForm(Form):
     reason = SelectField(
         "舉報理由",
         choices=[SelectChoice("", "請選擇")]

@@ -128,15 +128,27 @@ def public_article(session: Session, article_id: int, *, now: datetime) -> Artic
 
 
 def related_articles(session: Session, article: Article, *, now: datetime, count: int) -> list[Article]:
-    """相關推薦: the newest other articles of the same section."""
-    return list(
-        session.scalars(
-            select(Article)
-            .where(is_public(now), Article.section_id == article.section_id, Article.id != article.id)
-            .order_by(Article.published_at.desc(), Article.id.desc())
-            .limit(count)
-        )
+    """相關推薦: the editor's choice first (public ones, in order), then the section's newest."""
+    chosen_ids = (
+        [int(i) for i in article.related_ids.split(",") if i.strip().isdigit()] if article.related_ids else []
     )
+    chosen: list[Article] = []
+    if chosen_ids:
+        found = {
+            a.id: a
+            for a in session.scalars(select(Article).where(Article.id.in_(chosen_ids), is_public(now)))
+        }
+        chosen = [found[i] for i in chosen_ids if i in found and i != article.id][:count]
+    if len(chosen) >= count:
+        return chosen
+    skip = [article.id, *(a.id for a in chosen)]
+    newest = session.scalars(
+        select(Article)
+        .where(is_public(now), Article.section_id == article.section_id, Article.id.not_in(skip))
+        .order_by(Article.published_at.desc(), Article.id.desc())
+        .limit(count - len(chosen))
+    )
+    return chosen + list(newest)
 
 
 def _day_bounds_utc(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from portal.domain.wordlist import WordEntry, to_csv
-from portal.models import SensitiveWord, SiteSetting
+from portal.domain import audit
+from portal.domain.errors import Rejected
+from portal.domain.wordlist import WordEntry, WordListError, parse_word_csv, to_csv
+from portal.models import SensitiveWord, SiteSetting, User
 
 
 def version_of(entries: Sequence[WordEntry]) -> str:
@@ -39,3 +42,165 @@ def replace_word_list(session: Session, entries: Sequence[WordEntry], *, now: da
     else:
         setting.value = version
     return version
+
+
+def current_entries(session: Session) -> list[WordEntry]:
+    return [
+        WordEntry(
+            term=row.term,
+            categories=tuple(c for c in row.categories.split("/") if c),
+            action=row.action,
+            pinyin=row.pinyin,
+        )
+        for row in session.scalars(select(SensitiveWord).order_by(SensitiveWord.id))
+    ]
+
+
+def _publish(session: Session) -> str:
+    """A new version for the list as it now stands: every process rebuilds its automaton."""
+    session.flush()
+    version = version_of(current_entries(session))
+    setting = session.get(SiteSetting, "wordlist_version")
+    if setting is None:
+        session.add(SiteSetting(key="wordlist_version", value=version))
+    else:
+        setting.value = version
+    return version
+
+
+def _validated(term: str, categories: str, action: str, pinyin: bool) -> WordEntry:
+    """One entry through the import's own validator, so the form and CSV agree."""
+    line = to_csv(
+        [
+            WordEntry(
+                term=term.strip(),
+                categories=tuple(c for c in categories.split("/") if c),
+                action=action,
+                pinyin=pinyin,
+            )
+        ]
+    )
+    try:
+        (entry,) = parse_word_csv(line)
+    except WordListError as error:
+        raise Rejected("term", str(error).split("：", 1)[-1]) from error
+    return entry
+
+
+def save_word(
+    session: Session,
+    *,
+    word: SensitiveWord | None,
+    term: str,
+    categories: str,
+    action: str,
+    pinyin: bool,
+    actor: User,
+    now: datetime,
+) -> SensitiveWord:
+    entry = _validated(term, categories, action, pinyin)
+    clash = session.scalar(select(SensitiveWord).where(SensitiveWord.term == entry.term))
+    if clash is not None and (word is None or clash.id != word.id):
+        raise Rejected("term", "詞庫中已有這個詞條")
+    before = (
+        {"term": word.term, "categories": word.categories, "action": word.action, "pinyin": word.pinyin}
+        if word
+        else {}
+    )
+    if word is None:
+        word = SensitiveWord(created_at=now)
+        session.add(word)
+    word.term, word.categories, word.action = entry.term, "/".join(entry.categories), entry.action
+    word.pinyin, word.updated_at = entry.pinyin, now
+    version = _publish(session)
+    audit.record(
+        session,
+        actor=actor,
+        action="admin.word_saved",
+        target_type="sensitive_word",
+        target_id=word.id,
+        before=before,
+        after={
+            "term": word.term,
+            "categories": word.categories,
+            "action": word.action,
+            "pinyin": word.pinyin,
+            "version": version,
+        },
+        now=now,
+    )
+    return word
+
+
+def delete_word(session: Session, *, word: SensitiveWord, actor: User, now: datetime) -> None:
+    before = {"term": word.term, "categories": word.categories, "action": word.action}
+    session.delete(word)
+    version = _publish(session)
+    audit.record(
+        session,
+        actor=actor,
+        action="admin.word_deleted",
+        target_type="sensitive_word",
+        target_id=word.id,
+        before=before,
+        after={"version": version},
+        now=now,
+    )
+
+
+@dataclass
+class ImportReport:
+    added: list[str]
+    changed: list[str]
+    unchanged: int
+
+
+def import_csv(session: Session, *, text: str, actor: User, now: datetime) -> ImportReport:
+    """All or nothing: the first bad row refuses the whole file (PLEDGE_RULES §6.2); else entries
+    are added or changed by term, and entries not in the file stay."""
+    try:
+        entries = parse_word_csv(text)
+    except WordListError as error:
+        raise Rejected("file", str(error)) from error
+    existing = {row.term: row for row in session.scalars(select(SensitiveWord))}
+    report = ImportReport(added=[], changed=[], unchanged=0)
+    for entry in entries:
+        categories = "/".join(entry.categories)
+        row = existing.get(entry.term)
+        if row is None:
+            session.add(
+                SensitiveWord(
+                    term=entry.term,
+                    categories=categories,
+                    action=entry.action,
+                    pinyin=entry.pinyin,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            report.added.append(entry.term)
+        elif (row.categories, row.action, row.pinyin) != (categories, entry.action, entry.pinyin):
+            row.categories, row.action, row.pinyin, row.updated_at = (
+                categories,
+                entry.action,
+                entry.pinyin,
+                now,
+            )
+            report.changed.append(entry.term)
+        else:
+            report.unchanged += 1
+    version = _publish(session)
+    audit.record(
+        session,
+        actor=actor,
+        action="admin.words_imported",
+        target_type="sensitive_word",
+        after={
+            "added": len(report.added),
+            "changed": len(report.changed),
+            "unchanged": report.unchanged,
+            "version": version,
+        },
+        now=now,
+    )
+    return report

@@ -116,6 +116,8 @@ class Article(Base):
     cover_id: Mapped[int | None] = mapped_column(ForeignKey("media.id"))
     player_id: Mapped[int | None] = mapped_column(ForeignKey("media.id"))  # video or audio
     comment_count: Mapped[int] = mapped_column(Integer, default=0)  # approved comments only
+    # 相關推薦 chosen by the editor: article ids, comma-separated; empty means the section's newest.
+    related_ids: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now, onupdate=utc_now)
 

@@ -1,4 +1,3 @@
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -13,7 +12,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from portal.domain.moderation import DECISION_LABELS, DECISION_REASONS, MEASURES, MUTE_DAYS
 from portal.domain.pledge import REASON_LABELS
-from portal.forms import normalised
+from portal.forms import Form, normalised
 
 
 def reason_choices(codes=DECISION_REASONS) -> list[SelectChoice]:
@@ -22,7 +21,7 @@ def reason_choices(codes=DECISION_REASONS) -> list[SelectChoice]:
     ]
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     decision = SelectField(
         "處理", choices=[SelectChoice(k, v) for k, v in DECISION_LABELS.items()], validators=[DataRequired()]
     )
@@ -35,7 +34,7 @@ class BulkForm(DecisionForm):
     ids = SelectMultipleField("評論", coerce=int, validate_choice=False)
 
 
-class ReportRulingForm(FlaskForm):
+class ReportRulingForm(Form):
     ruling = SelectField(
         "裁定",
         choices=[
@@ -50,7 +49,7 @@ class ReportRulingForm(FlaskForm):
     return_to = HiddenField()
 
 
-class MeasureForm(FlaskForm):
+class MeasureForm(Form):
     measure = SelectField(
         "措施", choices=[SelectChoice(k, v) for k, v in MEASURES.items()], validators=[DataRequired()]
     )
@@ -63,7 +62,7 @@ class MeasureForm(FlaskForm):
     note = StringField("備註", filters=[normalised], validators=[Optional(), Length(max=300)])
 
 
-class AppealRulingForm(FlaskForm):
+class AppealRulingForm(Form):
     overturn = SelectField(
         "裁定",
         choices=[SelectChoice("0", "維持原決定"), SelectChoice("1", "撤銷原決定")],
@@ -72,11 +71,11 @@ class AppealRulingForm(FlaskForm):
     note = StringField("說明", filters=[normalised], validators=[Optional(), Length(max=300)])
 
 
-class HoldForm(FlaskForm):
+class HoldForm(Form):
     note = StringField("說明", filters=[normalised], validators=[Optional(), Length(max=200)])
 
 
-class CloseForm(FlaskForm):
+class CloseForm(Form):
     target_type = SelectField(
         "範圍",
         choices=[
@@ -89,7 +88,7 @@ class CloseForm(FlaskForm):
     closed = BooleanField("關閉評論", default=True)
 
 
-class BulkHideForm(FlaskForm):
+class BulkHideForm(Form):
     user_id = IntegerField("用戶編號", validators=[Optional(), NumberRange(min=1)])
     ip_prefix = StringField("IP前綴", filters=[normalised], validators=[Optional(), Length(max=45)])
     term = StringField("關鍵詞", filters=[normalised], validators=[Optional(), Length(max=50)])

@@ -71,7 +71,7 @@ def section(slug: str):
     ids = tree.subtree_ids(section)
     context = {
         "section": section,
-        "trail": tree.path(section),
+        "trail": tree.path(section) if section.id in tree.by_id else [section],
         "children": tree.children.get(section.id, []),
     }
     if section.layout == SectionLayout.PAPER:
@@ -109,10 +109,13 @@ def article(article_id: int):
     return render_article(article)
 
 
-def render_article(article: Article, form=None) -> str:
-    """The article page: for GET, and for a comment form that comes back with errors (no JS)."""
+def render_article(article: Article, form=None, *, preview: bool = False) -> str:
+    """The article page: for GET, for a comment form that comes back with errors (no JS), and
+    for the newsroom's preview of a draft."""
     tree = section_tree()
     section = tree.by_id.get(article.section_id)
+    if section is None and preview:
+        section = db.session.get(Section, article.section_id)
     if section is None:  # its section is hidden
         abort(404)
     related = news.related_articles(
@@ -121,9 +124,10 @@ def render_article(article: Article, form=None) -> str:
     page = {
         **thread_context(article, form),
         "article": article,
-        "trail": tree.path(section),
+        "trail": tree.path(section) if section.id in tree.by_id else [section],
         "related": related,
         "share_url": _absolute("news.article", article_id=article.id),
+        "preview": preview,
     }
     return render_template("news/article.html", **page)
 

@@ -1,0 +1,233 @@
+"""Admin forms: shape only; the rules (unique slugs, the tree, news pre-review) are in the domain."""
+
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
+
+from portal.domain.pledge import CATEGORY_LABELS
+from portal.forms import Form, normalised
+from portal.models import ArticleKind, ArticleState, CommentsState, Role, SectionLayout, UserState
+
+SLUG_RULE = Regexp(r"^[a-z0-9][a-z0-9-]*$", message="只能用小寫英文字母、數字和連字號")
+KIND_LABELS = {"text": "文字", "gallery": "圖集（圖說）", "video": "視頻", "audio": "音頻"}
+STATE_LABELS = {"draft": "草稿（不公開）", "published": "發布（到時公開）"}
+COMMENTS_LABELS = {"open": "開放評論", "closed": "關閉評論（保留已有評論）", "hidden": "隱藏評論區"}
+ROLE_LABELS = {"reader": "讀者", "moderator": "審核員", "admin": "管理員"}
+USER_STATE_LABELS = {"active": "正常", "restricted": "受限", "closed": "已關閉"}
+
+
+def choices(labels: dict[str, str], values=None) -> list[SelectChoice]:
+    return [SelectChoice(v, labels.get(v, v)) for v in (values or labels)]
+
+
+class SectionForm(Form):
+    name = StringField("名稱", filters=[normalised], validators=[DataRequired("請填寫名稱"), Length(max=32)])
+    slug = StringField(
+        "網址代號",
+        filters=[normalised],
+        validators=[DataRequired("請填寫網址代號"), Length(max=64), SLUG_RULE],
+    )
+    parent_id = SelectField("上級欄目", coerce=str, validate_choice=False)
+    position = IntegerField("排序", default=0, validators=[Optional(), NumberRange(min=0, max=1000)])
+    description = StringField("簡介", filters=[normalised], validators=[Optional(), Length(max=200)])
+    layout = SelectField(
+        "版式", choices=[SelectChoice("list", "文章列表"), SelectChoice("paper", "數字報（按期）")]
+    )
+    hidden = BooleanField("隱藏欄目")
+    pre_review = BooleanField("評論先審後發", default=True)
+    comments_closed = BooleanField("關閉本欄目評論")
+    auto_close_days = IntegerField(
+        "發布多少天後自動關閉評論", validators=[Optional(), NumberRange(min=1, max=3650)]
+    )
+
+
+class ArticleForm(Form):
+    title = StringField(
+        "標題", filters=[normalised], validators=[DataRequired("請填寫標題"), Length(max=200)]
+    )
+    section_id = SelectField(
+        "欄目", coerce=str, validators=[DataRequired("請選擇欄目")], validate_choice=False
+    )
+    source = StringField("來源", filters=[normalised], validators=[Optional(), Length(max=64)])
+    published_at = DateTimeLocalField(
+        "發布時間",
+        format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+        validators=[DataRequired("請填寫發布時間")],
+    )
+    reporters = StringField("記者", filters=[normalised], validators=[Optional(), Length(max=200)])
+    editor = StringField("編輯", filters=[normalised], validators=[Optional(), Length(max=32)])
+    editor_note = TextAreaField("編者按", filters=[normalised], validators=[Optional(), Length(max=2000)])
+    summary = StringField("摘要", filters=[normalised], validators=[Optional(), Length(max=300)])
+    body_md = TextAreaField("正文（Markdown）", validators=[Optional(), Length(max=200_000)])
+    kind = SelectField("類型", choices=choices(KIND_LABELS, [k.value for k in ArticleKind]))
+    state = SelectField("狀態", choices=choices(STATE_LABELS, [s.value for s in ArticleState]))
+    comments_state = SelectField("評論", choices=choices(COMMENTS_LABELS, [c.value for c in CommentsState]))
+    cover_id = SelectField("封面圖片", coerce=str, validate_choice=False)
+    player_id = SelectField("播放的視頻或音頻", coerce=str, validate_choice=False)
+    gallery_ids = StringField(
+        "圖集圖片（媒體編號，逗號分隔，按順序）", validators=[Optional(), Length(max=400)]
+    )
+    related_ids = StringField(
+        "相關推薦（文章編號，逗號分隔，留空則自動）", validators=[Optional(), Length(max=200)]
+    )
+
+    def validate_gallery_ids(self, field):
+        _ids(field)
+
+    def validate_related_ids(self, field):
+        _ids(field)
+
+
+def _ids(field) -> list[int]:
+    raw = (field.data or "").replace("，", ",")
+    parts = [p.strip() for p in raw.split(",") if p.strip()]
+    if any(not p.isdigit() or len(p) > 9 for p in parts):
+        raise ValidationError("請填寫以逗號分隔的數字編號")
+    return [int(p) for p in parts]
+
+
+def ids_of(field) -> list[int]:
+    return _ids(field)
+
+
+class MediaForm(Form):
+    file = FileField("檔案")
+    caption = TextAreaField("說明", filters=[normalised], validators=[Optional(), Length(max=500)])
+    credit = StringField(
+        "署名（如 □本報記者 某某 攝）", filters=[normalised], validators=[Optional(), Length(max=120)]
+    )
+
+
+class PageForm(Form):
+    title = StringField(
+        "標題", filters=[normalised], validators=[DataRequired("請填寫標題"), Length(max=100)]
+    )
+    slug = StringField(
+        "網址代號",
+        filters=[normalised],
+        validators=[DataRequired("請填寫網址代號"), Length(max=64), SLUG_RULE],
+    )
+    body_md = TextAreaField("內容（Markdown）", validators=[Optional(), Length(max=200_000)])
+    in_footer = BooleanField("顯示在頁尾")
+    position = IntegerField("排序", default=0, validators=[Optional(), NumberRange(min=0, max=1000)])
+
+
+class SettingsForm(Form):
+    site_name = StringField(
+        "網站名稱", filters=[normalised], validators=[DataRequired("請填寫網站名稱"), Length(max=40)]
+    )
+    site_description = StringField("網站簡介", filters=[normalised], validators=[Optional(), Length(max=200)])
+    footer_copyright = StringField("版權行", filters=[normalised], validators=[Optional(), Length(max=200)])
+    footer_licences = TextAreaField(
+        "許可證與備案號（每行一條）", filters=[normalised], validators=[Optional(), Length(max=1000)]
+    )
+    report_phone = StringField(
+        "舉報電話",
+        filters=[normalised],
+        validators=[Optional(), Regexp(r"^[0-9+\-() ]{5,20}$", message="請填寫有效的電話號碼")],
+    )
+    report_email = StringField(
+        "舉報郵箱",
+        filters=[normalised],
+        validators=[Optional(), Regexp(r"^[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}$", message="請填寫有效的郵箱地址")],
+    )
+    comment_min_length = IntegerField("評論最少字數", validators=[DataRequired(), NumberRange(min=1, max=50)])
+    comment_max_length = IntegerField(
+        "評論最多字數", validators=[DataRequired(), NumberRange(min=10, max=2000)]
+    )
+    comment_cooldown_seconds = IntegerField(
+        "兩次評論最短間隔（秒）", validators=[Optional(), NumberRange(min=0, max=3600)]
+    )
+    comment_ip_hourly = IntegerField(
+        "每個IP每小時評論上限", validators=[DataRequired(), NumberRange(min=1, max=10000)]
+    )
+    quota_new = IntegerField("新用戶每日評論上限", validators=[DataRequired(), NumberRange(min=1, max=10000)])
+    quota_normal = IntegerField(
+        "普通用戶每日評論上限", validators=[DataRequired(), NumberRange(min=1, max=10000)]
+    )
+    quota_good = IntegerField(
+        "良好用戶每日評論上限", validators=[DataRequired(), NumberRange(min=1, max=10000)]
+    )
+    quota_restricted = IntegerField(
+        "受限用戶每日評論上限", validators=[DataRequired(), NumberRange(min=1, max=10000)]
+    )
+    comment_edit_minutes = IntegerField(
+        "可編輯評論的時間（分鐘）", validators=[Optional(), NumberRange(min=0, max=60)]
+    )
+    report_hide_threshold = IntegerField(
+        "幾位讀者舉報後暫時隱藏", validators=[DataRequired(), NumberRange(min=1, max=100)]
+    )
+    retention_days = IntegerField(
+        "記錄保存天數（不少於184天）", validators=[DataRequired(), NumberRange(min=184, max=3650)]
+    )
+    region_database = StringField(
+        "IP屬地資料庫路徑（留空使用內建 GeoLite2）",
+        filters=[normalised],
+        validators=[Optional(), Length(max=300)],
+    )
+    sms_sender = SelectField(
+        "簡訊發送方式", choices=[SelectChoice("portal.domain.sms:ConsoleSender", "開發模式：寫入日誌與終端")]
+    )
+
+    def validate_comment_max_length(self, field):
+        if self.comment_min_length.data and field.data and field.data < self.comment_min_length.data:
+            raise ValidationError("最多字數不能少於最少字數")
+
+
+class WordForm(Form):
+    term = StringField(
+        "詞條（或 re: 加正則）",
+        filters=[normalised],
+        validators=[DataRequired("請填寫詞條"), Length(max=200)],
+    )
+    categories = SelectMultipleField(
+        "類別", choices=[SelectChoice(code, f"{code} {label}") for code, label in CATEGORY_LABELS.items()]
+    )
+    action = SelectField(
+        "處理方式",
+        choices=[
+            SelectChoice("block", "拒絕（block）"),
+            SelectChoice("review", "送審（review）"),
+            SelectChoice("allow", "放行（allow）"),
+        ],
+    )
+    pinyin = BooleanField("同時匹配拼音")
+
+
+class WordImportForm(Form):
+    file = FileField("CSV 檔案")
+
+
+class WordTestForm(Form):
+    text = TextAreaField("試一試", validators=[DataRequired("請輸入要檢查的文字"), Length(max=2000)])
+
+
+class UserAccessForm(Form):
+    role = SelectField("角色", choices=choices(ROLE_LABELS, [r.value for r in Role]))
+    sections = SelectMultipleField("審核範圍（不選則全部欄目）", coerce=int, validate_choice=False)
+    can_view_pii = BooleanField("可查看完整手機號（pii）")
+
+
+class StaffForm(Form):
+    phone = StringField("手機號碼", validators=[DataRequired("請填寫手機號碼"), Length(max=20)])
+    nickname = StringField(
+        "暱稱", filters=[normalised], validators=[DataRequired("請填寫暱稱"), Length(max=16)]
+    )
+    password = StringField(
+        "初始密碼",
+        validators=[DataRequired("請設定密碼"), Length(min=8, max=128, message="密碼需為8至128個字符")],
+    )
+    role = SelectField("角色", choices=choices(ROLE_LABELS, [Role.MODERATOR.value, Role.ADMIN.value]))
+
+
+USER_STATES = [s.value for s in UserState]
+LAYOUTS = [layout.value for layout in SectionLayout]

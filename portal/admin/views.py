@@ -1,0 +1,638 @@
+"""The newsroom's back office (/admin): plain forms, POST → redirect → flash. Admins only."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from portal.admin.forms import (
+    ArticleForm,
+    MediaForm,
+    PageForm,
+    SectionForm,
+    SettingsForm,
+    StaffForm,
+    UserAccessForm,
+    WordForm,
+    WordImportForm,
+    WordTestForm,
+    ids_of,
+)
+from portal.auth import password_hasher, phone_vault, unauthorized
+from portal.domain import accounts, editorial, moderation, sensitive_words, staff
+from portal.domain.errors import Rejected
+from portal.domain.media_files import Upload, store_upload
+from portal.domain.pagination import Cursor
+from portal.domain.pii import mask_phone, normalise_phone
+from portal.domain.pledge import check_text
+from portal.domain.site import comment_rules, load_settings
+from portal.domain.wordlist import to_csv
+from portal.extensions import db
+from portal.forms import ActionForm
+from portal.models import Article, Media, Page, Role, Section, SensitiveWord, User, utc_now
+from portal.page_context import settings, zone
+from portal.words import current_word_list
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+UPLOAD_LIMIT = 50 * 1024 * 1024  # media uploads only; every other form keeps the 64 KiB cap
+
+
+@bp.before_request
+def admins_only():
+    if not current_user.is_authenticated:
+        return unauthorized()
+    if current_user.role != Role.ADMIN:
+        abort(403)
+    if request.endpoint == "admin.upload_media":
+        request.max_content_length = UPLOAD_LIMIT
+    return None
+
+
+def _fail(form, refusal: Rejected) -> int:
+    field = form._fields.get(refusal.field)
+    if field is not None:
+        field.errors.append(refusal.message)
+    else:
+        flash(refusal.message, "error")
+    return refusal.status
+
+
+def _local(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC).astimezone(zone()).replace(tzinfo=None)
+
+
+def _utc(local: datetime) -> datetime:
+    return local.replace(tzinfo=zone()).astimezone(UTC).replace(tzinfo=None)
+
+
+@bp.get("/")
+def index():
+    counts = {
+        "articles": db.session.scalar(select(func.count()).select_from(Article)),
+        "sections": db.session.scalar(select(func.count()).select_from(Section)),
+        "media": db.session.scalar(select(func.count()).select_from(Media)),
+        "words": db.session.scalar(select(func.count()).select_from(SensitiveWord)),
+        "users": db.session.scalar(select(func.count()).select_from(User)),
+    }
+    return render_template("admin/index.html", counts=counts)
+
+
+# --- sections ---------------------------------------------------------------------------------
+
+
+def _all_sections() -> list[Section]:
+    return list(
+        db.session.scalars(
+            select(Section).order_by(Section.parent_id.is_not(None), Section.position, Section.id)
+        )
+    )
+
+
+def _section_choices(form: SectionForm, exclude: int | None = None) -> None:
+    form.parent_id.choices = [("", "（頂級欄目）")] + [
+        (str(s.id), s.name) for s in _all_sections() if s.id != exclude
+    ]
+
+
+@bp.get("/sections")
+def sections():
+    rows = _all_sections()
+    children: dict[int | None, list[Section]] = {}
+    for section in rows:
+        children.setdefault(section.parent_id, []).append(section)
+    counts = dict(
+        db.session.execute(select(Article.section_id, func.count()).group_by(Article.section_id)).all()
+    )
+    return render_template("admin/sections.html", children=children, counts=counts, action_form=ActionForm())
+
+
+@bp.route("/sections/new", methods=["GET", "POST"])
+@bp.route("/sections/<int:section_id>", methods=["GET", "POST"])
+def section_form(section_id: int | None = None):
+    section = db.get_or_404(Section, section_id) if section_id else None
+    form = SectionForm(obj=section if request.method == "GET" else None)
+    if request.method == "GET" and section is not None:
+        form.parent_id.data = str(section.parent_id or "")
+    _section_choices(form, exclude=section.id if section else None)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            data = editorial.SectionInput(
+                slug=form.slug.data,
+                name=form.name.data,
+                parent_id=int(form.parent_id.data) if (form.parent_id.data or "").isdigit() else None,
+                position=form.position.data or 0,
+                description=form.description.data or "",
+                layout=form.layout.data,
+                hidden=form.hidden.data,
+                pre_review=form.pre_review.data,
+                comments_closed=form.comments_closed.data,
+                auto_close_days=form.auto_close_days.data,
+            )
+            try:
+                saved = editorial.save_section(
+                    db.session, section=section, data=data, actor=current_user, now=utc_now()
+                )
+            except Rejected as refusal:
+                db.session.rollback()
+                status = _fail(form, refusal)
+            else:
+                db.session.commit()
+                flash(f"欄目「{saved.name}」已保存")
+                return redirect(url_for("admin.sections"), 303)
+    return render_template("admin/section_form.html", form=form, section=section), status
+
+
+@bp.post("/sections/<int:section_id>/delete")
+def delete_section(section_id: int):
+    section = db.get_or_404(Section, section_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        editorial.delete_section(db.session, section=section, actor=current_user, now=utc_now())
+    except Rejected as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+    else:
+        db.session.commit()
+        flash("欄目已刪除")
+    return redirect(url_for("admin.sections"), 303)
+
+
+# --- articles ---------------------------------------------------------------------------------
+
+
+@bp.get("/articles")
+def articles():
+    args = request.args
+    query = select(Article)
+    if q := args.get("q", "").strip()[:50]:
+        query = query.where(Article.title.contains(q))
+    if (section_id := args.get("section", type=int)) is not None:
+        query = query.where(Article.section_id == section_id)
+    if args.get("state") in ("draft", "published"):
+        query = query.where(Article.state == args["state"])
+    for name, op in (("since", "ge"), ("until", "lt")):
+        try:
+            day = datetime.strptime(args.get(name, ""), "%Y-%m-%d")
+        except ValueError:
+            continue
+        query = query.where(
+            Article.published_at >= _utc(day) if op == "ge" else Article.published_at < _utc(day)
+        )
+    cursor = Cursor.decode(args.get("after"))
+    if cursor is not None:
+        query = query.where(
+            (Article.published_at < cursor.at)
+            | ((Article.published_at == cursor.at) & (Article.id < cursor.id))
+        )
+    rows = list(db.session.scalars(query.order_by(Article.published_at.desc(), Article.id.desc()).limit(51)))
+    next_cursor = Cursor(rows[49].published_at, rows[49].id) if len(rows) > 50 else None
+    return render_template(
+        "admin/articles.html",
+        rows=rows[:50],
+        next_cursor=next_cursor,
+        sections=_all_sections(),
+        args=args,
+        now=utc_now(),
+    )
+
+
+def _media_choices(kinds: tuple[str, ...]) -> list[tuple[str, str]]:
+    rows = db.session.scalars(select(Media).where(Media.kind.in_(kinds)).order_by(Media.id.desc()).limit(300))
+    return [("", "（無）")] + [(str(m.id), f"#{m.id} {m.caption[:30] or m.path}") for m in rows]
+
+
+def _article_choices(form: ArticleForm) -> None:
+    form.section_id.choices = [(str(s.id), s.name) for s in _all_sections()]
+    form.cover_id.choices = _media_choices(("image",))
+    form.player_id.choices = _media_choices(("video", "audio"))
+
+
+def _article_input(form: ArticleForm) -> editorial.ArticleInput:
+    def media_id(field) -> int | None:
+        return int(field.data) if (field.data or "").isdigit() else None
+
+    return editorial.ArticleInput(
+        title=form.title.data,
+        section_id=int(form.section_id.data) if (form.section_id.data or "").isdigit() else 0,
+        source=form.source.data or "",
+        published_at=_utc(form.published_at.data),
+        reporters=form.reporters.data or "",
+        editor=form.editor.data or "",
+        editor_note=form.editor_note.data or "",
+        summary=form.summary.data or "",
+        body_md=form.body_md.data or "",
+        kind=form.kind.data,
+        state=form.state.data,
+        comments_state=form.comments_state.data,
+        cover_id=media_id(form.cover_id),
+        player_id=media_id(form.player_id),
+        gallery_ids=ids_of(form.gallery_ids),
+        related_ids=ids_of(form.related_ids),
+    )
+
+
+@bp.route("/articles/new", methods=["GET", "POST"])
+@bp.route("/articles/<int:article_id>", methods=["GET", "POST"])
+def article_form(article_id: int | None = None):
+    article = db.get_or_404(Article, article_id) if article_id else None
+    form = ArticleForm(obj=article if request.method == "GET" else None)
+    _article_choices(form)
+    if request.method == "GET":
+        if article is not None:
+            form.section_id.data = str(article.section_id)
+            form.cover_id.data = str(article.cover_id or "")
+            form.player_id.data = str(article.player_id or "")
+            form.published_at.data = _local(article.published_at)
+            form.gallery_ids.data = ",".join(str(m.id) for m in article.gallery)
+        else:
+            form.published_at.data = _local(utc_now()).replace(second=0, microsecond=0)
+            form.state.data = "draft"
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            try:
+                saved = editorial.save_article(
+                    db.session, article=article, data=_article_input(form), actor=current_user, now=utc_now()
+                )
+            except Rejected as refusal:
+                db.session.rollback()
+                status = _fail(form, refusal)
+            else:
+                db.session.commit()
+                flash(f"文章「{saved.title}」已保存")
+                return redirect(url_for("admin.article_form", article_id=saved.id), 303)
+    return render_template("admin/article_form.html", form=form, article=article), status
+
+
+@bp.get("/articles/<int:article_id>/preview")
+def preview(article_id: int):
+    """The article as readers will see it, drafts and scheduled ones included."""
+    from portal.news.views import render_article
+
+    article = db.get_or_404(Article, article_id)
+    response = current_app.make_response(render_article(article, preview=True))
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+# --- media ------------------------------------------------------------------------------------
+
+
+@bp.get("/media")
+def media():
+    cursor = Cursor.decode(request.args.get("after"))
+    query = select(Media)
+    if kind := request.args.get("kind"):
+        query = query.where(Media.kind == kind)
+    if cursor is not None:
+        query = query.where(Media.id < cursor.id)
+    rows = list(db.session.scalars(query.order_by(Media.id.desc()).limit(41)))
+    next_cursor = Cursor(rows[39].created_at, rows[39].id) if len(rows) > 40 else None
+    return render_template(
+        "admin/media.html", rows=rows[:40], next_cursor=next_cursor, form=MediaForm(formdata=None)
+    )
+
+
+@bp.post("/media")
+def upload_media():
+    form = MediaForm()
+    if not form.validate_on_submit():
+        abort(400)
+    file = request.files.get("file")
+    try:
+        item = store_upload(
+            db.session,
+            upload=Upload(
+                data=file.read() if file else b"",
+                caption=form.caption.data or "",
+                credit=form.credit.data or "",
+            ),
+            media_root=Path(current_app.config["MEDIA_ROOT"]),
+            actor=current_user,
+            now=utc_now(),
+        )
+    except Rejected as refusal:
+        db.session.rollback()
+        form.file.errors = [refusal.message]
+        rows = list(db.session.scalars(select(Media).order_by(Media.id.desc()).limit(40)))
+        return render_template("admin/media.html", rows=rows, next_cursor=None, form=form), refusal.status
+    db.session.commit()
+    flash(f"已上傳媒體 #{item.id}")
+    return redirect(url_for("admin.media"), 303)
+
+
+# --- static pages ---------------------------------------------------------------------------
+
+
+@bp.get("/pages")
+def pages():
+    rows = list(db.session.scalars(select(Page).order_by(Page.position, Page.id)))
+    return render_template("admin/pages.html", rows=rows)
+
+
+@bp.route("/pages/new", methods=["GET", "POST"])
+@bp.route("/pages/<int:page_id>", methods=["GET", "POST"])
+def page_form(page_id: int | None = None):
+    page = db.get_or_404(Page, page_id) if page_id else None
+    form = PageForm(obj=page if request.method == "GET" else None)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            try:
+                saved = editorial.save_page(
+                    db.session,
+                    page=page,
+                    slug=form.slug.data,
+                    title=form.title.data,
+                    body_md=form.body_md.data or "",
+                    in_footer=form.in_footer.data,
+                    position=form.position.data or 0,
+                    actor=current_user,
+                    now=utc_now(),
+                )
+            except Rejected as refusal:
+                db.session.rollback()
+                status = _fail(form, refusal)
+            else:
+                db.session.commit()
+                flash(f"頁面「{saved.title}」已保存")
+                return redirect(url_for("admin.pages"), 303)
+    return render_template("admin/page_form.html", form=form, page=page), status
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+
+def _setting_names(form: SettingsForm) -> list[str]:
+    return [field.name for field in form if field.name != "csrf_token"]
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def site_settings():
+    form = SettingsForm() if request.method == "POST" else SettingsForm(formdata=None)
+    current = load_settings(db.session)
+    if request.method == "GET":
+        for name in _setting_names(form):
+            value = current.get(name, "")
+            form[name].data = (
+                int(value) if form[name].type == "IntegerField" and value.lstrip("-").isdigit() else value
+            )
+        form.sms_sender.data = current.get("sms_sender") or current_app.config["SMS_SENDER"]
+        return render_template("admin/settings.html", form=form)
+    if form.validate_on_submit():
+        path = (form.region_database.data or "").strip()
+        if path and not Path(path).is_file():
+            form.region_database.errors.append("找不到這個檔案")
+        else:
+            values = {
+                name: "" if form[name].data is None else str(form[name].data) for name in _setting_names(form)
+            }
+            changed = editorial.save_settings(db.session, values=values, actor=current_user, now=utc_now())
+            db.session.commit()
+            flash(f"設定已保存（{len(changed)} 項變更），即時生效")
+            return redirect(url_for("admin.site_settings"), 303)
+    return render_template("admin/settings.html", form=form), 422
+
+
+# --- sensitive words --------------------------------------------------------------------------
+
+
+def _patrol_after_response(response: Response) -> Response:
+    """A changed list rechecks the last 30 days of approved comments once the page is sent (P22)."""
+    app = current_app._get_current_object()
+    actor_id = current_user.id
+
+    def run() -> None:
+        with app.app_context():
+            moderation.patrol(
+                db.session, words=current_word_list(), now=utc_now(), actor=db.session.get(User, actor_id)
+            )
+            db.session.commit()
+
+    response.call_on_close(run)
+    return response
+
+
+@bp.get("/words")
+def words():
+    q = request.args.get("q", "").strip()[:50]
+    query = select(SensitiveWord)
+    if q:
+        query = query.where(SensitiveWord.term.contains(q))
+    cursor = Cursor.decode(request.args.get("after"))
+    if cursor is not None:
+        query = query.where(SensitiveWord.id < cursor.id)
+    rows = list(db.session.scalars(query.order_by(SensitiveWord.id.desc()).limit(51)))
+    next_cursor = Cursor(rows[49].created_at, rows[49].id) if len(rows) > 50 else None
+    return render_template(
+        "admin/words.html",
+        rows=rows[:50],
+        next_cursor=next_cursor,
+        q=q,
+        total=db.session.scalar(select(func.count()).select_from(SensitiveWord)),
+        form=WordForm(formdata=None),
+        import_form=WordImportForm(formdata=None),
+        test_form=WordTestForm(formdata=None),
+        action_form=ActionForm(),
+        version=settings().get("wordlist_version"),
+    )
+
+
+@bp.route("/words/new", methods=["GET", "POST"])
+@bp.route("/words/<int:word_id>", methods=["GET", "POST"])
+def word_form(word_id: int | None = None):
+    word = db.get_or_404(SensitiveWord, word_id) if word_id else None
+    form = WordForm(formdata=None) if request.method == "GET" else WordForm()
+    if request.method == "GET" and word is not None:
+        form.term.data, form.action.data, form.pinyin.data = word.term, word.action, word.pinyin
+        form.categories.data = [c for c in word.categories.split("/") if c]
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            try:
+                sensitive_words.save_word(
+                    db.session,
+                    word=word,
+                    term=form.term.data,
+                    categories="/".join(form.categories.data or []),
+                    action=form.action.data,
+                    pinyin=form.pinyin.data,
+                    actor=current_user,
+                    now=utc_now(),
+                )
+            except Rejected as refusal:
+                db.session.rollback()
+                status = _fail(form, refusal)
+            else:
+                db.session.commit()
+                flash("詞條已保存，巡查將重新檢查近30天的評論")
+                return _patrol_after_response(redirect(url_for("admin.words"), 303))
+    return render_template("admin/word_form.html", form=form, word=word), status
+
+
+@bp.post("/words/<int:word_id>/delete")
+def delete_word(word_id: int):
+    word = db.get_or_404(SensitiveWord, word_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    sensitive_words.delete_word(db.session, word=word, actor=current_user, now=utc_now())
+    db.session.commit()
+    flash("詞條已刪除")
+    return redirect(url_for("admin.words"), 303)
+
+
+@bp.post("/words/import")
+def import_words():
+    form = WordImportForm()
+    if not form.validate_on_submit():
+        abort(400)
+    file = request.files.get("file")
+    raw = file.read() if file else b""
+    try:
+        text = raw.decode("utf-8-sig")
+        report = sensitive_words.import_csv(db.session, text=text, actor=current_user, now=utc_now())
+    except UnicodeDecodeError:
+        flash("檔案不是 UTF-8 編碼的 CSV，未導入任何詞條", "error")
+        return redirect(url_for("admin.words"), 303)
+    except Rejected as refusal:
+        db.session.rollback()
+        flash(f"未導入任何詞條：{refusal.message}", "error")
+        return redirect(url_for("admin.words"), 303)
+    db.session.commit()
+    flash(f"導入完成：新增 {len(report.added)} 條，修改 {len(report.changed)} 條，未變 {report.unchanged} 條")
+    return _patrol_after_response(redirect(url_for("admin.words"), 303))
+
+
+@bp.get("/words/export.csv")
+def export_words():
+    body = "\ufeff" + to_csv(sensitive_words.current_entries(db.session))
+    response = current_app.response_class(body, mimetype="text/csv")
+    response.headers["Content-Disposition"] = "attachment; filename=words.csv"
+    return response
+
+
+@bp.post("/words/test")
+def test_words():
+    """The verdict the site would give, before anything is published (the `pledge check` engine)."""
+    form = WordTestForm()
+    verdict = None
+    if form.validate_on_submit():
+        rules = comment_rules(settings())
+        verdict = check_text(
+            form.text.data, current_word_list(), min_length=rules.min_length, max_length=rules.max_length
+        )
+    return render_template("admin/word_test.html", form=form, verdict=verdict), 200 if verdict else 422
+
+
+# --- users ------------------------------------------------------------------------------------
+
+
+@bp.get("/users")
+def users():
+    args = request.args
+    phone_hmac = ""
+    if args.get("phone"):
+        if not current_user.can_view_pii:
+            abort(403)
+        try:
+            phone_hmac = phone_vault().lookup_hash(normalise_phone(args["phone"]))
+        except Rejected:
+            phone_hmac = "-"
+    rows, next_cursor = staff.find_users(
+        db.session,
+        nickname=args.get("nickname", "").strip()[:32],
+        phone_hmac=phone_hmac,
+        state=args.get("state", ""),
+        role=args.get("role", ""),
+        cursor=Cursor.decode(args.get("after")),
+    )
+    vault = phone_vault()
+    masked = {u.id: mask_phone(vault.decrypt(u.phone_cipher)) for u in rows}
+    return render_template(
+        "admin/users.html",
+        rows=rows,
+        masked=masked,
+        next_cursor=next_cursor,
+        args=args,
+        form=StaffForm(formdata=None),
+    )
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user_form(user_id: int):
+    person = db.get_or_404(User, user_id)
+    form = UserAccessForm() if request.method == "POST" else UserAccessForm(formdata=None)
+    form.sections.choices = [(s.id, s.name) for s in _all_sections()]
+    if request.method == "GET":
+        form.role.data, form.can_view_pii.data = str(person.role), person.can_view_pii
+        form.sections.data = staff.scopes_of(db.session, person.id)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            try:
+                staff.set_access(
+                    db.session,
+                    user=person,
+                    role=form.role.data,
+                    section_ids=form.sections.data or [],
+                    can_view_pii=form.can_view_pii.data,
+                    actor=current_user,
+                    now=utc_now(),
+                )
+            except Rejected as refusal:
+                db.session.rollback()
+                status = _fail(form, refusal)
+            else:
+                db.session.commit()
+                flash(f"已更新 {person.nickname} 的權限")
+                return redirect(url_for("admin.user_form", user_id=person.id), 303)
+    return render_template("admin/user_form.html", form=form, person=person), status
+
+
+@bp.post("/users")
+def create_staff():
+    form = StaffForm()
+    if form.validate_on_submit():
+        try:
+            person = accounts.create_verified_user(
+                db.session,
+                phone=form.phone.data,
+                nickname=form.nickname.data,
+                password=form.password.data,
+                role=Role(form.role.data),
+                vault=phone_vault(),
+                hasher=password_hasher(),
+                now=utc_now(),
+            )
+        except Rejected as refusal:
+            db.session.rollback()
+            flash(refusal.message, "error")
+        else:
+            from portal.domain import audit
+
+            audit.record(
+                db.session,
+                actor=current_user,
+                action="admin.staff_created",
+                target_type="user",
+                target_id=person.id,
+                after={"nickname": person.nickname, "role": str(person.role)},
+                now=utc_now(),
+            )
+            db.session.commit()
+            flash(f"已建立{'審核員' if person.role == Role.MODERATOR else '管理員'}賬號 {person.nickname}")
+            return redirect(url_for("admin.user_form", user_id=person.id), 303)
+    else:
+        flash("；".join(e for errors in form.errors.values() for e in errors), "error")
+    return redirect(url_for("admin.users"), 303)

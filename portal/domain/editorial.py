@@ -1,0 +1,343 @@
+"""What the newsroom changes through /admin: sections, articles, static pages and settings.
+
+Plain functions: they validate, change the rows, append the audit record and never commit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from portal.domain import audit
+from portal.domain.errors import Rejected
+from portal.domain.sanitize import MAX_SOURCE_CHARS, html_to_text, markdown_to_html
+from portal.models import (
+    Article,
+    ArticleKind,
+    ArticleState,
+    CommentsState,
+    Media,
+    MediaKind,
+    Page,
+    Section,
+    SectionLayout,
+    SiteSetting,
+    User,
+)
+
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+NEWS_SECTIONS = ("yaowen",)  # news sections always pre-review (先審後發 is the law for news)
+
+
+def _snapshot(row: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in fields}
+
+
+# --- sections ---------------------------------------------------------------------------------
+
+SECTION_FIELDS = (
+    "slug",
+    "name",
+    "parent_id",
+    "position",
+    "description",
+    "layout",
+    "hidden",
+    "pre_review",
+    "comments_closed",
+    "auto_close_days",
+)
+
+
+@dataclass
+class SectionInput:
+    slug: str
+    name: str
+    parent_id: int | None
+    position: int
+    description: str
+    layout: str
+    hidden: bool
+    pre_review: bool
+    comments_closed: bool
+    auto_close_days: int | None
+
+
+def _is_news(session: Session, section: Section | None, parent_id: int | None) -> bool:
+    """A section under 要聞 (or 要聞 itself) is news: comments there are always pre-reviewed."""
+    current = section.parent_id if section is not None else parent_id
+    slugs = {section.slug} if section is not None else set()
+    while current is not None:
+        parent = session.get(Section, current)
+        if parent is None:
+            break
+        slugs.add(parent.slug)
+        current = parent.parent_id
+    return bool(slugs & set(NEWS_SECTIONS))
+
+
+def save_section(
+    session: Session, *, section: Section | None, data: SectionInput, actor: User, now: datetime
+) -> Section:
+    slug = data.slug.strip().lower()
+    if not SLUG.fullmatch(slug):
+        raise Rejected("slug", "網址代號只能用小寫英文字母、數字和連字號")
+    clash = session.scalar(select(Section.id).where(Section.slug == slug))
+    if clash is not None and (section is None or clash != section.id):
+        raise Rejected("slug", "這個網址代號已被其他欄目使用")
+    if not data.name.strip():
+        raise Rejected("name", "請填寫欄目名稱")
+    if data.parent_id is not None:
+        parent = session.get(Section, data.parent_id)
+        if parent is None:
+            raise Rejected("parent_id", "上級欄目不存在")
+        ancestor: Section | None = parent
+        while ancestor is not None:  # no section may become its own descendant
+            if section is not None and ancestor.id == section.id:
+                raise Rejected("parent_id", "不能把欄目移到它自己或它的子欄目之下")
+            ancestor = session.get(Section, ancestor.parent_id) if ancestor.parent_id else None
+    if not data.pre_review and _is_news(session, section, data.parent_id):
+        raise Rejected("pre_review", "新聞欄目的評論必須先審後發")
+    if data.auto_close_days is not None and not 1 <= data.auto_close_days <= 3650:
+        raise Rejected("auto_close_days", "自動關閉天數需為1至3650天")
+    before = _snapshot(section, SECTION_FIELDS) if section is not None else {}
+    if section is None:
+        section = Section()
+        session.add(section)
+    section.slug, section.name = slug, data.name.strip()
+    section.parent_id, section.position = data.parent_id, data.position
+    section.description = data.description.strip()
+    section.layout = SectionLayout(data.layout)
+    section.hidden, section.pre_review = data.hidden, data.pre_review
+    section.comments_closed, section.auto_close_days = data.comments_closed, data.auto_close_days
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="admin.section_saved",
+        target_type="section",
+        target_id=section.id,
+        before=before,
+        after=_snapshot(section, SECTION_FIELDS),
+        now=now,
+    )
+    return section
+
+
+def delete_section(session: Session, *, section: Section, actor: User, now: datetime) -> None:
+    """Only an empty section goes; one with articles or children can only be hidden."""
+    if session.scalar(select(func.count()).select_from(Article).where(Article.section_id == section.id)):
+        raise Rejected("delete", "欄目中還有文章，不能刪除，只能隱藏")
+    if session.scalar(select(func.count()).select_from(Section).where(Section.parent_id == section.id)):
+        raise Rejected("delete", "欄目下還有子欄目，請先移走或刪除子欄目")
+    audit.record(
+        session,
+        actor=actor,
+        action="admin.section_deleted",
+        target_type="section",
+        target_id=section.id,
+        before=_snapshot(section, SECTION_FIELDS),
+        now=now,
+    )
+    session.delete(section)
+
+
+# --- articles ---------------------------------------------------------------------------------
+
+ARTICLE_FIELDS = (
+    "title",
+    "section_id",
+    "source",
+    "published_at",
+    "reporters",
+    "editor",
+    "editor_note",
+    "summary",
+    "body_md",
+    "kind",
+    "state",
+    "comments_state",
+    "cover_id",
+    "player_id",
+    "related_ids",
+)
+
+
+@dataclass
+class ArticleInput:
+    title: str
+    section_id: int
+    source: str
+    published_at: datetime  # UTC
+    reporters: str
+    editor: str
+    editor_note: str
+    summary: str
+    body_md: str
+    kind: str
+    state: str
+    comments_state: str
+    cover_id: int | None
+    player_id: int | None
+    gallery_ids: list[int]
+    related_ids: list[int]
+
+
+def render_body(body_md: str) -> tuple[str, str]:
+    """Markdown → cleaned HTML and its plain text; too long is a field error, not a crash."""
+    try:
+        html = markdown_to_html(body_md)
+    except ValueError as too_long:
+        raise Rejected("body_md", f"正文不能超過{MAX_SOURCE_CHARS}字") from too_long
+    return html, html_to_text(html)
+
+
+def _media_of_kind(
+    session: Session, media_id: int | None, kinds: tuple[MediaKind, ...], field: str
+) -> Media | None:
+    if media_id is None:
+        return None
+    media = session.get(Media, media_id)
+    if media is None or media.kind not in kinds:
+        raise Rejected(field, "所選的媒體不存在或類型不符")
+    return media
+
+
+def save_article(
+    session: Session, *, article: Article | None, data: ArticleInput, actor: User, now: datetime
+) -> Article:
+    if not data.title.strip():
+        raise Rejected("title", "請填寫標題")
+    if session.get(Section, data.section_id) is None:
+        raise Rejected("section_id", "請選擇欄目")
+    kind = ArticleKind(data.kind)
+    cover = _media_of_kind(session, data.cover_id, (MediaKind.IMAGE,), "cover_id")
+    player = _media_of_kind(session, data.player_id, (MediaKind.VIDEO, MediaKind.AUDIO), "player_id")
+    if kind in (ArticleKind.VIDEO, ArticleKind.AUDIO) and player is None:
+        raise Rejected("player_id", "視頻或音頻文章需選擇播放的媒體")
+    gallery = [
+        _media_of_kind(session, media_id, (MediaKind.IMAGE,), "gallery_ids") for media_id in data.gallery_ids
+    ]
+    if kind == ArticleKind.GALLERY and len(gallery) < 2:
+        raise Rejected("gallery_ids", "圖集至少需要兩張圖片")
+    related = [rid for rid in dict.fromkeys(data.related_ids) if article is None or rid != article.id][:10]
+    for rid in related:
+        if session.get(Article, rid) is None:
+            raise Rejected("related_ids", f"相關文章 {rid} 不存在")
+    body_html, body_text = render_body(data.body_md)
+    before = _snapshot(article, ARTICLE_FIELDS) if article is not None else {}
+    if article is None:
+        article = Article(created_at=now)
+        session.add(article)
+    article.title, article.section_id, article.source = (
+        data.title.strip(),
+        data.section_id,
+        data.source.strip(),
+    )
+    article.published_at = data.published_at
+    article.reporters, article.editor = data.reporters.strip(), data.editor.strip()
+    article.editor_note, article.summary = data.editor_note.strip(), data.summary.strip()
+    article.body_md, article.body_html, article.body_text = data.body_md, body_html, body_text
+    article.kind = kind
+    article.state = ArticleState(data.state)
+    article.comments_state = CommentsState(data.comments_state)
+    article.cover_id = cover.id if cover else None
+    article.player_id = player.id if player else None
+    article.related_ids = ",".join(str(r) for r in related)
+    article.updated_at = now
+    session.flush()
+    # The photo set is an ordered list of pictures belonging to the article.
+    for media in session.scalars(select(Media).where(Media.article_id == article.id)):
+        if media.id not in data.gallery_ids:
+            media.article_id = None
+    for position, media in enumerate(gallery):
+        media.article_id, media.position = article.id, position
+    audit.record(
+        session,
+        actor=actor,
+        action="admin.article_saved",
+        target_type="article",
+        target_id=article.id,
+        before=before,
+        after=_snapshot(article, ARTICLE_FIELDS),
+        now=now,
+    )
+    return article
+
+
+# --- static pages -----------------------------------------------------------------------------
+
+
+def save_page(
+    session: Session,
+    *,
+    page: Page | None,
+    slug: str,
+    title: str,
+    body_md: str,
+    in_footer: bool,
+    position: int,
+    actor: User,
+    now: datetime,
+) -> Page:
+    slug = slug.strip().lower()
+    if not SLUG.fullmatch(slug):
+        raise Rejected("slug", "網址代號只能用小寫英文字母、數字和連字號")
+    clash = session.scalar(select(Page.id).where(Page.slug == slug))
+    if clash is not None and (page is None or clash != page.id):
+        raise Rejected("slug", "這個網址代號已被其他頁面使用")
+    if not title.strip():
+        raise Rejected("title", "請填寫標題")
+    body_html, _ = render_body(body_md)
+    before = {"slug": page.slug, "title": page.title, "body_md": page.body_md} if page is not None else {}
+    if page is None:
+        page = Page()
+        session.add(page)
+    page.slug, page.title, page.body_md, page.body_html = slug, title.strip(), body_md, body_html
+    page.in_footer, page.position, page.updated_at = in_footer, position, now
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="admin.page_saved",
+        target_type="page",
+        target_id=page.id,
+        before=before,
+        after={"slug": slug, "title": page.title, "body_md": body_md},
+        now=now,
+    )
+    return page
+
+
+# --- site settings ----------------------------------------------------------------------------
+
+
+def save_settings(session: Session, *, values: dict[str, str], actor: User, now: datetime) -> dict[str, str]:
+    """Store changed settings (already validated by the form) and log what changed."""
+    changed: dict[str, tuple[str, str]] = {}
+    for key, value in values.items():
+        row = session.get(SiteSetting, key)
+        old = row.value if row is not None else None
+        if old == value:
+            continue
+        if row is None:
+            session.add(SiteSetting(key=key, value=value, updated_at=now))
+        else:
+            row.value, row.updated_at = value, now
+        changed[key] = (old or "", value)
+    if changed:
+        audit.record(
+            session,
+            actor=actor,
+            action="admin.settings_saved",
+            target_type="settings",
+            before={k: old for k, (old, _) in changed.items()},
+            after={k: new for k, (_, new) in changed.items()},
+            now=now,
+        )
+    return {k: new for k, (_, new) in changed.items()}

@@ -1,0 +1,135 @@
+"""Uploads checked by their content, not their name: pictures re-encoded and resized with Pillow,
+audio and video probed with PyAV (FFmpeg) and kept as sent."""
+
+from __future__ import annotations
+
+import secrets
+import warnings
+from dataclasses import dataclass
+from datetime import datetime
+from io import BytesIO
+from pathlib import Path
+
+import av
+from PIL import Image, ImageOps
+from sqlalchemy.orm import Session
+
+from portal.domain import audit
+from portal.domain.errors import Rejected
+from portal.models import Media, MediaKind, User
+
+PICTURE_WIDTHS = (320, 640, 960, 1280)
+MAX_PIXELS = 40_000_000  # larger pictures are refused before they are decoded
+UNKNOWN = "無法識別的檔案：只接受 JPEG、PNG、WebP 圖片，以及 MP3、WAV、OGG、M4A 音頻和 MP4、WebM 視頻"
+
+# Container format names as FFmpeg reports them → (extension, MIME type).
+VIDEO_FORMATS = {"webm": ("webm", "video/webm"), "mov": ("mp4", "video/mp4"), "mp4": ("mp4", "video/mp4")}
+AUDIO_FORMATS = {
+    "wav": ("wav", "audio/wav"),
+    "mp3": ("mp3", "audio/mpeg"),
+    "ogg": ("ogg", "audio/ogg"),
+    "mov": ("m4a", "audio/mp4"),
+    "mp4": ("m4a", "audio/mp4"),
+    "webm": ("weba", "audio/webm"),
+}
+
+
+@dataclass(frozen=True)
+class Upload:
+    data: bytes
+    caption: str
+    credit: str
+
+
+def _picture(data: bytes) -> Image.Image | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            probe = Image.open(BytesIO(data))
+            if probe.format not in ("JPEG", "PNG", "WEBP"):
+                return None
+            if probe.width * probe.height > MAX_PIXELS:
+                raise Rejected("file", "圖片尺寸過大（超過4000萬像素）")
+            probe.verify()
+            picture = Image.open(BytesIO(data))
+            picture.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning, Image.DecompressionBombError):
+        return None
+    return picture
+
+
+def _stream_kind(data: bytes) -> tuple[MediaKind, str, str] | None:
+    """Audio or video by what FFmpeg finds inside, with the extension and type to serve it as."""
+    try:
+        with av.open(BytesIO(data), mode="r") as container:
+            names = container.format.name.split(",")
+            has_video = any(
+                s.type == "video" and not (s.disposition & av.stream.Disposition.attached_pic)
+                for s in container.streams
+            )
+            has_audio = any(s.type == "audio" for s in container.streams)
+            if has_video:
+                # Decoding one frame proves the stream is real, not a header on garbage.
+                next(container.decode(video=0))
+    except (av.error.FFmpegError, StopIteration, ValueError, OSError, UnicodeDecodeError):
+        return None
+    table, kind = (VIDEO_FORMATS, MediaKind.VIDEO) if has_video else (AUDIO_FORMATS, MediaKind.AUDIO)
+    if not (has_video or has_audio):
+        return None
+    for name in names:
+        if name in table:
+            return (kind, *table[name])
+    return None
+
+
+def store_upload(session: Session, *, upload: Upload, media_root: Path, actor: User, now: datetime) -> Media:
+    """Check, convert and store one upload; a renamed text file is refused with a message."""
+    if not upload.data:
+        raise Rejected("file", "請選擇要上傳的檔案")
+    stem = f"uploads/{now:%Y/%m}/{secrets.token_hex(8)}"
+    (media_root / stem).parent.mkdir(parents=True, exist_ok=True)
+    picture = _picture(upload.data)
+    if picture is not None:
+        picture = ImageOps.exif_transpose(picture)
+        if picture.mode not in ("RGB", "L"):
+            background = Image.new("RGB", picture.size, (255, 255, 255))
+            background.paste(picture.convert("RGBA"), mask=picture.convert("RGBA").split()[-1])
+            picture = background
+        picture = picture.convert("RGB")
+        widths = [w for w in PICTURE_WIDTHS if w < picture.width] + [min(picture.width, PICTURE_WIDTHS[-1])]
+        widths = sorted(set(widths))
+        largest = widths[-1]
+        for width in widths:
+            copy = picture.resize((width, round(width * picture.height / picture.width)), Image.LANCZOS)
+            target = media_root / (f"{stem}.jpg" if width == largest else f"{stem}-{width}.jpg")
+            copy.save(target, "JPEG", quality=85, optimize=True, progressive=True)  # no EXIF kept
+        main = media_root / f"{stem}.jpg"
+        media = Media(
+            kind=MediaKind.IMAGE,
+            path=f"{stem}.jpg",
+            mime="image/jpeg",
+            width=largest,
+            height=round(largest * picture.height / picture.width),
+            size=main.stat().st_size,
+            variants=",".join(str(w) for w in widths if w != largest),
+        )
+    else:
+        found = _stream_kind(upload.data)
+        if found is None:
+            raise Rejected("file", UNKNOWN, 422)
+        kind, extension, mime = found
+        (media_root / f"{stem}.{extension}").write_bytes(upload.data)
+        media = Media(kind=kind, path=f"{stem}.{extension}", mime=mime, size=len(upload.data))
+    media.caption, media.credit, media.created_at = upload.caption.strip(), upload.credit.strip(), now
+    session.add(media)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="admin.media_uploaded",
+        target_type="media",
+        target_id=media.id,
+        after={"path": media.path, "kind": str(media.kind), "size": media.size},
+        now=now,
+    )
+    return media
