@@ -67,12 +67,32 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     database_url = app.config.get("DATABASE_URL") or app.config["SQLALCHEMY_DATABASE_URI"]
     if not database_url:
         database_url = f"sqlite:///{Path(app.instance_path) / 'portal.sqlite'}"
-    app.config["SQLALCHEMY_DATABASE_URI"] = database_url
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(database_url)
+    if not app.config["SQLALCHEMY_ENGINE_OPTIONS"]:
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+    if not app.config["RATELIMIT_STORAGE_URI"]:
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
     app.config.setdefault("MEDIA_ROOT", str(Path(app.instance_path) / "media"))
     if app.config["SECRET_KEY"] == "dev" and not (app.debug or app.testing):
         raise RuntimeError("SECRET_KEY is the development value: set it in instance/config.py")
     if not app.config["SESSION_COOKIE_SECURE"]:
         app.logger.warning("session cookies are sent over plain HTTP: for local use only")
+
+
+def database_uri(url: str) -> str:
+    """postgres:// and postgresql:// mean PostgreSQL through psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def engine_options(uri: str) -> dict[str, Any]:
+    if uri.startswith("sqlite"):
+        # busy_timeout: a writer waits for the lock instead of failing (SECURITY.md §11).
+        return {"connect_args": {"timeout": 15}}
+    # A connection dropped by a restart is noticed before use; a dead server fails fast (→ 503).
+    return {"pool_pre_ping": True, "pool_size": 5, "connect_args": {"connect_timeout": 5}}
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
@@ -94,7 +114,7 @@ def register_extensions(app: Flask) -> None:
     htmx.init_app(app)
     limiter.init_app(app)
     if app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
-        app.logger.info("rate limits are kept in this process only (no REDIS_URL)")
+        app.logger.warning("no REDIS_URL: rate limits and flood guards hold per process only")
     login_manager.init_app(app)
     auth.configure(login_manager)
     if hops := app.config["TRUSTED_PROXY_HOPS"]:

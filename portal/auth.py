@@ -8,6 +8,7 @@ from argon2 import PasswordHasher
 from flask import Response, current_app, redirect, request, url_for
 from flask_login import LoginManager
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from portal.domain.comments import Origin
 from portal.domain.pii import PhoneVault
@@ -35,7 +36,11 @@ def configure(manager: LoginManager) -> None:
 
 def load_user(session_token: str) -> User | None:
     # Read on every request: a closed account or a rotated token ends the session at once.
-    user = db.session.scalar(select(User).where(User.session_token == session_token))
+    try:
+        user = db.session.scalar(select(User).where(User.session_token == session_token))
+    except SQLAlchemyError:  # the database is away: the error page still renders, signed out
+        db.session.rollback()
+        return None
     return user if user is not None and user.is_active else None
 
 

@@ -8,8 +8,11 @@ class Defaults:
     SECRET_KEY = "dev"
     # Key for the phone number's encryption and look-up hash; written to instance/config.py.
     PII_KEY = ""
-    SQLALCHEMY_DATABASE_URI = ""  # computed from the instance path when empty
-    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"connect_args": {"timeout": 15}}
+    SQLALCHEMY_DATABASE_URI = ""  # computed from DATABASE_URL, else SQLite in the instance folder
+    DATABASE_URL = ""  # PORTAL_DATABASE_URL=postgresql://user:pass@host/db selects PostgreSQL (psycopg 3)
+    REDIS_URL = ""  # PORTAL_REDIS_URL=redis://host:6379/0 shares limits and cache across processes
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {}  # per database, see engine_options()
+    DATABASE_RETRY_AFTER = 5  # seconds a 503 asks the client to wait when the database is away
 
     # A page left open for hours can still post; see SECURITY.md §4.
     WTF_CSRF_TIME_LIMIT = None
@@ -36,7 +39,7 @@ class Defaults:
     REMEMBER_COOKIE_SAMESITE = "Lax"
 
     # Flask-Limiter: memory:// holds per process only; REDIS_URL (scale-out issue) shares it.
-    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STORAGE_URI = ""  # from REDIS_URL, else memory://
     RATELIMIT_HEADERS_ENABLED = True  # else a 429 carries no Retry-After
     RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Flask, Response, current_app, render_template
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from portal.extensions import db
 from portal.fragments import wants_fragment
@@ -20,9 +21,9 @@ MESSAGES = {
     422: "提交的內容有誤，請修改後再試。",
     429: "操作過於頻繁，請稍後再試。",
     500: "伺服器暫時出現問題，請稍後再試。",
-    503: "系統繁忙，請稍後再試。",
+    503: "系統繁忙，請稍後再試；您輸入的內容不會丟失。",
 }
-TITLES = {404: "頁面不存在", 413: "內容過大", 429: "操作過於頻繁", 403: "無權訪問"}
+TITLES = {404: "頁面不存在", 413: "內容過大", 429: "操作過於頻繁", 403: "無權訪問", 503: "系統繁忙"}
 CSRF_MESSAGE = "頁面已過期，請重新整理後再提交。"
 
 
@@ -53,7 +54,17 @@ def unexpected_error(error: Exception) -> Response:
     return http_error(InternalServerError())
 
 
+def database_unavailable(error: OperationalError) -> Response:
+    """Locked past the busy timeout or unreachable: 503 with Retry-After; the transaction is rolled
+    back, so nothing is half-written, and the reader keeps what they typed."""
+    db.session.rollback()
+    current_app.logger.warning("database unavailable: %s", error.orig if hasattr(error, "orig") else error)
+    unavailable = ServiceUnavailable(retry_after=current_app.config["DATABASE_RETRY_AFTER"])
+    return http_error(unavailable)
+
+
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(OperationalError, database_unavailable)
     if not app.testing:
         app.register_error_handler(Exception, unexpected_error)
