@@ -12,6 +12,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter
 
 from portal.config import Defaults
 
@@ -112,6 +113,8 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     csrf.init_app(app)
     htmx.init_app(app)
+    # Registered before the limiter's own hook, so it runs after it (Flask runs them in reverse).
+    app.after_request(auth.keep_domain_retry_after)
     limiter.init_app(app)
     if app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
         app.logger.warning("no REDIS_URL: rate limits and flood guards hold per process only")
@@ -123,7 +126,20 @@ def register_extensions(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
+class BoundedIntConverter(IntegerConverter):
+    """<int:…> within the databases' 64-bit integers: a longer id is a 404, not an overflow."""
+
+    regex = r"\d{1,19}"
+    LARGEST = 2**63 - 1
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        # No row has id 0, so the view answers 404 as for any other unknown id.
+        return number if number <= self.LARGEST else 0
+
+
 def register_blueprints(app: Flask) -> None:
+    app.url_map.converters["int"] = BoundedIntConverter
     from portal.accounts.views import bp as accounts
     from portal.admin.views import bp as admin
     from portal.comments.views import bp as comments

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
-from flask import Response, current_app, redirect, request, url_for
+from flask import Response, current_app, g, redirect, request, url_for
 from flask_login import LoginManager
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -45,7 +45,7 @@ def load_user(session_token: str) -> User | None:
 
 
 def login_url_for_here() -> str:
-    here = request.htmx.current_url if request.htmx else request.full_path
+    here = request.htmx.current_url if request.htmx else request.full_path.rstrip("?")
     if here and "://" in here:
         parts = urlsplit(here)
         here = parts.path + (f"?{parts.query}" if parts.query else "")
@@ -77,3 +77,10 @@ def client_origin() -> Origin:
         region=region_for(ip, database),
         user_agent=request.user_agent.string or "",
     )
+
+
+def keep_domain_retry_after(response: Response) -> Response:
+    """A refusal's own wait (15 s between posts, a quota until midnight) is what the client is told."""
+    if (seconds := g.get("retry_after")) is not None:
+        response.headers["Retry-After"] = str(seconds)
+    return response

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
+import sys
 from pathlib import Path
 
 import click
@@ -109,7 +111,12 @@ def pledge_check(words_file: str | None) -> None:
     else:
         words = current_word_list()
     rules = comment_rules(load_settings(db.session))
-    for line in click.get_text_stream("stdin", encoding="utf-8"):
+    stdin = (
+        io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", newline="")
+        if hasattr(sys.stdin, "buffer")
+        else sys.stdin
+    )
+    for line in stdin:
         text = input_normalise(line.removesuffix("\n").removesuffix("\r"))
         verdict = check_text(text, words, min_length=rules.min_length, max_length=rules.max_length)
         click.echo(json.dumps(verdict.to_json_dict(), ensure_ascii=False))

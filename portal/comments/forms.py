@@ -42,5 +42,6 @@ class ReportForm(Form):
         choices=[SelectChoice("", "請選擇")]
         + [SelectChoice(code, REASON_LABELS[code]) for code in REPORT_REASONS],
         validators=[DataRequired("請選擇舉報理由")],
+        validate_choice=False,  # the domain refuses other codes with its own message
     )
     note = StringField("補充說明（選填）", filters=[normalised], validators=[Optional(), Length(max=200)])

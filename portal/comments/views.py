@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from portal.auth import client_ip, client_origin
@@ -16,6 +27,7 @@ from portal.forms import ActionForm
 from portal.fragments import wants_fragment
 from portal.models import Article, Comment, CommentsState, utc_now
 from portal.news.views import render_article
+from portal.page_context import zone
 from portal.words import current_word_list
 
 bp = Blueprint("comments", __name__)
@@ -29,9 +41,11 @@ def _article_or_404(article_id: int) -> Article:
 
 
 def _comment_or_404(comment_id: int) -> Comment:
+    """A public comment of a public article whose comment area is shown; anything else is 404."""
     comment = comments.visible_comment(db.session, comment_id)
-    if comment is None or news.public_article(db.session, comment.article_id, now=utc_now()) is None:
+    if comment is None:
         abort(404)
+    _article_or_404(comment.article_id)
     return comment
 
 
@@ -54,6 +68,7 @@ def _with_retry_after(response, refusal: Rejected):
     response = current_app.make_response((body, status))
     if refusal.retry_after:
         response.headers["Retry-After"] = str(refusal.retry_after)
+        g.retry_after = refusal.retry_after  # Flask-Limiter's header step would overwrite it
     return response
 
 
@@ -121,6 +136,7 @@ def create(article_id: int):
                 now=now,
                 day_start=context.local_day_start(now),
                 site_closed=context.site_closed(),
+                zone=zone(),
             )
         except Rejected as refused:
             refusal, status = refused, refused.status
@@ -253,6 +269,7 @@ def edit(comment_id: int):
                 words=current_word_list(),
                 rules=context.rules(),
                 now=utc_now(),
+                zone=zone(),
             )
         except Rejected as refused:
             db.session.rollback()

@@ -10,7 +10,7 @@ import json
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from sqlalchemy import Select, delete, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from portal.domain import audit
 from portal.domain.errors import NotAllowed, Rejected
 from portal.domain.pagination import Cursor
-from portal.domain.pledge import REASON_LABELS, check_text, skeleton_hash
+from portal.domain.pledge import REASON_LABELS, check_text, normalise, skeleton_hash
 from portal.domain.wordlist import WordList
 from portal.models import (
     Article,
@@ -85,12 +85,12 @@ class Origin:
 # --- who may post --------------------------------------------------------------------------
 
 
-def check_can_post(author: User, *, now: datetime) -> None:
-    """P5 then P2: the account's state before any other rule."""
+def check_can_post(author: User, *, now: datetime, zone: tzinfo = UTC) -> None:
+    """P5 then P2: the account's state before any other rule; dates in the site's zone."""
     if author.state == UserState.CLOSED:
         raise Rejected("body", ACCOUNT_CLOSED, 403, reason="account_state")
     if author.muted_until is not None and author.muted_until > now:
-        until = author.muted_until.strftime("%Y-%m-%d %H:%M")
+        until = author.muted_until.replace(tzinfo=UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M")
         reason = author.muted_reason or "違反評論規則"
         raise Rejected(
             "body", f"您已被禁止發言至{until}，原因：{reason}。如有異議可申訴。", 403, reason="account_state"
@@ -206,7 +206,7 @@ def _flag_coordinated(session: Session, comment: Comment, rules: CommentRules, *
     """P11: one text from several accounts, or a flood from one network, in a short window."""
     since = now - timedelta(minutes=rules.coordinated_minutes)
     same_text: list[Comment] = []
-    if comment.skeleton_hash and len(comment.body) >= 6:
+    if comment.skeleton_hash and len(normalise(comment.body).skeleton) >= 6:
         same_text = list(
             session.scalars(
                 select(Comment).where(
@@ -260,10 +260,11 @@ def submit(
     now: datetime,
     day_start: datetime,
     site_closed: bool = False,
+    zone: tzinfo = UTC,
 ) -> Comment:
     """A new comment or reply, `pending` (先審後發), or Rejected with the reader's message."""
     _check_length(body, rules)
-    check_can_post(author, now=now)
+    check_can_post(author, now=now, zone=zone)
     if (
         comments_closed(article, now=now, site_closed=site_closed)
         or article.comments_state == CommentsState.HIDDEN
@@ -427,6 +428,7 @@ def edit(
     words: WordList,
     rules: CommentRules,
     now: datetime,
+    zone: tzinfo = UTC,
 ) -> Comment:
     """Within the edit window; every check runs again and the comment goes back to 審核中."""
     _own(comment, author)
@@ -435,7 +437,7 @@ def edit(
         raise Rejected("body", "這條評論已不能編輯", 403, reason="state")
     if now - comment.created_at > timedelta(minutes=rules.edit_minutes):
         raise Rejected("body", EDIT_WINDOW.format(n=rules.edit_minutes), 403, reason="edit_window")
-    check_can_post(author, now=now)
+    check_can_post(author, now=now, zone=zone)
     verdict = _verdict_or_refuse(body, words, rules)
     before = {"body": comment.body, "status": str(comment.status)}
     session.add(

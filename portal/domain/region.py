@@ -47,7 +47,10 @@ def region_for(ip: str, database: str) -> str:
     if address.is_loopback or address.is_private or address.is_link_local:
         return LOCAL
     reader = _reader(database) if database else None
-    record = reader.get(str(address)) if reader is not None else None
+    try:
+        record = reader.get(str(address)) if reader is not None else None
+    except ValueError:  # e.g. an IPv6 client and an IPv4-only database
+        return UNKNOWN
     if not isinstance(record, dict):
         return UNKNOWN
     country = record.get("country") or {}

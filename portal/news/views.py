@@ -24,6 +24,7 @@ from flask import (
 from portal.comments.context import thread_context
 from portal.domain import news
 from portal.domain.pagination import Cursor
+from portal.domain.pledge import input_normalise
 from portal.domain.script import Script, to_simplified, to_traditional
 from portal.extensions import db
 from portal.models import Article, Page, Section, SectionLayout, utc_now
@@ -161,7 +162,7 @@ def page(slug: str):
 
 @bp.get("/search")
 def search():
-    query = (request.args.get("q") or "").strip()[:50]
+    query = input_normalise(request.args.get("q") or "")[:50]
     terms = news.search_terms(query, converters=(to_traditional, to_simplified))
     cursor = Cursor.decode(request.args.get("after"))
     articles, next_cursor = news.search_articles(
