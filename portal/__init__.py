@@ -70,7 +70,9 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         database_url = f"sqlite:///{Path(app.instance_path) / 'portal.sqlite'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(database_url)
     if not app.config["SQLALCHEMY_ENGINE_OPTIONS"]:
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+            app.config["SQLALCHEMY_DATABASE_URI"], busy_timeout=app.config["DATABASE_BUSY_TIMEOUT"]
+        )
     if not app.config["RATELIMIT_STORAGE_URI"]:
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
     app.config.setdefault("MEDIA_ROOT", str(Path(app.instance_path) / "media"))
@@ -88,18 +90,19 @@ def database_uri(url: str) -> str:
     return url
 
 
-def engine_options(uri: str) -> dict[str, Any]:
+def engine_options(uri: str, busy_timeout: float = 15) -> dict[str, Any]:
     if uri.startswith("sqlite"):
-        # busy_timeout: a writer waits for the lock instead of failing (SECURITY.md §11).
-        return {"connect_args": {"timeout": 15}}
+        # The busy timeout: a writer waits for the lock instead of failing (SECURITY.md §11).
+        return {"connect_args": {"timeout": busy_timeout}}
     # A connection dropped by a restart is noticed before use; a dead server fails fast (→ 503).
     return {"pool_pre_ping": True, "pool_size": 5, "connect_args": {"connect_timeout": 5}}
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
-    # WAL + busy timeout + the implicit BEGIN lose no concurrent post (SECURITY.md §11).
+    # WAL + the implicit BEGIN lose no concurrent post (SECURITY.md §11); the busy timeout comes
+    # from the connection's own `timeout` argument (engine_options).
     if isinstance(connection, sqlite3.Connection):
-        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=15000"):
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON"):
             connection.execute(f"PRAGMA {pragma}")
 
 
@@ -116,6 +119,12 @@ def register_extensions(app: Flask) -> None:
     # Registered before the limiter's own hook, so it runs after it (Flask runs them in reverse).
     app.after_request(auth.keep_domain_retry_after)
     limiter.init_app(app)
+    # Flask-Limiter says on its own logger when Redis is gone and it falls back to memory.
+    from flask.logging import default_handler
+
+    limiter_log = logging.getLogger("flask-limiter")
+    if default_handler not in limiter_log.handlers:
+        limiter_log.addHandler(default_handler)
     if app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
         app.logger.warning("no REDIS_URL: rate limits and flood guards hold per process only")
     login_manager.init_app(app)

@@ -12,6 +12,7 @@ class Defaults:
     DATABASE_URL = ""  # PORTAL_DATABASE_URL=postgresql://user:pass@host/db selects PostgreSQL (psycopg 3)
     REDIS_URL = ""  # PORTAL_REDIS_URL=redis://host:6379/0 shares limits and cache across processes
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {}  # per database, see engine_options()
+    DATABASE_BUSY_TIMEOUT = 15  # seconds SQLite waits for the write lock before answering 503
     DATABASE_RETRY_AFTER = 5  # seconds a 503 asks the client to wait when the database is away
 
     # A page left open for hours can still post; see SECURITY.md §4.
