@@ -15,7 +15,7 @@ from flask_migrate import upgrade
 
 from portal import MIGRATIONS, write_instance_config
 from portal.auth import password_hasher, phone_vault
-from portal.domain import accounts
+from portal.domain import accounts, moderation, records
 from portal.domain.errors import Rejected
 from portal.domain.pledge import check_text, input_normalise
 from portal.domain.sensitive_words import version_of
@@ -143,6 +143,31 @@ def backup(target: str) -> None:
     click.echo(f"已備份到 {target}")
 
 
+@click.command("purge")
+@with_appcontext
+def purge() -> None:
+    """Delete submission records past the retention period (P28), except those on evidence hold."""
+    configured = load_settings(db.session).get("retention_days", str(records.RETENTION_DEFAULT_DAYS))
+    days = records.retention_days({"retention_days": configured})
+    if not configured.strip().isdigit():
+        click.echo(f"保存期限設定「{configured}」無效，按{days}天執行。")
+    elif int(configured) < days:
+        click.echo(f"保存期限設定為{int(configured)}天，少於法定最少的{days}天，按{days}天執行。")
+    count = moderation.purge(db.session, now=utc_now(), retention_days=days)
+    db.session.commit()
+    current_app.logger.info("purge: %d submission records older than %d days deleted", count, days)
+    click.echo(f"已刪除{count}條超過{days}天的提交記錄（保存在案的除外）；本次清理已記入審核記錄。")
+
+
+@click.command("patrol")
+@with_appcontext
+def patrol() -> None:
+    """實時巡查 (P22): recheck the approved comments of the last 30 days against the word list."""
+    hits = moderation.patrol(db.session, words=current_word_list(), now=utc_now())
+    db.session.commit()
+    click.echo(f"巡查完成：{len(hits)}條評論命中詞庫，已列入審核台的「巡查」。")
+
+
 def register_commands(app: Flask) -> None:
-    for command in (init_instance, init_db, seed_demo, create_user, pledge, backup):
+    for command in (init_instance, init_db, seed_demo, create_user, pledge, backup, purge, patrol):
         app.cli.add_command(command)

@@ -65,20 +65,38 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30) -> N
 
 
 def testing_env(instance: Path, media: Path) -> dict[str, str]:
+    from tests.conftest import TEST_PII_KEY
+
     return {
         **os.environ,
         "PORTAL_INSTANCE_PATH": str(instance),
         "PORTAL_MEDIA_ROOT": str(media),
         "PORTAL_SESSION_COOKIE_SECURE": "false",
         "PORTAL_SESSION_COOKIE_NAME": "session",
+        # The demo template's phones are keyed with the test key: without it no demo login works.
+        "PORTAL_PII_KEY": TEST_PII_KEY,
+        # Every browser test logs in from 127.0.0.1; the production limit is per address.
+        "PORTAL_LOGIN_LIMITS": "200 per minute",
         "FLASK_DEBUG": "0",
     }
 
 
 @pytest.fixture(scope="session")
-def live_server(demo_template, tmp_path_factory):
+def live_instance(demo_template, tmp_path_factory) -> Path:
     instance = tmp_path_factory.mktemp("live-instance")
     shutil.copyfile(demo_template, instance / "portal.sqlite")
+    return instance
+
+
+@pytest.fixture(scope="session")
+def live_database(live_instance, live_server) -> Path:
+    """The live server's SQLite file, for arranging rows the UI cannot make quickly."""
+    return live_instance / "portal.sqlite"
+
+
+@pytest.fixture(scope="session")
+def live_server(live_instance, demo_template, tmp_path_factory):
+    instance = live_instance
     port = free_port()
     log = (tmp_path_factory.mktemp("live-log") / "server.log").open("w")
     process = subprocess.Popen(

@@ -1,0 +1,799 @@
+"""The record (P28) read back: the log's filters and keyset pages, exports in chunks, evidence
+holds (保存在案), retention, and the aggregates behind the moderation dashboard.
+
+Plain functions over a Session. Stored times are naive UTC; days and hours are the site zone's,
+so every function that cuts time into days or hours takes the zone.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from portal.domain import audit
+from portal.domain.pagination import Cursor
+from portal.domain.pledge import REASON_LABELS
+from portal.models import (
+    Comment,
+    CommentStatus,
+    EvidenceHold,
+    ModerationAction,
+    Report,
+    ReportStatus,
+    User,
+)
+
+PAGE_SIZE = 50
+EXPORT_CHUNK = 1000
+RETENTION_DEFAULT_DAYS = 190  # PLEDGE_RULES P28
+RETENTION_MIN_DAYS = 184  # six calendar months can be 184 days
+
+ACTION_LABELS: dict[str, str] = {
+    "moderation.approve": "通過評論",
+    "moderation.reject": "不通過",
+    "moderation.hide": "隱藏",
+    "moderation.delete": "刪除",
+    "moderation.restore": "恢復評論",
+    "moderation.pin": "置頂",
+    "moderation.unpin": "取消置頂",
+    "moderation.feature": "精選",
+    "moderation.unfeature": "取消精選",
+    "moderation.appeal_overturn": "申訴改判",
+    "report.created": "提交舉報",
+    "report.resolved": "裁定舉報",
+    "account.registered": "註冊賬號",
+    "account.measure": "處置措施",
+    "account.measure_lifted": "解除措施",
+    "appeal.created": "提出申訴",
+    "appeal.resolved": "處理申訴",
+    "pii.view": "查看手機號",
+    "comment.submitted": "提交評論",
+    "comment.rejected": "系統拒絕",
+    "comment.edited": "編輯評論",
+    "comment.deleted_by_author": "作者刪除",
+    "comment.hidden": "舉報隱藏",
+    "comment.patrol_hit": "巡查命中",
+    "emergency.close": "應急處置：關閉評論",
+    "emergency.reopen": "應急處置：重新開放",
+    "emergency.bulk_hide": "應急處置：批量隱藏",
+    "emergency.undo": "應急處置：撤銷",
+    "records.exported": "導出記錄",
+    "records.hold": "保存在案",
+    "records.release": "取消保存",
+    "records.purged": "清理過期記錄",
+}
+# Codes not listed above still get a label from their family.
+ACTION_FAMILIES: dict[str, str] = {
+    "emergency.": "應急處置",
+    "moderation.": "審核決定",
+    "records.": "記錄管理",
+    "wordlist.": "詞庫變更",
+    "words.": "詞庫變更",
+    "admin.": "管理操作",
+    "account.": "賬號",
+    "comment.": "評論",
+}
+# The log's 操作 filter: every known code, and whole families (a value ending in ".*").
+ACTION_OPTIONS: list[tuple[str, str]] = [
+    ("moderation.*", "審核決定（全部）"),
+    *[(code, label) for code, label in ACTION_LABELS.items() if code.startswith("moderation.")],
+    ("report.*", "舉報（全部）"),
+    *[(code, label) for code, label in ACTION_LABELS.items() if code.startswith("report.")],
+    ("account.*", "賬號（全部）"),
+    *[(code, label) for code, label in ACTION_LABELS.items() if code.startswith("account.")],
+    ("appeal.*", "申訴（全部）"),
+    *[(code, label) for code, label in ACTION_LABELS.items() if code.startswith("appeal.")],
+    ("pii.view", ACTION_LABELS["pii.view"]),
+    ("comment.*", "評論（全部）"),
+    *[(code, label) for code, label in ACTION_LABELS.items() if code.startswith("comment.")],
+    ("emergency.*", "應急處置（全部）"),
+    *[(code, label) for code, label in ACTION_LABELS.items() if code.startswith("emergency.")],
+    ("records.*", "記錄管理（全部）"),
+    *[(code, label) for code, label in ACTION_LABELS.items() if code.startswith("records.")],
+]
+TARGET_LABELS: dict[str, str] = {
+    "comment": "評論",
+    "comments": "批量評論",
+    "user": "用戶",
+    "article": "文章",
+    "section": "欄目",
+    "site": "全站",
+    "appeal": "申訴",
+    "moderation_action": "記錄",
+}
+ROLE_LABELS = {"reader": "讀者", "moderator": "審核員", "admin": "管理員", "system": "系統"}
+# comment.rejected carries the refusal's reason (portal.domain.errors.Rejected.reason), not an R-code.
+SYSTEM_REASON_LABELS: dict[str, str] = {
+    "words": "含違規詞語",
+    "url": "含網址",
+    "contact": "含聯繫方式",
+    "pii": "含個人信息",
+    "length": "字數不符",
+    "meaningless": "無實際意義",
+    "rate": "發送過快",
+    "quota": "超過每日額度",
+    "duplicate": "重複提交",
+    "closed": "評論已關閉",
+    "account_state": "賬號受限",
+    "unverified": "未驗證手機",
+    "parent": "回覆對象無效",
+}
+KEY_LABELS = {
+    "status": "狀態",
+    "body": "內容",
+    "measure": "措施",
+    "days": "天數",
+    "until": "至",
+    "ruling": "裁定",
+    "hidden": "已隱藏",
+    "restored": "已恢復",
+    "count": "條數",
+    "retention_days": "保存天數",
+    "overturned": "撤銷原決定",
+    "verdict": "判定",
+    "format": "格式",
+    "rows": "條數",
+}
+STATUS_LABELS = {
+    "pending": "待審",
+    "approved": "已通過",
+    "rejected": "未通過",
+    "hidden": "已隱藏",
+    "deleted": "已刪除",
+}
+RULING_LABELS = {
+    ReportStatus.OPEN: "待處理",
+    ReportStatus.UPHELD: "舉報成立",
+    ReportStatus.NOT_UPHELD: "舉報不成立",
+    ReportStatus.MALICIOUS: "惡意舉報",
+}
+
+
+def action_label(code: str) -> str:
+    if code in ACTION_LABELS:
+        return ACTION_LABELS[code]
+    for prefix, label in ACTION_FAMILIES.items():
+        if code.startswith(prefix):
+            return f"{label}（{code}）"
+    return code
+
+
+def reason_label(code: str) -> str:
+    return REASON_LABELS.get(code) or SYSTEM_REASON_LABELS.get(code) or code
+
+
+def retention_days(site_settings: Mapping[str, str]) -> int:
+    """The retention setting, never under the legal minimum; a bad stored value means the default."""
+    try:
+        days = int(site_settings.get("retention_days", RETENTION_DEFAULT_DAYS))
+    except (TypeError, ValueError):
+        days = RETENTION_DEFAULT_DAYS
+    return max(days, RETENTION_MIN_DAYS)
+
+
+# --- times -----------------------------------------------------------------------------------------
+
+
+def to_local(value: datetime, zone: tzinfo) -> datetime:
+    return value.replace(tzinfo=UTC).astimezone(zone)
+
+
+def to_utc(value: datetime) -> datetime:
+    """An aware time as the naive UTC the columns hold."""
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def day_start(day: date, zone: tzinfo) -> datetime:
+    """Local midnight of a day, as naive UTC."""
+    return to_utc(datetime.combine(day, time(), tzinfo=zone))
+
+
+# --- the log: filters and keyset pages ------------------------------------------------------------
+
+
+def _text(args: Mapping[str, str], name: str, limit: int) -> str:
+    value = args.get(name) or ""
+    return value.strip()[:limit] if isinstance(value, str) else ""
+
+
+def _day(args: Mapping[str, str], name: str) -> date | None:
+    raw = _text(args, name, 10)
+    try:
+        return date.fromisoformat(raw) if len(raw) == 10 else None
+    except ValueError:
+        return None
+
+
+def _number(raw: str) -> int | None:
+    if raw.isascii() and raw.isdigit() and len(raw) <= 18:
+        return int(raw)
+    return None
+
+
+@dataclass(frozen=True)
+class LogFilters:
+    """The log's filters, parsed from query arguments or an export form's hidden fields.
+    Bad values are dropped (never an error); dates are local days, both ends included."""
+
+    actor: str = ""  # a nickname, an id, or 系統
+    action: str = ""  # a code, or a family such as "emergency.*"
+    target_type: str = ""
+    target_id: int | None = None
+    since: date | None = None
+    until: date | None = None
+    reason: str = ""
+
+    @classmethod
+    def parse(cls, args: Mapping[str, str]) -> LogFilters:
+        return cls(
+            actor=_text(args, "actor", 32),
+            action=_text(args, "action", 48),
+            target_type=_text(args, "target_type", 24),
+            target_id=_number(_text(args, "target_id", 18)),
+            since=_day(args, "from"),
+            until=_day(args, "to"),
+            reason=_text(args, "reason", 16),
+        )
+
+    def as_args(self) -> dict[str, str]:
+        """The filters as query arguments (links, hidden fields); empty ones left out."""
+        values = {
+            "actor": self.actor,
+            "action": self.action,
+            "target_type": self.target_type,
+            "target_id": str(self.target_id) if self.target_id is not None else "",
+            "from": self.since.isoformat() if self.since else "",
+            "to": self.until.isoformat() if self.until else "",
+            "reason": self.reason,
+        }
+        return {name: value for name, value in values.items() if value}
+
+    def describe(self) -> str:
+        """In words, for the note of an export."""
+        parts = []
+        if self.actor:
+            parts.append(f"操作者={self.actor}")
+        if self.action:
+            parts.append(f"操作={self.action}")
+        if self.target_type or self.target_id is not None:
+            parts.append(
+                f"對象={self.target_type or '*'}#{self.target_id if self.target_id is not None else '*'}"
+            )
+        if self.since or self.until:
+            parts.append(f"日期={self.since or '…'}至{self.until or '…'}")
+        if self.reason:
+            parts.append(f"理由={self.reason}")
+        return "；".join(parts) or "全部記錄"
+
+    def conditions(self, zone: tzinfo) -> list:
+        found: list = []
+        if self.actor:
+            if self.actor in ("系統", "system"):
+                found.append(ModerationAction.actor_id.is_(None))
+            else:
+                named = ModerationAction.actor_id.in_(select(User.id).where(User.nickname == self.actor))
+                number = _number(self.actor)
+                found.append(or_(named, ModerationAction.actor_id == number) if number is not None else named)
+        if self.action.endswith(".*"):
+            found.append(ModerationAction.action.startswith(self.action[:-1], autoescape=True))
+        elif self.action:
+            found.append(ModerationAction.action == self.action)
+        if self.target_type:
+            found.append(ModerationAction.target_type == self.target_type)
+        if self.target_id is not None:
+            found.append(ModerationAction.target_id == self.target_id)
+        if self.since:
+            found.append(ModerationAction.created_at >= day_start(self.since, zone))
+        if self.until and self.until < date.max:
+            found.append(ModerationAction.created_at < day_start(self.until + timedelta(days=1), zone))
+        if self.reason:
+            found.append(ModerationAction.reason_code == self.reason)
+        return found
+
+
+def _load(raw: str) -> dict[str, Any]:
+    try:
+        value = json.loads(raw or "{}")
+    except ValueError:
+        return {"raw": raw}
+    return value if isinstance(value, dict) else {"value": value}
+
+
+def _short(key: str, value: Any, limit: int = 40) -> str:
+    if value is None:
+        text = "∅"
+    elif key == "status" and isinstance(value, str):
+        text = STATUS_LABELS.get(value, value)
+    elif isinstance(value, str):
+        text = value
+    else:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_MISSING = object()
+
+
+def compact_changes(before: str, after: str, limit: int = 160) -> str:
+    """Before → after in one line: only what differs, long values cut."""
+    old_values, new_values = _load(before), _load(after)
+    parts = []
+    for key in dict.fromkeys([*old_values, *new_values]):
+        old, new = old_values.get(key, _MISSING), new_values.get(key, _MISSING)
+        if old == new:
+            continue
+        name = KEY_LABELS.get(key, key)
+        if old is _MISSING:
+            parts.append(f"{name}：{_short(key, new)}")
+        elif new is _MISSING:
+            parts.append(f"{name}：{_short(key, old)} → ∅")
+        else:
+            parts.append(f"{name}：{_short(key, old)} → {_short(key, new)}")
+    text = "；".join(parts)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass
+class LogEntry:
+    """One record as the log shows and exports it."""
+
+    record: ModerationAction
+    actor_nickname: str = ""
+    held: bool = False
+
+    @property
+    def action_label(self) -> str:
+        return action_label(self.record.action)
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.record.actor_role, self.record.actor_role)
+
+    @property
+    def actor_label(self) -> str:
+        if self.record.actor_id is None:
+            return "系統"
+        return self.actor_nickname or f"用戶#{self.record.actor_id}"
+
+    @property
+    def target_label(self) -> str:
+        record = self.record
+        kind = TARGET_LABELS.get(record.target_type, record.target_type)
+        if record.target_id is None:
+            return kind
+        return f"{kind} #{record.target_id}"
+
+    @property
+    def reason_label(self) -> str:
+        return reason_label(self.record.reason_code) if self.record.reason_code else ""
+
+    @property
+    def changes(self) -> str:
+        return compact_changes(self.record.before, self.record.after)
+
+    def exported(self, zone: tzinfo) -> dict[str, Any]:
+        """The record for CSV and JSON: every column, the labels beside the codes."""
+        record = self.record
+        return {
+            "id": record.id,
+            "created_at": record.created_at.isoformat(timespec="seconds") + "Z",
+            "local_time": to_local(record.created_at, zone).strftime("%Y-%m-%d %H:%M:%S"),
+            "actor_id": record.actor_id,
+            "actor": self.actor_label,
+            "actor_role": record.actor_role,
+            "action": record.action,
+            "action_label": self.action_label,
+            "target_type": record.target_type,
+            "target_id": record.target_id,
+            "reason_code": record.reason_code,
+            "reason_label": self.reason_label,
+            "note": record.note,
+            "before": _load(record.before),
+            "after": _load(record.after),
+            "ip": record.ip,
+            "held": self.held,
+        }
+
+
+def _entries(session: Session, rows: Sequence[ModerationAction]) -> list[LogEntry]:
+    actor_ids = {row.actor_id for row in rows if row.actor_id is not None}
+    nicknames = (
+        dict(session.execute(select(User.id, User.nickname).where(User.id.in_(actor_ids))).all())
+        if actor_ids
+        else {}
+    )
+    held = held_ids(session, [row.id for row in rows])
+    return [LogEntry(row, nicknames.get(row.actor_id, ""), row.id in held) for row in rows]
+
+
+def _log_query(filters: LogFilters, zone: tzinfo, up_to_id: int | None) -> Select:
+    query = select(ModerationAction).where(*filters.conditions(zone))
+    if up_to_id is not None:
+        query = query.where(ModerationAction.id <= up_to_id)
+    return query
+
+
+def log_page(
+    session: Session,
+    *,
+    filters: LogFilters,
+    zone: tzinfo,
+    cursor: Cursor | None = None,
+    size: int = PAGE_SIZE,
+    up_to_id: int | None = None,
+) -> tuple[list[LogEntry], Cursor | None]:
+    """One keyset page of the record, newest first; the cursor is the last row's (time, id)."""
+    query = _log_query(filters, zone, up_to_id)
+    if cursor is not None:
+        query = query.where(
+            or_(
+                ModerationAction.created_at < cursor.at,
+                and_(ModerationAction.created_at == cursor.at, ModerationAction.id < cursor.id),
+            )
+        )
+    query = query.order_by(ModerationAction.created_at.desc(), ModerationAction.id.desc()).limit(size + 1)
+    rows = list(session.scalars(query))
+    more = len(rows) > size
+    rows = rows[:size]
+    next_cursor = Cursor(rows[-1].created_at, rows[-1].id) if more and rows else None
+    return _entries(session, rows), next_cursor
+
+
+def entry_for(session: Session, record: ModerationAction) -> LogEntry:
+    return _entries(session, [record])[0]
+
+
+def latest_id(session: Session) -> int:
+    return session.scalar(select(func.max(ModerationAction.id))) or 0
+
+
+def count_rows(session: Session, *, filters: LogFilters, zone: tzinfo, up_to_id: int | None = None) -> int:
+    query = _log_query(filters, zone, up_to_id).with_only_columns(func.count()).order_by(None)
+    return session.scalar(query) or 0
+
+
+def export_rows(
+    session: Session, *, filters: LogFilters, zone: tzinfo, up_to_id: int, chunk: int = EXPORT_CHUNK
+) -> Iterator[dict[str, Any]]:
+    """Every filtered record up to `up_to_id` (a snapshot), newest first, read `chunk` rows at a
+    time with the keyset, so a long record is never loaded at once."""
+    cursor: Cursor | None = None
+    while True:
+        entries, cursor = log_page(
+            session, filters=filters, zone=zone, cursor=cursor, size=chunk, up_to_id=up_to_id
+        )
+        for entry in entries:
+            yield entry.exported(zone)
+        if cursor is None:
+            return
+
+
+def record_export(
+    session: Session,
+    *,
+    moderator: User,
+    kind: str,
+    filters: LogFilters,
+    rows: int,
+    up_to_id: int,
+    now: datetime,
+    ip: str = "",
+) -> ModerationAction:
+    """An export is itself a logged act: who took which records, with which filter."""
+    return audit.record(
+        session,
+        actor=moderator,
+        action="records.exported",
+        target_type="moderation_action",
+        note=f"導出{kind.upper()}：{filters.describe()}",
+        after={"format": kind, "filters": filters.as_args(), "rows": rows, "up_to_id": up_to_id},
+        ip=ip,
+        now=now,
+    )
+
+
+# --- evidence holds (保存在案) ----------------------------------------------------------------------
+
+
+def held_ids(session: Session, ids: Sequence[int]) -> set[int]:
+    if not ids:
+        return set()
+    return set(session.scalars(select(EvidenceHold.action_id).where(EvidenceHold.action_id.in_(ids))))
+
+
+def hold(
+    session: Session,
+    *,
+    record: ModerationAction,
+    moderator: User,
+    now: datetime,
+    note: str = "",
+    ip: str = "",
+) -> bool:
+    """Keep a record past retention. The record itself never changes: the hold is a row of its own.
+    False if it was already held (nothing is written)."""
+    if session.get(EvidenceHold, record.id) is not None:
+        return False
+    session.add(EvidenceHold(action_id=record.id, held_by_id=moderator.id, note=note[:200], created_at=now))
+    session.flush()
+    audit.record(
+        session,
+        actor=moderator,
+        action="records.hold",
+        target_type="moderation_action",
+        target_id=record.id,
+        note=note,
+        after={"held": True},
+        ip=ip,
+        now=now,
+    )
+    return True
+
+
+def release(
+    session: Session, *, record: ModerationAction, moderator: User, now: datetime, ip: str = ""
+) -> bool:
+    """End a hold; the record becomes purgeable again once past retention. False if not held."""
+    existing = session.get(EvidenceHold, record.id)
+    if existing is None:
+        return False
+    before = {"held": True, "held_by": existing.held_by_id, "since": existing.created_at}
+    session.delete(existing)
+    session.flush()
+    audit.record(
+        session,
+        actor=moderator,
+        action="records.release",
+        target_type="moderation_action",
+        target_id=record.id,
+        before=before,
+        after={"held": False},
+        ip=ip,
+        now=now,
+    )
+    return True
+
+
+# --- the dashboard's aggregates -------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Linear interpolation between the closest ranks (numpy's default): q=0.5 is the median."""
+    if not values:
+        raise ValueError("no values")
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+@dataclass
+class DayCounts:
+    day: date
+    submitted: int = 0  # comments that entered the queue
+    approved: int = 0  # moderators' approvals
+    rejected: int = 0  # moderators' rejections
+    blocked: int = 0  # refused at submission by the rules (comment.rejected)
+
+
+def _window_days(now: datetime, zone: tzinfo, days: int) -> tuple[list[date], datetime]:
+    today = to_local(now, zone).date()
+    first = today - timedelta(days=days - 1)
+    return [first + timedelta(days=n) for n in range(days)], day_start(first, zone)
+
+
+def daily_counts(session: Session, *, now: datetime, zone: tzinfo, days: int = 30) -> list[DayCounts]:
+    """Per local day of the last `days` (today included): submitted, approved, rejected, blocked."""
+    window, start = _window_days(now, zone, days)
+    by_day = {day: DayCounts(day) for day in window}
+
+    def bucket(value: datetime) -> DayCounts | None:
+        return by_day.get(to_local(value, zone).date())
+
+    for created in session.scalars(
+        select(Comment.created_at)
+        .where(Comment.created_at >= start, Comment.created_at <= now)
+        .execution_options(yield_per=5000)
+    ):
+        if counts := bucket(created):
+            counts.submitted += 1
+    kinds = {"moderation.approve": "approved", "moderation.reject": "rejected", "comment.rejected": "blocked"}
+    for action, created in session.execute(
+        select(ModerationAction.action, ModerationAction.created_at)
+        .where(
+            ModerationAction.action.in_(list(kinds)),
+            ModerationAction.created_at >= start,
+            ModerationAction.created_at <= now,
+        )
+        .execution_options(yield_per=5000)
+    ):
+        if counts := bucket(created):
+            setattr(counts, kinds[action], getattr(counts, kinds[action]) + 1)
+    return [by_day[day] for day in window]
+
+
+def _queue_interval(row) -> tuple[datetime, datetime | None]:
+    """When a comment entered the queue and when it left (None: still waiting)."""
+    created, edited, status, decided, deleted, hidden, approved = row
+    if status == CommentStatus.PENDING:
+        # An edit after a decision sends a comment back to the queue.
+        entered = edited if edited and decided and edited > decided else created
+        return entered, None
+    left = decided or deleted or hidden or approved or created
+    return created, max(left, created)
+
+
+def queue_length(
+    session: Session, *, now: datetime, zone: tzinfo, hours: int = 24
+) -> list[tuple[datetime, int]]:
+    """The number of pending comments at each full local hour of the last `hours`, and now.
+    Reconstructed from the comments' times: in the queue from created_at until decided_at."""
+    window_start = now - timedelta(hours=hours)
+    first_top = to_local(window_start, zone).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    points = []
+    moment = to_utc(first_top)
+    while moment < now:
+        points.append(moment)
+        moment += timedelta(hours=1)
+    points.append(now)
+    left_at = func.coalesce(
+        Comment.decided_at, Comment.deleted_at, Comment.hidden_at, Comment.approved_at, Comment.created_at
+    )
+    intervals = [
+        _queue_interval(row)
+        for row in session.execute(
+            select(
+                Comment.created_at,
+                Comment.edited_at,
+                Comment.status,
+                Comment.decided_at,
+                Comment.deleted_at,
+                Comment.hidden_at,
+                Comment.approved_at,
+            ).where(
+                Comment.created_at <= now,
+                or_(Comment.status == CommentStatus.PENDING, left_at > window_start),
+            )
+        )
+    ]
+    return [
+        (
+            to_local(point, zone),
+            sum(1 for entered, left in intervals if entered <= point and (left is None or left > point)),
+        )
+        for point in points
+    ]
+
+
+@dataclass(frozen=True)
+class TimeSummary:
+    """Seconds from submission to a moderator's first decision."""
+
+    count: int = 0
+    median: float | None = None
+    p90: float | None = None
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> TimeSummary:
+        if not values:
+            return cls()
+        return cls(len(values), percentile(values, 0.5), percentile(values, 0.9))
+
+
+@dataclass
+class DecisionTimes:
+    overall: TimeSummary = field(default_factory=TimeSummary)
+    moderators: list[tuple[int, str, TimeSummary]] = field(default_factory=list)  # id, nickname, summary
+
+
+FIRST_DECISIONS = ("moderation.approve", "moderation.reject", "moderation.delete")
+
+
+def decision_times(session: Session, *, now: datetime, days: int = 30) -> DecisionTimes:
+    """Submission to decision (what readers wait under 先審後發), over the decisions of the last
+    `days` taken on pending comments: median and 90th percentile, overall and per moderator."""
+    decisions = [
+        (actor_id, target_id, decided_at)
+        for actor_id, target_id, decided_at, before in session.execute(
+            select(
+                ModerationAction.actor_id,
+                ModerationAction.target_id,
+                ModerationAction.created_at,
+                ModerationAction.before,
+            ).where(
+                ModerationAction.action.in_(FIRST_DECISIONS),
+                ModerationAction.target_type == "comment",
+                ModerationAction.created_at >= now - timedelta(days=days),
+                ModerationAction.created_at <= now,
+            )
+        )
+        if _load(before).get("status") == CommentStatus.PENDING and target_id is not None
+    ]
+    submitted: dict[int, tuple[datetime, datetime | None]] = {}
+    ids = sorted({target_id for _, target_id, _ in decisions})
+    for start in range(0, len(ids), 500):
+        for comment_id, created, edited in session.execute(
+            select(Comment.id, Comment.created_at, Comment.edited_at).where(
+                Comment.id.in_(ids[start : start + 500])
+            )
+        ):
+            submitted[comment_id] = (created, edited)
+    overall: list[float] = []
+    per_moderator: dict[int, list[float]] = {}
+    for actor_id, target_id, decided_at in decisions:
+        if target_id not in submitted:
+            continue
+        created, edited = submitted[target_id]
+        since = edited if edited and created < edited <= decided_at else created
+        seconds = (decided_at - since).total_seconds()
+        if seconds < 0:
+            continue
+        overall.append(seconds)
+        if actor_id is not None:
+            per_moderator.setdefault(actor_id, []).append(seconds)
+    nicknames = (
+        dict(session.execute(select(User.id, User.nickname).where(User.id.in_(per_moderator))).all())
+        if per_moderator
+        else {}
+    )
+    moderators = sorted(
+        (
+            (actor_id, nicknames.get(actor_id, f"用戶#{actor_id}"), TimeSummary.of(values))
+            for actor_id, values in per_moderator.items()
+        ),
+        key=lambda item: (-item[2].count, item[1]),
+    )
+    return DecisionTimes(TimeSummary.of(overall), moderators)
+
+
+@dataclass
+class ReasonCounts:
+    code: str
+    rejected: int = 0
+    hidden: int = 0
+    deleted: int = 0
+
+    @property
+    def label(self) -> str:
+        return reason_label(self.code) if self.code else "（未填理由）"
+
+    @property
+    def total(self) -> int:
+        return self.rejected + self.hidden + self.deleted
+
+
+def removals_by_reason(session: Session, *, now: datetime, days: int = 30) -> list[ReasonCounts]:
+    """Moderators' rejections (and hides and deletions) of the last `days`, by reason code, most first."""
+    kinds = {"moderation.reject": "rejected", "moderation.hide": "hidden", "moderation.delete": "deleted"}
+    found: dict[str, ReasonCounts] = {}
+    for action, code, count in session.execute(
+        select(ModerationAction.action, ModerationAction.reason_code, func.count())
+        .where(
+            ModerationAction.action.in_(list(kinds)),
+            ModerationAction.created_at >= now - timedelta(days=days),
+            ModerationAction.created_at <= now,
+        )
+        .group_by(ModerationAction.action, ModerationAction.reason_code)
+    ):
+        counts = found.setdefault(code or "", ReasonCounts(code or ""))
+        setattr(counts, kinds[action], getattr(counts, kinds[action]) + count)
+    return sorted(found.values(), key=lambda counts: (-counts.total, counts.code))
+
+
+def reports_by_ruling(session: Session, *, now: datetime, days: int = 30) -> list[tuple[str, str, int]]:
+    """Reports filed in the last `days` by their state: (status, label, count), every state listed."""
+    counts = dict(
+        session.execute(
+            select(Report.status, func.count())
+            .where(Report.created_at >= now - timedelta(days=days), Report.created_at <= now)
+            .group_by(Report.status)
+        ).all()
+    )
+    return [(str(status), label, counts.get(status, 0)) for status, label in RULING_LABELS.items()]

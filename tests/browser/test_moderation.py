@@ -1,0 +1,261 @@
+"""The moderation desk in Chromium, logged in through the real form of the live server: the
+keyboard, bulk reject, the out-of-band tab counts and their 20 s poll, the JavaScript-off path,
+and three readers' reports hiding a comment that a moderator then rules on."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import pytest
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session
+
+from portal.demo.comments import DEMO_PASSWORD
+from portal.domain.comments import set_status
+from portal.models import (
+    Article,
+    Comment,
+    CommentsState,
+    CommentStatus,
+    ModerationAction,
+    Notification,
+    User,
+    utc_now,
+)
+
+READERS = ["13900000001", "13900000002", "13900000003", "13900000004"]
+MODERATOR = "13900000005"
+AUTHOR = "水城老李"  # the fourth demo reader
+_markers = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def live_db(live_database):
+    engine = create_engine(f"sqlite:///{live_database}", connect_args={"timeout": 15})
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def articles(live_db) -> list[int]:
+    """Open articles of the demo, a different one for each test."""
+    with Session(live_db) as session:
+        return list(
+            session.scalars(
+                select(Article.id)
+                .where(Article.comments_state == CommentsState.OPEN, Article.published_at <= utc_now())
+                .order_by(Article.published_at.desc())
+                .limit(8)
+            )
+        )
+
+
+def marker() -> str:
+    return f"測試標記{next(_markers)}號"
+
+
+def add_comments(live_db, article_id: int, bodies: list[str], status: str = "pending") -> list[int]:
+    with Session(live_db) as session:
+        author = session.scalar(select(User).where(User.nickname == AUTHOR))
+        made = []
+        for body in bodies:
+            comment = Comment(
+                article_id=article_id,
+                author_id=author.id,
+                body=body,
+                status=CommentStatus.PENDING,
+                ip_region="山東",
+                created_at=utc_now(),
+            )
+            session.add(comment)
+            session.flush()
+            if status == "approved":
+                set_status(session, comment, CommentStatus.APPROVED, now=utc_now())
+            made.append(comment.id)
+        session.commit()
+        return made
+
+
+def statuses(live_db, ids: list[int]) -> dict[int, tuple[str, str]]:
+    with Session(live_db) as session:
+        rows = session.execute(
+            select(Comment.id, Comment.status, Comment.reason_code).where(Comment.id.in_(ids))
+        )
+        return {row.id: (row.status, row.reason_code) for row in rows}
+
+
+def log_in(page, phone: str) -> None:
+    page.goto("/accounts/login")
+    page.locator("input[name=phone]").fill(phone)
+    page.locator("input[name=password]").fill(DEMO_PASSWORD)
+    page.locator("form.account-form button[type=submit]").click()
+    page.wait_for_url(re.compile(r"^(?!.*/accounts/login)"))
+    assert page.locator(".whoami").count() == 1
+
+
+def pending_badge(page) -> int:
+    return int(page.locator("#queue-tabs [data-count=pending]").inner_text())
+
+
+def test_a_moderator_approves_with_the_keyboard_and_the_reader_then_sees_it(
+    page, watch, live_db, articles, browser, live_server
+):
+    text = f"{marker()}：希望公交線路也能同步調整"
+    (comment_id,) = add_comments(live_db, articles[0], [text])
+    reader = browser.new_context(base_url=live_server)
+    anonymous = reader.new_page()
+    anonymous.goto(f"/articles/{articles[0]}")
+    assert anonymous.get_by_text(text).count() == 0  # 先審後發: not public yet
+    log_in(page, MODERATOR)
+    page.goto(f"/moderation/?q={text[:8]}")
+    row = page.locator(f"#queue-row-{comment_id}")
+    assert page.locator("#queue > .queue-row").count() == 1
+    page.keyboard.press("j")
+    assert "is-current" in row.get_attribute("class")
+    page.keyboard.press("a")
+    page.locator(f"#queue-row-{comment_id}.decided").wait_for()
+    assert "已通過" in page.locator(f"#queue-row-{comment_id}").inner_text()
+    assert page.locator("h1").count() == 1  # swapped in place, not a page inside the page
+    assert statuses(live_db, [comment_id])[comment_id][0] == "approved"
+    anonymous.goto(f"/articles/{articles[0]}")
+    assert anonymous.locator(f"#comment-{comment_id}").get_by_text(text).count() == 1
+    reader.close()
+    watch.assert_clean()
+
+
+def test_bulk_reject_of_twenty_with_one_reason(page, watch, live_db, articles):
+    tag = marker()
+    ids = add_comments(live_db, articles[1], [f"{tag}第{n}條刷屏" for n in range(20)])
+    log_in(page, MODERATOR)
+    page.goto(f"/moderation/?q={tag}")
+    assert page.locator("#queue > .queue-row").count() == 20
+    page.locator("#tick-all").check()
+    assert page.locator(".row-tick:checked").count() == 20
+    page.locator("#bulk-reason").select_option("R16")
+    page.locator("#bulk-note").fill("同一內容刷屏")
+    with page.expect_navigation():
+        page.get_by_role("button", name="批量不通過").click()
+    assert "已不通過 20 條" in page.locator("#messages").inner_text()
+    assert page.locator("#queue > .queue-row").count() == 0
+    assert set(statuses(live_db, ids).values()) == {("rejected", "R16")}
+    with Session(live_db) as session:
+        recorded = session.scalar(
+            select(func.count())
+            .select_from(ModerationAction)
+            .where(ModerationAction.action == "moderation.reject", ModerationAction.target_id.in_(ids))
+        )
+    assert recorded == 20
+    watch.assert_clean()
+
+
+def test_tab_counts_update_out_of_band_and_the_poll_announces_new_comments(page, watch, live_db, articles):
+    tag = marker()
+    (first,) = add_comments(live_db, articles[2], [f"{tag}：先審的這一條"])
+    log_in(page, MODERATOR)
+    page.goto(f"/moderation/?q={tag}")
+    before = pending_badge(page)
+    page.evaluate("window.__sameDocument = true")
+    page.locator(f"#queue-row-{first} button[value=approve]").click()
+    page.locator(f"#queue-row-{first}.decided").wait_for()
+    page.wait_for_function(
+        "n => Number(document.querySelector('#queue-tabs [data-count=pending]').textContent) === n",
+        arg=before - 1,
+    )
+    # Another reader posts meanwhile: the badge polls every 20 s and announces it, no reload.
+    add_comments(live_db, articles[2], [f"{tag}：新來的一條"])
+    page.wait_for_function(
+        "n => Number(document.querySelector('#queue-tabs [data-count=pending]').textContent) === n",
+        arg=before,
+        timeout=25_000,
+    )
+    assert page.evaluate("window.__sameDocument") is True
+    assert page.locator(f"#queue-row-{first}.decided").count() == 1  # the moderator's place is kept
+    assert page.locator("#queue-tabs").count() == 1
+    watch.assert_clean()
+
+
+@pytest.mark.browser_context_args(java_script_enabled=False)
+def test_without_javascript_approve_and_reject_post_and_redirect_with_a_flash(page, watch, live_db, articles):
+    tag = marker()
+    approve_id, reject_id = add_comments(live_db, articles[3], [f"{tag}：通過這條", f"{tag}：不通過這條"])
+    log_in(page, MODERATOR)
+    queue = f"/moderation/?q={tag}"
+    page.goto(queue)
+    assert page.locator("#queue > .queue-row").count() == 2
+    with page.expect_navigation():
+        page.locator(f"#queue-row-{approve_id} button[value=approve]").click()
+    assert page.url.endswith(queue) or "q=" in page.url
+    assert f"評論 #{approve_id} 已通過" in page.locator("#messages").inner_text()
+    page.locator(f"#reason-{reject_id}").select_option("R15")
+    with page.expect_navigation():
+        page.locator(f"#queue-row-{reject_id} button[value=reject]").click()
+    assert f"評論 #{reject_id} 已不通過" in page.locator("#messages").inner_text()
+    assert statuses(live_db, [approve_id, reject_id]) == {
+        approve_id: ("approved", ""),
+        reject_id: ("rejected", "R15"),
+    }
+    # A reject without a reason is refused and nothing changes.
+    (third,) = add_comments(live_db, articles[3], [f"{tag}：第三條"])
+    page.goto(queue)
+    with page.expect_navigation():
+        page.locator(f"#queue-row-{third} button[value=reject]").click()
+    assert "請選擇處理理由" in page.locator("body").inner_text()  # flashed, or beside the row
+    assert statuses(live_db, [third])[third] == ("pending", "")
+    watch.assert_clean()
+
+
+@pytest.mark.parametrize("ruling", ["upheld", "not_upheld"])
+def test_three_readers_reports_hide_a_comment_then_the_moderator_rules(
+    page, watch, live_db, articles, context, ruling
+):
+    article = articles[4] if ruling == "upheld" else articles[5]
+    text = f"{marker()}：你們這些人都是廢物"
+    (comment_id,) = add_comments(live_db, article, [text], status="approved")
+    page.goto(f"/articles/{article}")
+    assert page.locator(f"#comment-{comment_id}").count() == 1
+    for phone in READERS[:3]:
+        context.clear_cookies()
+        log_in(page, phone)
+        page.goto(f"/articles/{article}")
+        item = page.locator(f"#comment-{comment_id}")
+        item.locator("a.report-link").click()
+        form = page.locator(f"#report-slot-{comment_id} form")
+        form.locator("select[name=reason]").select_option("R08")
+        form.locator("button[type=submit]").click()
+        page.locator(f"#report-slot-{comment_id}").get_by_text("舉報已收到，處理結果將通知您").wait_for()
+    assert statuses(live_db, [comment_id])[comment_id][0] == "hidden"
+    context.clear_cookies()
+    page.goto(f"/articles/{article}")
+    assert page.locator(f"#comment-{comment_id}").count() == 0
+    assert page.get_by_text(text).count() == 0
+    log_in(page, MODERATOR)
+    page.goto(f"/moderation/?tab=reported&q={text[:8]}")
+    row = page.locator(f"#queue-row-{comment_id}")
+    assert "舉報 3" in row.inner_text()
+    assert row.locator(".report-list li").count() == 3
+    row.locator(f"#ruling-{comment_id}").select_option(ruling)
+    if ruling == "upheld":
+        row.locator(f"#ruling-reason-{comment_id}").select_option("R08")
+    row.get_by_role("button", name="提交裁定").click()
+    done = page.locator(f"#queue-row-{comment_id}.decided")
+    done.wait_for()
+    expected = {
+        "upheld": ("舉報成立，評論已刪除", "deleted", "已刪除"),
+        "not_upheld": ("舉報不成立", "approved", "舉報不成立"),
+    }
+    message, status, result = expected[ruling]
+    assert message in done.inner_text()
+    assert statuses(live_db, [comment_id])[comment_id][0] == status
+    with Session(live_db) as session:
+        told = session.scalars(
+            select(User.nickname)
+            .join(Notification, Notification.user_id == User.id)
+            .where(Notification.link == f"/articles/{article}", Notification.kind == "report_result")
+            .where(Notification.text == f"您舉報的評論已處理：{result}")
+        ).all()
+    assert sorted(told) == sorted(["東昌湖邊人", "運河晨跑", "光岳樓下"])
+    context.clear_cookies()
+    page.goto(f"/articles/{article}")
+    assert page.locator(f"#comment-{comment_id}").count() == (1 if ruling == "not_upheld" else 0)
+    watch.assert_clean()

@@ -1,0 +1,1361 @@
+"""The moderation desk through the test client, CSRF on: the role matrix over every moderation
+route, the queue (highlights, tabs, filters), decisions with and without htmx, bulk, reports,
+users and measures, the unmasked phone, appeals, emergencies, the append-only record and P31."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from portal.domain import audit, comments, moderation
+from portal.domain.comments import CommentRules, priority_of
+from portal.extensions import db
+from portal.models import (
+    Appeal,
+    Article,
+    Comment,
+    CommentsState,
+    CommentStatus,
+    EvidenceHold,
+    ModerationAction,
+    ModeratorScope,
+    Notification,
+    Report,
+    Sanction,
+    Section,
+    SiteSetting,
+    User,
+    utc_now,
+)
+from tests.factories import make_article, make_section
+from tests.helpers import HX, find_all, find_one, login, parse_html, text_of, token_for
+
+ALREADY = "已由其他審核員處理"
+CLOSED = "本文評論已關閉"
+_addresses = itertools.count(1)
+
+
+# --- the desk: sections, articles, people, logged-in clients -----------------------------------
+
+
+@dataclass
+class Desk:
+    app: Any
+    make_user: Any
+    ids: dict[str, int] = field(default_factory=dict)
+    people: dict[str, Any] = field(default_factory=dict)
+    clients: dict[str, Any] = field(default_factory=dict)
+
+    def client(self, role: str):
+        """A client logged in through the real form, each from its own address (the login
+        limit is per address)."""
+        if role not in self.clients:
+            client = self.app.test_client()
+            client.environ_base["REMOTE_ADDR"] = f"10.20.{next(_addresses) % 250}.{next(_addresses) % 250}"
+            if role != "anonymous":
+                person = self.people[role]
+                login(client, person.phone, person.password)
+            self.clients[role] = client
+        return self.clients[role]
+
+    def token(self, role: str) -> str:
+        return token_for(self.client(role), "/accounts/login" if role == "anonymous" else "/")
+
+    def post(self, role: str, path: str, data: dict | None = None, headers: dict | None = None):
+        payload = {"csrf_token": self.token(role), **(data or {})}
+        return read(self.client(role).post(path, data=payload, headers=headers or {}))
+
+    def get(self, role: str, path: str, headers: dict | None = None):
+        return read(self.client(role).get(path, headers=headers or {}))
+
+
+def read(response):
+    """Reads a streamed body (the log export) now, inside the request's contexts."""
+    response.get_data()
+    response.close()
+    return response
+
+
+@pytest.fixture
+def desk(app, make_user) -> Desk:
+    d = Desk(app=app, make_user=make_user)
+    old = utc_now() - timedelta(days=120)
+    d.people = {
+        "reader": make_user(nickname="旁觀讀者", created_at=old),
+        "author": make_user(nickname="作者甲", created_at=old),
+        "reader2": make_user(nickname="舉報人乙", created_at=old),
+        "reader3": make_user(nickname="舉報人丙", created_at=old),
+        "scoped": make_user("moderator", nickname="要聞審核員"),
+        "moderator": make_user("moderator", nickname="審核員甲"),
+        "decider": make_user("moderator", nickname="審核員乙"),
+        "admin": make_user("admin", nickname="管理員", can_view_pii=True),
+        "pii": make_user("moderator", nickname="實名審核員", can_view_pii=True),
+    }
+    with app.app_context():
+        yaowen = make_section(db.session, slug="yaowen", name="要聞")
+        shandong = make_section(db.session, slug="shandong", name="山東", parent_id=yaowen.id)
+        shehui = make_section(db.session, slug="shehui", name="社會")
+        d.ids.update(yaowen=yaowen.id, shandong=shandong.id, shehui=shehui.id)
+        for key, section in (("yaowen", yaowen), ("shandong", shandong), ("shehui", shehui)):
+            d.ids[f"article_{key}"] = make_article(db.session, section).id
+        db.session.add(ModeratorScope(user_id=d.people["scoped"].id, section_id=yaowen.id))
+        db.session.commit()
+    return d
+
+
+def user_of(d: Desk, role: str) -> User:
+    return db.session.get(User, d.people[role].id)
+
+
+def add_comment(
+    d: Desk,
+    *,
+    section: str = "yaowen",
+    author: str = "author",
+    status: str = "pending",
+    body: str = "這篇報道寫得很清楚。",
+    flags: str = "",
+    ip: str = "",
+    created_at=None,
+    rule_hits: list | None = None,
+    parent_id: int | None = None,
+) -> int:
+    """A comment, brought to `status` by the 'decider' moderator's decisions."""
+    with d.app.app_context():
+        comment = Comment(
+            article_id=d.ids[f"article_{section}"],
+            author_id=d.people[author].id,
+            parent_id=parent_id,
+            body=body,
+            status=CommentStatus.PENDING,
+            flags=flags,
+            ip=ip,
+            rule_hits=json.dumps(rule_hits or []),
+            created_at=created_at or utc_now() - timedelta(minutes=30),
+        )
+        comment.priority = priority_of(comment)
+        db.session.add(comment)
+        db.session.flush()
+        steps = {
+            "pending": [],
+            "approved": ["approve"],
+            "rejected": ["reject"],
+            "hidden": ["approve", "hide"],
+            "deleted": ["approve", "delete"],
+        }[status]
+        for step in steps:
+            moderation.decide(
+                db.session,
+                comment=comment,
+                moderator=user_of(d, "decider"),
+                decision=step,
+                reason_code="" if step in ("approve", "restore") else "R08",
+                now=utc_now(),
+                today=utc_now().date(),
+            )
+        db.session.commit()
+        return comment.id
+
+
+def report_three_times(d: Desk, comment_id: int) -> None:
+    with d.app.app_context():
+        comment = db.session.get(Comment, comment_id)
+        for role in ("reader", "reader2", "reader3"):
+            comments.report(
+                db.session,
+                comment=comment,
+                reporter=user_of(d, role),
+                reason_code="R08",
+                note="罵人",
+                rules=CommentRules(),
+                now=utc_now(),
+            )
+        db.session.commit()
+
+
+def status_of(d: Desk, comment_id: int) -> str:
+    with d.app.app_context():
+        return str(db.session.get(Comment, comment_id).status)
+
+
+def count_actions(d: Desk, *conditions) -> int:
+    with d.app.app_context():
+        return db.session.scalar(select(func.count()).select_from(ModerationAction).where(*conditions)) or 0
+
+
+def fingerprint(d: Desk) -> dict:
+    """Everything a moderation route could change."""
+    with d.app.app_context():
+        s = db.session
+        return {
+            "actions": s.scalar(select(func.count()).select_from(ModerationAction)),
+            "notices": s.scalar(select(func.count()).select_from(Notification)),
+            "holds": s.scalar(select(func.count()).select_from(EvidenceHold)),
+            "comments": s.execute(
+                select(
+                    Comment.id,
+                    Comment.status,
+                    Comment.body,
+                    Comment.pinned_at,
+                    Comment.featured,
+                    Comment.patrol_hit_at,
+                    Comment.decided_by_id,
+                    Comment.reason_code,
+                ).order_by(Comment.id)
+            ).all(),
+            "reports": s.execute(select(Report.id, Report.status).order_by(Report.id)).all(),
+            "sanctions": s.execute(select(Sanction.id, Sanction.lifted_at).order_by(Sanction.id)).all(),
+            "appeals": s.execute(select(Appeal.id, Appeal.status).order_by(Appeal.id)).all(),
+            "users": s.execute(
+                select(User.id, User.state, User.muted_until, User.credit, User.session_token).order_by(
+                    User.id
+                )
+            ).all(),
+            "articles": s.execute(
+                select(Article.id, Article.comments_state, Article.comment_count).order_by(Article.id)
+            ).all(),
+            "sections": s.execute(select(Section.id, Section.comments_closed).order_by(Section.id)).all(),
+            "settings": s.execute(select(SiteSetting.key, SiteSetting.value).order_by(SiteSetting.key)).all(),
+        }
+
+
+# --- the role matrix ---------------------------------------------------------------------------
+
+
+@dataclass
+class Targets:
+    """Fresh objects for one request: each allowed request changes something."""
+
+    section: str
+    article_id: int
+    pending_id: int
+    reported_id: int
+    approved_id: int
+    user_id: int
+    sanction_id: int
+    appeal_id: int
+    bulk_action_id: int
+    term: str
+
+
+_terms = itertools.count(1)
+
+
+def make_targets(d: Desk, section: str) -> Targets:
+    term = f"暗號{next(_terms)}號"
+    pending_id = add_comment(d, section=section)
+    reported_id = add_comment(d, section=section, status="approved", body="你們都是一群蠢人")
+    report_three_times(d, reported_id)
+    approved_id = add_comment(d, section=section, status="approved")
+    rejected_id = add_comment(d, section=section, status="rejected")
+    add_comment(d, section=section, status="approved", body=f"內含{term}的評論")
+    with d.app.app_context():
+        decider = user_of(d, "decider")
+        sanction = moderation.apply_measure(
+            db.session,
+            user=user_of(d, "author"),
+            moderator=decider,
+            measure="mute",
+            reason_code="R08",
+            days=1,
+            now=utc_now(),
+        )
+        appeal = moderation.file_appeal(
+            db.session,
+            author=user_of(d, "author"),
+            target_type="comment",
+            target_id=rejected_id,
+            text="我沒有人身攻擊，請重新審核。",
+            now=utc_now(),
+        )
+        hidden = moderation.bulk_hide(
+            db.session, moderator=decider, term=term, reason_code="R13", now=utc_now()
+        )
+        db.session.commit()
+        ids = (sanction.id, appeal.id, hidden.id)
+    return Targets(
+        section=section,
+        article_id=d.ids[f"article_{section}"],
+        pending_id=pending_id,
+        reported_id=reported_id,
+        approved_id=approved_id,
+        user_id=d.people["author"].id,
+        sanction_id=ids[0],
+        appeal_id=ids[1],
+        bulk_action_id=ids[2],
+        term=term,
+    )
+
+
+def staff_rules(app) -> list:
+    return sorted(
+        (r for r in app.url_map.iter_rules() if r.endpoint.split(".")[0] in ("moderation", "admin")),
+        key=lambda r: (r.rule, r.endpoint),
+    )
+
+
+def calls(app) -> list[tuple[Any, str]]:
+    return [(rule, method) for rule in staff_rules(app) for method in sorted(rule.methods & {"GET", "POST"})]
+
+
+def is_comment_route(rule) -> bool:
+    return "comment_id" in rule.arguments
+
+
+# Form data that makes each known POST succeed; other routes get the CSRF token only.
+def form_for(endpoint: str, t: Targets) -> dict:
+    return {
+        "moderation.decide": {"decision": "approve", "return_to": "/moderation/"},
+        "moderation.bulk": {"ids": [t.pending_id], "decision": "approve", "return_to": "/moderation/"},
+        "moderation.rule_reports": {"ruling": "not_upheld", "return_to": "/moderation/"},
+        "moderation.measure": {"measure": "warning", "reason": "R08"},
+        "moderation.rule_appeal": {"overturn": "0", "note": "維持"},
+        "moderation.close_comments": {"target_type": "article", "target_id": t.article_id, "closed": "y"},
+        "moderation.bulk_hide": {"term": t.term, "reason": "R13"},
+        "moderation.export_log": {"format": "csv"},
+    }.get(endpoint, {})
+
+
+def path_for(app, rule, t: Targets) -> str:
+    pool = {
+        "comment_id": t.pending_id,
+        "user_id": t.user_id,
+        "sanction_id": t.sanction_id,
+        "appeal_id": t.appeal_id,
+        "action_id": t.bulk_action_id,
+    }
+    specific = {
+        "moderation.rule_reports": {"comment_id": t.reported_id},
+        "moderation.pin": {"comment_id": t.approved_id},
+        "moderation.feature": {"comment_id": t.approved_id},
+    }.get(rule.endpoint, {})
+    values = {}
+    for name in rule.arguments:
+        if name in specific:
+            values[name] = specific[name]
+        elif name in pool:
+            values[name] = pool[name]
+        elif hasattr(rule._converters.get(name), "items"):  # <any(a, b):name>
+            values[name] = sorted(rule._converters[name].items)[0]
+        else:
+            values[name] = 1
+    return app.url_map.bind("portal.test").build(rule.endpoint, values, method=None)
+
+
+# What staff get on success: (without htmx, with htmx).
+ALLOWED = {
+    "moderation.decide": (303, 200),
+    "moderation.bulk": (303, 204),
+    "moderation.rule_reports": (303, 200),
+}
+
+
+def request(d: Desk, role: str, method: str, path: str, data: dict, hx: bool):
+    headers = HX if hx else {}
+    if method == "GET":
+        return d.get(role, path, headers=headers)
+    return d.post(role, path, data=data, headers=headers)
+
+
+def hx_ids(hx: bool) -> str:
+    return "htmx" if hx else "plain"
+
+
+def test_the_matrix_walks_every_known_moderation_route(app):
+    endpoints = {rule.endpoint for rule in staff_rules(app)}
+    assert {
+        "moderation.queue",
+        "moderation.counts",
+        "moderation.decide",
+        "moderation.bulk",
+        "moderation.rule_reports",
+        "moderation.pin",
+        "moderation.feature",
+        "moderation.user",
+        "moderation.reveal_phone",
+        "moderation.measure",
+        "moderation.lift",
+        "moderation.rule_appeal",
+        "moderation.emergency",
+        "moderation.close_comments",
+        "moderation.bulk_hide",
+        "moderation.undo",
+        "moderation.run_patrol",
+    } <= endpoints
+    assert all(rule.rule.startswith(("/moderation", "/admin")) for rule in staff_rules(app))
+
+
+def test_anonymous_is_sent_to_login_everywhere_and_nothing_changes(desk):
+    d = desk
+    t = make_targets(d, "yaowen")
+    before = fingerprint(d)
+    for rule, method in calls(d.app):
+        path = path_for(d.app, rule, t)
+        for hx in (False, True):
+            response = request(d, "anonymous", method, path, form_for(rule.endpoint, t), hx)
+            where = f"{method} {path} {hx_ids(hx)}"
+            if hx:
+                assert response.status_code == 401, where
+                assert response.headers["HX-Redirect"].startswith("/accounts/login"), where
+            else:
+                assert response.status_code == 302, where
+                assert urlsplit(response.headers["Location"]).path == "/accounts/login", where
+    assert fingerprint(d) == before
+
+
+@pytest.mark.parametrize("role", ["reader", "author"])
+def test_readers_and_the_comments_author_get_403_everywhere_and_nothing_changes(desk, role):
+    d = desk
+    t = make_targets(d, "yaowen")
+    before = fingerprint(d)
+    for rule, method in calls(d.app):
+        path = path_for(d.app, rule, t)
+        for hx in (False, True):
+            response = request(d, role, method, path, form_for(rule.endpoint, t), hx)
+            assert response.status_code == 403, f"{role}: {method} {path} {hx_ids(hx)}"
+    assert fingerprint(d) == before
+
+
+def test_a_scoped_moderator_gets_404_on_comments_outside_their_sections(desk):
+    d = desk
+    t = make_targets(d, "shehui")
+    before = fingerprint(d)
+    walked = 0
+    for rule, method in calls(d.app):
+        if not is_comment_route(rule):
+            continue
+        path = path_for(d.app, rule, t)
+        for hx in (False, True):
+            response = request(d, "scoped", method, path, form_for(rule.endpoint, t), hx)
+            assert response.status_code == 404, f"{method} {path} {hx_ids(hx)}"
+            walked += 1
+    assert walked >= 8
+    assert fingerprint(d) == before
+
+
+@pytest.mark.parametrize(
+    ("role", "section"),
+    [("scoped", "shandong"), ("scoped", "yaowen"), ("moderator", "shehui"), ("admin", "shehui")],
+    ids=["scoped-in-subsection", "scoped-in-section", "moderator", "admin"],
+)
+def test_staff_are_allowed_on_every_route(desk, role, section):
+    d = desk
+    for rule, method in calls(d.app):
+        for hx in (False, True):
+            t = make_targets(d, section)
+            path = path_for(d.app, rule, t)
+            data = form_for(rule.endpoint, t)
+            actions_before = count_actions(d)
+            response = request(d, role, method, path, data, hx)
+            where = f"{role}: {method} {path} {hx_ids(hx)} -> {response.status_code}"
+            if rule.endpoint == "moderation.reveal_phone" and role != "admin":
+                assert response.status_code == 403, where  # the pii permission, below
+                continue
+            if rule.endpoint in ALLOWED:
+                assert response.status_code == ALLOWED[rule.endpoint][hx], where
+            else:
+                assert 200 <= response.status_code < 400, where
+                if response.status_code in (301, 302, 303):
+                    assert not urlsplit(response.headers["Location"]).path.startswith("/accounts/login"), (
+                        where
+                    )
+            if (
+                method == "POST"
+                and rule.endpoint.startswith("moderation.")
+                and rule.endpoint
+                in (
+                    *ALLOWED,
+                    "moderation.pin",
+                    "moderation.feature",
+                    "moderation.measure",
+                    "moderation.lift",
+                    "moderation.rule_appeal",
+                    "moderation.close_comments",
+                    "moderation.bulk_hide",
+                    "moderation.undo",
+                )
+            ):
+                assert count_actions(d) > actions_before, f"{where}: nothing recorded"
+
+
+def test_post_routes_without_a_csrf_token_are_refused_for_staff_too(desk):
+    d = desk
+    t = make_targets(d, "yaowen")
+    before = fingerprint(d)
+    client = d.client("admin")
+    for rule, method in calls(d.app):
+        if method != "POST":
+            continue
+        path = path_for(d.app, rule, t)
+        response = client.post(path, data=form_for(rule.endpoint, t))
+        assert response.status_code == 400, path
+    assert fingerprint(d) == before
+
+
+# --- scope beyond single comments --------------------------------------------------------------
+
+
+def test_a_scoped_moderator_cannot_rule_on_an_appeal_about_a_comment_outside_their_sections(desk):
+    d = desk
+    t = make_targets(d, "shehui")
+    before = fingerprint(d)
+    page = d.get("scoped", "/moderation/?tab=appeals").get_data(as_text=True)
+    assert f'id="appeal-{t.appeal_id}"' not in page
+    assert badge(page, "appeals") == 0
+    response = d.post("scoped", f"/moderation/appeals/{t.appeal_id}/ruling", {"overturn": "1"})
+    assert response.status_code == 404
+    assert fingerprint(d) == before
+
+
+def test_a_scoped_moderator_cannot_close_comments_on_an_article_outside_their_sections(desk):
+    d = desk
+    before = fingerprint(d)
+    response = d.post(
+        "scoped",
+        "/moderation/emergency/close",
+        {"target_type": "article", "target_id": d.ids["article_shehui"], "closed": "y"},
+    )
+    assert response.status_code == 404
+    assert fingerprint(d) == before
+
+
+def test_a_scoped_moderators_undo_restores_nothing_outside_their_sections(desk):
+    d = desk
+    inside = add_comment(d, section="yaowen", status="approved", body="同一個廣告詞A")
+    outside = add_comment(d, section="shehui", status="approved", body="同一個廣告詞B")
+    response = d.post("admin", "/moderation/emergency/hide", {"term": "同一個廣告詞", "reason": "R13"})
+    assert response.status_code == 303
+    assert (status_of(d, inside), status_of(d, outside)) == ("hidden", "hidden")
+    with d.app.app_context():
+        action_id = db.session.scalar(
+            select(ModerationAction.id).where(ModerationAction.action == "emergency.bulk_hide")
+        )
+    d.post("scoped", f"/moderation/emergency/{action_id}/undo")
+    assert status_of(d, outside) == "hidden"
+
+
+# --- the queue ---------------------------------------------------------------------------------
+
+
+def queue_rows(html: str) -> list[int]:
+    root = parse_html(html)
+    return [int(li.get("data-comment-id")) for li in find_all(root, "li", cls="queue-row")]
+
+
+def badge(html: str, tab: str) -> int:
+    root = parse_html(html)
+    return int(text_of(find_one(root, "span", data_count=tab)))
+
+
+def test_a_scoped_moderators_queue_and_counts_hold_only_their_sections(desk):
+    d = desk
+    inside = [add_comment(d, section="yaowen"), add_comment(d, section="shandong")]
+    add_comment(d, section="shehui")
+    html = d.get("scoped", "/moderation/").get_data(as_text=True)
+    assert sorted(queue_rows(html)) == sorted(inside)
+    assert badge(html, "pending") == 2
+    assert badge(d.get("moderator", "/moderation/").get_data(as_text=True), "pending") == 3
+
+
+def test_the_queue_lists_pending_comments_with_their_rule_hits_marked(desk, test_words):
+    d = desk
+    reader = d.client("author")
+    page = reader.get(f"/articles/{d.ids['article_yaowen']}")
+    assert page.status_code == 200
+    response = d.post(
+        "author", f"/articles/{d.ids['article_yaowen']}/comments", {"body": "說別人是蠢货不好吧"}
+    )
+    assert response.status_code == 303
+    with d.app.app_context():
+        comment = db.session.scalars(select(Comment).order_by(Comment.id.desc())).first()
+        assert comment.status == "pending" and json.loads(comment.rule_hits)
+    html = d.get("moderator", "/moderation/").get_data(as_text=True)
+    assert queue_rows(html) == [comment.id]
+    row = find_one(parse_html(html), "li", id=f"queue-row-{comment.id}")
+    marks = [text_of(m) for m in find_all(row, "mark")]
+    assert marks == ["蠢货"]
+    assert "說別人是" in text_of(row) and "作者甲" in text_of(row)
+    assert "通過0 / 未通過0 / 被舉報0" in text_of(row)
+
+
+def test_the_tabs_show_counts(desk):
+    d = desk
+    for _ in range(3):
+        add_comment(d)
+    add_comment(d, status="hidden")
+    reported = add_comment(d, status="approved")
+    report_three_times(d, reported)
+    html = d.get("moderator", "/moderation/").get_data(as_text=True)
+    tabs = find_one(parse_html(html), "nav", id="queue-tabs")
+    labels = [text_of(a).split()[0] for a in find_all(tabs, "a")]
+    assert labels == ["待審", "舉報", "巡查", "申訴", "已通過", "未通過", "已隱藏"]
+    assert {tab: badge(html, tab) for tab in ("pending", "reported", "patrol", "appeals", "hidden")} == {
+        "pending": 3,
+        "reported": 1,
+        "patrol": 0,
+        "appeals": 0,
+        "hidden": 2,
+    }
+    reported_page = d.get("moderator", "/moderation/?tab=reported").get_data(as_text=True)
+    assert queue_rows(reported_page) == [reported]
+    row = find_one(parse_html(reported_page), "li", id=f"queue-row-{reported}")
+    reasons = [text_of(li) for li in find_all(find_one(row, "ul", cls="report-list"), "li")]
+    assert reasons == ["侮辱誹謗、人身攻擊：罵人"] * 3
+
+
+def test_each_filter_narrows_the_list(desk):
+    d = desk
+    young = d.make_user(nickname="新來的讀者")
+    d.people["young"] = young
+    now = utc_now()
+    a = add_comment(
+        d, section="yaowen", body="公交線路調整", ip="10.1.2.3", created_at=now - timedelta(days=2)
+    )
+    b = add_comment(d, section="shandong", author="young", flags="privacy", ip="10.9.9.9", created_at=now)
+    c = add_comment(d, section="shehui", body="物價又漲了", ip="172.16.0.1", created_at=now)
+    yesterday = (now - timedelta(days=1)).strftime("%Y-%m-%d")
+
+    def rows(query: str) -> set[int]:
+        response = d.get("moderator", f"/moderation/?{query}")
+        assert response.status_code == 200
+        return set(queue_rows(response.get_data(as_text=True)))
+
+    assert rows("") == {a, b, c}
+    assert rows("section=yaowen") == {a, b}
+    assert rows(f"article={d.ids['article_shehui']}") == {c}
+    assert rows("flag=privacy") == {b}
+    assert rows("new=1") == {b}
+    assert rows(f"since={yesterday}") == {b, c}
+    assert rows(f"until={yesterday}") == {a}
+    assert rows("q=公交") == {a}
+    assert rows("nickname=新來") == {b}
+    assert rows("ip=10.") == {a, b}
+    assert rows("section=yaowen&ip=10.9") == {b}
+    # Bad values fall back to no filter, never an error.
+    assert rows("article=abc&since=yesterday&section=nowhere") == {a, b, c}
+
+
+def test_a_decision_with_htmx_returns_the_row_and_the_tab_counts_out_of_band(desk):
+    d = desk
+    first, second = add_comment(d), add_comment(d)
+    response = d.post(
+        "moderator",
+        f"/moderation/comments/{first}/decision",
+        {"decision": "approve", "return_to": "/moderation/"},
+        headers=HX,
+    )
+    assert response.status_code == 200
+    assert "HX-Request" in response.headers["Vary"]
+    body = response.get_data(as_text=True)
+    assert "<html" not in body
+    assert body.lstrip().startswith(f'<li id="queue-row-{first}"')
+    root = parse_html(body)
+    row = find_one(root, "li", id=f"queue-row-{first}")
+    assert row.get("data-status") == "approved" and "已通過" in text_of(row)
+    tabs = find_one(root, "nav", id="queue-tabs")
+    assert tabs.get("hx-swap-oob") == "true"
+    assert badge(body, "pending") == 1
+    assert status_of(d, first) == "approved" and status_of(d, second) == "pending"
+    assert (
+        count_actions(d, ModerationAction.target_id == first, ModerationAction.action == "moderation.approve")
+        == 1
+    )
+
+
+def test_a_decision_without_javascript_redirects_back_to_the_filtered_page(desk):
+    d = desk
+    comment = add_comment(d)
+    back = "/moderation/?tab=pending&q=%E5%A0%B1%E9%81%93"
+    response = d.post(
+        "moderator",
+        f"/moderation/comments/{comment}/decision",
+        {"decision": "reject", "reason": "R11", "return_to": back},
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(back)
+    assert "HX-Request" in response.headers["Vary"]
+    page = d.client("moderator").get(back).get_data(as_text=True)
+    assert f"評論 #{comment} 已不通過" in page
+    assert status_of(d, comment) == "rejected"
+
+
+@pytest.mark.parametrize(
+    "elsewhere", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:x"]
+)
+def test_an_off_site_return_to_falls_back_to_the_queue(desk, elsewhere):
+    d = desk
+    comment = add_comment(d)
+    response = d.post(
+        "moderator",
+        f"/moderation/comments/{comment}/decision",
+        {"decision": "approve", "return_to": elsewhere},
+    )
+    assert response.status_code == 303
+    location = urlsplit(response.headers["Location"])
+    assert location.netloc in ("", "portal.test") and location.path == "/moderation/"
+
+
+def test_a_form_error_with_htmx_returns_the_same_row_with_the_message(desk):
+    d = desk
+    comment = add_comment(d)
+    before = fingerprint(d)
+    response = d.post(
+        "moderator",
+        f"/moderation/comments/{comment}/decision",
+        {"decision": "reject", "reason": "", "return_to": "/moderation/"},
+        headers=HX,
+    )
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert body.lstrip().startswith(f'<li id="queue-row-{comment}"')
+    row = find_one(parse_html(body), "li", id=f"queue-row-{comment}")
+    assert text_of(find_one(row, "p", cls="field-errors")) == "請選擇處理理由"
+    assert find_all(row, "button", value="reject")  # the form is there to try again
+    assert fingerprint(d) == before
+
+
+def test_r18_without_a_note_is_a_form_error(desk):
+    d = desk
+    comment = add_comment(d)
+    response = d.post(
+        "moderator",
+        f"/moderation/comments/{comment}/decision",
+        {"decision": "reject", "reason": "R18", "return_to": "/moderation/"},
+        headers=HX,
+    )
+    assert response.status_code == 422
+    assert "請填寫說明" in response.get_data(as_text=True)
+    assert status_of(d, comment) == "pending"
+
+
+def test_a_form_error_without_javascript_answers_422_with_the_page_and_the_message(desk):
+    """STYLE.md §9 and SECURITY.md §15: an invalid form answers 422 with the form, JS or not."""
+    d = desk
+    comment = add_comment(d)
+    response = d.post(
+        "moderator",
+        f"/moderation/comments/{comment}/decision",
+        {"decision": "reject", "reason": "", "return_to": "/moderation/"},
+    )
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "<html" in body and "請選擇處理理由" in body
+    assert f'id="queue-row-{comment}"' in body
+
+
+def test_two_moderators_on_one_comment_the_second_is_told_and_nothing_is_decided_twice(desk):
+    d = desk
+    comment = add_comment(d)
+    first = d.post(
+        "moderator", f"/moderation/comments/{comment}/decision", {"decision": "approve"}, headers=HX
+    )
+    assert first.status_code == 200
+    second = d.post(
+        "admin",
+        f"/moderation/comments/{comment}/decision",
+        {"decision": "reject", "reason": "R08"},
+        headers=HX,
+    )
+    assert second.status_code == 409
+    body = second.get_data(as_text=True)
+    assert ALREADY in body and body.lstrip().startswith(f'<li id="queue-row-{comment}"')
+    third = d.post("admin", f"/moderation/comments/{comment}/decision", {"decision": "approve"})
+    assert third.status_code == 303
+    assert ALREADY in d.client("admin").get("/moderation/").get_data(as_text=True)
+    decisions = count_actions(
+        d, ModerationAction.target_id == comment, ModerationAction.action.like("moderation.%")
+    )
+    assert decisions == 1
+    assert status_of(d, comment) == "approved"
+
+
+def test_bulk_reject_of_twenty_with_one_reason_records_twenty_decisions(desk):
+    d = desk
+    ids = [add_comment(d, body=f"批量第{n}條評論") for n in range(20)]
+    keep = add_comment(d)
+    response = d.post(
+        "moderator",
+        "/moderation/bulk",
+        {"ids": ids, "decision": "reject", "reason": "R16", "note": "刷屏", "return_to": "/moderation/"},
+    )
+    assert response.status_code == 303
+    with d.app.app_context():
+        rows = list(
+            db.session.scalars(select(ModerationAction).where(ModerationAction.action == "moderation.reject"))
+        )
+        assert sorted(r.target_id for r in rows) == sorted(ids)
+        assert {(r.reason_code, r.note) for r in rows} == {("R16", "刷屏")}
+        statuses = {c.id: (c.status, c.reason_code) for c in db.session.scalars(select(Comment))}
+    assert all(statuses[i] == ("rejected", "R16") for i in ids)
+    assert statuses[keep] == ("pending", "")
+    page = d.client("moderator").get("/moderation/").get_data(as_text=True)
+    assert "已不通過 20 條" in page
+    assert queue_rows(page) == [keep]
+
+
+def test_bulk_without_ticks_or_reason_changes_nothing(desk):
+    d = desk
+    ids = [add_comment(d) for _ in range(3)]
+    before = fingerprint(d)
+    assert d.post("moderator", "/moderation/bulk", {"decision": "reject", "reason": "R16"}).status_code == 303
+    assert "請先勾選評論" in d.client("moderator").get("/moderation/").get_data(as_text=True)
+    assert d.post("moderator", "/moderation/bulk", {"ids": ids, "decision": "reject"}).status_code == 303
+    assert "請選擇處理理由" in d.client("moderator").get("/moderation/").get_data(as_text=True)
+    assert fingerprint(d) == before
+
+
+def test_bulk_skips_comments_decided_meanwhile_and_says_so(desk):
+    d = desk
+    ids = [add_comment(d) for _ in range(3)]
+    taken = add_comment(d, status="approved")
+    response = d.post("moderator", "/moderation/bulk", {"ids": [*ids, taken], "decision": "approve"})
+    assert response.status_code == 303
+    page = d.client("moderator").get("/moderation/").get_data(as_text=True)
+    assert "已通過 3 條；1 條已由其他審核員處理或不可處理" in page
+
+
+def test_the_counts_endpoint_answers_the_tabs_alone(desk):
+    d = desk
+    for _ in range(2):
+        add_comment(d)
+    response = d.get("moderator", "/moderation/counts", headers=HX)
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert body.lstrip().startswith('<nav id="queue-tabs"') and "<html" not in body
+    nav = find_one(parse_html(body), "nav", id="queue-tabs")
+    assert nav.get("hx-swap-oob") is None
+    assert nav.get("hx-trigger") == "every 20s" and nav.get("hx-get").startswith("/moderation/counts")
+    assert badge(body, "pending") == 2
+    add_comment(d)
+    assert badge(d.get("moderator", "/moderation/counts", headers=HX).get_data(as_text=True), "pending") == 3
+
+
+def tab_bar(html: str) -> tuple[list[str | None], str | None]:
+    """The tab links and the current tab of a page's or a fragment's #queue-tabs."""
+    nav = find_one(parse_html(html), "nav", id="queue-tabs")
+    links = find_all(nav, "a")
+    current = [a.get("data-tab") for a in links if a.get("aria-current") == "page"]
+    return [a.get("href") for a in links], (current[0] if current else None)
+
+
+def test_the_20_second_poll_keeps_the_tab_bar_of_a_filtered_tab(desk):
+    """The poll replaces #queue-tabs: the current tab and the filters in its links stay."""
+    d = desk
+    reported = add_comment(d, status="approved", body="要過濾的評論")
+    report_three_times(d, reported)
+    page = d.get("moderator", "/moderation/?tab=reported&q=%E9%81%8E%E6%BF%BE").get_data(as_text=True)
+    links, current = tab_bar(page)
+    assert current == "reported" and all("q=" in href for href in links)
+    poll_url = find_one(parse_html(page), "nav", id="queue-tabs").get("hx-get")
+    polled = d.get("moderator", poll_url, headers=HX).get_data(as_text=True)
+    assert tab_bar(polled) == (links, current)
+
+
+def test_a_decision_keeps_the_tab_bar_of_the_page_it_was_made_on(desk):
+    """The out-of-band #queue-tabs after a ruling on the 舉報 tab still marks 舉報 and keeps
+    the filters, as the page did (htmx sends the page's address as HX-Current-URL)."""
+    d = desk
+    comment = add_comment(d, status="approved", body="要過濾的評論")
+    report_three_times(d, comment)
+    here = "/moderation/?tab=reported&q=%E9%81%8E%E6%BF%BE"
+    page = d.get("moderator", here).get_data(as_text=True)
+    links, current = tab_bar(page)
+    response = d.post(
+        "moderator",
+        f"/moderation/comments/{comment}/reports",
+        {"ruling": "not_upheld", "return_to": here},
+        headers={**HX, "HX-Current-URL": f"http://portal.test{here}"},
+    )
+    assert response.status_code == 200
+    assert tab_bar(response.get_data(as_text=True)) == (links, current)
+
+
+# --- reports ------------------------------------------------------------------------------------
+
+
+def test_a_report_ruling_upheld_deletes_and_tells_the_reporters(desk):
+    d = desk
+    comment = add_comment(d, status="approved", body="你們都是騙子")
+    report_three_times(d, comment)
+    response = d.post(
+        "moderator",
+        f"/moderation/comments/{comment}/reports",
+        {"ruling": "upheld", "reason": "R08", "return_to": "/moderation/?tab=reported"},
+        headers=HX,
+    )
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert body.lstrip().startswith(f'<li id="queue-row-{comment}"') and "舉報成立，評論已刪除" in body
+    assert badge(body, "reported") == 0
+    assert status_of(d, comment) == "deleted"
+    with d.app.app_context():
+        for role in ("reader", "reader2", "reader3"):
+            texts = db.session.scalars(
+                select(Notification.text).where(Notification.user_id == d.people[role].id)
+            ).all()
+            assert texts == ["您舉報的評論已處理：已刪除"]
+    again = d.post("admin", f"/moderation/comments/{comment}/reports", {"ruling": "not_upheld"}, headers=HX)
+    assert again.status_code == 409 and ALREADY in again.get_data(as_text=True)
+
+
+def test_an_upheld_ruling_without_a_reason_is_a_form_error(desk):
+    d = desk
+    comment = add_comment(d, status="approved")
+    report_three_times(d, comment)
+    before = fingerprint(d)
+    response = d.post(
+        "moderator", f"/moderation/comments/{comment}/reports", {"ruling": "upheld"}, headers=HX
+    )
+    assert response.status_code == 422
+    assert "請選擇處理理由" in response.get_data(as_text=True)
+    assert fingerprint(d) == before
+
+
+# --- users, measures and the phone --------------------------------------------------------------
+
+
+def masked(phone: str) -> str:
+    return f"{phone[:3]}****{phone[-4:]}"
+
+
+def test_the_user_page_masks_the_phone_and_the_reveal_is_403_without_pii(desk):
+    d = desk
+    author = d.people["author"]
+    html = d.get("moderator", f"/moderation/users/{author.id}").get_data(as_text=True)
+    assert masked(author.phone) in html
+    assert author.phone not in html
+    assert f"/moderation/users/{author.id}/phone" not in html  # no button to press
+    before = fingerprint(d)
+    for hx in (False, True):
+        response = d.post("moderator", f"/moderation/users/{author.id}/phone", headers=HX if hx else {})
+        assert response.status_code == 403
+        assert author.phone not in response.get_data(as_text=True)
+    assert fingerprint(d) == before
+
+
+def test_a_pii_holder_sees_the_number_and_the_view_is_recorded(desk):
+    d = desk
+    author = d.people["author"]
+    html = d.get("pii", f"/moderation/users/{author.id}").get_data(as_text=True)
+    assert masked(author.phone) in html and author.phone not in html
+    assert f"/moderation/users/{author.id}/phone" in html
+    response = d.post("pii", f"/moderation/users/{author.id}/phone")
+    assert response.status_code == 200
+    assert author.phone in response.get_data(as_text=True)
+    with d.app.app_context():
+        (row,) = db.session.scalars(select(ModerationAction).where(ModerationAction.action == "pii.view"))
+        assert (row.actor_id, row.target_id, row.target_type) == (d.people["pii"].id, author.id, "user")
+
+
+def test_a_mute_from_the_measures_form_refuses_the_readers_next_post_with_the_date(desk):
+    d = desk
+    author = d.people["author"]
+    response = d.post(
+        "moderator",
+        f"/moderation/users/{author.id}/measures",
+        {"measure": "mute", "days": "7", "reason": "R08"},
+    )
+    assert response.status_code == 303
+    assert urlsplit(response.headers["Location"]).path == f"/moderation/users/{author.id}"
+    page = d.client("moderator").get(f"/moderation/users/{author.id}").get_data(as_text=True)
+    assert "採取措施：禁言" in page and "禁言至" in page
+    with d.app.app_context():
+        until = db.session.get(User, author.id).muted_until
+        assert timedelta(days=7) - timedelta(minutes=1) < until - utc_now() <= timedelta(days=7)
+        (told,) = db.session.scalars(select(Notification.text).where(Notification.user_id == author.id))
+        assert "禁言7天" in told
+    refused = d.post("author", f"/articles/{d.ids['article_yaowen']}/comments", {"body": "我還想說兩句"})
+    assert refused.status_code == 403
+    assert "您已被禁止發言至" in refused.get_data(as_text=True)
+    # 我的評論 lists the measure with a link to appeal it.
+    mine = d.client("author").get("/accounts/comments").get_data(as_text=True)
+    sanctions = find_one(parse_html(mine), "ul", id="my-sanctions")
+    assert "禁言" in text_of(sanctions) and find_all(sanctions, "a", href=None)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"measure": "mute", "reason": "R08"}, "禁言天數只能是1、7或30天"),
+        ({"measure": "mute", "days": "7"}, "請選擇理由"),
+        ({"measure": "nonsense", "reason": "R08"}, None),
+    ],
+)
+def test_a_measures_form_error_changes_nothing(desk, data, message):
+    d = desk
+    author = d.people["author"]
+    before = fingerprint(d)
+    response = d.post("moderator", f"/moderation/users/{author.id}/measures", data)
+    assert response.status_code in (303, 422)
+    page = d.client("moderator").get(f"/moderation/users/{author.id}").get_data(as_text=True)
+    errors = find_all(parse_html(page), "p", cls="message-error")
+    assert len(errors) == 1
+    if message is not None:
+        assert message in text_of(errors[0])
+    assert fingerprint(d) == before
+
+
+def test_lifting_a_measure_from_the_user_page(desk):
+    d = desk
+    author = d.people["author"]
+    d.post("moderator", f"/moderation/users/{author.id}/measures", {"measure": "close", "reason": "R16"})
+    with d.app.app_context():
+        sanction_id = db.session.scalar(select(Sanction.id))
+        assert str(db.session.get(User, author.id).state) == "closed"
+    html = d.get("admin", f"/moderation/users/{author.id}").get_data(as_text=True)
+    assert f"/moderation/sanctions/{sanction_id}/lift" in html
+    assert d.post("admin", f"/moderation/sanctions/{sanction_id}/lift").status_code == 303
+    with d.app.app_context():
+        assert str(db.session.get(User, author.id).state) == "active"
+    d.post("admin", f"/moderation/sanctions/{sanction_id}/lift")
+    assert count_actions(d, ModerationAction.action == "account.measure_lifted") == 1
+
+
+def test_a_moderator_cannot_sanction_staff_but_an_admin_can(desk):
+    d = desk
+    other = d.people["decider"]
+    before = fingerprint(d)
+    response = d.post(
+        "moderator", f"/moderation/users/{other.id}/measures", {"measure": "close", "reason": "R17"}
+    )
+    assert response.status_code == 403
+    assert fingerprint(d) == before
+    assert (
+        d.post(
+            "admin", f"/moderation/users/{other.id}/measures", {"measure": "close", "reason": "R17"}
+        ).status_code
+        == 303
+    )
+
+
+# --- appeals ------------------------------------------------------------------------------------
+
+
+def test_appeal_from_my_comments_then_a_different_moderator_overturns(desk):
+    d = desk
+    rejected = add_comment(d, status="rejected", body="這個政策根本不考慮老百姓")
+    pending = add_comment(d)
+    approved = add_comment(d, status="approved")
+    mine = d.client("author").get("/accounts/comments").get_data(as_text=True)
+    root = parse_html(mine)
+    links = {
+        int(li.get("data-comment-id")): [a.get("href") for a in find_all(li, "a", cls="appeal-link")]
+        for li in find_all(root, "li", cls="my-comment")
+        if li.get("data-comment-id")
+    }
+    assert links[pending] == [] and links[approved] == []
+    (href,) = links[rejected]
+    assert d.client("author").get(href).status_code == 200
+    # Someone else cannot appeal it.
+    stranger = d.post(
+        "reader",
+        "/accounts/appeals",
+        {"target_type": "comment", "target_id": rejected, "text": "我替他申訴一下"},
+    )
+    assert stranger.status_code == 404
+    filed = d.post(
+        "author",
+        "/accounts/appeals",
+        {"target_type": "comment", "target_id": rejected, "text": "批評政策不是人身攻擊"},
+    )
+    assert filed.status_code == 303
+    assert "申訴已提交" in d.client("author").get("/accounts/comments").get_data(as_text=True)
+    twice = d.post(
+        "author",
+        "/accounts/appeals",
+        {"target_type": "comment", "target_id": rejected, "text": "再申訴一次看看"},
+    )
+    assert twice.status_code == 422 and "您的申訴正在處理中" in twice.get_data(as_text=True)
+    with d.app.app_context():
+        appeal_id = db.session.scalar(select(Appeal.id))
+    # The moderator who rejected it sees the appeal but may not rule.
+    theirs = d.get("decider", "/moderation/?tab=appeals").get_data(as_text=True)
+    item = find_one(parse_html(theirs), "li", id=f"appeal-{appeal_id}")
+    assert "須由其他審核員處理" in text_of(item) and not find_all(item, "form")
+    refused = d.post("decider", f"/moderation/appeals/{appeal_id}/ruling", {"overturn": "1"})
+    assert refused.status_code == 303
+    assert "原決定的審核員不能處理" in d.client("decider").get("/moderation/?tab=appeals").get_data(
+        as_text=True
+    )
+    assert status_of(d, rejected) == "rejected"
+    # Another moderator overturns: the comment is published and counted.
+    html = d.get("moderator", "/moderation/?tab=appeals").get_data(as_text=True)
+    assert badge(html, "appeals") == 1
+    assert find_all(find_one(parse_html(html), "li", id=f"appeal-{appeal_id}"), "form")
+    ruled = d.post(
+        "moderator", f"/moderation/appeals/{appeal_id}/ruling", {"overturn": "1", "note": "屬正常批評"}
+    )
+    assert ruled.status_code == 303
+    assert status_of(d, rejected) == "approved"
+    public = d.app.test_client().get(f"/articles/{d.ids['article_yaowen']}").get_data(as_text=True)
+    assert "這個政策根本不考慮老百姓" in public
+    with d.app.app_context():
+        assert db.session.get(Appeal, appeal_id).status == "overturned"
+        texts = db.session.scalars(
+            select(Notification.text).where(Notification.user_id == d.people["author"].id)
+        ).all()
+        assert "申訴結果：撤銷。屬正常批評" in texts
+
+
+def test_an_appeal_form_error_keeps_the_text(desk):
+    d = desk
+    rejected = add_comment(d, status="rejected")
+    response = d.post(
+        "author", "/accounts/appeals", {"target_type": "comment", "target_id": rejected, "text": "冤"}
+    )
+    assert response.status_code == 422
+    assert "申訴理由需為5至500字" in response.get_data(as_text=True)
+    with d.app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Appeal)) == 0
+
+
+def test_an_author_deleted_comment_offers_no_appeal(desk):
+    d = desk
+    approved = add_comment(d, status="approved")
+    assert d.post("author", f"/comments/{approved}/delete").status_code == 303
+    mine = d.client("author").get("/accounts/comments").get_data(as_text=True)
+    item = find_one(parse_html(mine), "li", data_comment_id=str(approved))
+    assert find_all(item, "a", cls="appeal-link") == []
+
+
+# --- emergencies --------------------------------------------------------------------------------
+
+
+def post_comment(d: Desk, role: str, article: str, body: str):
+    return d.post(role, f"/articles/{d.ids[article]}/comments", {"body": body})
+
+
+def test_closing_an_articles_comments_refuses_posts_and_keeps_old_ones(desk):
+    d = desk
+    old = add_comment(d, status="approved", body="關閉前的老評論")
+    response = d.post(
+        "moderator",
+        "/moderation/emergency/close",
+        {"target_type": "article", "target_id": d.ids["article_yaowen"], "closed": "y"},
+    )
+    assert response.status_code == 303
+    refused = post_comment(d, "reader", "article_yaowen", "現在還能評論嗎")
+    assert refused.status_code == 403 and CLOSED in refused.get_data(as_text=True)
+    page = d.app.test_client().get(f"/articles/{d.ids['article_yaowen']}").get_data(as_text=True)
+    assert "關閉前的老評論" in page and CLOSED in page
+    assert post_comment(d, "reader", "article_shehui", "別的文章照常評論").status_code == 303
+    with d.app.app_context():
+        assert db.session.get(Article, d.ids["article_yaowen"]).comments_state == CommentsState.CLOSED
+        assert status_of(d, old) == "approved"
+    assert count_actions(d, ModerationAction.action == "emergency.close") == 1
+    # Reopen: the checkbox left unticked.
+    d.post(
+        "moderator",
+        "/moderation/emergency/close",
+        {"target_type": "article", "target_id": d.ids["article_yaowen"]},
+    )
+    assert post_comment(d, "reader2", "article_yaowen", "又能評論了").status_code == 303
+
+
+def test_closing_a_section_closes_its_articles(desk):
+    d = desk
+    d.post(
+        "moderator",
+        "/moderation/emergency/close",
+        {"target_type": "section", "target_id": d.ids["shehui"], "closed": "y"},
+    )
+    refused = post_comment(d, "reader", "article_shehui", "社會版還能說嗎")
+    assert refused.status_code == 403 and CLOSED in refused.get_data(as_text=True)
+
+
+def test_site_wide_close_is_for_admins_only(desk):
+    d = desk
+    before = fingerprint(d)
+    response = d.post("moderator", "/moderation/emergency/close", {"target_type": "site", "closed": "y"})
+    assert response.status_code == 403
+    assert fingerprint(d) == before
+    assert post_comment(d, "reader", "article_shehui", "全站評論還開著").status_code == 303
+    assert (
+        d.post("admin", "/moderation/emergency/close", {"target_type": "site", "closed": "y"}).status_code
+        == 303
+    )
+    for article in ("article_yaowen", "article_shehui"):
+        refused = post_comment(d, "reader2", article, "全站關閉後再試試")
+        assert refused.status_code == 403 and CLOSED in refused.get_data(as_text=True)
+    emergency = d.get("admin", "/moderation/emergency").get_data(as_text=True)
+    assert "全站評論目前：<strong>已關閉</strong>" in emergency
+
+
+def test_bulk_hide_and_undo(desk):
+    d = desk
+    spam = [
+        add_comment(d, status="approved", body=f"加群領紅包{n}號", section=s)
+        for n, s in enumerate(["yaowen", "shehui"])
+    ]
+    clean = add_comment(d, status="approved", body="正常的評論")
+    response = d.post(
+        "moderator", "/moderation/emergency/hide", {"term": "加群領紅包", "reason": "R13", "note": "廣告"}
+    )
+    assert response.status_code == 303
+    assert [status_of(d, c) for c in spam] == ["hidden", "hidden"] and status_of(d, clean) == "approved"
+    public = d.app.test_client().get(f"/articles/{d.ids['article_yaowen']}").get_data(as_text=True)
+    assert "加群領紅包" not in public and "正常的評論" in public
+    page = d.client("moderator").get("/moderation/emergency").get_data(as_text=True)
+    assert "已隱藏 2 條評論" in page
+    with d.app.app_context():
+        action_id = db.session.scalar(
+            select(ModerationAction.id).where(ModerationAction.action == "emergency.bulk_hide")
+        )
+    assert f"/moderation/emergency/{action_id}/undo" in page
+    assert d.post("moderator", f"/moderation/emergency/{action_id}/undo").status_code == 303
+    assert [status_of(d, c) for c in spam] == ["approved", "approved"]
+    page = d.client("moderator").get("/moderation/emergency").get_data(as_text=True)
+    assert "已恢復 2 條評論" in page and "已撤銷" in page
+    assert d.post("moderator", f"/moderation/emergency/{action_id}/undo").status_code == 303
+    assert "這次操作已撤銷過" in d.client("moderator").get("/moderation/emergency").get_data(as_text=True)
+    assert count_actions(d, ModerationAction.action == "emergency.undo") == 1
+
+
+def test_bulk_hide_without_a_target_or_reason_changes_nothing(desk):
+    d = desk
+    add_comment(d, status="approved", body="加群領紅包")
+    before = fingerprint(d)
+    d.post("moderator", "/moderation/emergency/hide", {"reason": "R13"})
+    assert "請指定用戶、IP前綴或關鍵詞" in d.client("moderator").get("/moderation/emergency").get_data(
+        as_text=True
+    )
+    d.post("moderator", "/moderation/emergency/hide", {"term": "加群領紅包"})
+    assert "請選擇理由" in d.client("moderator").get("/moderation/emergency").get_data(as_text=True)
+    assert fingerprint(d) == before
+
+
+def test_patrol_from_the_desk_fills_the_patrol_tab(desk, test_words):
+    d = desk
+    hit = add_comment(d, status="approved", body="有需要代开发票的私聊")
+    response = d.post("moderator", "/moderation/patrol")
+    assert response.status_code == 303
+    assert urlsplit(response.headers["Location"]).query == "tab=patrol"
+    page = d.client("moderator").get("/moderation/?tab=patrol").get_data(as_text=True)
+    assert "巡查完成：1 條評論命中詞庫" in page
+    assert queue_rows(page) == [hit]
+    assert badge(page, "patrol") == 1
+
+
+def test_pin_and_feature_show_to_readers(desk):
+    d = desk
+    comment = add_comment(d, status="approved", body="值得置頂的評論")
+    assert (
+        d.post(
+            "moderator", f"/moderation/comments/{comment}/pin", {"return_to": "/moderation/?tab=approved"}
+        ).status_code
+        == 303
+    )
+    assert d.post("moderator", f"/moderation/comments/{comment}/feature").status_code == 303
+    page = d.app.test_client().get(f"/articles/{d.ids['article_yaowen']}").get_data(as_text=True)
+    item = find_all(parse_html(page), "li", id=f"comment-{comment}")[0]
+    assert "置頂" in text_of(item) and "精選" in text_of(item)
+    pending = add_comment(d)
+    before = fingerprint(d)
+    d.post("moderator", f"/moderation/comments/{pending}/pin")
+    assert "只能置頂已發布的評論" in d.client("moderator").get("/moderation/").get_data(as_text=True)
+    assert fingerprint(d) == before
+
+
+# --- the append-only record ---------------------------------------------------------------------
+
+
+def test_the_database_refuses_to_update_or_delete_a_record(app):
+    with app.app_context():
+        row = audit.record(db.session, actor=None, action="comment.submitted", note="原始記錄", now=utc_now())
+        db.session.commit()
+        row_id = row.id
+    for statement in (
+        "UPDATE moderation_action SET note = 'changed' WHERE id = :id",
+        "UPDATE moderation_action SET created_at = '2000-01-01 00:00:00' WHERE id = :id",
+        "DELETE FROM moderation_action WHERE id = :id",
+    ):
+        with app.app_context():
+            with pytest.raises((IntegrityError, OperationalError)):
+                db.session.execute(text(statement), {"id": row_id})
+                db.session.commit()
+            db.session.rollback()
+    with app.app_context():
+        assert db.session.get(ModerationAction, row_id).note == "原始記錄"
+
+
+def test_only_old_records_not_on_hold_can_be_deleted(app):
+    with app.app_context():
+        old = audit.record(
+            db.session, actor=None, action="comment.submitted", now=utc_now() - timedelta(days=200)
+        )
+        held = audit.record(
+            db.session, actor=None, action="comment.submitted", now=utc_now() - timedelta(days=200)
+        )
+        db.session.flush()
+        db.session.add(EvidenceHold(action_id=held.id, note="保存在案", created_at=utc_now()))
+        db.session.commit()
+        ids = old.id, held.id
+    with app.app_context():
+        db.session.execute(text("DELETE FROM moderation_action WHERE id = :id"), {"id": ids[0]})
+        db.session.commit()
+    with app.app_context():
+        with pytest.raises((IntegrityError, OperationalError)):
+            db.session.execute(text("DELETE FROM moderation_action WHERE id = :id"), {"id": ids[1]})
+            db.session.commit()
+        db.session.rollback()
+    with app.app_context():
+        assert db.session.get(ModerationAction, ids[0]) is None
+        assert db.session.get(ModerationAction, ids[1]) is not None
+
+
+# --- P31: nobody but the author edits a body ----------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["moderator", "admin", "reader"])
+def test_nobody_but_the_author_edits_a_comment(desk, role):
+    d = desk
+    comment = add_comment(d, status="approved", body="作者寫的原文")
+    for hx in (False, True):
+        response = d.post(
+            role, f"/comments/{comment}/edit", {"body": "被改過的內容"}, headers=HX if hx else {}
+        )
+        assert response.status_code == 403
+    assert d.client(role).patch(f"/comments/{comment}", data={"body": "x"}).status_code in (404, 405)
+    with d.app.app_context():
+        assert db.session.get(Comment, comment).body == "作者寫的原文"
+
+
+def test_no_post_route_changes_a_comments_body_for_staff(desk):
+    """Walk every POST route of the app as an admin with a body field: the text never changes."""
+    d = desk
+    t = make_targets(d, "yaowen")
+    with d.app.app_context():
+        bodies = dict(db.session.execute(select(Comment.id, Comment.body)).all())
+    skipped = {"accounts.logout"}
+    walked = 0
+    for rule in sorted(d.app.url_map.iter_rules(), key=lambda r: r.rule):
+        if "POST" not in rule.methods or rule.endpoint in skipped:
+            continue
+        targets = (t.pending_id, t.approved_id) if "comment_id" in rule.arguments else (None,)
+        for comment_id in targets:
+            path = path_for(d.app, rule, t)
+            if comment_id is not None:
+                path = d.app.url_map.bind("portal.test").build(
+                    rule.endpoint, {**{k: 1 for k in rule.arguments}, "comment_id": comment_id}
+                )
+            data = {
+                **form_for(rule.endpoint, t),
+                "body": "篡改後的文字",
+                "text": "篡改後的文字",
+                "note": "篡改",
+            }
+            response = d.post("admin", path, data)
+            assert response.status_code < 500, path
+            walked += 1
+    assert walked > 20
+    with d.app.app_context():
+        after = dict(db.session.execute(select(Comment.id, Comment.body)).all())
+    assert {k: after[k] for k in bodies} == bodies
