@@ -406,6 +406,8 @@ def set_status(session: Session, comment: Comment, status: CommentStatus, *, now
     elif status == CommentStatus.DELETED:
         comment.deleted_at = now
     is_public = status == CommentStatus.APPROVED
+    if not is_public:
+        comment.pinned_at = None  # a pin belongs to a public comment; its slot is free again
     if was_public != is_public:
         _count_change(session, comment, 1 if is_public else -1)
     _set_listed(comment)
@@ -450,6 +452,8 @@ def edit(
     comment.flags = ",".join(verdict.flags)
     comment.rule_hits = _hits_json(verdict)
     comment.skeleton_hash = skeleton_hash(body)
+    comment.priority = priority_of(comment)
+    comment.pinned_at = None
     audit.record(
         session,
         actor=author,
@@ -469,6 +473,9 @@ def delete_own(session: Session, *, comment: Comment, author: User, now: datetim
         return comment
     before = {"status": str(comment.status)}
     set_status(session, comment, CommentStatus.DELETED, now=now)
+    # The author decided this, not a moderator: no violation, nothing to appeal.
+    comment.decided_by_id, comment.decided_at, comment.reason_code = author.id, now, ""
+    comment.pinned_at = None
     audit.record(
         session,
         actor=author,

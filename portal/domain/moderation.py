@@ -173,9 +173,39 @@ def tab_counts(session: Session, scope: set[int] | None) -> dict[str, int]:
             )
             or 0
         )
-    appeals = select(func.count()).select_from(Appeal).where(Appeal.status == "open")
-    counts["appeals"] = session.scalar(appeals) or 0
+    counts["appeals"] = (
+        session.scalar(select(func.count()).select_from(Appeal).where(*_appeals_in(scope))) or 0
+    )
     return counts
+
+
+def _appeals_in(scope: set[int] | None) -> list:
+    """Open appeals a moderator may rule on: about comments in their sections; measures are
+    account-wide, so only moderators without a section limit see those."""
+    conditions = [Appeal.status == "open"]
+    if scope is not None:
+        in_sections = (
+            select(Comment.id)
+            .join(Article, Article.id == Comment.article_id)
+            .where(Article.section_id.in_(scope))
+        )
+        conditions += [Appeal.target_type == "comment", Appeal.target_id.in_(in_sections)]
+    return conditions
+
+
+def open_appeals(session: Session, scope: set[int] | None, limit: int = 100) -> list[Appeal]:
+    return list(
+        session.scalars(select(Appeal).where(*_appeals_in(scope)).order_by(Appeal.created_at).limit(limit))
+    )
+
+
+def appeal_in_scope(session: Session, appeal: Appeal, scope: set[int] | None) -> bool:
+    if scope is None:
+        return True
+    if appeal.target_type != "comment":
+        return False
+    comment = session.get(Comment, appeal.target_id)
+    return comment is not None and in_scope(comment, scope)
 
 
 def queue_page(
@@ -342,13 +372,14 @@ def decide(
     before = _claim(session, comment, allowed, moderator, now)
     set_status(session, comment, target, now=now)
     comment.reason_code = reason_code if target != CommentStatus.APPROVED else ""
+    penalty = 0
     if target == CommentStatus.APPROVED:
         comment.patrol_hit_at = None
         _credit_approval(comment.author, today)
         if before == CommentStatus.PENDING:
             _notify_reply_targets(session, comment, now)
     else:
-        _penalise(session, comment, reason_code, now)
+        penalty = _penalise(session, comment, reason_code, now)
     audit.record(
         session,
         actor=moderator,
@@ -358,7 +389,8 @@ def decide(
         reason_code=reason_code,
         note=note,
         before={"status": before},
-        after={"status": str(target)},
+        # The credit charged is recorded so an upheld appeal gives back exactly that.
+        after={"status": str(target), "penalty": penalty},
         now=now,
     )
     return comment
@@ -370,7 +402,7 @@ def _credit_approval(author: User, today: date) -> None:
         author.last_credit_on = today
 
 
-def _penalise(session: Session, comment: Comment, reason_code: str, now: datetime) -> None:
+def _penalise(session: Session, comment: Comment, reason_code: str, now: datetime) -> int:
     """P25: −3 for a moderator's rejection; evasion −5; R15 costs nothing the first time."""
     author = comment.author
     if reason_code == "R15" and not _has_violation(session, author.id, now, exclude=comment.id):
@@ -392,6 +424,7 @@ def _penalise(session: Session, comment: Comment, reason_code: str, now: datetim
         link="/accounts/comments",
         now=now,
     )
+    return penalty
 
 
 def _notify_reply_targets(session: Session, comment: Comment, now: datetime) -> None:
@@ -475,7 +508,11 @@ def toggle_pin(session: Session, *, comment: Comment, moderator: User, now: date
         pinned = session.scalar(
             select(func.count())
             .select_from(Comment)
-            .where(Comment.article_id == comment.article_id, Comment.pinned_at.is_not(None))
+            .where(
+                Comment.article_id == comment.article_id,
+                Comment.pinned_at.is_not(None),
+                Comment.status == CommentStatus.APPROVED,
+            )
         )
         if (pinned or 0) >= MAX_PINNED:
             raise Rejected("decision", f"每篇文章最多置頂{MAX_PINNED}條評論")
@@ -821,6 +858,26 @@ def file_appeal(
     return appeal
 
 
+def _charged_penalty(session: Session, comment_id: int) -> int:
+    """The credit the last moderator decision on a comment cost its author (0 if none)."""
+    last = session.scalars(
+        select(ModerationAction)
+        .where(
+            ModerationAction.target_type == "comment",
+            ModerationAction.target_id == comment_id,
+            ModerationAction.action.in_(["moderation.reject", "moderation.hide", "moderation.delete"]),
+        )
+        .order_by(ModerationAction.id.desc())
+        .limit(1)
+    ).first()
+    if last is None:
+        return 0
+    try:
+        return int(json.loads(last.after).get("penalty", 0))
+    except (ValueError, TypeError):
+        return 0
+
+
 def rule_appeal(
     session: Session, *, appeal: Appeal, moderator: User, overturn: bool, note: str, now: datetime
 ) -> Appeal:
@@ -849,7 +906,7 @@ def rule_appeal(
             set_status(session, comment, CommentStatus.APPROVED, now=now)
             comment.reason_code, comment.decided_by_id, comment.decided_at = "", moderator.id, now
             if author is not None:
-                author.credit += 5 if "evasion" in comment.flag_list else 3
+                author.credit += _charged_penalty(session, comment.id)
             audit.record(
                 session,
                 actor=moderator,
@@ -937,21 +994,24 @@ def close_comments(
     target_id: int | None,
     closed: bool,
     now: datetime,
+    scope: set[int] | None = None,
 ) -> None:
     """應急處置 (P32): close (or reopen) comments on an article, a section or the whole site."""
     from portal.models import CommentsState, Section, SiteSetting
 
     if target_type == "article":
         article = session.get(Article, target_id)
-        if article is None:
-            raise NotAllowed("no such article")
+        if article is None or (scope is not None and article.section_id not in scope):
+            raise NotAllowed("no such article in the moderator's sections")
         article.comments_state = CommentsState.CLOSED if closed else CommentsState.OPEN
     elif target_type == "section":
         section = session.get(Section, target_id)
-        if section is None:
-            raise NotAllowed("no such section")
+        if section is None or (scope is not None and section.id not in scope):
+            raise NotAllowed("no such section in the moderator's sections")
         section.comments_closed = closed
     elif target_type == "site":
+        if scope is not None:
+            raise NotAllowed("only moderators of every section close the whole site")
         setting = session.get(SiteSetting, "comments_closed_site")
         if setting is None:
             session.add(SiteSetting(key="comments_closed_site", value="1" if closed else "0"))
@@ -1013,9 +1073,15 @@ def bulk_hide(
 
 
 def undo_bulk_hide(
-    session: Session, *, action: ModerationAction, moderator: User, now: datetime
+    session: Session,
+    *,
+    action: ModerationAction,
+    moderator: User,
+    now: datetime,
+    scope: set[int] | None = None,
 ) -> list[int]:
-    """Restore what a bulk hide hid and is still hidden; the undo is logged, the original stays."""
+    """Restore what a bulk hide hid and is still hidden (in the moderator's sections); the undo is
+    logged, the original record stays."""
     if action.action != "emergency.bulk_hide":
         raise NotAllowed("not a bulk hide")
     already = session.scalar(
@@ -1028,7 +1094,7 @@ def undo_bulk_hide(
     restored = []
     for comment_id in json.loads(action.after).get("hidden", []):
         comment = session.get(Comment, comment_id)
-        if comment is not None and comment.status == CommentStatus.HIDDEN:
+        if comment is not None and comment.status == CommentStatus.HIDDEN and in_scope(comment, scope):
             set_status(session, comment, CommentStatus.APPROVED, now=now)
             comment.reason_code = ""
             restored.append(comment_id)

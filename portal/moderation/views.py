@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from portal.auth import client_ip, phone_vault
 from portal.domain import moderation, pledge
@@ -59,8 +60,17 @@ def _comment_in_scope(comment_id: int) -> Comment:
     return comment
 
 
-def _filters() -> moderation.QueueFilters:
-    args = request.args
+def page_args() -> MultiDict:
+    """The query of the queue page a request concerns: its own for a GET, the page it was sent
+    from for a POST (return_to, or htmx's current URL), so tabs and filters survive decisions."""
+    if request.method == "GET":
+        return request.args
+    source = request.form.get("return_to") or (request.htmx.current_url if request.htmx else "") or ""
+    return MultiDict(parse_qsl(urlsplit(source).query))
+
+
+def _filters(args: MultiDict | None = None) -> moderation.QueueFilters:
+    args = page_args() if args is None else args
     tree = section_tree()
     section = tree.by_slug(args.get("section", "")) if args.get("section") else None
 
@@ -125,11 +135,13 @@ def _row_context(rows: list[Comment]) -> dict:
 
 
 def _counts_context(oob: bool = False) -> dict:
+    args = page_args()
+    tab = args.get("tab", "pending")
     return {
         "counts": moderation.tab_counts(db.session, scope()),
-        "tab": request.args.get("tab", "pending"),
+        "tab": tab if tab in moderation.TABS else "pending",
         "labels": moderation.TAB_LABELS,
-        "query": _query_without("tab", "after"),
+        "query": _query_without(args, "tab", "after"),
         "oob": oob,
     }
 
@@ -138,31 +150,39 @@ def _counts(oob: bool = False) -> str:
     return render_template("moderation/_queue_counts.html", **_counts_context(oob))
 
 
-def _query_without(*names: str) -> str:
-    kept = [(k, v) for k, v in request.args.items(multi=True) if k not in names and v]
+def _query_without(args: MultiDict, *names: str) -> str:
+    kept = [(k, v) for k, v in args.items(multi=True) if k not in names and v]
     return urlencode(kept)
 
 
 @bp.get("/")
 def queue():
-    tab = request.args.get("tab", "pending")
-    if tab not in moderation.TABS:
-        tab = "pending"
-    if tab == "appeals":
+    if request.args.get("tab") == "appeals":
         return appeals()
-    cursor = Cursor.decode(request.args.get("after"))
+    return render_queue()
+
+
+def render_queue(errors: dict[int, str] | None = None, bulk_form: BulkForm | None = None):
+    """The queue page for page_args(); a no-JS form error comes back here with its message."""
+    args = page_args()
+    tab = args.get("tab", "pending")
+    if tab not in moderation.TABS or tab == "appeals":
+        tab = "pending"
+    cursor = Cursor.decode(args.get("after"))
     rows, next_cursor = moderation.queue_page(
-        db.session, tab=tab, filters=_filters(), scope=scope(), cursor=cursor, now=utc_now()
+        db.session, tab=tab, filters=_filters(args), scope=scope(), cursor=cursor, now=utc_now()
     )
+    query = urlencode(list(args.items(multi=True)))
     return render_template(
         "moderation/queue.html",
         rows=rows,
         next_cursor=next_cursor,
-        bulk_form=BulkForm(formdata=None),
+        bulk_form=bulk_form or BulkForm(formdata=None),
         sections=section_tree().by_id.values(),
         flags=pledge.FLAG_LABELS,
-        args=request.args,
-        here=request.full_path.rstrip("?"),
+        args=args,
+        here=url_for("moderation.queue") + (f"?{query}" if query else ""),
+        errors=errors or {},
         **_row_context(rows),
         **{**_counts_context(), "tab": tab},
     )
@@ -223,8 +243,11 @@ def decide(comment_id: int):
 
 
 def _refused(comment: Comment, message: str, status: int, return_to: str | None):
-    """Decided meanwhile: the row says so. A form mistake: the same row again, with the message."""
+    """Decided meanwhile: the row says so. A form mistake: the same row again, with the message
+    (without JavaScript: the same queue page, status 422, the message beside the row)."""
     if not wants_fragment():
+        if status == 422:
+            return render_queue(errors={comment.id: message}), 422
         flash(message, "error")
         return _back(return_to)
     db.session.refresh(comment)
@@ -246,8 +269,8 @@ def bulk():
     if not form.validate_on_submit():
         abort(400)
     if not form.ids.data:
-        flash("請先勾選評論", "error")
-        return _back(form.return_to.data)
+        form.ids.errors.append("請先勾選評論")
+        return render_queue(bulk_form=form), 422
     try:
         done, skipped = moderation.decide_many(
             db.session,
@@ -262,8 +285,8 @@ def bulk():
         )
     except Rejected as refusal:
         db.session.rollback()
-        flash(refusal.message, "error")
-        return _back(form.return_to.data)
+        form.reason.errors.append(refusal.message)
+        return render_queue(bulk_form=form), 422
     db.session.commit()
     label = moderation.DECISION_LABELS[form.decision.data]
     flash(
@@ -342,6 +365,10 @@ def user(user_id: int):
     person = db.session.get(User, user_id)
     if person is None:
         abort(404)
+    return render_user(person)
+
+
+def render_user(person: User, form: MeasureForm | None = None) -> str:
     now = utc_now()
     recent = list(
         db.session.scalars(
@@ -364,7 +391,7 @@ def user(user_id: int):
         suggestion=moderation.suggest_measure(db.session, person, now=now),
         recent=recent,
         sanctions=sanctions,
-        form=MeasureForm(formdata=None),
+        form=form or MeasureForm(formdata=None),
         action_form=ActionForm(),
         reason_labels=pledge.REASON_LABELS,
         measures=moderation.MEASURES,
@@ -404,20 +431,19 @@ def measure(user_id: int):
                 measure=form.measure.data,
                 reason_code=form.reason.data,
                 note=form.note.data or "",
-                days=int(form.days.data) if form.days.data else None,
+                days=int(form.days.data) if (form.days.data or "").isdigit() else None,
                 now=utc_now(),
             )
         except Rejected as refusal:
             db.session.rollback()
-            flash(refusal.message, "error")
+            form[refusal.field if refusal.field in form else "measure"].errors.append(refusal.message)
         except NotAllowed:
             abort(403)
         else:
             db.session.commit()
             flash(f"已對 {person.nickname} 採取措施：{moderation.MEASURES[form.measure.data]}")
-    else:
-        flash("；".join(e for errors in form.errors.values() for e in errors) or "請檢查表單", "error")
-    return redirect(url_for("moderation.user", user_id=person.id), 303)
+            return redirect(url_for("moderation.user", user_id=person.id), 303)
+    return render_user(person, form), 422
 
 
 @bp.post("/sanctions/<int:sanction_id>/lift")
@@ -444,11 +470,7 @@ def lift(sanction_id: int):
 
 
 def appeals():
-    rows = list(
-        db.session.scalars(
-            db.select(Appeal).where(Appeal.status == "open").order_by(Appeal.created_at).limit(100)
-        )
-    )
+    rows = moderation.open_appeals(db.session, scope())
     targets = {}
     for appeal in rows:
         model = Comment if appeal.target_type == "comment" else Sanction
@@ -468,7 +490,7 @@ def appeals():
 @bp.post("/appeals/<int:appeal_id>/ruling")
 def rule_appeal(appeal_id: int):
     appeal = db.session.get(Appeal, appeal_id)
-    if appeal is None:
+    if appeal is None or not moderation.appeal_in_scope(db.session, appeal, scope()):
         abort(404)
     form = AppealRulingForm()
     if not form.validate_on_submit():
@@ -499,6 +521,10 @@ def rule_appeal(appeal_id: int):
 
 @bp.get("/emergency")
 def emergency():
+    return render_emergency()
+
+
+def render_emergency(close_form: CloseForm | None = None, hide_form: BulkHideForm | None = None) -> str:
     recent = list(
         db.session.scalars(
             db.select(ModerationAction)
@@ -514,8 +540,8 @@ def emergency():
     undone = {a.target_id for a in recent if a.action == "emergency.undo"}
     return render_template(
         "moderation/emergency.html",
-        close_form=CloseForm(formdata=None),
-        hide_form=BulkHideForm(formdata=None),
+        close_form=close_form or CloseForm(formdata=None),
+        hide_form=hide_form or BulkHideForm(formdata=None),
         action_form=ActionForm(),
         recent=recent,
         undone=undone,
@@ -532,11 +558,10 @@ def _site_closed() -> bool:
 def close_comments():
     form = CloseForm()
     if not form.validate_on_submit():
-        flash("請檢查表單", "error")
-        return redirect(url_for("moderation.emergency"), 303)
+        return render_emergency(close_form=form), 422
     if form.target_type.data != "site" and not form.target_id.data:
-        flash("請填寫文章或欄目的編號", "error")
-        return redirect(url_for("moderation.emergency"), 303)
+        form.target_id.errors.append("請填寫文章或欄目的編號")
+        return render_emergency(close_form=form), 422
     if form.target_type.data == "site" and current_user.role != "admin":
         abort(403)
     try:
@@ -547,6 +572,7 @@ def close_comments():
             target_id=form.target_id.data,
             closed=form.closed.data,
             now=utc_now(),
+            scope=scope(),
         )
     except NotAllowed:
         abort(404)
@@ -559,8 +585,7 @@ def close_comments():
 def bulk_hide():
     form = BulkHideForm()
     if not form.validate_on_submit():
-        flash("請選擇理由", "error")
-        return redirect(url_for("moderation.emergency"), 303)
+        return render_emergency(hide_form=form), 422
     try:
         action = moderation.bulk_hide(
             db.session,
@@ -575,8 +600,8 @@ def bulk_hide():
         )
     except Rejected as refusal:
         db.session.rollback()
-        flash(refusal.message, "error")
-        return redirect(url_for("moderation.emergency"), 303)
+        form[refusal.field if refusal.field in form else "term"].errors.append(refusal.message)
+        return render_emergency(hide_form=form), 422
     db.session.commit()
     flash(f"已隱藏 {len(json.loads(action.after)['hidden'])} 條評論，可在下方撤銷")
     return redirect(url_for("moderation.emergency"), 303)
@@ -590,7 +615,9 @@ def undo(action_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        restored = moderation.undo_bulk_hide(db.session, action=action, moderator=current_user, now=utc_now())
+        restored = moderation.undo_bulk_hide(
+            db.session, action=action, moderator=current_user, now=utc_now(), scope=scope()
+        )
     except moderation.AlreadyDecided:
         db.session.rollback()
         flash("這次操作已撤銷過", "error")

@@ -449,6 +449,8 @@ def test_a_scoped_moderator_gets_404_on_comments_outside_their_sections(desk):
 def test_staff_are_allowed_on_every_route(desk, role, section):
     d = desk
     for rule, method in calls(d.app):
+        if rule.endpoint.startswith("admin.") and role != "admin":
+            continue  # the back office is for admins only (tests/views/test_admin.py)
         for hx in (False, True):
             t = make_targets(d, section)
             path = path_for(d.app, rule, t)
@@ -461,6 +463,10 @@ def test_staff_are_allowed_on_every_route(desk, role, section):
                 continue
             if rule.endpoint in ALLOWED:
                 assert response.status_code == ALLOWED[rule.endpoint][hx], where
+            elif rule.endpoint.startswith("admin."):
+                # Past the role check: the view's own answer (placeholder ids may not exist, the
+                # placeholder data may be invalid); tests/views/test_admin.py covers each form.
+                assert response.status_code in (200, 204, 303, 404, 422), where
             else:
                 assert 200 <= response.status_code < 400, where
                 if response.status_code in (301, 302, 303):
@@ -805,10 +811,11 @@ def test_bulk_without_ticks_or_reason_changes_nothing(desk):
     d = desk
     ids = [add_comment(d) for _ in range(3)]
     before = fingerprint(d)
-    assert d.post("moderator", "/moderation/bulk", {"decision": "reject", "reason": "R16"}).status_code == 303
-    assert "請先勾選評論" in d.client("moderator").get("/moderation/").get_data(as_text=True)
-    assert d.post("moderator", "/moderation/bulk", {"ids": ids, "decision": "reject"}).status_code == 303
-    assert "請選擇處理理由" in d.client("moderator").get("/moderation/").get_data(as_text=True)
+    # Without JavaScript a form error is the same page again, 422, with the message (STYLE.md §9).
+    response = d.post("moderator", "/moderation/bulk", {"decision": "reject", "reason": "R16"})
+    assert response.status_code == 422 and "請先勾選評論" in response.get_data(as_text=True)
+    response = d.post("moderator", "/moderation/bulk", {"ids": ids, "decision": "reject"})
+    assert response.status_code == 422 and "請選擇處理理由" in response.get_data(as_text=True)
     assert fingerprint(d) == before
 
 
@@ -994,12 +1001,11 @@ def test_a_measures_form_error_changes_nothing(desk, data, message):
     author = d.people["author"]
     before = fingerprint(d)
     response = d.post("moderator", f"/moderation/users/{author.id}/measures", data)
-    assert response.status_code in (303, 422)
-    page = d.client("moderator").get(f"/moderation/users/{author.id}").get_data(as_text=True)
-    errors = find_all(parse_html(page), "p", cls="message-error")
-    assert len(errors) == 1
+    assert response.status_code == 422  # the user page again, with the message beside the form
+    errors = find_all(parse_html(response.get_data(as_text=True)), "span", cls="field-errors")
+    assert len(errors) >= 1
     if message is not None:
-        assert message in text_of(errors[0])
+        assert any(message in text_of(error) for error in errors)
     assert fingerprint(d) == before
 
 
@@ -1223,12 +1229,10 @@ def test_bulk_hide_without_a_target_or_reason_changes_nothing(desk):
     d = desk
     add_comment(d, status="approved", body="加群領紅包")
     before = fingerprint(d)
-    d.post("moderator", "/moderation/emergency/hide", {"reason": "R13"})
-    assert "請指定用戶、IP前綴或關鍵詞" in d.client("moderator").get("/moderation/emergency").get_data(
-        as_text=True
-    )
-    d.post("moderator", "/moderation/emergency/hide", {"term": "加群領紅包"})
-    assert "請選擇理由" in d.client("moderator").get("/moderation/emergency").get_data(as_text=True)
+    response = d.post("moderator", "/moderation/emergency/hide", {"reason": "R13"})
+    assert response.status_code == 422 and "請指定用戶、IP前綴或關鍵詞" in response.get_data(as_text=True)
+    response = d.post("moderator", "/moderation/emergency/hide", {"term": "加群領紅包"})
+    assert response.status_code == 422 and "請選擇理由" in response.get_data(as_text=True)
     assert fingerprint(d) == before
 
 
