@@ -190,7 +190,7 @@ def test_words(app):
 
     entries = parse_word_csv(
         "term,category,action,pinyin\n赌博,C8,block,yes\n代开发票,C14,block,no\ncasino,C8,block,no\n"
-        "蠢货,C9/C12,review,no\n\"re:(\\p{Han}{1,4})人都是(骗子|小偷)\",C5,review,no\n"
+        '蠢货,C9/C12,review,no\n"re:(\\p{Han}{1,4})人都是(骗子|小偷)",C5,review,no\n'
     )
     with app.app_context():
         replace_word_list(db.session, entries, now=utc_now())

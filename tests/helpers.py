@@ -57,7 +57,11 @@ def login(client, phone: str, password: str):
     page = client.get("/accounts/login")
     response = client.post(
         "/accounts/login",
-        data={"phone": phone, "password": password, "csrf_token": csrf_token_from(page.get_data(as_text=True))},
+        data={
+            "phone": phone,
+            "password": password,
+            "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+        },
     )
     assert response.status_code == 303, response.get_data(as_text=True)[:500]
     return response

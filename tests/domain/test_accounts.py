@@ -1,0 +1,317 @@
+"""Accounts in the domain: SMS codes (throttled, hashed, expiring, single use), registration (P4, P6,
+P7), the phone at rest, and login. The SMS gateway is a recording fake (PLEDGE_RULES P2)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+import pytest
+from argon2 import PasswordHasher
+from argon2.profiles import CHEAPEST
+from sqlalchemy import delete, func, select
+
+from portal.domain import accounts
+from portal.domain.errors import Rejected
+from portal.domain.pii import PhoneVault
+from portal.domain.wordlist import WordList, parse_word_csv
+from portal.models import BlockedPhone, ModerationAction, Role, SmsCode, User, UserState
+from tests.conftest import TEST_PII_KEY
+
+WORDS = WordList.build(
+    parse_word_csv("term,category,action,pinyin\n赌博,C8,block,yes\n蠢货,C9/C12,review,no\n"),
+    "domain-accounts",
+)
+VAULT = PhoneVault.from_secret(TEST_PII_KEY)
+HASHER = PasswordHasher.from_parameters(CHEAPEST)
+NOW = datetime(2026, 5, 18, 2, 0, 0)
+PASSWORD = "correct-horse-battery"
+PHONE = "13800138000"
+
+TERMS_REQUIRED = "請先閱讀並同意《用戶協議》《跟帖評論自律管理承諾書》《隱私政策》"
+PHONE_BLOCKED = "該手機號無法註冊或綁定"
+CODE_WRONG = "驗證碼錯誤或已過期，請重新獲取"
+NICKNAME_REFUSED = "暱稱含有不允許使用的內容，請修改"
+LOGIN_FAILED = "手機號或密碼錯誤"
+
+
+class RecordingSender:
+    """The SMS gateway's stand-in: keeps every message it is asked to send."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    def send(self, phone: str, text: str) -> None:
+        self.sent.append((phone, text))
+
+    def last_code(self) -> str:
+        return re.search(r"驗證碼是(\d{6})", self.sent[-1][1]).group(1)
+
+
+@pytest.fixture
+def sender():
+    return RecordingSender()
+
+
+def request_code(session, sender, phone=PHONE, *, at=NOW, ip="60.210.1.1"):
+    return accounts.request_code(session, phone=phone, ip=ip, vault=VAULT, sender=sender, now=at)
+
+
+def register(session, code, *, phone=PHONE, nickname="東昌湖邊人", at=NOW, accepted=True, password=PASSWORD):
+    return accounts.register(
+        session,
+        phone=phone,
+        code=code,
+        nickname=nickname,
+        password=password,
+        accepted_terms=accepted,
+        terms_version="2026-11",
+        words=WORDS,
+        vault=VAULT,
+        hasher=HASHER,
+        ip="60.210.1.1",
+        now=at,
+    )
+
+
+def rejected(call, *args, **kwargs) -> Rejected:
+    with pytest.raises(Rejected) as caught:
+        call(*args, **kwargs)
+    return caught.value
+
+
+def users(session) -> int:
+    return session.scalar(select(func.count()).select_from(User))
+
+
+# --- request_code ----------------------------------------------------------------------------------
+
+
+def test_a_code_is_sent_to_the_number_and_the_masked_number_returned(session, sender):
+    assert request_code(session, sender, "+86 138-0013-8000") == "138****8000"
+    assert [phone for phone, _ in sender.sent] == [PHONE]
+    assert re.fullmatch(r"【聊城新聞網】您的驗證碼是\d{6}，10分鐘內有效。請勿告訴他人。", sender.sent[0][1])
+
+
+def test_a_code_is_stored_hashed_only(session, sender):
+    request_code(session, sender)
+    session.flush()
+    code = sender.last_code()
+    rows = session.scalars(select(SmsCode)).all()
+    assert len(rows) == 1
+    stored = " ".join(str(getattr(rows[0], column.key)) for column in SmsCode.__table__.columns)
+    assert code not in stored
+    assert PHONE not in stored
+    assert rows[0].expires_at == NOW + timedelta(minutes=10)
+
+
+def test_a_second_code_within_60_seconds_is_refused(session, sender):
+    request_code(session, sender)
+    error = rejected(request_code, session, sender, at=NOW + timedelta(seconds=20))
+    assert (error.status, error.message, error.retry_after) == (429, "驗證碼發送過於頻繁，請40秒後再試", 40)
+    assert len(sender.sent) == 1
+    request_code(session, sender, at=NOW + timedelta(seconds=61))
+    assert len(sender.sent) == 2
+
+
+def test_five_codes_a_day_per_number(session, sender):
+    for n in range(5):
+        request_code(session, sender, at=NOW + timedelta(minutes=2 * n))
+    error = rejected(request_code, session, sender, at=NOW + timedelta(minutes=12))
+    assert (error.status, error.message) == (429, "該手機號今日獲取驗證碼次數已達上限")
+    assert len(sender.sent) == 5
+    request_code(session, sender, at=NOW + timedelta(days=1, minutes=1))
+    assert len(sender.sent) == 6
+
+
+def test_ten_codes_an_hour_per_network(session, sender):
+    for n in range(10):
+        request_code(session, sender, f"1390000{n:04d}", at=NOW + timedelta(minutes=n), ip="60.210.1.1")
+    error = rejected(
+        request_code, session, sender, "13900009999", at=NOW + timedelta(minutes=30), ip="60.210.1.1"
+    )
+    assert (error.status, error.message) == (429, "當前網絡獲取驗證碼過於頻繁，請稍後再試")
+    assert len(sender.sent) == 10
+    request_code(session, sender, "13900009999", at=NOW + timedelta(minutes=30), ip="60.210.2.2")
+    request_code(session, sender, "13900009998", at=NOW + timedelta(minutes=61), ip="60.210.1.1")
+    assert len(sender.sent) == 12
+
+
+@pytest.mark.parametrize("phone", ["12345", "23800138000", "1380013800a", ""])
+def test_an_invalid_number_gets_no_code(session, sender, phone):
+    error = rejected(request_code, session, sender, phone)
+    assert (error.field, error.message) == ("phone", "請輸入有效的11位手機號碼")
+    assert sender.sent == []
+
+
+def test_p6_a_blacklisted_number_gets_no_code_and_cannot_register(session, sender):
+    request_code(session, sender)  # a code sent before the number was blacklisted
+    code = sender.last_code()
+    session.add(BlockedPhone(phone_hmac=VAULT.lookup_hash(PHONE), reason="R16 水軍", created_at=NOW))
+    session.flush()
+    error = rejected(request_code, session, sender, at=NOW + timedelta(minutes=2))
+    assert (error.status, error.message) == (403, PHONE_BLOCKED)
+    assert len(sender.sent) == 1
+    error = rejected(register, session, code, at=NOW + timedelta(minutes=2))
+    assert error.message == PHONE_BLOCKED
+    assert users(session) == 0
+
+
+# --- the code at registration --------------------------------------------------------------------------
+
+
+def test_a_fresh_code_registers_a_verified_reader_with_the_terms_version(session, sender):
+    request_code(session, sender)
+    user = register(session, sender.last_code(), at=NOW + timedelta(minutes=9))
+    assert (user.nickname, user.role, user.state) == ("東昌湖邊人", Role.READER, UserState.ACTIVE)
+    assert user.phone_verified_at == NOW + timedelta(minutes=9)
+    assert (user.terms_version, user.terms_accepted_at) == ("2026-11", NOW + timedelta(minutes=9))
+    logged = session.scalar(select(ModerationAction).where(ModerationAction.action == "account.registered"))
+    assert logged.target_id == user.id and "2026-11" in logged.after
+
+
+def test_a_code_expires_after_ten_minutes(session, sender):
+    request_code(session, sender)
+    error = rejected(register, session, sender.last_code(), at=NOW + timedelta(minutes=10, seconds=1))
+    assert (error.field, error.message) == ("code", CODE_WRONG)
+    assert users(session) == 0
+
+
+def test_a_code_is_single_use(session, sender):
+    request_code(session, sender)
+    code = sender.last_code()
+    user = register(session, code)
+    assert session.scalar(select(SmsCode.used_at)) == NOW
+    # Were the account gone, the same code would still not open a new one.
+    session.execute(delete(User).where(User.id == user.id))
+    error = rejected(register, session, code, nickname="運河晨跑", at=NOW + timedelta(minutes=1))
+    assert error.message == CODE_WRONG
+    assert users(session) == 0
+
+
+def test_five_wrong_attempts_kill_the_code(session, sender):
+    request_code(session, sender)
+    code = sender.last_code()
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(5):
+        assert rejected(register, session, wrong).message == CODE_WRONG
+    assert rejected(register, session, code).message == CODE_WRONG
+    assert users(session) == 0
+
+
+def test_four_wrong_attempts_leave_the_code_usable(session, sender):
+    request_code(session, sender)
+    code = sender.last_code()
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(4):
+        rejected(register, session, wrong)
+    assert register(session, code).phone_hmac == VAULT.lookup_hash(PHONE)
+
+
+def test_only_the_newest_code_counts(session, sender):
+    request_code(session, sender)
+    older = sender.last_code()
+    request_code(session, sender, at=NOW + timedelta(seconds=61))
+    newer = sender.last_code()
+    if older != newer:
+        assert rejected(register, session, older, at=NOW + timedelta(seconds=62)).message == CODE_WRONG
+    assert register(session, newer, at=NOW + timedelta(seconds=63))
+
+
+# --- registration rules ------------------------------------------------------------------------------
+
+
+def test_p7_registration_needs_the_terms_accepted(session, sender):
+    request_code(session, sender)
+    error = rejected(register, session, sender.last_code(), accepted=False)
+    assert (error.field, error.status, error.message) == ("accept_terms", 422, TERMS_REQUIRED)
+    assert users(session) == 0
+    assert register(session, sender.last_code())  # the refusal did not use up the code
+
+
+@pytest.mark.parametrize("nickname", ["聊城新聞網官方", "VX13800138000", "网站管理员", "赌博达人"])
+def test_p4_nicknames_that_impersonate_or_carry_contacts_or_words_are_refused(session, sender, nickname):
+    request_code(session, sender)
+    error = rejected(register, session, sender.last_code(), nickname=nickname)
+    assert (error.field, error.message) == ("nickname", NICKNAME_REFUSED)
+    assert users(session) == 0
+
+
+def test_p4_an_ordinary_nickname_is_accepted(session, sender):
+    request_code(session, sender)
+    assert register(session, sender.last_code(), nickname=" 東昌湖邊人 ").nickname == "東昌湖邊人"
+
+
+def test_a_nickname_is_taken_whatever_its_case(session, sender):
+    request_code(session, sender)
+    register(session, sender.last_code(), nickname="Lake湖")
+    request_code(session, sender, "13900139000")
+    error = rejected(register, session, sender.last_code(), phone="13900139000", nickname="lAKE湖")
+    assert (error.field, error.message) == ("nickname", "該暱稱已被使用")
+    assert users(session) == 1
+
+
+def test_a_phone_registers_once(session, sender):
+    request_code(session, sender)
+    register(session, sender.last_code())
+    error = rejected(register, session, "123456", phone="+8613800138000", nickname="運河晨跑")
+    assert (error.field, error.message) == ("phone", "該手機號已註冊，請直接登錄")
+    assert users(session) == 1
+
+
+def test_a_short_password_is_refused(session, sender):
+    request_code(session, sender)
+    error = rejected(register, session, sender.last_code(), password="short")
+    assert (error.field, error.message) == ("password", "密碼至少需要8個字符")
+
+
+def test_the_phone_is_stored_encrypted_with_a_keyed_hash(session, sender):
+    request_code(session, sender)
+    user = register(session, sender.last_code())
+    session.flush()
+    row = session.execute(select(User.__table__)).mappings().one()
+    assert not [key for key, value in row.items() if PHONE in str(value)]
+    assert PHONE.encode() not in row["phone_cipher"]
+    assert VAULT.decrypt(user.phone_cipher) == PHONE
+    assert user.phone_hmac == VAULT.lookup_hash(PHONE) != PhoneVault.from_secret("x" * 40).lookup_hash(PHONE)
+    assert user.password_hash.startswith("$argon2id$")
+
+
+# --- authenticate --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def member(session, sender):
+    request_code(session, sender)
+    return register(session, sender.last_code())
+
+
+def authenticate(session, phone, password, hasher=HASHER):
+    return accounts.authenticate(session, phone=phone, password=password, vault=VAULT, hasher=hasher)
+
+
+def test_the_right_password_logs_in(session, member):
+    assert authenticate(session, "138 0013 8000", PASSWORD) is member
+
+
+@pytest.mark.parametrize(
+    ("phone", "password"),
+    [(PHONE, "wrong-password"), ("13911112222", PASSWORD), ("not a phone", PASSWORD), (PHONE, "")],
+)
+def test_wrong_password_and_unknown_phone_give_the_same_answer(session, member, phone, password):
+    error = rejected(authenticate, session, phone, password)
+    assert (error.field, error.status, error.message) == ("password", 422, LOGIN_FAILED)
+
+
+def test_a_closed_account_cannot_log_in(session, member):
+    member.state = UserState.CLOSED
+    error = rejected(authenticate, session, PHONE, PASSWORD)
+    assert (error.status, error.message) == (403, "賬號已關閉")
+
+
+def test_a_weak_hash_is_upgraded_at_login(session, member):
+    stronger = PasswordHasher(time_cost=2, memory_cost=1024, parallelism=1)
+    old = member.password_hash
+    authenticate(session, PHONE, PASSWORD, hasher=stronger)
+    assert member.password_hash != old
+    assert "m=1024,t=2,p=1" in member.password_hash
