@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from portal.domain import audit
 from portal.domain.errors import Rejected
 from portal.domain.pii import PhoneVault, mask_phone, normalise_phone
-from portal.domain.pledge import screen_nickname
+from portal.domain.pledge import input_normalise, screen_nickname
 from portal.domain.sms import SmsSender
 from portal.domain.wordlist import WordList
 from portal.models import BlockedPhone, Role, SmsCode, User, UserState
@@ -120,8 +120,13 @@ def _consume_code(
     current.used_at = now
 
 
+def _clean_nickname(nickname: str) -> str:
+    """The form's input normalisation (controls out, trimmed), also for the CLI and admin forms."""
+    return input_normalise(nickname).replace("\n", " ").replace("\t", " ")
+
+
 def _check_nickname(session: Session, nickname: str, words: WordList) -> str:
-    nickname = nickname.strip()
+    nickname = _clean_nickname(nickname)
     if not NICKNAME_MIN <= len(nickname) <= NICKNAME_MAX:
         raise Rejected("nickname", f"暱稱需為{NICKNAME_MIN}至{NICKNAME_MAX}個字")
     if (message := screen_nickname(nickname, words)) is not None:
@@ -229,7 +234,7 @@ def create_verified_user(
 ) -> User:
     """An account whose phone counts as verified: for operators (`flask create-user`) and tests."""
     number = normalise_phone(phone)
-    nickname = nickname.strip()
+    nickname = _clean_nickname(nickname)
     if not NICKNAME_MIN <= len(nickname) <= NICKNAME_MAX:
         raise Rejected("nickname", f"暱稱需為{NICKNAME_MIN}至{NICKNAME_MAX}個字")
     if len(password) < PASSWORD_MIN:
