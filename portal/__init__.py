@@ -178,7 +178,7 @@ def register_commands(app: Flask) -> None:
 def register_response_hooks(app: Flask) -> None:
     from portal import page_context
     from portal.fragments import add_vary_hx_request
-    from portal.security import add_security_headers, refuse_cross_site_writes
+    from portal.security import add_security_headers, refuse_cross_site_writes, refuse_nul
 
     app.context_processor(page_context.template_globals)
     app.template_filter("localtime")(page_context.localtime)
@@ -186,6 +186,7 @@ def register_response_hooks(app: Flask) -> None:
     app.after_request(page_context.convert_script)
     app.after_request(add_vary_hx_request)
     app.after_request(add_security_headers)
+    app.before_request(refuse_nul)
     app.before_request(refuse_cross_site_writes)
 
 

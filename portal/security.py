@@ -24,6 +24,14 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def refuse_nul() -> None:
+    """NUL is never part of a valid address or query; PostgreSQL cannot even store it."""
+    if "\x00" in request.path:
+        abort(404)
+    if any("\x00" in value for value in request.args.values()):
+        abort(400)
+
+
 def refuse_cross_site_writes() -> None:
     """A write that a browser says comes from another site is refused before any view runs."""
     writing = request.method not in ("GET", "HEAD", "OPTIONS")

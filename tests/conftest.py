@@ -19,12 +19,31 @@ from portal.models import Base, utc_now
 TEST_PII_KEY = "test-pii-key-0123456789abcdef0123456789"
 
 
-def app_config(database: Path, media: Path) -> dict:
+def pytest_addoption(parser):
+    parser.addoption(
+        "--database",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="where the app fixtures keep their data: SQLite files, or a real PostgreSQL server "
+        "started for the run (the scale-out issue: the same suite on both)",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--database") != "postgresql":
+        return
+    skip = pytest.mark.skip(reason="reads SQLite's own machinery (query plans, files, FTS5)")
+    for item in items:
+        if "sqlite_only" in item.keywords:
+            item.add_marker(skip)
+
+
+def app_config(database: Path | str, media: Path) -> dict:
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-not-for-production-use-0123",
         "PII_KEY": TEST_PII_KEY,
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+        "SQLALCHEMY_DATABASE_URI": database if isinstance(database, str) else f"sqlite:///{database}",
         "MEDIA_ROOT": str(media),
         "SESSION_COOKIE_SECURE": False,
         "SESSION_COOKIE_NAME": "session",
@@ -33,13 +52,13 @@ def app_config(database: Path, media: Path) -> dict:
     }
 
 
-def _build(folder: Path, *, demo: bool) -> Path:
+def _build(folder: Path, *, demo: bool, database_url: str | None = None) -> Path:
     from portal.cli import upgrade_schema
     from portal.extensions import db
 
     database, media = folder / "portal.sqlite", folder / "media"
     media.mkdir(parents=True, exist_ok=True)
-    app = create_app(app_config(database, media))
+    app = create_app(app_config(database_url or database, media))
     with app.app_context():
         upgrade_schema()
         if demo:
@@ -67,9 +86,38 @@ def demo_template(tmp_path_factory) -> Path:
     return _build(tmp_path_factory.mktemp("demo-template"), demo=True)
 
 
-def _app_from(template: Path, tmp_path: Path):
-    database = tmp_path / "portal.sqlite"
-    shutil.copyfile(template, database)
+@pytest.fixture(scope="session")
+def postgres(request, tmp_path_factory):
+    """With --database=postgresql: a real server for the run, and its migrated template databases."""
+    if request.config.getoption("--database") != "postgresql":
+        yield None
+        return
+    from tests.servers import create_database, postgres_server
+
+    with postgres_server(tmp_path_factory.mktemp("postgres")) as server:
+        templates = {}
+        for kind in ("empty", "demo"):
+            url = create_database(server, f"template_{kind}")
+            _build(tmp_path_factory.mktemp(f"pg-{kind}"), demo=kind == "demo", database_url=url)
+            templates[kind] = f"template_{kind}"
+        yield server, templates
+
+
+_copies = iter(range(1, 10**9))
+
+
+def _app_from(template: Path, tmp_path: Path, postgres=None, kind: str = "empty"):
+    """An app on a fresh copy of a template: a file copy on SQLite, CREATE DATABASE … TEMPLATE on
+    PostgreSQL (both take milliseconds)."""
+    if postgres is None:
+        database: Path | str = tmp_path / "portal.sqlite"
+        shutil.copyfile(template, database)
+    else:
+        from tests.servers import create_database
+
+        server, templates = postgres
+        name = f"test_{next(_copies)}"
+        database = create_database(server, name, template=templates[kind])
     # Media files are read-only for these tests: share the template's folder.
     app = create_app(app_config(database, template.parent / "media"))
     yield app
@@ -77,18 +125,22 @@ def _app_from(template: Path, tmp_path: Path):
         from portal.extensions import db
 
         db.engine.dispose()
+    if postgres is not None:
+        from tests.servers import drop_database
+
+        drop_database(postgres[0], name)
 
 
 @pytest.fixture
-def app(empty_template, tmp_path):
+def app(empty_template, tmp_path, postgres):
     """An app on an empty, migrated database."""
-    yield from _app_from(empty_template, tmp_path)
+    yield from _app_from(empty_template, tmp_path, postgres, "empty")
 
 
 @pytest.fixture
-def demo_app(demo_template, tmp_path):
+def demo_app(demo_template, tmp_path, postgres):
     """An app on a copy of the demo content."""
-    yield from _app_from(demo_template, tmp_path)
+    yield from _app_from(demo_template, tmp_path, postgres, "demo")
 
 
 @pytest.fixture

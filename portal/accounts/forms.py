@@ -15,7 +15,9 @@ class RegisterForm(Form):
     phone = StringField("手機號碼", validators=[DataRequired(PHONE_REQUIRED), Length(max=20)])
     code = StringField("簡訊驗證碼", validators=[DataRequired("請輸入簡訊驗證碼"), Length(max=8)])
     nickname = StringField(
-        "暱稱", filters=[normalised], validators=[DataRequired("請輸入暱稱"), Length(max=NICKNAME_MAX, message="暱稱太長")]
+        "暱稱",
+        filters=[normalised],
+        validators=[DataRequired("請輸入暱稱"), Length(max=NICKNAME_MAX, message="暱稱太長")],
     )
     password = PasswordField(
         "密碼",

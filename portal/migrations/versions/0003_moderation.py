@@ -103,11 +103,12 @@ def upgrade():
             """CREATE FUNCTION moderation_action_guard() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
               IF TG_OP = 'UPDATE' THEN
-                RAISE EXCEPTION 'moderation_action is append-only';
+                RAISE EXCEPTION 'moderation_action is append-only' USING ERRCODE = 'restrict_violation';
               END IF;
               IF OLD.created_at > (now() AT TIME ZONE 'utc') - interval '184 days'
                  OR EXISTS (SELECT 1 FROM evidence_hold WHERE action_id = OLD.id) THEN
-                RAISE EXCEPTION 'moderation_action rows are kept 184 days and while held';
+                RAISE EXCEPTION 'moderation_action rows are kept 184 days and while held'
+                  USING ERRCODE = 'restrict_violation';
               END IF;
               RETURN OLD;
             END $$"""
