@@ -109,6 +109,7 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 def register_extensions(app: Flask) -> None:
     from portal import auth
     from portal.extensions import csrf, db, htmx, limiter, login_manager, migrate
+    from portal.security import PortalRequest
 
     if not event.contains(Engine, "connect", _sqlite_pragmas):
         event.listen(Engine, "connect", _sqlite_pragmas)
@@ -116,6 +117,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     csrf.init_app(app)
     htmx.init_app(app)
+    app.request_class = PortalRequest  # htmx's request, with the upload size exception
     # Registered before the limiter's own hook, so it runs after it (Flask runs them in reverse).
     app.after_request(auth.keep_domain_retry_after)
     limiter.init_app(app)

@@ -20,6 +20,8 @@ class Defaults:
     # WTForms' own messages come from its zh_TW catalogue (portal.forms.Form), not Flask-Babel.
     WTF_I18N_ENABLED = False
     MAX_CONTENT_LENGTH = 64 * 1024
+    MAX_UPLOAD_LENGTH = 50 * 1024 * 1024  # media uploads in /admin only (portal.security.PortalRequest)
+    UPLOAD_ENDPOINTS = ("admin.upload_media",)
     MAX_FORM_MEMORY_SIZE = 64 * 1024
 
     SESSION_COOKIE_SECURE = True

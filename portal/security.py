@@ -1,6 +1,7 @@
 """Security headers on every response: pages, fragments, redirects and errors alike."""
 
-from flask import Response, abort, request
+from flask import Response, abort, current_app, request
+from htmx_flask.requests import HtmxAwareRequest
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -37,3 +38,31 @@ def refuse_cross_site_writes() -> None:
     writing = request.method not in ("GET", "HEAD", "OPTIONS")
     if writing and request.headers.get("Sec-Fetch-Site") == "cross-site":
         abort(403)
+
+
+class PortalRequest(HtmxAwareRequest):
+    """The request size cap (64 KiB) with one exception: the media upload raises it for itself.
+
+    Decided by the endpoint before anything reads the body, CSRF's check included.
+    """
+
+    @property
+    def max_content_length(self) -> int | None:
+        if self.endpoint in current_app.config["UPLOAD_ENDPOINTS"]:
+            return current_app.config["MAX_UPLOAD_LENGTH"]
+        return current_app.config["MAX_CONTENT_LENGTH"]
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        raise AttributeError("set MAX_CONTENT_LENGTH or MAX_UPLOAD_LENGTH in the config instead")
+
+    @property
+    def max_form_memory_size(self) -> int | None:
+        # Werkzeug's multipart parser holds whole read chunks against this limit, files included.
+        if self.endpoint in current_app.config["UPLOAD_ENDPOINTS"]:
+            return 1024 * 1024
+        return current_app.config["MAX_FORM_MEMORY_SIZE"]
+
+    @max_form_memory_size.setter
+    def max_form_memory_size(self, value: int | None) -> None:
+        raise AttributeError("set MAX_FORM_MEMORY_SIZE in the config instead")

@@ -11,7 +11,15 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from portal.domain.pledge import CATEGORY_LABELS
 from portal.forms import Form, normalised
@@ -23,6 +31,15 @@ STATE_LABELS = {"draft": "草稿（不公開）", "published": "發布（到時�
 COMMENTS_LABELS = {"open": "開放評論", "closed": "關閉評論（保留已有評論）", "hidden": "隱藏評論區"}
 ROLE_LABELS = {"reader": "讀者", "moderator": "審核員", "admin": "管理員"}
 USER_STATE_LABELS = {"active": "正常", "restricted": "受限", "closed": "已關閉"}
+
+
+class Between(NumberRange):
+    """NumberRange that stays quiet when the value did not even parse (its own message says so)."""
+
+    def __call__(self, form, field):
+        if field.data is None:
+            return
+        super().__call__(form, field)
 
 
 def choices(labels: dict[str, str], values=None) -> list[SelectChoice]:
@@ -61,7 +78,7 @@ class ArticleForm(Form):
     published_at = DateTimeLocalField(
         "發布時間",
         format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
-        validators=[DataRequired("請填寫發布時間")],
+        validators=[InputRequired("請填寫發布時間")],
     )
     reporters = StringField("記者", filters=[normalised], validators=[Optional(), Length(max=200)])
     editor = StringField("編輯", filters=[normalised], validators=[Optional(), Length(max=32)])
@@ -90,9 +107,18 @@ class ArticleForm(Form):
 def _ids(field) -> list[int]:
     raw = (field.data or "").replace("，", ",")
     parts = [p.strip() for p in raw.split(",") if p.strip()]
-    if any(not p.isdigit() or len(p) > 9 for p in parts):
+    if any(not (p.isascii() and p.isdecimal()) or len(p) > 9 for p in parts):
         raise ValidationError("請填寫以逗號分隔的數字編號")
     return [int(p) for p in parts]
+
+
+def bounded_id(value) -> int:
+    """An id from a form: not a number is WTForms' own error; beyond 64 bits it becomes 0,
+    which no row has (so the domain says the section does not exist)."""
+    text = str(value).strip()
+    if not (text.isascii() and text.isdecimal()):
+        raise ValueError(text)
+    return int(text) if len(text) <= 18 else 0
 
 
 def ids_of(field) -> list[int]:
@@ -140,34 +166,31 @@ class SettingsForm(Form):
         filters=[normalised],
         validators=[Optional(), Regexp(r"^[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}$", message="請填寫有效的郵箱地址")],
     )
-    comment_min_length = IntegerField("評論最少字數", validators=[DataRequired(), NumberRange(min=1, max=50)])
-    comment_max_length = IntegerField(
-        "評論最多字數", validators=[DataRequired(), NumberRange(min=10, max=2000)]
-    )
+    comment_min_length = IntegerField("評論最少字數", validators=[InputRequired(), Between(min=1, max=50)])
+    comment_max_length = IntegerField("評論最多字數", validators=[InputRequired(), Between(min=10, max=2000)])
     comment_cooldown_seconds = IntegerField(
         "兩次評論最短間隔（秒）", validators=[Optional(), NumberRange(min=0, max=3600)]
     )
     comment_ip_hourly = IntegerField(
-        "每個IP每小時評論上限", validators=[DataRequired(), NumberRange(min=1, max=10000)]
+        "每個IP每小時評論上限", validators=[InputRequired(), Between(min=1, max=10000)]
     )
-    quota_new = IntegerField("新用戶每日評論上限", validators=[DataRequired(), NumberRange(min=1, max=10000)])
+    quota_new = IntegerField("新用戶每日評論上限", validators=[InputRequired(), Between(min=1, max=10000)])
     quota_normal = IntegerField(
-        "普通用戶每日評論上限", validators=[DataRequired(), NumberRange(min=1, max=10000)]
+        "普通用戶每日評論上限", validators=[InputRequired(), Between(min=1, max=10000)]
     )
-    quota_good = IntegerField(
-        "良好用戶每日評論上限", validators=[DataRequired(), NumberRange(min=1, max=10000)]
-    )
+    quota_good = IntegerField("良好用戶每日評論上限", validators=[InputRequired(), Between(min=1, max=10000)])
     quota_restricted = IntegerField(
-        "受限用戶每日評論上限", validators=[DataRequired(), NumberRange(min=1, max=10000)]
+        "受限用戶每日評論上限", validators=[InputRequired(), Between(min=1, max=10000)]
     )
     comment_edit_minutes = IntegerField(
         "可編輯評論的時間（分鐘）", validators=[Optional(), NumberRange(min=0, max=60)]
     )
     report_hide_threshold = IntegerField(
-        "幾位讀者舉報後暫時隱藏", validators=[DataRequired(), NumberRange(min=1, max=100)]
+        "幾位讀者舉報後暫時隱藏", validators=[InputRequired(), Between(min=1, max=100)]
     )
     retention_days = IntegerField(
-        "記錄保存天數（不少於184天）", validators=[DataRequired(), NumberRange(min=184, max=3650)]
+        "記錄保存天數（不少於184天）",
+        validators=[InputRequired(), Between(min=184, max=3650)],
     )
     region_database = StringField(
         "IP屬地資料庫路徑（留空使用內建 GeoLite2）",
@@ -213,7 +236,9 @@ class WordTestForm(Form):
 
 class UserAccessForm(Form):
     role = SelectField("角色", choices=choices(ROLE_LABELS, [r.value for r in Role]))
-    sections = SelectMultipleField("審核範圍（不選則全部欄目）", coerce=int, validate_choice=False)
+    sections = SelectMultipleField(
+        "審核範圍（不選則全部欄目）", coerce=lambda v: bounded_id(v), validate_choice=False
+    )
     can_view_pii = BooleanField("可查看完整手機號（pii）")
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import maxminddb
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -23,7 +24,7 @@ from portal.admin.forms import (
     ids_of,
 )
 from portal.auth import password_hasher, phone_vault, unauthorized
-from portal.domain import accounts, editorial, moderation, sensitive_words, staff
+from portal.domain import accounts, audit, editorial, moderation, sensitive_words, staff
 from portal.domain.errors import Rejected
 from portal.domain.media_files import Upload, store_upload
 from portal.domain.pagination import Cursor
@@ -38,7 +39,6 @@ from portal.page_context import settings, zone
 from portal.words import current_word_list
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-UPLOAD_LIMIT = 50 * 1024 * 1024  # media uploads only; every other form keeps the 64 KiB cap
 
 
 @bp.before_request
@@ -47,8 +47,14 @@ def admins_only():
         return unauthorized()
     if current_user.role != Role.ADMIN:
         abort(403)
-    if request.endpoint == "admin.upload_media":
-        request.max_content_length = UPLOAD_LIMIT
+    return None
+
+
+def as_id(raw: str | None) -> int | None:
+    """An id typed or posted: ASCII digits within 64 bits, else nothing (no ValueError, no overflow)."""
+    raw = (raw or "").strip()
+    if raw.isascii() and raw.isdecimal() and len(raw) <= 18:
+        return int(raw)
     return None
 
 
@@ -66,7 +72,11 @@ def _local(value: datetime) -> datetime:
 
 
 def _utc(local: datetime) -> datetime:
-    return local.replace(tzinfo=zone()).astimezone(UTC).replace(tzinfo=None)
+    """A local time typed by an editor, in UTC; the first and last days of the calendar clamp."""
+    try:
+        return local.replace(tzinfo=zone()).astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:
+        return datetime.min if local.year < 2 else datetime.max
 
 
 @bp.get("/")
@@ -121,11 +131,15 @@ def section_form(section_id: int | None = None):
     status = 200
     if request.method == "POST":
         status = 422
-        if form.validate_on_submit():
+        valid = form.validate_on_submit()
+        if form.parent_id.data and as_id(form.parent_id.data) is None:
+            form.parent_id.errors = [*form.parent_id.errors, "上級欄目不存在"]
+            valid = False
+        if valid:
             data = editorial.SectionInput(
                 slug=form.slug.data,
                 name=form.name.data,
-                parent_id=int(form.parent_id.data) if (form.parent_id.data or "").isdigit() else None,
+                parent_id=as_id(form.parent_id.data),
                 position=form.position.data or 0,
                 description=form.description.data or "",
                 layout=form.layout.data,
@@ -173,14 +187,16 @@ def articles():
     query = select(Article)
     if q := args.get("q", "").strip()[:50]:
         query = query.where(Article.title.contains(q))
-    if (section_id := args.get("section", type=int)) is not None:
+    if (section_id := as_id(args.get("section"))) is not None:
         query = query.where(Article.section_id == section_id)
     if args.get("state") in ("draft", "published"):
         query = query.where(Article.state == args["state"])
     for name, op in (("since", "ge"), ("until", "lt")):
         try:
             day = datetime.strptime(args.get(name, ""), "%Y-%m-%d")
-        except ValueError:
+            if op == "lt":
+                day += timedelta(days=1)  # 到 includes the day chosen
+        except (ValueError, OverflowError):
             continue
         query = query.where(
             Article.published_at >= _utc(day) if op == "ge" else Article.published_at < _utc(day)
@@ -216,11 +232,11 @@ def _article_choices(form: ArticleForm) -> None:
 
 def _article_input(form: ArticleForm) -> editorial.ArticleInput:
     def media_id(field) -> int | None:
-        return int(field.data) if (field.data or "").isdigit() else None
+        return as_id(field.data)
 
     return editorial.ArticleInput(
         title=form.title.data,
-        section_id=int(form.section_id.data) if (form.section_id.data or "").isdigit() else 0,
+        section_id=as_id(form.section_id.data) or 0,
         source=form.source.data or "",
         published_at=_utc(form.published_at.data),
         reporters=form.reporters.data or "",
@@ -257,7 +273,15 @@ def article_form(article_id: int | None = None):
     status = 200
     if request.method == "POST":
         status = 422
-        if form.validate_on_submit():
+        valid = form.validate_on_submit()
+        for field in (form.cover_id, form.player_id):
+            if field.data and as_id(field.data) is None:
+                field.errors = [*field.errors, "所選的媒體不存在或類型不符"]
+                valid = False
+        if form.published_at.data and not 1990 <= form.published_at.data.year <= 2200:
+            form.published_at.errors = [*form.published_at.errors, "請填寫1990至2200年之間的發布時間"]
+            valid = False
+        if valid:
             try:
                 saved = editorial.save_article(
                     db.session, article=article, data=_article_input(form), actor=current_user, now=utc_now()
@@ -372,6 +396,19 @@ def page_form(page_id: int | None = None):
 # --- settings ---------------------------------------------------------------------------------
 
 
+def region_database_problem(path: str) -> str | None:
+    """Why a path cannot be the 屬地 database, or None when MaxMind's reader opens it."""
+    try:
+        if not Path(path).is_file():
+            return "找不到這個檔案"
+        with maxminddb.open_database(path):
+            return None
+    except OSError:
+        return "找不到這個檔案"
+    except (ValueError, maxminddb.InvalidDatabaseError):
+        return "不是 MaxMind 格式的資料庫"
+
+
 def _setting_names(form: SettingsForm) -> list[str]:
     return [field.name for field in form if field.name != "csrf_token"]
 
@@ -390,8 +427,8 @@ def site_settings():
         return render_template("admin/settings.html", form=form)
     if form.validate_on_submit():
         path = (form.region_database.data or "").strip()
-        if path and not Path(path).is_file():
-            form.region_database.errors.append("找不到這個檔案")
+        if path and (problem := region_database_problem(path)):
+            form.region_database.errors.append(problem)
         else:
             values = {
                 name: "" if form[name].data is None else str(form[name].data) for name in _setting_names(form)
@@ -539,6 +576,10 @@ def test_words():
 
 @bp.get("/users")
 def users():
+    return render_users()
+
+
+def render_users(form: StaffForm | None = None) -> str:
     args = request.args
     phone_hmac = ""
     if args.get("phone"):
@@ -564,7 +605,7 @@ def users():
         masked=masked,
         next_cursor=next_cursor,
         args=args,
-        form=StaffForm(formdata=None),
+        form=form or StaffForm(formdata=None),
     )
 
 
@@ -617,10 +658,8 @@ def create_staff():
             )
         except Rejected as refusal:
             db.session.rollback()
-            flash(refusal.message, "error")
+            _fail(form, refusal)
         else:
-            from portal.domain import audit
-
             audit.record(
                 db.session,
                 actor=current_user,
@@ -633,6 +672,5 @@ def create_staff():
             db.session.commit()
             flash(f"已建立{'審核員' if person.role == Role.MODERATOR else '管理員'}賬號 {person.nickname}")
             return redirect(url_for("admin.user_form", user_id=person.id), 303)
-    else:
-        flash("；".join(e for errors in form.errors.values() for e in errors), "error")
-    return redirect(url_for("admin.users"), 303)
+    form.password.data = ""  # typed fields come back, the password does not
+    return render_users(form), 422

@@ -70,7 +70,7 @@ class SectionInput:
 
 def _is_news(session: Session, section: Section | None, parent_id: int | None) -> bool:
     """A section under 要聞 (or 要聞 itself) is news: comments there are always pre-reviewed."""
-    current = section.parent_id if section is not None else parent_id
+    current = parent_id  # where the section is going, not where it was
     slugs = {section.slug} if section is not None else set()
     while current is not None:
         parent = session.get(Section, current)

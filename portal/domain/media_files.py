@@ -53,7 +53,9 @@ def _picture(data: bytes) -> Image.Image | None:
             probe.verify()
             picture = Image.open(BytesIO(data))
             picture.load()
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning, Image.DecompressionBombError):
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as bomb:
+        raise Rejected("file", "圖片尺寸過大（超過4000萬像素）") from bomb
+    except (OSError, SyntaxError, ValueError):
         return None
     return picture
 

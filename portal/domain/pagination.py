@@ -28,6 +28,10 @@ class Cursor:
         stamp, _, ident = rest.partition("-")
         try:
             rank = int(rank_text) if rank_text else None
-            return cls(datetime.strptime(stamp, "%Y%m%d%H%M%S%f"), int(ident), rank)
+            cursor = cls(datetime.strptime(stamp, "%Y%m%d%H%M%S%f"), int(ident), rank)
         except ValueError:
             return None
+        # Beyond the databases' 64-bit integers a value cannot be compared with a column.
+        if not (0 <= cursor.id < 2**63 and (rank is None or abs(rank) < 2**63)):
+            return None
+        return cursor
