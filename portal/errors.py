@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, render_template
+from flask import Flask, Response, current_app, g, render_template
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
@@ -59,7 +59,8 @@ def database_unavailable(error: OperationalError) -> Response:
     back, so nothing is half-written, and the reader keeps what they typed."""
     db.session.rollback()
     current_app.logger.warning("database unavailable: %s", error.orig if hasattr(error, "orig") else error)
-    unavailable = ServiceUnavailable(retry_after=current_app.config["DATABASE_RETRY_AFTER"])
+    g.retry_after = current_app.config["DATABASE_RETRY_AFTER"]  # not the rate limiter's value
+    unavailable = ServiceUnavailable(retry_after=g.retry_after)
     return http_error(unavailable)
 
 
