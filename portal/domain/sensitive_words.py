@@ -35,13 +35,7 @@ def replace_word_list(session: Session, entries: Sequence[WordEntry], *, now: da
                 updated_at=now,
             )
         )
-    version = version_of(entries)
-    setting = session.get(SiteSetting, "wordlist_version")
-    if setting is None:
-        session.add(SiteSetting(key="wordlist_version", value=version))
-    else:
-        setting.value = version
-    return version
+    return _publish(session)
 
 
 def current_entries(session: Session) -> list[WordEntry]:
