@@ -1,0 +1,480 @@
+"""The benchmark: the portal against hello-world Flask and a plain Flask + SQLAlchemy page, side by
+side in one run, under the same gunicorn settings (2 sync workers), loaded by wrk on loopback.
+
+    python bench/run.py            # the full run (a few minutes); writes bench/out/results.json
+    python bench/run.py --quick    # a smoke run (seconds): proves the benchmark works, nothing more
+
+Only ratios measured in the same run mean something on a shared machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+sys.path.insert(0, str(ROOT))
+
+
+@dataclass
+class Result:
+    probe: str
+    server: str
+    rps: float = 0.0
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+    errors: int = 0
+    bytes: int = 0
+    peak_rss_mib: float = 0.0
+    ratio: float | None = None
+    target: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """gunicorn with 2 sync workers on loopback; its process tree's peak RSS is sampled."""
+
+    def __init__(self, name: str, app: str, env: dict[str, str], workers: int = 2) -> None:
+        self.name, self.port = name, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = (OUT / f"{name}.log").open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{self.port}", app],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                requests.get(self.url + "/", timeout=2)
+                return
+            except requests.RequestException:
+                time.sleep(0.2)
+        raise RuntimeError(f"{name} did not start")
+
+    def rss_mib(self) -> float:
+        pids = [self.process.pid, *map(int, os.popen(f"pgrep -P {self.process.pid}").read().split())]
+        total = 0
+        for pid in pids:
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+            except OSError:
+                continue
+        return total / 1024
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=15)
+        self.log.close()
+
+
+def wrk(
+    url: str,
+    *,
+    seconds: int,
+    connections: int,
+    headers: dict[str, str] | None = None,
+    script: str | None = None,
+):
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    if script:
+        command += ["-s", script]
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+
+    def millis(label: str) -> float:
+        found = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", output)
+        if not found:
+            return 0.0
+        value, unit = float(found.group(1)), found.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", output))
+    for counts in re.findall(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output):
+        errors += sum(int(n) for n in counts)
+    return rps, millis(" 50"), millis(" 99"), errors
+
+
+def measure(
+    server: Server, probe: str, path: str, *, seconds: int, connections: int, headers=None, script=None
+) -> Result:
+    url = server.url + path
+    requests.get(url, headers=headers or {}, timeout=30)  # warm-up
+    wrk(url, seconds=max(1, seconds // 3), connections=connections, headers=headers, script=script)
+    peak = [server.rss_mib()]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak.append(server.rss_mib())
+            time.sleep(0.2)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        rps, p50, p99, errors = wrk(
+            url, seconds=seconds, connections=connections, headers=headers, script=script
+        )
+    finally:
+        done.set()
+        sampler.join()
+    size = len(requests.get(url, headers=headers or {}, timeout=30).content) if not script else 0
+    return Result(probe, server.name, rps, p50, p99, errors, size, max(peak))
+
+
+# --- data ----------------------------------------------------------------------------------------
+
+
+def flask(instance: Path, *args: str) -> str:
+    env = {**os.environ, "PORTAL_INSTANCE_PATH": str(instance)}
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def seed(instance: Path, *, big: int) -> dict[str, int]:
+    """The demo content plus generated comments and articles, written with plain SQL in bulk."""
+    flask(instance, "init-instance")
+    flask(instance, "seed-demo")
+    database = instance / "portal.sqlite"
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with sqlite3.connect(database) as db:
+        readers = [r[0] for r in db.execute("SELECT id FROM user_account WHERE role = 'reader'")]
+        first, second = (
+            r[0]
+            for r in db.execute(
+                "SELECT id FROM article WHERE state='published' ORDER BY published_at DESC LIMIT 2"
+            )
+        )
+        (section_id,) = db.execute("SELECT id FROM section WHERE slug = 'liaocheng'").fetchone()
+
+        def comments(article: int, count: int, status: str = "approved") -> None:
+            rows = [
+                (article, random.choice(readers), f"第{n}條基準測試評論：聊城的發展越來越好。", status,
+                 1 if status == "approved" else 0, "山東", (now - timedelta(seconds=n)).isoformat(" "))
+                for n in range(count)
+            ]  # fmt: skip
+            db.executemany(
+                "INSERT INTO comment (article_id, author_id, reply_to_nickname, body, status, listed, flags, rule_hits, "
+                "skeleton_hash, ip, ip_prefix, ip_region, user_agent, like_count, reply_count, report_count, reason_code, "
+                "priority, featured, created_at) VALUES (?, ?, '', ?, ?, ?, '', '[]', '', '', '', ?, '', 0, 0, 0, '', 0, 0, ?)",
+                rows,
+            )
+            if status == "approved":
+                db.execute(
+                    "UPDATE article SET comment_count = comment_count + ? WHERE id = ?", (count, article)
+                )
+
+        comments(first, 50)
+        comments(second, big)
+
+        def section_with(slug: str, count: int) -> None:
+            db.execute(
+                "INSERT INTO section (slug, name, position, description, layout, hidden, pre_review, comments_closed) "
+                "VALUES (?, ?, 99, '', 'list', 1, 1, 0)",
+                (slug, slug),
+            )
+            sid = db.execute("SELECT id FROM section WHERE slug = ?", (slug,)).fetchone()[0]
+            db.execute("UPDATE section SET hidden = 0, parent_id = ? WHERE id = ?", (section_id, sid))
+            db.executemany(
+                "INSERT INTO article (section_id, title, source, published_at, reporters, editor, editor_note, summary, "
+                "body_md, body_html, body_text, kind, state, comments_state, comment_count, related_ids, created_at, "
+                "updated_at) VALUES (?, ?, '聊城日報', ?, '', '', '', '', '正文', '<p>正文</p>', '正文', 'text', "
+                "'published', 'open', 0, '', ?, ?)",
+                [
+                    (
+                        sid,
+                        f"{slug}第{n}篇",
+                        (now - timedelta(minutes=n)).isoformat(" "),
+                        now.isoformat(" "),
+                        now.isoformat(" "),
+                    )
+                    for n in range(count)
+                ],
+            )
+
+        section_with("bench-small", 100)
+        section_with("bench-big", big)
+        comments(first, 100, status="pending")
+        db.execute(
+            "INSERT OR REPLACE INTO site_setting (key, value, updated_at) VALUES ('comment_cooldown_seconds', '0', CURRENT_TIMESTAMP)"
+        )
+        for key in ("quota_new", "quota_normal", "quota_good", "comment_ip_hourly"):
+            db.execute(
+                "INSERT OR REPLACE INTO site_setting (key, value, updated_at) VALUES (?, '100000000', CURRENT_TIMESTAMP)",
+                (key,),
+            )
+    return {"article_50": first, "article_big": second}
+
+
+def add_pending(instance: Path, article: int, count: int) -> None:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with sqlite3.connect(instance / "portal.sqlite") as db:
+        reader = db.execute("SELECT id FROM user_account WHERE role = 'reader' LIMIT 1").fetchone()[0]
+        db.executemany(
+            "INSERT INTO comment (article_id, author_id, reply_to_nickname, body, status, listed, flags, rule_hits, "
+            "skeleton_hash, ip, ip_prefix, ip_region, user_agent, like_count, reply_count, report_count, reason_code, "
+            "priority, featured, created_at) VALUES (?, ?, '', ?, 'pending', 0, '', '[]', '', '', '', '山東', '', 0, 0, 0, '', 0, 0, ?)",
+            [
+                (article, reader, f"待審評論{n}", (now - timedelta(seconds=n)).isoformat(" "))
+                for n in range(count)
+            ],
+        )
+
+
+def login(server: Server, phone: str) -> dict[str, str]:
+    session = requests.Session()
+    page = session.get(server.url + "/accounts/login").text
+    token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+    answer = session.post(
+        server.url + "/accounts/login",
+        data={"phone": phone, "password": "demo-password-2026", "csrf_token": token},
+        allow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text[:300]
+    return {"Cookie": "; ".join(f"{k}={v}" for k, v in session.cookies.items())}
+
+
+def post_script(server: Server, cookie: dict[str, str], article: int) -> str:
+    """A wrk script that posts a new comment each time, with the session's CSRF token (as a browser)."""
+    page = requests.get(f"{server.url}/articles/{article}", headers=cookie).text
+    token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+    path = OUT / "post.lua"
+    path.write_text(
+        f"""counter = 0
+math.randomseed(os.time() + math.random(1000000))
+local prefix = tostring(math.random(100000000))
+request = function()
+  counter = counter + 1
+  local body = "csrf_token={token}&body=" .. "%E5%9F%BA%E6%BA%96" .. prefix .. "-" .. counter
+  return wrk.format("POST", "/articles/{article}/comments", {{
+    ["Content-Type"] = "application/x-www-form-urlencoded", ["HX-Request"] = "true",
+    ["Cookie"] = "{cookie["Cookie"]}"}}, body)
+end
+""",
+        encoding="utf-8",
+    )
+    return str(path)
+
+
+# --- the word filter -----------------------------------------------------------------------------
+
+
+def word_filter(quick: bool) -> dict[str, float]:
+    from portal.domain.pledge import check_text
+    from portal.domain.wordlist import WordEntry, WordList
+
+    rng = random.Random(7)
+    alphabet = [chr(c) for c in range(0x4E00, 0x4E00 + 3000)]
+    terms = sorted({"".join(rng.choice(alphabet) for _ in range(rng.randint(2, 4))) for _ in range(10_500)})[
+        :10_000
+    ]
+    texts = [
+        "".join(rng.choice([*alphabet, "，", "。", " "]) for _ in range(200))
+        for _ in range(50 if quick else 300)
+    ]
+    big = WordList.build([WordEntry(t, ("C12",), "review", False) for t in terms], "bench-10000")
+    small = WordList.build([WordEntry(t, ("C12",), "review", False) for t in terms[:10]], "bench-10")
+
+    def rate(run) -> float:
+        start = time.perf_counter()
+        for text in texts:
+            run(text)
+        return len(texts) / (time.perf_counter() - start)
+
+    engine = rate(lambda text: check_text(text, big))
+    loop = rate(lambda text: [t for t in terms if t in text])
+    ten = rate(lambda text: check_text(text, small))
+    return {
+        "engine_per_s": engine,
+        "plain_loop_per_s": loop,
+        "speedup": engine / loop,
+        "time_10000_vs_10": ten / engine,
+    }
+
+
+# --- the run -------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="a smoke run: seconds, small data")
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is missing: apt-get install wrk")
+    seconds, connections, big = (1, 4, 1000) if args.quick else (args.seconds, args.connections, 100_000)
+    OUT.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="portal-bench-"))
+    instance = workdir / "instance"
+    ids = seed(instance, big=big)
+    env = {
+        "PORTAL_INSTANCE_PATH": str(instance),
+        "PORTAL_SESSION_COOKIE_SECURE": "false",
+        "PORTAL_SESSION_COOKIE_NAME": "session",
+        "PORTAL_COMMENT_LIMITS": "100000000 per minute",
+        "PORTAL_LOGIN_LIMITS": "100000 per minute",
+    }
+    results: list[Result] = []
+    hello = Server("hello", "bench.hello:app", {})
+    plain = Server("plain", "bench.plain:app", {"BENCH_DATABASE": str(instance / "portal.sqlite")})
+    portal = Server("portal", "wsgi:app", env)
+    try:
+        run = {"seconds": seconds, "connections": connections}
+        ceiling = measure(hello, "hello world", "/", **run)
+        results.append(ceiling)
+        results.append(
+            measure(
+                plain,
+                "plain Flask + SQLAlchemy article, 50 comments",
+                f"/articles/{ids['article_50']}",
+                **run,
+            )
+        )
+        results.append(
+            measure(portal, "anonymous article page, 50 comments", f"/articles/{ids['article_50']}", **run)
+        )
+        reader = login(portal, "13900000001")
+        results.append(
+            measure(
+                portal,
+                "signed-in article page, 50 comments",
+                f"/articles/{ids['article_50']}",
+                headers=reader,
+                **run,
+            )
+        )
+        more = requests.get(f"{portal.url}/articles/{ids['article_big']}").text
+        after = re.search(r"comments/more\?order=newest&amp;after=([^\"&]+)", more)
+        results.append(
+            measure(
+                portal,
+                "載入更多 (next 20 comments)",
+                f"/articles/{ids['article_big']}/comments/more?order=newest&after={after.group(1) if after else ''}",
+                headers={"HX-Request": "true"},
+                **run,
+            )
+        )
+        results.append(
+            measure(
+                portal,
+                "posting a comment",
+                f"/articles/{ids['article_50']}/comments",
+                script=post_script(portal, reader, ids["article_50"]),
+                **run,
+            )
+        )
+        moderator = login(portal, "13900000005")
+        results.append(
+            measure(
+                portal, "moderation queue, 50 rows, 100 pending", "/moderation/", headers=moderator, **run
+            )
+        )
+        results.append(measure(portal, "home page", "/", **run))
+        results.append(
+            measure(portal, f"article page, {big} comments", f"/articles/{ids['article_big']}", **run)
+        )
+        results.append(measure(portal, "section page, 100 articles", "/sections/bench-small", **run))
+        results.append(measure(portal, f"section page, {big} articles", "/sections/bench-big", **run))
+        add_pending(instance, ids["article_50"], big)
+        results.append(
+            measure(
+                portal, f"moderation queue, 50 rows, {big} pending", "/moderation/", headers=moderator, **run
+            )
+        )
+        peak_rss = max(r.peak_rss_mib for r in results if r.server == "portal")
+    finally:
+        for server in (hello, plain, portal):
+            server.stop()
+    for result in results:
+        result.ratio = result.rps / ceiling.rps if ceiling.rps else None
+    growth = {
+        "article_big_vs_50": _rps(results, f"article page, {big} comments")
+        / _rps(results, "anonymous article page, 50 comments"),
+        "section_big_vs_100": _rps(results, f"section page, {big} articles")
+        / _rps(results, "section page, 100 articles"),
+        "queue_big_vs_100": _rps(results, f"moderation queue, 50 rows, {big} pending")
+        / _rps(results, "moderation queue, 50 rows, 100 pending"),
+    }
+    words = word_filter(args.quick)
+    report = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": os.uname().machine + ", " + str(os.cpu_count()) + " cores",
+        "command": " ".join(sys.argv),
+        "quick": args.quick,
+        "results": [asdict(r) for r in results],
+        "growth": growth,
+        "word_filter": words,
+        "portal_peak_rss_mib": peak_rss,
+    }
+    (OUT / "results.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    print(markdown(report))
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _rps(results: list[Result], probe: str) -> float:
+    return next(r.rps for r in results if r.probe == probe) or 1e-9
+
+
+def markdown(report: dict) -> str:
+    lines = [
+        f"Run {report['date']} on {report['machine']}{' (quick: not a measurement)' if report['quick'] else ''}",
+        "",
+        "| probe | server | req/s | ratio to hello | p50 ms | p99 ms | errors | bytes | peak RSS MiB |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in report["results"]:
+        lines.append(
+            f"| {r['probe']} | {r['server']} | {r['rps']:.0f} | {r['ratio']:.2f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
+            f"{r['errors']} | {r['bytes']} | {r['peak_rss_mib']:.0f} |"
+        )
+    g, w = report["growth"], report["word_filter"]
+    lines += [
+        "",
+        f"Growth (same run): article page big/50 = {g['article_big_vs_50']:.2f}; section big/100 = "
+        f"{g['section_big_vs_100']:.2f}; queue big/100 = {g['queue_big_vs_100']:.2f}",
+        f"Word filter, 10,000 terms, 200-character comments: {w['engine_per_s']:.0f}/s against a plain loop's "
+        f"{w['plain_loop_per_s']:.0f}/s = {w['speedup']:.1f}×; 10 terms vs 10,000: {w['time_10000_vs_10']:.2f}×",
+        f"Portal peak RSS (master + 2 workers, word list loaded): {report['portal_peak_rss_mib']:.0f} MiB",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
