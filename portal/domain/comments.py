@@ -118,7 +118,14 @@ def tier_of(session: Session, user: User, *, now: datetime) -> str:
         .select_from(Comment)
         .where(Comment.author_id == user.id, Comment.status == CommentStatus.APPROVED)
     )
-    if user.created_at > now - timedelta(days=30) or (approved or 0) < 10:
+    return tier_from(user, approved or 0, now=now)
+
+
+def tier_from(user: User, approved: int, *, now: datetime) -> str:
+    """The tier from an approved count already at hand (the queue counts a page's authors at once)."""
+    if user.credit <= -6 or user.state == UserState.RESTRICTED:
+        return TIER_RESTRICTED
+    if user.created_at > now - timedelta(days=30) or approved < 10:
         return TIER_NEW
     return TIER_GOOD if user.credit >= 30 else TIER_NORMAL
 

@@ -10,7 +10,6 @@ from datetime import datetime
 from io import BytesIO
 from pathlib import Path
 
-import av
 from PIL import Image, ImageOps
 from sqlalchemy.orm import Session
 
@@ -62,6 +61,8 @@ def _picture(data: bytes) -> Image.Image | None:
 
 def _stream_kind(data: bytes) -> tuple[MediaKind, str, str] | None:
     """Audio or video by what FFmpeg finds inside, with the extension and type to serve it as."""
+    import av  # FFmpeg's libraries: loaded by the upload that needs them, not by every worker
+
     try:
         with av.open(BytesIO(data), mode="r") as container:
             names = container.format.name.split(",")

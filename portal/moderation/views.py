@@ -116,10 +116,7 @@ def _highlight(comment: Comment) -> list[tuple[str, bool]]:
 def _row_context(rows: list[Comment]) -> dict:
     now = utc_now()
     records = moderation.author_records(db.session, {c.author for c in rows}, now=now)
-    suggestions = {
-        author_id: moderation.suggest_measure(db.session, db.session.get(User, author_id), now=now)
-        for author_id in records
-    }
+    suggestions = moderation.suggest_measures(db.session, records, now=now)
     return {
         "records": records,
         "suggestions": suggestions,
