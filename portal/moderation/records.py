@@ -3,7 +3,7 @@
 The log is read-only here: holds are rows of their own, exports are POSTs because each one is
 logged. The dashboard's charts are pygal SVGs served as images (<img>, never inline): pygal's
 script and tooltips are stripped, and its one stylesheet is allowed by its hash in the image's
-own CSP, so no page or image needs 'unsafe-inline'.
+own CSP, so no page or image needs inline styles or scripts allowed wholesale.
 """
 
 from __future__ import annotations
