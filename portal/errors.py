@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Flask, Response, current_app, g, render_template
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from sqlalchemy.exc import DataError, OperationalError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, ServiceUnavailable
 
 from portal.extensions import db
 from portal.fragments import wants_fragment
@@ -64,8 +64,18 @@ def database_unavailable(error: OperationalError) -> Response:
     return http_error(unavailable)
 
 
+def refused_by_database(error: DataError) -> Response:
+    """A value the database cannot hold (PostgreSQL refuses NUL, for one): a clear 400, no 500."""
+    db.session.rollback()
+    current_app.logger.warning(
+        "value refused by the database: %s", error.orig if hasattr(error, "orig") else error
+    )
+    return http_error(BadRequest())
+
+
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(DataError, refused_by_database)
     app.register_error_handler(OperationalError, database_unavailable)
     if not app.testing:
         app.register_error_handler(Exception, unexpected_error)

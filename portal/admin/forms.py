@@ -84,7 +84,9 @@ class ArticleForm(Form):
     editor = StringField("編輯", filters=[normalised], validators=[Optional(), Length(max=32)])
     editor_note = TextAreaField("編者按", filters=[normalised], validators=[Optional(), Length(max=2000)])
     summary = StringField("摘要", filters=[normalised], validators=[Optional(), Length(max=300)])
-    body_md = TextAreaField("正文（Markdown）", validators=[Optional(), Length(max=200_000)])
+    body_md = TextAreaField(
+        "正文（Markdown）", filters=[normalised], validators=[Optional(), Length(max=200_000)]
+    )
     kind = SelectField("類型", choices=choices(KIND_LABELS, [k.value for k in ArticleKind]))
     state = SelectField("狀態", choices=choices(STATE_LABELS, [s.value for s in ArticleState]))
     comments_state = SelectField("評論", choices=choices(COMMENTS_LABELS, [c.value for c in CommentsState]))
@@ -142,7 +144,9 @@ class PageForm(Form):
         filters=[normalised],
         validators=[DataRequired("請填寫網址代號"), Length(max=64), SLUG_RULE],
     )
-    body_md = TextAreaField("內容（Markdown）", validators=[Optional(), Length(max=200_000)])
+    body_md = TextAreaField(
+        "內容（Markdown）", filters=[normalised], validators=[Optional(), Length(max=200_000)]
+    )
     in_footer = BooleanField("顯示在頁尾")
     position = IntegerField("排序", default=0, validators=[Optional(), NumberRange(min=0, max=1000)])
 
