@@ -271,20 +271,35 @@ def login(server: Server, phone: str) -> dict[str, str]:
 
 
 def post_script(server: Server, cookie: dict[str, str], article: int) -> str:
-    """A wrk script that posts a new comment each time, with the session's CSRF token (as a browser)."""
-    page = requests.get(f"{server.url}/articles/{article}", headers=cookie).text
+    """A wrk script that posts a new comment each time, with the session's CSRF token (as a browser).
+
+    The token lives in the session cookie, which the article page sets anew: take both from it.
+    """
+    session = requests.Session()
+    for part in cookie["Cookie"].split("; "):
+        name, _, value = part.partition("=")
+        session.cookies.set(name, value, domain="127.0.0.1", path="/")  # so the new cookie replaces it
+    page = session.get(f"{server.url}/articles/{article}").text
     token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+    jar = "; ".join(f"{k}={v}" for k, v in session.cookies.items())
     path = OUT / "post.lua"
     path.write_text(
-        f"""counter = 0
-math.randomseed(os.time() + math.random(1000000))
-local prefix = tostring(math.random(100000000))
+        f"""-- Each wrk thread posts its own numbered texts, so no two requests send the same comment.
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("id", threads)
+end
+counter = 0
+function init(args)
+  prefix = tostring(id) .. "t" .. tostring(os.time())
+end
 request = function()
   counter = counter + 1
   local body = "csrf_token={token}&body=" .. "%E5%9F%BA%E6%BA%96" .. prefix .. "-" .. counter
   return wrk.format("POST", "/articles/{article}/comments", {{
     ["Content-Type"] = "application/x-www-form-urlencoded", ["HX-Request"] = "true",
-    ["Cookie"] = "{cookie["Cookie"]}"}}, body)
+    ["Cookie"] = "{jar}"}}, body)
 end
 """,
         encoding="utf-8",
