@@ -164,18 +164,20 @@ def _tab_condition(tab: str):
     }[tab]
 
 
+COUNT_CAP = 1000  # a badge shows 999+ beyond this: counting further would grow with the queue
+
+
+def _capped_count(session: Session, query: Select) -> int:
+    """min(rows, COUNT_CAP), reading at most COUNT_CAP index entries whatever the queue's size."""
+    return session.scalar(select(func.count()).select_from(query.limit(COUNT_CAP).subquery())) or 0
+
+
 def tab_counts(session: Session, scope: set[int] | None) -> dict[str, int]:
-    counts = {}
-    for tab in ("pending", "reported", "patrol", "hidden"):
-        counts[tab] = (
-            session.scalar(
-                select(func.count()).select_from(Comment).where(_tab_condition(tab), *_scoped(scope))
-            )
-            or 0
-        )
-    counts["appeals"] = (
-        session.scalar(select(func.count()).select_from(Appeal).where(*_appeals_in(scope))) or 0
-    )
+    counts = {
+        tab: _capped_count(session, select(Comment.id).where(_tab_condition(tab), *_scoped(scope)))
+        for tab in ("pending", "reported", "patrol", "hidden")
+    }
+    counts["appeals"] = _capped_count(session, select(Appeal.id).where(*_appeals_in(scope)))
     return counts
 
 
