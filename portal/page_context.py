@@ -75,11 +75,16 @@ def zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["TIMEZONE"])
 
 
+def to_local(value: datetime) -> datetime:
+    """A stored (naive UTC) time as a naive time in the site's zone."""
+    return value.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone()).replace(tzinfo=None)
+
+
 def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     """A stored UTC time in the site's zone, formatted as the seed page does."""
     if value is None:
         return ""
-    return value.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone()).strftime(fmt)
+    return to_local(value).strftime(fmt)
 
 
 def convert_script(response: Response) -> Response:

@@ -35,7 +35,7 @@ from portal.domain.wordlist import to_csv
 from portal.extensions import db
 from portal.forms import ActionForm
 from portal.models import Article, Media, Page, Role, Section, SensitiveWord, User, utc_now
-from portal.page_context import settings, zone
+from portal.page_context import settings, to_local, zone
 from portal.words import current_word_list
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -65,10 +65,6 @@ def _fail(form, refusal: Rejected) -> int:
     else:
         flash(refusal.message, "error")
     return refusal.status
-
-
-def _local(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC).astimezone(zone()).replace(tzinfo=None)
 
 
 def _utc(local: datetime) -> datetime:
@@ -265,10 +261,10 @@ def article_form(article_id: int | None = None):
             form.section_id.data = str(article.section_id)
             form.cover_id.data = str(article.cover_id or "")
             form.player_id.data = str(article.player_id or "")
-            form.published_at.data = _local(article.published_at)
+            form.published_at.data = to_local(article.published_at)
             form.gallery_ids.data = ",".join(str(m.id) for m in article.gallery)
         else:
-            form.published_at.data = _local(utc_now()).replace(second=0, microsecond=0)
+            form.published_at.data = to_local(utc_now()).replace(second=0, microsecond=0)
             form.state.data = "draft"
     status = 200
     if request.method == "POST":

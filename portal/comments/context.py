@@ -15,7 +15,7 @@ from portal.domain.site import comment_rules
 from portal.extensions import db
 from portal.forms import ActionForm
 from portal.models import Article, Comment, CommentsState, utc_now
-from portal.page_context import settings, zone
+from portal.page_context import settings, to_local, zone
 
 
 def rules() -> comments.CommentRules:
@@ -24,8 +24,7 @@ def rules() -> comments.CommentRules:
 
 def local_day_start(now: datetime) -> datetime:
     """Midnight of the site's day, in UTC: quotas are per calendar day (P25)."""
-    local = now.replace(tzinfo=UTC).astimezone(zone())
-    start = datetime.combine(local.date(), time.min, tzinfo=zone())
+    start = datetime.combine(to_local(now).date(), time.min, tzinfo=zone())
     return start.astimezone(UTC).replace(tzinfo=None)
 
 

@@ -7,7 +7,7 @@ section scopes are checked on each object in the domain.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -33,7 +33,7 @@ from portal.moderation.forms import (
     MeasureForm,
     ReportRulingForm,
 )
-from portal.page_context import section_tree, settings, zone
+from portal.page_context import section_tree, settings, to_local
 from portal.safe_redirect import same_site_path
 from portal.words import current_word_list
 
@@ -49,7 +49,7 @@ def _subtree(section_id: int) -> list[int]:
 
 
 def _today():
-    return utc_now().replace(tzinfo=UTC).astimezone(zone()).date()
+    return to_local(utc_now()).date()
 
 
 def _comment_in_scope(comment_id: int) -> Comment:
