@@ -21,7 +21,6 @@ from typing import NamedTuple
 
 import ahocorasick
 import regex
-from pypinyin import lazy_pinyin
 from stdnum import luhn
 from stdnum.cn import ric
 
@@ -249,11 +248,19 @@ class PinyinView(NamedTuple):
     offsets: tuple[int, ...]  # per character: the skeleton index it came from
 
 
+def _lazy_pinyin(text: str) -> list[str]:
+    # Imported on first use: pypinyin's dictionaries take about 50 MiB in every process, and only a word
+    # list with pinyin entries (and the pinyin view) needs them.
+    from pypinyin import lazy_pinyin
+
+    return lazy_pinyin(text)
+
+
 class _CharPinyin(dict):
     """Per-character `lazy_pinyin` readings, cached (a character without pinyin stands for itself)."""
 
     def __missing__(self, ch: str) -> str:
-        reading = (lazy_pinyin(ch) or [ch])[0]
+        reading = (_lazy_pinyin(ch) or [ch])[0]
         self[ch] = reading
         return reading
 
@@ -278,7 +285,7 @@ def _pinyin_view(skeleton: str, *, phrases: bool = True) -> PinyinView:
             from_latin.extend(ch.isalpha() for ch in run)
             offsets.extend(range(base, base + len(run)))
             continue
-        syllables = lazy_pinyin(run) if phrases else None
+        syllables = _lazy_pinyin(run) if phrases else None
         if syllables is None or len(syllables) != len(run):  # one item per character keeps the offsets
             syllables = [_CHAR_PINYIN[ch] for ch in run]
         for k, syllable in enumerate(syllables):
@@ -400,10 +407,13 @@ class TermForms(NamedTuple):
     pinyin: str
 
 
-def term_forms(term: str) -> TermForms:
-    """The forms of a dictionary term that go into the automata (§6.3)."""
+def term_forms(term: str, *, pinyin: bool = True) -> TermForms:
+    """The forms of a dictionary term that go into the automata (§6.3). Without `pinyin` the pinyin form is
+    left empty: only `pinyin=yes` entries need it, and computing it loads pypinyin."""
     normalised = normalise(term)
-    return TermForms(normalised.norm, normalised.skeleton, normalised.dedup, normalised.pinyin)
+    return TermForms(
+        normalised.norm, normalised.skeleton, normalised.dedup, normalised.pinyin if pinyin else ""
+    )
 
 
 def skeleton_hash(text: str) -> str:

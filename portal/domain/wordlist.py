@@ -143,7 +143,7 @@ def _parse_row(n: int, row: list[str], term_forms: Callable) -> tuple[WordEntry,
             raise WordListError(MSG_REGEX.format(n=n), n)
         key = ("re", pattern)
     else:
-        forms = term_forms(term)
+        forms = term_forms(term, pinyin=False)  # the key needs no pinyin
         if not forms.norm:
             raise WordListError(MSG_EMPTY.format(n=n), n)
         if action == "block" and len(forms.skeleton) < 2:
@@ -261,14 +261,16 @@ class WordList:
                 if compiled is not None:
                     regexes.append((index, compiled))
                 continue
-            forms = term_forms(entry.term)
+            # Only pinyin entries need the pinyin form: a list without them never loads pypinyin.
+            wants_pinyin = entry.pinyin and entry.action != "allow"
+            forms = term_forms(entry.term, pinyin=wants_pinyin)
             for key in dict.fromkeys((forms.norm, forms.skeleton, forms.dedup)):
                 if key:
                     term_keys.setdefault(key, []).append(index)
             if forms.norm != forms.skeleton:  # a norm form with spaces or punctuation in it
                 separated_keys.setdefault(forms.norm, []).append(index)
             letters = sum(ch.isascii() and ch.isalpha() for ch in forms.pinyin)
-            if entry.pinyin and entry.action != "allow" and letters >= PINYIN_MIN_LETTERS:
+            if wants_pinyin and letters >= PINYIN_MIN_LETTERS:
                 pinyin_keys.setdefault(forms.pinyin, []).append(index)
                 pinyin_max = max(pinyin_max, len(forms.pinyin))
         return cls(
