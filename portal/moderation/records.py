@@ -18,10 +18,10 @@ import sys
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 from xml.etree import ElementTree
 
-import pygal
 from flask import (
     Response,
     abort,
@@ -34,7 +34,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from pygal.style import Style
 
 from portal.auth import client_ip
 from portal.domain import records
@@ -48,10 +47,6 @@ from portal.models import ModerationAction, utc_now
 from portal.moderation import bp
 from portal.page_context import current_script, localtime, settings, zone
 from portal.safe_redirect import same_site_path
-
-# pygal appends to sys.meta_path a finder for its map plugins (unused here) that has only the
-# pre-3.4 find_module, so Python warns on every import that reaches it (Kozea/pygal#532).
-sys.meta_path[:] = [finder for finder in sys.meta_path if not isinstance(finder, pygal.PluginImportFixer)]
 
 # --- the log ----------------------------------------------------------------------------------------
 
@@ -204,7 +199,8 @@ def export_log():
 # --- the dashboard ------------------------------------------------------------------------------
 
 CHART_WIDTH, CHART_HEIGHT = 800, 400
-CHART_STYLE = Style(
+LABEL_FONT_SIZE = 13
+CHART_STYLE: dict[str, Any] = dict(  # pygal.style.Style's options
     background="#ffffff",
     plot_background="#ffffff",
     foreground="#1f1f1f",
@@ -213,13 +209,29 @@ CHART_STYLE = Style(
     opacity=".85",
     opacity_hover=".95",
     font_family='"Noto Sans CJK TC", "Noto Sans CJK SC", "PingFang TC", "Microsoft JhengHei", sans-serif',
-    label_font_size=13,
+    label_font_size=LABEL_FONT_SIZE,
     major_label_font_size=13,
     legend_font_size=14,
     value_font_size=12,
     tooltip_font_size=12,
     colors=("#1565c0", "#2e7d32", "#b71c1c", "#ef6c00", "#6a1b9a", "#00838f"),
 )
+
+
+@cache
+def _pygal():
+    """pygal, imported by the first chart drawn: the dashboard's images are all that use it."""
+    import pygal  # here, not at the top: about 4 MiB in every process, and only these images need it
+
+    # pygal appends to sys.meta_path a finder for its map plugins (unused here) that has only the
+    # pre-3.4 find_module, so Python warns on every import that reaches it (Kozea/pygal#532).
+    sys.meta_path[:] = [finder for finder in sys.meta_path if not isinstance(finder, pygal.PluginImportFixer)]
+    return pygal
+
+
+@cache
+def _style():
+    return _pygal().style.Style(**CHART_STYLE)
 
 
 def _static(root):
@@ -233,11 +245,12 @@ def _static(root):
     return root
 
 
-def _chart(kind: type, **config: Any):
-    """A pygal chart without any script, at a fixed size, in the site's colours and type."""
-    chart = kind(
+def _chart(kind: str, **config: Any):
+    """A pygal chart (`kind` names its class) without any script, at a fixed size, in the site's colours
+    and type."""
+    chart = getattr(_pygal(), kind)(
         js=[],
-        style=CHART_STYLE,
+        style=_style(),
         width=CHART_WIDTH,
         height=CHART_HEIGHT,
         explicit_size=True,
@@ -262,7 +275,7 @@ def _axis_labels(labels: list[str], limit: int) -> dict[str, Any]:
     character as 0.6 em, and a Chinese one is a whole em."""
     cut = [label if len(label) <= limit else label[: limit - 1] + "…" for label in labels]
     wide = max((sum(unicodedata.east_asian_width(c) in "WF" for c in label) for label in cut), default=0)
-    extra = math.ceil(wide * 0.45 * CHART_STYLE.label_font_size)
+    extra = math.ceil(wide * 0.45 * LABEL_FONT_SIZE)
     return {"x_labels": cut, "truncate_label": -1, "margin_left": 20 + extra}
 
 
@@ -300,7 +313,7 @@ def _daily() -> Panel:
 
     def svg() -> str:
         chart = _chart(
-            pygal.Line,
+            "Line",
             x_labels=[f"{d.day:%m-%d}" for d in days],
             x_labels_major_every=5,
             show_minor_x_labels=False,
@@ -331,7 +344,7 @@ def _queue() -> Panel:
 
     def svg() -> str:
         chart = _chart(
-            pygal.Line,
+            "Line",
             x_labels=labels,
             x_labels_major_every=3,
             show_minor_x_labels=False,
@@ -363,7 +376,7 @@ def _decision_time() -> Panel:
     def svg() -> str:
         drawn = groups[::-1]  # a horizontal chart draws its first bar at the bottom
         chart = _chart(
-            pygal.HorizontalBar,
+            "HorizontalBar",
             print_values=True,
             value_formatter=lambda minutes: f"{minutes:g} 分鐘" if minutes is not None else "",
             **_axis_labels([name for name, _ in drawn] if times.overall.count else [], 10),
@@ -396,7 +409,7 @@ def _reasons() -> Panel:
     def svg() -> str:
         drawn = counts[::-1]  # the most frequent reason on top
         chart = _chart(
-            pygal.HorizontalStackedBar,
+            "HorizontalStackedBar",
             **_axis_labels([f"{c.code} {c.label}" if c.code else c.label for c in drawn], 14),
             y_labels=_count_labels(c.total for c in counts) if counts else None,
         )
@@ -426,7 +439,7 @@ def _reports() -> Panel:
     total = sum(count for _, _, count in rulings)
 
     def svg() -> str:
-        chart = _chart(pygal.Pie, inner_radius=0.45, print_values=True)
+        chart = _chart("Pie", inner_radius=0.45, print_values=True)
         for _, label, count in rulings:
             chart.add(label, [count] if count else [])
         return chart.render(is_unicode=True)
