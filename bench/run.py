@@ -24,8 +24,12 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import requests
+
+if TYPE_CHECKING:
+    from bench.isso import Setup
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -45,6 +49,7 @@ class Result:
     ratio: float | None = None
     target: str = ""
     notes: list[str] = field(default_factory=list)
+    skipped: bool = False  # not measured (its notes say why): no req/s, no ratio
 
 
 def free_port() -> int:
@@ -58,12 +63,14 @@ def free_port() -> int:
 class Server:
     """gunicorn with 2 sync workers on loopback; its process tree's peak RSS is sampled."""
 
-    def __init__(self, name: str, app: str, env: dict[str, str], workers: int = 2) -> None:
+    def __init__(
+        self, name: str, app: str, env: dict[str, str], workers: int = 2, python: str | Path = sys.executable
+    ) -> None:
         self.name, self.port = name, free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = (OUT / f"{name}.log").open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{self.port}", app],
+            [str(python), "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{self.port}", app],
             cwd=ROOT,
             env={**os.environ, **env},
             stdout=self.log,
@@ -76,7 +83,8 @@ class Server:
                 return
             except requests.RequestException:
                 time.sleep(0.2)
-        raise RuntimeError(f"{name} did not start")
+        self.stop()  # no orphaned gunicorn when the run gives up
+        raise RuntimeError(f"{name} did not start (see {self.log.name})")
 
     def rss_mib(self) -> float:
         pids = [self.process.pid, *map(int, os.popen(f"pgrep -P {self.process.pid}").read().split())]
@@ -307,6 +315,48 @@ end
     return str(path)
 
 
+# --- Isso 0.14, an outside reference (bench/isso.py) ---------------------------------------------
+
+ISSO_LIST = "Isso 0.14 comment list, 50 comments"
+ISSO_POST = "Isso 0.14 posting a comment (pending, moderation on)"
+
+
+def start_isso(workdir: Path) -> tuple[Server | None, Setup | None, str]:
+    """Isso in its own venv under the same gunicorn settings; without it (no PyPI) the run goes on."""
+    from bench import isso as reference
+
+    try:
+        # The embedding site's origin: a port nothing listens on (see bench/isso.py's config).
+        setup = reference.prepare(workdir / "isso", site=f"http://127.0.0.1:{free_port()}")
+    except reference.Unavailable as error:
+        print(f"note: the Isso probes are skipped: {error}", file=sys.stderr)
+        return None, None, str(error)
+    return Server("isso", reference.APP, setup.env, python=setup.python), setup, ""
+
+
+def isso_probes(server: Server | None, setup: Setup | None, why: str, run: dict[str, int]) -> list[Result]:
+    from bench import isso as reference
+
+    if server is None:
+        return [Result(p, "isso", skipped=True, notes=[f"skipped: {why}"]) for p in (ISSO_LIST, ISSO_POST)]
+    if (count := reference.listed(server.url)) != reference.COMMENTS:
+        raise RuntimeError(f"isso lists {count} comments, not {reference.COMMENTS}")
+    if (status := reference.post_once(server.url, setup, "基準測試：第一條待審評論")) != 202:
+        raise RuntimeError(f"isso answered {status} to a new comment, not 202 (pending)")
+    listing = measure(server, ISSO_LIST, reference.list_path(), **run)
+    listing.notes.append(
+        f"GET {reference.list_path()}: {count} comments as JSON, markdown rendered each time"
+    )
+    script = reference.post_script(setup, OUT / "isso-post.lua")
+    posting = measure(server, ISSO_POST, f"/new?uri={reference.URI}", script=script, **run)
+    if (count := reference.listed(server.url)) != reference.COMMENTS:  # moderation on: posts stay hidden
+        raise RuntimeError(f"isso lists {count} comments after the posts, not {reference.COMMENTS}")
+    posting.notes.append(
+        f"{reference.pending(setup)} comments pending afterwards; the list still shows {count}"
+    )
+    return [listing, posting]
+
+
 # --- the word filter -----------------------------------------------------------------------------
 
 
@@ -370,7 +420,9 @@ def main() -> None:
     hello = Server("hello", "bench.hello:app", {})
     plain = Server("plain", "bench.plain:app", {"BENCH_DATABASE": str(instance / "portal.sqlite")})
     portal = Server("portal", "wsgi:app", env)
+    isso: Server | None = None
     try:
+        isso, isso_setup, isso_missing = start_isso(workdir)
         run = {"seconds": seconds, "connections": connections}
         ceiling = measure(hello, "hello world", "/", **run)
         results.append(ceiling)
@@ -382,6 +434,7 @@ def main() -> None:
                 **run,
             )
         )
+        results.extend(isso_probes(isso, isso_setup, isso_missing, run))
         results.append(
             measure(portal, "anonymous article page, 50 comments", f"/articles/{ids['article_50']}", **run)
         )
@@ -435,10 +488,11 @@ def main() -> None:
         )
         peak_rss = max(r.peak_rss_mib for r in results if r.server == "portal")
     finally:
-        for server in (hello, plain, portal):
-            server.stop()
+        for server in (hello, plain, portal, isso):
+            if server is not None:
+                server.stop()
     for result in results:
-        result.ratio = result.rps / ceiling.rps if ceiling.rps else None
+        result.ratio = result.rps / ceiling.rps if ceiling.rps and not result.skipped else None
     growth = {
         "article_big_vs_50": _rps(results, f"article page, {big} comments")
         / _rps(results, "anonymous article page, 50 comments"),
@@ -475,13 +529,18 @@ def markdown(report: dict) -> str:
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in report["results"]:
+        if r.get("skipped"):
+            lines.append(f"| {r['probe']} | {r['server']} | skipped | — | | | | | |")
+            continue
+        ratio = "—" if r["ratio"] is None else f"{r['ratio']:.2f}"
         lines.append(
-            f"| {r['probe']} | {r['server']} | {r['rps']:.0f} | {r['ratio']:.2f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
+            f"| {r['probe']} | {r['server']} | {r['rps']:.0f} | {ratio} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
             f"{r['errors']} | {r['bytes']} | {r['peak_rss_mib']:.0f} |"
         )
     g, w = report["growth"], report["word_filter"]
+    notes = [f"- {r['probe']}: {'; '.join(r['notes'])}" for r in report["results"] if r.get("notes")]
+    lines += ["", *notes, *([""] if notes else [])]
     lines += [
-        "",
         f"Growth (same run): article page big/50 = {g['article_big_vs_50']:.2f}; section big/100 = "
         f"{g['section_big_vs_100']:.2f}; queue big/100 = {g['queue_big_vs_100']:.2f}",
         f"Word filter, 10,000 terms, 200-character comments: {w['engine_per_s']:.0f}/s against a plain loop's "
