@@ -4,6 +4,7 @@ database agree on which automaton a version means."""
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,15 +40,21 @@ def replace_word_list(session: Session, entries: Sequence[WordEntry], *, now: da
 
 
 def current_entries(session: Session) -> list[WordEntry]:
-    return [
-        WordEntry(
-            term=row.term,
-            categories=tuple(c for c in row.categories.split("/") if c),
-            action=row.action,
-            pinyin=row.pinyin,
-        )
-        for row in session.scalars(select(SensitiveWord).order_by(SensitiveWord.id))
-    ]
+    """The published list. Read as plain rows, not ORM objects, and the entries share their category
+    tuples and actions: every process holds the list it builds, and a list can have 10,000 entries."""
+    categories_of: dict[str, tuple[str, ...]] = {}
+    rows = session.execute(
+        select(
+            SensitiveWord.term, SensitiveWord.categories, SensitiveWord.action, SensitiveWord.pinyin
+        ).order_by(SensitiveWord.id)
+    )
+    entries = []
+    for term, categories, action, pinyin in rows:
+        shared = categories_of.get(categories)
+        if shared is None:
+            shared = categories_of[categories] = tuple(c for c in categories.split("/") if c)
+        entries.append(WordEntry(term=term, categories=shared, action=sys.intern(action), pinyin=pinyin))
+    return entries
 
 
 def _publish(session: Session) -> str:

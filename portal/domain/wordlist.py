@@ -26,7 +26,7 @@ PINYIN_MIN_LETTERS = 4  # §6.3: shorter pinyin keys would match everywhere
 _CACHE_SIZE = 4  # versions kept; the published one and a few drafts checked by editors
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # no __dict__: a list can hold 10,000 of them
 class WordEntry:
     term: str  # a word or phrase in either script, or "re:" plus a pattern
     categories: tuple[str, ...]  # C1–C18, ascending; empty for "allow"
