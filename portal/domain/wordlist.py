@@ -1,7 +1,8 @@
 """The sensitive-word list (PLEDGE_RULES.md §6.2, §6.3): its CSV format and the automata built from it.
 
 A list version is immutable. `WordList.cached(version, loader)` builds the Aho–Corasick automata once per
-version and shares them between requests and threads; publishing a new list means a new version string.
+version and shares them between requests and threads; publishing a new list means a new version string,
+and the new version replaces the old one in the cache.
 The matching itself (which views are scanned, what a hit means) lives in `portal.domain.pledge`.
 """
 
@@ -23,7 +24,9 @@ CATEGORY_IDS = tuple(f"C{n}" for n in range(1, 19))
 REGEX_PREFIX = "re:"
 PINYIN_MIN_LETTERS = 4  # §6.3: shorter pinyin keys would match everywhere
 
-_CACHE_SIZE = 4  # versions kept; the published one and a few drafts checked by editors
+# Versions kept: only the published one is asked for, and a 10,000-entry list takes about 10 MiB in
+# every process, so an edit of the list drops the old version instead of keeping it.
+_CACHE_SIZE = 1
 
 
 @dataclass(frozen=True, slots=True)  # no __dict__: a list can hold 10,000 of them
