@@ -268,7 +268,7 @@ def add_pending(instance: Path, article: int, count: int) -> None:
 def login(server: Server, phone: str) -> dict[str, str]:
     session = requests.Session()
     page = session.get(server.url + "/accounts/login").text
-    token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     answer = session.post(
         server.url + "/accounts/login",
         data={"phone": phone, "password": "demo-password-2026", "csrf_token": token},

@@ -107,13 +107,17 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from portal import auth
+    from portal import auth, page_cache
     from portal.extensions import csrf, db, htmx, limiter, login_manager, migrate
     from portal.security import PortalRequest
+
+    # Registered first, so it runs after every other hook: the cache keeps the finished answer.
+    app.after_request(page_cache.store_in_cache)
 
     if not event.contains(Engine, "connect", _sqlite_pragmas):
         event.listen(Engine, "connect", _sqlite_pragmas)
     db.init_app(app)
+    page_cache.configure(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     csrf.init_app(app)
     htmx.init_app(app)
@@ -178,7 +182,7 @@ def register_commands(app: Flask) -> None:
 
 
 def register_response_hooks(app: Flask) -> None:
-    from portal import page_context
+    from portal import page_cache, page_context
     from portal.fragments import add_vary_hx_request
     from portal.security import add_security_headers, refuse_cross_site_writes, refuse_nul
 
@@ -190,6 +194,7 @@ def register_response_hooks(app: Flask) -> None:
     app.after_request(add_security_headers)
     app.before_request(refuse_nul)
     app.before_request(refuse_cross_site_writes)
+    app.before_request(page_cache.serve_from_cache)  # last: a stored page ends the request here
 
 
 def ensure_database(app: Flask) -> None:

@@ -58,6 +58,13 @@ class Defaults:
     REGION_DATABASE = ""
     TERMS_VERSION = "2026-11"
 
+    # Whole pages for anonymous readers (portal.page_cache): in process, or in Redis with REDIS_URL.
+    PAGE_CACHE = True
+    PAGE_CACHE_SECONDS = 300  # a bound only: every change to what pages show invalidates at once
+    CACHE_TYPE = ""  # from REDIS_URL: RedisCache, else SimpleCache
+    CACHE_THRESHOLD = 500  # SimpleCache: pages kept per process
+    CACHE_KEY_PREFIX = "portal:page:"
+
     SECTION_PAGE_SIZE = 20
     COMMENT_PAGE_SIZE = 20
     SEARCH_PAGE_SIZE = 20

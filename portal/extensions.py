@@ -1,5 +1,6 @@
 """Unbound extension instances; the factory binds them."""
 
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -11,6 +12,7 @@ from htmx_flask import Htmx
 from portal.models.base import Base
 
 db = SQLAlchemy(model_class=Base)
+cache = Cache()  # whole public pages (portal.page_cache)
 migrate = Migrate()
 csrf = CSRFProtect()
 htmx = Htmx()

@@ -91,7 +91,8 @@ def convert_script(response: Response) -> Response:
     """简体 readers get the whole page, content and interface, converted by OpenCC."""
     response.vary.add("Cookie")
     if (
-        current_script() is Script.HANS
+        not g.get("served_from_cache")  # stored already converted
+        and current_script() is Script.HANS
         and response.mimetype in CONVERTIBLE
         and not response.direct_passthrough
         and not response.is_streamed

@@ -8,7 +8,8 @@ from typing import Any
 from flask import current_app, request
 from flask_login import current_user
 
-from portal.comments.forms import CommentForm, ReportForm
+from portal import page_cache
+from portal.comments.forms import CommentForm
 from portal.domain import comments
 from portal.domain.pagination import Cursor
 from portal.domain.site import comment_rules
@@ -41,6 +42,8 @@ def posting_state(article: Article) -> str:
     now = utc_now()
     if comments.comments_closed(article, now=now, site_closed=site_closed()):
         return "closed"
+    if (closes := comments.closes_at(article)) is not None:
+        page_cache.valid_until(closes)  # the form gives way to 評論已關閉 then, with no write
     user = viewer()
     if user is None:
         return "anonymous"
@@ -58,10 +61,16 @@ def reply_target(article: Article, raw: str | None) -> Comment | None:
     return target if target is not None and target.article_id == article.id else None
 
 
+def blank_comment_form() -> CommentForm:
+    """An anonymous reader is shown no form, so theirs carries no CSRF token: their pages stay the
+    same for every anonymous reader and can be cached whole (portal.page_cache)."""
+    return CommentForm(formdata=None, **({} if viewer() else {"meta": {"csrf": False}}))
+
+
 def form_context(
     article: Article, form: CommentForm | None = None, *, submitted: bool = False
 ) -> dict[str, Any]:
-    form = form or CommentForm(formdata=None)
+    form = form or blank_comment_form()
     target = reply_target(article, form.reply_to.data) if form.reply_to.data else None
     return {
         "article": article,
@@ -83,7 +92,7 @@ def decorate(page: list[Comment]) -> dict[str, Any]:
         "liked": comments.liked_ids(db.session, user_id=user.id, comment_ids=shown) if user else set(),
         "reported": comments.reported_ids(db.session, user_id=user.id, comment_ids=shown) if user else set(),
         "viewer_id": user.id if user else None,
-        "action_form": ActionForm(),
+        "action_form": ActionForm() if user else None,  # anonymous: links to login, no token
         "edit_minutes": rules().edit_minutes,
         "now": utc_now(),
     }
@@ -115,7 +124,7 @@ def thread_context(article: Article, form: CommentForm | None = None) -> dict[st
     if article.comments_state == CommentsState.HIDDEN:
         return {"comments_hidden": True}
     if form is None:
-        form = CommentForm(formdata=None)
+        form = blank_comment_form()
         if (target := reply_target(article, request.args.get("reply_to"))) is not None:
             form.reply_to.data = str(target.id)
     user = viewer()
@@ -123,7 +132,6 @@ def thread_context(article: Article, form: CommentForm | None = None) -> dict[st
     return {
         "comments_hidden": False,
         "own_unpublished": own,
-        "report_form": ReportForm(formdata=None),
         **form_context(article, form),
         **list_context(
             article,

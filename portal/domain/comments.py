@@ -104,9 +104,14 @@ def comments_closed(article: Article, *, now: datetime, site_closed: bool = Fals
     section = article.section
     if site_closed or article.comments_state == CommentsState.CLOSED or section.comments_closed:
         return True
-    if section.auto_close_days:
-        return article.published_at + timedelta(days=section.auto_close_days) < now
-    return False
+    closes = closes_at(article)
+    return closes is not None and closes < now
+
+
+def closes_at(article: Article) -> datetime | None:
+    """When the section's auto-close shuts the article's comments; None if time never does."""
+    days = article.section.auto_close_days
+    return article.published_at + timedelta(days=days) if days else None
 
 
 def tier_of(session: Session, user: User, *, now: datetime) -> str:

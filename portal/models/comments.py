@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, utc_now
@@ -35,6 +35,14 @@ class Comment(Base):
         Index("ix_comment_status", "status", "created_at", "id"),
         # The moderation queue: highest priority first, then oldest first.
         Index("ix_comment_queue", "status", "priority", "created_at", "id"),
+        # 置頂 comments of an article: a handful among thousands, found without a scan.
+        Index(
+            "ix_comment_pinned",
+            "article_id",
+            "pinned_at",
+            sqlite_where=text("pinned_at IS NOT NULL"),
+            postgresql_where=text("pinned_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

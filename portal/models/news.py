@@ -148,3 +148,15 @@ class SiteSetting(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now, onupdate=utc_now)
+
+
+class ContentVersion(Base):
+    """One row: a stamp replaced in the same transaction as any change public pages show.
+
+    Cached anonymous pages are keyed by it (portal.domain.content_version).
+    """
+
+    __tablename__ = "content_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stamp: Mapped[str] = mapped_column(String(32))

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.helpers import csrf_token_from
 from tests.servers import (
     RedisServer,
     create_database,
@@ -126,9 +127,7 @@ class Node:
 
 
 def token(session: requests.Session, url: str) -> str:
-    found = re.search(r'"X-CSRFToken": "([^"]+)"', session.get(url, timeout=10).text)
-    assert found, url
-    return found.group(1)
+    return csrf_token_from(session.get(url, timeout=10).text)
 
 
 def login(node: Node, phone: str, session: requests.Session | None = None) -> requests.Session:

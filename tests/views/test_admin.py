@@ -17,6 +17,7 @@ from PIL import Image
 from sqlalchemy import func, insert, select
 
 import portal.news.views as reader_views
+import portal.page_cache
 from portal.domain.wordlist import parse_word_csv
 from portal.extensions import db
 from portal.models import (
@@ -433,7 +434,7 @@ def test_the_walk_covers_every_admin_endpoint(app):
 
 def test_anonymous_visitors_are_sent_to_login_and_change_nothing(app, client, targets, tree):
     before = snapshot(app, targets)
-    token = token_for(client, "/")
+    token = token_for(client, "/accounts/login")
     for method, url, response in walk(client, app, targets, tree, token):
         assert response.status_code == 302, f"{method} {url}: {response.status_code}"
         assert response.location.split("?")[0].endswith(LOGIN_PATH), f"{method} {url}: {response.location}"
@@ -441,7 +442,7 @@ def test_anonymous_visitors_are_sent_to_login_and_change_nothing(app, client, ta
 
 
 def test_anonymous_htmx_requests_get_401_with_a_login_redirect(app, client, targets, tree):
-    token = token_for(client, "/")
+    token = token_for(client, "/accounts/login")
     for method, url, response in walk(client, app, targets, tree, token, headers=HX):
         assert response.status_code == 401, f"{method} {url}: {response.status_code}"
         assert LOGIN_PATH in response.headers["HX-Redirect"]
@@ -981,8 +982,9 @@ def test_a_future_publication_time_is_not_public_until_then(app, back, reader_cl
     assert "定時稿" not in reader_client.get("/sections/ruiping").get_data(as_text=True)
     (row,) = find_all(back.page("/admin/articles"), "tr", data_article_id=str(article_id))
     assert text_of(row.findall("td")[4]) == "定時發布"
-    # A little past its time, it is public (the clock moves, nothing else).
-    monkeypatch.setattr(reader_views, "utc_now", lambda: soon + timedelta(seconds=1))
+    # A little past its time, it is public (the clock moves, nothing else; the page cache's too).
+    for module in (reader_views, portal.page_cache):
+        monkeypatch.setattr(module, "utc_now", lambda: soon + timedelta(seconds=1))
     assert reader_client.get(f"/articles/{article_id}").status_code == 200
     assert "定時稿" in reader_client.get("/sections/ruiping").get_data(as_text=True)
 

@@ -453,7 +453,7 @@ def test_the_per_user_limit_answers_429_with_retry_after(app, client, article_id
 
 
 def test_an_anonymous_post_is_sent_to_log_in_and_stores_nothing(app, client, article_id):
-    token = token_for(client, f"/articles/{article_id}")
+    token = token_for(client, "/accounts/login")
     response = post_comment(client, article_id, "匿名評論", token=token)
     assert response.status_code == 302
     location = urlsplit(response.headers["Location"])
@@ -726,7 +726,7 @@ def test_like_without_javascript_goes_back_to_the_comment(app, client, article_i
 def test_like_refusals(app, client, article_id, alice, bob):
     approved = add_comment(app, article_id, alice, "頂樓評論")
     pending = add_comment(app, article_id, alice, "待審評論", "pending")
-    token = token_for(client, f"/articles/{article_id}")
+    token = token_for(client, "/accounts/login")
     response = client.post(f"/comments/{approved}/like", data={"csrf_token": token})
     assert response.status_code == 302 and "/accounts/login" in response.headers["Location"]
     assert client.post(f"/comments/{approved}/like", headers={**HX, "X-CSRFToken": token}).status_code == 401

@@ -70,7 +70,7 @@ def test_anonymous_is_sent_to_login(client, path):
 
 
 def test_anonymous_export_is_sent_to_login(client):
-    token = token_for(client)
+    token = token_for(client, "/accounts/login")
     response = client.post("/moderation/log/export", data={"csrf_token": token, "format": "csv"})
     assert response.status_code == 302
     assert "/accounts/login" in response.headers["Location"]

@@ -1,0 +1,120 @@
+"""The content version (portal.domain.content_version) with a bare session: which changes replace
+the stamp public pages are cached under, and which leave it, in the same transaction."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from argon2 import PasswordHasher
+from argon2.profiles import CHEAPEST
+from sqlalchemy import update
+
+from portal.domain import comments, content_version
+from portal.domain.accounts import create_verified_user
+from portal.domain.pii import PhoneVault
+from portal.models import ArticleState, Comment, CommentStatus, Role, SiteSetting, User, utc_now
+from tests.conftest import TEST_PII_KEY
+from tests.factories import make_article, make_section
+
+NOW = utc_now()
+
+
+@pytest.fixture
+def arranged(session):
+    content_version.watch()
+    section = make_section(session)
+    article = make_article(session, section, published_at=NOW - timedelta(hours=1))
+    author = create_verified_user(
+        session,
+        phone="13700000001",
+        nickname="作者",
+        password="correct-horse-battery",
+        role=Role.READER,
+        vault=PhoneVault.from_secret(TEST_PII_KEY),
+        hasher=PasswordHasher.from_parameters(CHEAPEST),
+        now=NOW,
+    )
+    session.commit()
+    return session, article, author
+
+
+def stamp(session) -> str:
+    return content_version.current(session, now=NOW)
+
+
+def new_comment(session, article, author, status=CommentStatus.PENDING) -> Comment:
+    comment = Comment(article_id=article.id, author_id=author.id, body="一條評論")
+    session.add(comment)
+    session.flush()
+    if status != CommentStatus.PENDING:
+        comments.set_status(session, comment, status, now=NOW)
+    session.commit()
+    return comment
+
+
+def test_a_pending_comment_leaves_the_stamp_and_its_approval_replaces_it(arranged):
+    session, article, author = arranged
+    before = stamp(session)
+    comment = new_comment(session, article, author)
+    assert stamp(session) == before
+    comment.priority = 5  # queue bookkeeping on a comment nobody sees
+    session.commit()
+    assert stamp(session) == before
+    comments.set_status(session, comment, CommentStatus.APPROVED, now=NOW)
+    session.commit()
+    approved = stamp(session)
+    assert approved != before
+    comments.set_status(session, comment, CommentStatus.HIDDEN, now=NOW)
+    session.commit()
+    assert stamp(session) != approved
+
+
+def test_counters_written_by_plain_update_statements_replace_it(arranged):
+    session, article, author = arranged
+    comment = new_comment(session, article, author, CommentStatus.APPROVED)
+    before = stamp(session)
+    session.execute(update(Comment).where(Comment.id == comment.id).values(like_count=Comment.like_count + 1))
+    session.commit()
+    assert stamp(session) != before
+
+
+def test_articles_settings_and_nicknames_replace_it_but_account_bookkeeping_does_not(arranged):
+    session, article, author = arranged
+    seen = {stamp(session)}
+    article.title = "新標題"
+    session.commit()
+    seen.add(stamp(session))
+    session.add(SiteSetting(key="site_name", value="新名字"))
+    session.commit()
+    seen.add(stamp(session))
+    session.get(User, author.id).nickname = "新暱稱"
+    session.commit()
+    seen.add(stamp(session))
+    assert len(seen) == 4
+    author.credit += 1
+    author.last_credit_on = NOW.date()
+    session.commit()
+    assert stamp(session) in seen and len(seen | {stamp(session)}) == 4
+
+
+def test_a_rolled_back_change_leaves_the_stamp_as_it_was(arranged):
+    session, article, _author = arranged
+    before = stamp(session)
+    article.title = "不會保存的標題"
+    session.flush()
+    assert stamp(session) != before  # inside the transaction, with the change
+    session.rollback()
+    assert stamp(session) == before
+
+
+def test_the_next_scheduled_article_is_part_of_the_version(arranged):
+    session, article, _author = arranged
+    before = stamp(session)
+    article.published_at = NOW + timedelta(minutes=5)
+    article.state = ArticleState.PUBLISHED
+    session.commit()
+    scheduled = stamp(session)
+    assert scheduled != before
+    # When its time comes the version moves on by itself, with no write.
+    assert content_version.current(session, now=NOW + timedelta(minutes=6)) != scheduled

@@ -1,0 +1,171 @@
+"""Whole anonymous pages from the cache (portal.page_cache): served when nothing changed, never
+after a change to what they show, and never to a reader who should see a page of their own.
+
+That a page really comes from the cache is shown by changing a row behind the ORM's back (plain
+SQL, which no application path does): the cached page keeps the old text until a real change."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+
+from portal.domain.comments import set_status
+from portal.extensions import db
+from portal.models import Article, Comment, CommentStatus, utc_now
+from tests.factories import make_article, make_section
+from tests.helpers import HX, find_one, login, parse_html, text_of, token_for
+from tests.views.test_admin import article_data, settings_data
+
+
+def arrange(app, **section_fields) -> int:
+    with app.app_context():
+        section = make_section(db.session, **section_fields)
+        article = make_article(
+            db.session, section, title="原來的標題", published_at=utc_now() - timedelta(hours=1)
+        )
+        db.session.commit()
+        return article.id
+
+
+def add_comment(app, article_id: int, author_id: int, body: str, status: str) -> int:
+    with app.app_context():
+        comment = Comment(article_id=article_id, author_id=author_id, body=body, ip_region="山東")
+        db.session.add(comment)
+        db.session.flush()
+        if status != "pending":
+            set_status(db.session, comment, CommentStatus(status), now=utc_now())
+        db.session.commit()
+        return comment.id
+
+
+def behind_the_orms_back(app, sql: str, **params) -> None:
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(text(sql), params)
+
+
+def count_on(html: str) -> str:
+    return text_of(find_one(parse_html(html), "p", id="comment-count"))
+
+
+@pytest.fixture
+def article(app) -> int:
+    return arrange(app)
+
+
+@pytest.fixture
+def reader(make_user):
+    return make_user(nickname="讀者甲")
+
+
+@pytest.fixture
+def moderator(make_user):
+    return make_user(role="moderator", nickname="審核員")
+
+
+def test_an_anonymous_page_comes_whole_from_the_cache_with_no_cookie_and_no_token(app, client, article):
+    first = client.get(f"/articles/{article}")
+    assert first.status_code == 200 and "Set-Cookie" not in first.headers
+    assert "csrf" not in first.get_data(as_text=True).lower()
+    behind_the_orms_back(app, "UPDATE article SET title = '暗中改過' WHERE id = :id", id=article)
+    second = client.get(f"/articles/{article}")
+    assert "原來的標題" in second.get_data(as_text=True)
+    assert second.headers["Content-Security-Policy"] == first.headers["Content-Security-Policy"]
+    assert "Set-Cookie" not in second.headers
+
+
+def test_a_signed_in_reader_never_gets_the_anonymous_page(app, client, article, reader):
+    anonymous = app.test_client()
+    anonymous.get(f"/articles/{article}")
+    behind_the_orms_back(app, "UPDATE article SET title = '暗中改過' WHERE id = :id", id=article)
+    login(client, reader.phone, reader.password)
+    html = client.get(f"/articles/{article}").get_data(as_text=True)
+    assert "暗中改過" in html and reader.nickname in html and "X-CSRFToken" in html
+
+
+def test_an_approval_shows_at_once_with_its_count(app, client, article, reader, moderator):
+    comment_id = add_comment(app, article, reader.id, "等待審核的評論", "pending")
+    anonymous = app.test_client()
+    before = anonymous.get(f"/articles/{article}").get_data(as_text=True)
+    assert "等待審核的評論" not in before and count_on(before) == "共 0 條評論"
+    login(client, moderator.phone, moderator.password)
+    response = client.post(
+        f"/moderation/comments/{comment_id}/decision",
+        data={"csrf_token": token_for(client), "decision": "approve"},
+    )
+    assert response.status_code in (200, 303)
+    after = anonymous.get(f"/articles/{article}").get_data(as_text=True)
+    assert "等待審核的評論" in after and count_on(after) == "共 1 條評論"
+
+
+def test_a_pending_comment_leaves_the_cached_page_alone_and_a_like_does_not(app, client, article, reader):
+    shown = add_comment(app, article, reader.id, "已經通過的評論", "approved")
+    anonymous = app.test_client()
+    anonymous.get(f"/articles/{article}")
+    behind_the_orms_back(app, "UPDATE article SET title = '暗中改過' WHERE id = :id", id=article)
+    add_comment(app, article, reader.id, "剛提交的評論", "pending")
+    assert "原來的標題" in anonymous.get(f"/articles/{article}").get_data(as_text=True)
+    login(client, reader.phone, reader.password)
+    token = token_for(client)
+    assert client.post(f"/comments/{shown}/like", data={"csrf_token": token}).status_code == 303
+    html = anonymous.get(f"/articles/{article}").get_data(as_text=True)
+    assert "暗中改過" in html
+    assert text_of(find_one(parse_html(html), "span", cls="like-count")) == "1"
+
+
+def test_an_article_edit_and_a_setting_show_at_once_on_every_page(app, client, article, make_user):
+    admin = make_user(role="admin", nickname="總編輯")
+    anonymous = app.test_client()
+    for path in ("/", f"/articles/{article}"):
+        assert "原來的網站名" not in anonymous.get(path).get_data(as_text=True)
+    login(client, admin.phone, admin.password)
+    data = settings_data(site_name="原來的網站名", csrf_token=token_for(client))
+    assert client.post("/admin/settings", data=data).status_code == 303
+    for path in ("/", f"/articles/{article}"):
+        assert "原來的網站名" in anonymous.get(path).get_data(as_text=True)
+    with app.app_context():
+        section_id = db.session.get(Article, article).section_id
+    data = article_data(section_id, title="編輯改過的標題", csrf_token=token_for(client))
+    assert client.post(f"/admin/articles/{article}", data=data).status_code == 303
+    for path in ("/", f"/articles/{article}"):
+        assert "編輯改過的標題" in anonymous.get(path).get_data(as_text=True)
+
+
+def test_a_reader_with_a_message_waiting_gets_a_fresh_page(app, client, article, reader):
+    client.get(f"/articles/{article}")  # cached for anonymous readers
+    login(client, reader.phone, reader.password)
+    response = client.post("/accounts/logout", data={"csrf_token": token_for(client)})
+    assert response.status_code in (302, 303)
+    assert "您已退出登錄。" in client.get(f"/articles/{article}").get_data(as_text=True)
+    assert "您已退出登錄。" not in client.get(f"/articles/{article}").get_data(as_text=True)
+
+
+def test_simplified_and_traditional_readers_each_get_their_own_page(app, article):
+    hans, hant = app.test_client(), app.test_client()
+    hans.get("/script/hans?next=/")
+    for _ in range(2):
+        assert "原来的标题" in hans.get(f"/articles/{article}").get_data(as_text=True)
+        assert "原來的標題" in hant.get(f"/articles/{article}").get_data(as_text=True)
+
+
+def test_a_fragment_and_a_page_at_one_address_are_kept_apart(app, client, article):
+    path = f"/articles/{article}/comments?order=hot"
+    fragment = client.get(path, headers=HX).get_data(as_text=True)
+    page = client.get(path).get_data(as_text=True)
+    assert "<html" not in fragment and "<html" in page
+    assert "<html" not in client.get(path, headers=HX).get_data(as_text=True)
+
+
+def test_a_page_whose_comments_close_by_time_is_kept_only_until_then(app, client):
+    article = arrange(app, auto_close_days=1)
+    with app.app_context():
+        db.session.execute(
+            text("UPDATE article SET published_at = :at WHERE id = :id"),
+            {"at": utc_now() - timedelta(days=1) + timedelta(seconds=1), "id": article},
+        )
+        db.session.commit()
+    assert "本文評論已關閉" not in client.get(f"/articles/{article}").get_data(as_text=True)
+    time.sleep(2.1)
+    assert "本文評論已關閉" in client.get(f"/articles/{article}").get_data(as_text=True)
