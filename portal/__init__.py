@@ -108,7 +108,7 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 
 def register_extensions(app: Flask) -> None:
     from portal import auth, page_cache
-    from portal.extensions import csrf, db, htmx, limiter, login_manager, migrate
+    from portal.extensions import LazyMigrate, csrf, db, htmx, limiter, login_manager
     from portal.security import PortalRequest
 
     # Registered first, so it runs after every other hook: the cache keeps the finished answer.
@@ -118,7 +118,8 @@ def register_extensions(app: Flask) -> None:
         event.listen(Engine, "connect", _sqlite_pragmas)
     db.init_app(app)
     page_cache.configure(app)
-    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+    # Flask-Migrate is imported when a migration first reads this (LazyMigrate says why).
+    app.extensions["migrate"] = LazyMigrate(app, directory=str(MIGRATIONS), render_as_batch=True)
     csrf.init_app(app)
     htmx.init_app(app)
     app.request_class = PortalRequest  # htmx's request, with the upload size exception

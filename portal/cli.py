@@ -7,11 +7,11 @@ import json
 import sqlite3
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from flask_migrate import upgrade
 
 from portal import MIGRATIONS, write_instance_config
 from portal.auth import password_hasher, phone_vault
@@ -28,7 +28,21 @@ from portal.words import current_word_list
 
 def upgrade_schema() -> None:
     """Create the schema, or upgrade an existing one in place, through the migrations."""
+    from flask_migrate import upgrade  # lazy: alembic is for migrations only (see LazyMigrate)
+
     upgrade(directory=str(MIGRATIONS))
+
+
+class MigrationCommands(click.Group):
+    """`flask db …`: Flask-Migrate's own group, imported only when one of its commands runs (lazy,
+    like LazyMigrate: a worker that starts never needs alembic)."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        from flask_migrate.cli import db as commands
+
+        return commands.make_context(info_name, args, parent=parent, **extra)
 
 
 @click.command("init-instance")
@@ -171,3 +185,4 @@ def patrol() -> None:
 def register_commands(app: Flask) -> None:
     for command in (init_instance, init_db, seed_demo, create_user, pledge, backup, purge, patrol):
         app.cli.add_command(command)
+    app.cli.add_command(MigrationCommands("db", help="Perform database migrations."))
