@@ -6,8 +6,6 @@ from datetime import UTC, date, datetime
 from io import BytesIO
 from pathlib import Path
 
-import qrcode
-import qrcode.image.svg
 from feedgen.feed import FeedGenerator
 from flask import (
     Blueprint,
@@ -143,6 +141,10 @@ def article_qr(article_id: int):
     """微信 share: a QR code of the article's address, drawn here as SVG (no third party)."""
     if news.public_article(db.session, article_id, now=utc_now()) is None:
         abort(404)
+    # Lazy: qrcode (its SVG writer included) serves only this image, not every worker's start.
+    import qrcode
+    import qrcode.image.svg
+
     image = qrcode.make(
         _absolute("news.article", article_id=article_id),
         image_factory=qrcode.image.svg.SvgPathImage,
