@@ -100,3 +100,21 @@ def test_downgrade_to_base_and_upgrade_again_on_a_database_with_rows(demo_app):
             text("SELECT rowid FROM article_fts WHERE article_fts MATCH :q"), {"q": '"徒駭河"'}
         )
         assert list(hits) == [article.id]
+
+
+def test_the_author_counters_migration_counts_each_record_once(demo_app):
+    """0006 fills the kept counters from the comments already there, as the domain would have."""
+    recount = (
+        "SELECT u.id, (SELECT count(*) FROM comment c WHERE c.author_id = u.id AND c.status = 'approved'), "
+        "(SELECT count(*) FROM comment c WHERE c.author_id = u.id AND c.status IN ('rejected', 'deleted')), "
+        "(SELECT count(*) FROM comment_report r JOIN comment c ON c.id = r.comment_id WHERE c.author_id = u.id) "
+        "FROM user_account u ORDER BY u.id"
+    )
+    kept = "SELECT id, approved_comments, rejected_comments, reports_received FROM user_account ORDER BY id"
+    with demo_app.app_context():
+        expected = db.session.execute(text(recount)).all()
+        assert any(row[1] for row in expected)
+        db.session.remove()
+        downgrade(directory=str(MIGRATIONS), revision="0005")
+        upgrade(directory=str(MIGRATIONS))
+        assert db.session.execute(text(kept)).all() == expected

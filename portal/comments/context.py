@@ -14,7 +14,6 @@ from portal.domain import comments
 from portal.domain.pagination import Cursor
 from portal.domain.site import comment_rules
 from portal.extensions import db
-from portal.forms import ActionForm
 from portal.models import Article, Comment, CommentsState, utc_now
 from portal.page_context import settings, to_local, zone
 
@@ -92,7 +91,6 @@ def decorate(page: list[Comment]) -> dict[str, Any]:
         "liked": comments.liked_ids(db.session, user_id=user.id, comment_ids=shown) if user else set(),
         "reported": comments.reported_ids(db.session, user_id=user.id, comment_ids=shown) if user else set(),
         "viewer_id": user.id if user else None,
-        "action_form": ActionForm() if user else None,  # anonymous: links to login, no token
         "edit_minutes": rules().edit_minutes,
         "now": utc_now(),
     }

@@ -185,7 +185,7 @@ def like(comment_id: int):
     liked = comments.toggle_like(db.session, comment=comment, user=current_user, now=utc_now())
     db.session.commit()
     if wants_fragment():
-        return render_template("comments/_like.html", comment=comment, liked=liked, action_form=ActionForm())
+        return render_template("comments/_like.html", comment=comment, liked=liked)
     return _back_to(comment)
 
 

@@ -116,14 +116,7 @@ def closes_at(article: Article) -> datetime | None:
 
 def tier_of(session: Session, user: User, *, now: datetime) -> str:
     """P25's tiers, first match: 受限, 新用戶, 良好, 普通."""
-    if user.credit <= -6 or user.state == UserState.RESTRICTED:
-        return TIER_RESTRICTED
-    approved = session.scalar(
-        select(func.count())
-        .select_from(Comment)
-        .where(Comment.author_id == user.id, Comment.status == CommentStatus.APPROVED)
-    )
-    return tier_from(user, approved or 0, now=now)
+    return tier_from(user, user.approved_comments, now=now)
 
 
 def tier_from(user: User, approved: int, *, now: datetime) -> str:
@@ -144,7 +137,10 @@ def _check_rate(
 ) -> None:
     """P9: time between posts, the network's hourly budget, the tier's daily quota."""
     last = session.scalar(select(func.max(Comment.created_at)).where(Comment.author_id == author.id))
-    if last is not None and (wait := rules.cooldown_seconds - (now - last).total_seconds()) > 0:
+    # A post committed by a concurrent request can carry a later time than this request's `now`:
+    # that is no time at all since the last post, not negative time (which would refuse a 0 s pause).
+    elapsed = max(0.0, (now - last).total_seconds()) if last is not None else None
+    if elapsed is not None and (wait := rules.cooldown_seconds - elapsed) > 0:
         refusal = Rejected("body", TOO_FAST.format(n=max(1, round(wait))), 429, reason="rate")
         refusal.retry_after = max(1, round(wait))
         raise refusal
@@ -162,7 +158,9 @@ def _check_rate(
             refusal.retry_after = wait
             raise refusal
     quota = rules.quotas[tier_of(session, author, now=now)]
-    if _count(session, Comment.author_id == author.id, Comment.created_at >= day_start) >= quota:
+    # Reads at most `quota` index entries: the check costs the same however much was posted today.
+    today = select(Comment.id).where(Comment.author_id == author.id, Comment.created_at >= day_start)
+    if session.scalar(select(func.count()).select_from(today.limit(quota).subquery())) >= quota:
         refusal = Rejected("body", DAILY_LIMIT, 429, reason="quota")
         refusal.retry_after = max(1, round((day_start + timedelta(days=1) - now).total_seconds()))
         raise refusal
@@ -230,13 +228,18 @@ def _flag_coordinated(session: Session, comment: Comment, rules: CommentRules, *
             same_text = []
     same_network: list[Comment] = []
     if comment.ip_prefix:
-        same_network = list(
-            session.scalars(
-                select(Comment).where(Comment.ip_prefix == comment.ip_prefix, Comment.created_at > since)
+        in_window = (Comment.ip_prefix == comment.ip_prefix, Comment.created_at > since)
+        # Counted up to the threshold only, and only the not yet flagged are loaded: during a
+        # flood each new post costs what the first did.
+        window = select(Comment.id).where(*in_window).limit(rules.coordinated_network_posts)
+        if (
+            session.scalar(select(func.count()).select_from(window.subquery())) + 1
+            >= rules.coordinated_network_posts
+        ):
+            same_network = list(
+                session.scalars(select(Comment).where(*in_window, Comment.flags.not_like("%coordinated%")))
             )
-        )
-        if len(same_network) + 1 < rules.coordinated_network_posts:
-            same_network = []
+            _add_flag(comment, "coordinated")
     for flagged in {c.id: c for c in [*same_text, *same_network]}.values():
         _add_flag(flagged, "coordinated")
     if same_text or same_network:
@@ -299,13 +302,18 @@ def submit(
     # P9–P11 before the text checks (PLEDGE_RULES §7), so a flood costs no matching work.
     _check_rate(session, author, origin, rules, now=now, day_start=day_start)
     fingerprint = skeleton_hash(body)
-    duplicate = _count(
-        session,
-        Comment.author_id == author.id,
-        Comment.skeleton_hash == fingerprint,
-        Comment.created_at > now - timedelta(hours=rules.duplicate_hours),
+    duplicate = session.scalar(
+        select(Comment.id)
+        .where(
+            Comment.skeleton_hash == fingerprint,
+            Comment.author_id == author.id,
+            Comment.created_at > now - timedelta(hours=rules.duplicate_hours),
+        )
+        # Without statistics SQLite would walk the author's whole day; the text's index finds it.
+        .with_hint(Comment, "INDEXED BY ix_comment_skeleton", "sqlite")
+        .limit(1)
     )
-    if duplicate:
+    if duplicate is not None:
         raise Rejected("body", DUPLICATE, 422, reason="duplicate")
     verdict = _verdict_or_refuse(body, words, rules)
     comment = Comment(
@@ -388,6 +396,28 @@ def _set_listed(comment: Comment) -> None:
     )
 
 
+# Which of the author's counters a state belongs to (pending and hidden: none).
+AUTHOR_COUNTERS = {
+    CommentStatus.APPROVED: "approved_comments",
+    CommentStatus.REJECTED: "rejected_comments",
+    CommentStatus.DELETED: "rejected_comments",
+}
+
+
+def _count_for_author(
+    session: Session, comment: Comment, *, before: CommentStatus, after: CommentStatus
+) -> None:
+    leaving, joining = AUTHOR_COUNTERS.get(before), AUTHOR_COUNTERS.get(after)
+    if leaving == joining:
+        return
+    values = {}
+    if leaving:
+        values[leaving] = getattr(User, leaving) - 1
+    if joining:
+        values[joining] = getattr(User, joining) + 1
+    session.execute(update(User).where(User.id == comment.author_id).values(**values))
+
+
 def _count_change(session: Session, comment: Comment, step: int) -> None:
     """Keep the stored counts right in the same transaction as the change (in SQL, race-free)."""
     session.execute(
@@ -410,6 +440,7 @@ def _count_change(session: Session, comment: Comment, step: int) -> None:
 def set_status(session: Session, comment: Comment, status: CommentStatus, *, now: datetime) -> None:
     """Move a comment to a new state, keeping the public counts and the thread listing right."""
     was_public = comment.status == CommentStatus.APPROVED
+    _count_for_author(session, comment, before=CommentStatus(comment.status), after=status)
     comment.status = status
     if status == CommentStatus.APPROVED:
         comment.approved_at = comment.approved_at or now
@@ -561,6 +592,9 @@ def report(
         raise Rejected("reason", REPORT_TWICE, 409, reason="report_twice") from race
     session.execute(
         update(Comment).where(Comment.id == comment.id).values(report_count=Comment.report_count + 1)
+    )
+    session.execute(
+        update(User).where(User.id == comment.author_id).values(reports_received=User.reports_received + 1)
     )
     session.refresh(comment, ["report_count"])
     audit.record(

@@ -29,7 +29,8 @@ from portal.models import (
 )
 
 ALWAYS_PUBLIC = (Article, Section, Media, Page, SiteSetting)
-BULK_WATCHED = (*ALWAYS_PUBLIC, Comment, User)
+# Users are not here: statements only ever touch their counters; a nickname changes in a flush.
+BULK_WATCHED = (*ALWAYS_PUBLIC, Comment)
 _BUMPED = "content_version_bumped_in"
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, and_, exists, func, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from portal.domain import audit, notifications
@@ -149,14 +149,13 @@ def _scoped(scope: set[int] | None) -> list:
     return [Comment.article_id.in_(select(Article.id).where(Article.section_id.in_(scope)))]
 
 
-def _open_reports():
-    return exists().where(Report.comment_id == Comment.id, Report.status == ReportStatus.OPEN)
-
-
 def _tab_condition(tab: str):
     return {
         "pending": Comment.status == CommentStatus.PENDING,
-        "reported": and_(Comment.status.in_([CommentStatus.APPROVED, CommentStatus.HIDDEN]), _open_reports()),
+        "reported": and_(
+            Comment.status.in_([CommentStatus.APPROVED, CommentStatus.HIDDEN]),
+            Comment.id.in_(select(Report.comment_id).where(Report.status == ReportStatus.OPEN)),
+        ),
         "patrol": and_(Comment.status == CommentStatus.APPROVED, Comment.patrol_hit_at.is_not(None)),
         "approved": Comment.status == CommentStatus.APPROVED,
         "rejected": Comment.status == CommentStatus.REJECTED,
@@ -277,23 +276,15 @@ def author_records(session: Session, authors: Iterable[User], *, now: datetime) 
     ids = {a.id for a in authors}
     if not ids:
         return {}
-    records = {a.id: AuthorRecord(account_days=(now - a.created_at).days) for a in authors}
-    for author_id, status, count in session.execute(
-        select(Comment.author_id, Comment.status, func.count())
-        .where(Comment.author_id.in_(ids))
-        .group_by(Comment.author_id, Comment.status)
-    ):
-        if status == CommentStatus.APPROVED:
-            records[author_id].approved = count
-        elif status in (CommentStatus.REJECTED, CommentStatus.DELETED):
-            records[author_id].rejected += count
-    for author_id, count in session.execute(
-        select(Comment.author_id, func.count(Report.id))
-        .join(Report, Report.comment_id == Comment.id)
-        .where(Comment.author_id.in_(ids))
-        .group_by(Comment.author_id)
-    ):
-        records[author_id].reported = count
+    records = {
+        a.id: AuthorRecord(
+            approved=a.approved_comments,
+            rejected=a.rejected_comments,
+            reported=a.reports_received,
+            account_days=(now - a.created_at).days,
+        )
+        for a in authors
+    }
     for sanction in session.scalars(
         select(Sanction)
         .where(

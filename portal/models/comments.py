@@ -30,6 +30,8 @@ class Comment(Base):
         Index("ix_comment_replies", "parent_id", "listed", "created_at", "id"),
         Index("ix_comment_ip_prefix", "ip_prefix", "created_at"),
         Index("ix_comment_author", "author_id", "created_at", "id"),
+        # The ladder's violations of the last 30 days (suggest_measures), without the author's history.
+        Index("ix_comment_author_decided", "author_id", "status", "decided_at"),
         Index("ix_comment_ip", "ip", "created_at"),
         Index("ix_comment_skeleton", "skeleton_hash", "created_at"),
         Index("ix_comment_status", "status", "created_at", "id"),
@@ -42,6 +44,14 @@ class Comment(Base):
             "pinned_at",
             sqlite_where=text("pinned_at IS NOT NULL"),
             postgresql_where=text("pinned_at IS NOT NULL"),
+        ),
+        # The queue's 巡查 tab: the few patrol hits among every approved comment.
+        Index(
+            "ix_comment_patrol",
+            "status",
+            "patrol_hit_at",
+            sqlite_where=text("patrol_hit_at IS NOT NULL"),
+            postgresql_where=text("patrol_hit_at IS NOT NULL"),
         ),
     )
 
@@ -122,7 +132,11 @@ class ReportStatus(StrEnum):
 
 class Report(Base):
     __tablename__ = "comment_report"
-    __table_args__ = (UniqueConstraint("comment_id", "reporter_id"),)
+    __table_args__ = (
+        UniqueConstraint("comment_id", "reporter_id"),
+        # The queue's 舉報 tab starts from the open reports, not from every approved comment.
+        Index("ix_report_open", "status", "comment_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     comment_id: Mapped[int] = mapped_column(ForeignKey("comment.id"), index=True)

@@ -44,6 +44,13 @@ class User(Base):
     muted_reason: Mapped[str] = mapped_column(String(200), default="")
     credit: Mapped[int] = mapped_column(Integer, default=0)
     last_credit_on: Mapped[date | None] = mapped_column(Date)  # approvals earn at most +1 a day
+    # The author's record, kept by portal.domain.comments as comments change state: tiers (P25) and
+    # the queue's author lines read these instead of counting everything the author ever wrote.
+    approved_comments: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rejected_comments: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0"
+    )  # rejected or deleted
+    reports_received: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     terms_version: Mapped[str] = mapped_column(String(32), default="")
     terms_accepted_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Flask-Login's alternative id: rotating it revokes every session of the account.

@@ -937,3 +937,50 @@ def test_own_unpublished_shows_the_authors_pending_and_hidden_comments_only(
     own = comments.own_unpublished(session, article_id=article.id, author_id=alice.id)
     assert [c.id for c in own] == [hidden.id, pending.id]
     assert public.id not in [c.id for c in own]
+
+
+# --- the author's record ---------------------------------------------------------------------------
+
+
+def recount(session, user) -> tuple[int, int, int]:
+    """The author's record counted the slow way, to hold the kept counters against."""
+
+    def count(*where):
+        return session.scalar(
+            select(func.count()).select_from(Comment).where(Comment.author_id == user.id, *where)
+        )
+
+    reports = session.scalar(
+        select(func.count()).select_from(Report).join(Comment).where(Comment.author_id == user.id)
+    )
+    return (
+        count(Comment.status == CommentStatus.APPROVED),
+        count(Comment.status.in_([CommentStatus.REJECTED, CommentStatus.DELETED])),
+        reports,
+    )
+
+
+def test_the_authors_record_follows_every_change_of_state_and_every_report(session, article, make_reader):
+    author = make_reader()
+    kept = []
+    for n, path in enumerate(
+        [
+            [CommentStatus.APPROVED],
+            [CommentStatus.APPROVED, CommentStatus.HIDDEN],
+            [CommentStatus.APPROVED, CommentStatus.HIDDEN, CommentStatus.APPROVED],
+            [CommentStatus.REJECTED],
+            [CommentStatus.APPROVED, CommentStatus.DELETED],
+            [],
+        ]
+    ):
+        comment = post(session, article, author, f"第{n}條有內容的評論", at=NOW + timedelta(minutes=n))
+        for status in path:
+            comments.set_status(session, comment, status, now=NOW)
+        kept.append(comment)
+    report(session, kept[0], make_reader())
+    report(session, kept[0], make_reader())
+    session.commit()
+    session.refresh(author)
+    counters = (author.approved_comments, author.rejected_comments, author.reports_received)
+    assert counters == recount(session, author) == (2, 2, 2)
+    assert comments.tier_of(session, author, now=NOW) == comments.tier_from(author, 2, now=NOW)
