@@ -280,6 +280,11 @@ def seed(instance: Path, *, big: int) -> dict[str, int]:
         section_with("bench-small", 100)
         section_with("bench-big", big)
         comments(first, 100, status="pending")
+        # The authors' kept records, as the domain would have kept them for these rows.
+        db.execute(
+            "UPDATE user_account SET approved_comments = (SELECT count(*) FROM comment "
+            "WHERE comment.author_id = user_account.id AND comment.status = 'approved')"
+        )
         db.execute(
             "INSERT OR REPLACE INTO site_setting (key, value, updated_at) VALUES ('comment_cooldown_seconds', '0', CURRENT_TIMESTAMP)"
         )
