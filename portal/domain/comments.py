@@ -128,10 +128,6 @@ def tier_from(user: User, approved: int, *, now: datetime) -> str:
     return TIER_GOOD if user.credit >= 30 else TIER_NORMAL
 
 
-def _count(session: Session, *conditions) -> int:
-    return session.scalar(select(func.count()).select_from(Comment).where(*conditions)) or 0
-
-
 def _check_rate(
     session: Session, author: User, origin: Origin, rules: CommentRules, *, now: datetime, day_start: datetime
 ) -> None:
