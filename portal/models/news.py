@@ -161,4 +161,4 @@ class ContentVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     stamp: Mapped[str] = mapped_column(String(32))
     # Replaced by every write at all: staff pages (the queue) show everything, so they key on it.
-    activity: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    activity: Mapped[str] = mapped_column(String(32), default="0", server_default="0")

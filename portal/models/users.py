@@ -53,7 +53,7 @@ class User(Base):
     reports_received: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Replaced whenever a row of this user's changes (their comments, likes, reports, notices,
     # measures): with the content version it keys the pages cached for them (portal.page_cache).
-    page_stamp: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    page_stamp: Mapped[str] = mapped_column(String(32), default="0", server_default="0")
     terms_version: Mapped[str] = mapped_column(String(32), default="")
     terms_accepted_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Flask-Login's alternative id: rotating it revokes every session of the account.

@@ -20,10 +20,10 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table('content_version', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('activity', sa.String(length=32), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('activity', sa.String(length=32), nullable=False, server_default='0'))
 
     with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('page_stamp', sa.String(length=32), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('page_stamp', sa.String(length=32), nullable=False, server_default='0'))
 
 
 def downgrade():
