@@ -1,17 +1,24 @@
-"""Whole public pages for anonymous readers, from Flask-Caching (in process, or Redis).
+"""Whole pages from Flask-Caching (in process, or Redis), for anonymous and signed-in readers alike.
 
-An entry is keyed by the content version (portal.domain.content_version), which every change to
-what public pages show replaces in the same transaction: an approval, an edit, a setting. The
-first request after a change misses and renders afresh, so no page is ever staler than the
+An anonymous reader's page is the same for every anonymous reader: it is keyed by the content
+version (portal.domain.content_version), which every change to what public pages show replaces in
+the same transaction: an approval, an edit, a setting. A signed-in reader's page is their own (their
+token, likes, reports, own comments): it is kept for them alone, keyed by the content version and
+their page stamp, which any change to a row of theirs replaces. Staff see everything, so their
+pages (the queue too) are keyed by the activity stamp, which any write replaces.
+
+The first request after a change misses and renders afresh, so no page is ever staler than the
 database. Time changes some pages without any write: the next scheduled article is part of the
-version, and a page that changes at a known moment (comments closing after N days) lives until then.
+version, and a page that changes at a known moment (comments closing after N days, the end of an
+edit window) lives until then.
 
-The stored answer is the finished one (繁/简 converted, headers set), so a hit costs one small query
-and a dictionary look-up.
+The stored answer is the finished one (繁/简 converted, headers set), so a hit costs the sign-in
+query, one small query and a dictionary look-up.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -28,11 +35,12 @@ View = TypeVar("View", bound=Callable[..., Any])
 # The headers a view's answer depends on besides the address (portal.fragments.wants_fragment).
 HTMX_HEADERS = ("HX-Request", "HX-Boosted", "HX-History-Restore-Request", "HX-Target")
 NOT_STORED = {"Set-Cookie", "Content-Length"}
+CSRF_FIELD = "csrf_token"  # where Flask-WTF keeps the session's raw token (WTF_CSRF_FIELD_NAME)
 
 
-def public_page(view: View) -> View:
-    """Marks a view whose answer to an anonymous reader is the same for every anonymous reader."""
-    view.public_page = True  # type: ignore[attr-defined]
+def cached_page(view: View) -> View:
+    """Marks a view whose answer depends only on the stored data, the address and who asks."""
+    view.cached_page = True  # type: ignore[attr-defined]
     return view
 
 
@@ -58,18 +66,29 @@ def _cacheable() -> bool:
     if not current_app.config["PAGE_CACHE"] or request.method not in ("GET", "HEAD"):
         return False
     view = current_app.view_functions.get(request.endpoint or "")
-    if not getattr(view, "public_page", False):
-        return False
-    # A reader with messages waiting (flash) or signed in sees a page of their own.
-    return "_flashes" not in session and not current_user.is_authenticated
+    # A reader with messages waiting (flash) sees them once, on a page rendered for the occasion.
+    return getattr(view, "cached_page", False) and "_flashes" not in session
 
 
 def _key() -> str:
     from portal.page_context import current_script
 
     hx = "|".join(request.headers.get(name, "") for name in HTMX_HEADERS)
-    version = content_version.current(db.session, now=utc_now())
-    return f"{version}|{current_script().value}|{hx}|{request.url}"
+    versions = content_version.current(db.session, now=utc_now())
+    return f"{versions.public}|{_viewer(versions)}|{current_script().value}|{hx}|{request.url}"
+
+
+def _viewer(versions: content_version.Versions) -> str:
+    """Who the page is for: anyone, or one session of one user with the stamp their page rests on."""
+    if not current_user.is_authenticated:
+        return ""
+    # The page carries the session's CSRF token: another session of the same user has its own.
+    token = session.get(CSRF_FIELD)
+    if not token:
+        return "no-token"  # rendering writes one into the session, so the answer is not stored
+    session_id = hashlib.blake2b(str(token).encode(), digest_size=8).hexdigest()
+    stamp = versions.activity if current_user.is_staff else current_user.page_stamp
+    return f"{current_user.id}:{session_id}:{stamp}"
 
 
 def serve_from_cache() -> Response | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from flask import current_app, request
@@ -49,6 +49,7 @@ def posting_state(article: Article) -> str:
     if user.phone_verified_at is None:
         return "unverified"
     if user.muted_until is not None and user.muted_until > now:
+        page_cache.valid_until(user.muted_until)
         return "muted"
     return "open"
 
@@ -86,13 +87,20 @@ def decorate(page: list[Comment]) -> dict[str, Any]:
     previews = comments.reply_previews(db.session, [c.id for c in page if c.reply_count])
     shown = [c.id for c in page] + [r.id for replies in previews.values() for r in replies]
     user = viewer()
+    now = utc_now()
+    if user is not None:  # the 編輯 link of one's own comment goes when its window closes
+        window = timedelta(minutes=rules().edit_minutes)
+        for comment in [c for c in page if c.author_id == user.id] + [
+            r for replies in previews.values() for r in replies if r.author_id == user.id
+        ]:
+            page_cache.valid_until(comment.created_at + window)
     return {
         "previews": previews,
         "liked": comments.liked_ids(db.session, user_id=user.id, comment_ids=shown) if user else set(),
         "reported": comments.reported_ids(db.session, user_id=user.id, comment_ids=shown) if user else set(),
         "viewer_id": user.id if user else None,
         "edit_minutes": rules().edit_minutes,
-        "now": utc_now(),
+        "now": now,
     }
 
 

@@ -27,7 +27,7 @@ from portal.forms import ActionForm
 from portal.fragments import wants_fragment
 from portal.models import Article, Comment, CommentsState, utc_now
 from portal.news.views import render_article
-from portal.page_cache import public_page
+from portal.page_cache import cached_page
 from portal.page_context import zone
 from portal.words import current_word_list
 
@@ -78,7 +78,7 @@ def _user_key() -> str:
 
 
 @bp.get("/articles/<int:article_id>/comments")
-@public_page
+@cached_page
 def thread(article_id: int):
     """Tabs 最新 / 熱門: the list region; without htmx, the article page in that order."""
     article = _article_or_404(article_id)
@@ -89,7 +89,7 @@ def thread(article_id: int):
 
 
 @bp.get("/articles/<int:article_id>/comments/more")
-@public_page
+@cached_page
 def more(article_id: int):
     """載入更多: the next slice and a new 載入更多 (keyset: page N costs what page 1 costs)."""
     article = _article_or_404(article_id)
@@ -102,7 +102,7 @@ def more(article_id: int):
 
 
 @bp.get("/articles/<int:article_id>/comment-form")
-@public_page
+@cached_page
 def comment_form(article_id: int):
     """The form, ready to reply to a comment (回覆) or back to a new comment."""
     article = _article_or_404(article_id)
@@ -190,7 +190,7 @@ def like(comment_id: int):
 
 
 @bp.get("/comments/<int:comment_id>/replies")
-@public_page
+@cached_page
 def replies(comment_id: int):
     """展開更多回覆: the replies after the first three, oldest first."""
     parent = db.session.get(Comment, comment_id)

@@ -406,12 +406,13 @@ def _count_for_author(
     leaving, joining = AUTHOR_COUNTERS.get(before), AUTHOR_COUNTERS.get(after)
     if leaving == joining:
         return
-    values = {}
-    if leaving:
-        values[leaving] = getattr(User, leaving) - 1
-    if joining:
-        values[joining] = getattr(User, joining) + 1
-    session.execute(update(User).where(User.id == comment.author_id).values(**values))
+    # Through the author's row, not a bare UPDATE statement, so the flush names whose pages this
+    # changes (portal.domain.content_version); in SQL (x = x + 1), so concurrent decisions add up.
+    author = session.get(User, comment.author_id)
+    for counter, step in ((leaving, -1), (joining, 1)):
+        if counter:
+            setattr(author, counter, getattr(User, counter) + step)
+    session.flush()
 
 
 def _count_change(session: Session, comment: Comment, step: int) -> None:
@@ -589,9 +590,9 @@ def report(
     session.execute(
         update(Comment).where(Comment.id == comment.id).values(report_count=Comment.report_count + 1)
     )
-    session.execute(
-        update(User).where(User.id == comment.author_id).values(reports_received=User.reports_received + 1)
-    )
+    author = session.get(User, comment.author_id)
+    author.reports_received = User.reports_received + 1  # in SQL, through the row (see above)
+    session.flush()
     session.refresh(comment, ["report_count"])
     audit.record(
         session,

@@ -1,17 +1,27 @@
-"""The content version: what every cached public page is keyed by.
+"""The stamps cached pages are keyed by (portal.page_cache), each replaced in the same transaction
+as the change it stands for, so the stamps a request reads first name exactly the data it then
+renders, on every process and node.
 
-Any change to something a public page shows replaces the stamp in the same transaction as the
-change, so the stamp a request reads first names exactly the content it then renders, on every
-process and node. Watched: articles, sections, media, static pages, settings, nicknames, and
-comments that are or were public (a pending comment changes no public page).
+- The **content version**: anything a public page shows. Watched: articles, sections, media,
+  static pages, settings, nicknames, and comments that are or were public (a pending comment
+  changes no public page).
+- Each user's **page stamp**: any row of theirs (their comments, likes, reports, notices, measures,
+  the account itself), found through the row's foreign keys to the user table, so a model added
+  later is covered without a list to keep.
+- The **activity** stamp: any write at all. Staff pages (the queue) show everything, so they key
+  on it.
+
+A bulk UPDATE/DELETE statement names no rows, so it replaces the activity stamp and, if its table
+holds public content or users' rows, the content version too (which every page's key includes).
 """
 
 from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from functools import cache
 from itertools import chain
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, event, func, insert, inspect, select, update
 from sqlalchemy.orm import ORMExecuteState, Session
@@ -29,9 +39,16 @@ from portal.models import (
 )
 
 ALWAYS_PUBLIC = (Article, Section, Media, Page, SiteSetting)
-# Users are not here: statements only ever touch their counters; a nickname changes in a flush.
-BULK_WATCHED = (*ALWAYS_PUBLIC, Comment)
+# For a statement that only claims a row which the same transaction then changes through the ORM
+# (a conditional UPDATE that two moderators race for): the flush stamps the change, naming its rows.
+STAMPED_BY_FLUSH = {"stamped_by_flush": True}
 _BUMPED = "content_version_bumped_in"
+_ACTIVE = "activity_bumped_in"
+
+
+class Versions(NamedTuple):
+    public: str  # the content version and the next scheduled article
+    activity: str
 
 
 # Built once: this runs on every cacheable request, so only the parameter changes.
@@ -40,29 +57,42 @@ _UPCOMING = (
     .where(Article.state == ArticleState.PUBLISHED, Article.published_at > bindparam("now"))
     .scalar_subquery()
 )
-_CURRENT = select(ContentVersion.stamp, _UPCOMING).where(ContentVersion.id == 1)
+_CURRENT = select(ContentVersion.stamp, ContentVersion.activity, _UPCOMING).where(ContentVersion.id == 1)
 
 
-def current(session: Session, *, now: datetime) -> str:
-    """The stamp, and when the next scheduled article appears: public pages change at either."""
+def current(session: Session, *, now: datetime) -> Versions:
+    """The stamps, and when the next scheduled article appears: public pages change at either."""
     row = session.connection().execute(_CURRENT, {"now": now}).first()
-    stamp, scheduled = row if row is not None else ("", None)
-    return f"{stamp}@{scheduled.isoformat() if scheduled else ''}"
+    stamp, activity, scheduled = row if row is not None else ("", "", None)
+    return Versions(f"{stamp}@{scheduled.isoformat() if scheduled else ''}", activity)
+
+
+def _new_stamp() -> str:
+    return secrets.token_hex(8)  # random, not a counter: a restored backup cannot reuse a stamp
+
+
+def _replace(session: Session, flag: str, **values: str) -> None:
+    """Replaces the row's stamps once per transaction (per flag)."""
+    transaction = session.get_transaction()
+    if transaction is not None and session.info.get(flag) is transaction:
+        return
+    connection = session.connection()
+    changed = connection.execute(
+        update(ContentVersion).where(ContentVersion.id == 1).values(**values)
+    ).rowcount
+    if not changed:
+        connection.execute(insert(ContentVersion).values(id=1, stamp=_new_stamp(), activity=_new_stamp()))
+    session.info[flag] = transaction
 
 
 def bump(session: Session) -> None:
-    """Replaces the stamp, once per transaction."""
-    transaction = session.get_transaction()
-    if transaction is not None and session.info.get(_BUMPED) is transaction:
-        return
-    connection = session.connection()
-    stamp = secrets.token_hex(8)  # random, not a counter: a restored backup cannot reuse a stamp
-    changed = connection.execute(
-        update(ContentVersion).where(ContentVersion.id == 1).values(stamp=stamp)
-    ).rowcount
-    if not changed:
-        connection.execute(insert(ContentVersion).values(id=1, stamp=stamp))
-    session.info[_BUMPED] = transaction
+    """Replaces the content version (and the activity stamp, which any public change is too)."""
+    _replace(session, _BUMPED, stamp=_new_stamp(), activity=_new_stamp())
+    session.info[_ACTIVE] = session.info[_BUMPED]
+
+
+def bump_activity(session: Session) -> None:
+    _replace(session, _ACTIVE, activity=_new_stamp())
 
 
 def changes_public_pages(session: Session, item: Any) -> bool:
@@ -81,22 +111,60 @@ def changes_public_pages(session: Session, item: Any) -> bool:
     return False
 
 
+@cache
+def user_columns(model: type) -> tuple[str, ...]:
+    """The attributes of a model that hold a user's id: whose pages a change of its rows touches."""
+    mapper = inspect(model)
+    return tuple(
+        mapper.get_property_by_column(column).key
+        for column in mapper.columns
+        if any(key.column.table.name == User.__tablename__ for key in column.foreign_keys)
+    )
+
+
+def users_touched(session: Session, item: Any) -> set[int]:
+    """The users whose own pages may show this new, changed or deleted object."""
+    if item in session.dirty and not session.is_modified(item):
+        return set()
+    if isinstance(item, User):
+        return {item.id}
+    state = inspect(item)
+    ids = set()
+    for name in user_columns(type(item)):
+        history = state.attrs[name].history
+        ids.update(value for value in chain(history.added, history.unchanged, history.deleted) if value)
+    return ids
+
+
 def _after_flush(session: Session, _context: Any) -> None:
-    if any(
-        changes_public_pages(session, item) for item in chain(session.new, session.dirty, session.deleted)
-    ):
+    changed = list(chain(session.new, session.dirty, session.deleted))
+    if any(changes_public_pages(session, item) for item in changed):
         bump(session)
+    users = set().union(*(users_touched(session, item) for item in changed))
+    if users:
+        bump_activity(session)
+        session.connection().execute(
+            update(User).where(User.id.in_(sorted(users))).values(page_stamp=_new_stamp())
+        )
+    elif any(item not in session.dirty or session.is_modified(item) for item in changed):
+        bump_activity(session)
 
 
 def _before_bulk_statement(state: ORMExecuteState) -> None:
     # UPDATE/DELETE statements (counters, bulk hides) never pass through a flush.
-    writes = state.is_update or state.is_delete or state.is_insert
-    if writes and state.bind_mapper is not None and issubclass(state.bind_mapper.class_, BULK_WATCHED):
+    if not (state.is_update or state.is_delete or state.is_insert) or state.bind_mapper is None:
+        return
+    model = state.bind_mapper.class_
+    if state.execution_options.get("stamped_by_flush"):
+        bump_activity(state.session)
+    elif issubclass(model, (*ALWAYS_PUBLIC, Comment, User)) or user_columns(model):
         bump(state.session)
+    else:
+        bump_activity(state.session)
 
 
 def watch() -> None:
-    """Every Session, the app's and a bare one alike, keeps the stamp from now on."""
+    """Every Session, the app's and a bare one alike, keeps the stamps from now on."""
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
         event.listen(Session, "do_orm_execute", _before_bulk_statement)

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from portal.domain import audit, notifications
+from portal.domain import audit, content_version, notifications
 from portal.domain.comments import priority_of, set_status, tier_from
 from portal.domain.errors import NotAllowed, Rejected
 from portal.domain.pagination import Cursor
@@ -333,7 +333,7 @@ def _claim(
         update(Comment)
         .where(Comment.id == comment.id, Comment.status == comment.status)
         .values(decided_at=now, decided_by_id=moderator.id)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **content_version.STAMPED_BY_FLUSH)
     ).rowcount
     if not claimed:
         raise AlreadyDecided(ALREADY_DECIDED)

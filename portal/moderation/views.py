@@ -33,6 +33,7 @@ from portal.moderation.forms import (
     MeasureForm,
     ReportRulingForm,
 )
+from portal.page_cache import cached_page, valid_until
 from portal.page_context import section_tree, settings, to_local
 from portal.safe_redirect import same_site_path
 from portal.words import current_word_list
@@ -117,6 +118,9 @@ def _row_context(rows: list[Comment]) -> dict:
     now = utc_now()
     records = moderation.author_records(db.session, {c.author for c in rows}, now=now)
     suggestions = moderation.suggest_measures(db.session, records, now=now)
+    for record in records.values():  # a measure's line goes when it ends, with no write
+        if record.sanction is not None and record.sanction.ends_at is not None:
+            valid_until(record.sanction.ends_at)
     return {
         "records": records,
         "suggestions": suggestions,
@@ -153,6 +157,7 @@ def _query_without(args: MultiDict, *names: str) -> str:
 
 
 @bp.get("/")
+@cached_page
 def queue():
     if request.args.get("tab") == "appeals":
         return appeals()
@@ -186,6 +191,7 @@ def render_queue(errors: dict[int, str] | None = None, bulk_form: BulkForm | Non
 
 
 @bp.get("/counts")
+@cached_page
 def counts():
     """The tab counts; the page polls it, so new comments announce themselves without a reload."""
     return _counts()

@@ -26,7 +26,7 @@ from portal.domain.pledge import input_normalise
 from portal.domain.script import Script, to_simplified, to_traditional
 from portal.extensions import db
 from portal.models import Article, Page, Section, SectionLayout, utc_now
-from portal.page_cache import public_page
+from portal.page_cache import cached_page
 from portal.page_context import SCRIPT_COOKIE, section_tree, settings, zone
 from portal.safe_redirect import same_site_path
 
@@ -51,7 +51,7 @@ def _absolute(endpoint: str, **values) -> str:
 
 
 @bp.get("/")
-@public_page
+@cached_page
 def home():
     tree, now = section_tree(), utc_now()
     yaowen = tree.by_slug("yaowen")
@@ -66,7 +66,7 @@ def home():
 
 
 @bp.get("/sections/<slug>")
-@public_page
+@cached_page
 def section(slug: str):
     section = _section_or_404(slug)
     tree, now = section_tree(), utc_now()
@@ -104,7 +104,7 @@ def _edition_day(raw: str | None, editions: list[date]) -> date | None:
 
 
 @bp.get("/articles/<int:article_id>")
-@public_page
+@cached_page
 def article(article_id: int):
     article = news.public_article(db.session, article_id, now=utc_now())
     if article is None:
@@ -136,7 +136,7 @@ def render_article(article: Article, form=None, *, preview: bool = False) -> str
 
 
 @bp.get("/articles/<int:article_id>/qr.svg")
-@public_page
+@cached_page
 def article_qr(article_id: int):
     """微信 share: a QR code of the article's address, drawn here as SVG (no third party)."""
     if news.public_article(db.session, article_id, now=utc_now()) is None:
@@ -160,7 +160,7 @@ def article_qr(article_id: int):
 
 
 @bp.get("/pages/<slug>")
-@public_page
+@cached_page
 def page(slug: str):
     page = db.session.scalar(db.select(Page).where(Page.slug == slug))
     if page is None:
@@ -200,7 +200,7 @@ def switch_script(target: str):
 
 
 @bp.get("/sections/<slug>/feed.atom")
-@public_page
+@cached_page
 def section_feed(slug: str):
     section = _section_or_404(slug)
     tree = section_tree()
@@ -237,7 +237,7 @@ def _utc(value: datetime) -> datetime:
 
 
 @bp.get("/sitemap.xml")
-@public_page
+@cached_page
 def sitemap():
     now = utc_now()
     entries = [(_absolute("news.home"), now)]

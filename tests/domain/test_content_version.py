@@ -8,12 +8,22 @@ from datetime import timedelta
 import pytest
 from argon2 import PasswordHasher
 from argon2.profiles import CHEAPEST
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from portal.domain import comments, content_version
+from portal.domain import comments, content_version, notifications
 from portal.domain.accounts import create_verified_user
 from portal.domain.pii import PhoneVault
-from portal.models import ArticleState, Comment, CommentStatus, Role, SiteSetting, User, utc_now
+from portal.models import (
+    ArticleState,
+    Comment,
+    CommentStatus,
+    Notification,
+    Role,
+    SensitiveWord,
+    SiteSetting,
+    User,
+    utc_now,
+)
 from tests.conftest import TEST_PII_KEY
 from tests.factories import make_article, make_section
 
@@ -40,7 +50,7 @@ def arranged(session):
 
 
 def stamp(session) -> str:
-    return content_version.current(session, now=NOW)
+    return content_version.current(session, now=NOW).public
 
 
 def new_comment(session, article, author, status=CommentStatus.PENDING) -> Comment:
@@ -117,4 +127,87 @@ def test_the_next_scheduled_article_is_part_of_the_version(arranged):
     scheduled = stamp(session)
     assert scheduled != before
     # When its time comes the version moves on by itself, with no write.
-    assert content_version.current(session, now=NOW + timedelta(minutes=6)) != scheduled
+    assert content_version.current(session, now=NOW + timedelta(minutes=6)).public != scheduled
+
+
+def page_stamp(session, user) -> str:
+    return session.scalar(select(User.page_stamp).where(User.id == user.id))
+
+
+def activity(session) -> str:
+    return content_version.current(session, now=NOW).activity
+
+
+def another_reader(session) -> User:
+    user = create_verified_user(
+        session,
+        phone="13700000002",
+        nickname="讀者",
+        password="correct-horse-battery",
+        role=Role.READER,
+        vault=PhoneVault.from_secret(TEST_PII_KEY),
+        hasher=PasswordHasher.from_parameters(CHEAPEST),
+        now=NOW,
+    )
+    session.commit()
+    return user
+
+
+def test_a_users_own_rows_replace_their_page_stamp_and_nobody_elses(arranged):
+    session, article, author = arranged
+    reader = another_reader(session)
+    before = page_stamp(session, author), page_stamp(session, reader)
+    comment = new_comment(session, article, author)  # pending: no public page changes
+    assert page_stamp(session, author) != before[0]
+    assert page_stamp(session, reader) == before[1]
+    comments.set_status(session, comment, CommentStatus.APPROVED, now=NOW)
+    session.commit()
+    liked = page_stamp(session, reader)
+    comments.toggle_like(session, comment=comment, user=reader, now=NOW)
+    session.commit()
+    assert page_stamp(session, reader) != liked
+    notified = page_stamp(session, author)
+    notifications.notify(session, user_id=author.id, kind="notice", text="通知", link="/", now=NOW)
+    session.commit()
+    assert page_stamp(session, author) != notified
+    read = page_stamp(session, author)
+    notifications.mark_all_read(session, author.id, now=NOW)
+    session.commit()
+    assert page_stamp(session, author) != read
+
+
+def test_a_rejection_changes_only_the_authors_page_and_the_activity_stamp(arranged):
+    session, article, author = arranged
+    reader = another_reader(session)
+    comment = new_comment(session, article, author)
+    public, busy = stamp(session), activity(session)
+    own, others = page_stamp(session, author), page_stamp(session, reader)
+    comments.set_status(session, comment, CommentStatus.REJECTED, now=NOW)
+    session.commit()
+    assert stamp(session) == public
+    assert activity(session) != busy
+    assert page_stamp(session, author) != own
+    assert page_stamp(session, reader) == others
+    assert session.get(User, author.id).rejected_comments == 1
+
+
+def test_any_write_replaces_the_activity_stamp_and_a_read_does_not(arranged):
+    session, _article, _author = arranged
+    before = activity(session)
+    session.scalar(select(Comment.id).limit(1))
+    session.commit()
+    assert activity(session) == before
+    session.add(SensitiveWord(term="測試詞", categories="C12", action="review", pinyin=False))
+    session.commit()
+    assert activity(session) != before
+
+
+def test_a_bulk_statement_on_users_rows_replaces_the_content_version(arranged):
+    """It names no rows, so no one user's stamp can stand for it."""
+    session, _article, author = arranged
+    notifications.notify(session, user_id=author.id, kind="notice", text="通知", link="/", now=NOW)
+    session.commit()
+    before = stamp(session)
+    session.execute(update(Notification).values(read_at=NOW))
+    session.commit()
+    assert stamp(session) != before

@@ -1,5 +1,5 @@
-"""Whole anonymous pages from the cache (portal.page_cache): served when nothing changed, never
-after a change to what they show, and never to a reader who should see a page of their own.
+"""Whole pages from the cache (portal.page_cache): served when nothing changed, never after a change
+to what they show, and never to a reader who should see a page of their own.
 
 That a page really comes from the cache is shown by changing a row behind the ORM's back (plain
 SQL, which no application path does): the cached page keeps the old text until a real change."""
@@ -13,10 +13,11 @@ import pytest
 from sqlalchemy import text
 
 from portal.domain.comments import set_status
+from portal.domain.site import comment_rules
 from portal.extensions import db
 from portal.models import Article, Comment, CommentStatus, utc_now
 from tests.factories import make_article, make_section
-from tests.helpers import HX, find_one, login, parse_html, text_of, token_for
+from tests.helpers import HX, csrf_token_from, find_one, login, parse_html, text_of, token_for
 from tests.views.test_admin import article_data, settings_data
 
 
@@ -169,3 +170,89 @@ def test_a_page_whose_comments_close_by_time_is_kept_only_until_then(app, client
     assert "本文評論已關閉" not in client.get(f"/articles/{article}").get_data(as_text=True)
     time.sleep(2.1)
     assert "本文評論已關閉" in client.get(f"/articles/{article}").get_data(as_text=True)
+
+
+# --- signed-in readers and staff: pages of their own ------------------------------------------
+
+
+def test_a_signed_in_readers_page_is_kept_for_them_until_a_row_of_theirs_changes(
+    app, client, article, reader
+):
+    login(client, reader.phone, reader.password)
+    client.get(f"/articles/{article}")  # shows the login's message once: not kept
+    first = client.get(f"/articles/{article}").get_data(as_text=True)
+    behind_the_orms_back(app, "UPDATE article SET title = '暗中改過' WHERE id = :id", id=article)
+    assert "原來的標題" in client.get(f"/articles/{article}").get_data(as_text=True)
+    token = csrf_token_from(first)
+    response = client.post(
+        f"/articles/{article}/comments", data={"csrf_token": token, "body": "我自己剛提交的評論"}
+    )
+    assert response.status_code == 303
+    html = client.get(f"/articles/{article}").get_data(as_text=True)
+    # A pending comment changes no public page, but it is on its author's own page at once.
+    assert "我自己剛提交的評論" in html and "審核中" in html and "暗中改過" in html
+
+
+def test_readers_never_share_a_page_and_one_readers_change_leaves_the_others_kept(
+    app, client, article, reader, make_user
+):
+    other = app.test_client()
+    someone = make_user(nickname="讀者乙")
+    for who, person in ((client, reader), (other, someone)):
+        login(who, person.phone, person.password)
+        who.get("/")  # the login's message
+    mine = client.get(f"/articles/{article}").get_data(as_text=True)
+    theirs = other.get(f"/articles/{article}").get_data(as_text=True)
+    assert reader.nickname in mine and someone.nickname not in mine
+    assert someone.nickname in theirs and csrf_token_from(mine) != csrf_token_from(theirs)
+    behind_the_orms_back(app, "UPDATE article SET title = '暗中改過' WHERE id = :id", id=article)
+    add_comment(app, article, reader.id, "讀者甲的待審評論", "pending")
+    assert "暗中改過" in client.get(f"/articles/{article}").get_data(as_text=True)
+    kept = other.get(f"/articles/{article}").get_data(as_text=True)
+    assert "原來的標題" in kept and "讀者甲的待審評論" not in kept
+
+
+def test_a_rejection_leaves_public_pages_and_clears_the_authors_own(app, client, article, reader, moderator):
+    comment_id = add_comment(app, article, reader.id, "將被拒絕的評論", "pending")
+    login(client, reader.phone, reader.password)
+    assert "將被拒絕的評論" in client.get(f"/articles/{article}").get_data(as_text=True)
+    anonymous = app.test_client()
+    anonymous.get(f"/articles/{article}")
+    behind_the_orms_back(app, "UPDATE article SET title = '暗中改過' WHERE id = :id", id=article)
+    staff = app.test_client()
+    login(staff, moderator.phone, moderator.password)
+    response = staff.post(
+        f"/moderation/comments/{comment_id}/decision",
+        data={"csrf_token": token_for(staff), "decision": "reject", "reason": "R11"},
+    )
+    assert response.status_code in (200, 303)
+    assert "原來的標題" in anonymous.get(f"/articles/{article}").get_data(as_text=True)
+    assert "將被拒絕的評論" not in client.get(f"/articles/{article}").get_data(as_text=True)
+
+
+def test_the_queue_is_kept_for_its_moderator_until_any_write(app, client, article, reader, moderator):
+    first = add_comment(app, article, reader.id, "第一條待審", "pending")
+    login(client, moderator.phone, moderator.password)
+    client.get("/")  # the login's message
+    assert "第一條待審" in client.get("/moderation/").get_data(as_text=True)
+    behind_the_orms_back(app, "UPDATE comment SET body = '暗中改過' WHERE id = :id", id=first)
+    assert "第一條待審" in client.get("/moderation/").get_data(as_text=True)
+    add_comment(app, article, reader.id, "第二條待審", "pending")  # no public page changes
+    html = client.get("/moderation/").get_data(as_text=True)
+    assert "第二條待審" in html and "暗中改過" in html
+
+
+def test_an_own_comments_edit_link_is_kept_only_while_it_can_be_edited(app, client, article, reader):
+    comment_id = add_comment(app, article, reader.id, "可以編輯一陣子的評論", "approved")
+    minutes = comment_rules({}).edit_minutes  # the default: the test leaves the setting alone
+    behind_the_orms_back(
+        app,
+        "UPDATE comment SET created_at = :at WHERE id = :id",
+        at=utc_now() - timedelta(minutes=minutes) + timedelta(seconds=1.5),
+        id=comment_id,
+    )
+    login(client, reader.phone, reader.password)
+    edit = f"/comments/{comment_id}/edit"
+    assert edit in client.get(f"/articles/{article}").get_data(as_text=True)
+    time.sleep(2.1)
+    assert edit not in client.get(f"/articles/{article}").get_data(as_text=True)
