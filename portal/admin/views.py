@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import maxminddb
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -38,6 +40,8 @@ from portal.models import Article, Media, Page, Role, Section, SensitiveWord, Us
 from portal.page_context import settings, to_local, zone
 from portal.words import current_word_list
 
+Saved = TypeVar("Saved")
+
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
@@ -56,6 +60,18 @@ def as_id(raw: str | None) -> int | None:
     if raw.isascii() and raw.isdecimal() and len(raw) <= 18:
         return int(raw)
     return None
+
+
+def _attempt(form, change: Callable[[], Saved]) -> tuple[Saved | None, int]:
+    """Runs one domain change: committed and returned with 200, or rolled back with the refusal
+    shown on the form (None and the refusal's status)."""
+    try:
+        saved = change()
+    except Rejected as refusal:
+        db.session.rollback()
+        return None, _fail(form, refusal)
+    db.session.commit()
+    return saved, 200
 
 
 def _fail(form, refusal: Rejected) -> int:
@@ -144,15 +160,13 @@ def section_form(section_id: int | None = None):
                 comments_closed=form.comments_closed.data,
                 auto_close_days=form.auto_close_days.data,
             )
-            try:
-                saved = editorial.save_section(
+            saved, status = _attempt(
+                form,
+                lambda: editorial.save_section(
                     db.session, section=section, data=data, actor=current_user, now=utc_now()
-                )
-            except Rejected as refusal:
-                db.session.rollback()
-                status = _fail(form, refusal)
-            else:
-                db.session.commit()
+                ),
+            )
+            if saved is not None:
                 flash(f"欄目「{saved.name}」已保存")
                 return redirect(url_for("admin.sections"), 303)
     return render_template("admin/section_form.html", form=form, section=section), status
@@ -278,15 +292,13 @@ def article_form(article_id: int | None = None):
             form.published_at.errors = [*form.published_at.errors, "請填寫1990至2200年之間的發布時間"]
             valid = False
         if valid:
-            try:
-                saved = editorial.save_article(
+            saved, status = _attempt(
+                form,
+                lambda: editorial.save_article(
                     db.session, article=article, data=_article_input(form), actor=current_user, now=utc_now()
-                )
-            except Rejected as refusal:
-                db.session.rollback()
-                status = _fail(form, refusal)
-            else:
-                db.session.commit()
+                ),
+            )
+            if saved is not None:
                 flash(f"文章「{saved.title}」已保存")
                 return redirect(url_for("admin.article_form", article_id=saved.id), 303)
     return render_template("admin/article_form.html", form=form, article=article), status
@@ -367,8 +379,9 @@ def page_form(page_id: int | None = None):
     if request.method == "POST":
         status = 422
         if form.validate_on_submit():
-            try:
-                saved = editorial.save_page(
+            saved, status = _attempt(
+                form,
+                lambda: editorial.save_page(
                     db.session,
                     page=page,
                     slug=form.slug.data,
@@ -378,12 +391,9 @@ def page_form(page_id: int | None = None):
                     position=form.position.data or 0,
                     actor=current_user,
                     now=utc_now(),
-                )
-            except Rejected as refusal:
-                db.session.rollback()
-                status = _fail(form, refusal)
-            else:
-                db.session.commit()
+                ),
+            )
+            if saved is not None:
                 flash(f"頁面「{saved.title}」已保存")
                 return redirect(url_for("admin.pages"), 303)
     return render_template("admin/page_form.html", form=form, page=page), status
@@ -492,8 +502,9 @@ def word_form(word_id: int | None = None):
     if request.method == "POST":
         status = 422
         if form.validate_on_submit():
-            try:
-                sensitive_words.save_word(
+            saved, status = _attempt(
+                form,
+                lambda: sensitive_words.save_word(
                     db.session,
                     word=word,
                     term=form.term.data,
@@ -502,12 +513,9 @@ def word_form(word_id: int | None = None):
                     pinyin=form.pinyin.data,
                     actor=current_user,
                     now=utc_now(),
-                )
-            except Rejected as refusal:
-                db.session.rollback()
-                status = _fail(form, refusal)
-            else:
-                db.session.commit()
+                ),
+            )
+            if saved is not None:
                 flash("詞條已保存，巡查將重新檢查近30天的評論")
                 return _patrol_after_response(redirect(url_for("admin.words"), 303))
     return render_template("admin/word_form.html", form=form, word=word), status
@@ -617,8 +625,9 @@ def user_form(user_id: int):
     if request.method == "POST":
         status = 422
         if form.validate_on_submit():
-            try:
-                staff.set_access(
+            saved, status = _attempt(
+                form,
+                lambda: staff.set_access(
                     db.session,
                     user=person,
                     role=form.role.data,
@@ -626,12 +635,9 @@ def user_form(user_id: int):
                     can_view_pii=form.can_view_pii.data,
                     actor=current_user,
                     now=utc_now(),
-                )
-            except Rejected as refusal:
-                db.session.rollback()
-                status = _fail(form, refusal)
-            else:
-                db.session.commit()
+                ),
+            )
+            if saved is not None:
                 flash(f"已更新 {person.nickname} 的權限")
                 return redirect(url_for("admin.user_form", user_id=person.id), 303)
     return render_template("admin/user_form.html", form=form, person=person), status

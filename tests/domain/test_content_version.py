@@ -35,10 +35,15 @@ def arranged(session):
     content_version.watch()
     section = make_section(session)
     article = make_article(session, section, published_at=NOW - timedelta(hours=1))
-    author = create_verified_user(
+    author = make_reader(session, phone="13700000001", nickname="作者")
+    return session, article, author
+
+
+def make_reader(session, *, phone: str, nickname: str) -> User:
+    user = create_verified_user(
         session,
-        phone="13700000001",
-        nickname="作者",
+        phone=phone,
+        nickname=nickname,
         password="correct-horse-battery",
         role=Role.READER,
         vault=PhoneVault.from_secret(TEST_PII_KEY),
@@ -46,7 +51,7 @@ def arranged(session):
         now=NOW,
     )
     session.commit()
-    return session, article, author
+    return user
 
 
 def stamp(session) -> str:
@@ -138,24 +143,9 @@ def activity(session) -> str:
     return content_version.current(session, now=NOW).activity
 
 
-def another_reader(session) -> User:
-    user = create_verified_user(
-        session,
-        phone="13700000002",
-        nickname="讀者",
-        password="correct-horse-battery",
-        role=Role.READER,
-        vault=PhoneVault.from_secret(TEST_PII_KEY),
-        hasher=PasswordHasher.from_parameters(CHEAPEST),
-        now=NOW,
-    )
-    session.commit()
-    return user
-
-
 def test_a_users_own_rows_replace_their_page_stamp_and_nobody_elses(arranged):
     session, article, author = arranged
-    reader = another_reader(session)
+    reader = make_reader(session, phone="13700000002", nickname="讀者")
     before = page_stamp(session, author), page_stamp(session, reader)
     comment = new_comment(session, article, author)  # pending: no public page changes
     assert page_stamp(session, author) != before[0]
@@ -178,7 +168,7 @@ def test_a_users_own_rows_replace_their_page_stamp_and_nobody_elses(arranged):
 
 def test_a_rejection_changes_only_the_authors_page_and_the_activity_stamp(arranged):
     session, article, author = arranged
-    reader = another_reader(session)
+    reader = make_reader(session, phone="13700000002", nickname="讀者")
     comment = new_comment(session, article, author)
     public, busy = stamp(session), activity(session)
     own, others = page_stamp(session, author), page_stamp(session, reader)
