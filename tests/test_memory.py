@@ -3,10 +3,16 @@
 Each check runs in a fresh interpreter: the test process itself has long since imported everything.
 """
 
+import json
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import Article, ArticleState, Comment, SensitiveWord
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,9 +25,9 @@ app = create_app({"TESTING": True, "SECRET_KEY": "memory-test-key-0123456789abcd
 """
 
 
-def run(code: str) -> str:
+def run(code: str, app: str = APP) -> str:
     result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(APP) + textwrap.dedent(code)],
+        [sys.executable, "-c", textwrap.dedent(app) + textwrap.dedent(code)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -34,6 +40,65 @@ def run(code: str) -> str:
 def test_the_app_starts_without_pypinyin_or_pygal():
     out = run("print(sorted(m for m in ('pypinyin', 'pygal') if m in sys.modules))")
     assert out.strip() == "[]"
+
+
+def test_the_app_starts_without_pillow_feedgen_or_lxml():
+    out = run("print(sorted(m for m in ('PIL', 'feedgen', 'lxml', 'dateutil') if m in sys.modules))")
+    assert out.strip() == "[]"
+
+
+def test_the_section_feed_loads_feedgen_when_served():
+    out = run(
+        """
+        from portal.cli import upgrade_schema
+        from portal.extensions import db
+        from tests.factories import make_section
+
+        with app.app_context():
+            upgrade_schema()
+            make_section(db.session, slug="liaocheng")
+            db.session.commit()
+        response = app.test_client().get("/sections/liaocheng/feed.atom")
+        print(response.status_code, "feedgen" in sys.modules, b"<feed" in response.data)
+        """
+    )
+    assert out.split() == ["200", "True", "True"]
+
+
+def test_the_first_post_reads_stored_pinyin_and_never_loads_the_phrase_dictionaries(demo_app):
+    """A worker's first post builds the published list, whose demo entries include pinyin ones, and
+    checks a comment typed in pinyin. pypinyin's character table loads (about 7 MiB); its phrase
+    dictionaries (about 54 MiB a worker) must not: the terms' readings come from the database."""
+    with demo_app.app_context():
+        article_id = db.session.scalar(
+            select(Article.id).where(Article.state == ArticleState.PUBLISHED).order_by(Article.id).limit(1)
+        )
+        assert db.session.scalar(select(func.count()).where(SensitiveWord.pinyin_reading.is_not(None))) >= 10
+        uri, media = demo_app.config["SQLALCHEMY_DATABASE_URI"], demo_app.config["MEDIA_ROOT"]
+    worker = f"""
+        import sys
+        from portal import create_app
+        from tests.conftest import app_config
+        from tests.helpers import csrf_token_from, login
+
+        app = create_app(app_config({uri!r}, {media!r}))  # the test's database, in a worker of its own
+        """
+    out = run(
+        f"""
+        client = app.test_client()
+        login(client, "13900000001", "demo-password-2026")
+        token = csrf_token_from(client.get("/articles/{article_id}").get_data(as_text=True))
+        response = client.post("/articles/{article_id}/comments", data={{"body": "週末一起來dubo吧", "csrf_token": token}})
+        print(response.status_code, "pypinyin" in sys.modules, "pypinyin.phrases_dict" in sys.modules)
+        """,
+        app=worker,
+    )
+    assert out.split()[-3:] == ["303", "True", "False"]
+    with demo_app.app_context():
+        comment = db.session.scalars(select(Comment).order_by(Comment.id.desc()).limit(1)).one()
+        assert comment.body == "週末一起來dubo吧"
+        hits = json.loads(comment.rule_hits)
+        assert any(hit["rule"] == "P15" for hit in hits), hits  # the pinyin automaton caught it
 
 
 def test_a_word_list_without_pinyin_entries_never_loads_pypinyin():

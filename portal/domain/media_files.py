@@ -9,13 +9,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageOps
 from sqlalchemy.orm import Session
 
 from portal.domain import audit
 from portal.domain.errors import Rejected
 from portal.models import Media, MediaKind, User
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 PICTURE_WIDTHS = (320, 640, 960, 1280)
 MAX_PIXELS = 40_000_000  # larger pictures are refused before they are decoded
@@ -41,6 +44,8 @@ class Upload:
 
 
 def _picture(data: bytes) -> Image.Image | None:
+    from PIL import Image  # Pillow: loaded by the upload that needs it, not by every worker
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -93,6 +98,8 @@ def store_upload(session: Session, *, upload: Upload, media_root: Path, actor: U
     (media_root / stem).parent.mkdir(parents=True, exist_ok=True)
     picture = _picture(upload.data)
     if picture is not None:
+        from PIL import Image, ImageOps
+
         picture = ImageOps.exif_transpose(picture)
         if picture.mode not in ("RGB", "L"):
             background = Image.new("RGB", picture.size, (255, 255, 255))

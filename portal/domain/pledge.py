@@ -8,24 +8,28 @@ hit is reported as offsets into the raw text. Plain Python: no Flask here.
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import re
+import subprocess
+import sys
+import threading
 import unicodedata
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache, cached_property, lru_cache
+from functools import cache, lru_cache
 from itertools import accumulate
-from typing import NamedTuple
+from typing import Generic, NamedTuple, TypeVar
 
-import ahocorasick
 import regex
 from stdnum import luhn
 from stdnum.cn import ric
 
 from portal.domain.script import to_simplified  # one OpenCC('t2s') per process
-from portal.domain.wordlist import WordList
+from portal.domain.wordlist import Automaton, WordList
 
 # ---------------------------------------------------------------------------------------------------------
 # Labels and messages (§3, §5.2, §9)
@@ -248,32 +252,91 @@ class PinyinView(NamedTuple):
     offsets: tuple[int, ...]  # per character: the skeleton index it came from
 
 
-def _lazy_pinyin(text: str) -> list[str]:
-    # Imported on first use: pypinyin's dictionaries take about 50 MiB in every process, and only a word
-    # list with pinyin entries (and the pinyin view) needs them.
+# pypinyin's switches (its FAQ) that leave out the phrase dictionaries, about 54 MiB in every process that
+# loads them, and the copy of the character table. A worker needs no phrase: the matcher reads comments
+# character by character, and each term's reading is computed when the list is published and stored
+# with it (`term_pinyin`).
+_NO_PHRASES = {"PYPINYIN_NO_PHRASES": "1", "PYPINYIN_NO_DICT_COPY": "1"}
+_PYPINYIN_IMPORT = threading.Lock()
+
+
+def _char_lazy_pinyin() -> Callable[[str], list[str]]:
+    """pypinyin's `lazy_pinyin`, imported (on first use) without the phrase dictionaries.
+
+    A single character's reading is the same with or without them (a test compares every character), so
+    this is the `lazy_pinyin` of §6.1 for one character at a time. If pypinyin is already imported with
+    its phrases, that module serves as well.
+    """
+    if "pypinyin" not in sys.modules:
+        with _PYPINYIN_IMPORT:
+            if "pypinyin" not in sys.modules:
+                saved = {key: os.environ.get(key) for key in _NO_PHRASES}
+                os.environ.update(_NO_PHRASES)  # read once, when pypinyin.constants is imported
+                try:
+                    import pypinyin  # noqa: F401
+                finally:
+                    for key, value in saved.items():
+                        if value is None:
+                            os.environ.pop(key, None)
+                        else:
+                            os.environ[key] = value
     from pypinyin import lazy_pinyin
 
-    return lazy_pinyin(text)
+    return lazy_pinyin
 
 
 class _CharPinyin(dict):
     """Per-character `lazy_pinyin` readings, cached (a character without pinyin stands for itself)."""
 
     def __missing__(self, ch: str) -> str:
-        reading = (_lazy_pinyin(ch) or [ch])[0]
+        reading = (_char_lazy_pinyin()(ch) or [ch])[0]
         self[ch] = reading
         return reading
 
 
 _CHAR_PINYIN = _CharPinyin()
 
+# `lazy_pinyin` of whole Han runs, in a short-lived interpreter of its own that loads the phrase
+# dictionaries and exits, so that no worker holds them.
+_PHRASE_CHILD = """
+import json, sys
+from pypinyin import lazy_pinyin
+json.dump([lazy_pinyin(run) for run in json.load(sys.stdin)], sys.stdout)
+"""
+_PHRASE_READINGS: dict[str, tuple[str, ...]] = {}  # per Han run of a term (or of the §6.1 view, in tests)
 
-def _pinyin_view(skeleton: str, *, phrases: bool = True) -> PinyinView:
-    """`lazy_pinyin` over the Han runs of a skeleton (or a slice of one); Latin and digit runs kept.
 
-    With `phrases` (the view of §6.1, and the form of dictionary terms) each Han run goes through
-    `lazy_pinyin` whole, so phrase readings apply (银行 → yinhang). Without, each character gets its own
-    cached `lazy_pinyin` reading: the matcher's fast form for the text around Latin letters.
+def _phrase_pinyin(runs: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """`lazy_pinyin` of each Han run with phrase readings (银行 → yin hang), cached per run."""
+    missing = [run for run in dict.fromkeys(runs) if run not in _PHRASE_READINGS]
+    if missing:
+        env = {key: value for key, value in os.environ.items() if key not in _NO_PHRASES}
+        try:
+            child = subprocess.run(
+                [sys.executable, "-c", _PHRASE_CHILD],
+                input=json.dumps(missing),  # ASCII both ways: no locale involved
+                capture_output=True,
+                text=True,
+                env=env,
+                check=True,
+                timeout=120,
+            )
+        except subprocess.CalledProcessError as error:
+            raise RuntimeError(f"pypinyin failed: {error.stderr[-2000:]}") from error
+        for run, syllables in zip(missing, json.loads(child.stdout), strict=True):
+            _PHRASE_READINGS[run] = tuple(syllables)
+    return {run: _PHRASE_READINGS[run] for run in runs}
+
+
+def _han_runs(skeleton: str) -> list[str]:
+    return [match.group() for match in _ALNUM_OR_HAN_RUN.finditer(skeleton) if not match.group()[0].isascii()]
+
+
+def _pinyin_view(skeleton: str, phrases: Mapping[str, Sequence[str]]) -> PinyinView:
+    """`lazy_pinyin` over the Han runs of a skeleton; Latin and digit runs kept.
+
+    `phrases` holds each Han run's `lazy_pinyin` reading taken whole, so phrase readings apply (银行 →
+    yinhang). A run whose reading is not one syllable per character takes each character's own.
     """
     text: list[str] = []
     from_latin: list[bool] = []
@@ -285,7 +348,7 @@ def _pinyin_view(skeleton: str, *, phrases: bool = True) -> PinyinView:
             from_latin.extend(ch.isalpha() for ch in run)
             offsets.extend(range(base, base + len(run)))
             continue
-        syllables = _lazy_pinyin(run) if phrases else None
+        syllables = phrases.get(run)
         if syllables is None or len(syllables) != len(run):  # one item per character keeps the offsets
             syllables = [_CHAR_PINYIN[ch] for ch in run]
         for k, syllable in enumerate(syllables):
@@ -293,6 +356,27 @@ def _pinyin_view(skeleton: str, *, phrases: bool = True) -> PinyinView:
             from_latin.extend([False] * len(syllable))
             offsets.extend([base + k] * len(syllable))
     return PinyinView("".join(text), tuple(from_latin), tuple(offsets))
+
+
+_T = TypeVar("_T")
+
+
+class _lazy(Generic[_T]):  # lower case: a decorator, like the property it replaces
+    """functools.cached_property without its lock: on Python 3.11 that takes a lock on every first
+    access, about a microsecond each, and a Normalised (made per text) never crosses threads."""
+
+    def __init__(self, compute: Callable[[Normalised], _T]) -> None:
+        self.compute = compute
+        self.name = compute.__name__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: Normalised | None, owner: type | None = None) -> _T:
+        if instance is None:
+            return self  # type: ignore[return-value]
+        value = instance.__dict__[self.name] = self.compute(instance)  # later reads skip the descriptor
+        return value
 
 
 class Normalised:
@@ -330,7 +414,7 @@ class Normalised:
         self.dedup = _REPEATS.sub(r"\1", self.skeleton) if _REPEATS.search(self.skeleton) else self.skeleton
         self.digits = _digits_view(self.norm)
 
-    @cached_property
+    @_lazy
     def plain(self) -> str:
         """t2s(casefold(NFKC(raw))): the text as it honestly reads; only the evasion test needs it."""
         if self._honest:  # steps 1–4 did what NFKC and case-folding do, and t2s ran on the same string
@@ -341,7 +425,7 @@ class Normalised:
     def __repr__(self) -> str:
         return f"Normalised({self.raw!r}: norm={self.norm!r}, skeleton={self.skeleton!r})"
 
-    @cached_property
+    @_lazy
     def norm_offsets(self) -> Sequence[int]:
         if not self._shifted:
             return range(len(self.norm))
@@ -350,7 +434,7 @@ class Normalised:
             return tuple(pre)
         return tuple(pre[index] for index, part in enumerate(self._t2s_parts) for _ in part)
 
-    @cached_property
+    @_lazy
     def skeleton_offsets(self) -> Sequence[int]:
         offsets: list[int] = []
         position = 0
@@ -360,13 +444,14 @@ class Normalised:
         offsets.extend(range(position, len(self.norm)))
         return offsets
 
-    @cached_property
+    @_lazy
     def dedup_runs(self) -> Sequence[tuple[int, int]]:
         return tuple(match.span() for match in _RUNS.finditer(self.skeleton))
 
-    @cached_property
+    @_lazy
     def _pinyin(self) -> PinyinView:
-        return _pinyin_view(self.skeleton)
+        # The §6.1 view, phrases included: it takes a child process, so the matcher never asks for it.
+        return _pinyin_view(self.skeleton, _phrase_pinyin(_han_runs(self.skeleton)))
 
     @property
     def pinyin(self) -> str:
@@ -391,6 +476,8 @@ class Normalised:
             start, end = self.skeleton_offsets[start], self.skeleton_offsets[end - 1] + 1
         elif view not in ("norm", "folded", "digits"):
             raise ValueError(f"unknown view {view!r}")
+        if not self._shifted:  # norm_offsets is the identity
+            return start, end
         offsets = self.norm_offsets
         return offsets[start], offsets[end - 1] + 1
 
@@ -409,11 +496,21 @@ class TermForms(NamedTuple):
 
 def term_forms(term: str, *, pinyin: bool = True) -> TermForms:
     """The forms of a dictionary term that go into the automata (§6.3). Without `pinyin` the pinyin form is
-    left empty: only `pinyin=yes` entries need it, and computing it loads pypinyin."""
+    left empty: only `pinyin=yes` entries need it, and computing it runs pypinyin with its phrases."""
     normalised = normalise(term)
     return TermForms(
         normalised.norm, normalised.skeleton, normalised.dedup, normalised.pinyin if pinyin else ""
     )
+
+
+def term_pinyin(terms: Sequence[str]) -> list[str]:
+    """The pinyin form of each term (`term_forms(term).pinyin`), from one child process for them all.
+
+    The published list stores these, so that building its automata needs no phrase dictionary.
+    """
+    skeletons = [normalise(term).skeleton for term in terms]
+    phrases = _phrase_pinyin([run for skeleton in skeletons for run in _han_runs(skeleton)])
+    return [_pinyin_view(skeleton, phrases).text for skeleton in skeletons]
 
 
 def skeleton_hash(text: str) -> str:
@@ -456,22 +553,34 @@ class Verdict:
         }
 
 
+_NUMBER = {f"{kind}{n}": n for kind in "CP" for n in range(1, 100)}  # _number, as a dict look-up
+
+
 def _verdict(hits: list[Hit]) -> Verdict:
     if not hits:
         return Verdict("pass", [], [], [], None, [])
     outcomes: dict[str, str] = {}
     fired: set[str] = set()
+    categories: set[str] = set()
+    flags: set[str] = set()
     for hit in hits:
         fired.add(hit.rule)
-        if hit.rule == "P12" and hit.flag == "evasion":
-            continue  # P12 listed for an evasion never decides
+        categories.update(hit.categories)
+        if hit.flag:
+            flags.add(hit.flag)
+            if hit.rule == "P12" and hit.flag == "evasion":
+                continue  # P12 listed for an evasion never decides
         if hit.action == "block" or hit.rule not in outcomes:
             outcomes[hit.rule] = hit.action
-    values = set(outcomes.values())
+    values = outcomes.values()
     action = "block" if "block" in values else "review" if "review" in values else "pass"
-    ordered = sorted(fired, key=_number)
-    deciding = next((rule for rule in ordered if outcomes.get(rule) == action), None)
-    rules = [deciding, *(rule for rule in ordered if rule != deciding)] if deciding else ordered
+    ordered = sorted(fired, key=_NUMBER.__getitem__)
+    deciding = None
+    for rule in ordered:
+        if outcomes.get(rule) == action:
+            deciding = rule
+            break
+    rules = [deciding, *[rule for rule in ordered if rule != deciding]] if deciding else ordered
     message = None
     if action == "block" and deciding is not None:
         if deciding == "P15":
@@ -484,8 +593,8 @@ def _verdict(hits: list[Hit]) -> Verdict:
     return Verdict(
         action=action,
         rules=rules,
-        categories=sorted({c for hit in hits for c in hit.categories}, key=_number),
-        flags=sorted({hit.flag for hit in hits if hit.flag}),
+        categories=sorted(categories, key=_NUMBER.__getitem__),
+        flags=sorted(flags),
         message=message,
         hits=hits,
     )
@@ -531,20 +640,9 @@ def _foreign_script_hits(n: Normalised) -> list[Hit]:
 Span = tuple[int, int, int]  # start, end (in a view), entry index
 
 
-def _scan(automaton: ahocorasick.Automaton, view: str, *, utf8: bool = True) -> list[Span]:
-    """All key occurrences in `view`, as character spans (see wordlist._automaton for the UTF-8 keys)."""
-    spans: list[Span] = []
-    if not utf8:
-        for end, (_, length, indexes) in automaton.iter(view):
-            spans.extend((end + 1 - length, end + 1, index) for index in indexes)
-        return spans
-    data = view.encode("utf-8")
-    ascii_only = len(data) == len(view)
-    for end, (byte_length, length, indexes) in automaton.iter(data.decode("latin-1")):
-        byte_start = end + 1 - byte_length
-        start = byte_start if ascii_only else len(data[:byte_start].decode("utf-8"))
-        spans.extend((start, start + length, index) for index in indexes)
-    return spans
+def _scan(automaton: Automaton, view: str) -> list[Span]:
+    """All key occurrences in `view`, as character spans."""
+    return automaton.spans(view)
 
 
 def _longest(spans: list[Span]) -> list[Span]:
@@ -601,7 +699,7 @@ def _pinyin_hits(n: Normalised, words: WordList) -> list[tuple[int, int, int]]:
     for lo, hi in _pinyin_windows(n.skeleton, words.pinyin_max_letters):
         window = n.skeleton[lo:hi]
         readings = list(map(_CHAR_PINYIN.__getitem__, window))
-        spans = _scan(automaton, "".join(readings), utf8=False)
+        spans = _scan(automaton, "".join(readings))
         if not spans:
             continue
         starts = [0, *accumulate(map(len, readings))]  # where each window character's reading starts
@@ -689,7 +787,7 @@ def _word_hits(n: Normalised, words: WordList) -> list[Hit]:
         honest = in_norm
     else:
         honest = {index for _, _, index in _scan(words.terms, n.plain)} if words.terms is not None else set()
-    regex_entries = dict(words.regexes)
+    regex_entries = words.regex_by_index
     evaded: dict[int, Hit] = {}
     for hit, (index, *_span) in zip(hits, found, strict=True):
         if index in honest:

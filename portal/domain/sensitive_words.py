@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from portal.domain import audit
 from portal.domain.errors import Rejected
+from portal.domain.pledge import term_pinyin
 from portal.domain.wordlist import WordEntry, WordListError, parse_word_csv, to_csv
 from portal.models import SensitiveWord, SiteSetting, User
 
@@ -32,6 +33,7 @@ def replace_word_list(session: Session, entries: Sequence[WordEntry], *, now: da
                 categories="/".join(entry.categories),
                 action=entry.action,
                 pinyin=entry.pinyin,
+                pinyin_reading=entry.reading if entry.pinyin else None,
                 created_at=now,
                 updated_at=now,
             )
@@ -45,21 +47,38 @@ def current_entries(session: Session) -> list[WordEntry]:
     categories_of: dict[str, tuple[str, ...]] = {}
     rows = session.execute(
         select(
-            SensitiveWord.term, SensitiveWord.categories, SensitiveWord.action, SensitiveWord.pinyin
+            SensitiveWord.term,
+            SensitiveWord.categories,
+            SensitiveWord.action,
+            SensitiveWord.pinyin,
+            SensitiveWord.pinyin_reading,
         ).order_by(SensitiveWord.id)
     )
     entries = []
-    for term, categories, action, pinyin in rows:
+    for term, categories, action, pinyin, reading in rows:
         shared = categories_of.get(categories)
         if shared is None:
             shared = categories_of[categories] = tuple(c for c in categories.split("/") if c)
-        entries.append(WordEntry(term=term, categories=shared, action=sys.intern(action), pinyin=pinyin))
+        entries.append(
+            WordEntry(term=term, categories=shared, action=sys.intern(action), pinyin=pinyin, reading=reading)
+        )
     return entries
+
+
+def _store_readings(session: Session) -> None:
+    """Compute the pinyin form of every pinyin entry that lacks one (new, edited or older rows), so
+    that the workers building the automaton read it instead of loading pypinyin's phrases."""
+    rows = session.scalars(
+        select(SensitiveWord).where(SensitiveWord.pinyin.is_(True), SensitiveWord.pinyin_reading.is_(None))
+    ).all()
+    for row, reading in zip(rows, term_pinyin([row.term for row in rows]), strict=True):
+        row.pinyin_reading = reading
 
 
 def _publish(session: Session) -> str:
     """A new version for the list as it now stands: every process rebuilds its automaton."""
     session.flush()
+    _store_readings(session)
     version = version_of(current_entries(session))
     setting = session.get(SiteSetting, "wordlist_version")
     if setting is None:
@@ -111,6 +130,8 @@ def save_word(
     if word is None:
         word = SensitiveWord(created_at=now)
         session.add(word)
+    if (word.term, word.pinyin) != (entry.term, entry.pinyin):
+        word.pinyin_reading = None  # _publish computes it again
     word.term, word.categories, word.action = entry.term, "/".join(entry.categories), entry.action
     word.pinyin, word.updated_at = entry.pinyin, now
     version = _publish(session)
@@ -181,6 +202,8 @@ def import_csv(session: Session, *, text: str, actor: User, now: datetime) -> Im
             )
             report.added.append(entry.term)
         elif (row.categories, row.action, row.pinyin) != (categories, entry.action, entry.pinyin):
+            if row.pinyin != entry.pinyin:
+                row.pinyin_reading = None  # _publish computes it again
             row.categories, row.action, row.pinyin, row.updated_at = (
                 categories,
                 entry.action,

@@ -13,9 +13,9 @@ import io
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-import ahocorasick
+import ahocorasick_rs
 import regex
 
 HEADER = ("term", "category", "action", "pinyin")
@@ -35,6 +35,9 @@ class WordEntry:
     categories: tuple[str, ...]  # C1–C18, ascending; empty for "allow"
     action: str  # "block" | "review" | "allow"
     pinyin: bool
+    # The term's pinyin form when it is stored with the published list (pledge.term_pinyin); None: not
+    # known, computed when the list is built. Derived data: not part of the CSV, nor of equality.
+    reading: str | None = field(default=None, compare=False)
 
     @property
     def is_regex(self) -> bool:
@@ -174,27 +177,32 @@ def to_csv(entries: Iterable[WordEntry]) -> str:
     return buffer.getvalue()
 
 
-def utf8_view(text: str) -> str:
-    """The UTF-8 bytes of `text`, one character per byte: what the term automaton is keyed on and scans."""
-    return text.encode("utf-8").decode("latin-1")
+class Automaton:
+    """Aho–Corasick over a list's keys: every occurrence, overlapping ones included, as character spans.
 
-
-def _automaton(keys: dict[str, list[int]], *, utf8: bool) -> ahocorasick.Automaton | None:
-    """An automaton over `keys`; values are `(key length in bytes, in characters, entry indexes)`.
-
-    pyahocorasick looks a node's children up one by one, so a root with thousands of different first
-    characters (a Chinese list) makes every step slow: 10,000 terms scan 400 times slower than 10. Keyed
-    on UTF-8 bytes (as Latin-1 strings, see utf8_view) no node has more than 256 children, and a scan costs
-    about the same for 10 or 10,000 terms. UTF-8 is self-synchronising: a match starts on a character.
+    ahocorasick-rs (Rust's aho-corasick) looks up a state's next state in constant time, so a scan costs
+    nearly the same for 10 or 10,000 Chinese terms (pyahocorasick searched each node's children one by one:
+    10,000 terms scanned twice as slowly even keyed on UTF-8 bytes).
     """
-    if not keys:
-        return None
-    automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY, ahocorasick.KEY_STRING)
-    for key, indexes in keys.items():
-        data = key.encode("utf-8")
-        automaton.add_word(utf8_view(key) if utf8 else key, (len(data), len(key), tuple(indexes)))
-    automaton.make_automaton()
-    return automaton
+
+    __slots__ = ("_indexes", "_matcher")
+
+    def __init__(self, keys: dict[str, list[int]]) -> None:
+        self._indexes = [tuple(indexes) for indexes in keys.values()]
+        self._matcher = ahocorasick_rs.AhoCorasick(list(keys), matchkind=ahocorasick_rs.MatchKind.Standard)
+
+    def spans(self, view: str) -> list[tuple[int, int, int]]:
+        """(start, end, entry index) for each occurrence of a key in `view`."""
+        indexes = self._indexes
+        return [
+            (start, end, index)
+            for key, start, end in self._matcher.find_matches_as_indexes(view, overlapping=True)
+            for index in indexes[key]
+        ]
+
+
+def _automaton(keys: dict[str, list[int]]) -> Automaton | None:
+    return Automaton(keys) if keys else None
 
 
 _cache: OrderedDict[str, WordList] = OrderedDict()
@@ -213,6 +221,7 @@ class WordList:
         "entries",
         "pinyin",
         "pinyin_max_letters",
+        "regex_by_index",
         "regexes",
         "separated",
         "term_max_chars",
@@ -225,9 +234,9 @@ class WordList:
         *,
         version: str,
         entries: tuple[WordEntry, ...],
-        terms: ahocorasick.Automaton | None,
-        separated: ahocorasick.Automaton | None,
-        pinyin: ahocorasick.Automaton | None,
+        terms: Automaton | None,
+        separated: Automaton | None,
+        pinyin: Automaton | None,
         pinyin_max_letters: int,
         term_max_chars: int,
         regexes: tuple[tuple[int, regex.Pattern[str]], ...],
@@ -240,6 +249,7 @@ class WordList:
         self.pinyin_max_letters = pinyin_max_letters
         self.term_max_chars = term_max_chars
         self.regexes = regexes
+        self.regex_by_index = dict(regexes)  # the evasion test looks patterns up by entry
 
     def __repr__(self) -> str:
         return f"<WordList {self.version!r}: {len(self.entries)} entries>"
@@ -250,9 +260,16 @@ class WordList:
     @classmethod
     def build(cls, entries: Iterable[WordEntry], version: str) -> WordList:
         """Build the automata and compile the patterns. Entries are trusted (parse_word_csv checks them)."""
-        from portal.domain.pledge import term_forms  # pledge imports this module
+        from portal.domain.pledge import term_forms, term_pinyin  # pledge imports this module
 
         entries = tuple(entries)
+        # Only pinyin entries need a pinyin form: a list without them never loads pypinyin, and one whose
+        # readings were stored when it was published never loads its phrase dictionaries.
+        wants_pinyin = [entry.pinyin and entry.action != "allow" and not entry.is_regex for entry in entries]
+        unknown = [
+            e.term for e, wants in zip(entries, wants_pinyin, strict=True) if wants and e.reading is None
+        ]
+        computed = dict(zip(unknown, term_pinyin(unknown), strict=True)) if unknown else {}
         term_keys: dict[str, list[int]] = {}
         separated_keys: dict[str, list[int]] = {}
         pinyin_keys: dict[str, list[int]] = {}
@@ -264,24 +281,24 @@ class WordList:
                 if compiled is not None:
                     regexes.append((index, compiled))
                 continue
-            # Only pinyin entries need the pinyin form: a list without them never loads pypinyin.
-            wants_pinyin = entry.pinyin and entry.action != "allow"
-            forms = term_forms(entry.term, pinyin=wants_pinyin)
+            forms = term_forms(entry.term, pinyin=False)
             for key in dict.fromkeys((forms.norm, forms.skeleton, forms.dedup)):
                 if key:
                     term_keys.setdefault(key, []).append(index)
             if forms.norm != forms.skeleton:  # a norm form with spaces or punctuation in it
                 separated_keys.setdefault(forms.norm, []).append(index)
-            letters = sum(ch.isascii() and ch.isalpha() for ch in forms.pinyin)
-            if wants_pinyin and letters >= PINYIN_MIN_LETTERS:
-                pinyin_keys.setdefault(forms.pinyin, []).append(index)
-                pinyin_max = max(pinyin_max, len(forms.pinyin))
+            if not wants_pinyin[index]:
+                continue
+            reading = computed[entry.term] if entry.reading is None else entry.reading
+            if sum(ch.isascii() and ch.isalpha() for ch in reading) >= PINYIN_MIN_LETTERS:
+                pinyin_keys.setdefault(reading, []).append(index)
+                pinyin_max = max(pinyin_max, len(reading))
         return cls(
             version=version,
             entries=entries,
-            terms=_automaton(term_keys, utf8=True),
-            separated=_automaton(separated_keys, utf8=True),
-            pinyin=_automaton(pinyin_keys, utf8=False),
+            terms=_automaton(term_keys),
+            separated=_automaton(separated_keys),
+            pinyin=_automaton(pinyin_keys),
             pinyin_max_letters=pinyin_max,
             term_max_chars=max(map(len, term_keys), default=0),
             regexes=tuple(regexes),

@@ -89,6 +89,9 @@ class SensitiveWord(Base):
     categories: Mapped[str] = mapped_column(String(64), default="")  # "C9/C12"
     action: Mapped[str] = mapped_column(String(8))  # block, review, allow
     pinyin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The term's pinyin form (§6.3), computed when the list is published, so that workers building the
+    # automaton never load pypinyin's phrase dictionaries; None: not computed yet.
+    pinyin_reading: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now, onupdate=utc_now)
 

@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime
 from io import BytesIO
 from pathlib import Path
 
-from feedgen.feed import FeedGenerator
 from flask import (
     Blueprint,
     abort,
@@ -202,6 +201,8 @@ def switch_script(target: str):
 @bp.get("/sections/<slug>/feed.atom")
 @cached_page
 def section_feed(slug: str):
+    from feedgen.feed import FeedGenerator  # with lxml: loaded by the feed, not by every worker
+
     section = _section_or_404(slug)
     tree = section_tree()
     articles = news.latest_articles(
