@@ -34,8 +34,8 @@ from portal.words import current_word_list
 bp = Blueprint("comments", __name__)
 
 
-def _article_or_404(article_id: int) -> Article:
-    article = news.public_article(db.session, article_id, now=utc_now())
+def _article_or_404(article_id: int, *, media: bool = True) -> Article:
+    article = news.public_article(db.session, article_id, now=utc_now(), media=media)
     if article is None or article.comments_state == CommentsState.HIDDEN:
         abort(404)
     return article
@@ -71,6 +71,18 @@ def _with_retry_after(response, refusal: Rejected):
         response.headers["Retry-After"] = str(refusal.retry_after)
         g.retry_after = refusal.retry_after  # Flask-Limiter's header step would overwrite it
     return response
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit without expiring what this request has loaded. The answer then renders from the
+    article, its section and the reader as this request read them, moments ago, instead of reading
+    them all again; what the answer lists (the reader's own comments) is read after the commit."""
+    session = db.session()
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 def _user_key() -> str:
@@ -122,7 +134,7 @@ def comment_form(article_id: int):
     deduct_when=lambda response: response.status_code in (200, 201, 303),
 )
 def create(article_id: int):
-    article = _article_or_404(article_id)
+    article = _article_or_404(article_id, media=False)  # the answer is the form, not the page
     form, status, refusal = CommentForm(), 422, None
     if form.validate_on_submit():
         now = utc_now()
@@ -157,7 +169,7 @@ def create(article_id: int):
             )
             db.session.commit()
         else:
-            db.session.commit()
+            _commit_keeping_loaded()
             message = "評論已提交，審核後顯示"
             if wants_fragment():
                 # The cleared form, and the reader's own 審核中 list updated out of band.

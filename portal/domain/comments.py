@@ -11,8 +11,22 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
+from functools import cache
 
-from sqlalchemy import Select, delete, func, select, tuple_, update
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    Row,
+    ScalarSelect,
+    Select,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -128,11 +142,96 @@ def tier_from(user: User, approved: int, *, now: datetime) -> str:
     return TIER_GOOD if user.credit >= 30 else TIER_NORMAL
 
 
+@dataclass(frozen=True)
+class Activity:
+    """What P9 and P11 count of the recent past, each count stopped at its limit."""
+
+    last_post: datetime | None  # the author's newest comment
+    address_posts: int = 0  # from this IP in the last hour, up to `ip_hourly`
+    address_oldest: datetime | None = None  # the oldest of those
+    posts_today: int = 0  # the author's since the site's midnight, up to the tier's quota
+    network_posts: int = 0  # from this /24 (/64) in the coordination window, up to its threshold
+
+
+def _capped_count(query: Select, limit: str) -> ScalarSelect:
+    return (
+        select(func.count())
+        .select_from(query.limit(bindparam(limit, type_=Integer)).subquery())
+        .scalar_subquery()
+    )
+
+
+@cache
+def _activity_statement(address: bool, network: bool) -> Select:
+    """recent_activity's statement, built once per shape with its values as parameters: building
+    five nested selects costs more than running them."""
+    author, day_start = bindparam("author", type_=Integer), bindparam("day_start", type_=DateTime)
+    columns = [
+        select(func.max(Comment.created_at))
+        .where(Comment.author_id == author)
+        .scalar_subquery()
+        .label("last_post"),
+        _capped_count(
+            select(Comment.id).where(Comment.author_id == author, Comment.created_at >= day_start), "quota"
+        ).label("posts_today"),
+    ]
+    tables = []
+    if address:
+        # The oldest of the hour's posts (up to the budget) dates the wait.
+        hour = (
+            select(Comment.created_at)
+            .where(Comment.ip == bindparam("ip"), Comment.created_at > bindparam("hour_ago", type_=DateTime))
+            .order_by(Comment.created_at)
+            .limit(bindparam("ip_hourly", type_=Integer))
+            .subquery()
+        )
+        posts = select(
+            func.count().label("address_posts"), func.min(hour.c.created_at).label("address_oldest")
+        ).subquery()
+        columns += [posts.c.address_posts, posts.c.address_oldest]
+        tables.append(posts)
+    if network:
+        window = select(Comment.id).where(
+            Comment.ip_prefix == bindparam("prefix"),
+            Comment.created_at > bindparam("network_since", type_=DateTime),
+        )
+        columns.append(_capped_count(window, "network_limit").label("network_posts"))
+    query = select(*columns)
+    return query.select_from(*tables) if tables else query
+
+
+def recent_activity(
+    session: Session,
+    author: User,
+    origin: Origin,
+    rules: CommentRules,
+    *,
+    now: datetime,
+    day_start: datetime,
+    quota: int,
+) -> Activity:
+    """One statement for every count P9 and P11 need. Each count stops at its limit, so it reads at
+    most that many index entries however much the author, the address or the network posted."""
+    values = {
+        "author": author.id,
+        "day_start": day_start,
+        "quota": quota,
+        "ip": origin.ip,
+        "hour_ago": now - timedelta(hours=1),
+        "ip_hourly": rules.ip_hourly,
+        "prefix": origin.ip_prefix,
+        "network_since": now - timedelta(minutes=rules.coordinated_minutes),
+        "network_limit": rules.coordinated_network_posts,
+    }
+    statement = _activity_statement(bool(origin.ip), bool(origin.ip_prefix))
+    return Activity(**session.execute(statement, values).one()._asdict())
+
+
 def _check_rate(
-    session: Session, author: User, origin: Origin, rules: CommentRules, *, now: datetime, day_start: datetime
+    activity: Activity, rules: CommentRules, *, now: datetime, day_start: datetime, quota: int
 ) -> None:
-    """P9: time between posts, the network's hourly budget, the tier's daily quota."""
-    last = session.scalar(select(func.max(Comment.created_at)).where(Comment.author_id == author.id))
+    """P9: time between posts, the address's hourly budget, the tier's daily quota."""
+    last = activity.last_post
     # A post committed by a concurrent request can carry a later time than this request's `now`:
     # that is no time at all since the last post, not negative time (which would refuse a 0 s pause).
     elapsed = max(0.0, (now - last).total_seconds()) if last is not None else None
@@ -140,23 +239,13 @@ def _check_rate(
         refusal = Rejected("body", TOO_FAST.format(n=max(1, round(wait))), 429, reason="rate")
         refusal.retry_after = max(1, round(wait))
         raise refusal
-    if origin.ip:
+    if activity.address_posts >= rules.ip_hourly and activity.address_oldest is not None:
         hour_ago = now - timedelta(hours=1)
-        recent = session.scalars(
-            select(Comment.created_at)
-            .where(Comment.ip == origin.ip, Comment.created_at > hour_ago)
-            .order_by(Comment.created_at)
-            .limit(rules.ip_hourly)
-        ).all()
-        if len(recent) >= rules.ip_hourly:
-            wait = max(1, round((recent[0] - hour_ago).total_seconds()))
-            refusal = Rejected("body", TOO_FAST.format(n=wait), 429, reason="rate")
-            refusal.retry_after = wait
-            raise refusal
-    quota = rules.quotas[tier_of(session, author, now=now)]
-    # Reads at most `quota` index entries: the check costs the same however much was posted today.
-    today = select(Comment.id).where(Comment.author_id == author.id, Comment.created_at >= day_start)
-    if session.scalar(select(func.count()).select_from(today.limit(quota).subquery())) >= quota:
+        wait = max(1, round((activity.address_oldest - hour_ago).total_seconds()))
+        refusal = Rejected("body", TOO_FAST.format(n=wait), 429, reason="rate")
+        refusal.retry_after = wait
+        raise refusal
+    if activity.posts_today >= quota:
         refusal = Rejected("body", DAILY_LIMIT, 429, reason="quota")
         refusal.retry_after = max(1, round((day_start + timedelta(days=1) - now).total_seconds()))
         raise refusal
@@ -208,34 +297,76 @@ def _hits_json(verdict) -> str:
     )
 
 
-def _flag_coordinated(session: Session, comment: Comment, rules: CommentRules, *, now: datetime) -> None:
-    """P11: one text from several accounts, or a flood from one network, in a short window."""
+@cache
+def _same_skeleton_statement(watched: bool) -> Select:
+    """_same_skeleton's statement, built once per shape with its values as parameters."""
+    whose = Comment.author_id == bindparam("author")
+    if watched:
+        whose = or_(whose, Comment.created_at > bindparam("anyone_since", type_=DateTime))
+    return (
+        select(Comment)
+        .where(
+            Comment.skeleton_hash == bindparam("fingerprint"),
+            Comment.created_at > bindparam("since", type_=DateTime),
+            whose,
+        )
+        # Without statistics SQLite would walk the author's whole day; the text's index finds it.
+        .with_hint(Comment, "INDEXED BY ix_comment_skeleton", "sqlite")
+    )
+
+
+def _same_skeleton(
+    session: Session, *, author: User, fingerprint: str, watched: bool, rules: CommentRules, now: datetime
+) -> list[Comment]:
+    """The comments with this text's skeleton that the retry, P10 and P11 look at, in one lookup of
+    the text's index: the author's own of the last 24 hours (and of the retry window), and, for a
+    text long enough to be `watched` (P11), everyone's of the coordination window."""
+    since = now - max(timedelta(hours=rules.duplicate_hours), timedelta(minutes=rules.retry_minutes))
+    anyone_since = now - timedelta(minutes=rules.coordinated_minutes)
+    values = {
+        "fingerprint": fingerprint,
+        "author": author.id,
+        "since": min(since, anyone_since) if watched else since,
+        "anyone_since": anyone_since,
+    }
+    return list(session.scalars(_same_skeleton_statement(watched), values))
+
+
+_UNFLAGGED_IN_NETWORK = select(Comment).where(
+    Comment.ip_prefix == bindparam("prefix"),
+    Comment.created_at > bindparam("since", type_=DateTime),
+    Comment.flags.not_like("%coordinated%"),
+)
+
+
+def _flag_coordinated(
+    session: Session,
+    comment: Comment,
+    rules: CommentRules,
+    *,
+    now: datetime,
+    same_skeleton: Sequence[Comment],
+    watched: bool,
+    network_posts: int,
+) -> None:
+    """P11: one text from several accounts, or a flood from one network, in a short window.
+
+    `same_skeleton` holds at least every comment with this text's skeleton in the window,
+    `watched` says whether the text is long enough (6 characters of skeleton) to count, and
+    `network_posts` is the network's posts in the window, counted up to the threshold."""
     since = now - timedelta(minutes=rules.coordinated_minutes)
     same_text: list[Comment] = []
-    if comment.skeleton_hash and len(normalise(comment.body).skeleton) >= 6:
-        same_text = list(
-            session.scalars(
-                select(Comment).where(
-                    Comment.skeleton_hash == comment.skeleton_hash, Comment.created_at > since
-                )
-            )
-        )
+    if comment.skeleton_hash and watched:
+        same_text = [c for c in same_skeleton if c.created_at > since]
         if len({c.author_id for c in [*same_text, comment]}) < rules.coordinated_accounts:
             same_text = []
     same_network: list[Comment] = []
-    if comment.ip_prefix:
-        in_window = (Comment.ip_prefix == comment.ip_prefix, Comment.created_at > since)
-        # Counted up to the threshold only, and only the not yet flagged are loaded: during a
-        # flood each new post costs what the first did.
-        window = select(Comment.id).where(*in_window).limit(rules.coordinated_network_posts)
-        if (
-            session.scalar(select(func.count()).select_from(window.subquery())) + 1
-            >= rules.coordinated_network_posts
-        ):
-            same_network = list(
-                session.scalars(select(Comment).where(*in_window, Comment.flags.not_like("%coordinated%")))
-            )
-            _add_flag(comment, "coordinated")
+    # Counted up to the threshold only (recent_activity), and only the not yet flagged are loaded;
+    # SQLite still reads each of the window's rows to see its flags.
+    if comment.ip_prefix and network_posts + 1 >= rules.coordinated_network_posts:
+        values = {"prefix": comment.ip_prefix, "since": since}
+        same_network = list(session.scalars(_UNFLAGGED_IN_NETWORK, values))
+        _add_flag(comment, "coordinated")
     for flagged in {c.id: c for c in [*same_text, *same_network]}.values():
         _add_flag(flagged, "coordinated")
     if same_text or same_network:
@@ -282,34 +413,31 @@ def submit(
     ):
         raise Rejected("body", CLOSED, 403, reason="closed")
     parent, target = _thread_parent(session, article, reply_to_id)
-    # A retry of the same text (a double click, a lost answer) returns the stored comment.
-    retried = session.scalars(
-        select(Comment).where(
-            Comment.author_id == author.id,
-            Comment.article_id == article.id,
-            Comment.parent_id == (parent.id if parent else None),
-            Comment.body == body,
-            Comment.created_at > now - timedelta(minutes=rules.retry_minutes),
-            Comment.status.in_([CommentStatus.PENDING, CommentStatus.APPROVED]),
-        )
-    ).first()
-    if retried is not None:
-        return retried
-    # P9–P11 before the text checks (PLEDGE_RULES §7), so a flood costs no matching work.
-    _check_rate(session, author, origin, rules, now=now, day_start=day_start)
+    # One look-up by the text's skeleton serves the retry, P10 and P11: the same text has the
+    # same skeleton, so the author's earlier copies are among these rows.
     fingerprint = skeleton_hash(body)
-    duplicate = session.scalar(
-        select(Comment.id)
-        .where(
-            Comment.skeleton_hash == fingerprint,
-            Comment.author_id == author.id,
-            Comment.created_at > now - timedelta(hours=rules.duplicate_hours),
-        )
-        # Without statistics SQLite would walk the author's whole day; the text's index finds it.
-        .with_hint(Comment, "INDEXED BY ix_comment_skeleton", "sqlite")
-        .limit(1)
+    watched = len(normalise(body).skeleton) >= 6
+    same_skeleton = _same_skeleton(
+        session, author=author, fingerprint=fingerprint, watched=watched, rules=rules, now=now
     )
-    if duplicate is not None:
+    own = [c for c in same_skeleton if c.author_id == author.id]
+    # A retry of the same text (a double click, a lost answer) returns the stored comment.
+    retry_since = now - timedelta(minutes=rules.retry_minutes)
+    for earlier in own:
+        if (
+            earlier.article_id == article.id
+            and earlier.parent_id == (parent.id if parent else None)
+            and earlier.body == body
+            and earlier.created_at > retry_since
+            and earlier.status in (CommentStatus.PENDING, CommentStatus.APPROVED)
+        ):
+            return earlier
+    # P9–P11 before the text checks (PLEDGE_RULES §7), so a flood costs no matching work.
+    quota = rules.quotas[tier_of(session, author, now=now)]
+    activity = recent_activity(session, author, origin, rules, now=now, day_start=day_start, quota=quota)
+    _check_rate(activity, rules, now=now, day_start=day_start, quota=quota)
+    duplicate_since = now - timedelta(hours=rules.duplicate_hours)
+    if any(c.created_at > duplicate_since for c in own):
         raise Rejected("body", DUPLICATE, 422, reason="duplicate")
     verdict = _verdict_or_refuse(body, words, rules)
     comment = Comment(
@@ -332,7 +460,15 @@ def submit(
         user_agent=origin.user_agent[:300],
         created_at=now,
     )
-    _flag_coordinated(session, comment, rules, now=now)
+    _flag_coordinated(
+        session,
+        comment,
+        rules,
+        now=now,
+        same_skeleton=same_skeleton,
+        watched=watched,
+        network_posts=activity.network_posts,
+    )
     comment.priority = priority_of(comment)
     session.add(comment)
     session.flush()
@@ -725,20 +861,25 @@ def pinned(session: Session, *, article_id: int) -> list[Comment]:
     )
 
 
-def own_unpublished(session: Session, *, article_id: int, author_id: int) -> list[Comment]:
-    """The author's own comments others cannot see yet (審核中) or any more (hidden)."""
-    return list(
-        session.scalars(
-            select(Comment)
-            .where(
-                Comment.article_id == article_id,
-                Comment.author_id == author_id,
-                Comment.status.in_([CommentStatus.PENDING, CommentStatus.HIDDEN]),
-            )
-            .order_by(Comment.created_at.desc())
-            .limit(20)
-        )
+# The author's own comments others cannot see yet (審核中) or any more (hidden): the fields their
+# list shows, as rows. The list is rendered again after every post, and rows cost half what
+# objects do; the statement is built once.
+_OWN_UNPUBLISHED = (
+    select(Comment.id, Comment.status, Comment.created_at, Comment.reply_to_nickname, Comment.body)
+    .where(
+        Comment.article_id == bindparam("article_id"),
+        Comment.author_id == bindparam("author_id"),
+        Comment.status.in_([CommentStatus.PENDING, CommentStatus.HIDDEN]),
     )
+    .order_by(Comment.created_at.desc())
+    .limit(20)
+)
+
+
+def own_unpublished(session: Session, *, article_id: int, author_id: int) -> list[Row]:
+    """The author's own comments others cannot see yet (審核中) or any more (hidden), newest first:
+    `id`, `status`, `created_at`, `reply_to_nickname` and `body` of each."""
+    return list(session.execute(_OWN_UNPUBLISHED, {"article_id": article_id, "author_id": author_id}))
 
 
 def liked_ids(session: Session, *, user_id: int, comment_ids: Iterable[int]) -> set[int]:

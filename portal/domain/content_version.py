@@ -44,6 +44,7 @@ ALWAYS_PUBLIC = (Article, Section, Media, Page, SiteSetting)
 STAMPED_BY_FLUSH = {"stamped_by_flush": True}
 _BUMPED = "content_version_bumped_in"
 _ACTIVE = "activity_bumped_in"
+_STAMPED = "page_stamps_replaced_in"
 
 
 class Versions(NamedTuple):
@@ -71,9 +72,15 @@ def _new_stamp() -> str:
     return secrets.token_hex(8)  # random, not a counter: a restored backup cannot reuse a stamp
 
 
+def _innermost(session: Session) -> Any:
+    """The transaction a write belongs to: a savepoint rolled back takes its stamps with it, so
+    "already replaced" holds only within the savepoint that did it."""
+    return session.get_nested_transaction() or session.get_transaction()
+
+
 def _replace(session: Session, flag: str, **values: str) -> None:
     """Replaces the row's stamps once per transaction (per flag)."""
-    transaction = session.get_transaction()
+    transaction = _innermost(session)
     if transaction is not None and session.info.get(flag) is transaction:
         return
     connection = session.connection()
@@ -143,11 +150,22 @@ def _after_flush(session: Session, _context: Any) -> None:
     users = set().union(*(users_touched(session, item) for item in changed))
     if users:
         bump_activity(session)
-        session.connection().execute(
-            update(User).where(User.id.in_(sorted(users))).values(page_stamp=_new_stamp())
-        )
+        _stamp_pages_of(session, users)
     elif any(item not in session.dirty or session.is_modified(item) for item in changed):
         bump_activity(session)
+
+
+def _stamp_pages_of(session: Session, users: set[int]) -> None:
+    """Replaces these users' page stamps, each once per transaction (a post flushes more than once)."""
+    transaction = _innermost(session)
+    done_in, done = session.info.get(_STAMPED, (None, set()))
+    if done_in is not transaction:
+        done = set()
+    if fresh := users - done:
+        session.connection().execute(
+            update(User).where(User.id.in_(sorted(fresh))).values(page_stamp=_new_stamp())
+        )
+        session.info[_STAMPED] = (transaction, done | fresh)
 
 
 def _before_bulk_statement(state: ORMExecuteState) -> None:

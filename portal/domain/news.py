@@ -5,10 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, column, func, or_, select, table, tuple_
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Select,
+    and_,
+    bindparam,
+    column,
+    func,
+    or_,
+    select,
+    table,
+    tuple_,
+)
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from portal.domain.pagination import Cursor
 from portal.models import Article, ArticleState, Section
@@ -65,7 +78,7 @@ def load_section_tree(session: Session) -> SectionTree:
     return SectionTree.build(session.scalars(select(Section)))
 
 
-def is_public(now: datetime) -> ColumnElement[bool]:
+def is_public(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
     """Published and due: a scheduled article appears at its time, a draft never."""
     return and_(Article.state == ArticleState.PUBLISHED, Article.published_at <= now)
 
@@ -119,12 +132,25 @@ def lead_story(
     ).first()
 
 
-def public_article(session: Session, article_id: int, *, now: datetime) -> Article | None:
-    return session.scalars(
-        select(Article)
-        .where(Article.id == article_id, is_public(now))
-        .options(selectinload(Article.cover), selectinload(Article.player), selectinload(Article.gallery))
-    ).first()
+@cache
+def _public_article_statement(media: bool) -> Select:
+    """public_article's statement, built once per shape (building it costs more than running it)."""
+    query = select(Article).where(
+        Article.id == bindparam("article_id"), is_public(bindparam("now", type_=DateTime))
+    )
+    if media:
+        return query.options(
+            selectinload(Article.cover), selectinload(Article.player), selectinload(Article.gallery)
+        )
+    return query.options(joinedload(Article.section))
+
+
+def public_article(session: Session, article_id: int, *, now: datetime, media: bool = True) -> Article | None:
+    """A published, due article (is_public). `media=False` is for callers that show none of its
+    pictures (posting a comment): they get its section in the same query instead, and what is not
+    loaded still loads when read."""
+    values = {"article_id": article_id, "now": now}
+    return session.scalars(_public_article_statement(media), values).first()
 
 
 def related_articles(session: Session, article: Article, *, now: datetime, count: int) -> list[Article]:

@@ -313,6 +313,64 @@ def test_an_identical_retry_returns_the_stored_comment(session, article, make_re
     assert comment_rows(session) == 1
 
 
+def test_p10_the_same_text_on_another_article_is_a_duplicate_not_a_retry(
+    session, article, other_article, make_reader
+):
+    author = make_reader()
+    post(session, article, author, "東昌湖的夜景真美")
+    error = refused(session, other_article, author, "東昌湖的夜景真美", at=NOW + timedelta(seconds=30))
+    assert (error.status, error.message) == (422, DUPLICATE)
+    assert comment_rows(session) == 1
+
+
+def test_p10_the_same_text_is_refused_for_a_day_then_accepted(session, article, make_reader):
+    author = make_reader()
+    post(session, article, author, "東昌湖的夜景真美")
+    error = refused(session, article, author, "東昌湖的夜景真美!", at=NOW + timedelta(hours=23, minutes=59))
+    assert error.message == DUPLICATE
+    later = post(session, article, author, "東昌湖的夜景真美!", at=NOW + timedelta(hours=24, seconds=1))
+    assert later.status == CommentStatus.PENDING
+    assert comment_rows(session) == 2
+
+
+def test_a_rejected_comment_sent_again_is_a_duplicate_not_the_stored_comment(
+    session, article, make_reader, moderator
+):
+    author = make_reader()
+    first = post(session, article, author, "東昌湖的夜景真美")
+    moderation.reject(session, comment=first, moderator=moderator, reason_code="R08", now=NOW)
+    error = refused(session, article, author, "東昌湖的夜景真美", at=NOW + timedelta(seconds=30))
+    assert error.message == DUPLICATE
+
+
+def test_recent_activity_counts_each_window_up_to_its_limit(session, article, make_reader):
+    """P9 and P11 read their counts in one statement; each stops at its limit (never a scan of all)."""
+    author, neighbour = make_reader(), make_reader()
+    for n in range(5):
+        post(
+            session, article, author, f"今天第{n}條評論", at=NOW - timedelta(minutes=50 - n), ip="60.210.8.8"
+        )
+    post(session, article, neighbour, "鄰居的評論", at=NOW - timedelta(minutes=5), ip="60.210.8.9")
+    post(session, article, author, "兩小時前的評論", at=NOW - timedelta(hours=2), ip="60.210.8.8")
+    session.flush()
+    rules = CommentRules(ip_hourly=3, coordinated_network_posts=4, coordinated_minutes=60)
+    activity = comments.recent_activity(
+        session, author, origin_for("60.210.8.8"), rules, now=NOW, day_start=DAY_START, quota=4
+    )
+    assert activity.last_post == NOW - timedelta(minutes=46)
+    assert activity.posts_today == 4  # of 6 today: counted up to the quota
+    assert activity.address_posts == 3  # of 5 in the hour: up to the budget
+    assert activity.address_oldest == NOW - timedelta(minutes=50)  # the hour's oldest dates the wait
+    assert activity.network_posts == 4  # of 6 from 60.210.8.0/24 in the window: up to the threshold
+    roomy = CommentRules(ip_hourly=30, coordinated_network_posts=10, coordinated_minutes=10)
+    nobody = comments.recent_activity(
+        session, make_reader(), origin_for("60.210.9.9"), roomy, now=NOW, day_start=DAY_START, quota=5
+    )
+    assert nobody == comments.Activity(last_post=None)
+    quiet = comments.recent_activity(session, author, Origin(), roomy, now=NOW, day_start=DAY_START, quota=50)
+    assert (quiet.posts_today, quiet.address_posts, quiet.network_posts) == (6, 0, 0)
+
+
 # --- P11: coordinated posting ---------------------------------------------------------------------
 
 

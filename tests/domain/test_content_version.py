@@ -201,3 +201,18 @@ def test_a_bulk_statement_on_users_rows_replaces_the_content_version(arranged):
     session.execute(update(Notification).values(read_at=NOW))
     session.commit()
     assert stamp(session) != before
+
+
+def test_a_change_after_a_rolled_back_savepoint_still_replaces_the_stamps(arranged):
+    session, article, author = arranged
+    before, own = stamp(session), page_stamp(session, author)
+    savepoint = session.begin_nested()
+    article.title = "撤回的標題"
+    session.add(Comment(article_id=article.id, author_id=author.id, body="撤回的評論"))
+    session.flush()
+    savepoint.rollback()
+    article.title = "保存的標題"
+    session.add(Comment(article_id=article.id, author_id=author.id, body="保存的評論"))
+    session.commit()
+    assert stamp(session) != before
+    assert page_stamp(session, author) != own

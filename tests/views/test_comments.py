@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from portal.domain import moderation
 from portal.domain.comments import set_status
@@ -25,6 +25,7 @@ from portal.models import (
     CommentsState,
     CommentStatus,
     Like,
+    Media,
     ModerationAction,
     Notification,
     Report,
@@ -338,6 +339,44 @@ def test_posting_with_htmx_answers_201_with_a_cleared_form(app, client, article_
             alice.id,
         )
         assert stored.ip_region == "本地"
+
+
+def test_an_htmx_post_reads_the_article_once_without_its_media_and_lists_the_readers_own(
+    app, client, alice, no_cooldown
+):
+    """The answer renders from what the request read before its commit: nothing is read twice."""
+    with app.app_context():
+        section = make_section(db.session)
+        article = make_article(db.session, section, published_at=utc_now() - timedelta(hours=1))
+        photo = Media(kind="image", path="p/one.jpg", mime="image/jpeg", caption="", credit="")
+        db.session.add(photo)
+        db.session.flush()
+        article.cover_id, photo.article_id = photo.id, article.id
+        db.session.commit()
+        article_id = article.id
+    login(client, alice.phone, alice.password)
+    token = token_for(client, f"/articles/{article_id}")
+    assert post_comment(client, article_id, "先發的一條評論", hx=True, token=token).status_code == 201
+    statements: list[str] = []
+
+    def remember(_connection, _cursor, statement, *_args) -> None:
+        statements.append(" ".join(statement.split()))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        response = post_comment(client, article_id, "後發的一條評論", hx=True, token=token)
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+    assert response.status_code == 201
+    selects = [s for s in statements if s.startswith("SELECT")]
+    assert [s for s in selects if " FROM media" in s] == []
+    assert len([s for s in selects if re.search(r" FROM article\b", s)]) == 1
+    assert len([s for s in selects if re.search(r" FROM user_account\b", s)]) == 1  # the session's reader
+    assert len([s for s in selects if re.search(r" FROM section\b", s)]) == 0  # joined to the article
+    own = find_one(parse_html(response.get_data(as_text=True)), id="own-unpublished")
+    assert [text_of(li.find(".//bdi")) for li in find_all(own, "li")] == ["後發的一條評論", "先發的一條評論"]
 
 
 def test_posting_without_javascript_redirects_to_the_comments_with_a_flash(app, client, article_id, alice):
