@@ -19,15 +19,19 @@ query, one small query and a dictionary look-up.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from http import HTTPStatus
 from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, request, session
 from flask_login import current_user
 from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.wrappers import Request as WerkzeugRequest
 
 from portal.domain import content_version
+from portal.domain.script import Script
 from portal.extensions import cache, db
 from portal.models import utc_now
 
@@ -54,6 +58,7 @@ def configure(app: Flask) -> None:
             # An unreachable Redis costs a request a second at most; the page then renders anyway.
             app.config.setdefault("CACHE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1})
     cache.init_app(app)
+    app.wsgi_app = AnonymousHits(app)  # type: ignore[method-assign]
 
 
 def valid_until(moment: datetime) -> None:
@@ -71,11 +76,17 @@ def _cacheable() -> bool:
 
 
 def _key() -> str:
-    from portal.page_context import current_script
-
-    hx = "|".join(request.headers.get(name, "") for name in HTMX_HEADERS)
     versions = content_version.current(db.session, now=utc_now())
-    return f"{versions.public}|{_viewer(versions)}|{current_script().value}|{hx}|{request.url}"
+    return key_for(request, versions.public, _viewer(versions))
+
+
+def key_for(asked: WerkzeugRequest, public_version: str, viewer: str) -> str:
+    """An entry's key: the versions it rests on, who it is for, and all of the request it answers."""
+    from portal.page_context import SCRIPT_COOKIE
+
+    hx = "|".join(asked.headers.get(name, "") for name in HTMX_HEADERS)
+    script = Script.parse(asked.cookies.get(SCRIPT_COOKIE)).value
+    return f"{public_version}|{viewer}|{script}|{hx}|{asked.url}"
 
 
 def _viewer(versions: content_version.Versions) -> str:
@@ -132,3 +143,44 @@ def _lifetime() -> int:
     if (moment := g.get("page_valid_until")) is not None:
         limit = min(limit, max(1, int((moment - utc_now()).total_seconds()) + 1))
     return limit
+
+
+class AnonymousHits:
+    """WSGI, in front of Flask: an anonymous reader's GET answered from the cache before Flask sets
+    up a request at all (its context, session, sign-in, limiter and hooks cost more than the look-up).
+
+    Only a request without a session or remember-me cookie comes this way, so it is anonymous with no
+    message waiting; the key is the one Flask's path computes (key_for), and an entry exists only
+    where a cached view stored it, finished, headers included. Anything else, a miss, or a database or
+    cache that does not answer goes on to Flask, which serves or renders as before.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self.next, self.config = app.wsgi_app, app.config  # read per request: tests set it later
+        with app.app_context():
+            self.engine = db.engine
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") == "GET":
+            stored = self._stored(WerkzeugRequest(environ))
+            if stored is not None:
+                status, headers, body = stored
+                start_response(
+                    f"{status} {HTTPStatus(status).phrase}", [*headers, ("Content-Length", str(len(body)))]
+                )
+                return [body]
+        return self.next(environ, start_response)
+
+    def _stored(self, asked: WerkzeugRequest) -> tuple[int, list[tuple[str, str]], bytes] | None:
+        cookies = (
+            self.config["SESSION_COOKIE_NAME"],
+            self.config.get("REMEMBER_COOKIE_NAME", "remember_token"),
+        )
+        if not self.config["PAGE_CACHE"] or any(name in asked.cookies for name in cookies):
+            return None
+        try:
+            with self.engine.connect() as connection:
+                public = content_version.current(connection, now=utc_now()).public
+            return cache.get(key_for(asked, public, ""))
+        except (SQLAlchemyError, RedisError):
+            return None  # Flask's path renders the page, or the error page, and logs why

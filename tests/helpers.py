@@ -1,6 +1,10 @@
 """Shared test helpers."""
 
 import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 HX = {"HX-Request": "true"}
 
@@ -69,3 +73,18 @@ def login(client, phone: str, password: str):
 
 def token_for(client, path: str = "/") -> str:
     return csrf_token_from(client.get(path).get_data(as_text=True))
+
+
+def fresh_interpreter(code: str, *, stdin: str = "", timeout: int = 300) -> str:
+    """What `code` prints when run in a new Python in the project's folder: what a process imports
+    can only be seen in one that has not imported anything yet."""
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=Path(__file__).resolve().parent.parent,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout

@@ -4,8 +4,6 @@ Each check runs in a fresh interpreter: the test process itself has long since i
 """
 
 import json
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -13,6 +11,7 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import Article, ArticleState, Comment, SensitiveWord
+from tests.helpers import fresh_interpreter
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,15 +25,7 @@ app = create_app({"TESTING": True, "SECRET_KEY": "memory-test-key-0123456789abcd
 
 
 def run(code: str, app: str = APP) -> str:
-    result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(app) + textwrap.dedent(code)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
+    return fresh_interpreter(textwrap.dedent(app) + textwrap.dedent(code), timeout=120)
 
 
 def test_the_app_starts_without_pypinyin_or_pygal():

@@ -23,7 +23,7 @@ from functools import cache
 from itertools import chain
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, event, func, insert, inspect, select, update
+from sqlalchemy import Connection, bindparam, event, func, insert, inspect, select, update
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from portal.models import (
@@ -61,9 +61,10 @@ _UPCOMING = (
 _CURRENT = select(ContentVersion.stamp, ContentVersion.activity, _UPCOMING).where(ContentVersion.id == 1)
 
 
-def current(session: Session, *, now: datetime) -> Versions:
+def current(bind: Session | Connection, *, now: datetime) -> Versions:
     """The stamps, and when the next scheduled article appears: public pages change at either."""
-    row = session.connection().execute(_CURRENT, {"now": now}).first()
+    connection = bind.connection() if isinstance(bind, Session) else bind
+    row = connection.execute(_CURRENT, {"now": now}).first()
     stamp, activity, scheduled = row if row is not None else ("", "", None)
     return Versions(f"{stamp}@{scheduled.isoformat() if scheduled else ''}", activity)
 

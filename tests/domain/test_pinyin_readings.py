@@ -8,9 +8,6 @@ gives the verdicts the phrase-loaded pypinyin gave, and that each published entr
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -20,6 +17,7 @@ from portal.domain.pledge import check_text, term_forms, term_pinyin
 from portal.domain.sensitive_words import current_entries, import_csv, replace_word_list, save_word
 from portal.domain.wordlist import WordEntry, WordList, parse_word_csv
 from portal.models import Role, SensitiveWord, User, utc_now
+from tests.helpers import fresh_interpreter
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_WORDS = ROOT / "portal" / "demo" / "data" / "words.csv"
@@ -27,16 +25,7 @@ DEMO_WORDS = ROOT / "portal" / "demo" / "data" / "words.csv"
 
 def run(code: str, stdin: str = "") -> str:
     """Runs `code` in a fresh interpreter (this process may have pypinyin loaded either way)."""
-    result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        cwd=ROOT,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
+    return fresh_interpreter(code, stdin=stdin)
 
 
 def test_every_character_reads_the_same_without_the_phrase_dictionaries():
