@@ -185,7 +185,12 @@ def register_commands(app: Flask) -> None:
 def register_response_hooks(app: Flask) -> None:
     from portal import page_cache, page_context
     from portal.fragments import add_vary_hx_request
-    from portal.security import add_security_headers, refuse_cross_site_writes, refuse_nul
+    from portal.security import (
+        PercentEncodeRawQuery,
+        add_security_headers,
+        refuse_cross_site_writes,
+        refuse_nul,
+    )
 
     app.context_processor(page_context.template_globals)
     app.template_filter("localtime")(page_context.localtime)
@@ -196,6 +201,7 @@ def register_response_hooks(app: Flask) -> None:
     app.before_request(refuse_nul)
     app.before_request(refuse_cross_site_writes)
     app.before_request(page_cache.serve_from_cache)  # last: a stored page ends the request here
+    app.wsgi_app = PercentEncodeRawQuery(app.wsgi_app)  # type: ignore[method-assign]
 
 
 def ensure_database(app: Flask) -> None:

@@ -157,6 +157,7 @@ class AnonymousHits:
 
     def __init__(self, app: Flask) -> None:
         self.next, self.config = app.wsgi_app, app.config  # read per request: tests set it later
+        self.logger = app.logger
         with app.app_context():
             self.engine = db.engine
 
@@ -184,3 +185,6 @@ class AnonymousHits:
             return cache.get(key_for(asked, public, ""))
         except (SQLAlchemyError, RedisError):
             return None  # Flask's path renders the page, or the error page, and logs why
+        except Exception:  # a short cut must never fail a request that Flask would answer
+            self.logger.exception("page cache short cut failed: the request goes on to Flask")
+            return None

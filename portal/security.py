@@ -1,5 +1,8 @@
 """Security headers on every response: pages, fragments, redirects and errors alike."""
 
+from collections.abc import Callable, Iterable
+from urllib.parse import quote
+
 from flask import Response, abort, current_app, request
 from htmx_flask.requests import HtmxAwareRequest
 
@@ -31,6 +34,28 @@ def refuse_nul() -> None:
         abort(404)
     if any("\x00" in value for value in request.args.values()):
         abort(400)
+
+
+class PercentEncodeRawQuery:
+    """WSGI: a query string of raw bytes that are not UTF-8 (no browser sends one, scanners do) is
+    percent-encoded, so the app reads it as any other bad value (decoded with replacement
+    characters) instead of failing wherever it reads the query, its error page included."""
+
+    # What may stay as it is: the query's own structure and what is already percent-encoded.
+    KEPT = "&=+%;,/?:@!$'()*~"
+
+    def __init__(self, app: Callable) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        query = environ.get("QUERY_STRING", "")
+        if not query.isascii():
+            raw = query.encode("latin-1", "replace")  # WSGI carries the bytes as Latin-1
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                environ["QUERY_STRING"] = quote(raw, safe=self.KEPT)
+        return self.app(environ, start_response)
 
 
 def refuse_cross_site_writes() -> None:

@@ -212,3 +212,15 @@ def test_source_tree_exists_for_the_greps():
     assert (TEMPLATES / "base.html").is_file()
     assert (PORTAL / "page_context.py").is_file()
     assert Path(ROOT / "portal" / "security.py").is_file()
+
+
+@pytest.mark.parametrize("path", ["/", "/search", "/accounts/login", "/no-such-page"])
+def test_a_query_of_raw_bytes_that_are_not_utf8_gets_a_page_not_a_server_error(demo_app, path):
+    """No browser sends them; a scanner does, straight in the request line."""
+    from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+    environ = EnvironBuilder(path=path).get_environ()
+    environ["QUERY_STRING"] = "q=\xff\xfe%zz&after=\xc3"  # WSGI's Latin-1 view of the raw bytes
+    body, status, _headers = run_wsgi_app(demo_app, environ, buffered=True)
+    assert int(status.split()[0]) < 500, status
+    assert "聊城新聞網" in b"".join(body).decode()
