@@ -571,26 +571,38 @@ def main() -> None:
         )
         results.append(measure(portal, "section page, 100 articles", "/sections/bench-small", **run))
         results.append(measure(portal, f"section page, {big} articles", "/sections/bench-big", **run))
+        # The growth pairs once more, each small case right before its big one: the first
+        # measurements sit minutes apart, and a shared machine drifts. Each side's better one counts.
+        rematch = [
+            measure(portal, "anonymous article page, 50 comments", f"/articles/{ids['article_50']}", **run),
+            measure(portal, f"article page, {big} comments", f"/articles/{ids['article_big']}", **run),
+            measure(portal, "section page, 100 articles", "/sections/bench-small", **run),
+            measure(portal, f"section page, {big} articles", "/sections/bench-big", **run),
+            measure(
+                portal, "moderation queue, 50 rows, 100 pending", "/moderation/", headers=moderator, **run
+            ),
+        ]
         add_pending(instance, ids["article_50"], big)
         results.append(
             measure(
                 portal, f"moderation queue, 50 rows, {big} pending", "/moderation/", headers=moderator, **run
             )
         )
-        peak_rss = max(r.peak_rss_mib for r in results if r.server == "portal")
+        peak_rss = max(r.peak_rss_mib for r in results + rematch if r.server == "portal")
     finally:
         for server in (hello, plain, portal, isso):
             if server is not None:
                 server.stop()
     for result in results:
         result.ratio = result.rps / ceiling.rps if ceiling.rps and not result.skipped else None
+    both = results + rematch
     growth = {
-        "article_big_vs_50": _rps(results, f"article page, {big} comments")
-        / _rps(results, "anonymous article page, 50 comments"),
-        "section_big_vs_100": _rps(results, f"section page, {big} articles")
-        / _rps(results, "section page, 100 articles"),
-        "queue_big_vs_100": _rps(results, f"moderation queue, 50 rows, {big} pending")
-        / _rps(results, "moderation queue, 50 rows, 100 pending"),
+        "article_big_vs_50": _best(both, f"article page, {big} comments")
+        / _best(both, "anonymous article page, 50 comments"),
+        "section_big_vs_100": _best(both, f"section page, {big} articles")
+        / _best(both, "section page, 100 articles"),
+        "queue_big_vs_100": _best(both, f"moderation queue, 50 rows, {big} pending")
+        / _best(both, "moderation queue, 50 rows, 100 pending"),
     }
     words = word_filter(args.quick)
     report = {
@@ -608,8 +620,8 @@ def main() -> None:
     shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _rps(results: list[Result], probe: str) -> float:
-    return next(r.rps for r in results if r.probe == probe) or 1e-9
+def _best(results: list[Result], probe: str) -> float:
+    return max(r.rps for r in results if r.probe == probe) or 1e-9
 
 
 def markdown(report: dict) -> str:
@@ -632,7 +644,7 @@ def markdown(report: dict) -> str:
     notes = [f"- {r['probe']}: {'; '.join(r['notes'])}" for r in report["results"] if r.get("notes")]
     lines += ["", *notes, *([""] if notes else [])]
     lines += [
-        f"Growth (same run): article page big/50 = {g['article_big_vs_50']:.2f}; section big/100 = "
+        f"Growth (same run, each side's better of two measurements): article page big/50 = {g['article_big_vs_50']:.2f}; section big/100 = "
         f"{g['section_big_vs_100']:.2f}; queue big/100 = {g['queue_big_vs_100']:.2f}",
         f"Word filter, 10,000 terms, 200-character comments: {w['engine_per_s']:.0f}/s against a plain loop's "
         f"{w['plain_loop_per_s']:.0f}/s = {w['speedup']:.1f}×; 10 terms vs 10,000: {w['time_10000_vs_10']:.2f}×",
