@@ -17,7 +17,6 @@ from sqlalchemy import (
     DateTime,
     Integer,
     Row,
-    ScalarSelect,
     Select,
     bindparam,
     delete,
@@ -32,7 +31,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from portal.domain import audit
 from portal.domain.errors import NotAllowed, Rejected
-from portal.domain.pagination import Cursor
+from portal.domain.pagination import Cursor, capped_count
 from portal.domain.pledge import REASON_LABELS, check_text, normalise, skeleton_hash
 from portal.domain.wordlist import WordList
 from portal.models import (
@@ -153,14 +152,6 @@ class Activity:
     network_posts: int = 0  # from this /24 (/64) in the coordination window, up to its threshold
 
 
-def _capped_count(query: Select, limit: str) -> ScalarSelect:
-    return (
-        select(func.count())
-        .select_from(query.limit(bindparam(limit, type_=Integer)).subquery())
-        .scalar_subquery()
-    )
-
-
 @cache
 def _activity_statement(address: bool, network: bool) -> Select:
     """recent_activity's statement, built once per shape with its values as parameters: building
@@ -171,8 +162,9 @@ def _activity_statement(address: bool, network: bool) -> Select:
         .where(Comment.author_id == author)
         .scalar_subquery()
         .label("last_post"),
-        _capped_count(
-            select(Comment.id).where(Comment.author_id == author, Comment.created_at >= day_start), "quota"
+        capped_count(
+            select(Comment.id).where(Comment.author_id == author, Comment.created_at >= day_start),
+            bindparam("quota", type_=Integer),
         ).label("posts_today"),
     ]
     tables = []
@@ -195,7 +187,7 @@ def _activity_statement(address: bool, network: bool) -> Select:
             Comment.ip_prefix == bindparam("prefix"),
             Comment.created_at > bindparam("network_since", type_=DateTime),
         )
-        columns.append(_capped_count(window, "network_limit").label("network_posts"))
+        columns.append(capped_count(window, bindparam("network_limit", type_=Integer)).label("network_posts"))
     query = select(*columns)
     return query.select_from(*tables) if tables else query
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from portal.domain import audit, content_version, notifications
 from portal.domain.comments import priority_of, set_status, tier_from
 from portal.domain.errors import NotAllowed, Rejected
-from portal.domain.pagination import Cursor
+from portal.domain.pagination import Cursor, capped_count
 from portal.domain.pledge import REASON_LABELS, check_text
 from portal.domain.wordlist import WordList
 from portal.models import (
@@ -166,17 +166,15 @@ def _tab_condition(tab: str):
 COUNT_CAP = 1000  # a badge shows 999+ beyond this: counting further would grow with the queue
 
 
-def _capped_count(session: Session, query: Select) -> int:
-    """min(rows, COUNT_CAP), reading at most COUNT_CAP index entries whatever the queue's size."""
-    return session.scalar(select(func.count()).select_from(query.limit(COUNT_CAP).subquery())) or 0
-
-
 def tab_counts(session: Session, scope: set[int] | None) -> dict[str, int]:
+    def count(query: Select) -> int:
+        return session.scalar(select(capped_count(query, COUNT_CAP))) or 0
+
     counts = {
-        tab: _capped_count(session, select(Comment.id).where(_tab_condition(tab), *_scoped(scope)))
+        tab: count(select(Comment.id).where(_tab_condition(tab), *_scoped(scope)))
         for tab in ("pending", "reported", "patrol", "hidden")
     }
-    counts["appeals"] = _capped_count(session, select(Appeal.id).where(*_appeals_in(scope)))
+    counts["appeals"] = count(select(Appeal.id).where(*_appeals_in(scope)))
     return counts
 
 

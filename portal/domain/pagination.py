@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import BindParameter, ScalarSelect, Select, func, select
+
 
 @dataclass(frozen=True)
 class Cursor:
@@ -35,3 +37,9 @@ class Cursor:
         if not (0 <= cursor.id < 2**63 and (rank is None or abs(rank) < 2**63)):
             return None
         return cursor
+
+
+def capped_count(query: Select, limit: int | BindParameter) -> ScalarSelect:
+    """min(rows of `query`, limit), as a subquery that reads at most `limit` index entries: a badge
+    or a quota costs the same however many rows there are."""
+    return select(func.count()).select_from(query.limit(limit).subquery()).scalar_subquery()

@@ -20,16 +20,16 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from itertools import accumulate
-from typing import Generic, NamedTuple, TypeVar
+from typing import NamedTuple
 
 import regex
 from stdnum import luhn
 from stdnum.cn import ric
 
 from portal.domain.script import to_simplified  # one OpenCC('t2s') per process
-from portal.domain.wordlist import Automaton, WordList
+from portal.domain.wordlist import WordList
 
 # ---------------------------------------------------------------------------------------------------------
 # Labels and messages (§3, §5.2, §9)
@@ -358,27 +358,6 @@ def _pinyin_view(skeleton: str, phrases: Mapping[str, Sequence[str]]) -> PinyinV
     return PinyinView("".join(text), tuple(from_latin), tuple(offsets))
 
 
-_T = TypeVar("_T")
-
-
-class _lazy(Generic[_T]):  # lower case: a decorator, like the property it replaces
-    """functools.cached_property without its lock: on Python 3.11 that takes a lock on every first
-    access, about a microsecond each, and a Normalised (made per text) never crosses threads."""
-
-    def __init__(self, compute: Callable[[Normalised], _T]) -> None:
-        self.compute = compute
-        self.name = compute.__name__
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    def __get__(self, instance: Normalised | None, owner: type | None = None) -> _T:
-        if instance is None:
-            return self  # type: ignore[return-value]
-        value = instance.__dict__[self.name] = self.compute(instance)  # later reads skip the descriptor
-        return value
-
-
 class Normalised:
     """The §6.1 views of one text, with offset maps back to the raw text.
 
@@ -414,7 +393,7 @@ class Normalised:
         self.dedup = _REPEATS.sub(r"\1", self.skeleton) if _REPEATS.search(self.skeleton) else self.skeleton
         self.digits = _digits_view(self.norm)
 
-    @_lazy
+    @cached_property
     def plain(self) -> str:
         """t2s(casefold(NFKC(raw))): the text as it honestly reads; only the evasion test needs it."""
         if self._honest:  # steps 1–4 did what NFKC and case-folding do, and t2s ran on the same string
@@ -425,7 +404,7 @@ class Normalised:
     def __repr__(self) -> str:
         return f"Normalised({self.raw!r}: norm={self.norm!r}, skeleton={self.skeleton!r})"
 
-    @_lazy
+    @cached_property
     def norm_offsets(self) -> Sequence[int]:
         if not self._shifted:
             return range(len(self.norm))
@@ -434,7 +413,7 @@ class Normalised:
             return tuple(pre)
         return tuple(pre[index] for index, part in enumerate(self._t2s_parts) for _ in part)
 
-    @_lazy
+    @cached_property
     def skeleton_offsets(self) -> Sequence[int]:
         offsets: list[int] = []
         position = 0
@@ -444,11 +423,11 @@ class Normalised:
         offsets.extend(range(position, len(self.norm)))
         return offsets
 
-    @_lazy
+    @cached_property
     def dedup_runs(self) -> Sequence[tuple[int, int]]:
         return tuple(match.span() for match in _RUNS.finditer(self.skeleton))
 
-    @_lazy
+    @cached_property
     def _pinyin(self) -> PinyinView:
         # The §6.1 view, phrases included: it takes a child process, so the matcher never asks for it.
         return _pinyin_view(self.skeleton, _phrase_pinyin(_han_runs(self.skeleton)))
@@ -553,9 +532,6 @@ class Verdict:
         }
 
 
-_NUMBER = {f"{kind}{n}": n for kind in "CP" for n in range(1, 100)}  # _number, as a dict look-up
-
-
 def _verdict(hits: list[Hit]) -> Verdict:
     if not hits:
         return Verdict("pass", [], [], [], None, [])
@@ -574,12 +550,8 @@ def _verdict(hits: list[Hit]) -> Verdict:
             outcomes[hit.rule] = hit.action
     values = outcomes.values()
     action = "block" if "block" in values else "review" if "review" in values else "pass"
-    ordered = sorted(fired, key=_NUMBER.__getitem__)
-    deciding = None
-    for rule in ordered:
-        if outcomes.get(rule) == action:
-            deciding = rule
-            break
+    ordered = sorted(fired, key=_number)
+    deciding = next((rule for rule in ordered if outcomes.get(rule) == action), None)
     rules = [deciding, *[rule for rule in ordered if rule != deciding]] if deciding else ordered
     message = None
     if action == "block" and deciding is not None:
@@ -593,7 +565,7 @@ def _verdict(hits: list[Hit]) -> Verdict:
     return Verdict(
         action=action,
         rules=rules,
-        categories=sorted(categories, key=_NUMBER.__getitem__),
+        categories=sorted(categories, key=_number),
         flags=sorted(flags),
         message=message,
         hits=hits,
@@ -638,11 +610,6 @@ def _foreign_script_hits(n: Normalised) -> list[Hit]:
 # P15, P16, P12 (c): the word list (§6.3)
 
 Span = tuple[int, int, int]  # start, end (in a view), entry index
-
-
-def _scan(automaton: Automaton, view: str) -> list[Span]:
-    """All key occurrences in `view`, as character spans."""
-    return automaton.spans(view)
 
 
 def _longest(spans: list[Span]) -> list[Span]:
@@ -699,7 +666,7 @@ def _pinyin_hits(n: Normalised, words: WordList) -> list[tuple[int, int, int]]:
     for lo, hi in _pinyin_windows(n.skeleton, words.pinyin_max_letters):
         window = n.skeleton[lo:hi]
         readings = list(map(_CHAR_PINYIN.__getitem__, window))
-        spans = _scan(automaton, "".join(readings))
+        spans = automaton.spans("".join(readings))
         if not spans:
             continue
         starts = [0, *accumulate(map(len, readings))]  # where each window character's reading starts
@@ -732,7 +699,7 @@ def _dedup_spans(n: Normalised, words: WordList) -> list[Span]:
     return [
         (lo + start, lo + end, index)
         for lo, hi in windows
-        for start, end, index in _scan(words.terms, n.dedup[lo:hi])
+        for start, end, index in words.terms.spans(n.dedup[lo:hi])
     ]
 
 
@@ -749,7 +716,7 @@ def _word_hits(n: Normalised, words: WordList) -> list[Hit]:
     # The skeleton is scanned once. A key of skeleton characters occurs in `norm` exactly where it occurs
     # in the skeleton over adjacent `norm` characters, so those norm hits are read off the skeleton's;
     # keys with other characters in them (`separated`) and the patterns are looked for in `norm` itself.
-    skeleton_spans = _scan(words.terms, n.skeleton) if words.terms is not None else []
+    skeleton_spans = words.terms.spans(n.skeleton) if words.terms is not None else []
     same = n.skeleton == n.norm
     if same or not skeleton_spans:
         norm_spans = list(skeleton_spans)
@@ -761,7 +728,7 @@ def _word_hits(n: Normalised, words: WordList) -> list[Hit]:
             if offsets[end - 1] - offsets[start] == end - 1 - start
         ]
     if words.separated is not None:
-        norm_spans.extend(_scan(words.separated, n.norm))
+        norm_spans.extend(words.separated.spans(n.norm))
     for index, pattern in words.regexes:
         norm_spans.extend(
             (m.start(), m.end(), index) for m in pattern.finditer(n.norm) if m.end() > m.start()
@@ -786,7 +753,7 @@ def _word_hits(n: Normalised, words: WordList) -> list[Hit]:
     if n.plain == n.norm:
         honest = in_norm
     else:
-        honest = {index for _, _, index in _scan(words.terms, n.plain)} if words.terms is not None else set()
+        honest = {index for _, _, index in words.terms.spans(n.plain)} if words.terms is not None else set()
     regex_entries = words.regex_by_index
     evaded: dict[int, Hit] = {}
     for hit, (index, *_span) in zip(hits, found, strict=True):
