@@ -58,7 +58,8 @@ class Defaults:
     REGION_DATABASE = ""
     TERMS_VERSION = "2026-11"
 
-    # Whole pages for anonymous readers (portal.page_cache): in process, or in Redis with REDIS_URL.
+    # Whole pages, shared by anonymous readers and per session for signed-in ones (portal.page_cache):
+    # in process, or in Redis with REDIS_URL.
     PAGE_CACHE = True
     PAGE_CACHE_SECONDS = 300  # a bound only: every change to what pages show invalidates at once
     CACHE_TYPE = ""  # from REDIS_URL: RedisCache, else SimpleCache
