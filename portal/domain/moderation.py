@@ -321,7 +321,8 @@ def _claim(
 ) -> str:
     """Mark the comment as decided only if it is still in an allowed state: of two moderators
     deciding at once, exactly one wins (a conditional UPDATE works on SQLite and PostgreSQL)."""
-    session.refresh(comment, ["status"])
+    # Both, read together: a decision committed since this request loaded the comment shows in both.
+    session.refresh(comment, ["status", "decided_by_id"])
     before = str(comment.status)
     if comment.status not in allowed:
         if comment.decided_by_id is not None and comment.status != CommentStatus.PENDING:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import pytest
 from argon2 import PasswordHasher
 from argon2.profiles import CHEAPEST
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from portal.domain import accounts, comments, moderation
@@ -395,6 +395,21 @@ def test_a_deleted_comment_with_replies_stays_listed_as_deleted(world):
 
 
 # --- the record ---------------------------------------------------------------------------------
+
+
+def test_a_decision_committed_since_the_comment_was_loaded_reads_as_already_decided(world):
+    """The other moderator's decision, which this request's copy of the comment predates."""
+    w = world
+    comment = new_comment(w)
+    w.session.execute(
+        update(Comment)
+        .where(Comment.id == comment.id)
+        .values(status=CommentStatus.APPROVED, decided_by_id=w.mod.id)
+        .execution_options(synchronize_session=False)
+    )
+    assert comment.decided_by_id is None  # the copy this request loaded before
+    with pytest.raises(AlreadyDecided):
+        decide(w, comment, "approve")
 
 
 def test_each_decision_appends_exactly_one_record_and_a_refusal_none(world):
