@@ -396,6 +396,25 @@ end
     return str(path)
 
 
+POSTING_FLOOR = "posting's floor: the same POST answered 204 before the post's own work"
+
+
+def posting_floor(env: dict[str, str], reader: dict[str, str], article: int, run: dict[str, int]) -> Result:
+    """The portal's own stack up to a post's own work (bench/floor.py), on the same data, the same
+    URL and the same wrk script as the posting probe."""
+    floor = Server("floor", "bench.floor:app", env)
+    try:
+        return measure(
+            floor,
+            POSTING_FLOOR,
+            f"/articles/{article}/comments",
+            script=post_script(floor, reader, article),
+            **run,
+        )
+    finally:
+        floor.stop()
+
+
 # --- Isso 0.14, an outside reference (bench/isso.py) ---------------------------------------------
 
 ISSO_LIST = "Isso 0.14 comment list, 50 comments"
@@ -559,6 +578,7 @@ def main() -> None:
                 **run,
             )
         )
+        results.append(posting_floor(env, reader, ids["article_50"], run))
         moderator = login(portal, "13900000005")
         results.append(
             measure(
@@ -614,6 +634,7 @@ def main() -> None:
         "growth": growth,
         "word_filter": words,
         "portal_peak_rss_mib": peak_rss,
+        "posting_vs_floor": _best(results, "posting a comment") / _best(results, POSTING_FLOOR),
     }
     (OUT / "results.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     print(markdown(report))
@@ -648,6 +669,8 @@ def markdown(report: dict) -> str:
         f"{g['section_big_vs_100']:.2f}; queue big/100 = {g['queue_big_vs_100']:.2f}",
         f"Word filter, 10,000 terms, 200-character comments: {w['engine_per_s']:.0f}/s against a plain loop's "
         f"{w['plain_loop_per_s']:.0f}/s = {w['speedup']:.1f}×; 10 terms vs 10,000: {w['time_10000_vs_10']:.2f}×",
+        f"Posting against its floor (the same stack answering 204 before the post's own work): "
+        f"{report['posting_vs_floor']:.2f}",
         f"Portal peak RSS (master + 2 workers, word list loaded): {report['portal_peak_rss_mib']:.0f} MiB",
     ]
     return "\n".join(lines)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.run import POST_DIGITS, post_text
+from bench.run import POST_DIGITS, POSTING_FLOOR, post_text
 from portal.domain.pledge import check_text, normalise
 from portal.domain.wordlist import WordList, parse_word_csv
 
@@ -54,6 +54,10 @@ def test_the_quick_benchmark_runs_every_probe_and_writes_its_report():
     assert all(r["rps"] > 0 for r in report["results"] if r["probe"] not in isso)
     posting = next(r for r in report["results"] if r["probe"] == "posting a comment")
     assert posting["errors"] == 0, posting  # every post accepted (pending): none refused, none failed
+    # The floor took the same posts through sign-in, the limiter, CSRF and the form: all 204.
+    floor = next(r for r in report["results"] if r["probe"] == POSTING_FLOOR)
+    assert floor["rps"] > 0 and floor["errors"] == 0, floor
+    assert report["posting_vs_floor"] > 0
     # Isso runs from its own venv, built from PyPI: without PyPI its probes say why they were skipped.
     for r in report["results"]:
         if r["probe"] in isso:
