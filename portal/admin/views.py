@@ -196,7 +196,7 @@ def articles():
     args = request.args
     query = select(Article)
     if q := args.get("q", "").strip()[:50]:
-        query = query.where(Article.title.contains(q))
+        query = query.where(Article.title.contains(q, autoescape=True))
     if (section_id := as_id(args.get("section"))) is not None:
         query = query.where(Article.section_id == section_id)
     if args.get("state") in ("draft", "published"):
@@ -470,7 +470,7 @@ def words():
     q = request.args.get("q", "").strip()[:50]
     query = select(SensitiveWord)
     if q:
-        query = query.where(SensitiveWord.term.contains(q))
+        query = query.where(SensitiveWord.term.contains(q, autoescape=True))
     cursor = Cursor.decode(request.args.get("after"))
     if cursor is not None:
         query = query.where(SensitiveWord.id < cursor.id)

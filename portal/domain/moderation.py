@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
+from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
@@ -16,6 +17,7 @@ from portal.domain.comments import priority_of, set_status, tier_from
 from portal.domain.errors import NotAllowed, Rejected
 from portal.domain.pagination import Cursor, capped_count
 from portal.domain.pledge import REASON_LABELS, check_text
+from portal.domain.records import to_local
 from portal.domain.wordlist import WordList
 from portal.models import (
     Appeal,
@@ -125,7 +127,7 @@ class QueueFilters:
         if self.article_id:
             found.append(Comment.article_id == self.article_id)
         if self.flag:
-            found.append(Comment.flags.contains(self.flag))
+            found.append(Comment.flags.contains(self.flag, autoescape=True))
         if self.new_users:
             found.append(
                 Comment.author_id.in_(select(User.id).where(User.created_at > now - timedelta(days=30)))
@@ -135,11 +137,15 @@ class QueueFilters:
         if self.until:
             found.append(Comment.created_at < self.until)
         if self.text:
-            found.append(Comment.body.contains(self.text))
+            found.append(Comment.body.contains(self.text, autoescape=True))  # % and _ as typed
         if self.nickname:
-            found.append(Comment.author_id.in_(select(User.id).where(User.nickname.contains(self.nickname))))
+            found.append(
+                Comment.author_id.in_(
+                    select(User.id).where(User.nickname.contains(self.nickname, autoescape=True))
+                )
+            )
         if self.ip_prefix:
-            found.append(Comment.ip.startswith(self.ip_prefix))
+            found.append(Comment.ip.startswith(self.ip_prefix, autoescape=True))
         return found
 
 
@@ -313,7 +319,14 @@ DECISIONS = {
         True,
     ),
 }
-DECISION_LABELS = {"approve": "通過", "restore": "恢復", "reject": "不通過", "hide": "隱藏", "delete": "刪除"}
+DECISION_LABELS = {
+    "approve": "通過",
+    "restore": "恢復",
+    "reject": "不通過",
+    "hide": "隱藏",
+    "delete": "刪除",
+    "keep": "保留",  # a patrol hit that was a false alarm: the comment stays up, off the 巡查 tab
+}
 
 
 def _claim(
@@ -353,6 +366,10 @@ def decide(
     today: date,
 ) -> Comment:
     """One decision on one comment; the transitions of PLEDGE_RULES §4 only."""
+    if decision == "keep":
+        return _keep_after_patrol(
+            session, comment=comment, moderator=moderator, note=note, scope=scope, now=now
+        )
     if decision not in DECISIONS:
         raise Rejected("decision", "未知的處理方式")
     allowed, target, needs_reason = DECISIONS[decision]
@@ -383,6 +400,44 @@ def decide(
         before={"status": before},
         # The credit charged is recorded so an upheld appeal gives back exactly that.
         after={"status": str(target), "penalty": penalty},
+        now=now,
+    )
+    return comment
+
+
+def _keep_after_patrol(
+    session: Session, *, comment: Comment, moderator: User, note: str, scope: set[int] | None, now: datetime
+) -> Comment:
+    """P22's third answer: the new word matched, but the comment breaks no rule. It stays public,
+    leaves 巡查, and its author loses nothing (hiding it to clear the hit would cost them credit)."""
+    ensure_in_scope(comment, scope)
+    hit_at = comment.patrol_hit_at
+    claimed = session.execute(
+        update(Comment)
+        .where(
+            Comment.id == comment.id,
+            Comment.status == CommentStatus.APPROVED,
+            Comment.patrol_hit_at.is_not(None),
+        )
+        .values(patrol_hit_at=None, decided_at=now, decided_by_id=moderator.id)
+        .execution_options(synchronize_session=False, **content_version.STAMPED_BY_FLUSH)
+    ).rowcount
+    if not claimed:
+        session.refresh(comment, ["status", "patrol_hit_at", "decided_by_id"])
+        if comment.status == CommentStatus.APPROVED and comment.patrol_hit_at is None and hit_at is not None:
+            raise AlreadyDecided(ALREADY_DECIDED)
+        raise InvalidTransition(str(comment.status))
+    # The same values through the ORM: the flush names the row, so the right pages are refreshed.
+    comment.patrol_hit_at, comment.decided_at, comment.decided_by_id = None, now, moderator.id
+    audit.record(
+        session,
+        actor=moderator,
+        action="moderation.keep",
+        target_type="comment",
+        target_id=comment.id,
+        note=note,
+        before={"patrol_hit_at": hit_at},
+        after={"patrol_hit_at": None},
         now=now,
     )
     return comment
@@ -713,6 +768,7 @@ def apply_measure(
     note: str = "",
     days: int | None = None,
     now: datetime,
+    zone: tzinfo,
 ) -> Sanction:
     """Warn, restrict, mute, close or blacklist; the user is told what, why, until when and how to appeal."""
     if measure not in MEASURES:
@@ -725,15 +781,13 @@ def apply_measure(
         raise NotAllowed("only admins act on staff accounts")
     label = REASON_LABELS[reason_code]
     ends_at = now + timedelta(days=days) if measure == "mute" and days else None
-    before = {"state": str(user.state), "muted_until": user.muted_until}
+    before = _account_state(user)
     if measure == "mute":
-        user.muted_until, user.muted_reason = ends_at, label
-        text = f"您的賬號已被禁言{days}天（至{ends_at:%Y-%m-%d %H:%M}），原因：{label}。如有異議可申訴。"
+        until = to_local(ends_at, zone).strftime("%Y-%m-%d %H:%M")
+        text = f"您的賬號已被禁言{days}天（至{until}），原因：{label}。如有異議可申訴。"
     elif measure == "restriction":
-        user.state = UserState.RESTRICTED
         text = f"您的賬號功能已被限制（回覆關閉、每日評論額度降低），原因：{label}。如有異議可申訴。"
     elif measure in ("close", "blacklist"):
-        user.state = UserState.CLOSED
         user.session_token = new_session_token()  # ends every session of the account
         if measure == "blacklist" and session.get(BlockedPhone, user.phone_hmac) is None:
             session.add(BlockedPhone(phone_hmac=user.phone_hmac, reason=label, created_at=now))
@@ -752,6 +806,7 @@ def apply_measure(
     )
     session.add(sanction)
     session.flush()
+    settle_account(session, user, now=now)
     notifications.notify(
         session, user_id=user.id, kind="measure", text=text, link="/accounts/comments", now=now
     )
@@ -764,10 +819,42 @@ def apply_measure(
         reason_code=reason_code,
         note=note,
         before=before,
-        after={"measure": measure, "days": days, "until": ends_at, "sanction": sanction.id},
+        after={"measure": measure, "days": days, "sanction": sanction.id, **_account_state(user)},
         now=now,
     )
     return sanction
+
+
+def _account_state(user: User) -> dict[str, Any]:
+    return {"state": str(user.state), "muted_until": user.muted_until}
+
+
+def settle_account(session: Session, user: User, *, now: datetime) -> None:
+    """The account as the measures still in force make it: the strictest of them holds, and the
+    longest mute. A milder measure never reopens a closed account; lifting one measure leaves the
+    others standing."""
+    in_force = session.scalars(
+        select(Sanction)
+        .where(
+            Sanction.user_id == user.id,
+            Sanction.lifted_at.is_(None),
+            or_(Sanction.ends_at.is_(None), Sanction.ends_at > now),
+        )
+        .order_by(Sanction.created_at, Sanction.id)
+    ).all()
+    measures = {s.measure for s in in_force}
+    if measures & {"close", "blacklist"}:
+        user.state = UserState.CLOSED
+    elif "restriction" in measures:
+        user.state = UserState.RESTRICTED
+    else:
+        user.state = UserState.ACTIVE
+    mutes = [s for s in in_force if s.measure == "mute" and s.ends_at is not None]
+    longest = max(mutes, key=lambda s: s.ends_at, default=None)
+    user.muted_until = longest.ends_at if longest else None
+    user.muted_reason = REASON_LABELS.get(longest.reason_code, "") if longest else ""
+    if "blacklist" not in measures and (blocked := session.get(BlockedPhone, user.phone_hmac)):
+        session.delete(blocked)
 
 
 def lift_measure(
@@ -777,16 +864,10 @@ def lift_measure(
         raise AlreadyDecided(ALREADY_DECIDED)
     user = session.get(User, sanction.user_id)
     sanction.lifted_at = now
+    before = _account_state(user) if user is not None else {}
     if user is not None:
-        if sanction.measure == "mute":
-            user.muted_until, user.muted_reason = None, ""
-        elif sanction.measure == "restriction":
-            user.state = UserState.ACTIVE
-        elif sanction.measure in ("close", "blacklist"):
-            user.state = UserState.ACTIVE
-            blocked = session.get(BlockedPhone, user.phone_hmac)
-            if blocked is not None:
-                session.delete(blocked)
+        session.flush()
+        settle_account(session, user, now=now)
     audit.record(
         session,
         actor=moderator,
@@ -794,7 +875,8 @@ def lift_measure(
         target_type="user",
         target_id=sanction.user_id,
         note=note,
-        after={"sanction": sanction.id},
+        before=before,
+        after={"sanction": sanction.id, **(_account_state(user) if user is not None else {})},
         now=now,
     )
     return sanction

@@ -18,6 +18,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from portal.domain import audit
+from portal.domain.comments import TIER_LABELS
 from portal.domain.pagination import Cursor
 from portal.domain.pledge import REASON_LABELS
 from portal.models import (
@@ -41,6 +42,7 @@ ACTION_LABELS: dict[str, str] = {
     "moderation.hide": "隱藏",
     "moderation.delete": "刪除",
     "moderation.restore": "恢復評論",
+    "moderation.keep": "巡查保留",
     "moderation.pin": "置頂",
     "moderation.unpin": "取消置頂",
     "moderation.feature": "精選",
@@ -68,6 +70,17 @@ ACTION_LABELS: dict[str, str] = {
     "records.hold": "保存在案",
     "records.release": "取消保存",
     "records.purged": "清理過期記錄",
+    "admin.section_saved": "保存欄目",
+    "admin.section_deleted": "刪除欄目",
+    "admin.article_saved": "保存文章",
+    "admin.page_saved": "保存靜態頁",
+    "admin.settings_saved": "修改網站設置",
+    "admin.media_uploaded": "上傳媒體",
+    "admin.word_saved": "保存敏感詞",
+    "admin.word_deleted": "刪除敏感詞",
+    "admin.words_imported": "導入敏感詞",
+    "admin.staff_created": "新增工作人員",
+    "admin.user_access": "修改用戶權限",
 }
 # Codes not listed above still get a label from their family.
 ACTION_FAMILIES: dict[str, str] = {
@@ -97,6 +110,8 @@ ACTION_OPTIONS: list[tuple[str, str]] = [
     *[(code, label) for code, label in ACTION_LABELS.items() if code.startswith("emergency.")],
     ("records.*", "記錄管理（全部）"),
     *[(code, label) for code, label in ACTION_LABELS.items() if code.startswith("records.")],
+    ("admin.*", "管理操作（全部）"),
+    *[(code, label) for code, label in ACTION_LABELS.items() if code.startswith("admin.")],
 ]
 TARGET_LABELS: dict[str, str] = {
     "comment": "評論",
@@ -140,7 +155,65 @@ KEY_LABELS = {
     "verdict": "判定",
     "format": "格式",
     "rows": "條數",
+    "state": "賬號狀態",
+    "muted_until": "禁言至",
+    "penalty": "扣信用分",
+    "sanction": "措施編號",
+    "reports": "舉報編號",
+    "categories": "類別",
+    "nickname": "暱稱",
+    "role": "角色",
+    "terms_version": "協議版本",
+    "message": "提示",
+    "region": "地區",
+    "ip_prefix": "網段",
+    "user_id": "用戶編號",
+    "term": "詞語",
+    "filters": "篩選",
+    "up_to_id": "截至記錄",
+    "skeleton": "比對文字",
+    "user_agent": "瀏覽器",
+    "reply_to": "回覆",
+    "patrol_hit_at": "巡查命中",
+    "parent_id": "所屬評論",
+    "version": "版本",
+    "title": "標題",
+    "slug": "網址代號",
+    "path": "檔案",
+    "kind": "類型",
+    "size": "大小",
 }
+# Codes some values are stored as, in the words the rest of the desk uses.
+VALUE_LABELS: dict[str, dict[str, str]] = {
+    "state": {"active": "正常", "restricted": "功能受限", "closed": "已關閉"},
+    "role": ROLE_LABELS,
+    "measure": {
+        "warning": "警示提醒",
+        "restriction": "限制賬號功能",
+        "mute": "禁言",
+        "close": "關閉賬號",
+        "blacklist": "關閉賬號並禁止重新註冊",
+    },
+    "verdict": {"block": "攔截", "review": "送審", "pass": "通過"},
+    "ruling": {"upheld": "舉報成立", "not_upheld": "舉報不成立", "malicious": "惡意舉報", "open": "待處理"},
+}
+TIME_KEYS = {"until", "muted_until", "patrol_hit_at"}
+
+
+def code_label(value: object, kind: str) -> str:
+    """A stored code (a status, state, role, measure, tier, action, target…) in words."""
+    code = str(value)
+    if kind == "status":
+        return STATUS_LABELS.get(code, code)
+    if kind == "action":
+        return action_label(code)
+    if kind == "target":
+        return TARGET_LABELS.get(code, code)
+    if kind == "tier":
+        return TIER_LABELS.get(code, code)
+    return VALUE_LABELS.get(kind, {}).get(code, code)
+
+
 STATUS_LABELS = {
     "pending": "待審",
     "approved": "已通過",
@@ -203,15 +276,23 @@ def _text(args: Mapping[str, str], name: str, limit: int) -> str:
     return value.strip()[:limit] if isinstance(value, str) else ""
 
 
-def _day(args: Mapping[str, str], name: str) -> date | None:
+# The days a filter accepts: any wider and a local midnight would fall outside what datetime holds.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
+
+
+def parse_day(args: Mapping[str, str], name: str) -> date | None:
+    """A YYYY-MM-DD filter as a day; anything else, or a year beyond reason, is no filter."""
     raw = _text(args, name, 10)
     try:
-        return date.fromisoformat(raw) if len(raw) == 10 else None
+        day = date.fromisoformat(raw) if len(raw) == 10 else None
     except ValueError:
         return None
+    return day if day is not None and FIRST_DAY <= day <= LAST_DAY else None
 
 
-def _number(raw: str) -> int | None:
+def parse_id(raw: str) -> int | None:
+    """An id typed into a filter: digits that fit a 64-bit column, or no filter."""
+    raw = raw.strip() if isinstance(raw, str) else ""
     if raw.isascii() and raw.isdigit() and len(raw) <= 18:
         return int(raw)
     return None
@@ -236,9 +317,9 @@ class LogFilters:
             actor=_text(args, "actor", 32),
             action=_text(args, "action", 48),
             target_type=_text(args, "target_type", 24),
-            target_id=_number(_text(args, "target_id", 18)),
-            since=_day(args, "from"),
-            until=_day(args, "to"),
+            target_id=parse_id(_text(args, "target_id", 18)),
+            since=parse_day(args, "from"),
+            until=parse_day(args, "to"),
             reason=_text(args, "reason", 16),
         )
 
@@ -279,7 +360,7 @@ class LogFilters:
                 found.append(ModerationAction.actor_id.is_(None))
             else:
                 named = ModerationAction.actor_id.in_(select(User.id).where(User.nickname == self.actor))
-                number = _number(self.actor)
+                number = parse_id(self.actor)
                 found.append(or_(named, ModerationAction.actor_id == number) if number is not None else named)
         if self.action.endswith(".*"):
             found.append(ModerationAction.action.startswith(self.action[:-1], autoescape=True))
@@ -291,7 +372,7 @@ class LogFilters:
             found.append(ModerationAction.target_id == self.target_id)
         if self.since:
             found.append(ModerationAction.created_at >= day_start(self.since, zone))
-        if self.until and self.until < date.max:
+        if self.until:
             found.append(ModerationAction.created_at < day_start(self.until + timedelta(days=1), zone))
         if self.reason:
             found.append(ModerationAction.reason_code == self.reason)
@@ -306,11 +387,17 @@ def _load(raw: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {"value": value}
 
 
-def _short(key: str, value: Any, limit: int = 40) -> str:
+def _short(key: str, value: Any, zone: tzinfo, limit: int = 40) -> str:
     if value is None:
         text = "∅"
+    elif isinstance(value, bool):
+        text = "是" if value else "否"
     elif key == "status" and isinstance(value, str):
         text = STATUS_LABELS.get(value, value)
+    elif key in VALUE_LABELS and isinstance(value, str):
+        text = VALUE_LABELS[key].get(value, value)
+    elif key in TIME_KEYS and isinstance(value, str):
+        text = _local_minute(value, zone)
     elif isinstance(value, str):
         text = value
     else:
@@ -318,11 +405,19 @@ def _short(key: str, value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _local_minute(stored: str, zone: tzinfo) -> str:
+    """A stored UTC time as the site's local minute; anything unreadable as it was stored."""
+    try:
+        return to_local(datetime.fromisoformat(stored).replace(tzinfo=None), zone).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return stored
+
+
 _MISSING = object()
 
 
-def compact_changes(before: str, after: str, limit: int = 160) -> str:
-    """Before → after in one line: only what differs, long values cut."""
+def compact_changes(before: str, after: str, limit: int = 160, *, zone: tzinfo = UTC) -> str:
+    """Before → after in one line: only what differs, codes in words, times local, long values cut."""
     old_values, new_values = _load(before), _load(after)
     parts = []
     for key in dict.fromkeys([*old_values, *new_values]):
@@ -331,11 +426,11 @@ def compact_changes(before: str, after: str, limit: int = 160) -> str:
             continue
         name = KEY_LABELS.get(key, key)
         if old is _MISSING:
-            parts.append(f"{name}：{_short(key, new)}")
+            parts.append(f"{name}：{_short(key, new, zone)}")
         elif new is _MISSING:
-            parts.append(f"{name}：{_short(key, old)} → ∅")
+            parts.append(f"{name}：{_short(key, old, zone)} → ∅")
         else:
-            parts.append(f"{name}：{_short(key, old)} → {_short(key, new)}")
+            parts.append(f"{name}：{_short(key, old, zone)} → {_short(key, new, zone)}")
     text = "；".join(parts)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -347,6 +442,7 @@ class LogEntry:
     record: ModerationAction
     actor_nickname: str = ""
     held: bool = False
+    zone: tzinfo = UTC
 
     @property
     def action_label(self) -> str:
@@ -376,7 +472,7 @@ class LogEntry:
 
     @property
     def changes(self) -> str:
-        return compact_changes(self.record.before, self.record.after)
+        return compact_changes(self.record.before, self.record.after, zone=self.zone)
 
     def exported(self, zone: tzinfo) -> dict[str, Any]:
         """The record for CSV and JSON: every column, the labels beside the codes."""
@@ -402,7 +498,7 @@ class LogEntry:
         }
 
 
-def _entries(session: Session, rows: Sequence[ModerationAction]) -> list[LogEntry]:
+def _entries(session: Session, rows: Sequence[ModerationAction], zone: tzinfo) -> list[LogEntry]:
     actor_ids = {row.actor_id for row in rows if row.actor_id is not None}
     nicknames = (
         dict(session.execute(select(User.id, User.nickname).where(User.id.in_(actor_ids))).all())
@@ -410,7 +506,7 @@ def _entries(session: Session, rows: Sequence[ModerationAction]) -> list[LogEntr
         else {}
     )
     held = held_ids(session, [row.id for row in rows])
-    return [LogEntry(row, nicknames.get(row.actor_id, ""), row.id in held) for row in rows]
+    return [LogEntry(row, nicknames.get(row.actor_id, ""), row.id in held, zone) for row in rows]
 
 
 def _log_query(filters: LogFilters, zone: tzinfo, up_to_id: int | None) -> Select:
@@ -443,11 +539,11 @@ def log_page(
     more = len(rows) > size
     rows = rows[:size]
     next_cursor = Cursor(rows[-1].created_at, rows[-1].id) if more and rows else None
-    return _entries(session, rows), next_cursor
+    return _entries(session, rows, zone), next_cursor
 
 
-def entry_for(session: Session, record: ModerationAction) -> LogEntry:
-    return _entries(session, [record])[0]
+def entry_for(session: Session, record: ModerationAction, *, zone: tzinfo) -> LogEntry:
+    return _entries(session, [record], zone)[0]
 
 
 def latest_id(session: Session) -> int:

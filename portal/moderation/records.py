@@ -98,7 +98,9 @@ def _change_hold(action_id: int, change: Callable[..., bool], done: str, unchang
     return_to = same_site_path(request.form.get("return_to"), url_for("moderation.log"))
     if wants_fragment():
         return render_template(
-            "moderation/_log_row.html", entry=records.entry_for(db.session, record), here=return_to
+            "moderation/_log_row.html",
+            entry=records.entry_for(db.session, record, zone=zone()),
+            here=return_to,
         )
     flash(f"記錄 #{record.id} {done if changed else unchanged}")
     return redirect(return_to, 303)

@@ -7,7 +7,7 @@ section scopes are checked on each object in the domain.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -15,7 +15,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from portal.auth import client_ip, phone_vault
-from portal.domain import moderation, pledge
+from portal.domain import moderation, pledge, records
 from portal.domain.errors import NotAllowed, Rejected
 from portal.domain.pagination import Cursor
 from portal.domain.pii import mask_phone
@@ -34,7 +34,7 @@ from portal.moderation.forms import (
     ReportRulingForm,
 )
 from portal.page_cache import cached_page, valid_until
-from portal.page_context import section_tree, settings, to_local
+from portal.page_context import section_tree, settings, to_local, zone
 from portal.safe_redirect import same_site_path
 from portal.words import current_word_list
 
@@ -75,19 +75,17 @@ def _filters(args: MultiDict | None = None) -> moderation.QueueFilters:
     tree = section_tree()
     section = tree.by_slug(args.get("section", "")) if args.get("section") else None
 
-    def day(name: str) -> datetime | None:
-        try:
-            return datetime.strptime(args.get(name, ""), "%Y-%m-%d")
-        except ValueError:
-            return None
+    def midnight(day: date | None, *, after: bool = False) -> datetime | None:
+        """Local days, both ends included, as the UTC times the column holds."""
+        return None if day is None else records.day_start(day + timedelta(days=after), zone())
 
     return moderation.QueueFilters(
         section_ids=tree.subtree_ids(section) if section else None,
-        article_id=args.get("article", type=int),
+        article_id=records.parse_id(args.get("article", "")),
         flag=args.get("flag", "")[:20],
         new_users=args.get("new") == "1",
-        since=day("since"),
-        until=day("until"),
+        since=midnight(records.parse_day(args, "since")),
+        until=midnight(records.parse_day(args, "until"), after=True),
         text=args.get("q", "")[:50],
         nickname=args.get("nickname", "")[:32],
         ip_prefix=args.get("ip", "")[:45],
@@ -131,7 +129,6 @@ def _row_context(rows: list[Comment]) -> dict:
         "reason_labels": pledge.REASON_LABELS,
         "flag_labels": pledge.FLAG_LABELS,
         "now": now,
-        "tier_labels": {"new": "新用戶", "normal": "普通", "good": "良好", "restricted": "受限"},
     }
 
 
@@ -164,7 +161,11 @@ def queue():
     return render_queue()
 
 
-def render_queue(errors: dict[int, str] | None = None, bulk_form: BulkForm | None = None):
+def render_queue(
+    errors: dict[int, str] | None = None,
+    bulk_form: BulkForm | None = None,
+    submitted: dict[int, DecisionForm] | None = None,
+):
     """The queue page for page_args(); a no-JS form error comes back here with its message."""
     args = page_args()
     tab = args.get("tab", "pending")
@@ -185,6 +186,8 @@ def render_queue(errors: dict[int, str] | None = None, bulk_form: BulkForm | Non
         args=args,
         here=url_for("moderation.queue") + (f"?{query}" if query else ""),
         errors=errors or {},
+        submitted=submitted or {},
+        ticked=set(bulk_form.ids.data or ()) if bulk_form else set(),
         **_row_context(rows),
         **{**_counts_context(), "tab": tab},
     )
@@ -234,7 +237,7 @@ def decide(comment_id: int):
         return _refused(comment, "此評論目前的狀態不能這樣處理", 409, form.return_to.data)
     except Rejected as refusal:
         db.session.rollback()
-        return _refused(comment, refusal.message, 422, form.return_to.data)
+        return _refused(comment, refusal.message, 422, form.return_to.data, form)
     except NotAllowed:
         abort(404)
     db.session.commit()
@@ -245,12 +248,16 @@ def decide(comment_id: int):
     return _back(form.return_to.data)
 
 
-def _refused(comment: Comment, message: str, status: int, return_to: str | None):
+def _refused(
+    comment: Comment, message: str, status: int, return_to: str | None, form: DecisionForm | None = None
+):
     """Decided meanwhile: the row says so. A form mistake: the same row again, with the message
     (without JavaScript: the same queue page, status 422, the message beside the row)."""
     if not wants_fragment():
         if status == 422:
-            return render_queue(errors={comment.id: message}), 422
+            return render_queue(
+                errors={comment.id: message}, submitted={comment.id: form} if form else None
+            ), 422
         flash(message, "error")
         return _back(return_to)
     db.session.refresh(comment)
@@ -260,6 +267,7 @@ def _refused(comment: Comment, message: str, status: int, return_to: str | None)
         "moderation/_queue_row.html",
         c=comment,
         error=message,
+        submitted={comment.id: form} if form else {},
         here=same_site_path(return_to, url_for("moderation.queue")),
         **_row_context([comment]),
     )
@@ -436,6 +444,7 @@ def measure(user_id: int):
                 note=form.note.data or "",
                 days=int(form.days.data) if (form.days.data or "").isdigit() else None,
                 now=utc_now(),
+                zone=zone(),
             )
         except Rejected as refusal:
             db.session.rollback()

@@ -9,12 +9,14 @@ import json
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from argon2 import PasswordHasher
 from argon2.profiles import CHEAPEST
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.domain import accounts, comments, moderation
 from portal.domain.comments import CommentRules, Origin, priority_of
@@ -51,6 +53,7 @@ from tests.conftest import TEST_PII_KEY
 from tests.factories import make_article
 
 NOW = datetime(2026, 11, 25, 10, 0, 0)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 TODAY = NOW.date()
 VAULT = PhoneVault.from_secret(TEST_PII_KEY)
 HASHER = PasswordHasher.from_parameters(CHEAPEST)
@@ -71,7 +74,7 @@ EXPECTED_DECISIONS = {
     "hide": ({"approved"}, "hidden"),
     "delete": ({"pending", "approved", "hidden"}, "deleted"),
 }
-REASON_FOR = {"approve": "", "restore": "", "reject": "R08", "hide": "R11", "delete": "R13"}
+REASON_FOR = {"approve": "", "restore": "", "keep": "", "reject": "R08", "hide": "R11", "delete": "R13"}
 _phones = iter(range(13600000001, 13699999999))
 
 
@@ -809,6 +812,7 @@ def submit(w: World, author: User, body: str = "這篇報道很有用，謝謝�
         rules=CommentRules(),
         now=NOW,
         day_start=NOW.replace(hour=0),
+        zone=SHANGHAI,
     )
 
 
@@ -822,6 +826,7 @@ def measure(w: World, user: User, kind: str, days: int | None = None, moderator:
         note="多次人身攻擊",
         days=days,
         now=NOW,
+        zone=SHANGHAI,
     )
 
 
@@ -830,7 +835,8 @@ def test_a_mute_refuses_the_next_post_with_403_and_the_date_until_lifted(world, 
     w = world
     sanction = measure(w, w.author, "mute", days)
     assert w.author.muted_until == NOW + timedelta(days=days)
-    until = (NOW + timedelta(days=days)).strftime("%Y-%m-%d %H:%M")
+    # The refusal and the notice both give the end in the site's time (UTC+8), never the stored UTC.
+    until = (NOW + timedelta(days=days, hours=8)).strftime("%Y-%m-%d %H:%M")
     with pytest.raises(Rejected) as refused:
         submit(w, w.author)
     assert refused.value.status == 403
@@ -860,7 +866,13 @@ def test_a_measure_needs_a_known_measure_and_a_reason(world):
         measure(w, w.author, "ban")
     with pytest.raises(Rejected):
         moderation.apply_measure(
-            w.session, user=w.author, moderator=w.mod, measure="warning", reason_code="", now=NOW
+            w.session,
+            user=w.author,
+            moderator=w.mod,
+            measure="warning",
+            reason_code="",
+            now=NOW,
+            zone=SHANGHAI,
         )
     assert count(w.session, Sanction) == 0 and count(w.session, ModerationAction) == 0
 
@@ -878,6 +890,52 @@ def test_close_ends_every_session_and_refuses_posts_until_lifted(world):
     moderation.lift_measure(w.session, sanction=sanction, moderator=w.mod, note="", now=NOW)
     assert w.author.state == UserState.ACTIVE
     assert submit(w, w.author).status == "pending"
+
+
+def test_a_milder_measure_never_reopens_a_closed_account_and_lifting_one_leaves_the_rest(world):
+    w = world
+    closure = measure(w, w.author, "close")
+    restriction = measure(w, w.author, "restriction")
+    assert w.author.state == UserState.CLOSED  # not reopened as merely restricted
+    with pytest.raises(Rejected):
+        submit(w, w.author)
+    moderation.lift_measure(w.session, sanction=restriction, moderator=w.mod, note="", now=NOW)
+    assert w.author.state == UserState.CLOSED
+    restriction = measure(w, w.author, "restriction")
+    moderation.lift_measure(w.session, sanction=closure, moderator=w.mod, note="", now=NOW)
+    assert w.author.state == UserState.RESTRICTED  # the restriction still stands
+    moderation.lift_measure(w.session, sanction=restriction, moderator=w.mod, note="", now=NOW)
+    assert w.author.state == UserState.ACTIVE
+    (lifted, *_) = actions(w.session, "account.measure_lifted")
+    assert json.loads(lifted.before)["state"] == "closed" and json.loads(lifted.after)["state"] == "closed"
+
+
+def test_the_longest_mute_holds_and_lifting_a_shorter_one_leaves_it(world):
+    w = world
+    month = measure(w, w.author, "mute", 30)
+    day = measure(w, w.author, "mute", 1)
+    assert w.author.muted_until == NOW + timedelta(days=30)
+    moderation.lift_measure(w.session, sanction=day, moderator=w.mod, note="", now=NOW)
+    assert w.author.muted_until == NOW + timedelta(days=30)
+    with pytest.raises(Rejected) as refused:
+        submit(w, w.author)
+    assert refused.value.status == 403
+    moderation.lift_measure(w.session, sanction=month, moderator=w.mod, note="", now=NOW)
+    assert w.author.muted_until is None
+    assert submit(w, w.author).status == "pending"
+
+
+def test_lifting_a_closure_keeps_a_blacklisted_phone_blocked(world):
+    w = world
+    blacklist = measure(w, w.author, "blacklist")
+    closure = measure(w, w.author, "close")
+    moderation.lift_measure(w.session, sanction=closure, moderator=w.mod, note="", now=NOW)
+    assert w.author.state == UserState.CLOSED
+    assert w.session.get(BlockedPhone, w.author.phone_hmac) is not None
+    moderation.lift_measure(w.session, sanction=blacklist, moderator=w.mod, note="", now=NOW)
+    w.session.flush()
+    assert w.author.state == UserState.ACTIVE
+    assert w.session.get(BlockedPhone, w.author.phone_hmac) is None
 
 
 def register(w: World, phone: str) -> User:
@@ -1356,6 +1414,26 @@ def test_patrol_flags_recent_approved_hits_raises_priority_and_logs_once(world):
     decide(w, hit, "hide", reason_code="R13")
     decide(w, hit, "restore")
     assert hit.patrol_hit_at is None
+
+
+def test_a_false_patrol_hit_is_kept_public_off_the_tab_and_costs_the_author_nothing(world):
+    w = world
+    hit = in_state(w, "approved", body="有需要代开发票的找我", created_at=NOW - timedelta(days=2))
+    moderation.patrol(w.session, words=WORDS, now=NOW, actor=w.admin)
+    credit = w.author.credit
+    decide(w, hit, "keep", note="引用新聞原文")
+    assert hit.status == "approved" and hit.listed and hit.patrol_hit_at is None
+    assert queue(w, "patrol") == [] and w.author.credit == credit
+    (kept,) = actions(w.session, "moderation.keep")
+    assert kept.target_id == hit.id and kept.note == "引用新聞原文"
+    # A second moderator whose page still showed the hit, a moment later.
+    set_committed_value(hit, "patrol_hit_at", NOW)
+    with pytest.raises(moderation.AlreadyDecided):
+        decide(w, hit, "keep")
+    with pytest.raises(moderation.InvalidTransition):  # only a patrol hit can be kept
+        decide(w, in_state(w, "approved"), "keep")
+    with pytest.raises(moderation.InvalidTransition):
+        decide(w, new_comment(w), "keep")
 
 
 def test_patrol_with_an_empty_word_list_finds_nothing(world):

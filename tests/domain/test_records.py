@@ -3,7 +3,7 @@ dashboard's aggregates on a small dataset whose answers are known."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -142,6 +142,20 @@ def test_compact_changes_shows_only_what_differs():
     assert len(records.compact_changes("{}", '{"body": "' + "長" * 500 + '"}')) <= 160
 
 
+def test_compact_changes_names_codes_in_words_and_times_in_the_sites_zone():
+    """A measure's record reads as the desk speaks: states, measures and rulings in words, the end
+    of a mute in local time (UTC+8 here), booleans as 是/否."""
+    text = records.compact_changes(
+        '{"state": "active", "muted_until": null}',
+        '{"state": "closed", "muted_until": "2026-11-26 15:10:12.707229", "measure": "close",'
+        ' "ruling": "not_upheld", "overturned": false}',
+        zone=ZONE,
+    )
+    assert text == (
+        "賬號狀態：正常 → 已關閉；禁言至：∅ → 2026-11-26 23:10；措施：關閉賬號；裁定：舉報不成立；撤銷原決定：否"
+    )
+
+
 def _log(session, people, when: datetime, action: str = "moderation.approve", **fields) -> ModerationAction:
     row = audit.record(session, actor=people["mod_a"], action=action, now=when, **fields)
     session.flush()
@@ -231,7 +245,7 @@ def test_hold_and_release_are_rows_of_their_own_and_logged(session, people):
     session.flush()
     assert session.get(EvidenceHold, target.id) is not None
     assert records.held_ids(session, [target.id]) == {target.id}
-    assert records.entry_for(session, target).held
+    assert records.entry_for(session, target, zone=UTC).held
     assert records.release(session, record=target, moderator=people["mod_b"], now=NOW) is True
     assert records.release(session, record=target, moderator=people["mod_b"], now=NOW) is False
     session.flush()

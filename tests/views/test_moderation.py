@@ -7,9 +7,10 @@ from __future__ import annotations
 import itertools
 import json
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select, text
@@ -267,6 +268,7 @@ def make_targets(d: Desk, section: str) -> Targets:
             reason_code="R08",
             days=1,
             now=utc_now(),
+            zone=ZoneInfo("Asia/Shanghai"),
         )
         appeal = moderation.file_appeal(
             db.session,
@@ -647,6 +649,9 @@ def test_each_filter_narrows_the_list(desk):
     assert rows("section=yaowen&ip=10.9") == {b}
     # Bad values fall back to no filter, never an error.
     assert rows("article=abc&since=yesterday&section=nowhere") == {a, b, c}
+    assert rows("article=99999999999999999999999&since=0001-01-01&until=9999-12-31") == {a, b, c}
+    # What is typed is searched for as typed: % and _ are no wildcards.
+    assert rows("q=_") == rows("q=%") == rows("ip=%") == rows("nickname=_") == set()
 
 
 def test_a_decision_with_htmx_returns_the_row_and_the_tab_counts_out_of_band(desk):
@@ -716,7 +721,7 @@ def test_a_form_error_with_htmx_returns_the_same_row_with_the_message(desk):
     response = d.post(
         "moderator",
         f"/moderation/comments/{comment}/decision",
-        {"decision": "reject", "reason": "", "return_to": "/moderation/"},
+        {"decision": "reject", "reason": "", "note": "第三次發同樣的廣告", "return_to": "/moderation/"},
         headers=HX,
     )
     assert response.status_code == 422
@@ -725,6 +730,9 @@ def test_a_form_error_with_htmx_returns_the_same_row_with_the_message(desk):
     row = find_one(parse_html(body), "li", id=f"queue-row-{comment}")
     assert text_of(find_one(row, "p", cls="field-errors")) == "請選擇處理理由"
     assert find_all(row, "button", value="reject")  # the form is there to try again
+    assert (
+        find_one(row, "input", id=f"note-{comment}").get("value") == "第三次發同樣的廣告"
+    )  # not typed again
     assert fingerprint(d) == before
 
 
@@ -740,6 +748,9 @@ def test_r18_without_a_note_is_a_form_error(desk):
     assert response.status_code == 422
     assert "請填寫說明" in response.get_data(as_text=True)
     assert status_of(d, comment) == "pending"
+    # The reason chosen stays chosen, beside the message that asks for the note.
+    chosen = find_one(parse_html(response.get_data(as_text=True)), "select", id=f"reason-{comment}")
+    assert [o.get("value") for o in find_all(chosen, "option") if o.get("selected") is not None] == ["R18"]
 
 
 def test_a_form_error_without_javascript_answers_422_with_the_page_and_the_message(desk):
@@ -749,12 +760,13 @@ def test_a_form_error_without_javascript_answers_422_with_the_page_and_the_messa
     response = d.post(
         "moderator",
         f"/moderation/comments/{comment}/decision",
-        {"decision": "reject", "reason": "", "return_to": "/moderation/"},
+        {"decision": "reject", "reason": "", "note": "重複廣告", "return_to": "/moderation/"},
     )
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     assert "<html" in body and "請選擇處理理由" in body
     assert f'id="queue-row-{comment}"' in body
+    assert find_one(parse_html(body), "input", id=f"note-{comment}").get("value") == "重複廣告"
 
 
 def test_two_moderators_on_one_comment_the_second_is_told_and_nothing_is_decided_twice(desk):
@@ -814,8 +826,11 @@ def test_bulk_without_ticks_or_reason_changes_nothing(desk):
     # Without JavaScript a form error is the same page again, 422, with the message (STYLE.md §9).
     response = d.post("moderator", "/moderation/bulk", {"decision": "reject", "reason": "R16"})
     assert response.status_code == 422 and "請先勾選評論" in response.get_data(as_text=True)
-    response = d.post("moderator", "/moderation/bulk", {"ids": ids, "decision": "reject"})
+    response = d.post("moderator", "/moderation/bulk", {"ids": ids[:2], "decision": "reject"})
     assert response.status_code == 422 and "請選擇處理理由" in response.get_data(as_text=True)
+    # The ticks survive the message: only the reason is missing.
+    ticks = find_all(parse_html(response.get_data(as_text=True)), "input", cls="row-tick")
+    assert sorted(int(t.get("value")) for t in ticks if t.get("checked") is not None) == sorted(ids[:2])
     assert fingerprint(d) == before
 
 
@@ -974,11 +989,21 @@ def test_a_mute_from_the_measures_form_refuses_the_readers_next_post_with_the_da
     assert urlsplit(response.headers["Location"]).path == f"/moderation/users/{author.id}"
     page = d.client("moderator").get(f"/moderation/users/{author.id}").get_data(as_text=True)
     assert "採取措施：禁言" in page and "禁言至" in page
+    # The account's codes in words, as everywhere else on the desk.
+    facts = [text_of(dd) for dd in find_all(parse_html(page), "dd")]
+    assert "讀者" in facts and any(f.startswith("正常，禁言至") for f in facts)
+    assert not {"reader", "active"} & set(facts)
     with d.app.app_context():
         until = db.session.get(User, author.id).muted_until
         assert timedelta(days=7) - timedelta(minutes=1) < until - utc_now() <= timedelta(days=7)
         (told,) = db.session.scalars(select(Notification.text).where(Notification.user_id == author.id))
         assert "禁言7天" in told
+        # The reader is told the end in the site's time, as the desk shows it (not the stored UTC).
+        local_end = until.replace(tzinfo=UTC).astimezone(ZoneInfo("Asia/Shanghai"))
+        assert f"至{local_end:%Y-%m-%d %H:%M}" in told
+    add_comment(d)
+    queue = d.client("moderator").get("/moderation/").get_data(as_text=True)
+    assert "處置中：禁言至" in queue and "mute" not in text_of(parse_html(queue))
     refused = d.post("author", f"/articles/{d.ids['article_yaowen']}/comments", {"body": "我還想說兩句"})
     assert refused.status_code == 403
     assert "您已被禁止發言至" in refused.get_data(as_text=True)
@@ -1246,6 +1271,14 @@ def test_patrol_from_the_desk_fills_the_patrol_tab(desk, test_words):
     assert "巡查完成：1 條評論命中詞庫" in page
     assert queue_rows(page) == [hit]
     assert badge(page, "patrol") == 1
+    # A false alarm is kept: public still, off the tab, and recorded.
+    response = d.post("moderator", f"/moderation/comments/{hit}/decision", {"decision": "keep"}, headers=HX)
+    assert response.status_code == 200 and "已保留" in response.get_data(as_text=True)
+    assert badge(response.get_data(as_text=True), "patrol") == 0
+    assert status_of(d, hit) == "approved"
+    assert (
+        count_actions(d, ModerationAction.target_id == hit, ModerationAction.action == "moderation.keep") == 1
+    )
 
 
 def test_pin_and_feature_show_to_readers(desk):

@@ -172,6 +172,9 @@ def test_log_filters_by_moderator_action_target_reason_and_local_date(app, clien
     assert ids("from=2026-01-02&to=2026-01-02") == [dated]
     assert ids("from=2026-01-01&to=2026-01-01") == []
     assert set(ids("target_id=abc&from=nonsense")) == {mine, theirs, dated}  # bad values are ignored
+    # Days no local midnight can be computed for are no filter either (they were a 500).
+    assert set(ids("from=0001-01-01&to=9999-12-31")) == {mine, theirs, dated}
+    assert export(client, "csv", **{"from": "0001-01-01"}).status_code == 200
 
 
 def test_log_pages_with_a_keyset_cursor(app, client, moderator):
