@@ -23,6 +23,10 @@ class Defaults:
     MAX_UPLOAD_LENGTH = 50 * 1024 * 1024  # media uploads in /admin only (portal.security.PortalRequest)
     UPLOAD_ENDPOINTS = ("admin.upload_media",)
     MAX_FORM_MEMORY_SIZE = 64 * 1024
+    # Editors' long texts: a 200,000-character body is 1.8 MB once a browser percent-encodes it
+    # (9 bytes a Chinese character), and a 10,000-entry word list is a CSV of about 300 KB.
+    MAX_LONG_FORM_LENGTH = 4 * 1024 * 1024
+    LONG_FORM_ENDPOINTS = ("admin.article_form", "admin.page_form", "admin.import_words")
 
     SESSION_COOKIE_SECURE = True
     SESSION_COOKIE_HTTPONLY = True

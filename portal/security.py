@@ -66,7 +66,8 @@ def refuse_cross_site_writes() -> None:
 
 
 class PortalRequest(HtmxAwareRequest):
-    """The request size cap (64 KiB) with one exception: the media upload raises it for itself.
+    """The request size cap (64 KiB) with two exceptions: the media upload, and the editors' long
+    texts (articles, static pages, a word list's CSV), each raise it for themselves.
 
     Decided by the endpoint before anything reads the body, CSRF's check included.
     """
@@ -75,6 +76,8 @@ class PortalRequest(HtmxAwareRequest):
     def max_content_length(self) -> int | None:
         if self.endpoint in current_app.config["UPLOAD_ENDPOINTS"]:
             return current_app.config["MAX_UPLOAD_LENGTH"]
+        if self.endpoint in current_app.config["LONG_FORM_ENDPOINTS"]:
+            return current_app.config["MAX_LONG_FORM_LENGTH"]
         return current_app.config["MAX_CONTENT_LENGTH"]
 
     @max_content_length.setter
@@ -86,6 +89,8 @@ class PortalRequest(HtmxAwareRequest):
         # Werkzeug's multipart parser holds whole read chunks against this limit, files included.
         if self.endpoint in current_app.config["UPLOAD_ENDPOINTS"]:
             return 1024 * 1024
+        if self.endpoint in current_app.config["LONG_FORM_ENDPOINTS"]:
+            return current_app.config["MAX_LONG_FORM_LENGTH"]  # one field can be the whole body
         return current_app.config["MAX_FORM_MEMORY_SIZE"]
 
     @max_form_memory_size.setter

@@ -51,7 +51,7 @@ class SectionForm(Form):
     slug = StringField(
         "網址代號",
         filters=[normalised],
-        validators=[DataRequired("請填寫網址代號"), Length(max=64), SLUG_RULE],
+        validators=[DataRequired("請填寫網址代號"), Length(max=63), SLUG_RULE],
     )
     parent_id = SelectField("上級欄目", coerce=str, validate_choice=False)
     position = IntegerField("排序", default=0, validators=[Optional(), NumberRange(min=0, max=1000)])

@@ -28,7 +28,7 @@ from portal.fragments import wants_fragment
 from portal.models import Article, Comment, CommentsState, utc_now
 from portal.news.views import render_article
 from portal.page_cache import cached_page
-from portal.page_context import zone
+from portal.page_context import section_tree, zone
 from portal.words import current_word_list
 
 bp = Blueprint("comments", __name__)
@@ -37,6 +37,10 @@ bp = Blueprint("comments", __name__)
 def _article_or_404(article_id: int, *, media: bool = True) -> Article:
     article = news.public_article(db.session, article_id, now=utc_now(), media=media)
     if article is None or article.comments_state == CommentsState.HIDDEN:
+        abort(404)
+    # A hidden section's article is 404 throughout; a nested section is hidden with its parent too.
+    section = article.section
+    if section.hidden or (section.parent_id is not None and section.id not in section_tree().by_id):
         abort(404)
     return article
 

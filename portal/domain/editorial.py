@@ -23,6 +23,7 @@ from portal.models import (
     CommentsState,
     Media,
     MediaKind,
+    ModeratorScope,
     Page,
     Section,
     SectionLayout,
@@ -90,6 +91,9 @@ def save_section(
     clash = session.scalar(select(Section.id).where(Section.slug == slug))
     if clash is not None and (section is None or clash != section.id):
         raise Rejected("slug", "這個網址代號已被其他欄目使用")
+    if section is not None and section.slug in NEWS_SECTIONS and slug != section.slug:
+        # 先審後發 for news and the home page's lead story find 要聞 by this name.
+        raise Rejected("slug", "要聞欄目的網址代號不能修改：新聞評論先審後發與首頁頭條都以它為準")
     if not data.name.strip():
         raise Rejected("name", "請填寫欄目名稱")
     if data.parent_id is not None:
@@ -135,6 +139,11 @@ def delete_section(session: Session, *, section: Section, actor: User, now: date
         raise Rejected("delete", "欄目中還有文章，不能刪除，只能隱藏")
     if session.scalar(select(func.count()).select_from(Section).where(Section.parent_id == section.id)):
         raise Rejected("delete", "欄目下還有子欄目，請先移走或刪除子欄目")
+    # Dropping the scope instead could leave a moderator with none, which reads as every section.
+    if session.scalar(
+        select(func.count()).select_from(ModeratorScope).where(ModeratorScope.section_id == section.id)
+    ):
+        raise Rejected("delete", "欄目是審核員的負責範圍，請先在用戶管理中調整其負責欄目")
     audit.record(
         session,
         actor=actor,

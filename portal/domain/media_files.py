@@ -109,8 +109,12 @@ def store_upload(session: Session, *, upload: Upload, media_root: Path, actor: U
         widths = [w for w in PICTURE_WIDTHS if w < picture.width] + [min(picture.width, PICTURE_WIDTHS[-1])]
         widths = sorted(set(widths))
         largest = widths[-1]
+
+        def height_at(width: int) -> int:
+            return max(1, round(width * picture.height / picture.width))  # a banner 1 pixel high stays 1
+
         for width in widths:
-            copy = picture.resize((width, round(width * picture.height / picture.width)), Image.LANCZOS)
+            copy = picture.resize((width, height_at(width)), Image.LANCZOS)
             target = media_root / (f"{stem}.jpg" if width == largest else f"{stem}-{width}.jpg")
             copy.save(target, "JPEG", quality=85, optimize=True, progressive=True)  # no EXIF kept
         main = media_root / f"{stem}.jpg"
@@ -119,7 +123,7 @@ def store_upload(session: Session, *, upload: Upload, media_root: Path, actor: U
             path=f"{stem}.jpg",
             mime="image/jpeg",
             width=largest,
-            height=round(largest * picture.height / picture.width),
+            height=height_at(largest),
             size=main.stat().st_size,
             variants=",".join(str(w) for w in widths if w != largest),
         )

@@ -115,10 +115,13 @@ def latest_articles(
 
 
 def lead_story(
-    session: Session, *, now: datetime, section_ids: Sequence[int] | None = None
+    session: Session, *, now: datetime, visible: Sequence[int], section_ids: Sequence[int] | None = None
 ) -> Article | None:
-    """The newest public article with a picture, preferring the given sections (要聞)."""
-    query = select(Article).where(is_public(now), Article.cover_id.is_not(None))
+    """The newest public article with a picture in a visible section, preferring the given
+    sections (要聞)."""
+    query = select(Article).where(
+        is_public(now), Article.cover_id.is_not(None), Article.section_id.in_(visible)
+    )
     if section_ids:
         found = session.scalars(
             _with_list_parts(query.where(Article.section_id.in_(section_ids)))
@@ -153,8 +156,11 @@ def public_article(session: Session, article_id: int, *, now: datetime, media: b
     return session.scalars(_public_article_statement(media), values).first()
 
 
-def related_articles(session: Session, article: Article, *, now: datetime, count: int) -> list[Article]:
-    """相關推薦: the editor's choice first (public ones, in order), then the section's newest."""
+def related_articles(
+    session: Session, article: Article, *, now: datetime, count: int, visible: Sequence[int]
+) -> list[Article]:
+    """相關推薦: the editor's choice first (public ones in visible sections, in order), then the
+    section's newest."""
     chosen_ids = (
         [int(i) for i in article.related_ids.split(",") if i.strip().isdigit()] if article.related_ids else []
     )
@@ -162,7 +168,11 @@ def related_articles(session: Session, article: Article, *, now: datetime, count
     if chosen_ids:
         found = {
             a.id: a
-            for a in session.scalars(select(Article).where(Article.id.in_(chosen_ids), is_public(now)))
+            for a in session.scalars(
+                select(Article).where(
+                    Article.id.in_(chosen_ids), is_public(now), Article.section_id.in_(visible)
+                )
+            )
         }
         chosen = [found[i] for i in chosen_ids if i in found and i != article.id][:count]
     if len(chosen) >= count:
@@ -220,11 +230,14 @@ def paper_edition(
     )
 
 
-def sitemap_articles(session: Session, *, now: datetime, limit: int = 50_000) -> list[tuple[int, datetime]]:
+def sitemap_articles(
+    session: Session, *, now: datetime, visible: Sequence[int], limit: int = 50_000
+) -> list[tuple[int, datetime]]:
+    """Public articles of visible sections: a hidden section's pages are 404, so never listed."""
     return list(
         session.execute(
             select(Article.id, Article.updated_at)
-            .where(is_public(now))
+            .where(is_public(now), Article.section_id.in_(visible))
             .order_by(Article.published_at.desc())
             .limit(limit)
         ).all()
@@ -266,12 +279,20 @@ def _term_condition(session: Session, forms: list[str]) -> ColumnElement[bool]:
 
 
 def search_articles(
-    session: Session, *, terms: list[list[str]], now: datetime, cursor: Cursor | None, size: int
+    session: Session,
+    *,
+    terms: list[list[str]],
+    now: datetime,
+    cursor: Cursor | None,
+    size: int,
+    visible: Sequence[int],
 ) -> tuple[list[Article], Cursor | None]:
-    """Articles containing every term, newest first, one keyset page."""
+    """Articles of visible sections containing every term, newest first, one keyset page."""
     if not terms:
         return [], None
-    query = select(Article).where(is_public(now), *(_term_condition(session, forms) for forms in terms))
+    query = select(Article).where(
+        is_public(now), Article.section_id.in_(visible), *(_term_condition(session, forms) for forms in terms)
+    )
     rows = session.scalars(_with_list_parts(_newest_first(query, cursor, size))).all()
     return _page(rows, size)
 

@@ -54,7 +54,12 @@ def _absolute(endpoint: str, **values) -> str:
 def home():
     tree, now = section_tree(), utc_now()
     yaowen = tree.by_slug("yaowen")
-    lead = news.lead_story(db.session, now=now, section_ids=tree.subtree_ids(yaowen) if yaowen else None)
+    lead = news.lead_story(
+        db.session,
+        now=now,
+        visible=list(tree.by_id),
+        section_ids=tree.subtree_ids(yaowen) if yaowen else None,
+    )
     blocks = []
     for section in tree.top_level:
         articles = news.latest_articles(
@@ -121,7 +126,11 @@ def render_article(article: Article, form=None, *, preview: bool = False) -> str
     if section is None:  # its section is hidden
         abort(404)
     related = news.related_articles(
-        db.session, article, now=utc_now(), count=current_app.config["RELATED_COUNT"]
+        db.session,
+        article,
+        now=utc_now(),
+        count=current_app.config["RELATED_COUNT"],
+        visible=list(tree.by_id),
     )
     page = {
         **thread_context(article, form),
@@ -173,7 +182,12 @@ def search():
     terms = news.search_terms(query, converters=(to_traditional, to_simplified))
     cursor = Cursor.decode(request.args.get("after"))
     articles, next_cursor = news.search_articles(
-        db.session, terms=terms, now=utc_now(), cursor=cursor, size=current_app.config["SEARCH_PAGE_SIZE"]
+        db.session,
+        terms=terms,
+        now=utc_now(),
+        cursor=cursor,
+        size=current_app.config["SEARCH_PAGE_SIZE"],
+        visible=list(section_tree().by_id),
     )
     words = [form for forms in terms for form in forms]
     results = [
@@ -245,7 +259,7 @@ def sitemap():
     entries += [(_absolute("news.section", slug=s.slug), now) for s in section_tree().by_id.values()]
     entries += [
         (_absolute("news.article", article_id=aid), updated)
-        for aid, updated in news.sitemap_articles(db.session, now=now)
+        for aid, updated in news.sitemap_articles(db.session, now=now, visible=list(section_tree().by_id))
     ]
     response = make_response(render_template("news/sitemap.xml", entries=entries))
     response.mimetype = "application/xml"

@@ -182,7 +182,9 @@ def test_sitemap_articles_list_only_public_articles_newest_first(session):
     new = make_article(session, section, published_at=at("2026-02-01 00:00:00"))
     make_article(session, section, state=ArticleState.DRAFT, published_at=at("2026-01-15 00:00:00"))
     make_article(session, section, published_at=NOW + timedelta(minutes=1))
-    assert [tuple(row) for row in news.sitemap_articles(session, now=NOW)] == [
+    hidden = make_section(session)
+    make_article(session, hidden, published_at=at("2026-01-20 00:00:00"))  # its page is 404
+    assert [tuple(row) for row in news.sitemap_articles(session, now=NOW, visible=[section.id])] == [
         (new.id, new.updated_at),
         (old.id, old.updated_at),
     ]
@@ -202,13 +204,21 @@ def test_related_articles_are_the_newest_others_of_the_same_section(session):
     same = [make_article(session, section, published_at=base + timedelta(days=n)) for n in range(7)]
     make_article(session, other, published_at=base + timedelta(days=20))
     make_article(session, section, state=ArticleState.DRAFT, published_at=base + timedelta(days=9))
-    related = news.related_articles(session, article, now=NOW, count=5)
+    related = news.related_articles(session, article, now=NOW, count=5, visible=[section.id, other.id])
     assert [a.id for a in related] == [a.id for a in reversed(same)][:5]
+
+
+def test_related_articles_chosen_by_the_editor_leave_out_hidden_sections(session):
+    section, hidden = make_section(session), make_section(session)
+    gone = make_article(session, hidden, published_at=at("2026-06-01 08:00:00"))
+    kept = make_article(session, section, published_at=at("2026-06-02 08:00:00"))
+    article = make_article(session, section, related_ids=f"{gone.id},{kept.id}")
+    assert news.related_articles(session, article, now=NOW, count=5, visible=[section.id]) == [kept]
 
 
 def test_related_articles_of_a_lone_article_are_empty(session):
     article = make_article(session, make_section(session))
-    assert news.related_articles(session, article, now=NOW, count=5) == []
+    assert news.related_articles(session, article, now=NOW, count=5, visible=[article.section_id]) == []
 
 
 def _picture(session, name: str) -> Media:
@@ -224,7 +234,8 @@ def test_lead_story_is_the_newest_public_article_with_a_picture_in_the_preferred
     make_article(session, preferred, published_at=base + timedelta(days=5))  # no picture
     older = make_article(session, preferred, published_at=base, cover=_picture(session, "a"))
     make_article(session, other, published_at=base + timedelta(days=9), cover=_picture(session, "b"))
-    assert news.lead_story(session, now=NOW, section_ids=[preferred.id]).id == older.id
+    visible = [preferred.id, other.id]
+    assert news.lead_story(session, now=NOW, visible=visible, section_ids=[preferred.id]).id == older.id
 
 
 def test_lead_story_falls_back_to_any_section(session):
@@ -232,8 +243,11 @@ def test_lead_story_falls_back_to_any_section(session):
     anywhere = make_article(
         session, other, published_at=at("2026-06-01 08:00:00"), cover=_picture(session, "c")
     )
-    assert news.lead_story(session, now=NOW, section_ids=[preferred.id]).id == anywhere.id
-    assert news.lead_story(session, now=NOW).id == anywhere.id
+    visible = [preferred.id, other.id]
+    assert news.lead_story(session, now=NOW, visible=visible, section_ids=[preferred.id]).id == anywhere.id
+    assert news.lead_story(session, now=NOW, visible=visible).id == anywhere.id
+    # …but never to a hidden one.
+    assert news.lead_story(session, now=NOW, visible=[preferred.id]) is None
 
 
 # --- 數字報 editions --------------------------------------------------------------------------------
@@ -368,12 +382,19 @@ def test_short_search_terms_match_percent_and_underscore_literally(session):
     percent = make_article(session, section, title="達標率100%")
     underscore = make_article(session, section, title="文件名a_b")
     make_article(session, section, title="普通標題")
-    found, _ = news.search_articles(session, terms=[["%"]], now=NOW, cursor=None, size=20)
+    found, _ = news.search_articles(
+        session, terms=[["%"]], now=NOW, cursor=None, size=20, visible=[section.id]
+    )
     assert [a.id for a in found] == [percent.id]
-    found, _ = news.search_articles(session, terms=[["_"]], now=NOW, cursor=None, size=20)
+    found, _ = news.search_articles(
+        session, terms=[["_"]], now=NOW, cursor=None, size=20, visible=[section.id]
+    )
     assert [a.id for a in found] == [underscore.id]
+    # A hidden section's articles are 404 and not found either.
+    found, _ = news.search_articles(session, terms=[["%"]], now=NOW, cursor=None, size=20, visible=[])
+    assert found == []
 
 
 def test_search_without_terms_finds_nothing(session):
     make_article(session, make_section(session))
-    assert news.search_articles(session, terms=[], now=NOW, cursor=None, size=20) == ([], None)
+    assert news.search_articles(session, terms=[], now=NOW, cursor=None, size=20, visible=[1]) == ([], None)

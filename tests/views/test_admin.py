@@ -608,6 +608,20 @@ def test_pre_review_cannot_be_switched_off_for_news(app, back, tree):
     assert section_row(app, "wenhua") is None
 
 
+def test_yaowens_slug_cannot_be_renamed_away_from_the_pre_review_rule(app, back, tree):
+    response = back.post(
+        f"/admin/sections/{tree['yaowen']}", section_data(name="要聞", slug="yaowen-new"), status=422
+    )
+    assert field_errors(html_of(response), "slug") == [
+        "要聞欄目的網址代號不能修改：新聞評論先審後發與首頁頭條都以它為準"
+    ]
+    assert section_row(app, "yaowen") is not None and record_count(app) == 0
+    # Its child still cannot drop pre-review.
+    data = section_data(name="聊城", slug="liaocheng", parent_id=str(tree["yaowen"]))
+    del data["pre_review"]
+    back.post(f"/admin/sections/{tree['liaocheng']}", data, status=422)
+
+
 def test_pre_review_can_be_switched_off_for_ruiping(app, back, tree):
     data = section_data(name="銳評", slug="ruiping")
     del data["pre_review"]
@@ -704,9 +718,14 @@ def test_a_hidden_section_and_its_articles_disappear_from_readers(app, back, rea
         "/sections/liaocheng",
         f"/articles/{article_id}",
         "/sections/yaowen/feed.atom",
+        f"/articles/{article_id}/comments",
+        f"/articles/{article_id}/comment-form",
     ):
         response = reader_client.get(url)
         assert response.status_code == 404, url
+    # Nor is it found by search or listed in the sitemap, both of which would link to a 404.
+    assert f"/articles/{article_id}" not in reader_client.get("/search?q=聊城要聞一則").get_data(as_text=True)
+    assert f"/articles/{article_id}<" not in reader_client.get("/sitemap.xml").get_data(as_text=True)
     # The newsroom still sees it, marked.
     (item,) = find_all(back.page("/admin/sections"), "li", data_section="yaowen")
     assert "已隱藏" in text_of(item)
@@ -1051,9 +1070,18 @@ def test_invalid_article_fields_get_messages_and_keep_the_text(app, back, tree):
     assert record_count(app) == 0
 
 
-def test_a_body_over_the_cap_is_413_and_stores_nothing(app, back, tree):
-    back.post("/admin/articles/new", article_data(tree["ruiping"], body_md="字" * 70_000), status=413)
-    assert read(app, lambda s: s.scalar(select(func.count()).select_from(Article))) == 2
+def test_a_long_body_saves_one_over_the_limit_is_a_message_and_one_past_the_request_cap_is_413(
+    app, back, tree
+):
+    # 20,000 Chinese characters are 180 KB once percent-encoded: far past the 64 KiB of other forms.
+    back.post("/admin/articles/new", article_data(tree["ruiping"], body_md="字" * 20_000))
+    assert read(app, lambda s: s.scalar(select(func.count()).select_from(Article))) == 3
+    form = html_of(
+        back.post("/admin/articles/new", article_data(tree["ruiping"], body_md="字" * 200_001), status=422)
+    )
+    assert field_errors(form, "body_md") and len(field_value(form, "body_md").strip()) == 200_001
+    back.post("/admin/articles/new", article_data(tree["ruiping"], body_md="字" * 500_000), status=413)
+    assert read(app, lambda s: s.scalar(select(func.count()).select_from(Article))) == 3
 
 
 def test_unknown_article_ids_are_404(back, tree):
@@ -1511,6 +1539,18 @@ def test_unreadable_imports_are_refused_with_a_message(app, back, test_words):
         check,
     )
     assert version(app) == start
+
+
+def test_a_long_word_list_imports(app, back, test_words):
+    """A list of thousands of entries is well over the 64 KiB other forms may send."""
+    rows = "".join(f"測試詞{n:05d},C14,review,no\n" for n in range(4000))
+    response = back.post(
+        "/admin/words/import",
+        {"file": csv_file("term,category,action,pinyin\n" + rows)},
+        content_type="multipart/form-data",
+    )
+    response.close()
+    assert back.flash(response).startswith("導入完成：新增 4000 條")
 
 
 def test_export_round_trips_through_import(app, back, test_words):
