@@ -886,9 +886,11 @@ def lift_measure(
 
 
 def appealable(comment: Comment) -> bool:
-    """A moderator's rejection or deletion of the author's comment can be appealed."""
+    """A moderator's rejection, hiding or deletion of the author's comment can be appealed: each
+    costs the author credit, and the notice says so (a hide by readers' reports is no decision)."""
     return comment.status in (
         CommentStatus.REJECTED,
+        CommentStatus.HIDDEN,
         CommentStatus.DELETED,
     ) and comment.decided_by_id not in (
         None,
@@ -908,7 +910,7 @@ def file_appeal(
         if comment is None or comment.author_id != author.id:
             raise NotAllowed("not the author's comment")
         if not appealable(comment):
-            raise Rejected("text", "只能對審核員的不通過或刪除決定提出申訴")
+            raise Rejected("text", "只能對審核員的不通過、隱藏或刪除決定提出申訴")
         decider = comment.decided_by_id
     elif target_type == "sanction":
         sanction = session.get(Sanction, target_id)
@@ -997,7 +999,11 @@ def rule_appeal(
     author = session.get(User, appeal.author_id)
     if overturn and appeal.target_type == "comment":
         comment = session.get(Comment, appeal.target_id)
-        if comment is not None and comment.status in (CommentStatus.REJECTED, CommentStatus.DELETED):
+        if comment is not None and comment.status in (
+            CommentStatus.REJECTED,
+            CommentStatus.HIDDEN,
+            CommentStatus.DELETED,
+        ):
             before = str(comment.status)
             set_status(session, comment, CommentStatus.APPROVED, now=now)
             comment.reason_code, comment.decided_by_id, comment.decided_at = "", moderator.id, now

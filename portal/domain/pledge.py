@@ -703,6 +703,18 @@ def _dedup_spans(n: Normalised, words: WordList) -> list[Span]:
     ]
 
 
+# Seconds one word-list pattern may spend on one text. The admin's patterns are trusted for what
+# they mean, not for how they backtrack: `(a|aa)+b` takes seconds on 35 a's.
+PATTERN_TIMEOUT = 0.05
+
+
+def _search_within_budget(pattern: regex.Pattern[str], text: str) -> bool:
+    try:
+        return pattern.search(text, timeout=PATTERN_TIMEOUT) is not None
+    except TimeoutError:
+        return True  # unknown: read as honest, so no evasion flag is added on top of the review
+
+
 def _word_hits(n: Normalised, words: WordList) -> list[Hit]:
     entries = words.entries
     found: dict[tuple[int, int, int, str], None] = {}  # (entry, raw start, raw end, action), in order
@@ -730,9 +742,16 @@ def _word_hits(n: Normalised, words: WordList) -> list[Hit]:
     if words.separated is not None:
         norm_spans.extend(words.separated.spans(n.norm))
     for index, pattern in words.regexes:
-        norm_spans.extend(
-            (m.start(), m.end(), index) for m in pattern.finditer(n.norm) if m.end() > m.start()
-        )
+        try:
+            norm_spans.extend(
+                (m.start(), m.end(), index)
+                for m in pattern.finditer(n.norm, timeout=PATTERN_TIMEOUT)
+                if m.end() > m.start()
+            )
+        except TimeoutError:
+            # A pattern that backtracks without end on this text must not hold a worker: a moderator
+            # reads the text instead (the whole of it: where the pattern would match is unknown).
+            found.setdefault((index, 0, len(n.raw), "review"))
     in_norm = {index for _, _, index in norm_spans}
     keep("norm", norm_spans)
     if not same:
@@ -760,7 +779,7 @@ def _word_hits(n: Normalised, words: WordList) -> list[Hit]:
         if index in honest:
             continue
         pattern = regex_entries.get(index)
-        if pattern is not None and pattern.search(n.plain):
+        if pattern is not None and _search_within_budget(pattern, n.plain):
             honest.add(index)
             continue
         current = evaded.get(index)

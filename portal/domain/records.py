@@ -195,6 +195,7 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
         "blacklist": "關閉賬號並禁止重新註冊",
     },
     "verdict": {"block": "攔截", "review": "送審", "pass": "通過"},
+    "word_action": {"block": "拒絕", "review": "送審", "allow": "放行"},
     "ruling": {"upheld": "舉報成立", "not_upheld": "舉報不成立", "malicious": "惡意舉報", "open": "待處理"},
 }
 TIME_KEYS = {"until", "muted_until", "patrol_hit_at"}

@@ -1039,8 +1039,8 @@ def test_only_the_author_appeals(world):
     assert count(w.session, Appeal) == 0
 
 
-@pytest.mark.parametrize("state", ["pending", "approved", "hidden"])
-def test_only_a_moderators_rejection_or_deletion_can_be_appealed(world, state):
+@pytest.mark.parametrize("state", ["pending", "approved"])
+def test_only_a_moderators_rejection_hiding_or_deletion_can_be_appealed(world, state):
     w = world
     comment = in_state(w, state)
     assert not moderation.appealable(comment)
@@ -1049,8 +1049,8 @@ def test_only_a_moderators_rejection_or_deletion_can_be_appealed(world, state):
     assert count(w.session, Appeal) == 0
 
 
-@pytest.mark.parametrize("state", ["rejected", "deleted"])
-def test_a_moderators_rejection_or_deletion_can_be_appealed(world, state):
+@pytest.mark.parametrize("state", ["rejected", "hidden", "deleted"])
+def test_a_moderators_rejection_hiding_or_deletion_can_be_appealed(world, state):
     w = world
     comment = in_state(w, state)
     assert moderation.appealable(comment)
@@ -1154,6 +1154,17 @@ def test_overturning_a_rejection_publishes_counts_and_gives_the_credit_back(worl
     assert json.loads(row.before) == {"status": "rejected"}
     assert json.loads(row.after)["status"] == "approved"
     assert len(actions(w.session, "appeal.resolved")) == 1
+
+
+def test_overturning_a_hide_puts_the_comment_back_and_gives_the_credit_back(world):
+    """The hide cost the author 3 and its notice offered an appeal: the appeal must be possible."""
+    w = world
+    comment = in_state(w, "approved")
+    start = w.author.credit
+    decide(w, comment, "hide", reason_code="R11")
+    assert w.author.credit == start - 3 and "申訴" in notices(w.session, w.author)[-1]
+    rule(w, appeal(w, comment), w.other_mod, overturn=True, note="並非廣告")
+    assert comment.status == "approved" and comment.listed and w.author.credit == start
 
 
 def test_overturning_an_evasion_rejection_gives_back_five(world):

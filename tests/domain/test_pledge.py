@@ -208,6 +208,19 @@ def test_p15_regex_runs_on_the_simplified_norm():
     assert outcome("某地人都是騙子") == ("review", ["P15"], ["C5"], [])
 
 
+def test_a_pattern_that_backtracks_without_end_is_cut_short_and_sent_to_review():
+    """An admin's `(a|aa)+b` takes seconds on 35 a's with plain backtracking: the verdict must come
+    at once, and a moderator reads the text instead."""
+    words = WordList.build(parse_word_csv("term,category,action,pinyin\nre:(a|aa)+b,C14,block,no\n"), "t")
+    started = time.perf_counter()
+    verdict = check_text("評論 " + "a" * 40, words)
+    assert time.perf_counter() - started < 5  # unguarded, 40 a's take minutes; the budget is 0.05 s
+    assert verdict.action == "review"  # not blocked on a guess, not passed unread
+    (p15,) = [hit for hit in verdict.hits if hit.rule == "P15"]
+    assert (p15.action, p15.categories, p15.term) == ("review", ("C14",), "re:(a|aa)+b")
+    assert check_text("評論 aab", words).action == "block"  # the pattern still works
+
+
 def test_p16_traditional_is_no_evasion_but_full_width_pinyin_is():
     assert outcome("賭博") == ("block", ["P15"], ["C8"], [])
     assert outcome("ｄｕ博") == ("review", ["P15", "P12"], ["C8", "C17"], ["evasion"])

@@ -1647,7 +1647,12 @@ def test_search_users_by_nickname(back, make_user):
     wanted = make_user(nickname="東昌湖邊人")
     make_user(nickname="運河晨跑")
     assert user_ids(back.page("/admin/users?nickname=湖邊")) == [wanted.id]
-    assert len(user_ids(back.page("/admin/users"))) == 3
+    listing = back.page("/admin/users")
+    assert len(user_ids(listing)) == 3
+    # Roles and states in words: the codes are the database's, not the newsroom's.
+    cells = [text_of(td) for td in find_all(listing, "td")]
+    assert "讀者" in cells and "正常" in cells
+    assert not {"reader", "admin", "active"} & set(cells)
 
 
 def test_phone_search_needs_the_pii_permission(app, back, make_user):
