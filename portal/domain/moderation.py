@@ -17,7 +17,7 @@ from portal.domain.comments import priority_of, set_status, tier_from
 from portal.domain.errors import NotAllowed, Rejected
 from portal.domain.pagination import Cursor, capped_count
 from portal.domain.pledge import REASON_LABELS, check_text
-from portal.domain.records import to_local
+from portal.domain.records import MEASURE_LABELS, to_local
 from portal.domain.wordlist import WordList
 from portal.models import (
     Appeal,
@@ -39,13 +39,7 @@ from portal.models.users import new_session_token
 ALREADY_DECIDED = "已由其他審核員處理"
 DECISION_REASONS = tuple(f"R{n:02d}" for n in range(1, 19))
 REPORT_RULINGS = ("upheld", "not_upheld", "malicious")
-MEASURES = {
-    "warning": "警示提醒",
-    "restriction": "限制賬號功能",
-    "mute": "禁言",
-    "close": "關閉賬號",
-    "blacklist": "關閉賬號並禁止重新註冊",
-}
+MEASURES = MEASURE_LABELS  # the ladder's steps (P24), in the words the record uses too
 MUTE_DAYS = (1, 7, 30)
 HIGH_PRIORITY_FLAGS = {"coordinated", "evasion", "privacy"}
 MAX_PINNED = 3
@@ -866,7 +860,6 @@ def lift_measure(
     sanction.lifted_at = now
     before = _account_state(user) if user is not None else {}
     if user is not None:
-        session.flush()
         settle_account(session, user, now=now)
     audit.record(
         session,

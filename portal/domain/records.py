@@ -183,20 +183,38 @@ KEY_LABELS = {
     "kind": "類型",
     "size": "大小",
 }
+STATUS_LABELS = {
+    "pending": "待審",
+    "approved": "已通過",
+    "rejected": "未通過",
+    "hidden": "已隱藏",
+    "deleted": "已刪除",
+}
+RULING_LABELS = {
+    ReportStatus.OPEN: "待處理",
+    ReportStatus.UPHELD: "舉報成立",
+    ReportStatus.NOT_UPHELD: "舉報不成立",
+    ReportStatus.MALICIOUS: "惡意舉報",
+}
+
+
 # Codes some values are stored as, in the words the rest of the desk uses.
+MEASURE_LABELS = {
+    "warning": "警示提醒",
+    "restriction": "限制賬號功能",
+    "mute": "禁言",
+    "close": "關閉賬號",
+    "blacklist": "關閉賬號並禁止重新註冊",
+}
+# A verdict of the word filter and a word-list entry's action share their words.
+FILTER_ACTION_LABELS = {"block": "拒絕", "review": "送審", "allow": "放行", "pass": "通過"}
 VALUE_LABELS: dict[str, dict[str, str]] = {
     "state": {"active": "正常", "restricted": "功能受限", "closed": "已關閉"},
     "role": ROLE_LABELS,
-    "measure": {
-        "warning": "警示提醒",
-        "restriction": "限制賬號功能",
-        "mute": "禁言",
-        "close": "關閉賬號",
-        "blacklist": "關閉賬號並禁止重新註冊",
-    },
-    "verdict": {"block": "攔截", "review": "送審", "pass": "通過"},
-    "word_action": {"block": "拒絕", "review": "送審", "allow": "放行"},
-    "ruling": {"upheld": "舉報成立", "not_upheld": "舉報不成立", "malicious": "惡意舉報", "open": "待處理"},
+    "measure": MEASURE_LABELS,
+    "verdict": FILTER_ACTION_LABELS,
+    "word_action": FILTER_ACTION_LABELS,
+    "ruling": RULING_LABELS,
 }
 TIME_KEYS = {"until", "muted_until", "patrol_hit_at"}
 
@@ -213,21 +231,6 @@ def code_label(value: object, kind: str) -> str:
     if kind == "tier":
         return TIER_LABELS.get(code, code)
     return VALUE_LABELS.get(kind, {}).get(code, code)
-
-
-STATUS_LABELS = {
-    "pending": "待審",
-    "approved": "已通過",
-    "rejected": "未通過",
-    "hidden": "已隱藏",
-    "deleted": "已刪除",
-}
-RULING_LABELS = {
-    ReportStatus.OPEN: "待處理",
-    ReportStatus.UPHELD: "舉報成立",
-    ReportStatus.NOT_UPHELD: "舉報不成立",
-    ReportStatus.MALICIOUS: "惡意舉報",
-}
 
 
 def action_label(code: str) -> str:
