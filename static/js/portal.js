@@ -47,6 +47,12 @@
     });
   }
 
+  // An htmx answer's message lands in #messages, at the top of the page: a reader scrolled down to
+  // the comments would see nothing happen. While it holds such a message it floats in view.
+  function float(box) {
+    box.classList.add("floating");
+  }
+
   function say(message) {
     var box = document.getElementById("messages");
     if (!box) return;
@@ -55,7 +61,28 @@
     line.setAttribute("role", "alert");
     line.textContent = message;
     box.replaceChildren(line);
+    float(box);
   }
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "messages") float(event.detail.target);
+  });
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var box = document.getElementById("messages");
+    // A reader's next action clears it; a background poll (the queue's counts) does not.
+    if (!event.detail.elt || !event.detail.elt.closest("form, a, button")) return;
+    if (box && box.classList.contains("floating")) {
+      box.classList.remove("floating");
+      box.replaceChildren();  // the next answer brings its own message, if any
+    }
+  });
+  document.addEventListener("click", function (event) {
+    var box = document.getElementById("messages");
+    if (box && box.classList.contains("floating") && box.contains(event.target)) {
+      box.classList.remove("floating");
+      box.replaceChildren();
+    }
+  });
 
   document.addEventListener("htmx:responseError", function (event) {
     if (event.detail.xhr && event.detail.xhr.status >= 500) say("伺服器暫時出現問題，您輸入的內容仍在，請稍後再試。");

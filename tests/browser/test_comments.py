@@ -291,6 +291,9 @@ def test_too_large_is_a_413_message_and_the_text_stays(page, watch, comment_port
     assert answer.value.status == 413
     assert answer.value.request.headers.get("hx-request") == "true"
     expect(page.locator("#messages")).to_have_text(TOO_LARGE)
+    # The message stands where the reader is, not at the top of a page scrolled to its comments.
+    assert page.evaluate("window.scrollY") > 0
+    expect(page.locator("#messages")).to_be_in_viewport()
     assert body.input_value() == text
     assert marker_survived(page)
     allow_status_error(watch, 413)
