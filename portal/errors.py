@@ -34,6 +34,8 @@ def message_for(error: HTTPException) -> str:
 
 
 def http_error(error: HTTPException) -> Response:
+    if error.response is not None:  # a view's own answer (a throttled form shown again)
+        return error.response
     response = error.get_response()  # keeps the status and headers such as Allow, Retry-After
     if (error.code or 500) >= 500:
         db.session.rollback()

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+import math
+import time
 from importlib import import_module
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_limiter import RequestLimit
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.accounts.forms import AppealForm, CodeRequestForm, LoginForm, RegisterForm
@@ -122,12 +137,25 @@ def login_form():
     return render_template("accounts/login.html", form=LoginForm(), next=_next_url())
 
 
+def _login_too_often(limit: RequestLimit) -> Response:
+    """Throttled: the form again, the phone as typed, and how long to wait, as the SMS and comment
+    limits answer (not the bare 429 page)."""
+    wait = max(1, math.ceil(limit.window.reset_time - time.time()))
+    g.retry_after = wait  # auth.keep_domain_retry_after sends it
+    form = LoginForm()  # not validated: its fields hold what was typed, and no errors yet
+    form.password.errors = [f"嘗試次數過多，請{wait}秒後再試"]
+    return current_app.make_response(
+        (render_template("accounts/login.html", form=form, next=_next_url()), 429)
+    )
+
+
 @bp.post("/login")
-@limiter.limit(lambda: current_app.config["LOGIN_LIMITS"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMITS"], on_breach=_login_too_often)
 @limiter.limit(
     lambda: current_app.config["LOGIN_ACCOUNT_LIMITS"],
     key_func=account_key,
     deduct_when=lambda response: response.status_code == 422,
+    on_breach=_login_too_often,
 )
 def login():
     form, status = LoginForm(), 422
