@@ -4,6 +4,7 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
+    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -98,6 +99,7 @@ class ArticleForm(Form):
     related_ids = StringField(
         "相關推薦（文章編號，逗號分隔，留空則自動）", validators=[Optional(), Length(max=200)]
     )
+    edit_stamp = HiddenField()  # what the editor opened (editorial.edit_stamp)
 
     def validate_gallery_ids(self, field):
         _ids(field)

@@ -261,6 +261,7 @@ def _article_input(form: ArticleForm) -> editorial.ArticleInput:
         player_id=media_id(form.player_id),
         gallery_ids=ids_of(form.gallery_ids),
         related_ids=ids_of(form.related_ids),
+        edit_stamp=form.edit_stamp.data or "",
     )
 
 
@@ -277,6 +278,7 @@ def article_form(article_id: int | None = None):
             form.player_id.data = str(article.player_id or "")
             form.published_at.data = to_local(article.published_at)
             form.gallery_ids.data = ",".join(str(m.id) for m in article.gallery)
+            form.edit_stamp.data = editorial.edit_stamp(article)
         else:
             form.published_at.data = to_local(utc_now()).replace(second=0, microsecond=0)
             form.state.data = "draft"
@@ -301,6 +303,9 @@ def article_form(article_id: int | None = None):
             if saved is not None:
                 flash(f"文章「{saved.title}」已保存")
                 return redirect(url_for("admin.article_form", article_id=saved.id), 303)
+            if form.edit_stamp.errors and article is not None:
+                # Told once: saving again, after a look, writes over the other editor's version.
+                form.edit_stamp.data = editorial.edit_stamp(article)
     return render_template("admin/article_form.html", form=form, article=article), status
 
 

@@ -5,6 +5,8 @@ Plain functions: they validate, change the rows, append the audit record and nev
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -195,6 +197,23 @@ class ArticleInput:
     player_id: int | None
     gallery_ids: list[int]
     related_ids: list[int]
+    edit_stamp: str = ""  # the article as the editor opened it (edit_stamp); "" for a new one
+
+
+# A second editor's save must not silently undo the first's (a lost update): the form carries the
+# stamp of what it was opened on, and a save over a changed article is refused once.
+EDITED_MEANWHILE = (
+    "這篇文章在您打開後已被其他編輯修改並保存。您的內容仍在下方；核對後再次保存將覆蓋對方的修改。"
+)
+
+
+def edit_stamp(article: Article) -> str:
+    """A digest of the fields an editor writes: comment counts and other bookkeeping never clash."""
+    fields = _snapshot(article, ARTICLE_FIELDS)
+    fields["gallery"] = [m.id for m in article.gallery]
+    return hashlib.blake2b(
+        json.dumps(fields, default=str, sort_keys=True).encode(), digest_size=12
+    ).hexdigest()
 
 
 def render_body(body_md: str) -> tuple[str, str]:
@@ -220,6 +239,8 @@ def _media_of_kind(
 def save_article(
     session: Session, *, article: Article | None, data: ArticleInput, actor: User, now: datetime
 ) -> Article:
+    if article is not None and data.edit_stamp and data.edit_stamp != edit_stamp(article):
+        raise Rejected("edit_stamp", EDITED_MEANWHILE, 409)
     if not data.title.strip():
         raise Rejected("title", "請填寫標題")
     if session.get(Section, data.section_id) is None:

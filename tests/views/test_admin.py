@@ -1084,6 +1084,33 @@ def test_a_long_body_saves_one_over_the_limit_is_a_message_and_one_past_the_requ
     assert read(app, lambda s: s.scalar(select(func.count()).select_from(Article))) == 3
 
 
+def test_a_save_over_an_article_changed_meanwhile_is_refused_once_and_keeps_the_text(
+    app, back, make_user, tree
+):
+    """Two editors open one article; the second to save is told, and loses nothing typed."""
+    back.post("/admin/articles/new", article_data(tree["ruiping"], title="原標題"))
+    url = f"/admin/articles/{saved_article(app, '原標題').id}"
+    other = make_user(role="admin", nickname="副總編輯")
+    second_client = app.test_client()
+    login(second_client, other.phone, other.password)
+    second = Back(app, second_client)
+
+    def stamp(page) -> str:
+        (hidden,) = find_all(page, "input", name="edit_stamp")
+        return hidden.get("value")
+
+    first_stamp, second_stamp = stamp(back.page(url)), stamp(second.page(url))
+    back.post(url, {**article_data(tree["ruiping"], title="甲改的標題"), "edit_stamp": first_stamp})
+    theirs = {**article_data(tree["ruiping"], title="原標題", summary="乙改的摘要")}
+    page = html_of(second.post(url, {**theirs, "edit_stamp": second_stamp}, status=409))
+    assert "已被其他編輯修改並保存" in text_of(page)
+    assert field_value(page, "summary") == "乙改的摘要"
+    assert saved_article(app, "甲改的標題").summary == "各地職工節後返崗。"  # the first save stands
+    # Saving again, after a look, is deliberate: it goes through.
+    second.post(url, {**theirs, "edit_stamp": stamp(page)})
+    assert saved_article(app, "原標題").summary == "乙改的摘要"
+
+
 def test_unknown_article_ids_are_404(back, tree):
     back.get("/admin/articles/987654", status=404)
     back.get("/admin/articles/987654/preview", status=404)
