@@ -338,11 +338,16 @@ def media():
     )
 
 
+def _media_page(form: MediaForm, status: int):
+    rows = list(db.session.scalars(select(Media).order_by(Media.id.desc()).limit(40)))
+    return render_template("admin/media.html", rows=rows, next_cursor=None, form=form), status
+
+
 @bp.post("/media")
 def upload_media():
     form = MediaForm()
-    if not form.validate_on_submit():
-        abort(400)
+    if not form.validate_on_submit():  # a caption or credit too long: said beside it, text kept
+        return _media_page(form, 422)
     file = request.files.get("file")
     try:
         item = store_upload(
@@ -359,8 +364,7 @@ def upload_media():
     except Rejected as refusal:
         db.session.rollback()
         form.file.errors = [refusal.message]
-        rows = list(db.session.scalars(select(Media).order_by(Media.id.desc()).limit(40)))
-        return render_template("admin/media.html", rows=rows, next_cursor=None, form=form), refusal.status
+        return _media_page(form, refusal.status)
     db.session.commit()
     flash(f"已上傳媒體 #{item.id}")
     return redirect(url_for("admin.media"), 303)

@@ -1186,6 +1186,14 @@ def test_a_renamed_text_file_is_refused_with_a_message_and_nothing_stored(app, b
     assert record_count(app) == 0
 
 
+def test_a_caption_over_its_limit_is_said_beside_it_and_the_text_kept(app, back, media_root):
+    response = back.upload(picture_bytes("PNG", (40, 30)), status=422, caption="長" * 501)
+    form = html_of(response)
+    assert field_errors(form, "caption")  # beside the field, not a bare 400 page
+    assert field_value(form, "caption") == "長" * 501
+    assert media_rows(app) == [] and files_under(media_root) == []
+
+
 def test_an_upload_without_a_file_asks_for_one(app, back, media_root):
     response = back.post("/admin/media", {"caption": "x"}, status=422, content_type="multipart/form-data")
     assert field_errors(html_of(response), "file") == ["請選擇要上傳的檔案"]
