@@ -94,7 +94,9 @@ def send_code():
             db.session.commit()
             status = 200
     if wants_fragment():
-        return render_template("accounts/_code_status.html", form=form, sent_to=sent_to), status
+        return render_template(
+            "accounts/_code_status.html", form=form, sent_to=sent_to, fragment=True
+        ), status
     register = RegisterForm()  # keeps what was typed, except the password
     register.phone.errors = list(form.phone.errors)
     return render_template("accounts/register.html", form=register, sent_to=sent_to, next=_next_url()), status

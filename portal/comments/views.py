@@ -32,6 +32,7 @@ from portal.page_context import section_tree, zone
 from portal.words import current_word_list
 
 bp = Blueprint("comments", __name__)
+REPLY_GONE = "您要回覆的評論已不存在或不可見；現在發表的將是一條新評論。"
 
 
 def _article_or_404(article_id: int, *, media: bool = True) -> Article:
@@ -123,8 +124,11 @@ def comment_form(article_id: int):
     """The form, ready to reply to a comment (回覆) or back to a new comment."""
     article = _article_or_404(article_id)
     form = context.blank_comment_form()
-    if (target := context.reply_target(article, request.args.get("reply_to"))) is not None:
+    wanted = request.args.get("reply_to")
+    if (target := context.reply_target(article, wanted)) is not None:
         form.reply_to.data = str(target.id)
+    elif wanted:  # hidden or deleted since the page was loaded: say so, or the reply goes out as a comment
+        form.reply_to.errors = [REPLY_GONE]
     if not wants_fragment():
         return render_article(article, form=form)
     return render_template("comments/_form.html", **context.form_context(article, form))
@@ -213,12 +217,13 @@ def replies(comment_id: int):
     if parent is None or parent.parent_id is not None or not parent.listed:
         abort(404)
     article = _article_or_404(parent.article_id)
-    if not wants_fragment():
-        return render_article(article)
     after = Cursor.decode(request.args.get("after"))
     rows, next_cursor = comments.replies_after(db.session, parent=parent, after=after)
+    # Without htmx: a page of the thread, so every reply can be read with JavaScript off too.
+    template = "comments/_replies_page.html" if wants_fragment() else "comments/replies.html"
     return render_template(
-        "comments/_replies_page.html",
+        template,
+        article=article,
         parent=parent,
         replies=rows,
         next_cursor=next_cursor,

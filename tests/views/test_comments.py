@@ -673,13 +673,31 @@ def test_more_replies_after_three(app, client, article_id, alice, bob):
     assert "<html" not in response.get_data(as_text=True)
     assert [int(li.get("data-comment-id")) for li in find_all(fragment, "li", cls="reply")] == replies[3:]
     assert find_all(fragment, id=f"replies-more-{top}") == []
-    _, page = page_of(client, link.get("hx-get"))  # without htmx: the article page
-    assert find_all(page, "h1")
+    # Without JavaScript the link leads to a page of the thread: every reply can be read.
+    _, page = page_of(client, link.get("href"))
+    assert text_of(find_one(page, "h1")) == "評論的回覆"
+    assert [int(li.get("data-comment-id")) for li in find_all(page, "li", cls="reply")] == replies
+    assert find_all(page, "a", href=f"/articles/{article_id}#comment-{top}")  # and back
+    _, rest = page_of(client, link.get("hx-get"))  # a later page, as its own 下一頁 leads
+    assert [int(li.get("data-comment-id")) for li in find_all(rest, "li", cls="reply")] == replies[3:]
     assert client.get("/comments/987654/replies", headers=HX).status_code == 404
     assert client.get(f"/comments/{replies[0]}/replies", headers=HX).status_code == 404
 
 
 # --- replies --------------------------------------------------------------------------------------
+
+
+def test_replying_to_a_comment_hidden_meanwhile_says_the_reply_will_be_a_new_comment(
+    app, client, article_id, alice, bob
+):
+    gone = add_comment(app, article_id, alice, "已被隱藏的評論", status="hidden")
+    login(client, bob.phone, bob.password)
+    root = as_fragment(
+        client.get(f"/articles/{article_id}/comment-form?reply_to={gone}", headers=HX), "comment-form"
+    )
+    assert "您要回覆的評論已不存在或不可見" in text_of(root)
+    assert find_one(root, "input", name="reply_to").get("value") in (None, "")
+    assert text_of(find_one(root, "button", type="submit")) == "發表評論"
 
 
 def test_the_reply_form_with_htmx_and_posting_a_reply(app, client, article_id, alice, bob):
@@ -834,6 +852,10 @@ def test_a_report_without_a_readers_reason_is_422_in_chinese(app, client, articl
     root = as_fragment(response, f"report-slot-{comment_id}")
     errors = [text_of(li) for li in find_all(root, "ul", cls="field-errors")[0].iter("li")]
     assert errors == ["請選擇舉報理由"]
+    # The message's id is the comment's own: two report forms open on one page share no id.
+    (select_box,) = find_all(root, "select", id=f"reason-{comment_id}")
+    assert select_box.get("aria-describedby") == f"reason-{comment_id}-errors"
+    assert find_all(root, "ul", id=f"reason-{comment_id}-errors")
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Report)) == 0
 
@@ -1073,6 +1095,17 @@ def test_register_with_the_sms_code_creates_the_account_and_logs_in(app, client,
         user = db.session.scalars(select(User)).one()
         assert (user.nickname, user.terms_version) == ("運河晨跑", "2026-11")
         assert user.phone_verified_at is not None
+
+
+def test_a_bad_phone_is_said_once_with_or_without_javascript(app, client, sender):
+    token = token_for(client, "/accounts/register")
+    for headers in ({}, HX):
+        response = client.post(
+            "/accounts/register/code", data={"phone": "12345", "csrf_token": token}, headers=headers
+        )
+        assert response.status_code == 422
+        assert response.get_data(as_text=True).count("請輸入有效的11位手機號碼") == 1, headers
+    assert sender.sent == []
 
 
 def test_the_code_request_without_javascript_re_renders_the_form(app, client, sender):

@@ -629,7 +629,9 @@ def test_each_filter_narrows_the_list(desk):
     )
     b = add_comment(d, section="shandong", author="young", flags="privacy", ip="10.9.9.9", created_at=now)
     c = add_comment(d, section="shehui", body="物價又漲了", ip="172.16.0.1", created_at=now)
-    yesterday = (now - timedelta(days=1)).strftime("%Y-%m-%d")
+    # The filters take the site's local days (Asia/Shanghai), both ends included.
+    local_now = now.replace(tzinfo=UTC).astimezone(ZoneInfo("Asia/Shanghai"))
+    yesterday = (local_now - timedelta(days=1)).strftime("%Y-%m-%d")
 
     def rows(query: str) -> set[int]:
         response = d.get("moderator", f"/moderation/?{query}")
