@@ -118,3 +118,18 @@ def test_the_author_counters_migration_counts_each_record_once(demo_app):
         downgrade(directory=str(MIGRATIONS), revision="0005")
         upgrade(directory=str(MIGRATIONS))
         assert db.session.execute(text(kept)).all() == expected
+
+
+def test_the_gallery_migration_keeps_each_photo_set_in_order_both_ways(demo_app):
+    """0009 moves the sets out of media.article_id into gallery_picture, and back on a downgrade."""
+    sets = "SELECT article_id, position, media_id FROM gallery_picture ORDER BY article_id, position"
+    with demo_app.app_context():
+        expected = db.session.execute(text(sets)).all()
+        assert len({row[0] for row in expected}) >= 1 and len(expected) >= 2  # the demo has photo sets
+        db.session.remove()
+        downgrade(directory=str(MIGRATIONS), revision="0008")
+        old = "SELECT article_id, position, id FROM media WHERE article_id IS NOT NULL ORDER BY article_id, position"
+        assert db.session.execute(text(old)).all() == expected
+        db.session.remove()
+        upgrade(directory=str(MIGRATIONS))
+        assert db.session.execute(text(sets)).all() == expected

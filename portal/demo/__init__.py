@@ -310,9 +310,7 @@ def load_articles(session: Session, sections: dict[str, Section], media: MediaMa
                 cover=cover,
             )
             article.player = player
-            for position, photo in enumerate(photos):
-                photo.position = position
-                article.gallery.append(photo)
+            article.set_gallery(photos)
             session.add(article)
             report.articles += 1
 

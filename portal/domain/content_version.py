@@ -31,6 +31,7 @@ from portal.models import (
     ArticleState,
     Comment,
     ContentVersion,
+    GalleryPicture,
     Media,
     Page,
     Section,
@@ -38,7 +39,7 @@ from portal.models import (
     User,
 )
 
-ALWAYS_PUBLIC = (Article, Section, Media, Page, SiteSetting)
+ALWAYS_PUBLIC = (Article, Section, Media, GalleryPicture, Page, SiteSetting)
 # For a statement that only claims a row which the same transaction then changes through the ORM
 # (a conditional UPDATE that two moderators race for): the flush stamps the change, naming its rows.
 STAMPED_BY_FLUSH = {"stamped_by_flush": True}

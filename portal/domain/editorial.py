@@ -280,13 +280,9 @@ def save_article(
     article.player_id = player.id if player else None
     article.related_ids = ",".join(str(r) for r in related)
     article.updated_at = now
+    article.set_gallery(gallery)  # a picture in another article's set stays there too
     session.flush()
-    # The photo set is an ordered list of pictures belonging to the article.
-    for media in session.scalars(select(Media).where(Media.article_id == article.id)):
-        if media.id not in data.gallery_ids:
-            media.article_id = None
-    for position, media in enumerate(gallery):
-        media.article_id, media.position = article.id, position
+    session.expire(article, ["gallery"])  # read again from the rows just written
     audit.record(
         session,
         actor=actor,

@@ -76,10 +76,6 @@ class Media(Base):
     size: Mapped[int] = mapped_column(Integer, default=0)
     # Widths of the resized copies of a picture, e.g. "320,640,960": `path` is the largest.
     variants: Mapped[str] = mapped_column(String(64), default="")
-    # Set for the pictures of a 圖說 photo set, in order.
-    # use_alter: article.cover_id points back at media; the migration adds this key last.
-    article_id: Mapped[int | None] = mapped_column(ForeignKey("article.id", use_alter=True), index=True)
-    position: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
 
     def variant_widths(self) -> list[int]:
@@ -124,7 +120,29 @@ class Article(Base):
     section: Mapped[Section] = relationship()
     cover: Mapped[Media | None] = relationship(foreign_keys=[cover_id])
     player: Mapped[Media | None] = relationship(foreign_keys=[player_id])
-    gallery: Mapped[list[Media]] = relationship(foreign_keys=[Media.article_id], order_by=Media.position)
+    # A 圖說 photo set: pictures in order. One picture may serve in several sets.
+    gallery_pictures: Mapped[list[GalleryPicture]] = relationship(
+        order_by="GalleryPicture.position", cascade="all, delete-orphan"
+    )
+    gallery: Mapped[list[Media]] = relationship(
+        secondary="gallery_picture", order_by="GalleryPicture.position", viewonly=True
+    )
+
+    def set_gallery(self, pictures: list[Media]) -> None:
+        self.gallery_pictures = [
+            GalleryPicture(media=picture, position=position) for position, picture in enumerate(pictures)
+        ]
+
+
+class GalleryPicture(Base):
+    """One picture's place in one article's photo set."""
+
+    __tablename__ = "gallery_picture"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    media_id: Mapped[int] = mapped_column(ForeignKey("media.id"), index=True)
+    media: Mapped[Media] = relationship()
 
 
 class Page(Base):

@@ -25,6 +25,7 @@ from portal.models import (
     ArticleKind,
     ArticleState,
     CommentsState,
+    GalleryPicture,
     Media,
     MediaKind,
     ModerationAction,
@@ -412,7 +413,9 @@ def test_a_gallery_keeps_the_given_order_and_drops_photos_taken_out(session, edi
     session.flush()
     session.expire_all()
     assert [m.id for m in session.get(Article, article.id).gallery] == [photos[3].id, photos[2].id]
-    assert session.get(Media, photos[0].id).article_id is None
+    taken_out = select(GalleryPicture).where(GalleryPicture.media_id == photos[0].id)
+    assert session.scalars(taken_out).all() == []
+    assert session.get(Media, photos[0].id) is not None  # out of the set, still in the library
 
 
 def test_a_gallery_needs_two_pictures_and_only_pictures(session, editor, tree):

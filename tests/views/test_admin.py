@@ -1246,6 +1246,22 @@ def test_a_gallery_shows_its_pictures_in_the_chosen_order(app, back, reader_clie
     assert field_value(back.page(f"/admin/articles/{article_id}"), "gallery_ids") == ",".join(
         str(m.id) for m in order
     )
+    # A second set may use the same pictures: the first keeps all of its own.
+    other_id = create_article(
+        back,
+        tree["ruiping"],
+        kind="gallery",
+        title="圖說聊城之二",
+        gallery_ids=f"{photos[2].id},{photos[1].id}",
+    )
+    assert field_value(back.page(f"/admin/articles/{article_id}"), "gallery_ids") == ",".join(
+        str(m.id) for m in order
+    )
+    assert (
+        field_value(back.page(f"/admin/articles/{other_id}"), "gallery_ids")
+        == f"{photos[2].id},{photos[1].id}"
+    )
+    assert len(find_all(html_of(reader_client.get(f"/articles/{article_id}")), "figure")) >= 3
 
 
 # --- static pages ------------------------------------------------------------------------------

@@ -351,7 +351,8 @@ def test_an_htmx_post_reads_the_article_once_without_its_media_and_lists_the_rea
         photo = Media(kind="image", path="p/one.jpg", mime="image/jpeg", caption="", credit="")
         db.session.add(photo)
         db.session.flush()
-        article.cover_id, photo.article_id = photo.id, article.id
+        article.cover_id = photo.id
+        article.set_gallery([photo])
         db.session.commit()
         article_id = article.id
     login(client, alice.phone, alice.password)
