@@ -175,7 +175,7 @@ class SettingsForm(Form):
     comment_min_length = IntegerField("評論最少字數", validators=[InputRequired(), Between(min=1, max=50)])
     comment_max_length = IntegerField("評論最多字數", validators=[InputRequired(), Between(min=10, max=2000)])
     comment_cooldown_seconds = IntegerField(
-        "兩次評論最短間隔（秒）", validators=[Optional(), NumberRange(min=0, max=3600)]
+        "兩次評論最短間隔（秒）", validators=[InputRequired(), NumberRange(min=0, max=3600)]
     )
     comment_ip_hourly = IntegerField(
         "每個IP每小時評論上限", validators=[InputRequired(), Between(min=1, max=10000)]
@@ -189,7 +189,7 @@ class SettingsForm(Form):
         "受限用戶每日評論上限", validators=[InputRequired(), Between(min=1, max=10000)]
     )
     comment_edit_minutes = IntegerField(
-        "可編輯評論的時間（分鐘）", validators=[Optional(), NumberRange(min=0, max=60)]
+        "可編輯評論的時間（分鐘）", validators=[InputRequired(), NumberRange(min=0, max=60)]
     )
     report_hide_threshold = IntegerField(
         "幾位讀者舉報後暫時隱藏", validators=[InputRequired(), Between(min=1, max=100)]

@@ -852,8 +852,9 @@ def settle_account(session: Session, user: User, *, now: datetime) -> None:
 
 
 def lift_measure(
-    session: Session, *, sanction: Sanction, moderator: User, note: str, now: datetime
+    session: Session, *, sanction: Sanction, moderator: User, note: str, now: datetime, tell: bool = True
 ) -> Sanction:
+    """Ends a measure early; the user is told (`tell=False`: an appeal's ruling tells them itself)."""
     if sanction.lifted_at is not None:
         raise AlreadyDecided(ALREADY_DECIDED)
     user = session.get(User, sanction.user_id)
@@ -861,6 +862,11 @@ def lift_measure(
     before = _account_state(user) if user is not None else {}
     if user is not None:
         settle_account(session, user, now=now)
+        if tell:
+            text = f"您的賬號措施「{MEASURES[sanction.measure]}」已解除。"
+            notifications.notify(
+                session, user_id=user.id, kind="measure", text=text, link="/accounts/comments", now=now
+            )
     audit.record(
         session,
         actor=moderator,
@@ -1015,7 +1021,9 @@ def rule_appeal(
     elif overturn and appeal.target_type == "sanction":
         sanction = session.get(Sanction, appeal.target_id)
         if sanction is not None and sanction.lifted_at is None:
-            lift_measure(session, sanction=sanction, moderator=moderator, note=f"申訴撤銷：{note}", now=now)
+            lift_measure(
+                session, sanction=sanction, moderator=moderator, note=f"申訴撤銷：{note}", now=now, tell=False
+            )
     if author is not None:
         notifications.notify(
             session,

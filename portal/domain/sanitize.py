@@ -14,7 +14,8 @@ ALLOWED_TAGS = frozenset(
     }
 )  # fmt: skip
 ALLOWED_ATTRIBUTES = {"a": ["href", "title"], "img": ["src", "alt", "width", "height"]}
-ALLOWED_PROTOCOLS = frozenset({"http", "https"})
+# mailto and tel: a 聯繫我們 page links the newsroom's address and hotline.
+ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto", "tel"})
 # Bodies beyond this are refused before bleach sees them: it is quadratic on nested markup.
 MAX_SOURCE_CHARS = 200_000
 
@@ -29,7 +30,7 @@ _cleaner = bleach.Cleaner(
 
 def _link_attrs(attrs: dict, new: bool = False) -> dict | None:
     href = attrs.get((None, "href"), "")
-    if not href.startswith(("http://", "https://", "/")) or href.startswith("//"):
+    if not href.startswith(("http://", "https://", "/", "mailto:", "tel:")) or href.startswith("//"):
         return None  # stays text
     attrs[(None, "rel")] = "nofollow noopener"
     attrs.pop((None, "target"), None)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from portal.domain import audit
 from portal.domain.errors import Rejected
 from portal.domain.pledge import term_pinyin
-from portal.domain.wordlist import WordEntry, WordListError, parse_word_csv, to_csv
+from portal.domain.wordlist import MSG_DUPLICATE, WordEntry, WordListError, parse_word_csv, to_csv
 from portal.models import SensitiveWord, SiteSetting, User
 
 
@@ -107,6 +107,25 @@ def _validated(term: str, categories: str, action: str, pinyin: bool) -> WordEnt
     return entry
 
 
+def _same_as_another(session: Session, entry: WordEntry, word: SensitiveWord | None) -> bool:
+    """Whether the import would call this entry a duplicate of another (§6.2 keys each term by its
+    folded form): else the list's own export could not be imported again."""
+    rows = session.execute(
+        select(SensitiveWord.term, SensitiveWord.categories, SensitiveWord.action, SensitiveWord.pinyin)
+        .where(SensitiveWord.id != (word.id if word is not None else 0))
+        .order_by(SensitiveWord.id)
+    )
+    others = [
+        WordEntry(term=t, categories=tuple(c for c in cats.split("/") if c), action=a, pinyin=p)
+        for t, cats, a, p in rows
+    ]
+    try:
+        parse_word_csv(to_csv([entry, *others]))  # the new entry is row 2, after the header
+    except WordListError as error:
+        return error.row is not None and error.message == MSG_DUPLICATE.format(n=error.row, m=2)
+    return False
+
+
 def save_word(
     session: Session,
     *,
@@ -122,6 +141,8 @@ def save_word(
     clash = session.scalar(select(SensitiveWord).where(SensitiveWord.term == entry.term))
     if clash is not None and (word is None or clash.id != word.id):
         raise Rejected("term", "詞庫中已有這個詞條")
+    if _same_as_another(session, entry, word):
+        raise Rejected("term", "詞庫中已有相同的詞條（繁簡、全半形、大小寫或空格不同也算相同）")
     before = (
         {"term": word.term, "categories": word.categories, "action": word.action, "pinyin": word.pinyin}
         if word

@@ -923,6 +923,8 @@ def test_the_longest_mute_holds_and_lifting_a_shorter_one_leaves_it(world):
     moderation.lift_measure(w.session, sanction=month, moderator=w.mod, note="", now=NOW)
     assert w.author.muted_until is None
     assert submit(w, w.author).status == "pending"
+    # Each lift is told to the reader, as each measure was.
+    assert notices(w.session, w.author)[-2:] == ["您的賬號措施「禁言」已解除。"] * 2
 
 
 def test_lifting_a_closure_keeps_a_blacklisted_phone_blocked(world):

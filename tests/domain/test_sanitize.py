@@ -127,6 +127,18 @@ def test_links_get_nofollow_noopener_and_no_target(source):
     assert links[0].get("href") in ("https://example.com/a", "/articles/1")
 
 
+@pytest.mark.parametrize(
+    ("source", "href"),
+    [
+        ("[來信](mailto:news@example.com)", "mailto:news@example.com"),
+        ("[熱線](tel:0635-8888888)", "tel:0635-8888888"),
+    ],
+)
+def test_mail_and_phone_links_of_a_contact_page_are_kept(source, href):
+    (link,) = [e for e in _elements(markdown_to_html(source)) if e.tag == "a"]
+    assert link.get("href") == href
+
+
 def test_source_over_the_cap_is_refused_before_rendering():
     assert markdown_to_html("字" * MAX_SOURCE_CHARS)  # at the cap: fine
     with pytest.raises(ValueError, match="正文不能超過"):

@@ -1388,6 +1388,9 @@ SETTINGS_REFUSALS = [
     ("quota_new", "", "此欄位是必需的。"),
     ("quota_good", "10001", "數字必須介於 1 和 10000 之間。"),
     ("comment_edit_minutes", "61", "數字必須介於 0 和 60 之間。"),
+    # Cleared, these were saved empty and the site quietly used its defaults (0 is the way to say none).
+    ("comment_cooldown_seconds", "", "此欄位是必需的。"),
+    ("comment_edit_minutes", "", "此欄位是必需的。"),
     ("report_hide_threshold", "101", "數字必須介於 1 和 100 之間。"),
     ("retention_days", "183", "數字必須介於 184 和 3650 之間。"),
     ("region_database", "/nonexistent/GeoIP.mmdb", "找不到這個檔案"),
@@ -1515,6 +1518,10 @@ def test_invalid_words_are_refused_in_chinese_and_nothing_changes(app, back, tes
             ({"term": ""}, "請填寫詞條"),
             ({"term": "赌"}, "不允許單字屏蔽詞"),
             ({"term": "赌博"}, "詞庫中已有這個詞條"),
+            # The same term in the other script, or spaced out, is the same entry to the import:
+            # accepting it would make the list's own export impossible to import again.
+            ({"term": "賭博"}, "詞庫中已有相同的詞條"),
+            ({"term": "赌 博"}, "詞庫中已有相同的詞條"),
             ({"term": "re:(unclosed"}, "正則表達式無效"),
             ({"categories": ["C99"]}, "不是此欄位的有效選擇"),
             ({"action": "delete"}, "不是有效的選擇。"),
