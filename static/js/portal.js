@@ -84,6 +84,30 @@
     }
   });
 
+  // Keyboard and screen-reader users go on where the swap put new content: the first comment that
+  // 載入更多 or 展開更多回覆 brought, and the textarea of the form 回覆 opened.
+  var before = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    before = target && target.matches(".comments-more, .replies-more")
+      ? { previous: target.previousElementSibling, list: target.parentNode }
+      : null;
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var trigger = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (before) {
+      var first = before.previous ? before.previous.nextElementSibling : before.list.firstElementChild;
+      before = null;
+      if (first && first.matches("li.comment")) {
+        first.setAttribute("tabindex", "-1");
+        first.focus();
+      }
+    } else if (trigger && trigger.classList.contains("reply-link")) {
+      var body = document.getElementById("body");
+      if (body) body.focus();
+    }
+  });
+
   document.addEventListener("htmx:responseError", function (event) {
     if (event.detail.xhr && event.detail.xhr.status >= 500) say("伺服器暫時出現問題，您輸入的內容仍在，請稍後再試。");
   });

@@ -197,6 +197,7 @@ def test_reply_swaps_the_form_in_place_and_posts(page, watch, comment_portal):
     form = page.locator("#comment-form")
     expect(form.locator(".replying-to")).to_contain_text(f"回覆 @{author.nickname}")
     expect(form.get_by_role("button", name="發表回覆")).to_be_visible()
+    expect(page.locator("#body")).to_be_focused()  # the keyboard goes where the reply is typed
     page.locator("#body").fill("這是一條瀏覽器裡的回覆。")
     form.get_by_role("button", name="發表回覆").click()
     expect(form.locator(".message-success")).to_have_text(SUBMITTED)
@@ -230,12 +231,14 @@ def test_load_more_and_more_replies_append_in_place(page, watch, comment_portal)
     expect(top_level).to_have_count(25)
     expect(top_level.nth(20).locator(".comment-body")).to_have_text("第21條評論")
     expect(top_level.nth(24).locator(".comment-body")).to_have_text("第25條評論")
+    expect(top_level.nth(20)).to_be_focused()  # the keyboard goes on from the first new comment
     expect(page.locator("#comments-more")).to_have_count(0)
 
     thread = page.locator(f"#replies-{ids[0]} > li.comment")
     expect(thread).to_have_count(3)
     page.get_by_role("link", name=re.compile("展開更多回覆")).click()
     expect(thread).to_have_count(5)
+    expect(thread.nth(3)).to_be_focused()
     expect(thread.locator(".comment-body")).to_have_text([f"第{n}條回覆" for n in range(1, 6)])
     assert [int(i) for i in thread.evaluate_all("items => items.map(i => i.dataset.commentId)")] == replies
     assert marker_survived(page)
