@@ -35,6 +35,8 @@ from portal.models import (
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 NEWS_SECTIONS = ("yaowen",)  # news sections always pre-review (先審後發 is the law for news)
+# Pages the site links by name: the comment notice, registration and the rules.
+LINKED_PAGES = ("pledge", "rules", "terms", "privacy")
 
 
 def _snapshot(row: Any, fields: tuple[str, ...]) -> dict[str, Any]:
@@ -269,7 +271,11 @@ def save_article(
         data.section_id,
         data.source.strip(),
     )
-    article.published_at = data.published_at
+    # The form shows minutes: an unchanged minute keeps the stored seconds (and the feeds' order).
+    if article.published_at is None or data.published_at != article.published_at.replace(
+        second=0, microsecond=0
+    ):
+        article.published_at = data.published_at
     article.reporters, article.editor = data.reporters.strip(), data.editor.strip()
     article.editor_note, article.summary = data.editor_note.strip(), data.summary.strip()
     article.body_md, article.body_html, article.body_text = data.body_md, body_html, body_text
@@ -317,6 +323,8 @@ def save_page(
     clash = session.scalar(select(Page.id).where(Page.slug == slug))
     if clash is not None and (page is None or clash != page.id):
         raise Rejected("slug", "這個網址代號已被其他頁面使用")
+    if page is not None and page.slug in LINKED_PAGES and slug != page.slug:
+        raise Rejected("slug", "這個頁面的網址代號不能修改：評論區和註冊頁都鏈接到它")
     if not title.strip():
         raise Rejected("title", "請填寫標題")
     body_html, _ = render_body(body_md)

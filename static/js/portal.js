@@ -115,6 +115,15 @@
     say("網絡連接失敗，您輸入的內容仍在，請檢查網絡後再試。");
   });
 
+  // A destructive form asks first (data-confirm); without JavaScript it submits as it is.
+  document.addEventListener("submit", function (event) {
+    var question = event.target.getAttribute && event.target.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+
   document.addEventListener("DOMContentLoaded", function () {
     setUpTextSize();
     setUpCopyLink();

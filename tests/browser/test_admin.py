@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser import conftest as browser_setup
 from tests.browser.conftest import ROOT, PageWatch, free_port, wait_until_up
@@ -178,3 +179,26 @@ def test_admin_publishes_an_article_with_a_picture_that_readers_see(page, watch,
         seen.assert_clean()
     finally:
         context.close()
+
+
+def test_deleting_a_word_asks_first_and_a_no_keeps_it(page, newsroom):
+    page.goto("/accounts/login?next=/admin/words?q=casino")
+    page.get_by_label("手機號碼").fill(DEMO_ADMIN[0])
+    page.get_by_label("密碼").fill(DEMO_ADMIN[1])
+    page.get_by_role("button", name="登錄").click()
+    page.wait_for_url("**/admin/words?q=casino")
+    row = page.locator("tr", has_text="casino")
+    asked: list[str] = []
+
+    def answer(dialog, accept: bool) -> None:
+        asked.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", lambda dialog: answer(dialog, False))
+    row.get_by_role("button", name="刪除").click()
+    assert asked == ["確定刪除詞條「casino」？"]
+    expect(row).to_have_count(1)  # still there: nothing was sent
+    page.once("dialog", lambda dialog: answer(dialog, True))
+    row.get_by_role("button", name="刪除").click()
+    page.wait_for_load_state()
+    expect(page.locator("tr", has_text="casino")).to_have_count(0)

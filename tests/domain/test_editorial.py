@@ -4,7 +4,7 @@ save_settings validate, change rows, append one audit record, and never commit."
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -316,6 +316,15 @@ def write(session, editor, section, article=None, **overrides) -> Article:
     return save_article(
         session, article=article, data=article_input(section, **overrides), actor=editor, now=NOW
     )
+
+
+def test_resaving_keeps_the_stored_seconds_unless_the_minute_changes(session, editor, tree):
+    exact = datetime(2026, 11, 24, 15, 13, 41)
+    article = write(session, editor, tree["ruiping"], published_at=exact)
+    write(session, editor, tree["ruiping"], article=article, published_at=exact.replace(second=0))
+    assert article.published_at == exact  # the form shows minutes: nothing was changed
+    write(session, editor, tree["ruiping"], article=article, published_at=datetime(2026, 11, 24, 15, 20))
+    assert article.published_at == datetime(2026, 11, 24, 15, 20)
 
 
 def test_an_article_is_saved_with_every_part_and_recorded(session, editor, tree):

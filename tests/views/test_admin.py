@@ -1315,6 +1315,16 @@ def test_a_duplicate_page_slug_is_refused_beside_the_field(app, back):
     assert read(app, lambda s: s.scalar(select(func.count()).select_from(Page))) == 1
 
 
+def test_the_pledge_pages_slug_is_fixed_because_the_site_links_it(app, back):
+    back.post("/admin/pages/new", page_data(title="跟帖評論自律管理承諾書", slug="pledge"))
+    page_id = page_row(app, "pledge").id
+    response = back.post(
+        f"/admin/pages/{page_id}", page_data(title="跟帖評論自律管理承諾書", slug="pledge-2026"), status=422
+    )
+    assert field_errors(html_of(response), "slug") == ["這個頁面的網址代號不能修改：評論區和註冊頁都鏈接到它"]
+    assert page_row(app, "pledge") is not None
+
+
 def test_invalid_page_fields_get_messages_in_chinese(app, back):
     def check(field, value, message):
         form = html_of(back.post("/admin/pages/new", page_data(**{field: value}), status=422))
