@@ -29,6 +29,18 @@ class RegisterForm(Form):
     accept_terms = BooleanField("我已閱讀並同意《用戶協議》《跟帖評論自律管理承諾書》《隱私政策》")
 
 
+class PasswordResetForm(Form):
+    phone = StringField("手機號碼", validators=[DataRequired(PHONE_REQUIRED), Length(max=20)])
+    code = StringField("簡訊驗證碼", validators=[DataRequired("請輸入簡訊驗證碼"), Length(max=8)])
+    password = PasswordField(
+        "新密碼",
+        validators=[
+            DataRequired("請設定新密碼"),
+            Length(min=PASSWORD_MIN, max=128, message="密碼需為8至128個字符"),
+        ],
+    )
+
+
 class LoginForm(Form):
     phone = StringField("手機號碼", validators=[DataRequired(PHONE_REQUIRED), Length(max=20)])
     password = PasswordField("密碼", validators=[DataRequired("請輸入密碼"), Length(max=128)])

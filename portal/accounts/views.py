@@ -22,7 +22,7 @@ from flask import (
 from flask_limiter import RequestLimit
 from flask_login import current_user, login_required, login_user, logout_user
 
-from portal.accounts.forms import AppealForm, CodeRequestForm, LoginForm, RegisterForm
+from portal.accounts.forms import AppealForm, CodeRequestForm, LoginForm, PasswordResetForm, RegisterForm
 from portal.auth import client_ip, password_hasher, phone_vault
 from portal.domain import accounts, comments, moderation, notifications
 from portal.domain.errors import NotAllowed, Rejected
@@ -76,7 +76,20 @@ def register_form():
 @bp.post("/register/code")
 @limiter.limit(lambda: current_app.config["REGISTER_LIMITS"])
 def send_code():
-    """獲取驗證碼: the code goes to the phone (the log, in development), never to the page."""
+    """獲取驗證碼 for registering."""
+    return _send_code("accounts/register.html", RegisterForm)
+
+
+@bp.post("/password-reset/code")
+@limiter.limit(lambda: current_app.config["REGISTER_LIMITS"])
+def send_reset_code():
+    """獲取驗證碼 for 忘記密碼."""
+    return _send_code("accounts/password_reset.html", PasswordResetForm)
+
+
+def _send_code(page: str, page_form: type):
+    """The code goes to the phone (the log, in development), never to the page. With htmx the
+    answer is the status line; without, the page again with what was typed, password aside."""
     form, status, sent_to = CodeRequestForm(), 422, None
     if form.validate_on_submit():
         try:
@@ -97,9 +110,40 @@ def send_code():
         return render_template(
             "accounts/_code_status.html", form=form, sent_to=sent_to, fragment=True
         ), status
-    register = RegisterForm()  # keeps what was typed, except the password
-    register.phone.errors = list(form.phone.errors)
-    return render_template("accounts/register.html", form=register, sent_to=sent_to, next=_next_url()), status
+    whole = page_form()  # keeps what was typed, except the password
+    whole.phone.errors = list(form.phone.errors)
+    return render_template(page, form=whole, sent_to=sent_to, next=_next_url()), status
+
+
+@bp.get("/password-reset")
+def password_reset_form():
+    return render_template("accounts/password_reset.html", form=PasswordResetForm(), next=_next_url())
+
+
+@bp.post("/password-reset")
+@limiter.limit(lambda: current_app.config["LOGIN_LIMITS"])
+def password_reset():
+    form, status = PasswordResetForm(), 422
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(
+                db.session,
+                phone=form.phone.data,
+                code=form.code.data,
+                password=form.password.data,
+                vault=phone_vault(),
+                hasher=password_hasher(),
+                ip=client_ip(),
+                now=utc_now(),
+            )
+        except Rejected as refusal:
+            status = _refusal_status(form, refusal)
+            db.session.commit()  # a wrong code's attempt counts
+        else:
+            db.session.commit()
+            flash("密碼已重設，請用新密碼登錄。其他設備上的登錄已全部退出。")
+            return redirect(url_for("accounts.login_form", next=_next_url()), 303)
+    return render_template("accounts/password_reset.html", form=form, next=_next_url()), status
 
 
 @bp.post("/register")

@@ -21,6 +21,7 @@ from portal.domain.pledge import input_normalise, screen_nickname
 from portal.domain.sms import SmsSender
 from portal.domain.wordlist import WordList
 from portal.models import BlockedPhone, Role, SmsCode, User, UserState
+from portal.models.users import new_session_token
 
 NICKNAME_MIN, NICKNAME_MAX = 2, 16
 PASSWORD_MIN = 8
@@ -33,6 +34,7 @@ CODE_TOO_SOON = "驗證碼發送過於頻繁，請{n}秒後再試"
 CODE_DAILY = "該手機號今日獲取驗證碼次數已達上限"
 CODE_NETWORK = "當前網絡獲取驗證碼過於頻繁，請稍後再試"
 LOGIN_FAILED = "手機號或密碼錯誤"
+PHONE_UNKNOWN = "該手機號尚未註冊"  # registration says as much of a taken number: nothing new is told
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,42 @@ def register(
         target_type="user",
         target_id=user.id,
         after={"nickname": nickname, "terms_version": terms_version},
+        ip=ip,
+        now=now,
+    )
+    return user
+
+
+def reset_password(
+    session: Session,
+    *,
+    phone: str,
+    code: str,
+    password: str,
+    vault: PhoneVault,
+    hasher: PasswordHasher,
+    ip: str = "",
+    code_rules: CodeRules = CodeRules(),
+    now: datetime,
+) -> User:
+    """忘記密碼: the SMS code proves the phone, a new password is set, and every session of the
+    account ends (whoever knew the old password is signed out)."""
+    number = normalise_phone(phone)
+    phone_hmac = vault.lookup_hash(number)
+    user = session.scalar(select(User).where(User.phone_hmac == phone_hmac))
+    if user is None:
+        raise Rejected("phone", PHONE_UNKNOWN)
+    if len(password) < PASSWORD_MIN:
+        raise Rejected("password", f"密碼至少需要{PASSWORD_MIN}個字符")
+    _consume_code(session, phone_hmac=phone_hmac, code=code, vault=vault, rules=code_rules, now=now)
+    user.password_hash = hasher.hash(password)
+    user.session_token = new_session_token()
+    audit.record(
+        session,
+        actor=user,
+        action="account.password_reset",
+        target_type="user",
+        target_id=user.id,
         ip=ip,
         now=now,
     )

@@ -53,6 +53,7 @@ ACTION_LABELS: dict[str, str] = {
     "account.registered": "註冊賬號",
     "account.measure": "處置措施",
     "account.measure_lifted": "解除措施",
+    "account.password_reset": "重設密碼",
     "appeal.created": "提出申訴",
     "appeal.resolved": "處理申訴",
     "pii.view": "查看手機號",

@@ -317,3 +317,29 @@ def test_a_weak_hash_is_upgraded_at_login(session, member):
     authenticate(session, PHONE, PASSWORD, hasher=stronger)
     assert member.password_hash != old
     assert "m=1024,t=2,p=1" in member.password_hash
+
+
+def reset(session, code, *, phone=PHONE, password="a-new-password-1", at=NOW):
+    return accounts.reset_password(
+        session, phone=phone, code=code, password=password, vault=VAULT, hasher=HASHER, now=at
+    )
+
+
+def test_a_reset_needs_a_fresh_code_sets_the_password_and_ends_every_session(session, sender, member):
+    token = member.session_token
+    later = NOW + timedelta(minutes=2)
+    request_code(session, sender, at=later)
+    error = rejected(reset, session, "000000" if sender.last_code() != "000000" else "111111", at=later)
+    assert (error.field, error.message) == ("code", CODE_WRONG)
+    assert reset(session, sender.last_code(), at=later) is member
+    assert authenticate(session, PHONE, "a-new-password-1") is member
+    assert rejected(authenticate, session, PHONE, PASSWORD).message == LOGIN_FAILED
+    assert member.session_token != token
+    assert rejected(reset, session, sender.last_code(), at=later).field == "code"  # used once only
+
+
+def test_a_reset_refuses_an_unknown_phone_and_a_short_password(session, sender, member):
+    assert rejected(reset, session, "123456", phone="13911112222").message == "該手機號尚未註冊"
+    request_code(session, sender, at=NOW + timedelta(minutes=2))
+    error = rejected(reset, session, sender.last_code(), password="short", at=NOW + timedelta(minutes=2))
+    assert error.field == "password"

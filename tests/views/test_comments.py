@@ -1098,6 +1098,45 @@ def test_register_with_the_sms_code_creates_the_account_and_logs_in(app, client,
         assert user.phone_verified_at is not None
 
 
+def test_a_forgotten_password_is_reset_with_an_sms_code_and_other_sessions_end(app, client, sender, alice):
+    elsewhere = app.test_client()
+    login(elsewhere, alice.phone, alice.password)
+    assert elsewhere.get("/accounts/comments").status_code == 200
+    _, page = page_of(client, "/accounts/login")
+    assert find_all(page, "a", href="/accounts/password-reset?next=/")  # 忘記密碼？
+    token = token_for(client, "/accounts/password-reset")
+    response = client.post(
+        "/accounts/password-reset/code", data={"phone": alice.phone, "csrf_token": token}, headers=HX
+    )
+    assert response.status_code == 200 and "驗證碼已發送至" in response.get_data(as_text=True)
+    form = {"phone": alice.phone, "code": "000000", "password": "a-new-password-1", "csrf_token": token}
+    if sender.code() == "000000":
+        form["code"] = "111111"
+    wrong = client.post("/accounts/password-reset", data=form)
+    assert wrong.status_code == 422 and "驗證碼錯誤或已過期" in wrong.get_data(as_text=True)
+    response = client.post("/accounts/password-reset", data={**form, "code": sender.code()})
+    assert response.status_code == 303 and urlsplit(response.headers["Location"]).path == "/accounts/login"
+    assert login_attempt(app.test_client(), alice.phone, alice.password).status_code == 422  # the old one
+    assert login_attempt(app.test_client(), alice.phone, "a-new-password-1").status_code == 303
+    assert elsewhere.get("/accounts/comments").status_code == 302  # signed out there
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(ModerationAction)
+                .where(ModerationAction.action == "account.password_reset")
+            )
+            == 1
+        )
+
+
+def test_a_password_reset_for_an_unknown_phone_says_so(app, client, sender):
+    token = token_for(client, "/accounts/password-reset")
+    form = {"phone": "13912340000", "code": "123456", "password": "a-new-password-1", "csrf_token": token}
+    response = client.post("/accounts/password-reset", data=form)
+    assert response.status_code == 422 and "該手機號尚未註冊" in response.get_data(as_text=True)
+
+
 def test_a_bad_phone_is_said_once_with_or_without_javascript(app, client, sender):
     token = token_for(client, "/accounts/register")
     for headers in ({}, HX):
