@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from importlib import import_module
 
 from flask import (
@@ -32,7 +33,7 @@ from portal.domain.pledge import REASON_LABELS
 from portal.extensions import db, limiter
 from portal.forms import ActionForm
 from portal.fragments import wants_fragment
-from portal.models import Sanction, utc_now
+from portal.models import Sanction, User, utc_now
 from portal.page_context import settings
 from portal.safe_redirect import same_site_path
 from portal.words import current_word_list
@@ -115,6 +116,18 @@ def _send_code(page: str, page_form: type):
     return render_template(page, form=whole, sent_to=sent_to, next=_next_url()), status
 
 
+def _spending_a_code(form, change: Callable[[], User]) -> tuple[User | None, int]:
+    """Runs a change that checks an SMS code. Committed either way: a wrong code's attempt counts."""
+    try:
+        user = change()
+    except Rejected as refusal:
+        status = _refusal_status(form, refusal)
+        db.session.commit()
+        return None, status
+    db.session.commit()
+    return user, 200
+
+
 @bp.get("/password-reset")
 def password_reset_form():
     return render_template("accounts/password_reset.html", form=PasswordResetForm(), next=_next_url())
@@ -125,8 +138,9 @@ def password_reset_form():
 def password_reset():
     form, status = PasswordResetForm(), 422
     if form.validate_on_submit():
-        try:
-            accounts.reset_password(
+        user, status = _spending_a_code(
+            form,
+            lambda: accounts.reset_password(
                 db.session,
                 phone=form.phone.data,
                 code=form.code.data,
@@ -135,12 +149,9 @@ def password_reset():
                 hasher=password_hasher(),
                 ip=client_ip(),
                 now=utc_now(),
-            )
-        except Rejected as refusal:
-            status = _refusal_status(form, refusal)
-            db.session.commit()  # a wrong code's attempt counts
-        else:
-            db.session.commit()
+            ),
+        )
+        if user is not None:
             flash("密碼已重設，請用新密碼登錄。其他設備上的登錄已全部退出。")
             return redirect(url_for("accounts.login_form", next=_next_url()), 303)
     return render_template("accounts/password_reset.html", form=form, next=_next_url()), status
@@ -151,8 +162,9 @@ def password_reset():
 def register():
     form, status = RegisterForm(), 422
     if form.validate_on_submit():
-        try:
-            user = accounts.register(
+        user, status = _spending_a_code(
+            form,
+            lambda: accounts.register(
                 db.session,
                 phone=form.phone.data,
                 code=form.code.data,
@@ -165,12 +177,9 @@ def register():
                 hasher=password_hasher(),
                 ip=client_ip(),
                 now=utc_now(),
-            )
-        except Rejected as refusal:
-            status = _refusal_status(form, refusal)
-            db.session.commit()  # a wrong code's attempt counts
-        else:
-            db.session.commit()
+            ),
+        )
+        if user is not None:
             session.clear()
             login_user(user)
             flash("註冊成功，歡迎加入！")

@@ -122,6 +122,11 @@ def _consume_code(
     current.used_at = now
 
 
+def _check_password(password: str) -> None:
+    if len(password) < PASSWORD_MIN:
+        raise Rejected("password", f"密碼至少需要{PASSWORD_MIN}個字符")
+
+
 def _clean_nickname(nickname: str) -> str:
     """The form's input normalisation (controls out, trimmed), also for the CLI and admin forms."""
     return input_normalise(nickname).replace("\n", " ").replace("\t", " ")
@@ -163,8 +168,7 @@ def register(
     if session.scalar(select(User.id).where(User.phone_hmac == phone_hmac)) is not None:
         raise Rejected("phone", PHONE_TAKEN)
     nickname = _check_nickname(session, nickname, words)
-    if len(password) < PASSWORD_MIN:
-        raise Rejected("password", f"密碼至少需要{PASSWORD_MIN}個字符")
+    _check_password(password)
     _consume_code(session, phone_hmac=phone_hmac, code=code, vault=vault, rules=code_rules, now=now)
     user = User(
         nickname=nickname,
@@ -211,8 +215,7 @@ def reset_password(
     user = session.scalar(select(User).where(User.phone_hmac == phone_hmac))
     if user is None:
         raise Rejected("phone", PHONE_UNKNOWN)
-    if len(password) < PASSWORD_MIN:
-        raise Rejected("password", f"密碼至少需要{PASSWORD_MIN}個字符")
+    _check_password(password)
     _consume_code(session, phone_hmac=phone_hmac, code=code, vault=vault, rules=code_rules, now=now)
     user.password_hash = hasher.hash(password)
     user.session_token = new_session_token()
@@ -275,8 +278,7 @@ def create_verified_user(
     nickname = _clean_nickname(nickname)
     if not NICKNAME_MIN <= len(nickname) <= NICKNAME_MAX:
         raise Rejected("nickname", f"暱稱需為{NICKNAME_MIN}至{NICKNAME_MAX}個字")
-    if len(password) < PASSWORD_MIN:
-        raise Rejected("password", f"密碼至少需要{PASSWORD_MIN}個字符")
+    _check_password(password)
     phone_hmac = vault.lookup_hash(number)
     if session.scalar(select(User.id).where(User.phone_hmac == phone_hmac)) is not None:
         raise Rejected("phone", "該手機號已註冊")
