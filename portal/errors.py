@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, g, render_template
+from flask import Flask, Response, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, ServiceUnavailable
@@ -30,6 +30,9 @@ CSRF_MESSAGE = "頁面已過期，請重新整理後再提交。"
 def message_for(error: HTTPException) -> str:
     if isinstance(error, CSRFError):
         return CSRF_MESSAGE
+    if error.code == 413 and request.endpoint in current_app.config["UPLOAD_ENDPOINTS"]:
+        megabytes = current_app.config["MAX_UPLOAD_LENGTH"] // (1024 * 1024)
+        return f"檔案過大：媒體檔案不能超過 {megabytes} MB。"
     return MESSAGES.get(error.code or 500, MESSAGES[500])
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from portal.domain import audit
 from portal.domain.errors import Rejected
-from portal.domain.sanitize import MAX_SOURCE_CHARS, html_to_text, markdown_to_html
+from portal.domain.sanitize import MAX_SOURCE_CHARS, html_to_text, markdown_to_html, outside_images
 from portal.models import (
     Article,
     ArticleKind,
@@ -224,6 +224,9 @@ def render_body(body_md: str) -> tuple[str, str]:
         html = markdown_to_html(body_md)
     except ValueError as too_long:
         raise Rejected("body_md", f"正文不能超過{MAX_SOURCE_CHARS}字") from too_long
+    if outside := outside_images(html):
+        shown = outside[0] if len(outside[0]) <= 60 else outside[0][:59] + "…"
+        raise Rejected("body_md", f"外部圖片不能顯示（{shown}）：請先上傳到媒體庫，再用本站的圖片地址")
     return html, html_to_text(html)
 
 

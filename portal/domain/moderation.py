@@ -37,6 +37,7 @@ from portal.models import (
 from portal.models.users import new_session_token
 
 ALREADY_DECIDED = "已由其他審核員處理"
+DECIDED_BY_YOU = "您已處理過此評論"
 DECISION_REASONS = tuple(f"R{n:02d}" for n in range(1, 19))
 REPORT_RULINGS = ("upheld", "not_upheld", "malicious")
 MEASURES = MEASURE_LABELS  # the ladder's steps (P24), in the words the record uses too
@@ -333,7 +334,8 @@ def _claim(
     before = str(comment.status)
     if comment.status not in allowed:
         if comment.decided_by_id is not None and comment.status != CommentStatus.PENDING:
-            raise AlreadyDecided(ALREADY_DECIDED)
+            # A second click of one's own (two tabs, a slow answer) is not someone else's doing.
+            raise AlreadyDecided(DECIDED_BY_YOU if comment.decided_by_id == moderator.id else ALREADY_DECIDED)
         raise InvalidTransition(before)
     claimed = session.execute(
         update(Comment)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html as html_entities
+import re
 
 import bleach
 import markdown
@@ -44,6 +45,15 @@ def markdown_to_html(source: str) -> str:
     rendered = markdown.markdown(source, extensions=["tables"], output_format="html")
     cleaned = _cleaner.clean(rendered)
     return bleach.linkify(cleaned, callbacks=[_link_attrs], parse_email=False)
+
+
+_OUTSIDE_IMAGE = re.compile(r'<img\b[^>]*\ssrc="((?:https?:)?//[^"]*)"', re.IGNORECASE)
+
+
+def outside_images(html: str) -> list[str]:
+    """Pictures served from other sites: the CSP (img-src 'self') would not show them, and a reader's
+    browser would tell those sites who is reading what."""
+    return _OUTSIDE_IMAGE.findall(html)
 
 
 def html_to_text(html: str) -> str:

@@ -229,9 +229,9 @@ def decide(comment_id: int):
             now=utc_now(),
             today=_today(),
         )
-    except moderation.AlreadyDecided:
+    except moderation.AlreadyDecided as decided:
         db.session.rollback()
-        return _refused(comment, moderation.ALREADY_DECIDED, 409, form.return_to.data)
+        return _refused(comment, str(decided), 409, form.return_to.data)
     except moderation.InvalidTransition:
         db.session.rollback()
         return _refused(comment, "此評論目前的狀態不能這樣處理", 409, form.return_to.data)

@@ -389,6 +389,21 @@ def test_a_body_too_long_is_a_field_error(session, editor, tree):
     assert session.scalar(select(func.count()).select_from(Article)) == 0
 
 
+@pytest.mark.parametrize(
+    "body", ["![湖景](https://example.com/hu.jpg)", '<img src="//cdn.example/hu.jpg" alt="湖景">']
+)
+def test_a_picture_from_another_site_is_a_field_error(session, editor, tree, body):
+    """The CSP would not show it (img-src 'self'), and readers' browsers would call that site."""
+    rejected(lambda: write(session, editor, tree["ruiping"], body_md=body), "body_md", "外部圖片不能顯示")
+    # Pictures of this site, and links to other sites, are fine.
+    write(
+        session,
+        editor,
+        tree["ruiping"],
+        body_md="![湖景](/media/uploads/hu.jpg) 見[大眾網](https://www.dzwww.com/)",
+    )
+
+
 def test_a_blank_title_and_an_unknown_section_are_refused(session, editor, tree):
     rejected(lambda: write(session, editor, tree["ruiping"], title="  "), "title", "請填寫標題")
     rejected(lambda: write(session, editor, tree["ruiping"], section_id=987654), "section_id", "請選擇欄目")

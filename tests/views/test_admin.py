@@ -1215,7 +1215,7 @@ def test_an_upload_over_50_mb_gets_the_413_page_in_chinese(app, back, media_root
     response = back.upload(huge, "huge.jpg", status=413)
     page = html_of(response)
     assert text_of(find_all(page, "h1")[0]) == "內容過大"
-    assert "提交的內容過大，請縮短後再試。" in text_of(page)
+    assert "檔案過大：媒體檔案不能超過 50 MB。" in text_of(page)  # the limit, not "shorten it"
     assert media_rows(app) == []
     assert files_under(media_root) == []
 

@@ -795,6 +795,11 @@ def test_two_moderators_on_one_comment_the_second_is_told_and_nothing_is_decided
     )
     assert decisions == 1
     assert status_of(d, comment) == "approved"
+    # The first moderator's own second click (another tab) is not "someone else".
+    again = d.post(
+        "moderator", f"/moderation/comments/{comment}/decision", {"decision": "approve"}, headers=HX
+    )
+    assert again.status_code == 409 and "您已處理過此評論" in again.get_data(as_text=True)
 
 
 def test_bulk_reject_of_twenty_with_one_reason_records_twenty_decisions(desk):
