@@ -80,28 +80,39 @@ def _innermost(session: Session) -> Any:
     return session.get_nested_transaction() or session.get_transaction()
 
 
-def _replace(session: Session, flag: str, **values: str) -> None:
-    """Replaces the row's stamps once per transaction (per flag)."""
+# Built once, like _CURRENT: a post runs two of these, so only the parameters change.
+_SET_BOTH = (
+    update(ContentVersion)
+    .where(ContentVersion.id == 1)
+    .values(stamp=bindparam("stamp"), activity=bindparam("activity"))
+)
+_SET_ACTIVITY = update(ContentVersion).where(ContentVersion.id == 1).values(activity=bindparam("activity"))
+_FIRST = insert(ContentVersion).values(id=1, stamp=bindparam("stamp"), activity=bindparam("activity"))
+_STAMP_USERS = (
+    update(User).where(User.id.in_(bindparam("ids", expanding=True))).values(page_stamp=bindparam("stamp"))
+)
+
+
+def _replace(session: Session, flag: str, statement: Any, *names: str) -> None:
+    """Replaces the row's stamps once per transaction (per flag). Only the statement's own names
+    are passed: an UPDATE would set any other column a parameter names."""
     transaction = _innermost(session)
     if transaction is not None and session.info.get(flag) is transaction:
         return
     connection = session.connection()
-    changed = connection.execute(
-        update(ContentVersion).where(ContentVersion.id == 1).values(**values)
-    ).rowcount
-    if not changed:
-        connection.execute(insert(ContentVersion).values(id=1, stamp=_new_stamp(), activity=_new_stamp()))
+    if not connection.execute(statement, {name: _new_stamp() for name in names}).rowcount:
+        connection.execute(_FIRST, {"stamp": _new_stamp(), "activity": _new_stamp()})
     session.info[flag] = transaction
 
 
 def bump(session: Session) -> None:
     """Replaces the content version (and the activity stamp, which any public change is too)."""
-    _replace(session, _BUMPED, stamp=_new_stamp(), activity=_new_stamp())
+    _replace(session, _BUMPED, _SET_BOTH, "stamp", "activity")
     session.info[_ACTIVE] = session.info[_BUMPED]
 
 
 def bump_activity(session: Session) -> None:
-    _replace(session, _ACTIVE, activity=_new_stamp())
+    _replace(session, _ACTIVE, _SET_ACTIVITY, "activity")
 
 
 def changes_public_pages(session: Session, item: Any) -> bool:
@@ -164,9 +175,7 @@ def _stamp_pages_of(session: Session, users: set[int]) -> None:
     if done_in is not transaction:
         done = set()
     if fresh := users - done:
-        session.connection().execute(
-            update(User).where(User.id.in_(sorted(fresh))).values(page_stamp=_new_stamp())
-        )
+        session.connection().execute(_STAMP_USERS, {"ids": sorted(fresh), "stamp": _new_stamp()})
         session.info[_STAMPED] = (transaction, done | fresh)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import maxminddb
@@ -38,6 +38,7 @@ def _short(name: str) -> str:
     return name
 
 
+@lru_cache(maxsize=4096)  # a reader posts, reports and likes from the same address
 def region_for(ip: str, database: str) -> str:
     """The region shown beside a comment: 山東, 美國, 本地 or 未知; never raises."""
     try:
@@ -63,6 +64,7 @@ def region_for(ip: str, database: str) -> str:
     return to_traditional(name) if name else UNKNOWN
 
 
+@lru_cache(maxsize=4096)
 def network_prefix(ip: str) -> str:
     """The /24 (IPv4) or /64 (IPv6) network, for P11's one-network flood check."""
     try:

@@ -30,10 +30,12 @@ DEFAULTS: dict[str, str] = {
     "retention_days": "190",  # P28: never under 184
 }
 COMMENT_MAX_CEILING = 2000
+_SETTINGS = select(SiteSetting.key, SiteSetting.value)
 
 
 def load_settings(session: Session) -> dict[str, str]:
-    stored = {row.key: row.value for row in session.scalars(select(SiteSetting))}
+    # Plain rows, not entities: every request reads these, and nothing here changes them.
+    stored = dict(session.execute(_SETTINGS).all())
     return {**DEFAULTS, **stored}
 
 

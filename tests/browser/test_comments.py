@@ -104,6 +104,7 @@ def test_register_log_in_and_post_with_htmx_shows_it_awaiting_review(page, watch
     expect(page.locator(".whoami")).to_have_text(nickname)
 
     text = "瀏覽器裡用htmx發表的第一條評論。"
+    expect(page.locator("#own-unpublished")).to_be_hidden()  # nothing of theirs waits yet
     set_marker(page)
     page.locator("#body").fill(text)
     with page.expect_response(lambda r: r.request.method == "POST") as posted:
@@ -115,6 +116,8 @@ def test_register_log_in_and_post_with_htmx_shows_it_awaiting_review(page, watch
     expect(page.locator("#body")).to_have_value("")  # a cleared form
     assert marker_survived(page), "the post reloaded the page"
     assert page.locator("h1").count() == 1
+    expect(own_pending(page, text)).to_contain_text("審核中")  # on top of their own list, in place
+    expect(page.locator("#own-unpublished h3")).to_be_visible()
 
     page.reload()
     expect(own_pending(page, text)).to_contain_text("審核中")

@@ -341,7 +341,7 @@ def test_posting_with_htmx_answers_201_with_a_cleared_form(app, client, article_
         assert stored.ip_region == "本地"
 
 
-def test_an_htmx_post_reads_the_article_once_without_its_media_and_lists_the_readers_own(
+def test_an_htmx_post_reads_the_article_once_without_its_media_and_adds_to_the_readers_own(
     app, client, alice, no_cooldown
 ):
     """The answer renders from what the request read before its commit: nothing is read twice."""
@@ -376,7 +376,12 @@ def test_an_htmx_post_reads_the_article_once_without_its_media_and_lists_the_rea
     assert len([s for s in selects if re.search(r" FROM article\b", s)]) == 1
     assert len([s for s in selects if re.search(r" FROM user_account\b", s)]) == 1  # the session's reader
     assert len([s for s in selects if re.search(r" FROM section\b", s)]) == 0  # joined to the article
-    own = find_one(parse_html(response.get_data(as_text=True)), id="own-unpublished")
+    # The reader's own 審核中 list is not read again: the new comment goes on top of it, out of band.
+    assert not [s for s in selects if re.search(r" FROM comment\b", s) and "status IN" in s]
+    [added] = find_all(parse_html(response.get_data(as_text=True)), "ol")
+    assert added.get("hx-swap-oob") == "afterbegin:#own-unpublished-list"
+    assert [text_of(li.find(".//bdi")) for li in find_all(added, "li")] == ["後發的一條評論"]
+    own = find_one(page_of(client, f"/articles/{article_id}")[1], id="own-unpublished-list")
     assert [text_of(li.find(".//bdi")) for li in find_all(own, "li")] == ["後發的一條評論", "先發的一條評論"]
 
 
@@ -399,6 +404,9 @@ def test_a_double_submit_is_stored_once_and_answered_as_accepted_both_times(app,
     again = post_comment(client, article_id, "只想發一次的評論", hx=True, token=token)
     assert (first.status_code, again.status_code) == (201, 201)
     assert comment_count(app) == 1
+    # The first answer puts the comment on the reader's 審核中 list; the retry adds no second row.
+    assert len(find_all(parse_html(first.get_data(as_text=True)), "li", cls="own")) == 1
+    assert find_all(parse_html(again.get_data(as_text=True)), "li", cls="own") == []
 
 
 def test_a_blank_comment_is_422_with_the_message(app, client, article_id, alice):
