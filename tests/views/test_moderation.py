@@ -594,6 +594,48 @@ def test_the_queue_lists_pending_comments_with_their_rule_hits_marked(desk, test
     assert "通過0 / 未通過0 / 被舉報0" in text_of(row)
 
 
+def suggestions_by_row(html: str) -> dict[int, list[str]]:
+    root = parse_html(html)
+    return {
+        int(li.get("data-comment-id")): [text_of(s) for s in find_all(li, "span", cls="suggestion")]
+        for li in find_all(root, "li", cls="queue-row")
+    }
+
+
+def test_the_queue_suggests_a_measure_only_for_authors_with_a_violation_on_record(desk):
+    """A clean author's row suggests nothing (not 警示提醒, the ladder's step for one violation);
+    an author with a rejected comment in the last 30 days gets the ladder's step, on the page and
+    on a row sent back by htmx."""
+    d = desk
+    clean = add_comment(d, author="reader")
+    add_comment(d, status="rejected")  # the author's first upheld violation
+    repeat = add_comment(d)
+    page = d.get("moderator", "/moderation/")
+    assert page.status_code == 200
+    assert suggestions_by_row(page.get_data(as_text=True)) == {clean: [], repeat: ["建議措施：警示提醒"]}
+
+    for comment_id, expected in ((clean, []), (repeat, ["建議措施：警示提醒"])):
+        row = d.post(
+            "moderator",
+            f"/moderation/comments/{comment_id}/decision",
+            {"decision": "reject", "return_to": "/moderation/"},
+            headers=HX,
+        )
+        assert row.status_code == 422  # no reason chosen: the same row, with its message
+        assert suggestions_by_row(row.get_data(as_text=True)) == {comment_id: expected}
+
+
+def test_the_user_page_suggests_no_measure_for_a_clean_record(desk):
+    d = desk
+    clean = d.get("moderator", f"/moderation/users/{d.people['reader'].id}").get_data(as_text=True)
+    assert "近30天沒有違規記錄，暫無建議措施" in clean
+    assert "建議下一步" not in clean
+    add_comment(d, status="rejected")
+    add_comment(d, status="rejected")
+    record = d.get("moderator", f"/moderation/users/{d.people['author'].id}").get_data(as_text=True)
+    assert "建議下一步：禁言1天" in text_of(parse_html(record))
+
+
 def test_the_tabs_show_counts(desk):
     d = desk
     for _ in range(3):
