@@ -142,7 +142,8 @@ def _counts_context(oob: bool = False) -> dict:
         "counts": moderation.tab_counts(db.session, scope()),
         "tab": tab if tab in moderation.TABS else "pending",
         "labels": moderation.TAB_LABELS,
-        "query": _query_without(args, "tab", "after"),
+        # Not `query`: base.html fills the site's search box with that.
+        "filter_query": _query_without(args, "tab", "after"),
         "oob": oob,
     }
 

@@ -699,6 +699,15 @@ def test_each_filter_narrows_the_list(desk):
     assert rows("q=_") == rows("q=%") == rows("ip=%") == rows("nickname=_") == set()
 
 
+def test_the_queue_filters_stay_on_the_tabs_and_out_of_the_site_search_box(desk):
+    html = desk.get("moderator", "/moderation/?section=yaowen&q=公交").get_data(as_text=True)
+    root = parse_html(html)
+    assert find_one(root, "input", id="site-search-q").get("value") == ""
+    tabs = find_one(root, "nav", id="queue-tabs")
+    reported = find_one(tabs, "a", data_tab="reported").get("href")
+    assert urlsplit(reported).query == "tab=reported&section=yaowen&q=%E5%85%AC%E4%BA%A4"
+
+
 def date_filter(html: str, name: str) -> tuple[str, str, list[str]]:
     """The filter's input value, its aria-describedby, and the messages beside it."""
     root = parse_html(html)
