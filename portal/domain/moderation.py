@@ -689,18 +689,19 @@ def _has_violation(session: Session, user_id: int, now: datetime, exclude: int |
     return _violations(session, user_id, now, exclude=exclude) > 0
 
 
+def _upheld_violation(now: datetime) -> list:
+    """A violation the ladder counts: a comment a moderator rejected or deleted in the last 30 days."""
+    return [
+        Comment.status.in_([CommentStatus.REJECTED, CommentStatus.DELETED]),
+        Comment.decided_by_id.is_not(None),
+        Comment.decided_by_id != Comment.author_id,
+        Comment.decided_at > now - timedelta(days=30),
+    ]
+
+
 def _violations(session: Session, user_id: int, now: datetime, exclude: int | None = None) -> int:
-    """Upheld violations in the last 30 days: comments a moderator rejected or deleted."""
     query = (
-        select(func.count())
-        .select_from(Comment)
-        .where(
-            Comment.author_id == user_id,
-            Comment.status.in_([CommentStatus.REJECTED, CommentStatus.DELETED]),
-            Comment.decided_by_id.is_not(None),
-            Comment.decided_by_id != Comment.author_id,
-            Comment.decided_at > now - timedelta(days=30),
-        )
+        select(func.count()).select_from(Comment).where(Comment.author_id == user_id, *_upheld_violation(now))
     )
     if exclude is not None:
         query = query.where(Comment.id != exclude)
@@ -730,13 +731,7 @@ def suggest_measures(session: Session, user_ids: Iterable[int], *, now: datetime
     counts = dict(
         session.execute(
             select(Comment.author_id, func.count())
-            .where(
-                Comment.author_id.in_(ids),
-                Comment.status.in_([CommentStatus.REJECTED, CommentStatus.DELETED]),
-                Comment.decided_by_id.is_not(None),
-                Comment.decided_by_id != Comment.author_id,
-                Comment.decided_at > now - timedelta(days=30),
-            )
+            .where(Comment.author_id.in_(ids), *_upheld_violation(now))
             .group_by(Comment.author_id)
         ).all()
     )
