@@ -689,18 +689,19 @@ def _has_violation(session: Session, user_id: int, now: datetime, exclude: int |
     return _violations(session, user_id, now, exclude=exclude) > 0
 
 
+def _upheld_violation(now: datetime) -> list:
+    """A violation the ladder counts: a comment a moderator rejected or deleted in the last 30 days."""
+    return [
+        Comment.status.in_([CommentStatus.REJECTED, CommentStatus.DELETED]),
+        Comment.decided_by_id.is_not(None),
+        Comment.decided_by_id != Comment.author_id,
+        Comment.decided_at > now - timedelta(days=30),
+    ]
+
+
 def _violations(session: Session, user_id: int, now: datetime, exclude: int | None = None) -> int:
-    """Upheld violations in the last 30 days: comments a moderator rejected or deleted."""
     query = (
-        select(func.count())
-        .select_from(Comment)
-        .where(
-            Comment.author_id == user_id,
-            Comment.status.in_([CommentStatus.REJECTED, CommentStatus.DELETED]),
-            Comment.decided_by_id.is_not(None),
-            Comment.decided_by_id != Comment.author_id,
-            Comment.decided_at > now - timedelta(days=30),
-        )
+        select(func.count()).select_from(Comment).where(Comment.author_id == user_id, *_upheld_violation(now))
     )
     if exclude is not None:
         query = query.where(Comment.id != exclude)
@@ -718,32 +719,31 @@ class Suggestion:
         return f"{base}{self.days}天" if self.days else base
 
 
-def suggest_measure(session: Session, user: User, *, now: datetime) -> Suggestion:
-    """The next step of the ladder from the violations of the last 30 days."""
+def suggest_measure(session: Session, user: User, *, now: datetime) -> Suggestion | None:
+    """The step of the ladder that the violations of the last 30 days call for; None without any."""
     return _ladder_step(_violations(session, user.id, now))
 
 
 def suggest_measures(session: Session, user_ids: Iterable[int], *, now: datetime) -> dict[int, Suggestion]:
-    """The ladder's next step for every author of a queue page, in one grouped query."""
+    """The ladder's step for every author of a queue page with a violation in the last 30 days, in
+    one grouped query; an author without any has no entry."""
     ids = set(user_ids)
     counts = dict(
         session.execute(
             select(Comment.author_id, func.count())
-            .where(
-                Comment.author_id.in_(ids),
-                Comment.status.in_([CommentStatus.REJECTED, CommentStatus.DELETED]),
-                Comment.decided_by_id.is_not(None),
-                Comment.decided_by_id != Comment.author_id,
-                Comment.decided_at > now - timedelta(days=30),
-            )
+            .where(Comment.author_id.in_(ids), *_upheld_violation(now))
             .group_by(Comment.author_id)
         ).all()
     )
-    return {user_id: _ladder_step(counts.get(user_id, 0)) for user_id in ids}
+    return {user_id: step for user_id, count in counts.items() if (step := _ladder_step(count))}
 
 
-def _ladder_step(count: int) -> Suggestion:
-    if count <= 1:
+def _ladder_step(count: int) -> Suggestion | None:
+    """A measure answers an upheld violation (P24): the first one earns 警示提醒, and a clean
+    record nothing. The comment a moderator is looking at counts once rejected, not before."""
+    if count <= 0:
+        return None
+    if count == 1:
         return Suggestion("warning")
     if count == 2:
         return Suggestion("mute", 1)

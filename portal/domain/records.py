@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -283,16 +284,58 @@ def _text(args: Mapping[str, str], name: str, limit: int) -> str:
 
 # The days a filter accepts: any wider and a local midnight would fall outside what datetime holds.
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
+# YYYY-MM-DD; a date input also sends years of five or six digits (Chromium goes up to 275760).
+DAY_SHAPE = re.compile(r"([0-9]{4,6})-([0-9]{2})-([0-9]{2})")
+DAY_LABELS = {"since": "從", "until": "到"}
 
 
-def parse_day(args: Mapping[str, str], name: str) -> date | None:
-    """A YYYY-MM-DD filter as a day; anything else, or a year beyond reason, is no filter."""
-    raw = _text(args, name, 10)
-    try:
-        day = date.fromisoformat(raw) if len(raw) == 10 else None
-    except ValueError:
+@dataclass(frozen=True)
+class DayRange:
+    """A 從–到 filter of local days, both ends included. A day that is not one, is out of range, or
+    makes the range run backwards is not applied, and `errors` says why, by the field's name."""
+
+    since: date | None = None
+    until: date | None = None
+    errors: Mapping[str, str] = field(default_factory=dict)
+
+
+def _day(raw: str) -> date | str | None:
+    """The day typed, None for nothing typed, or what is wrong with it."""
+    if not raw:
         return None
-    return day if day is not None and FIRST_DAY <= day <= LAST_DAY else None
+    shape = DAY_SHAPE.fullmatch(raw)
+    if shape is None:
+        return "invalid"
+    year, month, day = (int(part) for part in shape.groups())
+    try:
+        date(2000, month, day)  # a leap year: the month and day alone
+        typed = date(year, month, day) if 1 <= year <= 9999 else None
+    except ValueError:
+        return "invalid"
+    return typed if typed is not None and FIRST_DAY <= typed <= LAST_DAY else "out_of_range"
+
+
+def day_range(args: Mapping[str, str], since: str, until: str) -> DayRange:
+    """The 從 (`since`) and 到 (`until`) query arguments as a range, with a message beside each field
+    whose value cannot be applied: what was typed is quoted, so it is not lost."""
+    days, errors = {}, {}
+    for end, name in (("since", since), ("until", until)):
+        raw = _text(args, name, 40)
+        found = _day(raw)
+        if isinstance(found, str):
+            label, shown = DAY_LABELS[end], raw[:20] + ("…" if len(raw) > 20 else "")
+            errors[name] = (
+                f"「{label}」的日期「{shown}」無效，請按「年-月-日」填寫，例如 2026-01-31；此條件未套用"
+                if found == "invalid"
+                else f"「{label}」的日期「{shown}」超出範圍，應在 {FIRST_DAY} 至 {LAST_DAY} 之間；此條件未套用"
+            )
+        else:
+            days[end] = found
+    first, last = days.get("since"), days.get("until")
+    if first and last and first > last:
+        errors[until] = f"「從」的日期（{first}）晚於「到」的日期（{last}），請修改；日期條件未套用"
+        first = last = None
+    return DayRange(since=first, until=last, errors=errors)
 
 
 def parse_id(raw: str) -> int | None:
@@ -306,7 +349,8 @@ def parse_id(raw: str) -> int | None:
 @dataclass(frozen=True)
 class LogFilters:
     """The log's filters, parsed from query arguments or an export form's hidden fields.
-    Bad values are dropped (never an error); dates are local days, both ends included."""
+    Bad values are dropped (never a 500); dates are local days, both ends included, and a date
+    that cannot be applied leaves its message in `errors` for the form."""
 
     actor: str = ""  # a nickname, an id, or 系統
     action: str = ""  # a code, or a family such as "emergency.*"
@@ -315,17 +359,20 @@ class LogFilters:
     since: date | None = None
     until: date | None = None
     reason: str = ""
+    errors: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
     def parse(cls, args: Mapping[str, str]) -> LogFilters:
+        days = day_range(args, "from", "to")
         return cls(
             actor=_text(args, "actor", 32),
             action=_text(args, "action", 48),
             target_type=_text(args, "target_type", 24),
             target_id=parse_id(_text(args, "target_id", 18)),
-            since=parse_day(args, "from"),
-            until=parse_day(args, "to"),
+            since=days.since,
+            until=days.until,
             reason=_text(args, "reason", 16),
+            errors=days.errors,
         )
 
     def as_args(self) -> dict[str, str]:

@@ -54,7 +54,8 @@ from portal.safe_redirect import same_site_path
 def _log_context(filters: records.LogFilters) -> dict[str, Any]:
     return {
         "filters": filters,
-        "args": filters.as_args(),
+        "args": filters.as_args(),  # what is applied: links, and the export's hidden fields
+        "typed": request.args,  # what the filter form shows again
         "action_options": records.ACTION_OPTIONS,
         "target_options": records.TARGET_LABELS,
         "reason_options": {**REASON_LABELS, **records.SYSTEM_REASON_LABELS},
@@ -67,7 +68,7 @@ def log():
     filters = records.LogFilters.parse(request.args)
     cursor = Cursor.decode(request.args.get("after"))
     entries, next_cursor = records.log_page(db.session, filters=filters, zone=zone(), cursor=cursor)
-    return render_template(
+    html = render_template(
         "moderation/log.html",
         entries=entries,
         next_cursor=next_cursor,
@@ -75,6 +76,7 @@ def log():
         retention=records.retention_days(settings()),
         **_log_context(filters),
     )
+    return html, 422 if filters.errors else 200  # a date that cannot be applied: said beside it
 
 
 @bp.post("/log/<int:action_id>/hold")

@@ -7,6 +7,7 @@ section scopes are checked on each object in the domain.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -70,26 +71,28 @@ def page_args() -> MultiDict:
     return MultiDict(parse_qsl(urlsplit(source).query))
 
 
-def _filters(args: MultiDict | None = None) -> moderation.QueueFilters:
-    args = page_args() if args is None else args
+def _filters(args: MultiDict) -> tuple[moderation.QueueFilters, Mapping[str, str]]:
+    """The queue's filters, and a message for each date that cannot be applied (by field name)."""
     tree = section_tree()
     section = tree.by_slug(args.get("section", "")) if args.get("section") else None
+    days = records.day_range(args, "since", "until")
 
     def midnight(day: date | None, *, after: bool = False) -> datetime | None:
         """Local days, both ends included, as the UTC times the column holds."""
         return None if day is None else records.day_start(day + timedelta(days=after), zone())
 
-    return moderation.QueueFilters(
+    filters = moderation.QueueFilters(
         section_ids=tree.subtree_ids(section) if section else None,
         article_id=records.parse_id(args.get("article", "")),
         flag=args.get("flag", "")[:20],
         new_users=args.get("new") == "1",
-        since=midnight(records.parse_day(args, "since")),
-        until=midnight(records.parse_day(args, "until"), after=True),
+        since=midnight(days.since),
+        until=midnight(days.until, after=True),
         text=args.get("q", "")[:50],
         nickname=args.get("nickname", "")[:32],
         ip_prefix=args.get("ip", "")[:45],
     )
+    return filters, days.errors
 
 
 def _highlight(comment: Comment) -> list[tuple[str, bool]]:
@@ -139,7 +142,8 @@ def _counts_context(oob: bool = False) -> dict:
         "counts": moderation.tab_counts(db.session, scope()),
         "tab": tab if tab in moderation.TABS else "pending",
         "labels": moderation.TAB_LABELS,
-        "query": _query_without(args, "tab", "after"),
+        # Not `query`: base.html fills the site's search box with that.
+        "filter_query": _query_without(args, "tab", "after"),
         "oob": oob,
     }
 
@@ -165,18 +169,21 @@ def render_queue(
     errors: dict[int, str] | None = None,
     bulk_form: BulkForm | None = None,
     submitted: dict[int, DecisionForm] | None = None,
-):
-    """The queue page for page_args(); a no-JS form error comes back here with its message."""
+    status: int = 200,
+) -> tuple[str, int]:
+    """The queue page for page_args(); a no-JS form error comes back here with its message, and a
+    date filter that cannot be applied with its own, beside the field (422, what was typed kept)."""
     args = page_args()
     tab = args.get("tab", "pending")
     if tab not in moderation.TABS or tab == "appeals":
         tab = "pending"
     cursor = Cursor.decode(args.get("after"))
+    filters, filter_errors = _filters(args)
     rows, next_cursor = moderation.queue_page(
-        db.session, tab=tab, filters=_filters(args), scope=scope(), cursor=cursor, now=utc_now()
+        db.session, tab=tab, filters=filters, scope=scope(), cursor=cursor, now=utc_now()
     )
     query = urlencode(list(args.items(multi=True)))
-    return render_template(
+    html = render_template(
         "moderation/queue.html",
         rows=rows,
         next_cursor=next_cursor,
@@ -188,9 +195,11 @@ def render_queue(
         errors=errors or {},
         submitted=submitted or {},
         ticked=set(bulk_form.ids.data or ()) if bulk_form else set(),
+        filter_errors=filter_errors,
         **_row_context(rows),
         **{**_counts_context(), "tab": tab},
     )
+    return html, 422 if filter_errors else status
 
 
 @bp.get("/counts")
@@ -256,8 +265,8 @@ def _refused(
     if not wants_fragment():
         if status == 422:
             return render_queue(
-                errors={comment.id: message}, submitted={comment.id: form} if form else None
-            ), 422
+                errors={comment.id: message}, submitted={comment.id: form} if form else None, status=422
+            )
         flash(message, "error")
         return _back(return_to)
     db.session.refresh(comment)
@@ -281,7 +290,7 @@ def bulk():
         abort(400)
     if not form.ids.data:
         form.ids.errors.append("請先勾選評論")
-        return render_queue(bulk_form=form), 422
+        return render_queue(bulk_form=form, status=422)
     try:
         done, skipped = moderation.decide_many(
             db.session,
@@ -297,7 +306,7 @@ def bulk():
     except Rejected as refusal:
         db.session.rollback()
         form.reason.errors.append(refusal.message)
-        return render_queue(bulk_form=form), 422
+        return render_queue(bulk_form=form, status=422)
     db.session.commit()
     label = moderation.DECISION_LABELS[form.decision.data]
     flash(

@@ -85,7 +85,9 @@
   });
 
   // Keyboard and screen-reader users go on where the swap put new content: the first comment that
-  // 載入更多 or 展開更多回覆 brought, and the textarea of the form 回覆 opened.
+  // 載入更多 or 展開更多回覆 brought, and the textarea of the form 回覆 opened. A 最新/熱門 tab
+  // replaces the whole thread, itself included: the keyboard stays on the tab chosen, which the new
+  // thread marks aria-current.
   var before = null;
   document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail.target;
@@ -105,6 +107,9 @@
     } else if (trigger && trigger.classList.contains("reply-link")) {
       var body = document.getElementById("body");
       if (body) body.focus();
+    } else if (trigger && trigger.matches(".comment-tabs a[data-order]")) {
+      var tab = document.querySelector("#comment-thread .comment-tabs a[aria-current]");
+      if (tab) tab.focus();
     }
   });
 

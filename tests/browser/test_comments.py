@@ -1,5 +1,5 @@
 """網友評論 in Chromium: register, log in and post with htmx and without JavaScript; like, reply,
-載入更多, 展開更多回覆 and 舉報 in place; a 429 and a 413 as messages that keep the typed text; and
+載入更多, 展開更多回覆, the 最新/熱門 tabs and 舉報 in place; a 429 and a 413 as messages that keep the typed text; and
 a sample of the hostile corpus rendered inert.
 
 These tests run against `comment_portal` (tests/browser/conftest.py): a second server on its own copy
@@ -15,9 +15,10 @@ from types import SimpleNamespace
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from portal.models import Like
+from portal.extensions import db
+from portal.models import Comment, Like
 from tests.browser.conftest import watch_page
 from tests.hostile_corpus import BROWSER_SAMPLE
 
@@ -245,6 +246,44 @@ def test_load_more_and_more_replies_append_in_place(page, watch, comment_portal)
     expect(thread.locator(".comment-body")).to_have_text([f"第{n}條回覆" for n in range(1, 6)])
     assert [int(i) for i in thread.evaluate_all("items => items.map(i => i.dataset.commentId)")] == replies
     assert marker_survived(page)
+    assert page.locator("h1").count() == 1
+    watch.assert_clean()
+
+
+def test_the_order_tabs_swap_the_list_and_keep_the_keyboard_on_the_tab_chosen(page, watch, comment_portal):
+    article_id = comment_portal.fresh_article()
+    author = comment_portal.reader()
+    ids = [
+        comment_portal.approved_comment(article_id, author.id, f"第{n}條評論", minutes_ago=n)
+        for n in (1, 2, 3)
+    ]
+    with comment_portal.app().app_context():  # 熱門: the oldest has the most likes
+        for comment_id, likes in zip(ids, (0, 4, 9), strict=True):
+            db.session.execute(update(Comment).where(Comment.id == comment_id).values(like_count=likes))
+        db.session.commit()
+    page.goto(f"/articles/{article_id}")
+    set_marker(page)
+    bodies = page.locator("#comment-list > li.comment > .comment-body")
+    tabs = page.locator(".comment-tabs a")
+    newest, hot = tabs.filter(has_text="最新"), tabs.filter(has_text="熱門")
+    expect(bodies).to_have_text(["第1條評論", "第2條評論", "第3條評論"])
+    expect(newest).to_have_attribute("aria-current", "true")
+
+    hot.focus()
+    page.keyboard.press("Enter")
+    expect(bodies).to_have_text(["第3條評論", "第2條評論", "第1條評論"])
+    expect(hot).to_be_focused()  # the new 熱門 tab: the one pressed went with the old thread
+    expect(hot).to_have_attribute("aria-current", "true")
+    expect(newest).not_to_have_attribute("aria-current", re.compile(".*"))
+
+    page.keyboard.press("Shift+Tab")  # the keyboard goes on from there: 最新 is just before it
+    expect(newest).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(bodies).to_have_text(["第1條評論", "第2條評論", "第3條評論"])
+    expect(newest).to_be_focused()
+    expect(newest).to_have_attribute("aria-current", "true")
+    expect(hot).not_to_have_attribute("aria-current", re.compile(".*"))
+    assert marker_survived(page)  # swapped in place, no page load
     assert page.locator("h1").count() == 1
     watch.assert_clean()
 

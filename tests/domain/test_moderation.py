@@ -753,7 +753,7 @@ def violations(w: World, n: int, *, days_ago: int = 1) -> None:
 @pytest.mark.parametrize(
     ("upheld", "expected"),
     [
-        (0, Suggestion("warning")),
+        (0, None),  # nothing to sanction: no suggestion, not 警示提醒
         (1, Suggestion("warning")),
         (2, Suggestion("mute", 1)),
         (3, Suggestion("mute", 7)),
@@ -766,6 +766,23 @@ def test_the_ladder_suggests_the_next_step_from_violations_of_30_days(world, uph
     w = world
     violations(w, upheld)
     assert moderation.suggest_measure(w.session, w.author, now=NOW) == expected
+
+
+def test_a_queue_page_suggests_measures_only_for_authors_with_a_violation(world):
+    """The queue's grouped form agrees with suggest_measure: a clean author has no entry, and
+    a pending comment waiting for its decision is no violation until a moderator rejects it."""
+    w = world
+    clean, waiting = w.readers[0], w.readers[1]
+    new_comment(w, author=clean)
+    pending = new_comment(w, author=waiting)
+    violations(w, 2)
+    ids = [clean.id, waiting.id, w.author.id]
+    assert moderation.suggest_measures(w.session, ids, now=NOW) == {w.author.id: Suggestion("mute", 1)}
+    decide(w, pending, "reject", now=NOW)
+    assert moderation.suggest_measures(w.session, ids, now=NOW) == {
+        waiting.id: Suggestion("warning"),
+        w.author.id: Suggestion("mute", 1),
+    }
 
 
 def test_the_third_violation_suggests_a_7_day_mute_labelled_for_the_moderator(world):
@@ -787,7 +804,7 @@ def test_the_authors_own_deletions_and_pending_or_approved_comments_are_no_viola
     new_comment(w)
     mine = in_state(w, "pending")
     comments.delete_own(w.session, comment=mine, author=w.author, now=NOW)
-    assert moderation.suggest_measure(w.session, w.author, now=NOW) == Suggestion("warning")
+    assert moderation.suggest_measure(w.session, w.author, now=NOW) is None
     violations(w, 2)
     assert moderation.suggest_measure(w.session, w.author, now=NOW) == Suggestion("mute", 1)
 
@@ -798,7 +815,7 @@ def test_deleting_ones_own_approved_comment_is_no_violation(world):
     for _ in range(2):
         approved = in_state(w, "approved")
         comments.delete_own(w.session, comment=approved, author=w.author, now=NOW)
-    assert moderation.suggest_measure(w.session, w.author, now=NOW) == Suggestion("warning")
+    assert moderation.suggest_measure(w.session, w.author, now=NOW) is None
 
 
 def submit(w: World, author: User, body: str = "這篇報道很有用，謝謝。") -> Comment:

@@ -126,10 +126,63 @@ def test_filters_parse_drops_bad_values_and_round_trips():
     assert filters.target_id is None
     assert filters.since is None
     assert filters.until == date(2026, 11, 2)
+    assert filters.errors == {"from": records.day_range({"from": "2026-13-01"}, "from", "to").errors["from"]}
     assert filters.as_args() == {"actor": "審核員甲", "action": "emergency.*", "to": "2026-11-02"}
     assert records.LogFilters.parse(filters.as_args()) == filters
+    assert records.LogFilters.parse(filters.as_args()).errors == {}
     assert "操作者=審核員甲" in filters.describe()
     assert records.LogFilters().describe() == "全部記錄"
+
+
+BAD_DAY = "無效，請按「年-月-日」填寫，例如 2026-01-31；此條件未套用"
+FAR_DAY = "超出範圍，應在 1900-01-01 至 9998-12-31 之間；此條件未套用"
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "applied", "errors"),
+    [
+        ("2026-01-02", "2026-01-05", (date(2026, 1, 2), date(2026, 1, 5)), {}),
+        ("2026-01-02", "2026-01-02", (date(2026, 1, 2), date(2026, 1, 2)), {}),
+        ("", " ", (None, None), {}),
+        ("yesterday", "", (None, None), {"since": f"「從」的日期「yesterday」{BAD_DAY}"}),
+        (
+            "2026-13-01",
+            "2026-01-05",
+            (None, date(2026, 1, 5)),
+            {"since": f"「從」的日期「2026-13-01」{BAD_DAY}"},
+        ),
+        (
+            "2026-01-02",
+            "2026-02-30",
+            (date(2026, 1, 2), None),
+            {"until": f"「到」的日期「2026-02-30」{BAD_DAY}"},
+        ),
+        ("2026-01-011", "", (None, None), {"since": f"「從」的日期「2026-01-011」{BAD_DAY}"}),
+        ("2026-W01-1", "", (None, None), {"since": f"「從」的日期「2026-W01-1」{BAD_DAY}"}),
+        ("２０２６-01-02", "", (None, None), {"since": f"「從」的日期「２０２６-01-02」{BAD_DAY}"}),
+        (
+            "0001-01-01",
+            "275760-09-13",  # the last day a date input takes
+            (None, None),
+            {
+                "since": f"「從」的日期「0001-01-01」{FAR_DAY}",
+                "until": f"「到」的日期「275760-09-13」{FAR_DAY}",
+            },
+        ),
+        ("1900-01-01", "9998-12-31", (date(1900, 1, 1), date(9998, 12, 31)), {}),
+        (
+            "2026-01-05",
+            "2026-01-02",
+            (None, None),
+            {"until": "「從」的日期（2026-01-05）晚於「到」的日期（2026-01-02），請修改；日期條件未套用"},
+        ),
+        ("x" * 50, "", (None, None), {"since": f"「從」的日期「{'x' * 20}…」{BAD_DAY}"}),
+    ],
+)
+def test_a_day_range_applies_the_days_it_can_and_says_why_it_drops_the_others(since, until, applied, errors):
+    days = records.day_range({"from": since, "to": until}, "from", "to")
+    assert (days.since, days.until) == applied
+    assert days.errors == {{"since": "from", "until": "to"}[end]: message for end, message in errors.items()}
 
 
 def test_compact_changes_shows_only_what_differs():

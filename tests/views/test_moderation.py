@@ -594,6 +594,48 @@ def test_the_queue_lists_pending_comments_with_their_rule_hits_marked(desk, test
     assert "通過0 / 未通過0 / 被舉報0" in text_of(row)
 
 
+def suggestions_by_row(html: str) -> dict[int, list[str]]:
+    root = parse_html(html)
+    return {
+        int(li.get("data-comment-id")): [text_of(s) for s in find_all(li, "span", cls="suggestion")]
+        for li in find_all(root, "li", cls="queue-row")
+    }
+
+
+def test_the_queue_suggests_a_measure_only_for_authors_with_a_violation_on_record(desk):
+    """A clean author's row suggests nothing (not 警示提醒, the ladder's step for one violation);
+    an author with a rejected comment in the last 30 days gets the ladder's step, on the page and
+    on a row sent back by htmx."""
+    d = desk
+    clean = add_comment(d, author="reader")
+    add_comment(d, status="rejected")  # the author's first upheld violation
+    repeat = add_comment(d)
+    page = d.get("moderator", "/moderation/")
+    assert page.status_code == 200
+    assert suggestions_by_row(page.get_data(as_text=True)) == {clean: [], repeat: ["建議措施：警示提醒"]}
+
+    for comment_id, expected in ((clean, []), (repeat, ["建議措施：警示提醒"])):
+        row = d.post(
+            "moderator",
+            f"/moderation/comments/{comment_id}/decision",
+            {"decision": "reject", "return_to": "/moderation/"},
+            headers=HX,
+        )
+        assert row.status_code == 422  # no reason chosen: the same row, with its message
+        assert suggestions_by_row(row.get_data(as_text=True)) == {comment_id: expected}
+
+
+def test_the_user_page_suggests_no_measure_for_a_clean_record(desk):
+    d = desk
+    clean = d.get("moderator", f"/moderation/users/{d.people['reader'].id}").get_data(as_text=True)
+    assert "近30天沒有違規記錄，暫無建議措施" in clean
+    assert "建議下一步" not in clean
+    add_comment(d, status="rejected")
+    add_comment(d, status="rejected")
+    record = d.get("moderator", f"/moderation/users/{d.people['author'].id}").get_data(as_text=True)
+    assert "建議下一步：禁言1天" in text_of(parse_html(record))
+
+
 def test_the_tabs_show_counts(desk):
     d = desk
     for _ in range(3):
@@ -633,9 +675,9 @@ def test_each_filter_narrows_the_list(desk):
     local_now = now.replace(tzinfo=UTC).astimezone(ZoneInfo("Asia/Shanghai"))
     yesterday = (local_now - timedelta(days=1)).strftime("%Y-%m-%d")
 
-    def rows(query: str) -> set[int]:
+    def rows(query: str, status: int = 200) -> set[int]:
         response = d.get("moderator", f"/moderation/?{query}")
-        assert response.status_code == 200
+        assert response.status_code == status
         return set(queue_rows(response.get_data(as_text=True)))
 
     assert rows("") == {a, b, c}
@@ -649,11 +691,99 @@ def test_each_filter_narrows_the_list(desk):
     assert rows("nickname=新來") == {b}
     assert rows("ip=10.") == {a, b}
     assert rows("section=yaowen&ip=10.9") == {b}
-    # Bad values fall back to no filter, never an error.
-    assert rows("article=abc&since=yesterday&section=nowhere") == {a, b, c}
-    assert rows("article=99999999999999999999999&since=0001-01-01&until=9999-12-31") == {a, b, c}
+    # Bad values fall back to no filter, never a 500; a bad date is also said beside its field (422).
+    assert rows("article=abc&section=nowhere") == {a, b, c}
+    assert rows("article=abc&since=yesterday&section=nowhere", 422) == {a, b, c}
+    assert rows("article=99999999999999999999999&since=0001-01-01&until=9999-12-31", 422) == {a, b, c}
     # What is typed is searched for as typed: % and _ are no wildcards.
     assert rows("q=_") == rows("q=%") == rows("ip=%") == rows("nickname=_") == set()
+
+
+def test_the_queue_filters_stay_on_the_tabs_and_out_of_the_site_search_box(desk):
+    html = desk.get("moderator", "/moderation/?section=yaowen&q=公交").get_data(as_text=True)
+    root = parse_html(html)
+    assert find_one(root, "input", id="site-search-q").get("value") == ""
+    tabs = find_one(root, "nav", id="queue-tabs")
+    reported = find_one(tabs, "a", data_tab="reported").get("href")
+    assert urlsplit(reported).query == "tab=reported&section=yaowen&q=%E5%85%AC%E4%BA%A4"
+
+
+def date_filter(html: str, name: str) -> tuple[str, str, list[str]]:
+    """The filter's input value, its aria-describedby, and the messages beside it."""
+    root = parse_html(html)
+    field = find_one(root, "input", name=name)
+    messages = find_all(root, "ul", id=f"filter-{name}-errors")
+    return (
+        field.get("value"),
+        field.get("aria-describedby") or "",
+        [text_of(li) for ul in messages for li in find_all(ul, "li")],
+    )
+
+
+def test_a_bad_date_in_the_queue_filter_is_said_beside_it_and_kept(desk):
+    d = desk
+    listed = {add_comment(d), add_comment(d, section="shehui")}
+    for headers in ({}, HX):  # htmx asking for the queue gets the page: never a fragment, never a 500
+        response = d.get("moderator", "/moderation/?since=2026-02-30&until=0001-01-01&q=", headers=headers)
+        assert response.status_code == 422
+        html = response.get_data(as_text=True)
+        assert html.lstrip().startswith("<!doctype html>")
+        assert date_filter(html, "since") == (
+            "2026-02-30",
+            "filter-since-errors",
+            ["「從」的日期「2026-02-30」無效，請按「年-月-日」填寫，例如 2026-01-31；此條件未套用"],
+        )
+        assert date_filter(html, "until") == (
+            "0001-01-01",
+            "filter-until-errors",
+            ["「到」的日期「0001-01-01」超出範圍，應在 1900-01-01 至 9998-12-31 之間；此條件未套用"],
+        )
+        assert set(queue_rows(html)) == listed  # the dates that cannot be applied are not
+
+
+def test_a_reversed_date_range_in_the_queue_is_said_and_both_dates_kept(desk):
+    d = desk
+    listed = add_comment(d)
+    response = d.get("moderator", "/moderation/?tab=pending&since=2026-03-05&until=2026-03-01")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert date_filter(html, "since") == ("2026-03-05", "", [])
+    assert date_filter(html, "until") == (
+        "2026-03-01",
+        "filter-until-errors",
+        ["「從」的日期（2026-03-05）晚於「到」的日期（2026-03-01），請修改；日期條件未套用"],
+    )
+    assert queue_rows(html) == [listed]
+    fine = d.get("moderator", "/moderation/?since=2026-03-01&until=2026-03-01").get_data(as_text=True)
+    assert date_filter(fine, "since") == ("2026-03-01", "", [])
+    assert "filter-until-errors" not in fine
+
+
+def test_a_decision_from_a_queue_with_a_bad_date_filter_still_lands(desk):
+    """The page a decision came from is read again (return_to): its bad dates are no 500, and the
+    no-JS form error page says both what the row and what the filter got wrong."""
+    d = desk
+    first, second = add_comment(d), add_comment(d)
+    came_from = "/moderation/?since=2026-03-05&until=2026-03-01"
+    row = d.post(
+        "moderator",
+        f"/moderation/comments/{first}/decision",
+        {"decision": "approve", "return_to": came_from},
+        headers=HX,
+    )
+    assert row.status_code == 200
+    assert row.get_data(as_text=True).startswith(f'<li id="queue-row-{first}"')
+    page = d.post(
+        "moderator", f"/moderation/comments/{second}/decision", {"decision": "reject", "return_to": came_from}
+    )
+    assert page.status_code == 422
+    html = page.get_data(as_text=True)
+    assert date_filter(html, "until")[2] == [
+        "「從」的日期（2026-03-05）晚於「到」的日期（2026-03-01），請修改；日期條件未套用"
+    ]
+    assert "請選擇處理理由" in text_of(find_one(parse_html(html), "li", id=f"queue-row-{second}"))
+    counts = d.get("moderator", "/moderation/counts?tab=pending&since=nonsense", headers=HX)
+    assert counts.status_code == 200
 
 
 def test_a_decision_with_htmx_returns_the_row_and_the_tab_counts_out_of_band(desk):

@@ -28,7 +28,7 @@ from portal.models import (
     utc_now,
 )
 from tests.factories import make_article, make_section
-from tests.helpers import HX, find_all, login, parse_html, text_of, token_for
+from tests.helpers import HX, find_all, find_one, login, parse_html, text_of, token_for
 
 CHARTS = ("daily", "queue", "decision_time", "reasons", "reports")
 
@@ -158,9 +158,9 @@ def test_log_filters_by_moderator_action_target_reason_and_local_date(app, clien
         app, actor_id=other.id, action="emergency.close", when=utc_now().replace(2026, 1, 1, 17, 0)
     )
 
-    def ids(query: str) -> list[int]:
+    def ids(query: str, status: int = 200) -> list[int]:
         response = client.get(f"/moderation/log?{query}")
-        assert response.status_code == 200
+        assert response.status_code == status
         return row_ids(response.get_data(as_text=True))
 
     assert ids("actor=值班甲") == [mine]
@@ -171,10 +171,51 @@ def test_log_filters_by_moderator_action_target_reason_and_local_date(app, clien
     assert ids("reason=R13") == [theirs]
     assert ids("from=2026-01-02&to=2026-01-02") == [dated]
     assert ids("from=2026-01-01&to=2026-01-01") == []
-    assert set(ids("target_id=abc&from=nonsense")) == {mine, theirs, dated}  # bad values are ignored
+    assert set(ids("target_id=abc")) == {mine, theirs, dated}  # bad values are ignored
+    assert set(ids("from=nonsense", 422)) == {mine, theirs, dated}  # and a bad date said (below)
     # Days no local midnight can be computed for are no filter either (they were a 500).
-    assert set(ids("from=0001-01-01&to=9999-12-31")) == {mine, theirs, dated}
+    assert set(ids("from=0001-01-01&to=9999-12-31", 422)) == {mine, theirs, dated}
     assert export(client, "csv", **{"from": "0001-01-01"}).status_code == 200
+
+
+def test_a_bad_or_reversed_date_in_the_log_filter_is_said_beside_it_and_kept(app, client, moderator):
+    listed = add_record(app, actor_id=moderator.id, action="moderation.approve")
+    response = client.get("/moderation/log?actor=值班甲&from=2026-13-01&to=2026-01-31")
+    assert response.status_code == 422
+    root = parse_html(response.get_data(as_text=True))
+    since = find_one(root, "input", name="from", type="date")
+    assert (since.get("value"), since.get("aria-invalid"), since.get("aria-describedby")) == (
+        "2026-13-01",
+        "true",
+        "filter-from-errors",
+    )
+    assert text_of(find_one(root, "ul", id="filter-from-errors")) == (
+        "「從」的日期「2026-13-01」無效，請按「年-月-日」填寫，例如 2026-01-31；此條件未套用"
+    )
+    assert find_one(root, "input", name="to", type="date").get("value") == "2026-01-31"
+    # The export takes the filters the list shows: the date that cannot be applied is not among them.
+    (hidden,) = [
+        {i.get("name"): i.get("value") for i in find_all(form, "input", type="hidden")}
+        for form in find_all(root, "form", data_export="csv")
+    ]
+    assert {k: v for k, v in hidden.items() if k not in ("csrf_token", "format")} == {
+        "actor": "值班甲",
+        "to": "2026-01-31",
+    }
+
+    reversed_range = client.get("/moderation/log?from=2026-02-01&to=2026-01-31")
+    assert reversed_range.status_code == 422
+    html = reversed_range.get_data(as_text=True)
+    root = parse_html(html)
+    assert [find_one(root, "input", name=n, type="date").get("value") for n in ("from", "to")] == [
+        "2026-02-01",
+        "2026-01-31",
+    ]
+    assert text_of(find_one(root, "ul", id="filter-to-errors")) == (
+        "「從」的日期（2026-02-01）晚於「到」的日期（2026-01-31），請修改；日期條件未套用"
+    )
+    assert row_ids(html) == [listed]
+    assert find_one(root, "a", href="/moderation/log") is not None  # 清除篩選
 
 
 def test_log_pages_with_a_keyset_cursor(app, client, moderator):
