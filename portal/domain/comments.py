@@ -21,15 +21,16 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
+    insert,
     or_,
     select,
     tuple_,
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
 
-from portal.domain import audit
+from portal.domain import audit, content_version
 from portal.domain.errors import NotAllowed, Rejected
 from portal.domain.pagination import Cursor, capped_count
 from portal.domain.pledge import REASON_LABELS, check_text, normalise, skeleton_hash
@@ -462,9 +463,8 @@ def submit(
         network_posts=activity.network_posts,
     )
     comment.priority = priority_of(comment)
-    session.add(comment)
-    session.flush()
-    audit.record(
+    _store_pending(session, comment)
+    audit.record_at_once(
         session,
         actor=author,
         action="comment.submitted",
@@ -483,6 +483,44 @@ def submit(
         now=now,
     )
     return comment
+
+
+# Built once: posting writes this row, and only its values change.
+_INSERT_COMMENT = insert(Comment).returning(Comment.id)
+
+
+def _store_pending(session: Session, comment: Comment) -> None:
+    """Writes a new pending comment by one prebuilt statement and hands it to the session as a
+    stored row (what the statement's defaults filled in loads when read). On posting's hot path
+    the unit of work cost about three times as much. A pending comment is on no public page: the
+    pages it changes are staff pages and its author's own (content_version.private_change)."""
+    values = {attribute.key: getattr(comment, attribute.key) for attribute in _SET_ON_SUBMIT}
+    comment.id = session.connection().execute(_INSERT_COMMENT, values).scalar_one()
+    make_transient_to_detached(comment)
+    session.add(comment)
+    content_version.private_change(session, {comment.author_id})
+
+
+# The columns submit gives a new comment; the others take their defaults.
+_SET_ON_SUBMIT = (
+    Comment.article_id,
+    Comment.author_id,
+    Comment.parent_id,
+    Comment.reply_to_id,
+    Comment.reply_to_nickname,
+    Comment.body,
+    Comment.status,
+    Comment.listed,
+    Comment.flags,
+    Comment.rule_hits,
+    Comment.skeleton_hash,
+    Comment.ip,
+    Comment.ip_prefix,
+    Comment.ip_region,
+    Comment.user_agent,
+    Comment.priority,
+    Comment.created_at,
+)
 
 
 def record_refusal(

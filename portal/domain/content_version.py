@@ -24,7 +24,7 @@ from itertools import chain
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, event, func, insert, inspect, select, update
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm import ORMExecuteState, Session, scoped_session
 
 from portal.models import (
     Article,
@@ -166,6 +166,15 @@ def _after_flush(session: Session, _context: Any) -> None:
         _stamp_pages_of(session, users)
     elif any(item not in session.dirty or session.is_modified(item) for item in changed):
         bump_activity(session)
+
+
+def private_change(session: Session | scoped_session, users: set[int]) -> None:
+    """What a flush would stamp for a row written by a Core statement that no public page shows:
+    the staff pages (activity) and the pages of the users it belongs to."""
+    if isinstance(session, scoped_session):  # a view's db.session: the stamps keep to the real one
+        session = session()
+    bump_activity(session)
+    _stamp_pages_of(session, users)
 
 
 def _stamp_pages_of(session: Session, users: set[int]) -> None:

@@ -243,6 +243,31 @@ def test_the_queue_is_kept_for_its_moderator_until_any_write(app, client, articl
     assert "第二條待審" in html and "暗中改過" in html
 
 
+def test_a_post_reaches_the_kept_queue_and_the_authors_page_at_once_and_no_public_page(
+    app, client, article, reader, moderator
+):
+    """A post writes its rows by Core statements (no flush): its stamps are replaced all the same."""
+    staff, anonymous = app.test_client(), app.test_client()
+    login(staff, moderator.phone, moderator.password)
+    staff.get("/")  # the login's message
+    assert "剛剛發表的評論" not in staff.get("/moderation/").get_data(as_text=True)
+    anonymous.get(f"/articles/{article}")
+    login(client, reader.phone, reader.password)
+    client.get(f"/articles/{article}")  # the login's message
+    assert "審核中" not in client.get(f"/articles/{article}").get_data(as_text=True)
+    behind_the_orms_back(app, "UPDATE article SET title = '暗中改過' WHERE id = :id", id=article)
+    response = client.post(
+        f"/articles/{article}/comments",
+        data={"csrf_token": token_for(client, f"/articles/{article}"), "body": "剛剛發表的評論"},
+        headers=HX,
+    )
+    assert response.status_code == 201
+    assert "剛剛發表的評論" in staff.get("/moderation/").get_data(as_text=True)
+    own = client.get(f"/articles/{article}").get_data(as_text=True)
+    assert "剛剛發表的評論" in own and "審核中" in own
+    assert "原來的標題" in anonymous.get(f"/articles/{article}").get_data(as_text=True)
+
+
 def test_an_own_comments_edit_link_is_kept_only_while_it_can_be_edited(app, client, article, reader):
     comment_id = add_comment(app, article, reader.id, "可以編輯一陣子的評論", "approved")
     minutes = comment_rules({}).edit_minutes  # the default: the test leaves the setting alone
