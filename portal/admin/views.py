@@ -376,7 +376,9 @@ def upload_media():
 @bp.get("/pages")
 def pages():
     rows = list(db.session.scalars(select(Page).order_by(Page.position, Page.id)))
-    return render_template("admin/pages.html", rows=rows)
+    return render_template(
+        "admin/pages.html", rows=rows, fixed=editorial.LINKED_PAGES, action_form=ActionForm()
+    )
 
 
 @bp.route("/pages/new", methods=["GET", "POST"])
@@ -406,6 +408,23 @@ def page_form(page_id: int | None = None):
                 flash(f"頁面「{saved.title}」已保存")
                 return redirect(url_for("admin.pages"), 303)
     return render_template("admin/page_form.html", form=form, page=page), status
+
+
+@bp.post("/pages/<int:page_id>/delete")
+def delete_page(page_id: int):
+    page = db.get_or_404(Page, page_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    title = page.title
+    try:
+        editorial.delete_page(db.session, page=page, actor=current_user, now=utc_now())
+    except Rejected as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+    else:
+        db.session.commit()
+        flash(f"頁面「{title}」已刪除")
+    return redirect(url_for("admin.pages"), 303)
 
 
 # --- settings ---------------------------------------------------------------------------------

@@ -307,6 +307,8 @@ def save_article(
 
 # --- static pages -----------------------------------------------------------------------------
 
+PAGE_FIELDS = ("slug", "title", "body_md")
+
 
 def save_page(
     session: Session,
@@ -331,7 +333,7 @@ def save_page(
     if not title.strip():
         raise Rejected("title", "請填寫標題")
     body_html, _ = render_body(body_md)
-    before = {"slug": page.slug, "title": page.title, "body_md": page.body_md} if page is not None else {}
+    before = _snapshot(page, PAGE_FIELDS) if page is not None else {}
     if page is None:
         page = Page()
         session.add(page)
@@ -345,10 +347,28 @@ def save_page(
         target_type="page",
         target_id=page.id,
         before=before,
-        after={"slug": slug, "title": page.title, "body_md": body_md},
+        after=_snapshot(page, PAGE_FIELDS),
         now=now,
     )
     return page
+
+
+def delete_page(session: Session, *, page: Page, actor: User, now: datetime) -> None:
+    """A page the site links by name stays (only its text changes); any other page goes."""
+    if page.slug in LINKED_PAGES:
+        raise Rejected(
+            "delete", f"頁面「{page.title}」不能刪除：評論區和註冊頁都按網址鏈接到它，只能修改內容"
+        )
+    audit.record(
+        session,
+        actor=actor,
+        action="admin.page_deleted",
+        target_type="page",
+        target_id=page.id,
+        before=_snapshot(page, PAGE_FIELDS),
+        now=now,
+    )
+    session.delete(page)
 
 
 # --- site settings ----------------------------------------------------------------------------

@@ -166,6 +166,11 @@ def records(app) -> list[ModerationAction]:
     return read(app, load)
 
 
+def records_of(app, action: str) -> list[int | None]:
+    """The targets of the records of one action, oldest first."""
+    return [r.target_id for r in records(app) if r.action == action]
+
+
 def record_count(app) -> int:
     return read(app, lambda s: s.scalar(select(func.count()).select_from(ModerationAction)))
 
@@ -403,7 +408,7 @@ def snapshot(app, targets: dict) -> dict:
             "reader": (reader.role, reader.can_view_pii, reader.session_token),
             "section": session.get(Section, targets["section_id"]).name,
             "article": session.get(Article, targets["article_id"]).title,
-            "page": session.get(Page, targets["page_id"]).title,
+            "page": page.title if (page := session.get(Page, targets["page_id"])) else None,
         }
 
     return read(app, take)
@@ -471,7 +476,10 @@ def test_admins_may_use_every_endpoint(app, back, targets, tree, media_root):
     # The very requests refused to the others did their work for an admin.
     after = snapshot(app, targets)
     assert after["reader"][:2] == ("admin", True)
-    assert (after["section"], after["article"], after["page"]) == ("改名", "被改的標題", "被改的頁面")
+    assert (after["section"], after["article"]) == ("改名", "被改的標題")
+    assert after["page"] is None  # edited, then deleted: deletes come last
+    assert targets["page_id"] in records_of(app, "admin.page_saved")
+    assert records_of(app, "admin.page_deleted") == [targets["page_id"]]
     assert section_row(app, "walk") is not None
     assert after["Media"] == 1
     assert after["ModerationAction"] >= 10
@@ -1347,6 +1355,55 @@ def test_invalid_page_fields_get_messages_in_chinese(app, back):
 def test_unknown_page_ids_are_404(back):
     back.get("/admin/pages/987654", status=404)
     back.post("/admin/pages/987654", page_data(), status=404)
+    back.post("/admin/pages/987654/delete", status=404)
+
+
+def delete_form(root, action: str):
+    """The delete button's form for `action`, or None when the list offers none."""
+    forms = find_all(root, "form", action=action)
+    assert len(forms) <= 1
+    return forms[0] if forms else None
+
+
+def test_a_page_is_deleted_after_a_question_and_is_gone_for_readers(app, back, reader_client):
+    back.post("/admin/pages/new", page_data(title="廣告服務", slug="ads"))
+    page_id = page_row(app, "ads").id
+    assert reader_client.get("/pages/ads").status_code == 200
+    form = delete_form(back.page("/admin/pages"), f"/admin/pages/{page_id}/delete")
+    assert form.get("data-confirm") == "確定刪除頁面「廣告服務」？"
+    since = record_count(app)
+    response = back.post(f"/admin/pages/{page_id}/delete")
+    assert back.flash(response) == "頁面「廣告服務」已刪除"
+    assert page_row(app, "ads") is None
+    row = assert_one_record(app, since, "admin.page_deleted", page_id)
+    assert json.loads(row.before)["slug"] == "ads"
+    assert reader_client.get("/pages/ads").status_code == 404
+
+
+@pytest.mark.parametrize("slug", ["pledge", "rules", "terms", "privacy"])
+def test_the_pages_the_site_links_by_name_cannot_be_deleted(app, back, reader_client, slug):
+    back.post("/admin/pages/new", page_data(title="固定頁面", slug=slug))
+    page_id = page_row(app, slug).id
+    listing = back.page("/admin/pages")
+    assert delete_form(listing, f"/admin/pages/{page_id}/delete") is None
+    (row,) = find_all(listing, "tr", data_page=slug)
+    assert "固定頁面，不能刪除" in text_of(row)
+    since = record_count(app)
+    response = back.post(f"/admin/pages/{page_id}/delete")  # a form kept from before, or forged
+    assert back.flash(response).startswith("頁面「固定頁面」不能刪除")
+    assert page_row(app, slug) is not None
+    assert record_count(app) == since
+    assert reader_client.get(f"/pages/{slug}").status_code == 200
+
+
+def test_deleting_a_page_without_the_token_is_400_and_keeps_it(app, back):
+    back.post("/admin/pages/new", page_data())
+    page_id = page_row(app, "about").id
+    since = record_count(app)
+    response = back.post(f"/admin/pages/{page_id}/delete", token=False, status=400)
+    assert CSRF_MESSAGE in response.get_data(as_text=True)
+    assert page_row(app, "about") is not None
+    assert record_count(app) == since
 
 
 # --- site settings -----------------------------------------------------------------------------
