@@ -11,6 +11,7 @@ import maxminddb
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from portal.admin.forms import (
     ArticleForm,
@@ -26,7 +27,7 @@ from portal.admin.forms import (
     ids_of,
 )
 from portal.auth import password_hasher, phone_vault, unauthorized
-from portal.domain import accounts, audit, editorial, moderation, sensitive_words, staff
+from portal.domain import accounts, audit, editorial, media_files, moderation, sensitive_words, staff
 from portal.domain.errors import Rejected
 from portal.domain.media_files import Upload, store_upload
 from portal.domain.pagination import Cursor
@@ -334,13 +335,19 @@ def media():
     rows = list(db.session.scalars(query.order_by(Media.id.desc()).limit(41)))
     next_cursor = Cursor(rows[39].created_at, rows[39].id) if len(rows) > 40 else None
     return render_template(
-        "admin/media.html", rows=rows[:40], next_cursor=next_cursor, form=MediaForm(formdata=None)
+        "admin/media.html",
+        rows=rows[:40],
+        next_cursor=next_cursor,
+        form=MediaForm(formdata=None),
+        action_form=ActionForm(),
     )
 
 
 def _media_page(form: MediaForm, status: int):
     rows = list(db.session.scalars(select(Media).order_by(Media.id.desc()).limit(40)))
-    return render_template("admin/media.html", rows=rows, next_cursor=None, form=form), status
+    return render_template(
+        "admin/media.html", rows=rows, next_cursor=None, form=form, action_form=ActionForm()
+    ), status
 
 
 @bp.post("/media")
@@ -367,6 +374,26 @@ def upload_media():
         return _media_page(form, refusal.status)
     db.session.commit()
     flash(f"已上傳媒體 #{item.id}")
+    return redirect(url_for("admin.media"), 303)
+
+
+@bp.post("/media/<int:media_id>/delete")
+def delete_media(media_id: int):
+    item = db.get_or_404(Media, media_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        files = media_files.delete_media(db.session, media=item, actor=current_user, now=utc_now())
+        db.session.commit()
+    except Rejected as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+    except IntegrityError:  # an editor chose it while it was being deleted: the row stays
+        db.session.rollback()
+        flash(f"媒體 #{media_id} 剛被文章選用，未刪除。", "error")
+    else:
+        media_files.remove_files(Path(current_app.config["MEDIA_ROOT"]), files)  # only once the row is gone
+        flash(f"媒體 #{media_id} 已刪除")
     return redirect(url_for("admin.media"), 303)
 
 

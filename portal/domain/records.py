@@ -78,6 +78,7 @@ ACTION_LABELS: dict[str, str] = {
     "admin.page_deleted": "刪除靜態頁",
     "admin.settings_saved": "修改網站設置",
     "admin.media_uploaded": "上傳媒體",
+    "admin.media_deleted": "刪除媒體",
     "admin.word_saved": "保存敏感詞",
     "admin.word_deleted": "刪除敏感詞",
     "admin.words_imported": "導入敏感詞",

@@ -346,13 +346,15 @@ def targets(app, make_user, tree) -> dict:
         article = make_article(session, section, title="目標文章")
         page = Page(slug="about", title="關於我們", body_md="", body_html="")
         word = SensitiveWord(term="代開發票", categories="C14", action="block")
-        session.add_all([page, word])
+        media = Media(kind="image", path="uploads/walk/unused.jpg", mime="image/jpeg", caption="沒用上的圖")
+        session.add_all([page, word, media])
         session.flush()
         return {
             "section_id": section.id,
             "article_id": article.id,
             "page_id": page.id,
             "word_id": word.id,
+            "media_id": media.id,
             "user_id": reader.id,
         }
 
@@ -481,7 +483,8 @@ def test_admins_may_use_every_endpoint(app, back, targets, tree, media_root):
     assert targets["page_id"] in records_of(app, "admin.page_saved")
     assert records_of(app, "admin.page_deleted") == [targets["page_id"]]
     assert section_row(app, "walk") is not None
-    assert after["Media"] == 1
+    assert after["Media"] == 1  # one uploaded, the unused one deleted
+    assert records_of(app, "admin.media_deleted") == [targets["media_id"]]
     assert after["ModerationAction"] >= 10
 
 
@@ -1270,6 +1273,83 @@ def test_a_gallery_shows_its_pictures_in_the_chosen_order(app, back, reader_clie
         == f"{photos[2].id},{photos[1].id}"
     )
     assert len(find_all(html_of(reader_client.get(f"/articles/{article_id}")), "figure")) >= 3
+
+
+def test_an_unused_upload_is_deleted_after_a_question_with_all_its_files(app, back, media_root):
+    back.upload(picture_bytes("PNG", (1400, 700)), caption="東昌湖畔")
+    (media,) = media_rows(app)
+    assert len(files_under(media_root)) == 4
+    form = delete_form(back.page("/admin/media"), f"/admin/media/{media.id}/delete")
+    assert form.get("data-confirm") == f"確定刪除媒體 #{media.id}？檔案將一併刪除。"
+    since = record_count(app)
+    response = back.post(f"/admin/media/{media.id}/delete")
+    assert back.flash(response) == f"媒體 #{media.id} 已刪除"
+    assert media_rows(app) == []
+    assert files_under(media_root) == []
+    row = assert_one_record(app, since, "admin.media_deleted", media.id)
+    assert json.loads(row.before)["path"] == media.path
+    assert back.client.get(f"/media/{media.path}").status_code == 404
+
+
+def test_media_in_use_is_refused_naming_where_and_the_article_keeps_it(
+    app, back, reader_client, tree, media_root
+):
+    back.upload(picture_bytes("PNG", (1400, 700)), caption="封面")
+    back.upload(picture_bytes("PNG", (800, 400)), caption="正文配圖")
+    cover, inline = media_rows(app)
+    article_id = create_article(
+        back,
+        tree["ruiping"],
+        title="用圖的文章",
+        cover_id=str(cover.id),
+        body_md=f"正文。\n\n![配圖](/media/{inline.variant_path(640)})",
+    )
+    files = files_under(media_root)
+    since = record_count(app)
+    for media, place in ((cover, "的封面"), (inline, "的正文")):
+        response = back.post(f"/admin/media/{media.id}/delete")
+        assert back.flash(response) == (
+            f"媒體 #{media.id} 仍在使用，不能刪除：文章 #{article_id}《用圖的文章》{place}。請先從這些地方移除。"
+        )
+    assert [m.id for m in media_rows(app)] == [cover.id, inline.id]
+    assert files_under(media_root) == files
+    assert record_count(app) == since
+    page = reader_client.get(f"/articles/{article_id}")
+    assert page.status_code == 200
+    sources = [img.get("src") for img in html_of(page).iter("img")]
+    assert f"/media/{inline.variant_path(640)}" in sources
+    assert any(src.startswith(f"/media/{cover.path.rpartition('.')[0]}") for src in sources)
+    for src in sources:
+        assert reader_client.get(src).status_code == 200
+
+
+def test_media_chosen_while_being_deleted_stays_and_the_admin_is_told(
+    app, back, tree, media_root, monkeypatch
+):
+    back.upload(picture_bytes("PNG", (400, 200)))
+    (media,) = media_rows(app)
+    create_article(back, tree["ruiping"], title="剛選了封面", cover_id=str(media.id))
+    # The check ran before the editor's save was committed: the database's own key still holds.
+    monkeypatch.setattr("portal.domain.media_files.media_uses", lambda session, media: [])
+    files, since = files_under(media_root), record_count(app)
+    response = back.post(f"/admin/media/{media.id}/delete")
+    assert back.flash(response) == f"媒體 #{media.id} 剛被文章選用，未刪除。"
+    assert [m.id for m in media_rows(app)] == [media.id]
+    assert files_under(media_root) == files
+    assert record_count(app) == since
+
+
+def test_deleting_media_needs_the_token_and_an_existing_id(app, back, media_root):
+    back.upload(picture_bytes("PNG", (400, 200)))
+    (media,) = media_rows(app)
+    files, since = files_under(media_root), record_count(app)
+    response = back.post(f"/admin/media/{media.id}/delete", token=False, status=400)
+    assert CSRF_MESSAGE in response.get_data(as_text=True)
+    back.post("/admin/media/987654/delete", status=404)
+    back.post(f"/admin/media/{HUGE_ID}/delete", status=404)
+    assert [m.id for m in media_rows(app)] == [media.id]
+    assert files_under(media_root) == files
+    assert record_count(app) == since
 
 
 # --- static pages ------------------------------------------------------------------------------
