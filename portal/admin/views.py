@@ -9,14 +9,16 @@ from typing import TypeVar
 
 import maxminddb
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask_login import current_user, login_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.admin.forms import (
+    AccountStateForm,
     ArticleForm,
     MediaForm,
     PageForm,
+    PasswordForm,
     SectionForm,
     SettingsForm,
     StaffForm,
@@ -668,34 +670,132 @@ def render_users(form: StaffForm | None = None) -> str:
     )
 
 
+def render_user(
+    person: User,
+    form: UserAccessForm | None = None,
+    state_form: AccountStateForm | None = None,
+    password_form: PasswordForm | None = None,
+) -> str:
+    """The account's page: access, state (停用/啟用) and password, each its own form; the one that
+    was posted comes back with its messages and what was typed, the others as they stand."""
+    if form is None:
+        form = UserAccessForm(formdata=None)
+        form.role.data, form.can_view_pii.data = str(person.role), person.can_view_pii
+        form.sections.data = staff.scopes_of(db.session, person.id)
+    form.sections.choices = [(s.id, s.name) for s in _all_sections()]
+    return render_template(
+        "admin/user_form.html",
+        form=form,
+        person=person,
+        own=person.id == current_user.id,
+        state_form=state_form or AccountStateForm(formdata=None),
+        password_form=password_form or PasswordForm(formdata=None),
+        action_form=ActionForm(),
+    )
+
+
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def user_form(user_id: int):
     person = db.get_or_404(User, user_id)
-    form = UserAccessForm() if request.method == "POST" else UserAccessForm(formdata=None)
-    form.sections.choices = [(s.id, s.name) for s in _all_sections()]
     if request.method == "GET":
-        form.role.data, form.can_view_pii.data = str(person.role), person.can_view_pii
-        form.sections.data = staff.scopes_of(db.session, person.id)
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.validate_on_submit():
-            saved, status = _attempt(
-                form,
-                lambda: staff.set_access(
-                    db.session,
-                    user=person,
-                    role=form.role.data,
-                    section_ids=form.sections.data or [],
-                    can_view_pii=form.can_view_pii.data,
-                    actor=current_user,
-                    now=utc_now(),
-                ),
-            )
-            if saved is not None:
-                flash(f"已更新 {person.nickname} 的權限")
-                return redirect(url_for("admin.user_form", user_id=person.id), 303)
-    return render_template("admin/user_form.html", form=form, person=person), status
+        return render_user(person)
+    form = UserAccessForm()
+    form.sections.choices = [(s.id, s.name) for s in _all_sections()]
+    status = 422
+    if form.validate_on_submit():
+        saved, status = _attempt(
+            form,
+            lambda: staff.set_access(
+                db.session,
+                user=person,
+                role=form.role.data,
+                section_ids=form.sections.data or [],
+                can_view_pii=form.can_view_pii.data,
+                actor=current_user,
+                now=utc_now(),
+            ),
+        )
+        if saved is not None:
+            flash(f"已更新 {person.nickname} 的權限")
+            return redirect(url_for("admin.user_form", user_id=person.id), 303)
+    return render_user(person, form=form), status
+
+
+def _change_account(person: User, form, change: Callable[[], object], done: str, **shown):
+    """One account action posted from the account's page: done, back to it with `done`; refused,
+    the page again with the refusal beside the field (or on top) and the refusal's status."""
+    status = 422
+    if form.validate_on_submit():
+        saved, status = _attempt(form, change)
+        if saved is not None:
+            if person.id == current_user.id:
+                login_user(person)  # their own new password: this session stays, the others end
+            flash(done)
+            return redirect(url_for("admin.user_form", user_id=person.id), 303)
+    return render_user(person, **shown), status
+
+
+@bp.post("/users/<int:user_id>/disable")
+def disable_user(user_id: int):
+    person = db.get_or_404(User, user_id)
+    form = AccountStateForm()
+    return _change_account(
+        person,
+        form,
+        lambda: staff.disable_account(
+            db.session, user=person, actor=current_user, note=form.note.data or "", now=utc_now()
+        ),
+        f"已停用 {person.nickname} 的賬號，其所有登錄已退出",
+        state_form=form,
+    )
+
+
+@bp.post("/users/<int:user_id>/enable")
+def enable_user(user_id: int):
+    person = db.get_or_404(User, user_id)
+    form = AccountStateForm()
+    return _change_account(
+        person,
+        form,
+        lambda: staff.enable_account(
+            db.session, user=person, actor=current_user, note=form.note.data or "", now=utc_now()
+        ),
+        f"已啟用 {person.nickname} 的賬號",
+        state_form=form,
+    )
+
+
+@bp.post("/users/<int:user_id>/password")
+def set_password(user_id: int):
+    person = db.get_or_404(User, user_id)
+    form = PasswordForm()
+    return _change_account(
+        person,
+        form,
+        lambda: accounts.set_password(
+            db.session,
+            user=person,
+            password=form.password.data,
+            hasher=password_hasher(),
+            actor=current_user,
+            now=utc_now(),
+        ),
+        f"已為 {person.nickname} 設定新密碼，其他設備上的登錄已全部退出",
+        password_form=form,
+    )
+
+
+@bp.post("/users/<int:user_id>/password-reset")
+def force_password_reset(user_id: int):
+    person = db.get_or_404(User, user_id)
+    return _change_account(
+        person,
+        ActionForm(),
+        lambda: accounts.force_password_reset(
+            db.session, user=person, hasher=password_hasher(), actor=current_user, now=utc_now()
+        ),
+        f"{person.nickname} 的密碼已失效、登錄已全部退出：請其用「忘記密碼」以手機驗證碼設定新密碼",
+    )
 
 
 @bp.post("/users")

@@ -28,6 +28,7 @@ from portal.models import (
     ModerationAction,
     ModeratorScope,
     Page,
+    Sanction,
     Section,
     SensitiveWord,
     SiteSetting,
@@ -378,6 +379,8 @@ def plausible_form(endpoint: str, rule: str, targets: dict, tree: dict) -> dict:
         "admin.import_words": {"file": csv_file("term,category,action,pinyin\n導入詞,C14,block,no\n")},
         "admin.test_words": {"text": "网上赌博平台"},
         "admin.user_form": {"role": "admin", "can_view_pii": "y"},
+        "admin.disable_user": {"note": "離職"},
+        "admin.set_password": {"password": "walked-in-2026"},
         "admin.create_staff": {
             "phone": "13811112222",
             "nickname": "新審核員",
@@ -478,6 +481,9 @@ def test_admins_may_use_every_endpoint(app, back, targets, tree, media_root):
     # The very requests refused to the others did their work for an admin.
     after = snapshot(app, targets)
     assert after["reader"][:2] == ("admin", True)
+    assert records_of(app, "admin.account_disabled") == records_of(app, "admin.account_enabled")
+    assert records_of(app, "admin.password_set") == records_of(app, "admin.password_reset_forced")
+    assert records_of(app, "admin.password_set") == [targets["user_id"]]
     assert (after["section"], after["article"]) == ("改名", "被改的標題")
     assert after["page"] is None  # edited, then deleted: deletes come last
     assert targets["page_id"] in records_of(app, "admin.page_saved")
@@ -2009,6 +2015,213 @@ def test_readers_cannot_be_created_from_the_staff_form(app, back):
     assert read(app, lambda s: s.scalar(select(User).where(User.nickname == "夜班審核員"))) is None
 
 
+# --- 停用, 啟用 and passwords ----------------------------------------------------------------------
+
+
+def signed_in(client) -> bool:
+    """Whether the browser's session still signs it in: 我的評論 answers only then."""
+    return client.get("/accounts/comments").status_code == 200
+
+
+def login_refusal(app, phone: str, password: str) -> tuple[int, list[str]]:
+    """A fresh browser's attempt to sign in: the status and the messages beside the password."""
+    client = app.test_client()
+    response = client.post(
+        LOGIN_PATH, data={"phone": phone, "password": password, "csrf_token": token_for(client, LOGIN_PATH)}
+    )
+    if response.status_code == 303:
+        return 303, []
+    return response.status_code, field_errors(html_of(response), "password")
+
+
+def account_state(app, user_id: int) -> str:
+    return read(app, lambda s: str(s.get(User, user_id).state))
+
+
+def test_an_admin_disables_an_account_which_is_signed_out_and_cannot_sign_in(app, back, make_user):
+    person = make_user(nickname="發廣告的人")
+    theirs = app.test_client()
+    login(theirs, person.phone, person.password)
+    assert signed_in(theirs)
+    page = back.page(f"/admin/users/{person.id}")
+    assert text_of(find_all(page, "p", id="account-state")[0]) == "目前：正常"
+    form = delete_form(page, f"/admin/users/{person.id}/disable")
+    assert form.get("data-confirm") == "確定停用 發廣告的人 的賬號？其所有登錄將立即退出。"
+    since = record_count(app)
+    response = back.post(f"/admin/users/{person.id}/disable", {"note": "多次發布廣告"})
+    assert back.flash(response) == "已停用 發廣告的人 的賬號，其所有登錄已退出"
+    assert account_state(app, person.id) == "closed"
+    row = assert_one_record(app, since, "admin.account_disabled", person.id)
+    assert (row.note, json.loads(row.after)["state"]) == ("多次發布廣告", "closed")
+    assert not signed_in(theirs)
+    assert login_refusal(app, person.phone, person.password) == (403, ["賬號已關閉"])
+    # The desk sees the same closure, as one of the account's measures.
+    measures = read(app, lambda s: [(m.measure, m.reason_code) for m in s.scalars(select(Sanction))])
+    assert measures == [("close", "admin")]
+    (row,) = find_all(back.page(f"/moderation/users/{person.id}"), "tbody")[0].iter("tr")
+    assert [text_of(td) for td in row.findall("td")][1:5] == ["關閉賬號", "管理員停用賬號", "—", "有效"]
+    listing = back.page("/admin/users?state=closed")
+    assert user_ids(listing) == [person.id]
+
+
+def test_an_admin_enables_a_disabled_account_which_can_sign_in_again(app, back, make_user):
+    person = make_user(nickname="已改過的人")
+    back.post(f"/admin/users/{person.id}/disable", {"note": "發廣告"})
+    page = back.page(f"/admin/users/{person.id}")
+    assert text_of(find_all(page, "p", id="account-state")[0]) == "目前：已關閉"
+    assert delete_form(page, f"/admin/users/{person.id}/disable") is None
+    since = record_count(app)
+    response = back.post(f"/admin/users/{person.id}/enable", {"note": "已承諾不再發廣告"})
+    assert back.flash(response) == "已啟用 已改過的人 的賬號"
+    assert account_state(app, person.id) == "active"
+    row = assert_one_record(app, since, "admin.account_enabled", person.id)
+    assert row.note == "已承諾不再發廣告"
+    assert login_refusal(app, person.phone, person.password) == (303, [])
+
+
+def test_disabling_without_a_reason_shows_the_form_again_with_a_message(app, back, make_user):
+    person = make_user(nickname="未說明原因")
+    response = back.post(f"/admin/users/{person.id}/disable", {"note": "  "}, status=422)
+    page = html_of(response)
+    assert field_errors(page, "note") == ["請填寫停用原因"]
+    assert field_value(page, "role") == "reader"  # the rest of the page as it stands
+    assert account_state(app, person.id) == "active"
+    assert record_count(app) == 0
+
+
+def test_a_reason_over_its_limit_is_said_beside_it_and_kept(app, back, make_user):
+    person = make_user(nickname="原因太長")
+    response = back.post(f"/admin/users/{person.id}/disable", {"note": "長" * 201}, status=422)
+    page = html_of(response)
+    assert field_errors(page, "note")
+    assert field_value(page, "note") == "長" * 201
+    assert account_state(app, person.id) == "active"
+
+
+def test_an_admin_cannot_disable_their_own_account(app, back, admin):
+    page = back.page(f"/admin/users/{admin.id}")
+    assert delete_form(page, f"/admin/users/{admin.id}/disable") is None
+    assert "不能停用自己的賬號。" in text_of(page)
+    response = back.post(f"/admin/users/{admin.id}/disable", {"note": "試試"}, status=403)
+    assert "不能停用自己的賬號" in messages(html_of(response))
+    assert account_state(app, admin.id) == "active"
+    assert record_count(app) == 0
+    assert back.get("/admin/").status_code == 200
+
+
+def test_disabling_twice_or_enabling_an_open_account_is_refused(app, back, make_user):
+    person = make_user(nickname="狀態衝突")
+    response = back.post(f"/admin/users/{person.id}/enable", {"note": ""}, status=409)
+    assert "這個賬號沒有停用" in messages(html_of(response))
+    back.post(f"/admin/users/{person.id}/disable", {"note": "發廣告"})
+    since = record_count(app)
+    response = back.post(f"/admin/users/{person.id}/disable", {"note": "又一次"}, status=409)
+    assert "這個賬號已經停用" in messages(html_of(response))
+    assert record_count(app) == since
+
+
+def test_another_admin_can_be_disabled_but_never_the_last_one(app, back, admin, make_user):
+    deputy = make_user(role="admin", nickname="副總編輯")
+    back.post(f"/admin/users/{deputy.id}/disable", {"note": "離職"})
+    assert account_state(app, deputy.id) == "closed"
+    # The one admin left is the one asking: their own account, and the last admin, stay.
+    back.post(f"/admin/users/{admin.id}/disable", {"note": "離職"}, status=403)
+    assert account_state(app, admin.id) == "active"
+
+
+def test_an_admin_sets_a_new_password_and_every_session_of_the_account_ends(app, back, make_user):
+    person = make_user(nickname="忘了手機的人")
+    theirs = app.test_client()
+    login(theirs, person.phone, person.password)
+    assert signed_in(theirs)
+    since = record_count(app)
+    response = back.post(f"/admin/users/{person.id}/password", {"password": "given-by-desk-2026"})
+    assert back.flash(response) == "已為 忘了手機的人 設定新密碼，其他設備上的登錄已全部退出"
+    row = assert_one_record(app, since, "admin.password_set", person.id)
+    assert "given-by-desk-2026" not in row.before + row.after + row.note
+    assert not signed_in(theirs)
+    assert login_refusal(app, person.phone, person.password) == (422, ["手機號或密碼錯誤"])
+    assert login_refusal(app, person.phone, "given-by-desk-2026") == (303, [])
+
+
+def test_a_short_password_shows_the_form_again_and_changes_nothing(app, back, make_user):
+    person = make_user(nickname="短密碼")
+    response = back.post(f"/admin/users/{person.id}/password", {"password": "short"}, status=422)
+    page = html_of(response)
+    assert field_errors(page, "password") == ["密碼需為8至128個字符"]
+    assert field_value(page, "password") in (None, "")  # a password is never sent back
+    assert login_refusal(app, person.phone, person.password) == (303, [])
+    assert record_count(app) == 0
+
+
+def test_an_admins_own_new_password_keeps_this_session_and_ends_the_others(app, back, admin):
+    elsewhere = app.test_client()
+    login(elsewhere, admin.phone, admin.password)
+    response = back.post(f"/admin/users/{admin.id}/password", {"password": "chief-editor-2026"})
+    assert back.flash(response) == "已為 總編輯 設定新密碼，其他設備上的登錄已全部退出"
+    assert back.get("/admin/").status_code == 200
+    assert elsewhere.get("/admin/").status_code == 302
+
+
+def test_a_forced_reset_makes_the_password_lapse_until_the_owner_resets_it(app, back, make_user):
+    person = make_user(nickname="密碼外洩")
+    theirs = app.test_client()
+    login(theirs, person.phone, person.password)
+    assert signed_in(theirs)
+    form = delete_form(back.page(f"/admin/users/{person.id}"), f"/admin/users/{person.id}/password-reset")
+    assert "忘記密碼" in form.get("data-confirm")
+    since = record_count(app)
+    response = back.post(f"/admin/users/{person.id}/password-reset")
+    assert back.flash(response).startswith("密碼外洩 的密碼已失效、登錄已全部退出")
+    assert_one_record(app, since, "admin.password_reset_forced", person.id)
+    assert not signed_in(theirs)
+    assert login_refusal(app, person.phone, person.password) == (422, ["手機號或密碼錯誤"])
+    assert account_state(app, person.id) == "active"
+
+
+def test_an_admin_cannot_force_a_reset_of_their_own_password(app, back, admin):
+    assert (
+        delete_form(back.page(f"/admin/users/{admin.id}"), f"/admin/users/{admin.id}/password-reset") is None
+    )
+    response = back.post(f"/admin/users/{admin.id}/password-reset", status=403)
+    assert "不能強制重設自己的密碼，請直接設定新密碼" in messages(html_of(response))
+    assert record_count(app) == 0
+    assert back.get("/admin/").status_code == 200
+
+
+ACCOUNT_ACTIONS = [
+    ("disable", {"note": "離職"}),
+    ("enable", {"note": ""}),
+    ("password", {"password": "long-enough-pw"}),
+    ("password-reset", {}),
+]
+
+
+@pytest.mark.parametrize(("action", "data"), ACCOUNT_ACTIONS)
+def test_account_actions_need_an_admin_a_token_and_an_existing_account(
+    app, back, client, make_user, action, data
+):
+    person = make_user(nickname="被操作的人")
+    before = read(app, lambda s: (s.get(User, person.id).session_token, s.get(User, person.id).password_hash))
+    url = f"/admin/users/{person.id}/{action}"
+    response = back.post(url, data, token=False, status=400)
+    assert CSRF_MESSAGE in response.get_data(as_text=True)
+    back.post(f"/admin/users/987654/{action}", data, status=404)
+    for role in ("moderator", "reader"):
+        other = app.test_client()
+        someone = make_user(role=role)
+        login(other, someone.phone, someone.password)
+        refused = other.post(url, data={**data, "csrf_token": token_for(other, "/")})
+        assert refused.status_code == 403, role
+    anonymous = app.test_client()
+    assert (
+        anonymous.post(url, data={**data, "csrf_token": token_for(anonymous, LOGIN_PATH)}).status_code == 302
+    )
+    after = read(app, lambda s: (s.get(User, person.id).session_token, s.get(User, person.id).password_hash))
+    assert after == before
+    assert record_count(app) == 0
+
+
 # --- no 500 from any input ---------------------------------------------------------------------
 
 JUNK = ["", "abc", "-1", "²", "9" * 24, "0001-01-01T00:00", "\x00<script>alert(1)</script>", "名" * 300]
@@ -2028,6 +2241,8 @@ def form_cases(tree: dict, targets: dict) -> dict[str, tuple[str, dict]]:
             {"role": "moderator", "sections": [], "can_view_pii": "y"},
         ),
         "staff": ("/admin/users", staff_data()),
+        "disable": (f"/admin/users/{targets['user_id']}/disable", {"note": "離職"}),
+        "password": (f"/admin/users/{targets['user_id']}/password", {"password": "long-enough-pw"}),
     }
 
 
