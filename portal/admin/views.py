@@ -175,20 +175,29 @@ def section_form(section_id: int | None = None):
     return render_template("admin/section_form.html", form=form, section=section), status
 
 
-@bp.post("/sections/<int:section_id>/delete")
-def delete_section(section_id: int):
-    section = db.get_or_404(Section, section_id)
+def _delete(change: Callable[[], object], done: str, listing: str) -> Response:
+    """A delete button (CSRF only): back to the list with `done`, or with the refusal."""
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        editorial.delete_section(db.session, section=section, actor=current_user, now=utc_now())
+        change()
     except Rejected as refusal:
         db.session.rollback()
         flash(refusal.message, "error")
     else:
         db.session.commit()
-        flash("欄目已刪除")
-    return redirect(url_for("admin.sections"), 303)
+        flash(done)
+    return redirect(url_for(listing), 303)
+
+
+@bp.post("/sections/<int:section_id>/delete")
+def delete_section(section_id: int):
+    section = db.get_or_404(Section, section_id)
+    return _delete(
+        lambda: editorial.delete_section(db.session, section=section, actor=current_user, now=utc_now()),
+        "欄目已刪除",
+        "admin.sections",
+    )
 
 
 # --- articles ---------------------------------------------------------------------------------
@@ -442,18 +451,11 @@ def page_form(page_id: int | None = None):
 @bp.post("/pages/<int:page_id>/delete")
 def delete_page(page_id: int):
     page = db.get_or_404(Page, page_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    title = page.title
-    try:
-        editorial.delete_page(db.session, page=page, actor=current_user, now=utc_now())
-    except Rejected as refusal:
-        db.session.rollback()
-        flash(refusal.message, "error")
-    else:
-        db.session.commit()
-        flash(f"頁面「{title}」已刪除")
-    return redirect(url_for("admin.pages"), 303)
+    return _delete(
+        lambda: editorial.delete_page(db.session, page=page, actor=current_user, now=utc_now()),
+        f"頁面「{page.title}」已刪除",
+        "admin.pages",
+    )
 
 
 # --- settings ---------------------------------------------------------------------------------
@@ -735,34 +737,26 @@ def _change_account(person: User, form, change: Callable[[], object], done: str,
     return render_user(person, **shown), status
 
 
-@bp.post("/users/<int:user_id>/disable")
-def disable_user(user_id: int):
+def _account_state(user_id: int, change: Callable[..., object], done: str):
     person = db.get_or_404(User, user_id)
     form = AccountStateForm()
     return _change_account(
         person,
         form,
-        lambda: staff.disable_account(
-            db.session, user=person, actor=current_user, note=form.note.data or "", now=utc_now()
-        ),
-        f"已停用 {person.nickname} 的賬號，其所有登錄已退出",
+        lambda: change(db.session, user=person, actor=current_user, note=form.note.data or "", now=utc_now()),
+        done.format(person.nickname),
         state_form=form,
     )
+
+
+@bp.post("/users/<int:user_id>/disable")
+def disable_user(user_id: int):
+    return _account_state(user_id, staff.disable_account, "已停用 {} 的賬號，其所有登錄已退出")
 
 
 @bp.post("/users/<int:user_id>/enable")
 def enable_user(user_id: int):
-    person = db.get_or_404(User, user_id)
-    form = AccountStateForm()
-    return _change_account(
-        person,
-        form,
-        lambda: staff.enable_account(
-            db.session, user=person, actor=current_user, note=form.note.data or "", now=utc_now()
-        ),
-        f"已啟用 {person.nickname} 的賬號",
-        state_form=form,
-    )
+    return _account_state(user_id, staff.enable_account, "已啟用 {} 的賬號")
 
 
 @bp.post("/users/<int:user_id>/password")

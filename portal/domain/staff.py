@@ -77,6 +77,38 @@ def _other_active_admins(session: Session, user: User) -> int:
     )
 
 
+def _settle(
+    session: Session,
+    *,
+    user: User,
+    actor: User,
+    action: str,
+    tell: str,
+    note: str,
+    before: dict[str, str],
+    now: datetime,
+    reason_code: str = "",
+    **after: object,
+) -> None:
+    """The account as its measures now make it, the owner told, and the one record of the change."""
+    settle_account(session, user, now=now)
+    notifications.notify(
+        session, user_id=user.id, kind="measure", text=tell, link="/accounts/comments", now=now
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        target_type="user",
+        target_id=user.id,
+        reason_code=reason_code,
+        note=note,
+        before=before,
+        after={"state": str(user.state), **after},
+        now=now,
+    )
+
+
 def disable_account(session: Session, *, user: User, actor: User, note: str, now: datetime) -> Sanction:
     """停用: the account is closed as a moderator's "close" measure closes it, so it cannot sign in
     and every session of it ends at once; never the admin's own account, nor the last admin."""
@@ -101,27 +133,18 @@ def disable_account(session: Session, *, user: User, actor: User, note: str, now
     )
     session.add(sanction)
     session.flush()
-    settle_account(session, user, now=now)
     user.session_token = new_session_token()  # ends every session of the account
-    notifications.notify(
+    _settle(
         session,
-        user_id=user.id,
-        kind="measure",
-        text="您的賬號已被管理員停用。",
-        link="/accounts/comments",
-        now=now,
-    )
-    audit.record(
-        session,
+        user=user,
         actor=actor,
         action="admin.account_disabled",
-        target_type="user",
-        target_id=user.id,
-        reason_code=ADMIN_CLOSURE,
+        tell="您的賬號已被管理員停用。",
         note=note,
         before=before,
-        after={"state": str(user.state), "sanction": sanction.id},
+        reason_code=ADMIN_CLOSURE,
         now=now,
+        sanction=sanction.id,
     )
     return sanction
 
@@ -141,25 +164,16 @@ def enable_account(session: Session, *, user: User, actor: User, note: str, now:
     before = {"state": str(user.state)}
     for sanction in closing:
         sanction.lifted_at = now
-    settle_account(session, user, now=now)
-    notifications.notify(
+    _settle(
         session,
-        user_id=user.id,
-        kind="measure",
-        text="您的賬號已恢復使用。",
-        link="/accounts/comments",
-        now=now,
-    )
-    audit.record(
-        session,
+        user=user,
         actor=actor,
         action="admin.account_enabled",
-        target_type="user",
-        target_id=user.id,
+        tell="您的賬號已恢復使用。",
         note=note.strip(),
         before=before,
-        after={"state": str(user.state), "lifted": [s.id for s in closing]},
         now=now,
+        lifted=[s.id for s in closing],
     )
     return user
 
