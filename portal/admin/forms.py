@@ -6,6 +6,7 @@ from wtforms import (
     DateTimeLocalField,
     HiddenField,
     IntegerField,
+    PasswordField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -22,10 +23,12 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from portal.domain.accounts import PASSWORD_MIN
 from portal.domain.pledge import CATEGORY_LABELS
 from portal.forms import Form, normalised
 from portal.models import ArticleKind, ArticleState, CommentsState, Role, SectionLayout, UserState
 
+PASSWORD_LENGTH = Length(min=PASSWORD_MIN, max=128, message="密碼需為8至128個字符")
 SLUG_RULE = Regexp(r"^[a-z0-9][a-z0-9-]*$", message="只能用小寫英文字母、數字和連字號")
 KIND_LABELS = {"text": "文字", "gallery": "圖集（圖說）", "video": "視頻", "audio": "音頻"}
 STATE_LABELS = {"draft": "草稿（不公開）", "published": "發布（到時公開）"}
@@ -253,11 +256,18 @@ class StaffForm(Form):
     nickname = StringField(
         "暱稱", filters=[normalised], validators=[DataRequired("請填寫暱稱"), Length(max=16)]
     )
-    password = StringField(
-        "初始密碼",
-        validators=[DataRequired("請設定密碼"), Length(min=8, max=128, message="密碼需為8至128個字符")],
-    )
+    password = StringField("初始密碼", validators=[DataRequired("請設定密碼"), PASSWORD_LENGTH])
     role = SelectField("角色", choices=choices(ROLE_LABELS, [Role.MODERATOR.value, Role.ADMIN.value]))
+
+
+class AccountStateForm(Form):
+    """停用 or 啟用: the reason goes into the record (the domain asks for one to 停用)."""
+
+    note = StringField("原因", filters=[normalised], validators=[Optional(), Length(max=200)])
+
+
+class PasswordForm(Form):
+    password = PasswordField("新密碼", validators=[DataRequired("請填寫新密碼"), PASSWORD_LENGTH])
 
 
 USER_STATES = [s.value for s in UserState]

@@ -9,13 +9,16 @@ from typing import TypeVar
 
 import maxminddb
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask_login import current_user, login_user
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from portal.admin.forms import (
+    AccountStateForm,
     ArticleForm,
     MediaForm,
     PageForm,
+    PasswordForm,
     SectionForm,
     SettingsForm,
     StaffForm,
@@ -26,7 +29,7 @@ from portal.admin.forms import (
     ids_of,
 )
 from portal.auth import password_hasher, phone_vault, unauthorized
-from portal.domain import accounts, audit, editorial, moderation, sensitive_words, staff
+from portal.domain import accounts, audit, editorial, media_files, moderation, sensitive_words, staff
 from portal.domain.errors import Rejected
 from portal.domain.media_files import Upload, store_upload
 from portal.domain.pagination import Cursor
@@ -172,20 +175,29 @@ def section_form(section_id: int | None = None):
     return render_template("admin/section_form.html", form=form, section=section), status
 
 
-@bp.post("/sections/<int:section_id>/delete")
-def delete_section(section_id: int):
-    section = db.get_or_404(Section, section_id)
+def _delete(change: Callable[[], object], done: str, listing: str) -> Response:
+    """A delete button (CSRF only): back to the list with `done`, or with the refusal."""
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        editorial.delete_section(db.session, section=section, actor=current_user, now=utc_now())
+        change()
     except Rejected as refusal:
         db.session.rollback()
         flash(refusal.message, "error")
     else:
         db.session.commit()
-        flash("欄目已刪除")
-    return redirect(url_for("admin.sections"), 303)
+        flash(done)
+    return redirect(url_for(listing), 303)
+
+
+@bp.post("/sections/<int:section_id>/delete")
+def delete_section(section_id: int):
+    section = db.get_or_404(Section, section_id)
+    return _delete(
+        lambda: editorial.delete_section(db.session, section=section, actor=current_user, now=utc_now()),
+        "欄目已刪除",
+        "admin.sections",
+    )
 
 
 # --- articles ---------------------------------------------------------------------------------
@@ -334,13 +346,19 @@ def media():
     rows = list(db.session.scalars(query.order_by(Media.id.desc()).limit(41)))
     next_cursor = Cursor(rows[39].created_at, rows[39].id) if len(rows) > 40 else None
     return render_template(
-        "admin/media.html", rows=rows[:40], next_cursor=next_cursor, form=MediaForm(formdata=None)
+        "admin/media.html",
+        rows=rows[:40],
+        next_cursor=next_cursor,
+        form=MediaForm(formdata=None),
+        action_form=ActionForm(),
     )
 
 
 def _media_page(form: MediaForm, status: int):
     rows = list(db.session.scalars(select(Media).order_by(Media.id.desc()).limit(40)))
-    return render_template("admin/media.html", rows=rows, next_cursor=None, form=form), status
+    return render_template(
+        "admin/media.html", rows=rows, next_cursor=None, form=form, action_form=ActionForm()
+    ), status
 
 
 @bp.post("/media")
@@ -370,13 +388,35 @@ def upload_media():
     return redirect(url_for("admin.media"), 303)
 
 
+@bp.post("/media/<int:media_id>/delete")
+def delete_media(media_id: int):
+    item = db.get_or_404(Media, media_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        files = media_files.delete_media(db.session, media=item, actor=current_user, now=utc_now())
+        db.session.commit()
+    except Rejected as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+    except IntegrityError:  # an editor chose it while it was being deleted: the row stays
+        db.session.rollback()
+        flash(f"媒體 #{media_id} 剛被文章選用，未刪除。", "error")
+    else:
+        media_files.remove_files(Path(current_app.config["MEDIA_ROOT"]), files)  # only once the row is gone
+        flash(f"媒體 #{media_id} 已刪除")
+    return redirect(url_for("admin.media"), 303)
+
+
 # --- static pages ---------------------------------------------------------------------------
 
 
 @bp.get("/pages")
 def pages():
     rows = list(db.session.scalars(select(Page).order_by(Page.position, Page.id)))
-    return render_template("admin/pages.html", rows=rows)
+    return render_template(
+        "admin/pages.html", rows=rows, fixed=editorial.LINKED_PAGES, action_form=ActionForm()
+    )
 
 
 @bp.route("/pages/new", methods=["GET", "POST"])
@@ -406,6 +446,16 @@ def page_form(page_id: int | None = None):
                 flash(f"頁面「{saved.title}」已保存")
                 return redirect(url_for("admin.pages"), 303)
     return render_template("admin/page_form.html", form=form, page=page), status
+
+
+@bp.post("/pages/<int:page_id>/delete")
+def delete_page(page_id: int):
+    page = db.get_or_404(Page, page_id)
+    return _delete(
+        lambda: editorial.delete_page(db.session, page=page, actor=current_user, now=utc_now()),
+        f"頁面「{page.title}」已刪除",
+        "admin.pages",
+    )
 
 
 # --- settings ---------------------------------------------------------------------------------
@@ -622,34 +672,124 @@ def render_users(form: StaffForm | None = None) -> str:
     )
 
 
+def render_user(
+    person: User,
+    form: UserAccessForm | None = None,
+    state_form: AccountStateForm | None = None,
+    password_form: PasswordForm | None = None,
+) -> str:
+    """The account's page: access, state (停用/啟用) and password, each its own form; the one that
+    was posted comes back with its messages and what was typed, the others as they stand."""
+    if form is None:
+        form = UserAccessForm(formdata=None)
+        form.role.data, form.can_view_pii.data = str(person.role), person.can_view_pii
+        form.sections.data = staff.scopes_of(db.session, person.id)
+    form.sections.choices = [(s.id, s.name) for s in _all_sections()]
+    return render_template(
+        "admin/user_form.html",
+        form=form,
+        person=person,
+        own=person.id == current_user.id,
+        state_form=state_form or AccountStateForm(formdata=None),
+        password_form=password_form or PasswordForm(formdata=None),
+        action_form=ActionForm(),
+    )
+
+
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def user_form(user_id: int):
     person = db.get_or_404(User, user_id)
-    form = UserAccessForm() if request.method == "POST" else UserAccessForm(formdata=None)
-    form.sections.choices = [(s.id, s.name) for s in _all_sections()]
     if request.method == "GET":
-        form.role.data, form.can_view_pii.data = str(person.role), person.can_view_pii
-        form.sections.data = staff.scopes_of(db.session, person.id)
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.validate_on_submit():
-            saved, status = _attempt(
-                form,
-                lambda: staff.set_access(
-                    db.session,
-                    user=person,
-                    role=form.role.data,
-                    section_ids=form.sections.data or [],
-                    can_view_pii=form.can_view_pii.data,
-                    actor=current_user,
-                    now=utc_now(),
-                ),
-            )
-            if saved is not None:
-                flash(f"已更新 {person.nickname} 的權限")
-                return redirect(url_for("admin.user_form", user_id=person.id), 303)
-    return render_template("admin/user_form.html", form=form, person=person), status
+        return render_user(person)
+    form = UserAccessForm()
+    form.sections.choices = [(s.id, s.name) for s in _all_sections()]
+    status = 422
+    if form.validate_on_submit():
+        saved, status = _attempt(
+            form,
+            lambda: staff.set_access(
+                db.session,
+                user=person,
+                role=form.role.data,
+                section_ids=form.sections.data or [],
+                can_view_pii=form.can_view_pii.data,
+                actor=current_user,
+                now=utc_now(),
+            ),
+        )
+        if saved is not None:
+            flash(f"已更新 {person.nickname} 的權限")
+            return redirect(url_for("admin.user_form", user_id=person.id), 303)
+    return render_user(person, form=form), status
+
+
+def _change_account(person: User, form, change: Callable[[], object], done: str, **shown):
+    """One account action posted from the account's page: done, back to it with `done`; refused,
+    the page again with the refusal beside the field (or on top) and the refusal's status."""
+    status = 422
+    if form.validate_on_submit():
+        saved, status = _attempt(form, change)
+        if saved is not None:
+            if person.id == current_user.id:
+                login_user(person)  # their own new password: this session stays, the others end
+            flash(done)
+            return redirect(url_for("admin.user_form", user_id=person.id), 303)
+    return render_user(person, **shown), status
+
+
+def _account_state(user_id: int, change: Callable[..., object], done: str):
+    person = db.get_or_404(User, user_id)
+    form = AccountStateForm()
+    return _change_account(
+        person,
+        form,
+        lambda: change(db.session, user=person, actor=current_user, note=form.note.data or "", now=utc_now()),
+        done.format(person.nickname),
+        state_form=form,
+    )
+
+
+@bp.post("/users/<int:user_id>/disable")
+def disable_user(user_id: int):
+    return _account_state(user_id, staff.disable_account, "已停用 {} 的賬號，其所有登錄已退出")
+
+
+@bp.post("/users/<int:user_id>/enable")
+def enable_user(user_id: int):
+    return _account_state(user_id, staff.enable_account, "已啟用 {} 的賬號")
+
+
+@bp.post("/users/<int:user_id>/password")
+def set_password(user_id: int):
+    person = db.get_or_404(User, user_id)
+    form = PasswordForm()
+    return _change_account(
+        person,
+        form,
+        lambda: accounts.set_password(
+            db.session,
+            user=person,
+            password=form.password.data,
+            hasher=password_hasher(),
+            actor=current_user,
+            now=utc_now(),
+        ),
+        f"已為 {person.nickname} 設定新密碼，其他設備上的登錄已全部退出",
+        password_form=form,
+    )
+
+
+@bp.post("/users/<int:user_id>/password-reset")
+def force_password_reset(user_id: int):
+    person = db.get_or_404(User, user_id)
+    return _change_account(
+        person,
+        ActionForm(),
+        lambda: accounts.force_password_reset(
+            db.session, user=person, hasher=password_hasher(), actor=current_user, now=utc_now()
+        ),
+        f"{person.nickname} 的密碼已失效、登錄已全部退出：請其用「忘記密碼」以手機驗證碼設定新密碼",
+    )
 
 
 @bp.post("/users")

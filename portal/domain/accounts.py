@@ -217,8 +217,7 @@ def reset_password(
         raise Rejected("phone", PHONE_UNKNOWN)
     _check_password(password)
     _consume_code(session, phone_hmac=phone_hmac, code=code, vault=vault, rules=code_rules, now=now)
-    user.password_hash = hasher.hash(password)
-    user.session_token = new_session_token()
+    _replace_password(user, hasher.hash(password))
     audit.record(
         session,
         actor=user,
@@ -226,6 +225,44 @@ def reset_password(
         target_type="user",
         target_id=user.id,
         ip=ip,
+        now=now,
+    )
+    return user
+
+
+def _replace_password(user: User, password_hash: str) -> None:
+    """A new password ends every session of the account: whoever knew the old one is signed out."""
+    user.password_hash = password_hash
+    user.session_token = new_session_token()
+
+
+def set_password(
+    session: Session, *, user: User, password: str, hasher: PasswordHasher, actor: User, now: datetime
+) -> User:
+    """An admin sets an account's password (a reader without the phone any more, a new colleague);
+    the record says who did it, never what it is."""
+    _check_password(password)
+    _replace_password(user, hasher.hash(password))
+    audit.record(
+        session, actor=actor, action="admin.password_set", target_type="user", target_id=user.id, now=now
+    )
+    return user
+
+
+def force_password_reset(
+    session: Session, *, user: User, hasher: PasswordHasher, actor: User, now: datetime
+) -> User:
+    """The password stops working (a leaked one, say) and every session ends: the owner chooses a
+    new one through 忘記密碼, which the SMS code to their phone proves."""
+    if user.id == actor.id:
+        raise Rejected("account", "不能強制重設自己的密碼，請直接設定新密碼", 403)
+    _replace_password(user, hasher.hash(secrets.token_urlsafe(32)))  # known to nobody
+    audit.record(
+        session,
+        actor=actor,
+        action="admin.password_reset_forced",
+        target_type="user",
+        target_id=user.id,
         now=now,
     )
     return user

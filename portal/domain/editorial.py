@@ -43,6 +43,22 @@ def _snapshot(row: Any, fields: tuple[str, ...]) -> dict[str, Any]:
     return {name: getattr(row, name) for name in fields}
 
 
+def _delete(
+    session: Session, row: Any, kind: str, fields: tuple[str, ...], *, actor: User, now: datetime
+) -> None:
+    """Deletes the row, recording what it was (`admin.<kind>_deleted`)."""
+    audit.record(
+        session,
+        actor=actor,
+        action=f"admin.{kind}_deleted",
+        target_type=kind,
+        target_id=row.id,
+        before=_snapshot(row, fields),
+        now=now,
+    )
+    session.delete(row)
+
+
 # --- sections ---------------------------------------------------------------------------------
 
 SECTION_FIELDS = (
@@ -148,16 +164,7 @@ def delete_section(session: Session, *, section: Section, actor: User, now: date
         select(func.count()).select_from(ModeratorScope).where(ModeratorScope.section_id == section.id)
     ):
         raise Rejected("delete", "欄目是審核員的負責範圍，請先在用戶管理中調整其負責欄目")
-    audit.record(
-        session,
-        actor=actor,
-        action="admin.section_deleted",
-        target_type="section",
-        target_id=section.id,
-        before=_snapshot(section, SECTION_FIELDS),
-        now=now,
-    )
-    session.delete(section)
+    _delete(session, section, "section", SECTION_FIELDS, actor=actor, now=now)
 
 
 # --- articles ---------------------------------------------------------------------------------
@@ -307,6 +314,8 @@ def save_article(
 
 # --- static pages -----------------------------------------------------------------------------
 
+PAGE_FIELDS = ("slug", "title", "body_md")
+
 
 def save_page(
     session: Session,
@@ -331,7 +340,7 @@ def save_page(
     if not title.strip():
         raise Rejected("title", "請填寫標題")
     body_html, _ = render_body(body_md)
-    before = {"slug": page.slug, "title": page.title, "body_md": page.body_md} if page is not None else {}
+    before = _snapshot(page, PAGE_FIELDS) if page is not None else {}
     if page is None:
         page = Page()
         session.add(page)
@@ -345,10 +354,19 @@ def save_page(
         target_type="page",
         target_id=page.id,
         before=before,
-        after={"slug": slug, "title": page.title, "body_md": body_md},
+        after=_snapshot(page, PAGE_FIELDS),
         now=now,
     )
     return page
+
+
+def delete_page(session: Session, *, page: Page, actor: User, now: datetime) -> None:
+    """A page the site links by name stays (only its text changes); any other page goes."""
+    if page.slug in LINKED_PAGES:
+        raise Rejected(
+            "delete", f"頁面「{page.title}」不能刪除：評論區和註冊頁都按網址鏈接到它，只能修改內容"
+        )
+    _delete(session, page, "page", PAGE_FIELDS, actor=actor, now=now)
 
 
 # --- site settings ----------------------------------------------------------------------------

@@ -3,19 +3,22 @@ audio and video probed with PyAV (FFmpeg) and kept as sent."""
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from portal.domain import audit
 from portal.domain.errors import Rejected
-from portal.models import Media, MediaKind, User
+from portal.models import Article, GalleryPicture, Media, MediaKind, Page, User
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -147,3 +150,76 @@ def store_upload(session: Session, *, upload: Upload, media_root: Path, actor: U
         now=now,
     )
     return media
+
+
+# --- deleting ------------------------------------------------------------------------------------
+
+SHOWN_USES = 5  # a refusal names this many places, then counts the rest
+
+
+def _mentioning(media: Media, *columns) -> ColumnElement[bool]:
+    """A body mentions the file by its name: the picture itself (`stem.jpg`) or a width (`stem-640.jpg`)."""
+    stem = media.path.rpartition(".")[0] or media.path
+    return or_(*(column.contains(stem + end, autoescape=True) for column in columns for end in (".", "-")))
+
+
+def media_uses(session: Session, media: Media) -> list[str]:
+    """Where the item shows, in words: covers, players, photo sets, and pictures or links in the
+    bodies of articles and static pages (editors paste the file's address there)."""
+
+    def articles(*conditions) -> list[tuple[int, str]]:
+        query = select(Article.id, Article.title).where(*conditions).distinct().order_by(Article.id)
+        return [(row.id, row.title) for row in session.execute(query)]
+
+    uses = [f"文章 #{i}《{t}》的封面" for i, t in articles(Article.cover_id == media.id)]
+    uses += [f"文章 #{i}《{t}》的播放媒體" for i, t in articles(Article.player_id == media.id)]
+    uses += [
+        f"文章 #{i}《{t}》的圖集"
+        for i, t in articles(
+            Article.id.in_(select(GalleryPicture.article_id).where(GalleryPicture.media_id == media.id))
+        )
+    ]
+    uses += [
+        f"文章 #{i}《{t}》的正文" for i, t in articles(_mentioning(media, Article.body_md, Article.body_html))
+    ]
+    pages = session.scalars(
+        select(Page.title).where(_mentioning(media, Page.body_md, Page.body_html)).order_by(Page.id)
+    )
+    uses += [f"頁面「{title}」的內容" for title in pages]
+    return uses
+
+
+def files_of(media: Media) -> list[str]:
+    """The item's files under the media folder: the file itself and its resized copies."""
+    return [media.path] + [media.variant_path(width) for width in media.variant_widths()]
+
+
+def delete_media(session: Session, *, media: Media, actor: User, now: datetime) -> list[str]:
+    """Deletes an item nothing shows, and returns its files for the caller to remove once the
+    deletion is committed (`remove_files`); an item still in use is refused, naming where."""
+    if uses := media_uses(session, media):
+        shown = "；".join(uses[:SHOWN_USES])
+        more = f"等{len(uses)}處" if len(uses) > SHOWN_USES else ""
+        raise Rejected("delete", f"媒體 #{media.id} 仍在使用，不能刪除：{shown}{more}。請先從這些地方移除。")
+    files = files_of(media)
+    audit.record(
+        session,
+        actor=actor,
+        action="admin.media_deleted",
+        target_type="media",
+        target_id=media.id,
+        before={"path": media.path, "kind": str(media.kind), "size": media.size, "caption": media.caption},
+        now=now,
+    )
+    session.delete(media)
+    return files
+
+
+def remove_files(media_root: Path, paths: Iterable[str]) -> None:
+    """Removes files of a deleted item; one already gone, or outside the media folder, is skipped."""
+    root = media_root.resolve()
+    for path in paths:
+        target = (root / path).resolve()
+        if root in target.parents:
+            with contextlib.suppress(OSError):  # the row is gone already: a stray file harms nothing
+                target.unlink(missing_ok=True)

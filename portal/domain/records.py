@@ -76,13 +76,19 @@ ACTION_LABELS: dict[str, str] = {
     "admin.section_deleted": "刪除欄目",
     "admin.article_saved": "保存文章",
     "admin.page_saved": "保存靜態頁",
+    "admin.page_deleted": "刪除靜態頁",
     "admin.settings_saved": "修改網站設置",
     "admin.media_uploaded": "上傳媒體",
+    "admin.media_deleted": "刪除媒體",
     "admin.word_saved": "保存敏感詞",
     "admin.word_deleted": "刪除敏感詞",
     "admin.words_imported": "導入敏感詞",
     "admin.staff_created": "新增工作人員",
     "admin.user_access": "修改用戶權限",
+    "admin.account_disabled": "停用賬號",
+    "admin.account_enabled": "啟用賬號",
+    "admin.password_set": "設定新密碼",
+    "admin.password_reset_forced": "強制重設密碼",
 }
 # Codes not listed above still get a label from their family.
 ACTION_FAMILIES: dict[str, str] = {
@@ -121,6 +127,8 @@ TARGET_LABELS: dict[str, str] = {
     "user": "用戶",
     "article": "文章",
     "section": "欄目",
+    "page": "靜態頁",
+    "media": "媒體",
     "site": "全站",
     "appeal": "申訴",
     "moderation_action": "記錄",
@@ -141,7 +149,10 @@ SYSTEM_REASON_LABELS: dict[str, str] = {
     "account_state": "賬號受限",
     "unverified": "未驗證手機",
     "parent": "回覆對象無效",
+    "admin": "管理員停用賬號",  # the reason of an admin's 停用 (domain.staff.ADMIN_CLOSURE)
 }
+# Every reason a record or a measure carries: the pledge's R-codes, the filter's and the back office's.
+REASON_TEXT = {**REASON_LABELS, **SYSTEM_REASON_LABELS}
 KEY_LABELS = {
     "status": "狀態",
     "body": "內容",
@@ -184,6 +195,9 @@ KEY_LABELS = {
     "path": "檔案",
     "kind": "類型",
     "size": "大小",
+    "caption": "說明",
+    "body_md": "內容",
+    "lifted": "解除措施編號",
 }
 STATUS_LABELS = {
     "pending": "待審",
@@ -217,6 +231,7 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
     "verdict": FILTER_ACTION_LABELS,
     "word_action": FILTER_ACTION_LABELS,
     "ruling": RULING_LABELS,
+    "reason": REASON_TEXT,
 }
 TIME_KEYS = {"until", "muted_until", "patrol_hit_at"}
 
@@ -245,7 +260,7 @@ def action_label(code: str) -> str:
 
 
 def reason_label(code: str) -> str:
-    return REASON_LABELS.get(code) or SYSTEM_REASON_LABELS.get(code) or code
+    return REASON_TEXT.get(code) or code
 
 
 def retention_days(site_settings: Mapping[str, str]) -> int:

@@ -5,14 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from portal.domain import audit
+from portal.domain import audit, notifications
 from portal.domain.errors import Rejected
+from portal.domain.moderation import settle_account
 from portal.domain.pagination import Cursor
-from portal.models import ModeratorScope, Role, Section, User, UserState
+from portal.models import ModeratorScope, Role, Sanction, Section, User, UserState
 from portal.models.users import new_session_token
+
+# 停用 is the ladder's "close" measure, given by an admin with this reason (not one of the pledge's
+# R-codes; records.SYSTEM_REASON_LABELS names it): one account state for the desk and the back
+# office, settled by moderation.settle_account.
+ADMIN_CLOSURE = "admin"
+CLOSING_MEASURES = ("close", "blacklist")
 
 
 def scopes_of(session: Session, user_id: int) -> list[int]:
@@ -58,6 +65,115 @@ def set_access(
             "pii": user.can_view_pii,
         },
         now=now,
+    )
+    return user
+
+
+def _other_active_admins(session: Session, user: User) -> int:
+    return session.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(User.role == Role.ADMIN, User.state != UserState.CLOSED, User.id != user.id)
+    )
+
+
+def _settle(
+    session: Session,
+    *,
+    user: User,
+    actor: User,
+    action: str,
+    tell: str,
+    note: str,
+    before: dict[str, str],
+    now: datetime,
+    reason_code: str = "",
+    **after: object,
+) -> None:
+    """The account as its measures now make it, the owner told, and the one record of the change."""
+    settle_account(session, user, now=now)
+    notifications.notify(
+        session, user_id=user.id, kind="measure", text=tell, link="/accounts/comments", now=now
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        target_type="user",
+        target_id=user.id,
+        reason_code=reason_code,
+        note=note,
+        before=before,
+        after={"state": str(user.state), **after},
+        now=now,
+    )
+
+
+def disable_account(session: Session, *, user: User, actor: User, note: str, now: datetime) -> Sanction:
+    """停用: the account is closed as a moderator's "close" measure closes it, so it cannot sign in
+    and every session of it ends at once; never the admin's own account, nor the last admin."""
+    note = note.strip()
+    if user.id == actor.id:
+        raise Rejected("account", "不能停用自己的賬號", 403)
+    if user.state == UserState.CLOSED:
+        raise Rejected("account", "這個賬號已經停用", 409)
+    if user.role == Role.ADMIN and not _other_active_admins(session, user):
+        raise Rejected("account", "不能停用最後一位管理員", 403)
+    if not note:
+        raise Rejected("note", "請填寫停用原因")
+    before = {"state": str(user.state)}
+    sanction = Sanction(
+        user_id=user.id,
+        measure="close",
+        reason_code=ADMIN_CLOSURE,
+        note=note,
+        starts_at=now,
+        created_by_id=actor.id,
+        created_at=now,
+    )
+    session.add(sanction)
+    session.flush()
+    user.session_token = new_session_token()  # ends every session of the account
+    _settle(
+        session,
+        user=user,
+        actor=actor,
+        action="admin.account_disabled",
+        tell="您的賬號已被管理員停用。",
+        note=note,
+        before=before,
+        reason_code=ADMIN_CLOSURE,
+        now=now,
+        sanction=sanction.id,
+    )
+    return sanction
+
+
+def enable_account(session: Session, *, user: User, actor: User, note: str, now: datetime) -> User:
+    """啟用: every measure that keeps the account closed is lifted, whoever gave it (an admin's
+    停用, a moderator's close or blacklist); the others (a mute, a restriction) still hold."""
+    if user.state != UserState.CLOSED:
+        raise Rejected("account", "這個賬號沒有停用", 409)
+    closing = session.scalars(
+        select(Sanction).where(
+            Sanction.user_id == user.id,
+            Sanction.lifted_at.is_(None),
+            Sanction.measure.in_(CLOSING_MEASURES),
+        )
+    ).all()
+    before = {"state": str(user.state)}
+    for sanction in closing:
+        sanction.lifted_at = now
+    _settle(
+        session,
+        user=user,
+        actor=actor,
+        action="admin.account_enabled",
+        tell="您的賬號已恢復使用。",
+        note=note.strip(),
+        before=before,
+        now=now,
+        lifted=[s.id for s in closing],
     )
     return user
 

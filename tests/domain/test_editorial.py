@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from portal.domain.editorial import (
     ArticleInput,
     SectionInput,
+    delete_page,
     delete_section,
     save_article,
     save_page,
@@ -504,6 +505,27 @@ def test_a_page_needs_a_title_and_a_body_within_the_limit(session, editor):
     rejected(lambda: page(session, editor, title=" "), "title")
     rejected(lambda: page(session, editor, body_md="x" * (MAX_SOURCE_CHARS + 1)), "body_md")
     assert records(session) == []
+
+
+@pytest.mark.parametrize("slug", ["pledge", "rules", "terms", "privacy"])
+def test_a_page_the_site_links_by_name_cannot_be_deleted(session, editor, slug):
+    linked = page(session, editor, slug=slug, title="固定頁面")
+    before = len(records(session))
+    rejected(lambda: delete_page(session, page=linked, actor=editor, now=NOW), "delete", "不能刪除")
+    session.flush()
+    assert session.get(Page, linked.id) is not None
+    assert len(records(session)) == before
+
+
+def test_any_other_page_is_deleted_and_recorded_with_what_it_was(session, editor):
+    about = page(session, editor, body_md="本網簡介。")
+    page_id = about.id
+    delete_page(session, page=about, actor=editor, now=NOW)
+    session.flush()
+    assert session.get(Page, page_id) is None
+    row = records(session, "admin.page_deleted")[0]
+    assert (row.target_type, row.target_id, row.actor_id) == ("page", page_id, editor.id)
+    assert json.loads(row.before) == {"slug": "about", "title": "關於我們", "body_md": "本網簡介。"}
 
 
 # --- settings ---------------------------------------------------------------------------------

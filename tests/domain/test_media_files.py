@@ -1,5 +1,6 @@
 """store_upload: files are judged by their content, pictures re-encoded as JPEG in the page widths,
-audio and video probed and kept as sent; every refusal stores nothing."""
+audio and video probed and kept as sent; every refusal stores nothing. delete_media: only an item
+nothing shows goes, its files after the commit (remove_files); a refusal names every place of use."""
 
 from __future__ import annotations
 
@@ -12,8 +13,19 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from portal.domain.errors import Rejected
-from portal.domain.media_files import PICTURE_WIDTHS, UNKNOWN, Upload, store_upload
-from portal.models import Media, MediaKind, ModerationAction, Role, User, utc_now
+from portal.domain.media_files import (
+    PICTURE_WIDTHS,
+    UNKNOWN,
+    Upload,
+    delete_media,
+    files_of,
+    media_uses,
+    remove_files,
+    store_upload,
+)
+from portal.domain.sanitize import markdown_to_html
+from portal.models import ArticleKind, Media, MediaKind, ModerationAction, Page, Role, User, utc_now
+from tests.factories import make_article, make_section
 from tests.media_samples import (
     EXIF_MAKE,
     mp3_bytes,
@@ -199,3 +211,93 @@ def test_each_upload_gets_its_own_file_name(store, tmp_path):
 
 def test_the_widths_are_the_ones_the_pages_use():
     assert PICTURE_WIDTHS == (320, 640, 960, 1280)
+
+
+# --- deleting ------------------------------------------------------------------------------------
+
+
+def deletion_refused(session, editor, media: Media) -> str:
+    before = count(session, ModerationAction)
+    with pytest.raises(Rejected) as refusal:
+        delete_media(session, media=media, actor=editor, now=utc_now())
+    session.flush()
+    assert refusal.value.field == "delete"
+    assert session.get(Media, media.id) is not None
+    assert count(session, ModerationAction) == before
+    return refusal.value.message
+
+
+def test_an_unused_picture_is_deleted_recorded_and_its_files_removed_after(store, session, editor, tmp_path):
+    media = store(picture_bytes("PNG", (1400, 700)), caption="東昌湖畔")
+    media_id, files = media.id, stored_files(tmp_path)
+    assert len(files) == 4
+    returned = delete_media(session, media=media, actor=editor, now=utc_now())
+    session.flush()
+    assert session.get(Media, media_id) is None
+    assert sorted(tmp_path / p for p in returned) == files
+    assert stored_files(tmp_path) == files  # nothing leaves the disk before the caller commits
+    remove_files(tmp_path, returned)
+    assert stored_files(tmp_path) == []
+    row = session.scalars(
+        select(ModerationAction).where(ModerationAction.action == "admin.media_deleted")
+    ).one()
+    assert (row.target_type, row.target_id, row.actor_id) == ("media", media_id, editor.id)
+    assert json.loads(row.before)["caption"] == "東昌湖畔"
+
+
+def test_a_picture_in_use_is_refused_naming_every_place(store, session, editor):
+    media = store(picture_bytes("PNG", (1400, 700)))
+    other = store(picture_bytes("PNG", (300, 200)))
+    section = make_section(session)
+    cover = make_article(session, section, title="封面文章", cover_id=media.id)
+    gallery = make_article(session, section, title="圖集文章", kind=ArticleKind.GALLERY)
+    gallery.set_gallery([other, media])
+    body = make_article(
+        session, section, title="正文文章", body_md=f"![湖](/media/{media.variant_path(640)})"
+    )
+    page = Page(slug="about", title="關於我們", body_md=f"[原圖](/media/{media.path})")
+    page.body_html = markdown_to_html(page.body_md)
+    session.add(page)
+    session.flush()
+    message = deletion_refused(session, editor, media)
+    assert message == (
+        f"媒體 #{media.id} 仍在使用，不能刪除：文章 #{cover.id}《封面文章》的封面；"
+        f"文章 #{gallery.id}《圖集文章》的圖集；文章 #{body.id}《正文文章》的正文；"
+        "頁面「關於我們」的內容。請先從這些地方移除。"
+    )
+
+
+def test_a_player_in_use_is_refused(store, session, editor):
+    clip = store(webm_bytes())
+    article = make_article(
+        session, make_section(session), title="視頻新聞", kind=ArticleKind.VIDEO, player_id=clip.id
+    )
+    assert media_uses(session, clip) == [f"文章 #{article.id}《視頻新聞》的播放媒體"]
+    assert "播放媒體" in deletion_refused(session, editor, clip)
+
+
+def test_a_refusal_counts_the_places_beyond_the_first_five(store, session, editor):
+    media = store(picture_bytes("PNG", (300, 200)))
+    section = make_section(session)
+    for n in range(7):
+        make_article(session, section, title=f"第{n}篇", cover_id=media.id)
+    message = deletion_refused(session, editor, media)
+    assert message.count("的封面") == 5
+    assert "等7處" in message
+
+
+def test_a_body_naming_a_similar_file_does_not_hold_the_item(session, editor):
+    media = Media(kind=MediaKind.IMAGE, path="uploads/2026/11/abc.jpg", mime="image/jpeg", variants="320")
+    session.add(media)
+    session.flush()
+    make_article(session, make_section(session), body_md="![](/media/uploads/2026/11/abc1.jpg)")
+    assert media_uses(session, media) == []
+    assert files_of(media) == ["uploads/2026/11/abc.jpg", "uploads/2026/11/abc-320.jpg"]
+
+
+def test_removing_files_stays_inside_the_media_folder(tmp_path):
+    root, outside = tmp_path / "media", tmp_path / "keep.txt"
+    root.mkdir()
+    outside.write_text("x")
+    remove_files(root, ["../keep.txt", "uploads/missing.jpg"])
+    assert outside.exists()

@@ -28,6 +28,7 @@ from portal.models import (
     ModerationAction,
     ModeratorScope,
     Page,
+    Sanction,
     Section,
     SensitiveWord,
     SiteSetting,
@@ -164,6 +165,11 @@ def records(app) -> list[ModerationAction]:
         return rows
 
     return read(app, load)
+
+
+def records_of(app, action: str) -> list[int | None]:
+    """The targets of the records of one action, oldest first."""
+    return [r.target_id for r in records(app) if r.action == action]
 
 
 def record_count(app) -> int:
@@ -341,13 +347,15 @@ def targets(app, make_user, tree) -> dict:
         article = make_article(session, section, title="目標文章")
         page = Page(slug="about", title="關於我們", body_md="", body_html="")
         word = SensitiveWord(term="代開發票", categories="C14", action="block")
-        session.add_all([page, word])
+        media = Media(kind="image", path="uploads/walk/unused.jpg", mime="image/jpeg", caption="沒用上的圖")
+        session.add_all([page, word, media])
         session.flush()
         return {
             "section_id": section.id,
             "article_id": article.id,
             "page_id": page.id,
             "word_id": word.id,
+            "media_id": media.id,
             "user_id": reader.id,
         }
 
@@ -371,6 +379,8 @@ def plausible_form(endpoint: str, rule: str, targets: dict, tree: dict) -> dict:
         "admin.import_words": {"file": csv_file("term,category,action,pinyin\n導入詞,C14,block,no\n")},
         "admin.test_words": {"text": "网上赌博平台"},
         "admin.user_form": {"role": "admin", "can_view_pii": "y"},
+        "admin.disable_user": {"note": "離職"},
+        "admin.set_password": {"password": "walked-in-2026"},
         "admin.create_staff": {
             "phone": "13811112222",
             "nickname": "新審核員",
@@ -403,7 +413,7 @@ def snapshot(app, targets: dict) -> dict:
             "reader": (reader.role, reader.can_view_pii, reader.session_token),
             "section": session.get(Section, targets["section_id"]).name,
             "article": session.get(Article, targets["article_id"]).title,
-            "page": session.get(Page, targets["page_id"]).title,
+            "page": page.title if (page := session.get(Page, targets["page_id"])) else None,
         }
 
     return read(app, take)
@@ -471,9 +481,16 @@ def test_admins_may_use_every_endpoint(app, back, targets, tree, media_root):
     # The very requests refused to the others did their work for an admin.
     after = snapshot(app, targets)
     assert after["reader"][:2] == ("admin", True)
-    assert (after["section"], after["article"], after["page"]) == ("改名", "被改的標題", "被改的頁面")
+    assert records_of(app, "admin.account_disabled") == records_of(app, "admin.account_enabled")
+    assert records_of(app, "admin.password_set") == records_of(app, "admin.password_reset_forced")
+    assert records_of(app, "admin.password_set") == [targets["user_id"]]
+    assert (after["section"], after["article"]) == ("改名", "被改的標題")
+    assert after["page"] is None  # edited, then deleted: deletes come last
+    assert targets["page_id"] in records_of(app, "admin.page_saved")
+    assert records_of(app, "admin.page_deleted") == [targets["page_id"]]
     assert section_row(app, "walk") is not None
-    assert after["Media"] == 1
+    assert after["Media"] == 1  # one uploaded, the unused one deleted
+    assert records_of(app, "admin.media_deleted") == [targets["media_id"]]
     assert after["ModerationAction"] >= 10
 
 
@@ -1264,6 +1281,83 @@ def test_a_gallery_shows_its_pictures_in_the_chosen_order(app, back, reader_clie
     assert len(find_all(html_of(reader_client.get(f"/articles/{article_id}")), "figure")) >= 3
 
 
+def test_an_unused_upload_is_deleted_after_a_question_with_all_its_files(app, back, media_root):
+    back.upload(picture_bytes("PNG", (1400, 700)), caption="東昌湖畔")
+    (media,) = media_rows(app)
+    assert len(files_under(media_root)) == 4
+    form = delete_form(back.page("/admin/media"), f"/admin/media/{media.id}/delete")
+    assert form.get("data-confirm") == f"確定刪除媒體 #{media.id}？檔案將一併刪除。"
+    since = record_count(app)
+    response = back.post(f"/admin/media/{media.id}/delete")
+    assert back.flash(response) == f"媒體 #{media.id} 已刪除"
+    assert media_rows(app) == []
+    assert files_under(media_root) == []
+    row = assert_one_record(app, since, "admin.media_deleted", media.id)
+    assert json.loads(row.before)["path"] == media.path
+    assert back.client.get(f"/media/{media.path}").status_code == 404
+
+
+def test_media_in_use_is_refused_naming_where_and_the_article_keeps_it(
+    app, back, reader_client, tree, media_root
+):
+    back.upload(picture_bytes("PNG", (1400, 700)), caption="封面")
+    back.upload(picture_bytes("PNG", (800, 400)), caption="正文配圖")
+    cover, inline = media_rows(app)
+    article_id = create_article(
+        back,
+        tree["ruiping"],
+        title="用圖的文章",
+        cover_id=str(cover.id),
+        body_md=f"正文。\n\n![配圖](/media/{inline.variant_path(640)})",
+    )
+    files = files_under(media_root)
+    since = record_count(app)
+    for media, place in ((cover, "的封面"), (inline, "的正文")):
+        response = back.post(f"/admin/media/{media.id}/delete")
+        assert back.flash(response) == (
+            f"媒體 #{media.id} 仍在使用，不能刪除：文章 #{article_id}《用圖的文章》{place}。請先從這些地方移除。"
+        )
+    assert [m.id for m in media_rows(app)] == [cover.id, inline.id]
+    assert files_under(media_root) == files
+    assert record_count(app) == since
+    page = reader_client.get(f"/articles/{article_id}")
+    assert page.status_code == 200
+    sources = [img.get("src") for img in html_of(page).iter("img")]
+    assert f"/media/{inline.variant_path(640)}" in sources
+    assert any(src.startswith(f"/media/{cover.path.rpartition('.')[0]}") for src in sources)
+    for src in sources:
+        assert reader_client.get(src).status_code == 200
+
+
+def test_media_chosen_while_being_deleted_stays_and_the_admin_is_told(
+    app, back, tree, media_root, monkeypatch
+):
+    back.upload(picture_bytes("PNG", (400, 200)))
+    (media,) = media_rows(app)
+    create_article(back, tree["ruiping"], title="剛選了封面", cover_id=str(media.id))
+    # The check ran before the editor's save was committed: the database's own key still holds.
+    monkeypatch.setattr("portal.domain.media_files.media_uses", lambda session, media: [])
+    files, since = files_under(media_root), record_count(app)
+    response = back.post(f"/admin/media/{media.id}/delete")
+    assert back.flash(response) == f"媒體 #{media.id} 剛被文章選用，未刪除。"
+    assert [m.id for m in media_rows(app)] == [media.id]
+    assert files_under(media_root) == files
+    assert record_count(app) == since
+
+
+def test_deleting_media_needs_the_token_and_an_existing_id(app, back, media_root):
+    back.upload(picture_bytes("PNG", (400, 200)))
+    (media,) = media_rows(app)
+    files, since = files_under(media_root), record_count(app)
+    response = back.post(f"/admin/media/{media.id}/delete", token=False, status=400)
+    assert CSRF_MESSAGE in response.get_data(as_text=True)
+    back.post("/admin/media/987654/delete", status=404)
+    back.post(f"/admin/media/{HUGE_ID}/delete", status=404)
+    assert [m.id for m in media_rows(app)] == [media.id]
+    assert files_under(media_root) == files
+    assert record_count(app) == since
+
+
 # --- static pages ------------------------------------------------------------------------------
 
 
@@ -1347,6 +1441,55 @@ def test_invalid_page_fields_get_messages_in_chinese(app, back):
 def test_unknown_page_ids_are_404(back):
     back.get("/admin/pages/987654", status=404)
     back.post("/admin/pages/987654", page_data(), status=404)
+    back.post("/admin/pages/987654/delete", status=404)
+
+
+def delete_form(root, action: str):
+    """The delete button's form for `action`, or None when the list offers none."""
+    forms = find_all(root, "form", action=action)
+    assert len(forms) <= 1
+    return forms[0] if forms else None
+
+
+def test_a_page_is_deleted_after_a_question_and_is_gone_for_readers(app, back, reader_client):
+    back.post("/admin/pages/new", page_data(title="廣告服務", slug="ads"))
+    page_id = page_row(app, "ads").id
+    assert reader_client.get("/pages/ads").status_code == 200
+    form = delete_form(back.page("/admin/pages"), f"/admin/pages/{page_id}/delete")
+    assert form.get("data-confirm") == "確定刪除頁面「廣告服務」？"
+    since = record_count(app)
+    response = back.post(f"/admin/pages/{page_id}/delete")
+    assert back.flash(response) == "頁面「廣告服務」已刪除"
+    assert page_row(app, "ads") is None
+    row = assert_one_record(app, since, "admin.page_deleted", page_id)
+    assert json.loads(row.before)["slug"] == "ads"
+    assert reader_client.get("/pages/ads").status_code == 404
+
+
+@pytest.mark.parametrize("slug", ["pledge", "rules", "terms", "privacy"])
+def test_the_pages_the_site_links_by_name_cannot_be_deleted(app, back, reader_client, slug):
+    back.post("/admin/pages/new", page_data(title="固定頁面", slug=slug))
+    page_id = page_row(app, slug).id
+    listing = back.page("/admin/pages")
+    assert delete_form(listing, f"/admin/pages/{page_id}/delete") is None
+    (row,) = find_all(listing, "tr", data_page=slug)
+    assert "固定頁面，不能刪除" in text_of(row)
+    since = record_count(app)
+    response = back.post(f"/admin/pages/{page_id}/delete")  # a form kept from before, or forged
+    assert back.flash(response).startswith("頁面「固定頁面」不能刪除")
+    assert page_row(app, slug) is not None
+    assert record_count(app) == since
+    assert reader_client.get(f"/pages/{slug}").status_code == 200
+
+
+def test_deleting_a_page_without_the_token_is_400_and_keeps_it(app, back):
+    back.post("/admin/pages/new", page_data())
+    page_id = page_row(app, "about").id
+    since = record_count(app)
+    response = back.post(f"/admin/pages/{page_id}/delete", token=False, status=400)
+    assert CSRF_MESSAGE in response.get_data(as_text=True)
+    assert page_row(app, "about") is not None
+    assert record_count(app) == since
 
 
 # --- site settings -----------------------------------------------------------------------------
@@ -1872,6 +2015,213 @@ def test_readers_cannot_be_created_from_the_staff_form(app, back):
     assert read(app, lambda s: s.scalar(select(User).where(User.nickname == "夜班審核員"))) is None
 
 
+# --- 停用, 啟用 and passwords ----------------------------------------------------------------------
+
+
+def signed_in(client) -> bool:
+    """Whether the browser's session still signs it in: 我的評論 answers only then."""
+    return client.get("/accounts/comments").status_code == 200
+
+
+def login_refusal(app, phone: str, password: str) -> tuple[int, list[str]]:
+    """A fresh browser's attempt to sign in: the status and the messages beside the password."""
+    client = app.test_client()
+    response = client.post(
+        LOGIN_PATH, data={"phone": phone, "password": password, "csrf_token": token_for(client, LOGIN_PATH)}
+    )
+    if response.status_code == 303:
+        return 303, []
+    return response.status_code, field_errors(html_of(response), "password")
+
+
+def account_state(app, user_id: int) -> str:
+    return read(app, lambda s: str(s.get(User, user_id).state))
+
+
+def test_an_admin_disables_an_account_which_is_signed_out_and_cannot_sign_in(app, back, make_user):
+    person = make_user(nickname="發廣告的人")
+    theirs = app.test_client()
+    login(theirs, person.phone, person.password)
+    assert signed_in(theirs)
+    page = back.page(f"/admin/users/{person.id}")
+    assert text_of(find_all(page, "p", id="account-state")[0]) == "目前：正常"
+    form = delete_form(page, f"/admin/users/{person.id}/disable")
+    assert form.get("data-confirm") == "確定停用 發廣告的人 的賬號？其所有登錄將立即退出。"
+    since = record_count(app)
+    response = back.post(f"/admin/users/{person.id}/disable", {"note": "多次發布廣告"})
+    assert back.flash(response) == "已停用 發廣告的人 的賬號，其所有登錄已退出"
+    assert account_state(app, person.id) == "closed"
+    row = assert_one_record(app, since, "admin.account_disabled", person.id)
+    assert (row.note, json.loads(row.after)["state"]) == ("多次發布廣告", "closed")
+    assert not signed_in(theirs)
+    assert login_refusal(app, person.phone, person.password) == (403, ["賬號已關閉"])
+    # The desk sees the same closure, as one of the account's measures.
+    measures = read(app, lambda s: [(m.measure, m.reason_code) for m in s.scalars(select(Sanction))])
+    assert measures == [("close", "admin")]
+    (row,) = find_all(back.page(f"/moderation/users/{person.id}"), "tbody")[0].iter("tr")
+    assert [text_of(td) for td in row.findall("td")][1:5] == ["關閉賬號", "管理員停用賬號", "—", "有效"]
+    listing = back.page("/admin/users?state=closed")
+    assert user_ids(listing) == [person.id]
+
+
+def test_an_admin_enables_a_disabled_account_which_can_sign_in_again(app, back, make_user):
+    person = make_user(nickname="已改過的人")
+    back.post(f"/admin/users/{person.id}/disable", {"note": "發廣告"})
+    page = back.page(f"/admin/users/{person.id}")
+    assert text_of(find_all(page, "p", id="account-state")[0]) == "目前：已關閉"
+    assert delete_form(page, f"/admin/users/{person.id}/disable") is None
+    since = record_count(app)
+    response = back.post(f"/admin/users/{person.id}/enable", {"note": "已承諾不再發廣告"})
+    assert back.flash(response) == "已啟用 已改過的人 的賬號"
+    assert account_state(app, person.id) == "active"
+    row = assert_one_record(app, since, "admin.account_enabled", person.id)
+    assert row.note == "已承諾不再發廣告"
+    assert login_refusal(app, person.phone, person.password) == (303, [])
+
+
+def test_disabling_without_a_reason_shows_the_form_again_with_a_message(app, back, make_user):
+    person = make_user(nickname="未說明原因")
+    response = back.post(f"/admin/users/{person.id}/disable", {"note": "  "}, status=422)
+    page = html_of(response)
+    assert field_errors(page, "note") == ["請填寫停用原因"]
+    assert field_value(page, "role") == "reader"  # the rest of the page as it stands
+    assert account_state(app, person.id) == "active"
+    assert record_count(app) == 0
+
+
+def test_a_reason_over_its_limit_is_said_beside_it_and_kept(app, back, make_user):
+    person = make_user(nickname="原因太長")
+    response = back.post(f"/admin/users/{person.id}/disable", {"note": "長" * 201}, status=422)
+    page = html_of(response)
+    assert field_errors(page, "note")
+    assert field_value(page, "note") == "長" * 201
+    assert account_state(app, person.id) == "active"
+
+
+def test_an_admin_cannot_disable_their_own_account(app, back, admin):
+    page = back.page(f"/admin/users/{admin.id}")
+    assert delete_form(page, f"/admin/users/{admin.id}/disable") is None
+    assert "不能停用自己的賬號。" in text_of(page)
+    response = back.post(f"/admin/users/{admin.id}/disable", {"note": "試試"}, status=403)
+    assert "不能停用自己的賬號" in messages(html_of(response))
+    assert account_state(app, admin.id) == "active"
+    assert record_count(app) == 0
+    assert back.get("/admin/").status_code == 200
+
+
+def test_disabling_twice_or_enabling_an_open_account_is_refused(app, back, make_user):
+    person = make_user(nickname="狀態衝突")
+    response = back.post(f"/admin/users/{person.id}/enable", {"note": ""}, status=409)
+    assert "這個賬號沒有停用" in messages(html_of(response))
+    back.post(f"/admin/users/{person.id}/disable", {"note": "發廣告"})
+    since = record_count(app)
+    response = back.post(f"/admin/users/{person.id}/disable", {"note": "又一次"}, status=409)
+    assert "這個賬號已經停用" in messages(html_of(response))
+    assert record_count(app) == since
+
+
+def test_another_admin_can_be_disabled_but_never_the_last_one(app, back, admin, make_user):
+    deputy = make_user(role="admin", nickname="副總編輯")
+    back.post(f"/admin/users/{deputy.id}/disable", {"note": "離職"})
+    assert account_state(app, deputy.id) == "closed"
+    # The one admin left is the one asking: their own account, and the last admin, stay.
+    back.post(f"/admin/users/{admin.id}/disable", {"note": "離職"}, status=403)
+    assert account_state(app, admin.id) == "active"
+
+
+def test_an_admin_sets_a_new_password_and_every_session_of_the_account_ends(app, back, make_user):
+    person = make_user(nickname="忘了手機的人")
+    theirs = app.test_client()
+    login(theirs, person.phone, person.password)
+    assert signed_in(theirs)
+    since = record_count(app)
+    response = back.post(f"/admin/users/{person.id}/password", {"password": "given-by-desk-2026"})
+    assert back.flash(response) == "已為 忘了手機的人 設定新密碼，其他設備上的登錄已全部退出"
+    row = assert_one_record(app, since, "admin.password_set", person.id)
+    assert "given-by-desk-2026" not in row.before + row.after + row.note
+    assert not signed_in(theirs)
+    assert login_refusal(app, person.phone, person.password) == (422, ["手機號或密碼錯誤"])
+    assert login_refusal(app, person.phone, "given-by-desk-2026") == (303, [])
+
+
+def test_a_short_password_shows_the_form_again_and_changes_nothing(app, back, make_user):
+    person = make_user(nickname="短密碼")
+    response = back.post(f"/admin/users/{person.id}/password", {"password": "short"}, status=422)
+    page = html_of(response)
+    assert field_errors(page, "password") == ["密碼需為8至128個字符"]
+    assert field_value(page, "password") in (None, "")  # a password is never sent back
+    assert login_refusal(app, person.phone, person.password) == (303, [])
+    assert record_count(app) == 0
+
+
+def test_an_admins_own_new_password_keeps_this_session_and_ends_the_others(app, back, admin):
+    elsewhere = app.test_client()
+    login(elsewhere, admin.phone, admin.password)
+    response = back.post(f"/admin/users/{admin.id}/password", {"password": "chief-editor-2026"})
+    assert back.flash(response) == "已為 總編輯 設定新密碼，其他設備上的登錄已全部退出"
+    assert back.get("/admin/").status_code == 200
+    assert elsewhere.get("/admin/").status_code == 302
+
+
+def test_a_forced_reset_makes_the_password_lapse_until_the_owner_resets_it(app, back, make_user):
+    person = make_user(nickname="密碼外洩")
+    theirs = app.test_client()
+    login(theirs, person.phone, person.password)
+    assert signed_in(theirs)
+    form = delete_form(back.page(f"/admin/users/{person.id}"), f"/admin/users/{person.id}/password-reset")
+    assert "忘記密碼" in form.get("data-confirm")
+    since = record_count(app)
+    response = back.post(f"/admin/users/{person.id}/password-reset")
+    assert back.flash(response).startswith("密碼外洩 的密碼已失效、登錄已全部退出")
+    assert_one_record(app, since, "admin.password_reset_forced", person.id)
+    assert not signed_in(theirs)
+    assert login_refusal(app, person.phone, person.password) == (422, ["手機號或密碼錯誤"])
+    assert account_state(app, person.id) == "active"
+
+
+def test_an_admin_cannot_force_a_reset_of_their_own_password(app, back, admin):
+    assert (
+        delete_form(back.page(f"/admin/users/{admin.id}"), f"/admin/users/{admin.id}/password-reset") is None
+    )
+    response = back.post(f"/admin/users/{admin.id}/password-reset", status=403)
+    assert "不能強制重設自己的密碼，請直接設定新密碼" in messages(html_of(response))
+    assert record_count(app) == 0
+    assert back.get("/admin/").status_code == 200
+
+
+ACCOUNT_ACTIONS = [
+    ("disable", {"note": "離職"}),
+    ("enable", {"note": ""}),
+    ("password", {"password": "long-enough-pw"}),
+    ("password-reset", {}),
+]
+
+
+@pytest.mark.parametrize(("action", "data"), ACCOUNT_ACTIONS)
+def test_account_actions_need_an_admin_a_token_and_an_existing_account(
+    app, back, client, make_user, action, data
+):
+    person = make_user(nickname="被操作的人")
+    before = read(app, lambda s: (s.get(User, person.id).session_token, s.get(User, person.id).password_hash))
+    url = f"/admin/users/{person.id}/{action}"
+    response = back.post(url, data, token=False, status=400)
+    assert CSRF_MESSAGE in response.get_data(as_text=True)
+    back.post(f"/admin/users/987654/{action}", data, status=404)
+    for role in ("moderator", "reader"):
+        other = app.test_client()
+        someone = make_user(role=role)
+        login(other, someone.phone, someone.password)
+        refused = other.post(url, data={**data, "csrf_token": token_for(other, "/")})
+        assert refused.status_code == 403, role
+    anonymous = app.test_client()
+    assert (
+        anonymous.post(url, data={**data, "csrf_token": token_for(anonymous, LOGIN_PATH)}).status_code == 302
+    )
+    after = read(app, lambda s: (s.get(User, person.id).session_token, s.get(User, person.id).password_hash))
+    assert after == before
+    assert record_count(app) == 0
+
+
 # --- no 500 from any input ---------------------------------------------------------------------
 
 JUNK = ["", "abc", "-1", "²", "9" * 24, "0001-01-01T00:00", "\x00<script>alert(1)</script>", "名" * 300]
@@ -1891,6 +2241,8 @@ def form_cases(tree: dict, targets: dict) -> dict[str, tuple[str, dict]]:
             {"role": "moderator", "sections": [], "can_view_pii": "y"},
         ),
         "staff": ("/admin/users", staff_data()),
+        "disable": (f"/admin/users/{targets['user_id']}/disable", {"note": "離職"}),
+        "password": (f"/admin/users/{targets['user_id']}/password", {"password": "long-enough-pw"}),
     }
 
 
