@@ -176,8 +176,9 @@ def flask(instance: Path, *args: str) -> str:
     ).stdout
 
 
-def seed(instance: Path, *, big: int) -> dict[str, int]:
-    """The demo content plus generated comments and articles, written with plain SQL in bulk."""
+def seed(instance: Path, *, big: int, readers: int) -> dict[str, int]:
+    """The demo content plus generated comments, articles and the readers who post, written with
+    plain SQL in bulk (the readers through the domain)."""
     flask(instance, "init-instance")
     flask(instance, "seed-demo")
     # The issue's measure: the site runs with a 10,000-term list published. Generated terms (2–4
@@ -189,8 +190,12 @@ def seed(instance: Path, *, big: int) -> dict[str, int]:
     words = 10_000
     script = dedent("""
         import random, sys
+        from argon2 import PasswordHasher
+        from flask import current_app
         from sqlalchemy import select
         from portal import create_app
+        from portal.domain.accounts import create_verified_user
+        from portal.domain.pii import PhoneVault
         from portal.domain.pledge import term_forms
         from portal.domain.sensitive_words import current_entries, import_csv
         from portal.domain.wordlist import WordEntry, to_csv
@@ -208,11 +213,19 @@ def seed(instance: Path, *, big: int) -> dict[str, int]:
             admin = db.session.scalar(select(User).where(User.role == Role.ADMIN).limit(1))
             text = to_csv(WordEntry(t, ("C12",), "review", False) for t in terms)
             report = import_csv(db.session, text=text, actor=admin, now=utc_now())
+            # The readers who post: verified accounts, with a cheap hash so that signing them all in
+            # takes seconds (the hash costs nothing per post).
+            vault, hasher = PhoneVault.from_secret(current_app.config["PII_KEY"]), PasswordHasher(1, 8, 1)
+            for n in range(int(sys.argv[2])):
+                create_verified_user(
+                    db.session, phone=f"1370000{n:04d}", nickname=f"基準讀者{n}", password="demo-password-2026",
+                    role=Role.READER, vault=vault, hasher=hasher, now=utc_now(),
+                )  # fmt: skip
             db.session.commit()
             print(len(report.added))
         """)
     added = subprocess.run(
-        [sys.executable, "-c", script, str(words)],
+        [sys.executable, "-c", script, str(words), str(readers)],
         cwd=ROOT,
         env={**os.environ, "PORTAL_INSTANCE_PATH": str(instance)},
         check=True,
@@ -317,10 +330,13 @@ def add_pending(instance: Path, article: int, count: int) -> None:
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) bench/run.py"
 
 
-def login(server: Server, phone: str) -> dict[str, str]:
-    """The headers of a browser signed in as this demo account: its cookie and its user agent."""
+def login(server: Server, phone: str, address: str = "") -> dict[str, str]:
+    """The headers of a browser signed in as this account: its cookie and its user agent, and the
+    address the proxy in front says it comes from, if any (the session is tied to it)."""
     session = requests.Session()
     session.headers["User-Agent"] = USER_AGENT
+    if address:
+        session.headers["X-Forwarded-For"] = address
     page = session.get(server.url + "/accounts/login").text
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     answer = session.post(
@@ -333,7 +349,15 @@ def login(server: Server, phone: str) -> dict[str, str]:
     # without it (wrk sends the same cookie each time; one still carrying the message would keep
     # every page rendered afresh, to show it).
     session.get(urljoin(server.url + "/", answer.headers["Location"]))
-    return {"Cookie": "; ".join(f"{k}={v}" for k, v in session.cookies.items()), "User-Agent": USER_AGENT}
+    headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in session.cookies.items()), "User-Agent": USER_AGENT}
+    return headers | ({"X-Forwarded-For": address} if address else {})
+
+
+def posting_readers(server: Server, count: int) -> list[dict[str, str]]:
+    """The bench readers (seed), each signed in from an address of its own in its own /24 (Shandong's
+    60.210.0.0/16, as the proxy would pass them on): many readers posting, not one reader flooding,
+    whose posts the flood rules (P9–P11) would rightly slow and flag."""
+    return [login(server, f"1370000{n:04d}", f"60.210.{n % 250}.{7 + n // 250}") for n in range(count)]
 
 
 # The ten digits of the probe's numbers, as CJK characters that are no numerals (PLEDGE_RULES §6.4
@@ -349,32 +373,42 @@ def post_text(thread: int, started: int, counter: int) -> str:
     return POST_TEXT + "".join(POST_DIGITS[int(d)] for d in f"{thread}{started}{counter}")
 
 
-def post_script(server: Server, cookie: dict[str, str], article: int) -> str:
-    """A wrk script that posts a new comment each time, with the session's CSRF token (as a browser).
+def post_script(server: Server, readers: list[dict[str, str]], article: int) -> str:
+    """A wrk script that posts a new comment each time, each from the next reader in turn, with that
+    reader's session, CSRF token and address (as their browsers behind the proxy would).
 
     The token lives in the session cookie, which the article page sets anew: take both from it.
     """
     from urllib.parse import quote
 
-    session = requests.Session()
-    agent = session.headers["User-Agent"] = cookie.get("User-Agent", USER_AGENT)  # the signed-in browser's
-    for part in cookie["Cookie"].split("; "):
-        name, _, value = part.partition("=")
-        session.cookies.set(name, value, domain="127.0.0.1", path="/")  # so the new cookie replaces it
-    page = session.get(f"{server.url}/articles/{article}").text
-    token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
-    jar = "; ".join(f"{k}={v}" for k, v in session.cookies.items())
+    rows = []
+    for reader in readers:
+        session = requests.Session()
+        session.headers["User-Agent"] = reader.get("User-Agent", USER_AGENT)
+        if address := reader.get("X-Forwarded-For"):
+            session.headers["X-Forwarded-For"] = address
+        for part in reader["Cookie"].split("; "):
+            name, _, value = part.partition("=")
+            session.cookies.set(name, value, domain="127.0.0.1", path="/")  # so the new cookie replaces it
+        page = session.get(f"{server.url}/articles/{article}").text
+        token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+        jar = "; ".join(f"{k}={v}" for k, v in session.cookies.items())
+        rows.append(f'{{"{jar}", "{token}", "{address}", "{session.headers["User-Agent"]}"}}')
     digits = ", ".join(f'"{quote(d)}"' for d in POST_DIGITS)
+    readers_table = ",\n  ".join(rows)
     path = OUT / "post.lua"
     path.write_text(
-        f"""-- Each wrk thread posts its own numbered texts, so no two requests send the same comment.
--- Numbers are spelt in CJK characters that are no numerals (bench/run.py, POST_DIGITS): digits
--- would read as a phone number to the contact rule (P18) and be refused.
+        f"""-- Each wrk thread posts its own numbered texts, so no two requests send the same comment, from
+-- the readers in turn. Numbers are spelt in CJK characters that are no numerals (bench/run.py,
+-- POST_DIGITS): digits would read as a phone number to the contact rule (P18) and be refused.
 local threads = 0
 function setup(thread)
   threads = threads + 1
   thread:set("id", threads)
 end
+local readers = {{
+  {readers_table}
+}}
 local digits = {{{digits}}}
 local function spell(n)
   return (string.gsub(tostring(n), "%d", function(d) return digits[tonumber(d) + 1] end))
@@ -385,10 +419,11 @@ function init(args)
 end
 request = function()
   counter = counter + 1
-  local body = "csrf_token={token}&body={quote(POST_TEXT)}" .. prefix .. spell(counter)
+  local reader = readers[(counter * 2 + id) % #readers + 1]
+  local body = "csrf_token=" .. reader[2] .. "&body={quote(POST_TEXT)}" .. prefix .. spell(counter)
   return wrk.format("POST", "/articles/{article}/comments", {{
     ["Content-Type"] = "application/x-www-form-urlencoded", ["HX-Request"] = "true",
-    ["Cookie"] = "{jar}", ["User-Agent"] = "{agent}"}}, body)
+    ["Cookie"] = reader[1], ["X-Forwarded-For"] = reader[3], ["User-Agent"] = reader[4]}}, body)
 end
 """,
         encoding="utf-8",
@@ -396,10 +431,15 @@ end
     return str(path)
 
 
+# Readers who post in the posting probes, each from an address of its own: at about a thousand
+# posts a second each posts a few dozen times a run.
+POSTERS = 200
 POSTING_FLOOR = "posting's floor: the same POST answered 204 before the post's own work"
 
 
-def posting_floor(env: dict[str, str], reader: dict[str, str], article: int, run: dict[str, int]) -> Result:
+def posting_floor(
+    env: dict[str, str], readers: list[dict[str, str]], article: int, run: dict[str, int]
+) -> Result:
     """The portal's own stack up to a post's own work (bench/floor.py), on the same data, the same
     URL and the same wrk script as the posting probe."""
     floor = Server("floor", "bench.floor:app", env)
@@ -408,7 +448,7 @@ def posting_floor(env: dict[str, str], reader: dict[str, str], article: int, run
             floor,
             POSTING_FLOOR,
             f"/articles/{article}/comments",
-            script=post_script(floor, reader, article),
+            script=post_script(floor, readers, article),
             **run,
         )
     finally:
@@ -515,14 +555,16 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install wrk")
     seconds, connections, big = (1, 4, 1000) if args.quick else (args.seconds, args.connections, 100_000)
+    posters = 8 if args.quick else POSTERS
     OUT.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="portal-bench-"))
     instance = workdir / "instance"
-    ids = seed(instance, big=big)
+    ids = seed(instance, big=big, readers=posters)
     env = {
         "PORTAL_INSTANCE_PATH": str(instance),
         "PORTAL_SESSION_COOKIE_SECURE": "false",
         "PORTAL_SESSION_COOKIE_NAME": "session",
+        "PORTAL_TRUSTED_PROXY_HOPS": "1",  # as in production behind its proxy (docs/DEPLOYMENT.md)
         "PORTAL_COMMENT_LIMITS": "100000000 per minute",
         "PORTAL_LOGIN_LIMITS": "100000 per minute",
     }
@@ -569,16 +611,17 @@ def main() -> None:
                 **run,
             )
         )
+        readers = posting_readers(portal, posters)
         results.append(
             measure(
                 portal,
                 "posting a comment",
                 f"/articles/{ids['article_50']}/comments",
-                script=post_script(portal, reader, ids["article_50"]),
+                script=post_script(portal, readers, ids["article_50"]),
                 **run,
             )
         )
-        results.append(posting_floor(env, reader, ids["article_50"], run))
+        results.append(posting_floor(env, readers, ids["article_50"], run))
         moderator = login(portal, "13900000005")
         results.append(
             measure(
