@@ -149,7 +149,7 @@ SYSTEM_REASON_LABELS: dict[str, str] = {
     "account_state": "賬號受限",
     "unverified": "未驗證手機",
     "parent": "回覆對象無效",
-    "admin": "管理員停用賬號",  # the reason of an admin's 停用 (domain.staff.ADMIN_CLOSURE)
+    "admin": "管理員停用賬號",  # the reason of an admin's 停用 (domain.moderation.ADMIN_CLOSURE)
 }
 # Every reason a record or a measure carries: the pledge's R-codes, the filter's and the back office's.
 REASON_TEXT = {**REASON_LABELS, **SYSTEM_REASON_LABELS}
