@@ -36,7 +36,7 @@ from portal.models import (
     utc_now,
 )
 from tests.factories import make_article, make_section
-from tests.helpers import HX, find_all, find_one, login, parse_html, text_of, token_for
+from tests.helpers import HX, date_filter, find_all, login, parse_html, text_of, token_for
 from tests.media_samples import picture_bytes, wav_bytes, webm_bytes
 
 LOCAL = ZoneInfo("Asia/Shanghai")
@@ -830,17 +830,6 @@ def test_article_list_until_includes_the_day_chosen(back, many_articles):
     # 從 D 到 D is the day D: a date picker's "to" is inclusive.
     day = many_articles["draft_day"].isoformat()
     assert many_articles["draft"] in listed_ids(back.page(f"/admin/articles?since={day}&until={day}"))
-
-
-def date_filter(root, name: str) -> tuple[str, str, list[str]]:
-    """A date filter's input value, its aria-describedby, and the messages beside it."""
-    field = find_one(root, "input", name=name)
-    messages = find_all(root, "ul", id=f"filter-{name}-errors")
-    return (
-        field.get("value"),
-        field.get("aria-describedby") or "",
-        [text_of(li) for ul in messages for li in find_all(ul, "li")],
-    )
 
 
 def test_a_bad_date_in_the_article_list_is_said_beside_it_kept_and_not_applied(back, many_articles):

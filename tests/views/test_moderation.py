@@ -37,7 +37,7 @@ from portal.models import (
     utc_now,
 )
 from tests.factories import make_article, make_section
-from tests.helpers import HX, find_all, find_one, login, parse_html, text_of, token_for
+from tests.helpers import HX, date_filter, find_all, find_one, login, parse_html, text_of, token_for
 
 ALREADY = "已由其他審核員處理"
 CLOSED = "本文評論已關閉"
@@ -707,18 +707,6 @@ def test_the_queue_filters_stay_on_the_tabs_and_out_of_the_site_search_box(desk)
     tabs = find_one(root, "nav", id="queue-tabs")
     reported = find_one(tabs, "a", data_tab="reported").get("href")
     assert urlsplit(reported).query == "tab=reported&section=yaowen&q=%E5%85%AC%E4%BA%A4"
-
-
-def date_filter(html: str, name: str) -> tuple[str, str, list[str]]:
-    """The filter's input value, its aria-describedby, and the messages beside it."""
-    root = parse_html(html)
-    field = find_one(root, "input", name=name)
-    messages = find_all(root, "ul", id=f"filter-{name}-errors")
-    return (
-        field.get("value"),
-        field.get("aria-describedby") or "",
-        [text_of(li) for ul in messages for li in find_all(ul, "li")],
-    )
 
 
 def test_a_bad_date_in_the_queue_filter_is_said_beside_it_and_kept(desk):
