@@ -56,6 +56,19 @@ def text_of(element) -> str:
     return " ".join("".join(element.itertext()).split())
 
 
+def date_filter(page, name: str) -> tuple[str, str, list[str]]:
+    """A date filter (the date_filter macro) on a page, as HTML or parsed: its input's value, its
+    aria-describedby, and the messages beside it."""
+    root = parse_html(page) if isinstance(page, str) else page
+    field = find_one(root, "input", name=name)
+    messages = find_all(root, "ul", id=f"filter-{name}-errors")
+    return (
+        field.get("value"),
+        field.get("aria-describedby") or "",
+        [text_of(li) for ul in messages for li in find_all(ul, "li")],
+    )
+
+
 def login(client, phone: str, password: str):
     """Logs in through the real form (CSRF included); returns the 303 response."""
     page = client.get("/accounts/login")

@@ -29,7 +29,7 @@ from portal.admin.forms import (
     ids_of,
 )
 from portal.auth import password_hasher, phone_vault, unauthorized
-from portal.domain import accounts, audit, editorial, media_files, moderation, sensitive_words, staff
+from portal.domain import accounts, audit, editorial, media_files, moderation, records, sensitive_words, staff
 from portal.domain.errors import Rejected
 from portal.domain.media_files import Upload, store_upload
 from portal.domain.pagination import Cursor
@@ -213,16 +213,11 @@ def articles():
         query = query.where(Article.section_id == section_id)
     if args.get("state") in ("draft", "published"):
         query = query.where(Article.state == args["state"])
-    for name, op in (("since", "ge"), ("until", "lt")):
-        try:
-            day = datetime.strptime(args.get(name, ""), "%Y-%m-%d")
-            if op == "lt":
-                day += timedelta(days=1)  # 到 includes the day chosen
-        except (ValueError, OverflowError):
-            continue
-        query = query.where(
-            Article.published_at >= _utc(day) if op == "ge" else Article.published_at < _utc(day)
-        )
+    days = records.day_range(args, "since", "until")  # local days, both ends included
+    if days.since is not None:
+        query = query.where(Article.published_at >= records.day_start(days.since, zone()))
+    if days.until is not None:
+        query = query.where(Article.published_at < records.day_start(days.until + timedelta(days=1), zone()))
     cursor = Cursor.decode(args.get("after"))
     if cursor is not None:
         query = query.where(
@@ -231,14 +226,16 @@ def articles():
         )
     rows = list(db.session.scalars(query.order_by(Article.published_at.desc(), Article.id.desc()).limit(51)))
     next_cursor = Cursor(rows[49].published_at, rows[49].id) if len(rows) > 50 else None
-    return render_template(
+    html = render_template(
         "admin/articles.html",
         rows=rows[:50],
         next_cursor=next_cursor,
         sections=_all_sections(),
         args=args,
+        filter_errors=days.errors,
         now=utc_now(),
     )
+    return html, 422 if days.errors else 200  # a date that cannot be applied: said beside it, kept
 
 
 def _media_choices(kinds: tuple[str, ...]) -> list[tuple[str, str]]:

@@ -46,6 +46,13 @@ HIGH_PRIORITY_FLAGS = {"coordinated", "evasion", "privacy"}
 MAX_PINNED = 3
 MAX_APPEALS = 3
 SUBMISSION_ACTIONS = ("comment.submitted", "comment.rejected", "comment.edited", "account.registered")
+# 停用 is the ladder's "close" measure, given by an admin with this reason (not one of the pledge's
+# R-codes; records.SYSTEM_REASON_LABELS names it). Only an admin ends it (staff.enable_account).
+ADMIN_CLOSURE = "admin"
+ADMIN_CLOSURE_LIFT = "這是管理員停用賬號的措施，只有管理員可以解除"
+STAFF_MEASURE_LIFT = "工作人員賬號的措施只有管理員可以解除"
+ADMIN_CLOSURE_APPEAL = "針對管理員停用賬號的申訴只能由管理員處理"
+STAFF_MEASURE_APPEAL = "針對工作人員賬號措施的申訴只能由管理員處理"
 
 
 class AlreadyDecided(Exception):
@@ -853,13 +860,29 @@ def settle_account(session: Session, user: User, *, now: datetime) -> None:
         session.delete(blocked)
 
 
+def admins_only(sanction: Sanction, user: User | None) -> bool:
+    """A measure only an admin may end or rule on: an admin's 停用, or any measure on a staff
+    account (only an admin gives those: apply_measure)."""
+    return sanction.reason_code == ADMIN_CLOSURE or (user is not None and user.role != Role.READER)
+
+
+def lift_refusal(sanction: Sanction, user: User | None, actor: User) -> str:
+    """Why `actor` may not lift this measure, in the desk's words; "" when they may."""
+    if actor.role == Role.ADMIN or not admins_only(sanction, user):
+        return ""
+    return ADMIN_CLOSURE_LIFT if sanction.reason_code == ADMIN_CLOSURE else STAFF_MEASURE_LIFT
+
+
 def lift_measure(
     session: Session, *, sanction: Sanction, moderator: User, note: str, now: datetime, tell: bool = True
 ) -> Sanction:
-    """Ends a measure early; the user is told (`tell=False`: an appeal's ruling tells them itself)."""
+    """Ends a measure early; the user is told (`tell=False`: an appeal's ruling tells them itself).
+    A moderator may not end an admin's 停用 nor a measure on a staff account (403)."""
+    user = session.get(User, sanction.user_id)
+    if refusal := lift_refusal(sanction, user, moderator):
+        raise Rejected("sanction", refusal, 403)
     if sanction.lifted_at is not None:
         raise AlreadyDecided(ALREADY_DECIDED)
-    user = session.get(User, sanction.user_id)
     sanction.lifted_at = now
     before = _account_state(user) if user is not None else {}
     if user is not None:
@@ -977,12 +1000,28 @@ def _charged_penalty(session: Session, comment_id: int) -> int:
         return 0
 
 
+def appeal_refusal(session: Session, appeal: Appeal, moderator: User) -> str:
+    """Why `moderator` may not rule on this appeal at all, in the desk's words; "" when they may.
+    P27 has another person review the decision; a review that could only ever 維持 is none, so an
+    appeal against a measure only an admin may lift (an admin's 停用, a staff account's measure)
+    is ruled by an admin, either way. The original decider never rules (NotAllowed)."""
+    if appeal.target_type != "sanction" or moderator.role == Role.ADMIN:
+        return ""
+    sanction = session.get(Sanction, appeal.target_id)
+    if sanction is None or not admins_only(sanction, session.get(User, sanction.user_id)):
+        return ""
+    return ADMIN_CLOSURE_APPEAL if sanction.reason_code == ADMIN_CLOSURE else STAFF_MEASURE_APPEAL
+
+
 def rule_appeal(
     session: Session, *, appeal: Appeal, moderator: User, overturn: bool, note: str, now: datetime
 ) -> Appeal:
-    """A different moderator rules; an overturned rejection publishes the comment and returns the credit."""
+    """A different moderator rules; an overturned rejection publishes the comment and returns the credit.
+    An appeal against an admin's 停用 or a staff account's measure is an admin's to rule (403)."""
     if appeal.original_decider_id == moderator.id:
         raise NotAllowed("the moderator who decided may not rule on the appeal")
+    if refusal := appeal_refusal(session, appeal, moderator):
+        raise Rejected("overturn", refusal, 403)
     claimed = session.execute(
         update(Appeal)
         .where(Appeal.id == appeal.id, Appeal.status == "open")

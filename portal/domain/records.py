@@ -132,6 +132,8 @@ TARGET_LABELS: dict[str, str] = {
     "site": "全站",
     "appeal": "申訴",
     "moderation_action": "記錄",
+    "sensitive_word": "敏感詞",
+    "settings": "網站設置",
 }
 ROLE_LABELS = {"reader": "讀者", "moderator": "審核員", "admin": "管理員", "system": "系統"}
 # comment.rejected carries the refusal's reason (portal.domain.errors.Rejected.reason), not an R-code.
@@ -149,10 +151,16 @@ SYSTEM_REASON_LABELS: dict[str, str] = {
     "account_state": "賬號受限",
     "unverified": "未驗證手機",
     "parent": "回覆對象無效",
-    "admin": "管理員停用賬號",  # the reason of an admin's 停用 (domain.staff.ADMIN_CLOSURE)
+    "admin": "管理員停用賬號",  # the reason of an admin's 停用 (domain.moderation.ADMIN_CLOSURE)
 }
 # Every reason a record or a measure carries: the pledge's R-codes, the filter's and the back office's.
 REASON_TEXT = {**REASON_LABELS, **SYSTEM_REASON_LABELS}
+# The log's 理由 filter: the pledge's R-codes with their numbers (the desk knows them by them), the
+# other reasons in words only, never their ASCII codes.
+REASON_OPTIONS = {
+    **{code: f"{code} {label}" for code, label in REASON_LABELS.items()},
+    **SYSTEM_REASON_LABELS,
+}
 KEY_LABELS = {
     "status": "狀態",
     "body": "內容",

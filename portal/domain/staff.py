@@ -10,15 +10,13 @@ from sqlalchemy.orm import Session
 
 from portal.domain import audit, notifications
 from portal.domain.errors import Rejected
-from portal.domain.moderation import settle_account
+from portal.domain.moderation import ADMIN_CLOSURE, settle_account
 from portal.domain.pagination import Cursor
 from portal.models import ModeratorScope, Role, Sanction, Section, User, UserState
 from portal.models.users import new_session_token
 
-# 停用 is the ladder's "close" measure, given by an admin with this reason (not one of the pledge's
-# R-codes; records.SYSTEM_REASON_LABELS names it): one account state for the desk and the back
-# office, settled by moderation.settle_account.
-ADMIN_CLOSURE = "admin"
+# 停用 is the ladder's "close" measure with reason ADMIN_CLOSURE: one account state for the desk
+# and the back office, settled by moderation.settle_account; only an admin lifts it.
 CLOSING_MEASURES = ("close", "blacklist")
 
 

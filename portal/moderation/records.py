@@ -38,7 +38,6 @@ from flask_login import current_user
 from portal.auth import client_ip
 from portal.domain import records
 from portal.domain.pagination import Cursor
-from portal.domain.pledge import REASON_LABELS
 from portal.domain.script import Script, to_simplified
 from portal.extensions import db
 from portal.forms import ActionForm
@@ -58,7 +57,7 @@ def _log_context(filters: records.LogFilters) -> dict[str, Any]:
         "typed": request.args,  # what the filter form shows again
         "action_options": records.ACTION_OPTIONS,
         "target_options": records.TARGET_LABELS,
-        "reason_options": {**REASON_LABELS, **records.SYSTEM_REASON_LABELS},
+        "reason_options": records.REASON_OPTIONS,
         "here": request.full_path.rstrip("?"),
     }
 

@@ -411,6 +411,8 @@ def render_user(person: User, form: MeasureForm | None = None) -> str:
         suggestion=moderation.suggest_measure(db.session, person, now=now),
         recent=recent,
         sanctions=sanctions,
+        # Only what this moderator may lift gets a button (an admin's 停用, staff: admins only).
+        lift_refusals={s.id: moderation.lift_refusal(s, person, current_user) for s in sanctions},
         form=form or MeasureForm(formdata=None),
         action_form=ActionForm(),
         reason_labels=pledge.REASON_LABELS,
@@ -478,6 +480,10 @@ def lift(sanction_id: int):
         moderation.lift_measure(
             db.session, sanction=sanction, moderator=current_user, note="手動解除", now=utc_now()
         )
+    except Rejected as refusal:  # not this moderator's to lift: the user page again, with why
+        db.session.rollback()
+        flash(refusal.message, "error")
+        return render_user(db.get_or_404(User, sanction.user_id)), refusal.status
     except moderation.AlreadyDecided:
         db.session.rollback()
         flash(moderation.ALREADY_DECIDED, "error")
@@ -490,22 +496,25 @@ def lift(sanction_id: int):
 # --- appeals --------------------------------------------------------------------------------------
 
 
-def appeals():
+def appeals(status: int = 200):
     rows = moderation.open_appeals(db.session, scope())
     targets = {}
     for appeal in rows:
         model = Comment if appeal.target_type == "comment" else Sanction
         targets[appeal.id] = db.session.get(model, appeal.target_id)
-    return render_template(
+    html = render_template(
         "moderation/appeals.html",
         rows=rows,
         targets=targets,
         authors={a.id: db.session.get(User, a.author_id) for a in rows},
+        # An appeal against an admin's 停用 or a staff account's measure: an admin rules it.
+        refusals={a.id: moderation.appeal_refusal(db.session, a, current_user) for a in rows},
         **{**_counts_context(), "tab": "appeals"},
         form=AppealRulingForm(formdata=None),
         reason_labels=pledge.REASON_LABELS,
         measures=moderation.MEASURES,
     )
+    return html, status
 
 
 @bp.post("/appeals/<int:appeal_id>/ruling")
@@ -528,6 +537,10 @@ def rule_appeal(appeal_id: int):
     except NotAllowed:
         db.session.rollback()
         flash("原決定的審核員不能處理對其決定的申訴，請由其他審核員處理", "error")
+    except Rejected as refusal:  # an admin's to rule: the appeals again, with why
+        db.session.rollback()
+        flash(refusal.message, "error")
+        return appeals(refusal.status)
     except moderation.AlreadyDecided:
         db.session.rollback()
         flash(moderation.ALREADY_DECIDED, "error")

@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from portal.domain import accounts, comments, moderation
+from portal.domain import accounts, comments, moderation, staff
 from portal.domain.comments import CommentRules, Origin, priority_of
 from portal.domain.errors import NotAllowed, Rejected
 from portal.domain.moderation import (
@@ -1023,6 +1023,103 @@ def test_only_an_admin_acts_on_staff_accounts(world):
     assert w.other_mod.state == UserState.ACTIVE
     measure(w, w.other_mod, "close", moderator=w.admin)
     assert w.other_mod.state == UserState.CLOSED
+
+
+def admin_disable(w: World, user: User) -> Sanction:
+    return staff.disable_account(w.session, user=user, actor=w.admin, note="多次發布廣告", now=NOW)
+
+
+def refused_with(w: World, call, message: str) -> None:
+    """Refused with 403 and the desk's message; nothing written (the session stays clean)."""
+    records_before = count(w.session, ModerationAction)
+    notices_before = count(w.session, Notification)
+    with pytest.raises(Rejected) as refused:
+        call()
+    assert (refused.value.status, refused.value.message) == (403, message)
+    w.session.flush()
+    assert count(w.session, ModerationAction) == records_before
+    assert count(w.session, Notification) == notices_before
+
+
+def test_a_moderator_cannot_lift_an_admins_disable_but_an_admin_can(world):
+    w = world
+    sanction = admin_disable(w, w.author)
+    assert moderation.lift_refusal(sanction, w.author, w.mod) == moderation.ADMIN_CLOSURE_LIFT
+    refused_with(
+        w,
+        lambda: moderation.lift_measure(w.session, sanction=sanction, moderator=w.mod, note="", now=NOW),
+        "這是管理員停用賬號的措施，只有管理員可以解除",
+    )
+    assert sanction.lifted_at is None and w.author.state == UserState.CLOSED
+    other_admin = make_user(w.session, "管理員乙", Role.ADMIN)
+    assert moderation.lift_refusal(sanction, w.author, other_admin) == ""
+    moderation.lift_measure(w.session, sanction=sanction, moderator=other_admin, note="", now=NOW)
+    assert w.author.state == UserState.ACTIVE
+
+
+def test_a_moderator_may_still_lift_a_moderators_closure_of_a_disabled_account_which_stays_closed(world):
+    w = world
+    admin_disable(w, w.author)
+    closure = measure(w, w.author, "close")
+    assert moderation.lift_refusal(closure, w.author, w.other_mod) == ""
+    moderation.lift_measure(w.session, sanction=closure, moderator=w.other_mod, note="", now=NOW)
+    assert w.author.state == UserState.CLOSED  # the admin's 停用 still holds
+
+
+def test_a_moderator_cannot_lift_a_measure_on_a_staff_account(world):
+    """apply_measure leaves staff accounts to admins; lifting follows the same rule."""
+    w = world
+    sanction = measure(w, w.other_mod, "mute", 7, moderator=w.admin)
+    refused_with(
+        w,
+        lambda: moderation.lift_measure(w.session, sanction=sanction, moderator=w.mod, note="", now=NOW),
+        "工作人員賬號的措施只有管理員可以解除",
+    )
+    assert sanction.lifted_at is None and w.other_mod.muted_until is not None
+    moderation.lift_measure(w.session, sanction=sanction, moderator=w.admin, note="", now=NOW)
+    assert w.other_mod.muted_until is None
+
+
+@pytest.mark.parametrize("overturn", [True, False])
+def test_only_an_admin_rules_on_an_appeal_against_an_admins_disable(world, overturn):
+    """P27 has another person review a decision; a moderator may not lift an admin's 停用, so a
+    moderator's ruling could only ever be 維持: an admin rules such an appeal, either way."""
+    w = world
+    sanction = admin_disable(w, w.author)
+    filed = appeal(w, sanction)
+    assert moderation.appeal_refusal(w.session, filed, w.mod) == moderation.ADMIN_CLOSURE_APPEAL
+    refused_with(
+        w, lambda: rule(w, filed, w.mod, overturn=overturn), "針對管理員停用賬號的申訴只能由管理員處理"
+    )
+    assert (filed.status, filed.decided_by_id) == ("open", None)
+    assert sanction.lifted_at is None and w.author.state == UserState.CLOSED
+    with pytest.raises(NotAllowed):  # nor the admin who disabled it
+        rule(w, filed, w.admin, overturn=overturn)
+    other_admin = make_user(w.session, "管理員乙", Role.ADMIN)
+    assert moderation.appeal_refusal(w.session, filed, other_admin) == ""
+    rule(w, filed, other_admin, overturn=overturn, note="核實")
+    assert filed.status == ("overturned" if overturn else "upheld")
+    assert w.author.state == (UserState.ACTIVE if overturn else UserState.CLOSED)
+
+
+def test_only_an_admin_rules_on_an_appeal_against_a_staff_accounts_measure(world):
+    w = world
+    sanction = measure(w, w.other_mod, "mute", 30, moderator=w.admin)
+    filed = appeal(w, sanction, author=w.other_mod)
+    refused_with(
+        w, lambda: rule(w, filed, w.mod, overturn=True), "針對工作人員賬號措施的申訴只能由管理員處理"
+    )
+    assert filed.status == "open" and sanction.lifted_at is None
+    rule(w, filed, make_user(w.session, "管理員乙", Role.ADMIN), overturn=True)
+    assert sanction.lifted_at == NOW and w.other_mod.muted_until is None
+
+
+def test_a_moderator_still_rules_on_appeals_against_a_readers_desk_measure(world):
+    w = world
+    filed = appeal(w, measure(w, w.author, "close"))
+    assert moderation.appeal_refusal(w.session, filed, w.other_mod) == ""
+    rule(w, filed, w.other_mod, overturn=True)
+    assert w.author.state == UserState.ACTIVE
 
 
 # --- appeals (P27) ------------------------------------------------------------------------------

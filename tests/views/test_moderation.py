@@ -37,7 +37,7 @@ from portal.models import (
     utc_now,
 )
 from tests.factories import make_article, make_section
-from tests.helpers import HX, find_all, find_one, login, parse_html, text_of, token_for
+from tests.helpers import HX, date_filter, find_all, find_one, login, parse_html, text_of, token_for
 
 ALREADY = "已由其他審核員處理"
 CLOSED = "本文評論已關閉"
@@ -709,18 +709,6 @@ def test_the_queue_filters_stay_on_the_tabs_and_out_of_the_site_search_box(desk)
     assert urlsplit(reported).query == "tab=reported&section=yaowen&q=%E5%85%AC%E4%BA%A4"
 
 
-def date_filter(html: str, name: str) -> tuple[str, str, list[str]]:
-    """The filter's input value, its aria-describedby, and the messages beside it."""
-    root = parse_html(html)
-    field = find_one(root, "input", name=name)
-    messages = find_all(root, "ul", id=f"filter-{name}-errors")
-    return (
-        field.get("value"),
-        field.get("aria-describedby") or "",
-        [text_of(li) for ul in messages for li in find_all(ul, "li")],
-    )
-
-
 def test_a_bad_date_in_the_queue_filter_is_said_beside_it_and_kept(desk):
     d = desk
     listed = {add_comment(d), add_comment(d, section="shehui")}
@@ -1203,6 +1191,101 @@ def test_a_moderator_cannot_sanction_staff_but_an_admin_can(desk):
         ).status_code
         == 303
     )
+
+
+def lift_controls(html: str, sanction_id: int) -> tuple[list, list]:
+    """The user page's lift form for a measure, and its 僅管理員可解除 notice."""
+    root = parse_html(html)
+    forms = find_all(root, "form", action=f"/moderation/sanctions/{sanction_id}/lift")
+    return forms, find_all(root, "span", cls="notice")
+
+
+def admin_disables(d: Desk, role: str) -> int:
+    """停用 from the back office, as an admin does it; the closure measure's id."""
+    person = d.people[role]
+    assert d.post("admin", f"/admin/users/{person.id}/disable", {"note": "多次發布廣告"}).status_code == 303
+    with d.app.app_context():
+        return db.session.scalar(select(Sanction.id).where(Sanction.user_id == person.id))
+
+
+def test_a_moderator_cannot_lift_an_admins_disable_nor_is_offered_the_button(desk):
+    d = desk
+    author = d.people["author"]
+    sanction_id = admin_disables(d, "author")
+    page = d.get("moderator", f"/moderation/users/{author.id}").get_data(as_text=True)
+    forms, notices = lift_controls(page, sanction_id)
+    assert forms == [] and any(text_of(n) == "僅管理員可解除" for n in notices)
+    before = fingerprint(d)
+    for hx in ({}, HX):
+        refused = d.post("moderator", f"/moderation/sanctions/{sanction_id}/lift", headers=hx)
+        assert refused.status_code == 403
+        assert "這是管理員停用賬號的措施，只有管理員可以解除" in refused.get_data(as_text=True)
+    assert fingerprint(d) == before
+    with d.app.app_context():
+        assert str(db.session.get(User, author.id).state) == "closed"
+    # An admin may, from the same page.
+    forms, _ = lift_controls(
+        d.get("admin", f"/moderation/users/{author.id}").get_data(as_text=True), sanction_id
+    )
+    assert len(forms) == 1
+    assert d.post("admin", f"/moderation/sanctions/{sanction_id}/lift").status_code == 303
+    with d.app.app_context():
+        assert str(db.session.get(User, author.id).state) == "active"
+
+
+def test_a_moderator_cannot_lift_a_measure_on_a_staff_account(desk):
+    d = desk
+    other = d.people["decider"]
+    d.post(
+        "admin", f"/moderation/users/{other.id}/measures", {"measure": "mute", "days": "7", "reason": "R17"}
+    )
+    with d.app.app_context():
+        sanction_id = db.session.scalar(select(Sanction.id).where(Sanction.user_id == other.id))
+    forms, _ = lift_controls(
+        d.get("moderator", f"/moderation/users/{other.id}").get_data(as_text=True), sanction_id
+    )
+    assert forms == []
+    before = fingerprint(d)
+    refused = d.post("moderator", f"/moderation/sanctions/{sanction_id}/lift")
+    assert refused.status_code == 403
+    assert "工作人員賬號的措施只有管理員可以解除" in refused.get_data(as_text=True)
+    assert fingerprint(d) == before
+
+
+def test_an_appeal_against_an_admins_disable_is_ruled_by_an_admin_only(desk):
+    d = desk
+    d.people["admin2"] = d.make_user("admin", nickname="管理員乙")
+    sanction_id = admin_disables(d, "author")
+    with d.app.app_context():  # a closed account cannot sign in: the appeal is on file already
+        appeal_id = moderation.file_appeal(
+            db.session,
+            author=user_of(d, "author"),
+            target_type="sanction",
+            target_id=sanction_id,
+            text="我沒有發過廣告，請核實。",
+            now=utc_now(),
+        ).id
+        db.session.commit()
+    page = d.get("moderator", "/moderation/?tab=appeals").get_data(as_text=True)
+    item = find_one(parse_html(page), "li", id=f"appeal-{appeal_id}")
+    assert "針對管理員停用賬號的申訴只能由管理員處理" in text_of(item) and not find_all(item, "form")
+    before = fingerprint(d)
+    for overturn in ("1", "0"):
+        refused = d.post("moderator", f"/moderation/appeals/{appeal_id}/ruling", {"overturn": overturn})
+        assert refused.status_code == 403
+        assert "針對管理員停用賬號的申訴只能由管理員處理" in refused.get_data(as_text=True)
+    assert fingerprint(d) == before
+    item = find_one(
+        parse_html(d.get("admin2", "/moderation/?tab=appeals").get_data(as_text=True)),
+        "li",
+        id=f"appeal-{appeal_id}",
+    )
+    assert find_all(item, "form")
+    ruled = d.post("admin2", f"/moderation/appeals/{appeal_id}/ruling", {"overturn": "1", "note": "核實無誤"})
+    assert ruled.status_code == 303
+    with d.app.app_context():
+        assert db.session.get(Appeal, appeal_id).status == "overturned"
+        assert str(db.session.get(User, d.people["author"].id).state) == "active"
 
 
 # --- appeals ------------------------------------------------------------------------------------

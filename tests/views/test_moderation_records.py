@@ -3,20 +3,25 @@ evidence holds, the purge and patrol commands, and the dashboard's charts."""
 
 from __future__ import annotations
 
+import ast
 import base64
 import csv
 import hashlib
+import importlib
 import io
+import itertools
 import json
 import re
 from datetime import timedelta
+from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
-from portal.domain import audit
+import portal
+from portal.domain import audit, records
 from portal.extensions import db
 from portal.models import (
     Comment,
@@ -138,6 +143,164 @@ def test_log_lists_records_newest_first_with_labels(app, client, moderator):
         .astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai"))
     )
     assert local.strftime("%Y-%m-%d %H:%M") in reject
+
+
+# --- every code the app writes, in words ----------------------------------------------------------
+
+PORTAL = Path(portal.__file__).resolve().parent
+CODE_SHAPE = re.compile(r"[A-Za-z_]{2,}")  # what a raw code looks like: no label has ASCII words
+
+
+def _functions(tree: ast.Module) -> list[ast.FunctionDef]:
+    return [node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)]
+
+
+def _enclosing(tree: ast.Module, target: ast.AST) -> ast.FunctionDef:
+    return min(
+        (f for f in _functions(tree) if any(node is target for node in ast.walk(f))),
+        key=lambda f: f.end_lineno - f.lineno,
+    )
+
+
+def _values(expr: ast.AST, function: ast.FunctionDef, tree: ast.Module, module: str) -> set[str]:
+    """Every string `expr` can be where it is written: literals, both arms of a choice, f-strings
+    over what their parts can be, a local assigned from literals, and a parameter by what it is
+    compared with (== a literal, `in` a module table) or else by what its callers pass."""
+    where = f"{module}.{function.name}: {ast.unparse(expr)}"
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+        return {expr.value}
+    if isinstance(expr, ast.IfExp):
+        return _values(expr.body, function, tree, module) | _values(expr.orelse, function, tree, module)
+    if isinstance(expr, ast.JoinedStr):
+        found = {""}
+        for part in expr.values:
+            options = _values(
+                part.value if isinstance(part, ast.FormattedValue) else part, function, tree, module
+            )
+            found = {start + option for start in found for option in options}
+        return found
+    assert isinstance(expr, ast.Name), f"cannot tell what {where} writes"
+    name, found = expr.id, set()
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name) and target.id == name:
+                    found |= _values(node.value, function, tree, module)
+                if isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple):
+                    for part, value in zip(target.elts, node.value.elts, strict=True):
+                        if isinstance(part, ast.Name) and part.id == name:
+                            found |= _values(value, function, tree, module)
+        if isinstance(node, ast.Compare) and isinstance(node.left, ast.Name) and node.left.id == name:
+            for op, right in zip(node.ops, node.comparators, strict=True):
+                if isinstance(op, ast.Eq) and isinstance(right, ast.Constant):
+                    found.add(right.value)
+                if isinstance(op, ast.In | ast.NotIn) and isinstance(right, ast.Name):
+                    found |= set(getattr(importlib.import_module(module), right.id))
+    positional = [a.arg for a in function.args.args]
+    if not found and name in positional + [a.arg for a in function.args.kwonlyargs]:
+        position = positional.index(name) if name in positional else None
+        for call in ast.walk(tree):
+            callee = getattr(call, "func", None)
+            if (
+                not isinstance(call, ast.Call)
+                or getattr(callee, "id", getattr(callee, "attr", None)) != function.name
+            ):
+                continue
+            caller = _enclosing(tree, call)
+            for keyword in call.keywords:
+                if keyword.arg == name:
+                    found |= _values(keyword.value, caller, tree, module)
+            if position is not None and position < len(call.args):
+                found |= _values(call.args[position], caller, tree, module)
+    assert found, f"cannot tell what {where} writes"
+    return found
+
+
+def written_codes() -> tuple[set[str], set[str]]:
+    """Every (action, target type) code an audit.record(...) or record_at_once(...) in portal/ can
+    write, read from the source, so a new one cannot slip past the labels."""
+    actions, targets = set(), set()
+    for path in sorted(PORTAL.rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        name = ".".join(path.relative_to(PORTAL.parent).with_suffix("").parts).removesuffix(".__init__")
+        module = name
+        for call in ast.walk(tree):
+            callee = getattr(call, "func", None)
+            if not (
+                isinstance(call, ast.Call)
+                and isinstance(callee, ast.Attribute)
+                and callee.attr in ("record", "record_at_once")
+                and getattr(callee.value, "id", "") == "audit"
+            ):
+                continue
+            function = _enclosing(tree, call)
+            fields = {keyword.arg: keyword.value for keyword in call.keywords}
+            actions |= _values(fields["action"], function, tree, module)
+            if "target_type" in fields:
+                targets |= _values(fields["target_type"], function, tree, module)
+    return actions, targets
+
+
+def test_the_walk_finds_the_codes_written_through_variables_and_f_strings():
+    actions, targets = written_codes()
+    assert {
+        "moderation.approve",
+        "moderation.restore",
+        "moderation.delete",
+    } <= actions  # f"moderation.{decision}"
+    assert {"moderation.pin", "moderation.unpin", "emergency.close", "emergency.reopen"} <= actions
+    assert {"admin.section_deleted", "admin.page_deleted"} <= actions  # f"admin.{kind}_deleted"
+    assert {"admin.account_disabled", "admin.account_enabled", "comment.submitted"} <= actions
+    assert {"article", "section", "site", "settings", "sensitive_word", "moderation_action"} <= targets
+    assert len(actions) >= 50
+
+
+def test_every_action_and_target_the_app_writes_shows_in_words_on_the_record(app, client, moderator):
+    actions, targets = written_codes()
+    pairs = list(itertools.zip_longest(sorted(actions), sorted(targets), fillvalue=""))
+    with app.app_context():
+        for action, target in pairs:
+            audit.record(
+                db.session,
+                actor=None,
+                action=action or "moderation.approve",
+                target_type=target,
+                target_id=7,
+                now=utc_now(),
+            )
+        db.session.commit()
+    shown, url = [], "/moderation/log"
+    while url:
+        root = parse_html(client.get(url).get_data(as_text=True))
+        for row in find_all(root, "tr", cls="log-row"):
+            shown.append(
+                (
+                    row.get("data-action"),
+                    text_of(find_one(row, "td", cls="log-action")),
+                    text_of(find_one(row, "td", cls="log-target")),
+                )
+            )
+        after = find_all(root, "a", rel="next")
+        url = after[0].get("href") if after else None
+    assert {action for action, _, _ in shown} >= actions
+    raw = [(code, action, target) for code, action, target in shown if CODE_SHAPE.search(action + target)]
+    assert raw == [], "shown as codes, not words"
+
+
+def test_the_log_filters_offer_every_reason_and_target_in_words(client, moderator):
+    root = parse_html(client.get("/moderation/log").get_data(as_text=True))
+    for name, codes in (("reason", records.REASON_TEXT), ("target_type", records.TARGET_LABELS)):
+        options = {
+            o.get("value"): text_of(o) for o in find_all(find_one(root, "select", name=name), "option")
+        }
+        assert set(options) == {"", *codes}
+        for code, shown in options.items():
+            # An R-code is the pledge's number for a reason and stays beside it; nothing else is ASCII.
+            assert not CODE_SHAPE.search(
+                shown.removeprefix(f"{code} ") if re.fullmatch(r"R\d\d", code) else shown
+            ), (code, shown)
 
 
 def test_log_filters_by_moderator_action_target_reason_and_local_date(app, client, moderator, make_user):
