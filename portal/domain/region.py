@@ -52,16 +52,19 @@ def region_for(ip: str, database: str) -> str:
         record = reader.get(str(address)) if reader is not None else None
     except ValueError:  # e.g. an IPv6 client and an IPv4-only database
         return UNKNOWN
-    if not isinstance(record, dict):
-        return UNKNOWN
+    name = simplified_name(record) if isinstance(record, dict) else None
+    return to_traditional(name) if name else UNKNOWN
+
+
+def simplified_name(record: dict) -> str | None:
+    """The name a database record gives, as the database spells it (Simplified), before conversion."""
     country = record.get("country") or {}
     names = country.get("names") or {}
     if country.get("iso_code") == "CN":
         subdivisions = record.get("subdivisions") or []
         province = (subdivisions[0].get("names") or {}).get("zh-CN") if subdivisions else None
-        return to_traditional(_short(province or names.get("zh-CN") or "中国"))
-    name = names.get("zh-CN") or names.get("en")
-    return to_traditional(name) if name else UNKNOWN
+        return _short(province or names.get("zh-CN") or "中国")
+    return names.get("zh-CN") or names.get("en")
 
 
 @lru_cache(maxsize=4096)
