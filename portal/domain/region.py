@@ -8,6 +8,7 @@ from pathlib import Path
 
 import maxminddb
 
+from portal.domain.region_names import TRADITIONAL
 from portal.domain.script import to_traditional
 
 LOCAL = "本地"
@@ -53,7 +54,10 @@ def region_for(ip: str, database: str) -> str:
     except ValueError:  # e.g. an IPv6 client and an IPv4-only database
         return UNKNOWN
     name = simplified_name(record) if isinstance(record, dict) else None
-    return to_traditional(name) if name else UNKNOWN
+    if not name:
+        return UNKNOWN
+    # The table holds every name the shipped database gives: OpenCC's s2t (~27 MiB) loads only for another's.
+    return TRADITIONAL.get(name) or to_traditional(name)
 
 
 def simplified_name(record: dict) -> str | None:
