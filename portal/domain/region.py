@@ -8,6 +8,7 @@ from pathlib import Path
 
 import maxminddb
 
+from portal.domain.region_names import TRADITIONAL
 from portal.domain.script import to_traditional
 
 LOCAL = "本地"
@@ -52,16 +53,22 @@ def region_for(ip: str, database: str) -> str:
         record = reader.get(str(address)) if reader is not None else None
     except ValueError:  # e.g. an IPv6 client and an IPv4-only database
         return UNKNOWN
-    if not isinstance(record, dict):
+    name = simplified_name(record) if isinstance(record, dict) else None
+    if not name:
         return UNKNOWN
+    # The table holds every name the shipped database gives: OpenCC's s2t (~27 MiB) loads only for another's.
+    return TRADITIONAL.get(name) or to_traditional(name)
+
+
+def simplified_name(record: dict) -> str | None:
+    """The name a database record gives, as the database spells it (Simplified), before conversion."""
     country = record.get("country") or {}
     names = country.get("names") or {}
     if country.get("iso_code") == "CN":
         subdivisions = record.get("subdivisions") or []
         province = (subdivisions[0].get("names") or {}).get("zh-CN") if subdivisions else None
-        return to_traditional(_short(province or names.get("zh-CN") or "中国"))
-    name = names.get("zh-CN") or names.get("en")
-    return to_traditional(name) if name else UNKNOWN
+        return _short(province or names.get("zh-CN") or "中国")
+    return names.get("zh-CN") or names.get("en")
 
 
 @lru_cache(maxsize=4096)

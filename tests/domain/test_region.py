@@ -7,6 +7,9 @@ from mmdb_writer import MMDBWriter
 from netaddr import IPSet
 
 from portal.domain.region import default_database, network_prefix, region_for
+from portal.domain.region_names import TRADITIONAL
+from portal.domain.script import to_traditional
+from tests.helpers import fresh_interpreter
 
 
 def _city(iso: str, country_zh: str, country_en: str, province: str | None = None) -> dict:
@@ -24,6 +27,8 @@ NETWORKS = {
     "8.8.8.0/24": _city("US", "美国", "United States"),
     "5.5.0.0/16": {"country": {"iso_code": "ZZ", "names": {"en": "Nowhere Land"}}},
     "2400:3200::/32": _city("CN", "中国", "China", "浙江省"),
+    "1.80.0.0/16": _city("CN", "中国", "China", "东华省"),  # made up: not in the shipped database
+    "7.7.0.0/16": _city("ZZ", "乌有国", "Nowhere"),  # made up too
 }
 
 
@@ -111,3 +116,43 @@ def test_network_prefix_is_the_24_or_the_64(ip, prefix):
 def test_the_shipped_database_answers_out_of_the_box():
     answer = region_for("8.8.8.8", default_database())
     assert answer and answer not in ("未知", "本地")
+
+
+def test_the_table_of_region_names_is_what_opencc_says():
+    assert len(TRADITIONAL) > 250
+    assert list(TRADITIONAL) == sorted(TRADITIONAL)
+    assert {name: to_traditional(name) for name in TRADITIONAL} == TRADITIONAL
+
+
+def test_the_shipped_database_answers_without_loading_the_s2t_converter():
+    # A fresh interpreter, as a new worker: this one may have built s2t already, and region_for caches.
+    out = fresh_interpreter(
+        """
+        import opencc
+
+        built = []
+
+        class Spy(opencc.OpenCC):
+            def __init__(self, config):
+                built.append(config)
+                super().__init__(config)
+
+        opencc.OpenCC = Spy
+        from portal.domain.region import default_database, region_for
+        from portal.domain.script import to_traditional
+
+        database = default_database()
+        print(region_for("60.210.3.4", database), region_for("8.8.8.8", database), built)
+        to_traditional("山东")  # the spy does see a converter being built
+        print(built)
+        """
+    )
+    assert out.splitlines() == ["山東 美國 []", "['s2t']"]
+
+
+@pytest.mark.parametrize(
+    ("ip", "simplified", "region"), [("1.80.2.3", "东华", "東華"), ("7.7.7.7", "乌有国", "烏有國")]
+)
+def test_a_name_not_in_the_table_still_converts_through_opencc(database, ip, simplified, region):
+    assert simplified not in TRADITIONAL
+    assert region_for(ip, database) == region
