@@ -14,6 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.routing import IntegerConverter
 
+from portal import rate_limits
 from portal.config import Defaults
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,7 +75,7 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
             app.config["SQLALCHEMY_DATABASE_URI"], busy_timeout=app.config["DATABASE_BUSY_TIMEOUT"]
         )
     if not app.config["RATELIMIT_STORAGE_URI"]:
-        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or f"{rate_limits.SCHEME}://"
     app.config.setdefault("MEDIA_ROOT", str(Path(app.instance_path) / "media"))
     if app.config["SECRET_KEY"] == "dev" and not (app.debug or app.testing):
         raise RuntimeError("SECRET_KEY is the development value: set it in instance/config.py")
@@ -132,7 +133,7 @@ def register_extensions(app: Flask) -> None:
     limiter_log = logging.getLogger("flask-limiter")
     if default_handler not in limiter_log.handlers:
         limiter_log.addHandler(default_handler)
-    if app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+    if app.config["RATELIMIT_STORAGE_URI"].startswith(("memory://", f"{rate_limits.SCHEME}://")):
         app.logger.warning("no REDIS_URL: rate limits and flood guards hold per process only")
     login_manager.init_app(app)
     auth.configure(login_manager)

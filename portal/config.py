@@ -45,8 +45,8 @@ class Defaults:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
 
-    # Flask-Limiter: memory:// holds per process only; REDIS_URL (scale-out issue) shares it.
-    RATELIMIT_STORAGE_URI = ""  # from REDIS_URL, else memory://
+    # Flask-Limiter: in-process memory holds per process only; REDIS_URL (scale-out issue) shares it.
+    RATELIMIT_STORAGE_URI = ""  # from REDIS_URL, else process-memory:// (portal.rate_limits)
     RATELIMIT_HEADERS_ENABLED = True  # else a 429 carries no Retry-After
     RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
