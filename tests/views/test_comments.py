@@ -1202,6 +1202,44 @@ def test_a_refused_registration_is_422_with_the_message_and_no_account(app, clie
         assert db.session.scalar(select(func.count()).select_from(User)) == 0
 
 
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+def test_a_registered_phone_typed_in_full_width_digits_is_the_same_phone(app, client, sender, alice):
+    """The number as a Chinese keyboard types it: its code goes to the ASCII number, it cannot open
+    a second account, and it logs in to the first."""
+    token = token_for(client, "/accounts/register")
+    for typed in (
+        alice.phone.translate(FULL_WIDTH),
+        alice.phone[:-1] + alice.phone[-1].translate(FULL_WIDTH),
+    ):
+        response = client.post(
+            "/accounts/register",
+            data={
+                "phone": typed,
+                "code": "123456",
+                "nickname": "另一個我",
+                "password": "a-long-password",
+                "accept_terms": "y",
+                "csrf_token": token,
+            },
+        )
+        assert response.status_code == 422
+        assert "該手機號已註冊，請直接登錄" in text_of(parse_html(response.get_data(as_text=True)))
+    response = client.post(
+        "/accounts/password-reset/code",
+        data={"phone": alice.phone.translate(FULL_WIDTH), "csrf_token": token},
+        headers=HX,
+    )
+    assert response.status_code == 200
+    assert [phone for phone, _ in sender.sent] == [alice.phone]
+    assert (
+        login_attempt(app.test_client(), alice.phone.translate(FULL_WIDTH), alice.password).status_code == 303
+    )
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
 def login_attempt(client, phone, password, ip="127.0.0.1"):
     token = token_for(client, "/accounts/login")
     return client.post(
