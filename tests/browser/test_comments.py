@@ -181,6 +181,8 @@ def test_like_toggles_and_report_is_filed_in_place(page, watch, comment_portal):
     slot.get_by_label("補充說明（選填）").fill("瀏覽器測試的舉報")
     slot.get_by_role("button", name="提交舉報").click()
     expect(slot).to_have_text(REPORTED)
+    expect(item.get_by_role("link", name="舉報")).to_have_count(0)  # no second form to a 409
+    expect(item.locator(".reported")).to_have_text("已舉報")
 
     assert marker_survived(page), "a like or the report reloaded the page"
     page.reload()

@@ -832,6 +832,29 @@ def test_report_with_htmx_in_place_and_a_second_report_is_409(app, client, artic
     assert text_of(find_one(item, "span", cls="reported")) == "已舉報"
 
 
+def test_a_report_with_htmx_turns_the_comments_report_link_into_reported_in_place(
+    app, client, article_id, alice, bob
+):
+    comment_id = add_comment(app, article_id, alice, "頂樓評論")
+    login(client, bob.phone, bob.password)
+    _, page = page_of(client, f"/articles/{article_id}")
+    link = find_one(page, "a", id=f"report-link-{comment_id}")
+    assert text_of(link) == "舉報"
+    token = token_for(client, f"/articles/{article_id}")
+    response = client.post(
+        f"/comments/{comment_id}/report", data={"reason": "R08"}, headers={**HX, "X-CSRFToken": token}
+    )
+    assert response.status_code == 200
+    swapped = find_one(
+        as_fragment(response, f"report-slot-{comment_id}"), "span", id=f"report-link-{comment_id}"
+    )
+    assert swapped.get("hx-swap-oob") == "true"
+    assert text_of(swapped) == "已舉報"
+    # A reload says the same, under the same id.
+    _, page = page_of(client, f"/articles/{article_id}")
+    assert text_of(find_one(page, "span", id=f"report-link-{comment_id}")) == "已舉報"
+
+
 def test_report_without_javascript_goes_back_to_the_comment_with_a_flash(app, client, article_id, alice, bob):
     comment_id = add_comment(app, article_id, alice, "頂樓評論")
     login(client, bob.phone, bob.password)
