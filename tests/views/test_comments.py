@@ -949,6 +949,20 @@ def test_the_author_edits_within_five_minutes_and_the_comment_goes_back_to_revie
     assert text_of(find_one(page, id="comment-count")) == "共 0 條評論"
 
 
+def test_saving_an_edit_without_a_change_keeps_the_comment_published(app, client, article_id, alice):
+    comment_id = add_comment(app, article_id, alice, "原來的評論", minutes_ago=1)
+    login(client, alice.phone, alice.password)
+    token = token_for(client, f"/comments/{comment_id}/edit")
+    response = client.post(f"/comments/{comment_id}/edit", data={"body": "原來的評論", "csrf_token": token})
+    assert response.status_code == 422
+    root = parse_html(response.get_data(as_text=True))
+    assert field_errors(root) == ["評論內容沒有修改"]
+    assert textarea_text(root) == "原來的評論"
+    assert get_comment(app, comment_id).status == "approved"
+    _, page = page_of(app.test_client(), f"/articles/{article_id}")
+    assert text_of(find_one(page, id="comment-count")) == "共 1 條評論"
+
+
 def test_an_edit_after_five_minutes_is_403_with_the_message(app, client, article_id, alice):
     comment_id = add_comment(app, article_id, alice, "原來的評論", minutes_ago=6)
     login(client, alice.phone, alice.password)
