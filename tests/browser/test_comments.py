@@ -221,6 +221,30 @@ def test_the_keyboard_stays_where_an_htmx_answer_replaced_the_control(page, watc
     watch.assert_clean()
 
 
+def test_deleting_ones_own_comment_asks_first(page, comment_portal):
+    article_id = comment_portal.fresh_article()
+    author = comment_portal.reader()
+    comment_id = comment_portal.approved_comment(article_id, author.id, "一條差點被誤刪的評論。")
+    asked, answers = [], iter([False, True])
+
+    def answer(dialog) -> None:
+        asked.append(dialog.message)
+        dialog.accept() if next(answers) else dialog.dismiss()
+
+    page.on("dialog", answer)
+    log_in(page, author, f"/articles/{article_id}")
+    delete = comment_item(page, comment_id).get_by_role("button", name="刪除")
+    delete.click()
+    assert asked == ["確定刪除這條評論？刪除後不能恢復。"]
+    expect(comment_item(page, comment_id)).to_contain_text("一條差點被誤刪的評論。")  # cancelled: kept
+    assert comment_portal.scalar(select(Comment.status).where(Comment.id == comment_id)) == "approved"
+    with page.expect_navigation():
+        delete.click()
+    assert len(asked) == 2
+    expect(page.locator("#messages")).to_contain_text("評論已刪除")
+    assert comment_portal.scalar(select(Comment.status).where(Comment.id == comment_id)) == "deleted"
+
+
 def test_reply_swaps_the_form_in_place_and_posts(page, watch, comment_portal):
     article_id = comment_portal.fresh_article()
     author = comment_portal.reader()
