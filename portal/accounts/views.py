@@ -257,10 +257,21 @@ def my_comments():
             .limit(20)
         )
     )
+    appealable = {c.id for c in rows if moderation.appealable(c)}
     return render_template(
         "accounts/my_comments.html",
         rows=[(c, comments.state_label(c)) for c in rows],
-        appealable={c.id for c in rows if moderation.appealable(c)},
+        appealable=appealable,
+        comment_appeals=moderation.appeal_states(
+            db.session, author_id=current_user.id, target_type="comment", target_ids=appealable
+        ),
+        sanction_appeals=moderation.appeal_states(
+            db.session,
+            author_id=current_user.id,
+            target_type="sanction",
+            target_ids=[s.id for s in sanctions],
+        ),
+        max_appeals=moderation.MAX_APPEALS,
         sanctions=sanctions,
         measures=moderation.MEASURES,
         reason_labels=REASON_LABELS,

@@ -56,6 +56,7 @@ DAILY_LIMIT = "今日評論次數已達上限"
 DUPLICATE = "請勿重複發布相同內容"
 BAD_PARENT = "您回覆的評論不存在或已不可見，請重新整理頁面"
 EDIT_WINDOW = "評論發布超過{n}分鐘，已不能編輯"
+EDIT_UNCHANGED = "評論內容沒有修改"
 REPORT_OWN = "不能舉報自己的評論"
 REPORT_TWICE = "您已舉報過這條評論"
 REPORT_REASON = "請選擇舉報理由"
@@ -645,6 +646,8 @@ def edit(
         raise Rejected("body", "這條評論已不能編輯", 403, reason="state")
     if now - comment.created_at > timedelta(minutes=rules.edit_minutes):
         raise Rejected("body", EDIT_WINDOW.format(n=rules.edit_minutes), 403, reason="edit_window")
+    if body == comment.body:  # 保存修改 with nothing changed would take a published comment down
+        raise Rejected("body", EDIT_UNCHANGED, reason="unchanged")
     check_can_post(author, now=now, zone=zone)
     verdict = _verdict_or_refuse(body, words, rules)
     before = {"body": comment.body, "status": str(comment.status)}

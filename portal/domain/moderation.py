@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, case, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from portal.domain import audit, content_version, notifications
@@ -922,6 +922,33 @@ def appealable(comment: Comment) -> bool:
     )
 
 
+APPEAL_OPEN = "open"
+APPEALS_USED_UP = "used_up"
+
+
+def appeal_states(
+    session: Session, *, author_id: int, target_type: str, target_ids: Iterable[int]
+) -> dict[int, str]:
+    """Where the author's appeals against these items stand, for 我的評論 to offer 申訴 only where
+    file_appeal would take one: APPEAL_OPEN while one waits for its ruling, APPEALS_USED_UP after
+    MAX_APPEALS; an item with neither is absent."""
+    ids = list(target_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Appeal.target_id, func.count(), func.sum(case((Appeal.status == "open", 1), else_=0)))
+        .where(Appeal.author_id == author_id, Appeal.target_type == target_type, Appeal.target_id.in_(ids))
+        .group_by(Appeal.target_id)
+    )
+    states = {}
+    for target_id, filed, waiting in rows:
+        if waiting:
+            states[target_id] = APPEAL_OPEN
+        elif filed >= MAX_APPEALS:
+            states[target_id] = APPEALS_USED_UP
+    return states
+
+
 def file_appeal(
     session: Session, *, author: User, target_type: str, target_id: int, text: str, now: datetime
 ) -> Appeal:
@@ -954,7 +981,7 @@ def file_appeal(
             )
         )
     )
-    if any(a.status == "open" for a in earlier):
+    if any(a.status == APPEAL_OPEN for a in earlier):
         raise Rejected("text", "您的申訴正在處理中，請耐心等待")
     if len(earlier) >= MAX_APPEALS:
         raise Rejected("text", f"每項決定最多可申訴{MAX_APPEALS}次")

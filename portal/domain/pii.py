@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from cryptography.fernet import Fernet
@@ -14,12 +15,16 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from portal.domain.errors import Rejected
 
-MOBILE = re.compile(r"1[3-9]\d{9}")
+MOBILE = re.compile(r"1[3-9][0-9]{9}")
 
 
 def normalise_phone(raw: str) -> str:
-    """Mainland mobile numbers, with an optional +86 and spaces or dashes; else Rejected."""
-    digits = re.sub(r"[\s-]", "", raw or "")
+    """Mainland mobile numbers, with an optional +86 and spaces or dashes; else Rejected.
+
+    Full-width forms, as Chinese keyboards type them (１３８…, ＋８６, －), fold to ASCII first, and
+    only ASCII digits count: a number written with other digits (١, ৮) would hash apart from the
+    same number in ASCII, a second account for one phone and a way round the blacklist (P6)."""
+    digits = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", raw or ""))
     digits = digits.removeprefix("+86").removeprefix("0086")
     if not MOBILE.fullmatch(digits):
         raise Rejected("phone", "請輸入有效的11位手機號碼")

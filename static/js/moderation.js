@@ -46,9 +46,18 @@
     event.preventDefault();
   });
 
-  // After a decision the row is replaced; keep the place on the next undecided row.
-  document.addEventListener("htmx:afterSwap", function (event) {
-    if (event.target && event.target.classList && event.target.classList.contains("decided")) focusRow(current);
+  // After a decision the row is replaced by its decided line, and the focus it held is gone: go on
+  // to the next undecided row (or the one before, at the end). Not on htmx:afterSwap: until the
+  // swap settles, the new row still wears the old row's classes, `decided` not among them.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var done = event.target;
+    if (!done || !done.matches || !done.matches("#queue > .queue-row.decided")) return;
+    var active = document.activeElement;
+    if (active && active !== document.body && !done.contains(active)) return;  // busy elsewhere
+    var next = done.nextElementSibling;
+    while (next && !next.matches(".queue-row:not(.decided)")) next = next.nextElementSibling;
+    var list = rows();
+    focusRow(next ? list.indexOf(next) : list.length - 1);
   });
 
   // In the reason list, Enter rejects with the chosen reason.

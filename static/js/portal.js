@@ -113,6 +113,33 @@
     }
   });
 
+  // A swap that replaces the control holding the keyboard focus (發表評論, 點贊, 提交舉報) drops the
+  // focus to the page: a keyboard or screen-reader user would start again from the top. It goes
+  // back into the new content: to the field to fix, else the same control, else the message. The
+  // place is taken when the request starts: hx-disabled-elt blurs the button while it runs.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = event.detail.target;
+    var active = document.activeElement;
+    if (event.detail.xhr && target && target.id && active && active.matches("button, input, select, textarea") &&
+        target.contains(active)) {
+      event.detail.xhr.portalFocus = { id: target.id, tag: active.tagName.toLowerCase(), name: active.getAttribute("name") };
+    }
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var was = event.detail.xhr && event.detail.xhr.portalFocus;
+    if (!was) return;
+    event.detail.xhr.portalFocus = null;  // settled once, for every element the answer swapped
+    if (document.activeElement && document.activeElement !== document.body) return;
+    var root = document.getElementById(was.id);
+    if (!root) return;
+    var same = was.tag + (was.name ? "[name=\"" + was.name + "\"]" : "");
+    var spot = root.querySelector("[aria-invalid=true]") || root.querySelector(same) ||
+      root.querySelector("[role=status], [role=alert]");
+    if (!spot) return;
+    if (!spot.matches("button, input, select, textarea, a[href]")) spot.setAttribute("tabindex", "-1");
+    spot.focus();
+  });
+
   document.addEventListener("htmx:responseError", function (event) {
     if (event.detail.xhr && event.detail.xhr.status >= 500) say("伺服器暫時出現問題，您輸入的內容仍在，請稍後再試。");
   });

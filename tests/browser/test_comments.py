@@ -181,6 +181,8 @@ def test_like_toggles_and_report_is_filed_in_place(page, watch, comment_portal):
     slot.get_by_label("補充說明（選填）").fill("瀏覽器測試的舉報")
     slot.get_by_role("button", name="提交舉報").click()
     expect(slot).to_have_text(REPORTED)
+    expect(item.get_by_role("link", name="舉報")).to_have_count(0)  # no second form to a 409
+    expect(item.locator(".reported")).to_have_text("已舉報")
 
     assert marker_survived(page), "a like or the report reloaded the page"
     page.reload()
@@ -188,6 +190,59 @@ def test_like_toggles_and_report_is_filed_in_place(page, watch, comment_portal):
     expect(item.locator(".reported")).to_have_text("已舉報")
     assert comment_portal.scalar(select(func.count()).select_from(Like).where(Like.user_id == reader.id)) == 1
     watch.assert_clean()
+
+
+def test_the_keyboard_stays_where_an_htmx_answer_replaced_the_control(page, watch, comment_portal):
+    article_id = comment_portal.fresh_article()
+    author = comment_portal.reader()
+    comment_id = comment_portal.approved_comment(article_id, author.id, "一條用鍵盤點贊的評論。")
+    log_in(page, comment_portal.reader(), f"/articles/{article_id}")
+    like = comment_item(page, comment_id).locator(".like-button")
+    like.press("Enter")
+    expect(like).to_have_attribute("aria-pressed", "true")
+    expect(like).to_be_focused()  # the new button, not the top of the page
+
+    body, send = page.locator("#body"), page.locator("#comment-form").get_by_role("button", name="發表評論")
+    body.fill("詳見 www.example.com")
+    send.press("Enter")
+    expect(body).to_have_attribute("aria-invalid", "true")
+    expect(body).to_be_focused()  # the field to fix, its message beside it
+    allow_status_error(watch, 422)
+    body.fill("一條用鍵盤發表的評論。")
+    send.press("Enter")
+    expect(page.locator("#comment-form .message-success")).to_have_text(SUBMITTED)
+    expect(send).to_be_focused()  # the new form's button, its acknowledgement just above
+
+    comment_item(page, comment_id).get_by_role("link", name="舉報").click()
+    slot = page.locator(f"#report-slot-{comment_id}")
+    slot.get_by_label("舉報理由").select_option(label="侮辱誹謗、人身攻擊")
+    slot.get_by_role("button", name="提交舉報").press("Enter")
+    expect(slot.locator("[role=status]")).to_be_focused()
+    watch.assert_clean()
+
+
+def test_deleting_ones_own_comment_asks_first(page, comment_portal):
+    article_id = comment_portal.fresh_article()
+    author = comment_portal.reader()
+    comment_id = comment_portal.approved_comment(article_id, author.id, "一條差點被誤刪的評論。")
+    asked, answers = [], iter([False, True])
+
+    def answer(dialog) -> None:
+        asked.append(dialog.message)
+        dialog.accept() if next(answers) else dialog.dismiss()
+
+    page.on("dialog", answer)
+    log_in(page, author, f"/articles/{article_id}")
+    delete = comment_item(page, comment_id).get_by_role("button", name="刪除")
+    delete.click()
+    assert asked == ["確定刪除這條評論？刪除後不能恢復。"]
+    expect(comment_item(page, comment_id)).to_contain_text("一條差點被誤刪的評論。")  # cancelled: kept
+    assert comment_portal.scalar(select(Comment.status).where(Comment.id == comment_id)) == "approved"
+    with page.expect_navigation():
+        delete.click()
+    assert len(asked) == 2
+    expect(page.locator("#messages")).to_contain_text("評論已刪除")
+    assert comment_portal.scalar(select(Comment.status).where(Comment.id == comment_id)) == "deleted"
 
 
 def test_reply_swaps_the_form_in_place_and_posts(page, watch, comment_portal):

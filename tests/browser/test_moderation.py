@@ -124,6 +124,36 @@ def test_a_moderator_approves_with_the_keyboard_and_the_reader_then_sees_it(
     watch.assert_clean()
 
 
+FOCUSED = "id => document.activeElement !== null && document.activeElement.id === id"
+
+
+def test_after_a_keyboard_decision_the_next_row_is_current_and_keeps_the_keys(page, watch, live_db, articles):
+    tag = marker()
+    first, second, third = add_comments(live_db, articles[0], [f"{tag}：第{n}條" for n in "一二三"])
+    log_in(page, MODERATOR)
+    page.goto(f"/moderation/?q={tag}")
+    page.keyboard.press("j")
+    page.keyboard.press("a")
+    page.locator(f"#queue-row-{first}.decided").wait_for()
+    page.wait_for_function(FOCUSED, arg=f"queue-row-{second}", timeout=5_000)
+    assert "is-current" in page.locator(f"#queue-row-{second}").get_attribute("class")
+    page.keyboard.press("j")  # on from the row in view, not one past it
+    assert page.evaluate("document.activeElement.id") == f"queue-row-{third}"
+    page.keyboard.press("a")
+    page.locator(f"#queue-row-{third}.decided").wait_for()
+    page.wait_for_function(FOCUSED, arg=f"queue-row-{second}", timeout=5_000)
+    page.keyboard.press("r")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.locator(f"#queue-row-{second}.decided").wait_for()
+    assert statuses(live_db, [first, second, third]) == {
+        first: ("approved", ""),
+        second: ("rejected", "R01"),
+        third: ("approved", ""),
+    }
+    watch.assert_clean()
+
+
 def test_bulk_reject_of_twenty_with_one_reason(page, watch, live_db, articles):
     tag = marker()
     ids = add_comments(live_db, articles[1], [f"{tag}第{n}條刷屏" for n in range(20)])

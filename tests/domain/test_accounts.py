@@ -244,6 +244,23 @@ def test_p4_an_ordinary_nickname_is_accepted(session, sender):
     assert register(session, sender.last_code(), nickname=" 東昌湖邊人 ").nickname == "東昌湖邊人"
 
 
+@pytest.mark.parametrize(
+    "lookalike", ["運河\u200b晨跑", "運河晨跑\u2060", "\ufeff運河晨跑", "運河\u3164晨跑"]
+)
+def test_a_nickname_with_invisible_characters_is_the_visible_name_and_taken(session, sender, lookalike):
+    request_code(session, sender)
+    register(session, sender.last_code(), nickname="運河晨跑")
+    request_code(session, sender, "13900139000")
+    error = rejected(register, session, sender.last_code(), phone="13900139000", nickname=lookalike)
+    assert (error.field, error.message) == ("nickname", "該暱稱已被使用")
+    assert users(session) == 1
+
+
+def test_a_nickname_keeps_no_direction_override(session, sender):
+    request_code(session, sender)
+    assert register(session, sender.last_code(), nickname="東昌\u202e湖邊人").nickname == "東昌湖邊人"
+
+
 def test_a_nickname_is_taken_whatever_its_case(session, sender):
     request_code(session, sender)
     register(session, sender.last_code(), nickname="Lake湖")

@@ -659,6 +659,28 @@ def test_an_edit_within_five_minutes_goes_back_to_review_and_keeps_the_old_text(
     assert [(r.body, r.status) for r in revisions] == [("原來的評論", "approved")]
 
 
+def test_an_edit_that_changes_nothing_is_refused_and_the_comment_stays_published(
+    session, article, make_reader, moderator
+):
+    alice = make_reader()
+    comment = approved(session, article, alice, "原來的評論", moderator)
+    with pytest.raises(Rejected) as caught:
+        comments.edit(
+            session,
+            comment=comment,
+            author=alice,
+            body="原來的評論",
+            words=WORDS,
+            rules=RULES,
+            now=NOW + timedelta(minutes=1),
+        )
+    assert (caught.value.status, caught.value.message) == (422, "評論內容沒有修改")
+    session.flush()
+    session.refresh(article)
+    assert (comment.status, comment.listed, article.comment_count) == (CommentStatus.APPROVED, True, 1)
+    assert session.scalars(select(CommentRevision)).all() == []
+
+
 def test_an_edit_runs_the_text_rules_again(session, article, make_reader):
     alice = make_reader()
     comment = post(session, article, alice, "原來的評論")

@@ -13,7 +13,17 @@ OTHER_KEY = "another-test-pii-key-of-32-characters-xx"
 
 
 @pytest.mark.parametrize(
-    "raw", ["13800138000", "+86 138 0013 8000", "+8613800138000", "138-0013-8000", " 13800138000 "]
+    "raw",
+    [
+        "13800138000",
+        "+86 138 0013 8000",
+        "+8613800138000",
+        "138-0013-8000",
+        " 13800138000 ",
+        "１３８００１３８０００",  # full width, as a Chinese keyboard types it
+        "＋８６　１３８－００１３－８０００",
+        "138００138０００",
+    ],
 )
 def test_normalise_phone_accepts_mainland_mobiles_in_common_forms(raw):
     assert normalise_phone(raw) == "13800138000"
@@ -30,6 +40,8 @@ def test_normalise_phone_accepts_mainland_mobiles_in_common_forms(raw):
         "1380013800a",
         "",
         "+1 415 555 0100",
+        "138٠٠138٠٠٠",  # Arabic-Indic digits: one phone, a second HMAC
+        "1380013800১",  # a Bengali digit
     ],
 )
 def test_normalise_phone_rejects_other_numbers_with_a_message(raw):

@@ -832,6 +832,29 @@ def test_report_with_htmx_in_place_and_a_second_report_is_409(app, client, artic
     assert text_of(find_one(item, "span", cls="reported")) == "已舉報"
 
 
+def test_a_report_with_htmx_turns_the_comments_report_link_into_reported_in_place(
+    app, client, article_id, alice, bob
+):
+    comment_id = add_comment(app, article_id, alice, "頂樓評論")
+    login(client, bob.phone, bob.password)
+    _, page = page_of(client, f"/articles/{article_id}")
+    link = find_one(page, "a", id=f"report-link-{comment_id}")
+    assert text_of(link) == "舉報"
+    token = token_for(client, f"/articles/{article_id}")
+    response = client.post(
+        f"/comments/{comment_id}/report", data={"reason": "R08"}, headers={**HX, "X-CSRFToken": token}
+    )
+    assert response.status_code == 200
+    swapped = find_one(
+        as_fragment(response, f"report-slot-{comment_id}"), "span", id=f"report-link-{comment_id}"
+    )
+    assert swapped.get("hx-swap-oob") == "true"
+    assert text_of(swapped) == "已舉報"
+    # A reload says the same, under the same id.
+    _, page = page_of(client, f"/articles/{article_id}")
+    assert text_of(find_one(page, "span", id=f"report-link-{comment_id}")) == "已舉報"
+
+
 def test_report_without_javascript_goes_back_to_the_comment_with_a_flash(app, client, article_id, alice, bob):
     comment_id = add_comment(app, article_id, alice, "頂樓評論")
     login(client, bob.phone, bob.password)
@@ -924,6 +947,20 @@ def test_the_author_edits_within_five_minutes_and_the_comment_goes_back_to_revie
     _, page = page_of(client, f"/articles/{article_id}")
     assert "評論已修改，審核後顯示" in text_of(find_one(page, id="messages"))
     assert text_of(find_one(page, id="comment-count")) == "共 0 條評論"
+
+
+def test_saving_an_edit_without_a_change_keeps_the_comment_published(app, client, article_id, alice):
+    comment_id = add_comment(app, article_id, alice, "原來的評論", minutes_ago=1)
+    login(client, alice.phone, alice.password)
+    token = token_for(client, f"/comments/{comment_id}/edit")
+    response = client.post(f"/comments/{comment_id}/edit", data={"body": "原來的評論", "csrf_token": token})
+    assert response.status_code == 422
+    root = parse_html(response.get_data(as_text=True))
+    assert field_errors(root) == ["評論內容沒有修改"]
+    assert textarea_text(root) == "原來的評論"
+    assert get_comment(app, comment_id).status == "approved"
+    _, page = page_of(app.test_client(), f"/articles/{article_id}")
+    assert text_of(find_one(page, id="comment-count")) == "共 1 條評論"
 
 
 def test_an_edit_after_five_minutes_is_403_with_the_message(app, client, article_id, alice):
@@ -1200,6 +1237,44 @@ def test_a_refused_registration_is_422_with_the_message_and_no_account(app, clie
     assert message in text_of(parse_html(response.get_data(as_text=True)))
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+def test_a_registered_phone_typed_in_full_width_digits_is_the_same_phone(app, client, sender, alice):
+    """The number as a Chinese keyboard types it: its code goes to the ASCII number, it cannot open
+    a second account, and it logs in to the first."""
+    token = token_for(client, "/accounts/register")
+    for typed in (
+        alice.phone.translate(FULL_WIDTH),
+        alice.phone[:-1] + alice.phone[-1].translate(FULL_WIDTH),
+    ):
+        response = client.post(
+            "/accounts/register",
+            data={
+                "phone": typed,
+                "code": "123456",
+                "nickname": "另一個我",
+                "password": "a-long-password",
+                "accept_terms": "y",
+                "csrf_token": token,
+            },
+        )
+        assert response.status_code == 422
+        assert "該手機號已註冊，請直接登錄" in text_of(parse_html(response.get_data(as_text=True)))
+    response = client.post(
+        "/accounts/password-reset/code",
+        data={"phone": alice.phone.translate(FULL_WIDTH), "csrf_token": token},
+        headers=HX,
+    )
+    assert response.status_code == 200
+    assert [phone for phone, _ in sender.sent] == [alice.phone]
+    assert (
+        login_attempt(app.test_client(), alice.phone.translate(FULL_WIDTH), alice.password).status_code == 303
+    )
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 1
 
 
 def login_attempt(client, phone, password, ip="127.0.0.1"):

@@ -1357,6 +1357,37 @@ def test_appeal_from_my_comments_then_a_different_moderator_overturns(desk):
         assert "申訴結果：撤銷。屬正常批評" in texts
 
 
+def test_my_comments_offers_appeal_only_while_one_can_be_filed(desk):
+    d = desk
+
+    def appeal_cell() -> tuple[list, str]:
+        mine = parse_html(d.client("author").get("/accounts/comments").get_data(as_text=True))
+        item = find_one(mine, "li", data_comment_id=str(rejected))
+        states = [span.get("data-appeal") for span in find_all(item, "span", cls="appeal-state")]
+        return find_all(item, "a", cls="appeal-link"), (states[0] if states else "") + text_of(item)
+
+    rejected = add_comment(d, status="rejected")
+    for round_ in range(3):
+        links, _ = appeal_cell()
+        assert len(links) == 1, round_
+        filed = d.post(
+            "author",
+            "/accounts/appeals",
+            {"target_type": "comment", "target_id": rejected, "text": f"第{round_ + 1}次申訴：沒有違規"},
+        )
+        assert filed.status_code == 303
+        links, state = appeal_cell()
+        assert links == [] and state.startswith("open") and "申訴處理中" in state  # not a form to a 422
+        with d.app.app_context():
+            appeal_id = db.session.scalar(select(Appeal.id).where(Appeal.status == "open"))
+        assert (
+            d.post("moderator", f"/moderation/appeals/{appeal_id}/ruling", {"overturn": "0"}).status_code
+            == 303
+        )
+    links, state = appeal_cell()
+    assert links == [] and state.startswith("used_up") and "已申訴3次" in state
+
+
 def test_an_appeal_form_error_keeps_the_text(desk):
     d = desk
     rejected = add_comment(d, status="rejected")
