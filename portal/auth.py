@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from argon2 import PasswordHasher
 from flask import Response, current_app, g, redirect, request, url_for
 from flask_login import LoginManager
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.domain.comments import Origin
@@ -34,10 +34,14 @@ def configure(manager: LoginManager) -> None:
     manager.unauthorized_handler(unauthorized)
 
 
+# Built once: every signed-in request runs it.
+_USER_BY_TOKEN = select(User).where(User.session_token == bindparam("token"))
+
+
 def load_user(session_token: str) -> User | None:
     # Read on every request: a closed account or a rotated token ends the session at once.
     try:
-        user = db.session.scalar(select(User).where(User.session_token == session_token))
+        user = db.session.scalar(_USER_BY_TOKEN, {"token": session_token})
     except SQLAlchemyError:  # the database is away: the error page still renders, signed out
         db.session.rollback()
         return None

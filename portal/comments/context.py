@@ -72,12 +72,14 @@ def form_context(
 ) -> dict[str, Any]:
     form = form or blank_comment_form()
     target = reply_target(article, form.reply_to.data) if form.reply_to.data else None
+    posting = posting_state(article)
     return {
         "article": article,
         "form": form,
         "reply_target": target,
         "submitted": submitted,
-        "posting": posting_state(article),
+        "posting": posting,
+        "mute_notice": comments.mute_notice(current_user, zone=zone()) if posting == "muted" else "",
         "max_length": rules().max_length,
     }
 

@@ -182,7 +182,8 @@ def create(article_id: int):
             if wants_fragment():
                 # The cleared form, and the new comment on top of the reader's own 審核中 list (out
                 # of band). A retry of a stored text answers the same, and adds no second row.
-                ctx = context.form_context(article, CommentForm(formdata=None), submitted=True)
+                form.body.data = form.reply_to.data = ""  # the same form, cleared: its token stands
+                ctx = context.form_context(article, form, submitted=True)
                 body = render_template("comments/_form.html", **ctx)
                 if comment.created_at == now:
                     body += render_template("comments/_own_unpublished_added.html", comment=comment)

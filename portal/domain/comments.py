@@ -105,13 +105,17 @@ def check_can_post(author: User, *, now: datetime, zone: tzinfo = UTC) -> None:
     if author.state == UserState.CLOSED:
         raise Rejected("body", ACCOUNT_CLOSED, 403, reason="account_state")
     if author.muted_until is not None and author.muted_until > now:
-        until = author.muted_until.replace(tzinfo=UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M")
-        reason = author.muted_reason or "違反評論規則"
-        raise Rejected(
-            "body", f"您已被禁止發言至{until}，原因：{reason}。如有異議可申訴。", 403, reason="account_state"
-        )
+        raise Rejected("body", mute_notice(author, zone=zone), 403, reason="account_state")
     if author.phone_verified_at is None:
         raise Rejected("body", UNVERIFIED, 403, reason="unverified")
+
+
+def mute_notice(author: User, *, zone: tzinfo = UTC) -> str:
+    """What a muted reader is told, on the form's place and when a post is refused: until when, why."""
+    assert author.muted_until is not None
+    until = author.muted_until.replace(tzinfo=UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    reason = author.muted_reason or "違反評論規則"
+    return f"您已被禁止發言至{until}，原因：{reason}。如有異議可申訴。"
 
 
 def comments_closed(article: Article, *, now: datetime, site_closed: bool = False) -> bool:

@@ -438,6 +438,18 @@ def test_a_blocked_word_is_refused_beside_the_field_with_the_text_kept(
         assert (logged.actor_id, logged.reason_code) == (alice.id, "words")
 
 
+def test_a_muted_reader_is_shown_until_when_and_why_instead_of_the_form(app, client, article_id, make_user):
+    until = (utc_now() + timedelta(days=2)).replace(hour=20, minute=30, second=0, microsecond=0)
+    reader = make_user(muted_until=until, muted_reason="辱罵他人")
+    login(client, reader.phone, reader.password)
+    _, root = page_of(client, f"/articles/{article_id}")
+    region = find_one(root, id="comment-form")
+    local = until.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo("Asia/Shanghai"))
+    assert f"您已被禁止發言至{local:%Y-%m-%d %H:%M}，原因：辱罵他人。" in text_of(region)
+    assert find_all(region, "textarea") == [] and find_all(region, "form") == []
+    assert find_one(region, "a").get("href") == "/accounts/comments"
+
+
 @pytest.mark.parametrize("hx", [True, False], ids=["htmx", "no-js"])
 def test_a_muted_reader_is_refused_with_403_and_the_text_kept(app, client, article_id, make_user, hx):
     reader = make_user(muted_until=utc_now() + timedelta(days=1), muted_reason="辱罵他人")
