@@ -26,8 +26,11 @@ def default_database() -> str:
 
 @cache
 def _reader(path: str) -> maxminddb.Reader | None:
+    # Read from the file, not mapped into memory: a mapped database becomes part of every worker's
+    # resident memory as addresses from all over are looked up (43 MiB after 2,200 of them, up to its
+    # 54 MiB). A lookup from the file takes about 0.3 ms, once per address (region_for's cache).
     try:
-        return maxminddb.open_database(path)
+        return maxminddb.open_database(path, maxminddb.MODE_FILE)
     except (OSError, ValueError, maxminddb.InvalidDatabaseError):
         return None
 

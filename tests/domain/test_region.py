@@ -156,3 +156,22 @@ def test_the_shipped_database_answers_without_loading_the_s2t_converter():
 def test_a_name_not_in_the_table_still_converts_through_opencc(database, ip, simplified, region):
     assert simplified not in TRADITIONAL
     assert region_for(ip, database) == region
+
+
+def test_looking_up_addresses_from_all_over_keeps_the_database_out_of_memory():
+    """The shipped database is read from its file: a worker's memory does not grow by the pages of
+    every address it looks up (mapped, 2,200 addresses took 43 MiB)."""
+    script = """
+import sys
+from portal.domain.region import default_database, region_for
+def rss():
+    return next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmRSS"))
+database = default_database()
+region_for("60.210.3.4", database)
+before = rss()
+names = {region_for(f"{n * 7 % 223 + 1}.{n % 250}.{n % 7}.9", database) for n in range(1500)}
+print(len(names), (rss() - before) // 1024)
+"""
+    regions, grown_mib = map(int, fresh_interpreter(script).split())
+    assert regions > 50  # the lookups really went all over the world
+    assert grown_mib < 8, f"{grown_mib} MiB"
