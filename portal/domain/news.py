@@ -21,7 +21,7 @@ from sqlalchemy import (
     table,
     tuple_,
 )
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from portal.domain.pagination import Cursor
 from portal.models import Article, ArticleState, Section
@@ -145,7 +145,11 @@ def _public_article_statement(media: bool) -> Select:
         return query.options(
             selectinload(Article.cover), selectinload(Article.player), selectinload(Article.gallery)
         )
-    return query.options(joinedload(Article.section))
+    # Nor any of its text: a post would read the body three times over (Markdown, HTML, plain).
+    return query.options(
+        joinedload(Article.section),
+        *(defer(text) for text in (Article.body_md, Article.body_html, Article.body_text)),
+    )
 
 
 def public_article(session: Session, article_id: int, *, now: datetime, media: bool = True) -> Article | None:
