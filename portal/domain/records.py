@@ -206,6 +206,13 @@ KEY_LABELS = {
     "caption": "說明",
     "body_md": "內容",
     "lifted": "解除措施編號",
+    "sections": "負責欄目",
+    "pii": "可查看實名資料",
+    "held": "保存在案",
+    "held_by": "保存人編號",
+    "since": "保存自",
+    "raw": "原始內容",  # a record whose JSON could not be read
+    "value": "內容",
 }
 STATUS_LABELS = {
     "pending": "待審",

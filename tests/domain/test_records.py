@@ -3,6 +3,7 @@ dashboard's aggregates on a small dataset whose answers are known."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -191,7 +192,7 @@ def test_compact_changes_shows_only_what_differs():
     )
     assert text == "狀態：待審 → 已通過；天數：7"
     assert records.compact_changes("{}", "{}") == ""
-    assert records.compact_changes("not json", "{}").startswith("raw：")
+    assert records.compact_changes("not json", "{}").startswith("原始內容：")
     assert len(records.compact_changes("{}", '{"body": "' + "長" * 500 + '"}')) <= 160
 
 
@@ -207,6 +208,17 @@ def test_compact_changes_names_codes_in_words_and_times_in_the_sites_zone():
     assert text == (
         "賬號狀態：正常 → 已關閉；禁言至：∅ → 2026-11-26 23:10；措施：關閉賬號；裁定：舉報不成立；撤銷原決定：否"
     )
+
+
+def test_compact_changes_names_access_and_hold_keys_in_words():
+    access = records.compact_changes(
+        '{"role": "reader", "sections": [], "pii": false}',
+        '{"role": "moderator", "sections": [3], "pii": true}',
+    )
+    hold = records.compact_changes('{"held": true, "held_by": 7, "since": "x"}', '{"held": false}')
+    for text in (access, hold):
+        assert not re.search(r"[A-Za-z_]{2,}：", text), text
+    assert "負責欄目" in access and "可查看實名資料" in access and "保存在案" in hold
 
 
 def _log(session, people, when: datetime, action: str = "moderation.approve", **fields) -> ModerationAction:
