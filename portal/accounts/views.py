@@ -30,6 +30,7 @@ from portal.domain.errors import NotAllowed, Rejected
 from portal.domain.pagination import Cursor
 from portal.domain.pii import normalise_phone
 from portal.domain.pledge import REASON_LABELS
+from portal.domain.site import comment_rules
 from portal.extensions import db, limiter
 from portal.forms import ActionForm
 from portal.fragments import wants_fragment
@@ -261,6 +262,9 @@ def my_comments():
     return render_template(
         "accounts/my_comments.html",
         rows=[(c, comments.state_label(c)) for c in rows],
+        own_editable=set(comments.edit_windows(rows, rules=comment_rules(settings()), now=utc_now())),
+        own_deletable={c.id for c in rows if comments.withdrawable(c)},
+        here=request.full_path.rstrip("?"),
         appealable=appealable,
         comment_appeals=moderation.appeal_states(
             db.session, author_id=current_user.id, target_type="comment", target_ids=appealable

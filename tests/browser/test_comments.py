@@ -221,6 +221,31 @@ def test_the_keyboard_stays_where_an_htmx_answer_replaced_the_control(page, watc
     watch.assert_clean()
 
 
+def test_a_pending_comment_just_posted_can_be_withdrawn_from_the_own_list(page, comment_portal):
+    article_id = comment_portal.fresh_article()
+    author = comment_portal.reader()
+    asked = []
+
+    def answer(dialog) -> None:
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", answer)
+    log_in(page, author, f"/articles/{article_id}")
+    text = "一條發出去就後悔的評論。"
+    page.locator("#body").fill(text)
+    page.get_by_role("button", name="發表評論").click()
+    item = own_pending(page, text)
+    expect(item).to_contain_text("審核中")
+    expect(item.get_by_role("link", name="編輯")).to_be_visible()
+    with page.expect_navigation():
+        item.get_by_role("button", name="刪除").click()
+    assert asked == ["確定刪除這條評論？刪除後不能恢復。"]
+    expect(page.locator("#messages")).to_contain_text("評論已刪除")
+    expect(own_pending(page, text)).to_have_count(0)
+    assert comment_portal.scalar(select(Comment.status).where(Comment.author_id == author.id)) == "deleted"
+
+
 def test_deleting_ones_own_comment_asks_first(page, comment_portal):
     article_id = comment_portal.fresh_article()
     author = comment_portal.reader()
