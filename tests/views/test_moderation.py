@@ -890,6 +890,101 @@ def test_a_form_error_without_javascript_answers_422_with_the_page_and_the_messa
     assert find_one(parse_html(body), "input", id=f"note-{comment}").get("value") == "重複廣告"
 
 
+LONG_NOTE = "屢次發布同樣的廣告，" * 30 + "多"  # 301 characters
+
+
+def note_beside(root, input_id: str) -> tuple[str, str, list[str]]:
+    """A note field's value, what it points to, and the messages beside it."""
+    field = find_one(root, "input", id=input_id)
+    messages = [text_of(li) for ul in find_all(root, "ul", id=f"{input_id}-errors") for li in ul.iter("li")]
+    return field.get("value"), field.get("aria-describedby") or "", messages
+
+
+@pytest.mark.parametrize("hx", [True, False], ids=["htmx", "no-js"])
+def test_a_note_over_300_characters_comes_back_beside_the_field_with_the_text_kept(desk, hx):
+    d = desk
+    assert len(LONG_NOTE) == 301
+    comment = add_comment(d)
+    before = fingerprint(d)
+    response = d.post(
+        "moderator",
+        f"/moderation/comments/{comment}/decision",
+        {"decision": "reject", "reason": "R13", "note": LONG_NOTE, "return_to": "/moderation/"},
+        headers=HX if hx else {},
+    )
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    if hx:
+        assert "<html" not in body and body.lstrip().startswith(f'<li id="queue-row-{comment}"')
+    else:
+        assert "<html" in body
+    row = find_one(parse_html(body), "li", id=f"queue-row-{comment}")
+    assert note_beside(row, f"note-{comment}") == (LONG_NOTE, f"note-{comment}-errors", ["備註不能超過300字"])
+    chosen = find_one(row, "select", id=f"reason-{comment}")
+    assert [o.get("value") for o in find_all(chosen, "option") if o.get("selected") is not None] == ["R13"]
+    assert status_of(d, comment) == "pending"
+    assert fingerprint(d) == before
+
+
+@pytest.mark.parametrize("hx", [True, False], ids=["htmx", "no-js"])
+def test_a_made_up_decision_is_a_form_error_on_the_row_and_keeps_the_note(desk, hx):
+    d = desk
+    comment = add_comment(d)
+    before = fingerprint(d)
+    response = d.post(
+        "moderator",
+        f"/moderation/comments/{comment}/decision",
+        {"decision": "publish", "note": "先看看再說", "return_to": "/moderation/"},
+        headers=HX if hx else {},
+    )
+    assert response.status_code == 422
+    row = find_one(parse_html(response.get_data(as_text=True)), "li", id=f"queue-row-{comment}")
+    assert text_of(find_one(row, "p", cls="field-errors")) == "請選擇處理方式"
+    assert find_one(row, "input", id=f"note-{comment}").get("value") == "先看看再說"
+    assert status_of(d, comment) == "pending"
+    assert fingerprint(d) == before
+
+
+def test_a_report_rulings_note_over_300_characters_is_kept_beside_the_field(desk):
+    d = desk
+    comment = add_comment(d, status="approved")
+    report_three_times(d, comment)
+    before = fingerprint(d)
+    response = d.post(
+        "moderator",
+        f"/moderation/comments/{comment}/reports",
+        {"ruling": "upheld", "reason": "R08", "note": LONG_NOTE, "return_to": "/moderation/?tab=reported"},
+        headers=HX,
+    )
+    assert response.status_code == 422
+    row = find_one(parse_html(response.get_data(as_text=True)), "li", id=f"queue-row-{comment}")
+    assert note_beside(row, f"ruling-note-{comment}") == (
+        LONG_NOTE,
+        f"ruling-note-{comment}-errors",
+        ["備註不能超過300字"],
+    )
+    chosen = find_one(row, "select", id=f"ruling-{comment}")
+    assert [o.get("value") for o in find_all(chosen, "option") if o.get("selected") is not None] == ["upheld"]
+    assert fingerprint(d) == before
+
+
+def test_a_bulk_note_over_300_characters_comes_back_on_the_page_with_the_text_kept(desk):
+    d = desk
+    ids = [add_comment(d) for _ in range(2)]
+    before = fingerprint(d)
+    response = d.post(
+        "moderator",
+        "/moderation/bulk",
+        {"ids": ids, "decision": "reject", "reason": "R16", "note": LONG_NOTE, "return_to": "/moderation/"},
+    )
+    assert response.status_code == 422
+    root = parse_html(response.get_data(as_text=True))
+    assert note_beside(root, "bulk-note") == (LONG_NOTE, "bulk-note-errors", ["備註不能超過300字"])
+    ticks = find_all(root, "input", cls="row-tick")
+    assert sorted(int(t.get("value")) for t in ticks if t.get("checked") is not None) == sorted(ids)
+    assert fingerprint(d) == before
+
+
 def test_two_moderators_on_one_comment_the_second_is_told_and_nothing_is_decided_twice(desk):
     d = desk
     comment = add_comment(d)
