@@ -1495,6 +1495,94 @@ def test_an_appeal_form_error_keeps_the_text(desk):
         assert db.session.scalar(select(func.count()).select_from(Appeal)) == 0
 
 
+def appeal_facts(root) -> dict[str, str]:
+    target = find_one(root, "section", id="appeal-target")
+    return {dd.get("data-fact"): text_of(dd) for dd in find_all(target, "dd")}
+
+
+def test_the_appeal_page_shows_what_is_appealed(desk):
+    d = desk
+    rejected = add_comment(d, status="rejected", body="批評一下這個政策")
+    with d.app.app_context():
+        comment = db.session.get(Comment, rejected)
+        posted, decided = comment.created_at, comment.decided_at
+    response = d.get("author", f"/accounts/appeals/new?target=comment&id={rejected}")
+    assert response.status_code == 200
+    root = parse_html(response.get_data(as_text=True))
+    local = ZoneInfo("Asia/Shanghai")
+    assert appeal_facts(root) == {
+        "decision": "未通過",
+        "reason": "侮辱誹謗、人身攻擊",
+        "posted": posted.replace(tzinfo=UTC).astimezone(local).strftime("%Y-%m-%d %H:%M"),
+        "decided": decided.replace(tzinfo=UTC).astimezone(local).strftime("%Y-%m-%d %H:%M"),
+    }
+    assert "批評一下這個政策" in text_of(find_one(root, "section", id="appeal-target"))
+    assert find_one(root, "textarea", name="text") is not None
+
+
+def test_the_appeal_page_of_a_measure_shows_the_measure_reason_and_dates(desk):
+    d = desk
+    author = d.people["author"]
+    d.post(
+        "moderator",
+        f"/moderation/users/{author.id}/measures",
+        {"measure": "mute", "days": "7", "reason": "R08"},
+    )
+    with d.app.app_context():
+        sanction = db.session.scalars(select(Sanction)).one()
+        sanction_id, ends = sanction.id, sanction.ends_at
+    response = d.get("author", f"/accounts/appeals/new?target=sanction&id={sanction_id}")
+    assert response.status_code == 200
+    facts = appeal_facts(parse_html(response.get_data(as_text=True)))
+    assert (facts["decision"], facts["reason"]) == ("禁言", "侮辱誹謗、人身攻擊")
+    assert facts["ends"] == ends.replace(tzinfo=UTC).astimezone(ZoneInfo("Asia/Shanghai")).strftime(
+        "%Y-%m-%d %H:%M"
+    )
+
+
+def test_the_appeal_page_is_404_for_anything_not_the_readers(desk):
+    d = desk
+    theirs = add_comment(d, status="rejected", author="reader2")
+    author = d.people["author"]
+    d.post("moderator", f"/moderation/users/{author.id}/measures", {"measure": "warning", "reason": "R08"})
+    with d.app.app_context():
+        sanction_id = db.session.scalar(select(Sanction.id))
+    for query in (
+        f"target=comment&id={theirs}",
+        "target=comment&id=987654",
+        "target=comment&id=abc",
+        "target=comment&id=",
+        f"target=article&id={theirs}",
+        f"target=sanction&id={sanction_id}",  # the author's measure, asked for by another reader
+        "target=comment&id=" + "9" * 30,
+        "target=comment&id=%C2%B2",  # 「²」: a digit to str.isdigit, not to int()
+    ):
+        assert d.get("reader", f"/accounts/appeals/new?{query}").status_code == 404, query
+    assert d.get("reader2", f"/accounts/appeals/new?target=comment&id={theirs}").status_code == 200
+
+
+def test_the_appeal_page_says_when_it_can_no_longer_be_appealed_and_offers_no_form(desk):
+    d = desk
+    pending = add_comment(d)
+    rejected = add_comment(d, status="rejected")
+    filed = d.post(
+        "author",
+        "/accounts/appeals",
+        {"target_type": "comment", "target_id": rejected, "text": "這不是人身攻擊"},
+    )
+    assert filed.status_code == 303
+    for comment_id, message in (
+        (pending, "只能對審核員的不通過、隱藏或刪除決定提出申訴"),
+        (rejected, "您的申訴正在處理中，請耐心等待"),
+    ):
+        response = d.get("author", f"/accounts/appeals/new?target=comment&id={comment_id}")
+        assert response.status_code == 403
+        root = parse_html(response.get_data(as_text=True))
+        assert text_of(find_one(root, id="appeal-refusal")) == message
+        assert find_all(root, "textarea") == [] and find_all(root, "form", action="/accounts/appeals") == []
+        assert find_one(root, "section", id="appeal-target") is not None
+
+
 def test_an_author_deleted_comment_offers_no_appeal(desk):
     d = desk
     approved = add_comment(d, status="approved")
