@@ -1221,6 +1221,8 @@ def test_messages_show_a_reply_and_the_unread_count_until_all_are_read(
     login(client, alice.phone, alice.password)
     _, root = page_of(client, "/")
     assert text_of(find_one(root, id="unread-count")) == "1"
+    # A screen reader hears the link as a whole, not 「消息1」.
+    assert find_one(root, "a", id="messages-link").get("aria-label") == "消息，1條未讀"
     _, root = page_of(client, "/accounts/messages")
     [notice] = find_all(root, "li", cls="notice-item")
     assert notice.get("data-kind") == "reply"
@@ -1233,6 +1235,7 @@ def test_messages_show_a_reply_and_the_unread_count_until_all_are_read(
     assert response.status_code == 303
     _, root = page_of(client, "/accounts/messages")
     assert find_all(root, id="unread-count") == []
+    assert find_one(root, "a", id="messages-link").get("aria-label") is None
     assert "未讀" not in text_of(find_one(root, "li", cls="notice-item"))
     with app.app_context():
         assert db.session.scalar(select(Notification.read_at)) is not None
