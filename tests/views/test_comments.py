@@ -867,6 +867,20 @@ def test_a_report_with_htmx_turns_the_comments_report_link_into_reported_in_plac
     assert text_of(find_one(page, "span", id=f"report-link-{comment_id}")) == "已舉報"
 
 
+@pytest.mark.parametrize("hx", [True, False], ids=["htmx", "no-js"])
+def test_an_open_report_form_has_a_cancel_back_to_the_comment(app, client, article_id, alice, bob, hx):
+    comment_id = add_comment(app, article_id, alice, "頂樓評論")
+    login(client, bob.phone, bob.password)
+    response = client.get(f"/comments/{comment_id}/report", headers=HX if hx else {})
+    assert response.status_code == 200
+    root = parse_html(response.get_data(as_text=True))
+    form = find_one(find_one(root, id=f"report-slot-{comment_id}"), "form", cls="report-form")
+    [cancel] = [a for a in form.iter("a") if text_of(a) == "取消"]
+    # Without JavaScript it goes back to the comment; portal.js closes the form in place.
+    assert cancel.get("href") == f"/articles/{article_id}#comment-{comment_id}"
+    assert cancel.get("data-report-cancel") == str(comment_id)
+
+
 def test_report_without_javascript_goes_back_to_the_comment_with_a_flash(app, client, article_id, alice, bob):
     comment_id = add_comment(app, article_id, alice, "頂樓評論")
     login(client, bob.phone, bob.password)
