@@ -778,6 +778,8 @@ def apply_measure(
         raise Rejected("measure", "請選擇處置措施")
     if reason_code not in DECISION_REASONS:
         raise Rejected("reason", "請選擇處理理由")
+    if measure == "mute" and days is None:
+        raise Rejected("days", "請選擇禁言天數")
     if measure == "mute" and days not in MUTE_DAYS:
         raise Rejected("days", "禁言天數只能是1、7或30天")
     if user.role != Role.READER and moderator.role != Role.ADMIN:

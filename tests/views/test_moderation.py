@@ -1237,7 +1237,7 @@ def test_a_mute_from_the_measures_form_refuses_the_readers_next_post_with_the_da
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"measure": "mute", "reason": "R08"}, "禁言天數只能是1、7或30天"),
+        ({"measure": "mute", "reason": "R08"}, "請選擇禁言天數"),
         ({"measure": "mute", "days": "7"}, "請選擇理由"),
         ({"measure": "nonsense", "reason": "R08"}, None),
     ],
