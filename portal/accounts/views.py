@@ -30,6 +30,8 @@ from portal.domain.errors import NotAllowed, Rejected
 from portal.domain.pagination import Cursor
 from portal.domain.pii import normalise_phone
 from portal.domain.pledge import REASON_LABELS
+from portal.domain.records import code_label
+from portal.domain.site import comment_rules
 from portal.extensions import db, limiter
 from portal.forms import ActionForm
 from portal.fragments import wants_fragment
@@ -261,6 +263,9 @@ def my_comments():
     return render_template(
         "accounts/my_comments.html",
         rows=[(c, comments.state_label(c)) for c in rows],
+        own_editable=set(comments.edit_windows(rows, rules=comment_rules(settings()), now=utc_now())),
+        own_deletable={c.id for c in rows if comments.withdrawable(c)},
+        here=request.full_path.rstrip("?"),
         appealable=appealable,
         comment_appeals=moderation.appeal_states(
             db.session, author_id=current_user.id, target_type="comment", target_ids=appealable
@@ -280,34 +285,61 @@ def my_comments():
     )
 
 
+def _appeal_target(target_type: str | None, target_id: str | None):
+    """The reader's own comment or measure being appealed; anyone else's, or none, is 404."""
+    raw = target_id or ""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:  # "²" is a digit int() refuses
+        abort(404)
+    try:
+        return moderation.appeal_target(
+            db.session, author=current_user, target_type=target_type or "", target_id=int(raw)
+        )
+    except NotAllowed:
+        abort(404)
+
+
+def _appeal_page(form: AppealForm, target, status: int = 200, *, refusal: str = ""):
+    """The appeal page: what is appealed (text or measure, decision, reason, date), then the form,
+    or why it can no longer be appealed."""
+    is_comment = form.target_type.data == "comment"
+    return render_template(
+        "accounts/appeal.html",
+        form=form,
+        target=target,
+        is_comment=is_comment,
+        decision=code_label(target.status, "status") if is_comment else code_label(target.measure, "measure"),
+        reason=code_label(target.reason_code, "reason") if target.reason_code else "",
+        refusal=refusal,
+    ), status
+
+
 @bp.get("/appeals/new")
 @login_required
 def appeal_form():
     form = AppealForm(formdata=None)
     form.target_type.data = request.args.get("target", "comment")
     form.target_id.data = request.args.get("id", "")
-    return render_template("accounts/appeal.html", form=form)
+    target = _appeal_target(form.target_type.data, form.target_id.data)
+    if refusal := moderation.cannot_appeal(db.session, author=current_user, target=target):
+        return _appeal_page(form, target, 403, refusal=refusal)
+    return _appeal_page(form, target)
 
 
 @bp.post("/appeals")
 @login_required
 def appeal():
     form, status = AppealForm(), 422
+    target = _appeal_target(form.target_type.data, form.target_id.data)
     if form.validate_on_submit():
-        target_id = form.target_id.data or ""
-        if not target_id.isdigit() or form.target_type.data not in ("comment", "sanction"):
-            abort(404)
         try:
             moderation.file_appeal(
                 db.session,
                 author=current_user,
                 target_type=form.target_type.data,
-                target_id=int(target_id),
+                target_id=target.id,
                 text=form.text.data,
                 now=utc_now(),
             )
-        except NotAllowed:
-            abort(404)
         except Rejected as refusal:
             form.text.errors.append(refusal.message)
             status = refusal.status
@@ -315,7 +347,7 @@ def appeal():
             db.session.commit()
             flash("申訴已提交，將由其他審核員處理，結果會通知您")
             return redirect(url_for("accounts.my_comments"), 303)
-    return render_template("accounts/appeal.html", form=form), status
+    return _appeal_page(form, target, status)
 
 
 @bp.get("/messages")

@@ -106,6 +106,19 @@ def decorate(page: list[Comment]) -> dict[str, Any]:
     }
 
 
+def own_actions(own: list) -> dict[str, Any]:
+    """What the author may still do with their own comments: 編輯 while the edit window is open
+    (the page lives until the first window closes, as decorate's does) and 刪除 where it is theirs
+    to withdraw."""
+    windows = comments.edit_windows(own, rules=rules(), now=utc_now())
+    for closes in windows.values():
+        page_cache.valid_until(closes)
+    return {
+        "own_editable": set(windows),
+        "own_deletable": {c.id for c in own if comments.withdrawable(c)},
+    }
+
+
 def list_context(article: Article, *, order: str, cursor: Cursor | None) -> dict[str, Any]:
     order = order if order in comments.ORDERS else "newest"
     page, next_cursor = comments.thread_page(
@@ -140,6 +153,7 @@ def thread_context(article: Article, form: CommentForm | None = None) -> dict[st
     return {
         "comments_hidden": False,
         "own_unpublished": own,
+        **own_actions(own),
         **form_context(article, form),
         **list_context(
             article,

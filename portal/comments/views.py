@@ -29,6 +29,7 @@ from portal.models import Article, Comment, CommentsState, utc_now
 from portal.news.views import render_article
 from portal.page_cache import cached_page
 from portal.page_context import section_tree, zone
+from portal.safe_redirect import same_site_path
 from portal.words import current_word_list
 
 bp = Blueprint("comments", __name__)
@@ -273,12 +274,36 @@ def report(comment_id: int):
     return _report_page(comment, form, status)
 
 
+def _edit_page(comment: Comment, form: EditForm | None, status: int = 200, *, refusal: str = ""):
+    """The edit page: the form, or why the comment can no longer be edited (no form to type into)."""
+    return render_template(
+        "comments/edit.html",
+        comment=comment,
+        form=form,
+        refusal=refusal,
+        max_length=context.rules().max_length,
+        came_from=_came_from(),
+        back=_own_next(comment),
+    ), status
+
+
+def _came_from() -> str:
+    """The page of this site the author opened 編輯 or 刪除 on (我的評論), if it said so."""
+    return same_site_path(request.values.get("next"), "")
+
+
+def _own_next(comment: Comment) -> str:
+    """Where the author goes after editing or deleting: back where they came from, else the article."""
+    return _came_from() or url_for("news.article", article_id=comment.article_id, _anchor="comments")
+
+
 @bp.get("/comments/<int:comment_id>/edit")
 @login_required
 def edit_form(comment_id: int):
     comment = _own_comment_or_404(comment_id)
-    form = EditForm(formdata=None, body=comment.body)
-    return render_template("comments/edit.html", comment=comment, form=form)
+    if (refused := comments.edit_refusal(comment, rules=context.rules(), now=utc_now())) is not None:
+        return _edit_page(comment, None, refused.status, refusal=refused.message)
+    return _edit_page(comment, EditForm(formdata=None, body=comment.body))
 
 
 @bp.post("/comments/<int:comment_id>/edit")
@@ -307,8 +332,8 @@ def edit(comment_id: int):
         else:
             db.session.commit()
             flash("評論已修改，審核後顯示")
-            return redirect(url_for("news.article", article_id=comment.article_id, _anchor="comments"), 303)
-    return render_template("comments/edit.html", comment=comment, form=form), status
+            return redirect(_own_next(comment), 303)
+    return _edit_page(comment, form, status)
 
 
 @bp.post("/comments/<int:comment_id>/delete")
@@ -324,4 +349,4 @@ def delete(comment_id: int):
         response.headers["HX-Refresh"] = "true"
         return response
     flash("評論已刪除")
-    return redirect(url_for("news.article", article_id=comment.article_id, _anchor="comments"), 303)
+    return redirect(_own_next(comment), 303)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from portal.domain import audit
 from portal.domain.errors import Rejected
 from portal.domain.pii import PhoneVault, mask_phone, normalise_phone
-from portal.domain.pledge import input_normalise, screen_nickname
+from portal.domain.pledge import drop_invisible, input_normalise, screen_nickname
 from portal.domain.sms import SmsSender
 from portal.domain.wordlist import WordList
 from portal.models import BlockedPhone, Role, SmsCode, User, UserState
@@ -128,27 +128,12 @@ def _check_password(password: str) -> None:
         raise Rejected("password", f"密碼至少需要{PASSWORD_MIN}個字符")
 
 
-_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
-
-
-def _shown(ch: str) -> bool:
-    """False for what takes no room on the page: format characters (zero-width, direction marks and
-    overrides), variation selectors and the blank letters (PLEDGE_RULES §6.1 step 4)."""
-    code = ord(ch)
-    return not (
-        unicodedata.category(ch) == "Cf"
-        or ch in _BLANK_LETTERS
-        or 0xFE00 <= code <= 0xFE0F
-        or 0xE0100 <= code <= 0xE01EF
-    )
-
-
 def _clean_nickname(nickname: str) -> str:
     """The form's input normalisation (controls out, trimmed), also for the CLI and admin forms.
     Invisible characters go too: 「運河\u200b晨跑」 shows as another reader's 運河晨跑 (P4), and a
     right-to-left override turns a name around."""
     text = input_normalise(nickname).replace("\n", " ").replace("\t", " ")
-    return unicodedata.normalize("NFC", "".join(ch for ch in text if _shown(ch))).strip()
+    return unicodedata.normalize("NFC", drop_invisible(text)).strip()
 
 
 def _check_nickname(session: Session, nickname: str, words: WordList) -> str:

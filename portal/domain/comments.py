@@ -56,6 +56,7 @@ DAILY_LIMIT = "今日評論次數已達上限"
 DUPLICATE = "請勿重複發布相同內容"
 BAD_PARENT = "您回覆的評論不存在或已不可見，請重新整理頁面"
 EDIT_WINDOW = "評論發布超過{n}分鐘，已不能編輯"
+EDIT_STATE = "這條評論已不能編輯"
 EDIT_UNCHANGED = "評論內容沒有修改"
 REPORT_OWN = "不能舉報自己的評論"
 REPORT_TWICE = "您已舉報過這條評論"
@@ -646,10 +647,8 @@ def edit(
     """Within the edit window; every check runs again and the comment goes back to 審核中."""
     _own(comment, author)
     _check_length(body, rules)
-    if comment.status not in (CommentStatus.PENDING, CommentStatus.APPROVED):
-        raise Rejected("body", "這條評論已不能編輯", 403, reason="state")
-    if now - comment.created_at > timedelta(minutes=rules.edit_minutes):
-        raise Rejected("body", EDIT_WINDOW.format(n=rules.edit_minutes), 403, reason="edit_window")
+    if (refusal := edit_refusal(comment, rules=rules, now=now)) is not None:
+        raise refusal
     if body == comment.body:  # 保存修改 with nothing changed would take a published comment down
         raise Rejected("body", EDIT_UNCHANGED, reason="unchanged")
     check_can_post(author, now=now, zone=zone)
@@ -678,6 +677,32 @@ def edit(
         now=now,
     )
     return comment
+
+
+def edit_refusal(comment: Comment | Row, *, rules: CommentRules, now: datetime) -> Rejected | None:
+    """Why the author can no longer edit their comment, or None while they can: a pending or
+    published comment, within the edit window. The edit page asks before the reader types."""
+    if comment.status not in (CommentStatus.PENDING, CommentStatus.APPROVED):
+        return Rejected("body", EDIT_STATE, 403, reason="state")
+    if now - comment.created_at > timedelta(minutes=rules.edit_minutes):
+        return Rejected("body", EDIT_WINDOW.format(n=rules.edit_minutes), 403, reason="edit_window")
+    return None
+
+
+def edit_windows(rows: Iterable[Comment | Row], *, rules: CommentRules, now: datetime) -> dict[int, datetime]:
+    """Of the author's own comments, those they can still edit, each with when its window closes
+    (their 編輯 goes then, with no write)."""
+    window = timedelta(minutes=rules.edit_minutes)
+    return {
+        row.id: row.created_at + window for row in rows if edit_refusal(row, rules=rules, now=now) is None
+    }
+
+
+def withdrawable(comment: Comment | Row) -> bool:
+    """The author's 刪除 is offered on their pending and published comments (PLEDGE_RULES §4). A
+    moderator's rejection, hiding or deletion stays as decided: it is the record, and what an
+    appeal is about."""
+    return comment.status in (CommentStatus.PENDING, CommentStatus.APPROVED)
 
 
 def delete_own(session: Session, *, comment: Comment, author: User, now: datetime) -> Comment:

@@ -778,6 +778,8 @@ def apply_measure(
         raise Rejected("measure", "請選擇處置措施")
     if reason_code not in DECISION_REASONS:
         raise Rejected("reason", "請選擇處理理由")
+    if measure == "mute" and days is None:
+        raise Rejected("days", "請選擇禁言天數")
     if measure == "mute" and days not in MUTE_DAYS:
         raise Rejected("days", "禁言天數只能是1、7或30天")
     if user.role != Role.READER and moderator.role != Role.ADMIN:
@@ -949,6 +951,36 @@ def appeal_states(
     return states
 
 
+def appeal_target(session: Session, *, author: User, target_type: str, target_id: int) -> Comment | Sanction:
+    """The author's own comment or measure an appeal is about; anything else is NotAllowed (a 404:
+    someone else's item is not said to exist)."""
+    model = {"comment": Comment, "sanction": Sanction}.get(target_type)
+    target = session.get(model, target_id) if model is not None else None
+    owner = target.author_id if isinstance(target, Comment) else getattr(target, "user_id", None)
+    if target is None or owner != author.id:
+        raise NotAllowed(f"not the author's {target_type}")
+    return target
+
+
+def cannot_appeal(session: Session, *, author: User, target: Comment | Sanction) -> str:
+    """Why the author can no longer appeal this comment or measure, in their words; "" when they
+    can. The appeal page says so before the reader writes, and file_appeal refuses alike."""
+    if isinstance(target, Comment):
+        if not appealable(target):
+            return "只能對審核員的不通過、隱藏或刪除決定提出申訴"
+        target_type = "comment"
+    else:
+        if target.lifted_at is not None:
+            return "該處置已解除，無需申訴"
+        target_type = "sanction"
+    state = appeal_states(session, author_id=author.id, target_type=target_type, target_ids=[target.id])
+    if state.get(target.id) == APPEAL_OPEN:
+        return "您的申訴正在處理中，請耐心等待"
+    if state.get(target.id) == APPEALS_USED_UP:
+        return f"每項決定最多可申訴{MAX_APPEALS}次"
+    return ""
+
+
 def file_appeal(
     session: Session, *, author: User, target_type: str, target_id: int, text: str, now: datetime
 ) -> Appeal:
@@ -956,41 +988,15 @@ def file_appeal(
     text = text.strip()
     if not 5 <= len(text) <= 500:
         raise Rejected("text", "申訴理由需為5至500字")
-    if target_type == "comment":
-        comment = session.get(Comment, target_id)
-        if comment is None or comment.author_id != author.id:
-            raise NotAllowed("not the author's comment")
-        if not appealable(comment):
-            raise Rejected("text", "只能對審核員的不通過、隱藏或刪除決定提出申訴")
-        decider = comment.decided_by_id
-    elif target_type == "sanction":
-        sanction = session.get(Sanction, target_id)
-        if sanction is None or sanction.user_id != author.id:
-            raise NotAllowed("not the author's measure")
-        if sanction.lifted_at is not None:
-            raise Rejected("text", "該處置已解除，無需申訴")
-        decider = sanction.created_by_id
-    else:
-        raise NotAllowed("unknown appeal target")
-    earlier = list(
-        session.scalars(
-            select(Appeal).where(
-                Appeal.target_type == target_type,
-                Appeal.target_id == target_id,
-                Appeal.author_id == author.id,
-            )
-        )
-    )
-    if any(a.status == APPEAL_OPEN for a in earlier):
-        raise Rejected("text", "您的申訴正在處理中，請耐心等待")
-    if len(earlier) >= MAX_APPEALS:
-        raise Rejected("text", f"每項決定最多可申訴{MAX_APPEALS}次")
+    target = appeal_target(session, author=author, target_type=target_type, target_id=target_id)
+    if refusal := cannot_appeal(session, author=author, target=target):
+        raise Rejected("text", refusal)
     appeal = Appeal(
         target_type=target_type,
         target_id=target_id,
         author_id=author.id,
         text=text,
-        original_decider_id=decider,
+        original_decider_id=target.decided_by_id if isinstance(target, Comment) else target.created_by_id,
         created_at=now,
     )
     session.add(appeal)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -24,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from portal.domain.pagination import Cursor
+from portal.domain.pledge import drop_invisible, input_normalise
 from portal.models import Article, ArticleState, Section
 
 
@@ -253,6 +255,15 @@ def count_public(session: Session, *, now: datetime) -> int:
 
 
 ARTICLE_FTS = table("article_fts", column("article_fts"), column("rowid"))
+
+
+SEARCH_QUERY_MAX = 50
+
+
+def search_query(raw: str) -> str:
+    """The query as searched and shown again: the form's input normalisation, and without
+    invisible characters, as nicknames are (a zero-width space pasted with 東昌湖 found nothing)."""
+    return unicodedata.normalize("NFC", drop_invisible(input_normalise(raw)))[:SEARCH_QUERY_MAX].strip()
 
 
 def search_terms(query: str, *, converters: Iterable[Callable[[str], str]] = ()) -> list[list[str]]:

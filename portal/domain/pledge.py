@@ -129,6 +129,23 @@ def input_normalise(text: str) -> str:
     return _CONTROLS.sub("", text).strip()
 
 
+def drop_invisible(text: str) -> str:
+    """The text without what takes no room on the page: format characters (zero-width, direction
+    marks and overrides), variation selectors and the blank letters (§6.1 step 4; combining marks
+    show, so they stay). 「運河\u200b晨跑」 reads as 運河晨跑, and is matched as it reads."""
+    return "".join(ch for ch in text if not _takes_no_room(ch))
+
+
+def _takes_no_room(ch: str) -> bool:
+    code = ord(ch)
+    return (
+        unicodedata.category(ch) == "Cf"
+        or ch in _BLANK_LETTERS
+        or 0xFE00 <= code <= 0xFE0F
+        or 0xE0100 <= code <= 0xE01EF
+    )
+
+
 # ---------------------------------------------------------------------------------------------------------
 # §6.1 normalisation
 

@@ -14,6 +14,9 @@ from portal.domain.moderation import DECISION_LABELS, DECISION_REASONS, MEASURES
 from portal.domain.pledge import REASON_LABELS
 from portal.forms import Form, normalised
 
+NOTE_MAX = 300
+NOTE_TOO_LONG = f"備註不能超過{NOTE_MAX}字"
+
 
 def reason_choices(codes=DECISION_REASONS) -> list[SelectChoice]:
     return [SelectChoice("", "選擇理由")] + [
@@ -26,7 +29,9 @@ class DecisionForm(Form):
         "處理", choices=[SelectChoice(k, v) for k, v in DECISION_LABELS.items()], validators=[DataRequired()]
     )
     reason = SelectField("理由", choices=reason_choices(), validators=[Optional()])
-    note = StringField("備註", filters=[normalised], validators=[Optional(), Length(max=300)])
+    note = StringField(
+        "備註", filters=[normalised], validators=[Optional(), Length(max=NOTE_MAX, message=NOTE_TOO_LONG)]
+    )
     return_to = HiddenField()
 
 
@@ -45,7 +50,9 @@ class ReportRulingForm(Form):
         validators=[DataRequired()],
     )
     reason = SelectField("刪除理由", choices=reason_choices(), validators=[Optional()])
-    note = StringField("備註", filters=[normalised], validators=[Optional(), Length(max=300)])
+    note = StringField(
+        "備註", filters=[normalised], validators=[Optional(), Length(max=NOTE_MAX, message=NOTE_TOO_LONG)]
+    )
     return_to = HiddenField()
 
 

@@ -220,12 +220,34 @@ def _done_row(comment: Comment, message: str, status: int = 200):
     return body, status
 
 
+# A choice that is not on the form (a made-up decision, a forged reason), in the desk's words.
+CHOICE_MESSAGES = {
+    "decision": "請選擇處理方式",
+    "ruling": "請選擇裁定結果",
+    "reason": "請選擇處理理由",
+    "ids": "請先勾選評論",
+}
+
+
+def _shape_problem(form: DecisionForm | ReportRulingForm | BulkForm) -> str:
+    """A decision form that does not hold together. A bad token is 400; anything else the
+    moderator can fix, so the row comes back with what they chose and typed: a choice's message
+    for the row, the note's beside the note."""
+    if "csrf_token" in form and form.csrf_token.errors:
+        abort(400)
+    for name, message in CHOICE_MESSAGES.items():
+        if name in form and form[name].errors:
+            form[name].errors[:] = [message]
+            return message
+    return ""
+
+
 @bp.post("/comments/<int:comment_id>/decision")
 def decide(comment_id: int):
     comment = _comment_in_scope(comment_id)
     form = DecisionForm()
     if not form.validate_on_submit():
-        abort(400)
+        return _refused(comment, _shape_problem(form), 422, form.return_to.data, form)
     try:
         moderation.decide(
             db.session,
@@ -258,7 +280,11 @@ def decide(comment_id: int):
 
 
 def _refused(
-    comment: Comment, message: str, status: int, return_to: str | None, form: DecisionForm | None = None
+    comment: Comment,
+    message: str,
+    status: int,
+    return_to: str | None,
+    form: DecisionForm | ReportRulingForm | None = None,
 ):
     """Decided meanwhile: the row says so. A form mistake: the same row again, with the message
     (without JavaScript: the same queue page, status 422, the message beside the row)."""
@@ -287,7 +313,8 @@ def _refused(
 def bulk():
     form = BulkForm()
     if not form.validate_on_submit():
-        abort(400)
+        _shape_problem(form)
+        return render_queue(bulk_form=form, status=422)
     if not form.ids.data:
         form.ids.errors.append("請先勾選評論")
         return render_queue(bulk_form=form, status=422)
@@ -324,7 +351,7 @@ def rule_reports(comment_id: int):
     comment = _comment_in_scope(comment_id)
     form = ReportRulingForm()
     if not form.validate_on_submit():
-        abort(400)
+        return _refused(comment, _shape_problem(form), 422, form.return_to.data, form)
     try:
         moderation.rule_reports(
             db.session,
@@ -341,7 +368,7 @@ def rule_reports(comment_id: int):
         return _refused(comment, moderation.ALREADY_DECIDED, 409, form.return_to.data)
     except Rejected as refusal:
         db.session.rollback()
-        return _refused(comment, refusal.message, 422, form.return_to.data)
+        return _refused(comment, refusal.message, 422, form.return_to.data, form)
     db.session.commit()
     message = {"upheld": "舉報成立，評論已刪除", "not_upheld": "舉報不成立", "malicious": "已判定為惡意舉報"}[
         form.ruling.data

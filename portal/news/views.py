@@ -21,7 +21,6 @@ from flask import (
 from portal.comments.context import thread_context
 from portal.domain import news
 from portal.domain.pagination import Cursor
-from portal.domain.pledge import input_normalise
 from portal.domain.script import Script, to_simplified, to_traditional
 from portal.extensions import db
 from portal.models import Article, Page, Section, SectionLayout, utc_now
@@ -178,7 +177,7 @@ def page(slug: str):
 
 @bp.get("/search")
 def search():
-    query = input_normalise(request.args.get("q") or "")[:50]
+    query = news.search_query(request.args.get("q") or "")
     terms = news.search_terms(query, converters=(to_traditional, to_simplified))
     cursor = Cursor.decode(request.args.get("after"))
     articles, next_cursor = news.search_articles(

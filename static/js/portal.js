@@ -107,6 +107,11 @@
     } else if (trigger && trigger.classList.contains("reply-link")) {
       var body = document.getElementById("body");
       if (body) body.focus();
+    } else if (trigger && trigger.classList.contains("report-link")) {
+      // 舉報 opened the form below the comment: the keyboard goes on to its first field.
+      var slot = document.getElementById(trigger.id.replace("report-link-", "report-slot-"));
+      var field = slot && slot.querySelector("select, textarea, input:not([type=hidden])");
+      if (field) field.focus();
     } else if (trigger && trigger.matches(".comment-tabs a[data-order]")) {
       var tab = document.querySelector("#comment-thread .comment-tabs a[aria-current]");
       if (tab) tab.focus();
@@ -145,6 +150,22 @@
   });
   document.addEventListener("htmx:sendError", function () {
     say("網絡連接失敗，您輸入的內容仍在，請檢查網絡後再試。");
+  });
+
+  // 取消 on a report form opened in place closes it, and the keyboard goes back to 舉報. Without
+  // JavaScript (or on the report's own page) the link goes back to the comment.
+  document.addEventListener("click", function (event) {
+    var cancel = event.target.closest && event.target.closest("a[data-report-cancel]");
+    if (!cancel) return;
+    var id = cancel.getAttribute("data-report-cancel");
+    var slot = document.getElementById("report-slot-" + id);
+    var link = document.getElementById("report-link-" + id);
+    if (!slot || !link) return;
+    event.preventDefault();
+    var empty = document.createElement("div");
+    empty.id = slot.id;
+    slot.replaceWith(empty);
+    link.focus();
   });
 
   // A destructive form asks first (data-confirm); without JavaScript it submits as it is.

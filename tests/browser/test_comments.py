@@ -221,6 +221,68 @@ def test_the_keyboard_stays_where_an_htmx_answer_replaced_the_control(page, watc
     watch.assert_clean()
 
 
+def test_report_puts_the_keyboard_in_its_form_and_cancel_closes_it_in_place(page, watch, comment_portal):
+    article_id = comment_portal.fresh_article()
+    author = comment_portal.reader()
+    comment_id = comment_portal.approved_comment(article_id, author.id, "一條先舉報後取消的評論。")
+    log_in(page, comment_portal.reader(), f"/articles/{article_id}")
+    set_marker(page)
+    link = comment_item(page, comment_id).get_by_role("link", name="舉報")
+    slot = page.locator(f"#report-slot-{comment_id}")
+    link.press("Enter")
+    expect(slot.get_by_label("舉報理由")).to_be_focused()  # straight into the form 舉報 opened
+    slot.get_by_role("link", name="取消").click()
+    expect(slot.locator("form")).to_have_count(0)
+    expect(link).to_be_focused()  # back where the reader was
+    link.click()  # and it opens again
+    expect(slot.get_by_label("舉報理由")).to_be_focused()
+    assert marker_survived(page), "取消 reloaded the page"
+    watch.assert_clean()
+
+
+def test_report_cancel_without_javascript_goes_back_to_the_comment(browser, comment_portal):
+    article_id = comment_portal.fresh_article()
+    author = comment_portal.reader()
+    comment_id = comment_portal.approved_comment(article_id, author.id, "一條不用腳本舉報的評論。")
+    context = browser.new_context(base_url=comment_portal.url, java_script_enabled=False, locale="zh-TW")
+    try:
+        page = context.new_page()
+        watch = watch_page(page)
+        log_in(page, comment_portal.reader(), f"/articles/{article_id}")
+        comment_item(page, comment_id).get_by_role("link", name="舉報").click()
+        page.wait_for_url(f"**/comments/{comment_id}/report")
+        page.locator("form.report-form").get_by_role("link", name="取消").click()
+        page.wait_for_url(f"**/articles/{article_id}#comment-{comment_id}")
+        watch.assert_clean()
+    finally:
+        context.close()
+
+
+def test_a_pending_comment_just_posted_can_be_withdrawn_from_the_own_list(page, comment_portal):
+    article_id = comment_portal.fresh_article()
+    author = comment_portal.reader()
+    asked = []
+
+    def answer(dialog) -> None:
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", answer)
+    log_in(page, author, f"/articles/{article_id}")
+    text = "一條發出去就後悔的評論。"
+    page.locator("#body").fill(text)
+    page.get_by_role("button", name="發表評論").click()
+    item = own_pending(page, text)
+    expect(item).to_contain_text("審核中")
+    expect(item.get_by_role("link", name="編輯")).to_be_visible()
+    with page.expect_navigation():
+        item.get_by_role("button", name="刪除").click()
+    assert asked == ["確定刪除這條評論？刪除後不能恢復。"]
+    expect(page.locator("#messages")).to_contain_text("評論已刪除")
+    expect(own_pending(page, text)).to_have_count(0)
+    assert comment_portal.scalar(select(Comment.status).where(Comment.author_id == author.id)) == "deleted"
+
+
 def test_deleting_ones_own_comment_asks_first(page, comment_portal):
     article_id = comment_portal.fresh_article()
     author = comment_portal.reader()

@@ -869,10 +869,14 @@ def test_a_mute_refuses_the_next_post_with_403_and_the_date_until_lifted(world, 
     assert len(actions(w.session, "account.measure_lifted")) == 1
 
 
-@pytest.mark.parametrize("days", [None, 2, 365])
-def test_a_mute_takes_only_1_7_or_30_days(world, days):
-    with pytest.raises(Rejected):
+@pytest.mark.parametrize(
+    ("days", "message"),
+    [(None, "請選擇禁言天數"), (2, "禁言天數只能是1、7或30天"), (365, "禁言天數只能是1、7或30天")],
+)
+def test_a_mute_takes_only_1_7_or_30_days(world, days, message):
+    with pytest.raises(Rejected) as refused:
         measure(world, world.author, "mute", days)
+    assert (refused.value.field, refused.value.message) == ("days", message)
     assert world.author.muted_until is None
     assert count(world.session, Sanction) == 0
 

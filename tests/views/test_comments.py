@@ -867,6 +867,20 @@ def test_a_report_with_htmx_turns_the_comments_report_link_into_reported_in_plac
     assert text_of(find_one(page, "span", id=f"report-link-{comment_id}")) == "已舉報"
 
 
+@pytest.mark.parametrize("hx", [True, False], ids=["htmx", "no-js"])
+def test_an_open_report_form_has_a_cancel_back_to_the_comment(app, client, article_id, alice, bob, hx):
+    comment_id = add_comment(app, article_id, alice, "頂樓評論")
+    login(client, bob.phone, bob.password)
+    response = client.get(f"/comments/{comment_id}/report", headers=HX if hx else {})
+    assert response.status_code == 200
+    root = parse_html(response.get_data(as_text=True))
+    form = find_one(find_one(root, id=f"report-slot-{comment_id}"), "form", cls="report-form")
+    [cancel] = [a for a in form.iter("a") if text_of(a) == "取消"]
+    # Without JavaScript it goes back to the comment; portal.js closes the form in place.
+    assert cancel.get("href") == f"/articles/{article_id}#comment-{comment_id}"
+    assert cancel.get("data-report-cancel") == str(comment_id)
+
+
 def test_report_without_javascript_goes_back_to_the_comment_with_a_flash(app, client, article_id, alice, bob):
     comment_id = add_comment(app, article_id, alice, "頂樓評論")
     login(client, bob.phone, bob.password)
@@ -1032,6 +1046,151 @@ def test_delete_with_htmx_refreshes_the_page(app, client, article_id, alice):
     assert listed_ids(root) == []
 
 
+def own_item(root, comment_id):
+    return find_one(find_one(root, id="own-unpublished-list"), "li", id=f"own-comment-{comment_id}")
+
+
+def edit_links(element) -> list[str]:
+    return [a.get("href") for a in element.iter("a") if text_of(a) == "編輯"]
+
+
+def delete_forms(element) -> list:
+    return [f for f in element.iter("form") if (f.get("action") or "").endswith("/delete")]
+
+
+def test_a_pending_comment_offers_edit_while_its_window_is_open_and_delete_on_the_article_page(
+    app, client, article_id, alice
+):
+    fresh = add_comment(app, article_id, alice, "剛發的待審評論", "pending", minutes_ago=1)
+    older = add_comment(app, article_id, alice, "早些發的待審評論", "pending", minutes_ago=6)
+    hidden = add_comment(app, article_id, alice, "被讀者舉報隱藏的評論", "hidden", minutes_ago=2)
+    login(client, alice.phone, alice.password)
+    _, root = page_of(client, f"/articles/{article_id}")
+    assert edit_links(own_item(root, fresh)) == [f"/comments/{fresh}/edit"]
+    assert edit_links(own_item(root, older)) == []  # the window has closed
+    for comment_id in (fresh, older):
+        [form] = delete_forms(own_item(root, comment_id))
+        assert form.get("action") == f"/comments/{comment_id}/delete"
+        assert form.get("data-confirm") == "確定刪除這條評論？刪除後不能恢復。"
+        assert find_one(form, "input", name="csrf_token").get("value")
+    # Hidden while a moderator looks at the reports: neither is the author's to change now.
+    assert edit_links(own_item(root, hidden)) == [] and delete_forms(own_item(root, hidden)) == []
+
+
+def test_the_comment_just_posted_with_htmx_arrives_with_edit_and_delete(app, client, article_id, alice):
+    login(client, alice.phone, alice.password)
+    response = post_comment(client, article_id, "用htmx剛發表的評論", hx=True)
+    assert response.status_code == 201
+    with app.app_context():
+        comment_id = db.session.scalar(select(Comment.id))
+    [added] = find_all(parse_html(response.get_data(as_text=True)), "ol")
+    item = find_one(added, "li", id=f"own-comment-{comment_id}")
+    assert edit_links(item) == [f"/comments/{comment_id}/edit"]
+    assert [f.get("action") for f in delete_forms(item)] == [f"/comments/{comment_id}/delete"]
+
+
+@pytest.mark.parametrize("hx", [True, False], ids=["htmx", "no-js"])
+def test_the_author_withdraws_a_pending_comment_and_it_is_recorded(app, client, article_id, alice, hx):
+    comment_id = add_comment(app, article_id, alice, "想撤回的待審評論", "pending", minutes_ago=1)
+    login(client, alice.phone, alice.password)
+    _, root = page_of(client, f"/articles/{article_id}")
+    [form] = delete_forms(own_item(root, comment_id))
+    token = find_one(form, "input", name="csrf_token").get("value")
+    response = client.post(form.get("action"), data={"csrf_token": token}, headers=HX if hx else {})
+    if hx:
+        assert (response.status_code, response.headers["HX-Refresh"]) == (204, "true")
+    else:
+        assert (response.status_code, response.headers["Location"]) == (
+            303,
+            f"/articles/{article_id}#comments",
+        )
+    assert get_comment(app, comment_id).status == "deleted"
+    with app.app_context():
+        [action] = db.session.scalars(
+            select(ModerationAction).where(ModerationAction.action == "comment.deleted_by_author")
+        ).all()
+        assert (action.actor_id, action.target_id) == (alice.id, comment_id)
+    _, root = page_of(client, f"/articles/{article_id}")
+    assert find_all(root, "li", id=f"own-comment-{comment_id}") == []
+
+
+def test_my_comments_offers_edit_and_delete_and_comes_back_there(app, client, article_id, alice, no_cooldown):
+    pending = add_comment(app, article_id, alice, "待審的評論", "pending", minutes_ago=1)
+    late = add_comment(app, article_id, alice, "過了時間的評論", "pending", minutes_ago=6)
+    rejected = add_comment(app, article_id, alice, "被拒的評論", "rejected", minutes_ago=1, reason="R08")
+    login(client, alice.phone, alice.password)
+    _, root = page_of(client, "/accounts/comments")
+    items = {int(li.get("data-comment-id")): li for li in find_all(root, "li", cls="my-comment")}
+    assert edit_links(items[pending]) == [f"/comments/{pending}/edit?next=/accounts/comments"]
+    assert edit_links(items[late]) == [] and len(delete_forms(items[late])) == 1
+    # A moderator's decision stays as decided: it is what an appeal is about.
+    assert edit_links(items[rejected]) == [] and delete_forms(items[rejected]) == []
+
+    _, page = page_of(client, edit_links(items[pending])[0])
+    form = find_one(page, "form", cls="comment-form")
+    token = find_one(form, "input", name="csrf_token").get("value")
+    response = client.post(form.get("action"), data={"body": "改過的待審評論", "csrf_token": token})
+    assert (response.status_code, response.headers["Location"]) == (303, "/accounts/comments")
+    comment = get_comment(app, pending)
+    assert (comment.body, comment.status) == ("改過的待審評論", "pending")
+    with app.app_context():
+        assert db.session.scalars(select(CommentRevision.body)).all() == ["待審的評論"]
+
+    [form] = delete_forms(items[late])
+    assert find_one(form, "input", name="next").get("value") == "/accounts/comments"
+    data = {
+        "csrf_token": find_one(form, "input", name="csrf_token").get("value"),
+        "next": "/accounts/comments",
+    }
+    response = client.post(form.get("action"), data=data)
+    assert (response.status_code, response.headers["Location"]) == (303, "/accounts/comments")
+    assert get_comment(app, late).status == "deleted"
+    _, root = page_of(client, "/accounts/comments")
+    assert "評論已刪除" in text_of(find_one(root, id="messages"))
+
+
+def test_next_after_an_edit_or_a_delete_stays_on_this_site(app, client, article_id, alice):
+    comment_id = add_comment(app, article_id, alice, "一條評論", "pending", minutes_ago=1)
+    login(client, alice.phone, alice.password)
+    token = token_for(client, f"/articles/{article_id}")
+    response = client.post(
+        f"/comments/{comment_id}/delete", data={"csrf_token": token, "next": "https://evil.example/"}
+    )
+    assert response.headers["Location"] == f"/articles/{article_id}#comments"
+
+
+@pytest.mark.parametrize(
+    ("status", "minutes_ago", "message"),
+    [
+        ("approved", 6, "評論發布超過5分鐘，已不能編輯"),
+        ("pending", 6, "評論發布超過5分鐘，已不能編輯"),
+        ("deleted", 1, "這條評論已不能編輯"),
+        ("rejected", 1, "這條評論已不能編輯"),
+    ],
+)
+def test_the_edit_page_of_a_comment_that_can_no_longer_be_edited_says_so_and_has_no_form(
+    app, client, article_id, alice, status, minutes_ago, message
+):
+    comment_id = add_comment(app, article_id, alice, "原來的評論", status, minutes_ago=minutes_ago)
+    login(client, alice.phone, alice.password)
+    _, root = page_of(client, f"/comments/{comment_id}/edit", status=403)
+    assert text_of(find_one(root, id="edit-refusal")) == message
+    assert find_all(root, "textarea") == [] and find_all(root, "form", cls="comment-form") == []
+    assert "原來的評論" in text_of(find_one(root, "main"))
+
+
+def test_the_edit_textarea_takes_the_sites_maximum_length_with_the_forms_hint(app, client, article_id, alice):
+    comment_id = add_comment(app, article_id, alice, "原來的評論", minutes_ago=1)
+    login(client, alice.phone, alice.password)
+    _, root = page_of(client, f"/comments/{comment_id}/edit")
+    area = find_one(root, "textarea", name="body")
+    assert (area.get("maxlength"), area.get("placeholder")) == ("500", "文明上網，理性發言（500字以內）")
+    set_settings(app, comment_max_length=300)
+    _, root = page_of(client, f"/comments/{comment_id}/edit")
+    area = find_one(root, "textarea", name="body")
+    assert (area.get("maxlength"), area.get("placeholder")) == ("300", "文明上網，理性發言（300字以內）")
+
+
 # --- 我的評論 and 消息 ----------------------------------------------------------------------------
 
 
@@ -1076,6 +1235,8 @@ def test_messages_show_a_reply_and_the_unread_count_until_all_are_read(
     login(client, alice.phone, alice.password)
     _, root = page_of(client, "/")
     assert text_of(find_one(root, id="unread-count")) == "1"
+    # A screen reader hears the link as a whole, not 「消息1」.
+    assert find_one(root, "a", id="messages-link").get("aria-label") == "消息，1條未讀"
     _, root = page_of(client, "/accounts/messages")
     [notice] = find_all(root, "li", cls="notice-item")
     assert notice.get("data-kind") == "reply"
@@ -1088,6 +1249,7 @@ def test_messages_show_a_reply_and_the_unread_count_until_all_are_read(
     assert response.status_code == 303
     _, root = page_of(client, "/accounts/messages")
     assert find_all(root, id="unread-count") == []
+    assert find_one(root, "a", id="messages-link").get("aria-label") is None
     assert "未讀" not in text_of(find_one(root, "li", cls="notice-item"))
     with app.app_context():
         assert db.session.scalar(select(Notification.read_at)) is not None

@@ -835,21 +835,30 @@ def test_an_off_site_return_to_falls_back_to_the_queue(desk, elsewhere):
     assert location.netloc in ("", "portal.test") and location.path == "/moderation/"
 
 
-def test_a_form_error_with_htmx_returns_the_same_row_with_the_message(desk):
+# A form the moderator can fix: no reason for a rejection, or a decision not on the form.
+FORM_ERRORS = pytest.mark.parametrize(
+    ("chosen", "message"),
+    [({"decision": "reject", "reason": ""}, "請選擇處理理由"), ({"decision": "publish"}, "請選擇處理方式")],
+    ids=["no-reason", "made-up-decision"],
+)
+
+
+@FORM_ERRORS
+def test_a_form_error_with_htmx_returns_the_same_row_with_the_message(desk, chosen, message):
     d = desk
     comment = add_comment(d)
     before = fingerprint(d)
     response = d.post(
         "moderator",
         f"/moderation/comments/{comment}/decision",
-        {"decision": "reject", "reason": "", "note": "第三次發同樣的廣告", "return_to": "/moderation/"},
+        {**chosen, "note": "第三次發同樣的廣告", "return_to": "/moderation/"},
         headers=HX,
     )
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     assert body.lstrip().startswith(f'<li id="queue-row-{comment}"')
     row = find_one(parse_html(body), "li", id=f"queue-row-{comment}")
-    assert text_of(find_one(row, "p", cls="field-errors")) == "請選擇處理理由"
+    assert text_of(find_one(row, "p", cls="field-errors")) == message
     assert find_all(row, "button", value="reject")  # the form is there to try again
     assert (
         find_one(row, "input", id=f"note-{comment}").get("value") == "第三次發同樣的廣告"
@@ -874,20 +883,99 @@ def test_r18_without_a_note_is_a_form_error(desk):
     assert [o.get("value") for o in find_all(chosen, "option") if o.get("selected") is not None] == ["R18"]
 
 
-def test_a_form_error_without_javascript_answers_422_with_the_page_and_the_message(desk):
+@FORM_ERRORS
+def test_a_form_error_without_javascript_answers_422_with_the_page_and_the_message(desk, chosen, message):
     """STYLE.md §9 and SECURITY.md §15: an invalid form answers 422 with the form, JS or not."""
     d = desk
     comment = add_comment(d)
+    before = fingerprint(d)
     response = d.post(
         "moderator",
         f"/moderation/comments/{comment}/decision",
-        {"decision": "reject", "reason": "", "note": "重複廣告", "return_to": "/moderation/"},
+        {**chosen, "note": "重複廣告", "return_to": "/moderation/"},
     )
     assert response.status_code == 422
     body = response.get_data(as_text=True)
-    assert "<html" in body and "請選擇處理理由" in body
+    assert "<html" in body and message in body
+    assert fingerprint(d) == before
     assert f'id="queue-row-{comment}"' in body
     assert find_one(parse_html(body), "input", id=f"note-{comment}").get("value") == "重複廣告"
+
+
+LONG_NOTE = "屢次發布同樣的廣告，" * 30 + "多"  # 301 characters
+
+
+def note_beside(root, input_id: str) -> tuple[str, str, list[str]]:
+    """A note field's value, what it points to, and the messages beside it."""
+    field = find_one(root, "input", id=input_id)
+    messages = [text_of(li) for ul in find_all(root, "ul", id=f"{input_id}-errors") for li in ul.iter("li")]
+    return field.get("value"), field.get("aria-describedby") or "", messages
+
+
+@pytest.mark.parametrize("hx", [True, False], ids=["htmx", "no-js"])
+def test_a_note_over_300_characters_comes_back_beside_the_field_with_the_text_kept(desk, hx):
+    d = desk
+    assert len(LONG_NOTE) == 301
+    comment = add_comment(d)
+    before = fingerprint(d)
+    response = d.post(
+        "moderator",
+        f"/moderation/comments/{comment}/decision",
+        {"decision": "reject", "reason": "R13", "note": LONG_NOTE, "return_to": "/moderation/"},
+        headers=HX if hx else {},
+    )
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    if hx:
+        assert "<html" not in body and body.lstrip().startswith(f'<li id="queue-row-{comment}"')
+    else:
+        assert "<html" in body
+    row = find_one(parse_html(body), "li", id=f"queue-row-{comment}")
+    assert note_beside(row, f"note-{comment}") == (LONG_NOTE, f"note-{comment}-errors", ["備註不能超過300字"])
+    chosen = find_one(row, "select", id=f"reason-{comment}")
+    assert [o.get("value") for o in find_all(chosen, "option") if o.get("selected") is not None] == ["R13"]
+    assert status_of(d, comment) == "pending"
+    assert fingerprint(d) == before
+
+
+def test_a_report_rulings_note_over_300_characters_is_kept_beside_the_field(desk):
+    d = desk
+    comment = add_comment(d, status="approved")
+    report_three_times(d, comment)
+    before = fingerprint(d)
+    response = d.post(
+        "moderator",
+        f"/moderation/comments/{comment}/reports",
+        {"ruling": "upheld", "reason": "R08", "note": LONG_NOTE, "return_to": "/moderation/?tab=reported"},
+        headers=HX,
+    )
+    assert response.status_code == 422
+    row = find_one(parse_html(response.get_data(as_text=True)), "li", id=f"queue-row-{comment}")
+    assert note_beside(row, f"ruling-note-{comment}") == (
+        LONG_NOTE,
+        f"ruling-note-{comment}-errors",
+        ["備註不能超過300字"],
+    )
+    chosen = find_one(row, "select", id=f"ruling-{comment}")
+    assert [o.get("value") for o in find_all(chosen, "option") if o.get("selected") is not None] == ["upheld"]
+    assert fingerprint(d) == before
+
+
+def test_a_bulk_note_over_300_characters_comes_back_on_the_page_with_the_text_kept(desk):
+    d = desk
+    ids = [add_comment(d) for _ in range(2)]
+    before = fingerprint(d)
+    response = d.post(
+        "moderator",
+        "/moderation/bulk",
+        {"ids": ids, "decision": "reject", "reason": "R16", "note": LONG_NOTE, "return_to": "/moderation/"},
+    )
+    assert response.status_code == 422
+    root = parse_html(response.get_data(as_text=True))
+    assert note_beside(root, "bulk-note") == (LONG_NOTE, "bulk-note-errors", ["備註不能超過300字"])
+    ticks = find_all(root, "input", cls="row-tick")
+    assert sorted(int(t.get("value")) for t in ticks if t.get("checked") is not None) == sorted(ids)
+    assert fingerprint(d) == before
 
 
 def test_two_moderators_on_one_comment_the_second_is_told_and_nothing_is_decided_twice(desk):
@@ -1142,7 +1230,7 @@ def test_a_mute_from_the_measures_form_refuses_the_readers_next_post_with_the_da
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"measure": "mute", "reason": "R08"}, "禁言天數只能是1、7或30天"),
+        ({"measure": "mute", "reason": "R08"}, "請選擇禁言天數"),
         ({"measure": "mute", "days": "7"}, "請選擇理由"),
         ({"measure": "nonsense", "reason": "R08"}, None),
     ],
@@ -1398,6 +1486,94 @@ def test_an_appeal_form_error_keeps_the_text(desk):
     assert "申訴理由需為5至500字" in response.get_data(as_text=True)
     with d.app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Appeal)) == 0
+
+
+def appeal_facts(root) -> dict[str, str]:
+    target = find_one(root, "section", id="appeal-target")
+    return {dd.get("data-fact"): text_of(dd) for dd in find_all(target, "dd")}
+
+
+def test_the_appeal_page_shows_what_is_appealed(desk):
+    d = desk
+    rejected = add_comment(d, status="rejected", body="批評一下這個政策")
+    with d.app.app_context():
+        comment = db.session.get(Comment, rejected)
+        posted, decided = comment.created_at, comment.decided_at
+    response = d.get("author", f"/accounts/appeals/new?target=comment&id={rejected}")
+    assert response.status_code == 200
+    root = parse_html(response.get_data(as_text=True))
+    local = ZoneInfo("Asia/Shanghai")
+    assert appeal_facts(root) == {
+        "decision": "未通過",
+        "reason": "侮辱誹謗、人身攻擊",
+        "posted": posted.replace(tzinfo=UTC).astimezone(local).strftime("%Y-%m-%d %H:%M"),
+        "decided": decided.replace(tzinfo=UTC).astimezone(local).strftime("%Y-%m-%d %H:%M"),
+    }
+    assert "批評一下這個政策" in text_of(find_one(root, "section", id="appeal-target"))
+    assert find_one(root, "textarea", name="text") is not None
+
+
+def test_the_appeal_page_of_a_measure_shows_the_measure_reason_and_dates(desk):
+    d = desk
+    author = d.people["author"]
+    d.post(
+        "moderator",
+        f"/moderation/users/{author.id}/measures",
+        {"measure": "mute", "days": "7", "reason": "R08"},
+    )
+    with d.app.app_context():
+        sanction = db.session.scalars(select(Sanction)).one()
+        sanction_id, ends = sanction.id, sanction.ends_at
+    response = d.get("author", f"/accounts/appeals/new?target=sanction&id={sanction_id}")
+    assert response.status_code == 200
+    facts = appeal_facts(parse_html(response.get_data(as_text=True)))
+    assert (facts["decision"], facts["reason"]) == ("禁言", "侮辱誹謗、人身攻擊")
+    assert facts["ends"] == ends.replace(tzinfo=UTC).astimezone(ZoneInfo("Asia/Shanghai")).strftime(
+        "%Y-%m-%d %H:%M"
+    )
+
+
+def test_the_appeal_page_is_404_for_anything_not_the_readers(desk):
+    d = desk
+    theirs = add_comment(d, status="rejected", author="reader2")
+    author = d.people["author"]
+    d.post("moderator", f"/moderation/users/{author.id}/measures", {"measure": "warning", "reason": "R08"})
+    with d.app.app_context():
+        sanction_id = db.session.scalar(select(Sanction.id))
+    for query in (
+        f"target=comment&id={theirs}",
+        "target=comment&id=987654",
+        "target=comment&id=abc",
+        "target=comment&id=",
+        f"target=article&id={theirs}",
+        f"target=sanction&id={sanction_id}",  # the author's measure, asked for by another reader
+        "target=comment&id=" + "9" * 30,
+        "target=comment&id=%C2%B2",  # 「²」: a digit to str.isdigit, not to int()
+    ):
+        assert d.get("reader", f"/accounts/appeals/new?{query}").status_code == 404, query
+    assert d.get("reader2", f"/accounts/appeals/new?target=comment&id={theirs}").status_code == 200
+
+
+def test_the_appeal_page_says_when_it_can_no_longer_be_appealed_and_offers_no_form(desk):
+    d = desk
+    pending = add_comment(d)
+    rejected = add_comment(d, status="rejected")
+    filed = d.post(
+        "author",
+        "/accounts/appeals",
+        {"target_type": "comment", "target_id": rejected, "text": "這不是人身攻擊"},
+    )
+    assert filed.status_code == 303
+    for comment_id, message in (
+        (pending, "只能對審核員的不通過、隱藏或刪除決定提出申訴"),
+        (rejected, "您的申訴正在處理中，請耐心等待"),
+    ):
+        response = d.get("author", f"/accounts/appeals/new?target=comment&id={comment_id}")
+        assert response.status_code == 403
+        root = parse_html(response.get_data(as_text=True))
+        assert text_of(find_one(root, id="appeal-refusal")) == message
+        assert find_all(root, "textarea") == [] and find_all(root, "form", action="/accounts/appeals") == []
+        assert find_one(root, "section", id="appeal-target") is not None
 
 
 def test_an_author_deleted_comment_offers_no_appeal(desk):

@@ -268,8 +268,10 @@ def test_a_post_reaches_the_kept_queue_and_the_authors_page_at_once_and_no_publi
     assert "原來的標題" in anonymous.get(f"/articles/{article}").get_data(as_text=True)
 
 
-def test_an_own_comments_edit_link_is_kept_only_while_it_can_be_edited(app, client, article, reader):
-    comment_id = add_comment(app, article, reader.id, "可以編輯一陣子的評論", "approved")
+@pytest.mark.parametrize("status", ["approved", "pending"])
+def test_an_own_comments_edit_link_is_kept_only_while_it_can_be_edited(app, client, article, reader, status):
+    """Published (the list) or 審核中 (the reader's own list): 編輯 goes when the window closes."""
+    comment_id = add_comment(app, article, reader.id, "可以編輯一陣子的評論", status)
     minutes = comment_rules({}).edit_minutes  # the default: the test leaves the setting alone
     behind_the_orms_back(
         app,

@@ -588,6 +588,23 @@ def test_search_of_three_or_more_characters_uses_the_index_and_finds_the_seed(de
     assert results(root) == [seed_id]
 
 
+@pytest.mark.parametrize(
+    ("query", "as_searched"),
+    [
+        ("弗迪\u200b電池", "弗迪電池"),
+        ("\u200b濟南", "濟南"),
+        ("濟\u2060南", "濟南"),
+        ("弗迪電池\ufe0f", "弗迪電池"),
+    ],
+    ids=["zero-width-space", "leading", "word-joiner", "variation-selector"],
+)
+def test_search_drops_invisible_characters_from_the_query(demo_client, seed_id, query, as_searched):
+    """A zero-width character pasted with the words (or typed by an input method) found nothing."""
+    _, root = get_page(demo_client, "/search", query_string={"q": query})
+    assert seed_id in results(root)
+    assert find_one(root, "input", id="search-q").get("value") == as_searched
+
+
 def test_search_with_two_terms_needs_both(demo_client, seed_id):
     _, root = get_page(demo_client, "/search", query_string={"q": "濟南 威海"})
     assert seed_id in results(root)
