@@ -187,7 +187,10 @@ def create(article_id: int):
                 ctx = context.form_context(article, form, submitted=True)
                 body = render_template("comments/_form.html", **ctx)
                 if comment.created_at == now:
-                    body += render_template("comments/_own_unpublished_added.html", comment=comment)
+                    editable = comments.edit_windows([comment], rules=context.rules(), now=now)
+                    body += render_template(
+                        "comments/_own_unpublished_added.html", comment=comment, own_editable=editable
+                    )
                 return body, 201
             flash(message)
             return redirect(url_for("news.article", article_id=article.id, _anchor="comments"), 303)
@@ -342,7 +345,10 @@ def delete(comment_id: int):
     comment = _own_comment_or_404(comment_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    comments.delete_own(db.session, comment=comment, author=current_user, now=utc_now())
+    try:
+        comments.delete_own(db.session, comment=comment, author=current_user, now=utc_now())
+    except NotAllowed:
+        abort(403)  # a moderator's decision on it stands (only a crafted request gets here)
     db.session.commit()
     if wants_fragment():
         response = current_app.response_class(status=204)

@@ -684,7 +684,8 @@ def edit_refusal(comment: Comment | Row, *, rules: CommentRules, now: datetime) 
     published comment, within the edit window. The edit page asks before the reader types."""
     if comment.status not in (CommentStatus.PENDING, CommentStatus.APPROVED):
         return Rejected("body", EDIT_STATE, 403, reason="state")
-    if now - comment.created_at > timedelta(minutes=rules.edit_minutes):
+    # The window is open until its end, not at it: 0 minutes means no edits at all.
+    if now - comment.created_at >= timedelta(minutes=rules.edit_minutes):
         return Rejected("body", EDIT_WINDOW.format(n=rules.edit_minutes), 403, reason="edit_window")
     return None
 
@@ -709,6 +710,8 @@ def delete_own(session: Session, *, comment: Comment, author: User, now: datetim
     _own(comment, author)
     if comment.status == CommentStatus.DELETED:
         return comment
+    if not withdrawable(comment):  # a moderator's rejection or hiding, and its appeal, stand
+        raise NotAllowed("a moderator's decision")
     before = {"status": str(comment.status)}
     set_status(session, comment, CommentStatus.DELETED, now=now)
     # The author decided this, not a moderator: no violation, nothing to appeal.

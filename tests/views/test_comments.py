@@ -1539,3 +1539,28 @@ def test_an_id_beyond_the_databases_integers_is_404(app, client, alice, method, 
     except Exception as error:
         status = f"500 ({type(error).__name__})"
     assert status == 404
+
+
+def test_a_posts_answer_offers_edit_only_while_the_site_allows_edits(app, client, article_id, alice):
+    login(client, alice.phone, alice.password)
+    answer = parse_html(post_comment(client, article_id, "可以修改的評論", hx=True).get_data(as_text=True))
+    [item] = find_all(answer, "li", cls="own")
+    assert [text_of(a) for a in find_all(item, "a", cls="edit-link")] == ["編輯"]
+    set_settings(app, comment_edit_minutes=0, comment_cooldown_seconds=0)
+    answer = parse_html(post_comment(client, article_id, "不能修改的評論", hx=True).get_data(as_text=True))
+    [item] = find_all(answer, "li", cls="own")
+    assert find_all(item, "a", cls="edit-link") == []
+    assert find_all(item, "form")  # 刪除 is still offered: a pending comment is the author's to withdraw
+
+
+@pytest.mark.parametrize("status", ["rejected", "hidden"])
+def test_a_crafted_delete_of_ones_own_decided_comment_is_refused_and_changes_nothing(
+    app, client, article_id, alice, status
+):
+    comment_id = add_comment(app, article_id, alice, "被處理的評論", status, reason="R11")
+    login(client, alice.phone, alice.password)
+    token = token_for(client, f"/articles/{article_id}")
+    response = client.post(f"/comments/{comment_id}/delete", data={"csrf_token": token})
+    assert response.status_code == 403
+    kept = get_comment(app, comment_id)
+    assert (kept.status, kept.reason_code) == (status, "R11")
