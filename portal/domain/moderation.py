@@ -51,6 +51,7 @@ SUBMISSION_ACTIONS = ("comment.submitted", "comment.rejected", "comment.edited",
 ADMIN_CLOSURE = "admin"
 ADMIN_CLOSURE_LIFT = "這是管理員停用賬號的措施，只有管理員可以解除"
 STAFF_MEASURE_LIFT = "工作人員賬號的措施只有管理員可以解除"
+STAFF_MEASURE_APPLY = "工作人員賬號只有管理員可以處置"
 ADMIN_CLOSURE_APPEAL = "針對管理員停用賬號的申訴只能由管理員處理"
 STAFF_MEASURE_APPEAL = "針對工作人員賬號措施的申訴只能由管理員處理"
 
@@ -782,7 +783,7 @@ def apply_measure(
         raise Rejected("days", "請選擇禁言天數")
     if measure == "mute" and days not in MUTE_DAYS:
         raise Rejected("days", "禁言天數只能是1、7或30天")
-    if user.role != Role.READER and moderator.role != Role.ADMIN:
+    if measure_refusal(user, moderator):
         raise NotAllowed("only admins act on staff accounts")
     label = REASON_LABELS[reason_code]
     ends_at = now + timedelta(days=days) if measure == "mute" and days else None
@@ -866,6 +867,11 @@ def admins_only(sanction: Sanction, user: User | None) -> bool:
     """A measure only an admin may end or rule on: an admin's 停用, or any measure on a staff
     account (only an admin gives those: apply_measure)."""
     return sanction.reason_code == ADMIN_CLOSURE or (user is not None and user.role != Role.READER)
+
+
+def measure_refusal(user: User, actor: User) -> str:
+    """Why `actor` may not apply a measure to this account, in the desk's words; "" when they may."""
+    return STAFF_MEASURE_APPLY if user.role != Role.READER and actor.role != Role.ADMIN else ""
 
 
 def lift_refusal(sanction: Sanction, user: User | None, actor: User) -> str:

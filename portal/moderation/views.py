@@ -440,6 +440,7 @@ def render_user(person: User, form: MeasureForm | None = None) -> str:
         sanctions=sanctions,
         # Only what this moderator may lift gets a button (an admin's 停用, staff: admins only).
         lift_refusals={s.id: moderation.lift_refusal(s, person, current_user) for s in sanctions},
+        measure_refusal=moderation.measure_refusal(person, current_user),
         form=form or MeasureForm(formdata=None),
         action_form=ActionForm(),
         reason_labels=pledge.REASON_LABELS,

@@ -1281,6 +1281,17 @@ def test_a_moderator_cannot_sanction_staff_but_an_admin_can(desk):
     )
 
 
+def test_a_moderator_is_not_offered_the_measure_form_on_a_staff_account_and_an_admin_is(desk):
+    d = desk
+    other = d.people["decider"]
+    action = f"/moderation/users/{other.id}/measures"
+    page = parse_html(d.get("moderator", f"/moderation/users/{other.id}").get_data(as_text=True))
+    assert find_all(page, "form", action=action) == []
+    assert [text_of(n) for n in find_all(page, "p", cls="notice")] == ["工作人員賬號只有管理員可以處置"]
+    page = parse_html(d.get("admin", f"/moderation/users/{other.id}").get_data(as_text=True))
+    assert len(find_all(page, "form", action=action)) == 1 and find_all(page, "p", cls="notice") == []
+
+
 def lift_controls(html: str, sanction_id: int) -> tuple[list, list]:
     """The user page's lift form for a measure, and its 僅管理員可解除 notice."""
     root = parse_html(html)
