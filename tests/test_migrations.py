@@ -106,7 +106,8 @@ def test_the_author_counters_migration_counts_each_record_once(demo_app):
     """0006 fills the kept counters from the comments already there, as the domain would have."""
     recount = (
         "SELECT u.id, (SELECT count(*) FROM comment c WHERE c.author_id = u.id AND c.status = 'approved'), "
-        "(SELECT count(*) FROM comment c WHERE c.author_id = u.id AND c.status IN ('rejected', 'deleted')), "
+        "(SELECT count(*) FROM comment c WHERE c.author_id = u.id AND (c.status = 'rejected' OR "
+        "(c.status = 'deleted' AND (c.decided_by_id IS NULL OR c.decided_by_id <> c.author_id)))), "
         "(SELECT count(*) FROM comment_report r JOIN comment c ON c.id = r.comment_id WHERE c.author_id = u.id) "
         "FROM user_account u ORDER BY u.id"
     )
@@ -118,6 +119,28 @@ def test_the_author_counters_migration_counts_each_record_once(demo_app):
         downgrade(directory=str(MIGRATIONS), revision="0005")
         upgrade(directory=str(MIGRATIONS))
         assert db.session.execute(text(kept)).all() == expected
+
+
+def test_an_authors_own_deletions_leave_the_rejected_count_after_0010_and_count_again_before(demo_app):
+    """0010 counts again without what authors deleted themselves; a downgrade counts them back in."""
+    who = "SELECT author_id FROM comment WHERE status = 'approved' ORDER BY id LIMIT 1"
+    count = "SELECT rejected_comments FROM user_account WHERE id = :id"
+    with demo_app.app_context():
+        author = db.session.execute(text(who)).scalar_one()
+        db.session.execute(
+            text(
+                "UPDATE comment SET status = 'deleted', decided_by_id = author_id "
+                "WHERE id = (SELECT id FROM comment WHERE author_id = :id AND status = 'approved' LIMIT 1)"
+            ),
+            {"id": author},
+        )
+        db.session.commit()
+        db.session.remove()
+        downgrade(directory=str(MIGRATIONS), revision="0009")
+        with_own = db.session.execute(text(count), {"id": author}).scalar_one()
+        db.session.remove()
+        upgrade(directory=str(MIGRATIONS))
+        assert db.session.execute(text(count), {"id": author}).scalar_one() == with_own - 1
 
 
 def test_the_gallery_migration_keeps_each_photo_set_in_order_both_ways(demo_app):

@@ -573,9 +573,10 @@ AUTHOR_COUNTERS = {
 
 
 def _count_for_author(
-    session: Session, comment: Comment, *, before: CommentStatus, after: CommentStatus
+    session: Session, comment: Comment, *, before: CommentStatus, after: CommentStatus, by_author: bool
 ) -> None:
-    leaving, joining = AUTHOR_COUNTERS.get(before), AUTHOR_COUNTERS.get(after)
+    # What authors take down themselves is no rejection: it leaves their record, joins nothing.
+    leaving, joining = AUTHOR_COUNTERS.get(before), None if by_author else AUTHOR_COUNTERS.get(after)
     if leaving == joining:
         return
     # Through the author's row, not a bare UPDATE statement, so the flush names whose pages this
@@ -606,10 +607,14 @@ def _count_change(session: Session, comment: Comment, step: int) -> None:
             _set_listed(parent)
 
 
-def set_status(session: Session, comment: Comment, status: CommentStatus, *, now: datetime) -> None:
+def set_status(
+    session: Session, comment: Comment, status: CommentStatus, *, now: datetime, by_author: bool = False
+) -> None:
     """Move a comment to a new state, keeping the public counts and the thread listing right."""
     was_public = comment.status == CommentStatus.APPROVED
-    _count_for_author(session, comment, before=CommentStatus(comment.status), after=status)
+    _count_for_author(
+        session, comment, before=CommentStatus(comment.status), after=status, by_author=by_author
+    )
     comment.status = status
     if status == CommentStatus.APPROVED:
         comment.approved_at = comment.approved_at or now
@@ -713,7 +718,7 @@ def delete_own(session: Session, *, comment: Comment, author: User, now: datetim
     if not withdrawable(comment):  # a moderator's rejection or hiding, and its appeal, stand
         raise NotAllowed("a moderator's decision")
     before = {"status": str(comment.status)}
-    set_status(session, comment, CommentStatus.DELETED, now=now)
+    set_status(session, comment, CommentStatus.DELETED, now=now, by_author=True)
     # The author decided this, not a moderator: no violation, nothing to appeal.
     comment.decided_by_id, comment.decided_at, comment.reason_code = author.id, now, ""
     comment.pinned_at = None

@@ -14,7 +14,7 @@ from itertools import count
 import pytest
 from argon2 import PasswordHasher
 from argon2.profiles import CHEAPEST
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import and_, event, func, insert, or_, select
 
 from portal.domain import comments, moderation
 from portal.domain.accounts import create_verified_user
@@ -1035,7 +1035,16 @@ def recount(session, user) -> tuple[int, int, int]:
     )
     return (
         count(Comment.status == CommentStatus.APPROVED),
-        count(Comment.status.in_([CommentStatus.REJECTED, CommentStatus.DELETED])),
+        # What a moderator took down; what the author deleted themselves is no rejection.
+        count(
+            or_(
+                Comment.status == CommentStatus.REJECTED,
+                and_(
+                    Comment.status == CommentStatus.DELETED,
+                    or_(Comment.decided_by_id.is_(None), Comment.decided_by_id != user.id),
+                ),
+            )
+        ),
         reports,
     )
 
@@ -1057,6 +1066,11 @@ def test_the_authors_record_follows_every_change_of_state_and_every_report(sessi
         for status in path:
             comments.set_status(session, comment, status, now=NOW)
         kept.append(comment)
+    for n in range(2):  # the author's own deletions: of a published comment and of a pending one
+        own = post(session, article, author, f"作者自己刪除的第{n}條評論", at=NOW + timedelta(minutes=10 + n))
+        if n == 0:
+            comments.set_status(session, own, CommentStatus.APPROVED, now=NOW)
+        comments.delete_own(session, comment=own, author=author, now=NOW + timedelta(minutes=12))
     report(session, kept[0], make_reader())
     report(session, kept[0], make_reader())
     session.commit()
