@@ -524,7 +524,8 @@ def lift(sanction_id: int):
 # --- appeals --------------------------------------------------------------------------------------
 
 
-def appeals(status: int = 200):
+def appeals(status: int = 200, refused: tuple[int, AppealRulingForm] | None = None):
+    """The open appeals; `refused`, a ruling's form that did not validate, shows again as typed."""
     rows = moderation.open_appeals(db.session, scope())
     targets = {}
     for appeal in rows:
@@ -539,6 +540,7 @@ def appeals(status: int = 200):
         refusals={a.id: moderation.appeal_refusal(db.session, a, current_user) for a in rows},
         **{**_counts_context(), "tab": "appeals"},
         form=AppealRulingForm(formdata=None),
+        forms=dict([refused]) if refused else {},
         reason_labels=pledge.REASON_LABELS,
         measures=moderation.MEASURES,
     )
@@ -551,8 +553,8 @@ def rule_appeal(appeal_id: int):
     if appeal is None or not moderation.appeal_in_scope(db.session, appeal, scope()):
         abort(404)
     form = AppealRulingForm()
-    if not form.validate_on_submit():
-        abort(400)
+    if not form.validate_on_submit():  # a note over its length or a made-up ruling: said, and kept
+        return appeals(422, refused=(appeal.id, form))
     try:
         moderation.rule_appeal(
             db.session,

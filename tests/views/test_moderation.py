@@ -1835,3 +1835,32 @@ def test_no_post_route_changes_a_comments_body_for_staff(desk):
     with d.app.app_context():
         after = dict(db.session.execute(select(Comment.id, Comment.body)).all())
     assert {k: after[k] for k in bodies} == bodies
+
+
+@pytest.mark.parametrize(
+    ("data", "field"), [({"overturn": "1", "note": "長" * 301}, "note"), ({"overturn": "2"}, "overturn")]
+)
+def test_a_refused_appeal_ruling_says_why_beside_the_field_and_keeps_what_was_typed(desk, data, field):
+    d = desk
+    rejected = add_comment(d, status="rejected", body="被拒絕後申訴的評論")
+    assert (
+        d.post(
+            "author",
+            "/accounts/appeals",
+            {"target_type": "comment", "target_id": rejected, "text": "我沒有違規"},
+        ).status_code
+        == 303
+    )
+    with d.app.app_context():
+        appeal_id = db.session.scalar(select(Appeal.id))
+    before = fingerprint(d)
+    response = d.post("moderator", f"/moderation/appeals/{appeal_id}/ruling", data)
+    assert response.status_code == 422
+    assert fingerprint(d) == before
+    item = find_one(parse_html(response.get_data(as_text=True)), "li", id=f"appeal-{appeal_id}")
+    control_id = f"appeal-note-{appeal_id}" if field == "note" else f"overturn-{appeal_id}"
+    control = find_one(item, id=control_id)
+    assert control.get("aria-invalid") == "true"
+    assert find_all(item, "ul", cls="field-errors", id=f"{control_id}-errors")
+    if field == "note":
+        assert control.get("value") == data["note"]
