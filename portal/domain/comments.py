@@ -470,8 +470,9 @@ def submit(
     )
     comment.priority = priority_of(comment)
     _store_pending(session, comment)
-    audit.record_at_once(
+    audit.record(
         session,
+        at_once=True,
         actor=author,
         action="comment.submitted",
         target_type="comment",
