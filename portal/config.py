@@ -66,8 +66,8 @@ class Defaults:
     # in process, or in Redis with REDIS_URL.
     PAGE_CACHE = True
     PAGE_CACHE_SECONDS = 300  # a bound only: every change to what pages show invalidates at once
-    CACHE_TYPE = ""  # from REDIS_URL: RedisCache, else SimpleCache
-    CACHE_THRESHOLD = 500  # SimpleCache: pages kept per process
+    CACHE_TYPE = ""  # from REDIS_URL: RedisCache, else page_cache.PageMemoryCache
+    PAGE_CACHE_BYTES = 32 * 2**20  # PageMemoryCache: what one process keeps, least recently used out
     CACHE_KEY_PREFIX = "portal:page:"
 
     SECTION_PAGE_SIZE = 20

@@ -19,14 +19,17 @@ query, one small query and a dictionary look-up.
 from __future__ import annotations
 
 import hashlib
+import math
+import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from http import HTTPStatus
 from typing import Any, TypeVar
 
+from cachetools import TLRUCache
 from flask import Flask, Response, current_app, g, request, session
+from flask_caching.backends.base import BaseCache
 from flask_login import current_user
-from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Request as WerkzeugRequest
 
@@ -48,17 +51,94 @@ def cached_page(view: View) -> View:
     return view
 
 
+Page = tuple[int, list[tuple[str, str]], bytes]  # status, headers, body: a finished answer
+
+
 def configure(app: Flask) -> None:
     content_version.watch()
     if not app.config["CACHE_TYPE"]:
         redis_url = app.config["REDIS_URL"]
-        app.config["CACHE_TYPE"] = "RedisCache" if redis_url else "SimpleCache"
+        app.config["CACHE_TYPE"] = "RedisCache" if redis_url else f"{__name__}.PageMemoryCache"
         if redis_url:
             app.config.setdefault("CACHE_REDIS_URL", redis_url)
             # An unreachable Redis costs a request a second at most; the page then renders anyway.
             app.config.setdefault("CACHE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1})
     cache.init_app(app)
+    app.extensions["page_cache_errors"] = _store_errors(app.config["CACHE_TYPE"])
     app.wsgi_app = AnonymousHits(app)  # type: ignore[method-assign]
+
+
+def _store_errors(cache_type: str) -> tuple[type[Exception], ...]:
+    """What the store raises when it cannot be reached: the page then renders without it."""
+    if "Redis" not in cache_type:
+        return ()  # nothing: and no worker without Redis loads its client (8 MiB each)
+    from redis.exceptions import RedisError
+
+    return (RedisError,)
+
+
+class PageMemoryCache(BaseCache):
+    """The page store in process, when there is no Redis: pages up to PAGE_CACHE_BYTES a process,
+    the least recently used dropped first (cachetools). A count of entries would bound nothing: a
+    desk's queue page is 160 KB, a section page 40 KB. A page stays as it was stored (no pickling):
+    every reader of it builds a new Response from it."""
+
+    def __init__(self, max_bytes: int, default_timeout: int = 300) -> None:
+        super().__init__(default_timeout=default_timeout)
+        self._pages: TLRUCache = TLRUCache(max_bytes, ttu=_expiry, getsizeof=_entry_size)
+        self._lock = threading.Lock()  # the development server answers in threads
+
+    @classmethod
+    def factory(cls, app: Flask, config: dict, args: list, kwargs: dict) -> PageMemoryCache:
+        return cls(config["PAGE_CACHE_BYTES"], config["CACHE_DEFAULT_TIMEOUT"])
+
+    def get(self, key: str) -> Any:
+        with self._lock:
+            entry = self._pages.get(key)
+        return None if entry is None else entry[1]
+
+    def set(self, key: str, value: Page, timeout: int | None = None) -> bool:
+        entry = (self._normalize_timeout(timeout), value)
+        with self._lock:
+            try:
+                self._pages[key] = entry
+            except ValueError:  # one page larger than the whole budget is not kept
+                self._pages.pop(key, None)
+                return False
+        return True
+
+    def add(self, key: str, value: Page, timeout: int | None = None) -> bool:
+        return not self.has(key) and self.set(key, value, timeout)
+
+    def delete(self, key: str) -> bool:
+        with self._lock:
+            return self._pages.pop(key, None) is not None
+
+    def has(self, key: str) -> bool:
+        with self._lock:
+            return key in self._pages
+
+    def clear(self) -> bool:
+        with self._lock:
+            self._pages.clear()
+        return True
+
+    @property
+    def bytes_used(self) -> int:
+        return int(self._pages.currsize)
+
+
+def _expiry(_key: str, entry: tuple[int, Page], now: float) -> float:
+    timeout = entry[0]
+    return now + timeout if timeout > 0 else math.inf
+
+
+ENTRY_OVERHEAD = 512  # the key, the tuples and the objects around a page's bytes
+
+
+def _entry_size(entry: tuple[int, Page]) -> int:
+    _status, headers, body = entry[1]
+    return len(body) + sum(len(name) + len(value) for name, value in headers) + ENTRY_OVERHEAD
 
 
 def valid_until(moment: datetime) -> None:
@@ -108,7 +188,7 @@ def serve_from_cache() -> Response | None:
     key = _key()
     try:
         stored = cache.get(key)
-    except RedisError:
+    except current_app.extensions["page_cache_errors"]:
         current_app.logger.warning("page cache unreachable: rendering without it", exc_info=True)
         return None
     if stored is None:
@@ -133,7 +213,7 @@ def store_in_cache(response: Response) -> Response:
     headers = [(name, value) for name, value in response.headers.items() if name not in NOT_STORED]
     try:
         cache.set(key, (response.status_code, headers, response.get_data()), timeout=_lifetime())
-    except RedisError:
+    except current_app.extensions["page_cache_errors"]:
         current_app.logger.warning("page cache unreachable: answer not stored", exc_info=True)
     return response
 
@@ -158,6 +238,7 @@ class AnonymousHits:
     def __init__(self, app: Flask) -> None:
         self.next, self.config = app.wsgi_app, app.config  # read per request: tests set it later
         self.logger = app.logger
+        self.store_errors = app.extensions["page_cache_errors"]
         with app.app_context():
             self.engine = db.engine
 
@@ -172,7 +253,7 @@ class AnonymousHits:
                 return [body]
         return self.next(environ, start_response)
 
-    def _stored(self, asked: WerkzeugRequest) -> tuple[int, list[tuple[str, str]], bytes] | None:
+    def _stored(self, asked: WerkzeugRequest) -> Page | None:
         cookies = (
             self.config["SESSION_COOKIE_NAME"],
             self.config.get("REMEMBER_COOKIE_NAME", "remember_token"),
@@ -183,7 +264,7 @@ class AnonymousHits:
             with self.engine.connect() as connection:
                 public = content_version.current(connection, now=utc_now()).public
             return cache.get(key_for(asked, public, ""))
-        except (SQLAlchemyError, RedisError):
+        except (SQLAlchemyError, *self.store_errors):
             return None  # Flask's path renders the page, or the error page, and logs why
         except Exception:  # a short cut must never fail a request that Flask would answer
             self.logger.exception("page cache short cut failed: the request goes on to Flask")

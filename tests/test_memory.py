@@ -180,3 +180,19 @@ def test_the_article_qr_code_loads_qrcode_when_drawn():
         """
     )
     assert out.split() == ["200", "image/svg+xml", "True"]
+
+
+def test_the_app_without_redis_never_loads_the_redis_client():
+    """Only a configured REDIS_URL needs the client (8 MiB a worker): the cache and the limiter
+    keep to the process without it."""
+    out = run(
+        """
+        from portal.cli import upgrade_schema
+
+        with app.app_context():
+            upgrade_schema()
+        response = app.test_client().get("/")
+        print(response.status_code, "redis" in sys.modules)
+        """
+    )
+    assert out.split()[-2:] == ["200", "False"]

@@ -15,8 +15,9 @@ from sqlalchemy import text
 
 from portal.domain.comments import set_status
 from portal.domain.site import comment_rules
-from portal.extensions import db
+from portal.extensions import cache, db
 from portal.models import Article, Comment, CommentStatus, utc_now
+from portal.page_cache import PageMemoryCache
 from tests.factories import make_article, make_section
 from tests.helpers import HX, csrf_token_from, find_one, login, parse_html, text_of, token_for
 from tests.views.test_admin import article_data, settings_data
@@ -302,3 +303,42 @@ def test_an_anonymous_hit_is_answered_before_flask_sets_up_a_request(app, articl
     second.get("/accounts/login")
     second.get(f"/articles/{article}")
     assert handled[-1] == f"/articles/{article}" and len(handled) == 3
+
+
+def page_of(size: int) -> tuple[int, list[tuple[str, str]], bytes]:
+    return 200, [("Content-Type", "text/html; charset=utf-8")], b"x" * size
+
+
+def test_the_store_in_process_keeps_pages_within_its_byte_budget_dropping_the_least_recently_read():
+    store = PageMemoryCache(max_bytes=100_000)
+    for n in range(10):
+        store.set(f"page-{n}", page_of(30_000))
+        if n >= 1:
+            assert store.get("page-0") is not None  # read after every write: the most recently used
+        assert store.bytes_used <= 100_000
+    # Three pages fit: page 0, read all along, and the last two written.
+    assert [n for n in range(10) if store.get(f"page-{n}") == page_of(30_000)] == [0, 8, 9]
+    assert store.set("huge", page_of(200_000)) is False  # larger than the budget: not kept, no error
+    assert store.get("huge") is None and store.get("page-9") is not None
+
+
+def test_the_store_in_process_lets_a_page_expire_and_keeps_one_without_a_timeout():
+    store = PageMemoryCache(max_bytes=100_000, default_timeout=300)
+    store.set("short", page_of(10), timeout=1)
+    store.set("forever", page_of(10), timeout=0)
+    assert store.add("short", page_of(20)) is False and store.get("short") == page_of(10)
+    time.sleep(1.1)
+    assert store.get("short") is None and store.has("forever")
+    assert store.add("short", page_of(20)) is True and store.get("short") == page_of(20)
+    assert store.delete("forever") and not store.has("forever")
+
+
+def test_without_redis_pages_are_kept_in_process_within_the_configured_budget(app, client, make_user):
+    assert isinstance(cache.cache, PageMemoryCache)
+    assert cache.cache.bytes_used == 0
+    first = client.get(f"/articles/{arrange(app)}")
+    assert first.status_code == 200 and cache.cache.bytes_used >= len(first.data)
+    app.config["PAGE_CACHE_BYTES"] = len(first.data) // 2  # too small for one page: rendered each time
+    cache.init_app(app)
+    assert client.get(first.request.path).data == first.data
+    assert cache.cache.bytes_used == 0
