@@ -186,7 +186,7 @@ def register_commands(app: Flask) -> None:
 def register_response_hooks(app: Flask) -> None:
     from portal import page_cache, page_context
     from portal.domain.records import code_label
-    from portal.fragments import add_vary_hx_request
+    from portal.fragments import add_vary_htmx_headers
     from portal.security import (
         PercentEncodeRawQuery,
         add_security_headers,
@@ -199,7 +199,7 @@ def register_response_hooks(app: Flask) -> None:
     app.template_filter("cleaned_html")(page_context.cleaned_html)
     app.template_filter("label")(code_label)  # stored codes in words
     app.after_request(page_context.convert_script)
-    app.after_request(add_vary_hx_request)
+    app.after_request(add_vary_htmx_headers)
     app.after_request(add_security_headers)
     app.before_request(refuse_nul)
     app.before_request(refuse_cross_site_writes)

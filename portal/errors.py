@@ -45,7 +45,11 @@ def http_error(error: HTTPException) -> Response:
     message = message_for(error)
     if wants_fragment():
         response.set_data(render_template("errors/_message.html", message=message))
-        response.headers.update({"HX-Retarget": "#messages", "HX-Reswap": "innerHTML"})
+        # The message goes to #messages and the address stays: a tab (最新/熱門) that would have
+        # pushed its own address must not leave one that names what is not shown.
+        response.headers.update(
+            {"HX-Retarget": "#messages", "HX-Reswap": "innerHTML", "HX-Push-Url": "false"}
+        )
     else:
         title = TITLES.get(error.code or 500, "出錯了")
         response.set_data(render_template("errors/page.html", message=message, title=title, code=error.code))

@@ -36,11 +36,12 @@ from werkzeug.wrappers import Request as WerkzeugRequest
 from portal.domain import content_version
 from portal.domain.script import Script
 from portal.extensions import cache, db
+from portal.fragments import FRAGMENT_HEADERS
 from portal.models import utc_now
 
 View = TypeVar("View", bound=Callable[..., Any])
 # The headers a view's answer depends on besides the address (portal.fragments.wants_fragment).
-HTMX_HEADERS = ("HX-Request", "HX-Boosted", "HX-History-Restore-Request", "HX-Target")
+HTMX_HEADERS = (*FRAGMENT_HEADERS, "HX-Target")
 NOT_STORED = {"Set-Cookie", "Content-Length"}
 CSRF_FIELD = "csrf_token"  # where Flask-WTF keeps the session's raw token (WTF_CSRF_FIELD_NAME)
 

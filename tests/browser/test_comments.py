@@ -367,17 +367,24 @@ def test_load_more_and_more_replies_append_in_place(page, watch, comment_portal)
     watch.assert_clean()
 
 
-def test_the_order_tabs_swap_the_list_and_keep_the_keyboard_on_the_tab_chosen(page, watch, comment_portal):
+def liked_article(comment_portal) -> int:
+    """An article with 第1條評論 (newest) to 第3條評論: 熱門 turns the order round, the oldest has
+    the most likes."""
     article_id = comment_portal.fresh_article()
     author = comment_portal.reader()
     ids = [
         comment_portal.approved_comment(article_id, author.id, f"第{n}條評論", minutes_ago=n)
         for n in (1, 2, 3)
     ]
-    with comment_portal.app().app_context():  # 熱門: the oldest has the most likes
+    with comment_portal.app().app_context():
         for comment_id, likes in zip(ids, (0, 4, 9), strict=True):
             db.session.execute(update(Comment).where(Comment.id == comment_id).values(like_count=likes))
         db.session.commit()
+    return article_id
+
+
+def test_the_order_tabs_swap_the_list_and_keep_the_keyboard_on_the_tab_chosen(page, watch, comment_portal):
+    article_id = liked_article(comment_portal)
     page.goto(f"/articles/{article_id}")
     set_marker(page)
     bodies = page.locator("#comment-list > li.comment > .comment-body")
@@ -402,6 +409,56 @@ def test_the_order_tabs_swap_the_list_and_keep_the_keyboard_on_the_tab_chosen(pa
     expect(hot).not_to_have_attribute("aria-current", re.compile(".*"))
     assert marker_survived(page)  # swapped in place, no page load
     assert page.locator("h1").count() == 1
+    watch.assert_clean()
+
+
+def test_the_order_chosen_is_in_the_address_through_back_forward_and_reload(page, watch, comment_portal):
+    article_id = liked_article(comment_portal)
+    plain = re.compile(rf"/articles/{article_id}$")
+    hot_address = re.compile(rf"/articles/{article_id}\?order=hot#comments$")
+    newest_order = ["第1條評論", "第2條評論", "第3條評論"]
+    bodies = page.locator("#comment-list > li.comment > .comment-body")
+    tabs = page.locator(".comment-tabs a")
+    newest, hot = tabs.filter(has_text="最新"), tabs.filter(has_text="熱門")
+
+    def shows(tab, order: list[str]) -> None:
+        expect(tab).to_have_attribute("aria-current", "true")
+        expect(bodies).to_have_text(order)
+
+    # Signed in, with a comment of their own awaiting review: a page that is theirs alone.
+    log_in(page, comment_portal.reader(), f"/articles/{article_id}")
+    pending = "只有我自己看得到的待審評論。"
+    page.locator("#body").fill(pending)
+    page.get_by_role("button", name="發表評論").click()
+    expect(own_pending(page, pending)).to_contain_text("審核中")
+    set_marker(page)
+    hot.click()
+    shows(hot, newest_order[::-1])
+    expect(page).to_have_url(hot_address)
+    assert marker_survived(page)  # swapped in place: the address changed without a page load
+    expect(hot).to_be_focused()  # the focus after the swap still lands on the tab chosen
+    # htmx keeps no snapshot of the page it left (historyCacheSize 0): nothing of theirs in storage.
+    stored = page.evaluate(
+        "JSON.stringify([Object.assign({}, sessionStorage), Object.assign({}, localStorage)])"
+    )
+    assert pending not in stored and "htmx-history-cache" not in stored
+
+    page.go_back()  # the entry the tab pushed, left within the same page
+    expect(page).to_have_url(plain)
+    shows(newest, newest_order)
+    page.go_forward()
+    expect(page).to_have_url(hot_address)
+    shows(hot, newest_order[::-1])
+
+    page.reload()  # as a shared link would open
+    expect(page).to_have_url(hot_address)
+    shows(hot, newest_order[::-1])
+    expect(newest).not_to_have_attribute("aria-current", re.compile(".*"))
+    page.go_back()
+    expect(page).to_have_url(plain)
+    shows(newest, newest_order)
+    expect(own_pending(page, pending)).to_contain_text("審核中")  # the page of now, not a snapshot
+    assert page.locator("h1").count() == 1 and page.locator("#comment-thread").count() == 1
     watch.assert_clean()
 
 

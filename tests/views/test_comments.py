@@ -614,6 +614,64 @@ def test_the_tabs_without_htmx_give_the_page_in_that_order(app, client, article_
     assert listed_ids(root) == liked_thread[order]
 
 
+RESTORE = {"HX-History-Restore-Request": "true"}
+
+
+def current_tab(root) -> list[str]:
+    return [a.get("data-order") for a in find_all(root, "a", aria_current="true")]
+
+
+def test_a_tab_pushes_the_article_address_with_its_order_and_a_reload_keeps_it(
+    app, client, article_id, liked_thread
+):
+    _, root = page_of(client, f"/articles/{article_id}")
+    for tab in find_all(root, "a", data_order=None):
+        order = tab.get("data-order")
+        address = f"/articles/{article_id}?order={order}#comments"
+        # The address in the bar is the no-JS link's: one to share and to go back from.
+        assert (tab.get("href"), tab.get("hx-push-url")) == (address, address)
+        assert tab.get("hx-get") == f"/articles/{article_id}/comments?order={order}"
+        assert tab.get("hx-replace-url") is None
+        _, reloaded = page_of(client, address)  # a reload, or the link opened by someone else
+        assert find_all(reloaded, "h1") and current_tab(reloaded) == [order]
+        assert listed_ids(reloaded) == liked_thread[order]
+
+
+@pytest.mark.parametrize("with_hx_request", [False, True], ids=["restore", "restore+HX-Request"])
+@pytest.mark.parametrize("where", ["article", "thread"])
+def test_a_history_restore_of_a_tabs_address_gets_the_whole_page(
+    app, client, article_id, liked_thread, where, with_hx_request
+):
+    """Back/forward on a miss: htmx asks again with HX-History-Restore-Request (HX-Request too unless
+    historyRestoreAsHxRequest is off) and puts the answer in place of <body>: it must be the page."""
+    url = {
+        "article": f"/articles/{article_id}?order=hot",
+        "thread": f"/articles/{article_id}/comments?order=hot",
+    }[where]
+    headers = {**RESTORE, **(HX if with_hx_request else {})}
+    response, root = page_of(client, url, headers=headers)
+    assert "<html" in response.get_data(as_text=True)
+    assert len(find_all(root, "h1")) == 1 and len(find_all(root, id="comment-thread")) == 1
+    assert current_tab(root) == ["hot"] and listed_ids(root) == liked_thread["hot"]
+    assert {"hx-request", "hx-boosted", "hx-history-restore-request"} <= vary(response)
+
+
+def test_the_tab_fragment_varies_by_every_header_that_chooses_it(app, client, article_id, liked_thread):
+    response = client.get(f"/articles/{article_id}/comments?order=hot", headers=HX)
+    root = as_fragment(response, "comment-thread")
+    assert current_tab(root) == ["hot"]
+    assert {"hx-request", "hx-boosted", "hx-history-restore-request"} <= vary(response)
+
+
+def test_a_tab_that_fails_leaves_the_address_as_it_was(app, client, alice):
+    # The article's comments were hidden since the page was loaded: the message, no new address.
+    article_id = new_article(app, comments_state=CommentsState.HIDDEN)
+    response = client.get(f"/articles/{article_id}/comments?order=hot", headers=HX)
+    assert response.status_code == 404
+    assert response.headers["HX-Retarget"] == "#messages"
+    assert response.headers["HX-Push-Url"] == "false"
+
+
 def test_an_unknown_order_is_newest(app, client, article_id, liked_thread):
     root = as_fragment(
         client.get(f"/articles/{article_id}/comments?order=%27%3B--", headers=HX), "comment-thread"

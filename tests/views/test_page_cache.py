@@ -161,6 +161,25 @@ def test_a_fragment_and_a_page_at_one_address_are_kept_apart(app, client, articl
     assert "<html" not in client.get(path, headers=HX).get_data(as_text=True)
 
 
+@pytest.mark.parametrize("asked_first", ["fragment", "page", "restore"])
+def test_a_history_restore_and_a_fragment_at_one_address_are_kept_apart(app, client, article, asked_first):
+    path = f"/articles/{article}/comments?order=hot"
+    restore = {"HX-History-Restore-Request": "true"}
+    asks = {
+        "fragment": (HX, False),
+        "page": ({}, True),
+        "restore": (restore, True),  # historyRestoreAsHxRequest off: no HX-Request
+        "restore with HX-Request": ({**HX, **restore}, True),
+    }
+    order = [asked_first, *(name for name in asks if name != asked_first)]
+    for name in order * 2:  # the second round is answered from the cache
+        headers, whole = asks[name]
+        response = client.get(path, headers=headers)
+        assert response.status_code == 200
+        assert ("<html" in response.get_data(as_text=True)) is whole, name
+        assert "HX-History-Restore-Request" in response.headers["Vary"], name
+
+
 def test_a_page_whose_comments_close_by_time_is_kept_only_until_then(app, client):
     article = arrange(app, auto_close_days=1)
     with app.app_context():
