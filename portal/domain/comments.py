@@ -223,7 +223,8 @@ def recent_activity(
         "network_limit": rules.coordinated_network_posts,
     }
     statement = _activity_statement(bool(origin.ip), bool(origin.ip_prefix))
-    return Activity(**session.execute(statement, values).one()._asdict())
+    # Plain counts: on the session's connection, without the ORM's execution steps.
+    return Activity(**session.connection().execute(statement, values).one()._asdict())
 
 
 def _check_rate(
