@@ -1444,6 +1444,11 @@ def test_an_admin_is_told_they_cannot_rule_their_own_appeal_and_its_giver_self_r
     assert muted.status_code == 303
     with d.app.app_context():
         sanction_id = db.session.scalar(select(Sanction.id).where(Sanction.user_id == target.id))
+    form_page = parse_html(
+        d.get("admin2", f"/accounts/appeals/new?target=sanction&id={sanction_id}").get_data(as_text=True)
+    )
+    reviewer = find_one(form_page, "p", id="appeal-reviewer")
+    assert reviewer.get("data-self-review") == "true" and "本人覆核" in text_of(reviewer)
     filed = d.post(
         "admin2",
         "/accounts/appeals",
@@ -1601,6 +1606,21 @@ def test_the_appeal_page_shows_what_is_appealed(desk):
     }
     assert "批評一下這個政策" in text_of(find_one(root, "section", id="appeal-target"))
     assert find_one(root, "textarea", name="text") is not None
+    reviewer = find_one(root, "p", id="appeal-reviewer")
+    assert reviewer.get("data-self-review") == "false" and "另一位審核員" in text_of(reviewer)
+    assert (
+        text_of(find_one(root, "p", id="appeal-limit")) == "每項決定最多可申訴3次，結果會在「消息」中通知您。"
+    )
+
+
+def test_the_appeal_page_states_the_limit_the_domain_enforces(desk, monkeypatch):
+    d = desk
+    monkeypatch.setattr(moderation, "MAX_APPEALS", 5)
+    rejected = add_comment(d, status="rejected")
+    root = parse_html(
+        d.get("author", f"/accounts/appeals/new?target=comment&id={rejected}").get_data(as_text=True)
+    )
+    assert "每項決定最多可申訴5次" in text_of(find_one(root, "p", id="appeal-limit"))
 
 
 def test_the_appeal_page_of_a_measure_shows_the_measure_reason_and_dates(desk):
