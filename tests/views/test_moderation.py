@@ -1351,11 +1351,11 @@ def test_a_moderator_cannot_lift_a_measure_on_a_staff_account(desk):
     assert fingerprint(d) == before
 
 
-def test_an_appeal_against_an_admins_disable_is_ruled_by_an_admin_only(desk):
-    d = desk
-    d.people["admin2"] = d.make_user("admin", nickname="管理員乙")
+def appeal_against_an_admins_disable(d: Desk) -> int:
+    """The admin disables the author, whose appeal is on file already (a closed account cannot
+    sign in); the appeal's id."""
     sanction_id = admin_disables(d, "author")
-    with d.app.app_context():  # a closed account cannot sign in: the appeal is on file already
+    with d.app.app_context():
         appeal_id = moderation.file_appeal(
             db.session,
             author=user_of(d, "author"),
@@ -1365,26 +1365,7 @@ def test_an_appeal_against_an_admins_disable_is_ruled_by_an_admin_only(desk):
             now=utc_now(),
         ).id
         db.session.commit()
-    page = d.get("moderator", "/moderation/?tab=appeals").get_data(as_text=True)
-    item = find_one(parse_html(page), "li", id=f"appeal-{appeal_id}")
-    assert "針對管理員停用賬號的申訴只能由管理員處理" in text_of(item) and not find_all(item, "form")
-    before = fingerprint(d)
-    for overturn in ("1", "0"):
-        refused = d.post("moderator", f"/moderation/appeals/{appeal_id}/ruling", {"overturn": overturn})
-        assert refused.status_code == 403
-        assert "針對管理員停用賬號的申訴只能由管理員處理" in refused.get_data(as_text=True)
-    assert fingerprint(d) == before
-    item = find_one(
-        parse_html(d.get("admin2", "/moderation/?tab=appeals").get_data(as_text=True)),
-        "li",
-        id=f"appeal-{appeal_id}",
-    )
-    assert find_all(item, "form")
-    ruled = d.post("admin2", f"/moderation/appeals/{appeal_id}/ruling", {"overturn": "1", "note": "核實無誤"})
-    assert ruled.status_code == 303
-    with d.app.app_context():
-        assert db.session.get(Appeal, appeal_id).status == "overturned"
-        assert str(db.session.get(User, d.people["author"].id).state) == "active"
+    return appeal_id
 
 
 def appeal_item(d: Desk, role: str, appeal_id: int):
@@ -1393,21 +1374,31 @@ def appeal_item(d: Desk, role: str, appeal_id: int):
     return find_one(parse_html(page), "li", id=f"appeal-{appeal_id}")
 
 
+def test_an_appeal_against_an_admins_disable_is_ruled_by_an_admin_only(desk):
+    d = desk
+    d.people["admin2"] = d.make_user("admin", nickname="管理員乙")
+    appeal_id = appeal_against_an_admins_disable(d)
+    item = appeal_item(d, "moderator", appeal_id)
+    assert "針對管理員停用賬號的申訴只能由管理員處理" in text_of(item) and not find_all(item, "form")
+    before = fingerprint(d)
+    for overturn in ("1", "0"):
+        refused = d.post("moderator", f"/moderation/appeals/{appeal_id}/ruling", {"overturn": overturn})
+        assert refused.status_code == 403
+        assert "針對管理員停用賬號的申訴只能由管理員處理" in refused.get_data(as_text=True)
+    assert fingerprint(d) == before
+    assert find_all(appeal_item(d, "admin2", appeal_id), "form")
+    ruled = d.post("admin2", f"/moderation/appeals/{appeal_id}/ruling", {"overturn": "1", "note": "核實無誤"})
+    assert ruled.status_code == 303
+    with d.app.app_context():
+        assert db.session.get(Appeal, appeal_id).status == "overturned"
+        assert str(db.session.get(User, d.people["author"].id).state) == "active"
+
+
 def test_the_only_admin_rules_an_appeal_against_their_own_disable_as_self_review(desk):
     """No one else may lift an admin's 停用: when its giver is the only admin, they rule the appeal
     (else it stays open for ever), the desk says 本人覆核 before they rule, and the log keeps it."""
     d = desk
-    sanction_id = admin_disables(d, "author")
-    with d.app.app_context():  # a closed account cannot sign in: the appeal is on file already
-        appeal_id = moderation.file_appeal(
-            db.session,
-            author=user_of(d, "author"),
-            target_type="sanction",
-            target_id=sanction_id,
-            text="我沒有發過廣告，請核實。",
-            now=utc_now(),
-        ).id
-        db.session.commit()
+    appeal_id = appeal_against_an_admins_disable(d)
     theirs = appeal_item(d, "moderator", appeal_id)
     assert "針對管理員停用賬號的申訴只能由管理員處理" in text_of(theirs) and not find_all(theirs, "form")
     mine = appeal_item(d, "admin", appeal_id)
