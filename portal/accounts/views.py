@@ -310,6 +310,14 @@ def _appeal_page(form: AppealForm, target, status: int = 200, *, refusal: str = 
         decision=code_label(target.status, "status") if is_comment else code_label(target.measure, "measure"),
         reason=code_label(target.reason_code, "reason") if target.reason_code else "",
         refusal=refusal,
+        max_appeals=moderation.MAX_APPEALS,
+        # Another staff member rules it, unless no one but the decider could (本人覆核).
+        self_review=moderation.only_the_decider_can_rule(
+            db.session,
+            target=target,
+            decider_id=moderation.decider_of(target),
+            appellant_id=current_user.id,
+        ),
     ), status
 
 
@@ -345,7 +353,7 @@ def appeal():
             status = refusal.status
         else:
             db.session.commit()
-            flash("申訴已提交，將由其他審核員處理，結果會通知您")
+            flash("申訴已提交，處理結果會在「消息」中通知您")
             return redirect(url_for("accounts.my_comments"), 303)
     return _appeal_page(form, target, status)
 

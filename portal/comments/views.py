@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import (
     Blueprint,
     Response,
@@ -287,12 +289,21 @@ def _edit_page(comment: Comment, form: EditForm | None, status: int = 200, *, re
         max_length=context.rules().max_length,
         came_from=_came_from(),
         back=_own_next(comment),
+        back_label=_back_label(),
     ), status
 
 
 def _came_from() -> str:
     """The page of this site the author opened 編輯 or 刪除 on (我的評論), if it said so."""
     return same_site_path(request.values.get("next"), "")
+
+
+def _back_label() -> str:
+    """The edit page's 返回 link in words: where _own_next goes."""
+    came_from = _came_from()
+    if not came_from:
+        return "返回文章"
+    return "返回我的評論" if urlsplit(came_from).path == url_for("accounts.my_comments") else "返回"
 
 
 def _own_next(comment: Comment) -> str:

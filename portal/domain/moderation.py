@@ -31,6 +31,7 @@ from portal.models import (
     ReportStatus,
     Role,
     Sanction,
+    Section,
     User,
     UserState,
 )
@@ -54,6 +55,11 @@ STAFF_MEASURE_LIFT = "工作人員賬號的措施只有管理員可以解除"
 STAFF_MEASURE_APPLY = "工作人員賬號只有管理員可以處置"
 ADMIN_CLOSURE_APPEAL = "針對管理員停用賬號的申訴只能由管理員處理"
 STAFF_MEASURE_APPEAL = "針對工作人員賬號措施的申訴只能由管理員處理"
+DECIDER_APPEAL = "此申訴針對您的決定，須由其他審核員處理"
+OWN_APPEAL = "這是您本人的申訴，須由其他管理員處理"
+# 本人覆核: the decider rules an appeal against their own decision only when no one else could.
+SELF_REVIEW_ADMINS = "本人覆核：沒有其他管理員可以處理此申訴"
+SELF_REVIEW_STAFF = "本人覆核：沒有其他審核員或管理員可以處理此申訴"
 
 
 class AlreadyDecided(Exception):
@@ -1002,7 +1008,7 @@ def file_appeal(
         target_id=target_id,
         author_id=author.id,
         text=text,
-        original_decider_id=target.decided_by_id if isinstance(target, Comment) else target.created_by_id,
+        original_decider_id=decider_of(target),
         created_at=now,
     )
     session.add(appeal)
@@ -1039,26 +1045,102 @@ def _charged_penalty(session: Session, comment_id: int) -> int:
         return 0
 
 
+def decider_of(target: Comment | Sanction) -> int | None:
+    """Who made the decision an appeal is about: the comment's decider, or who gave the measure."""
+    return target.decided_by_id if isinstance(target, Comment) else target.created_by_id
+
+
+def appeal_subject(session: Session, appeal: Appeal) -> Comment | Sanction | None:
+    model = Comment if appeal.target_type == "comment" else Sanction
+    return session.get(model, appeal.target_id)
+
+
+def _admins_rule(session: Session, target: Comment | Sanction) -> bool:
+    """An appeal against this is an admin's to rule: a measure only an admin may lift."""
+    return isinstance(target, Sanction) and admins_only(target, session.get(User, target.user_id))
+
+
+def _section_and_parents(session: Session, section_id: int | None) -> set[int]:
+    """The section and every section above it: a scope rooted at any of them covers its comments."""
+    found: set[int] = set()
+    while section_id is not None and section_id not in found:
+        found.add(section_id)
+        section_id = session.scalar(select(Section.parent_id).where(Section.id == section_id))
+    return found
+
+
+def only_the_decider_can_rule(
+    session: Session, *, target: Comment | Sanction, decider_id: int | None, appellant_id: int
+) -> bool:
+    """Whether no open staff account besides the decider and the appellant could rule an appeal
+    against `target`: an admin, or for anything but an admin-only measure a moderator whose scope
+    covers it (every section for a measure, which is account-wide). Then the decider rules it
+    (本人覆核) rather than leave it open for ever; there is always an open admin (staff keeps the
+    last one), so someone can."""
+    if decider_id is None:
+        return False
+    if _admins_rule(session, target):
+        may_rule = User.role == Role.ADMIN
+    else:
+        unscoped = ~select(ModeratorScope.user_id).where(ModeratorScope.user_id == User.id).exists()
+        covered = unscoped
+        if isinstance(target, Comment):
+            sections = _section_and_parents(session, target.article.section_id)
+            covering = (
+                select(ModeratorScope.user_id)
+                .where(ModeratorScope.user_id == User.id, ModeratorScope.section_id.in_(sections))
+                .exists()
+            )
+            covered = or_(unscoped, covering)
+        may_rule = or_(User.role == Role.ADMIN, and_(User.role == Role.MODERATOR, covered))
+    others = select(User.id).where(
+        may_rule, User.state != UserState.CLOSED, User.id.not_in({decider_id, appellant_id})
+    )
+    return not session.scalar(select(others.exists()))
+
+
+def self_review(session: Session, appeal: Appeal, moderator: User) -> str:
+    """本人覆核: why `moderator`, who made the decision appealed against, rules it all the same (no
+    one else could), in the words the desk, the record and the appellant see; "" when they do not."""
+    if moderator.id != appeal.original_decider_id or moderator.id == appeal.author_id:
+        return ""
+    target = appeal_subject(session, appeal)
+    if target is None or not only_the_decider_can_rule(
+        session, target=target, decider_id=moderator.id, appellant_id=appeal.author_id
+    ):
+        return ""
+    if not _admins_rule(session, target):
+        return SELF_REVIEW_STAFF
+    return SELF_REVIEW_ADMINS if moderator.role == Role.ADMIN else ""
+
+
 def appeal_refusal(session: Session, appeal: Appeal, moderator: User) -> str:
-    """Why `moderator` may not rule on this appeal at all, in the desk's words; "" when they may.
-    P27 has another person review the decision; a review that could only ever 維持 is none, so an
-    appeal against a measure only an admin may lift (an admin's 停用, a staff account's measure)
-    is ruled by an admin, either way. The original decider never rules (NotAllowed)."""
-    if appeal.target_type != "sanction" or moderator.role == Role.ADMIN:
-        return ""
-    sanction = session.get(Sanction, appeal.target_id)
-    if sanction is None or not admins_only(sanction, session.get(User, sanction.user_id)):
-        return ""
-    return ADMIN_CLOSURE_APPEAL if sanction.reason_code == ADMIN_CLOSURE else STAFF_MEASURE_APPEAL
+    """Why `moderator` may not rule on this appeal, in the desk's words; "" when they may.
+    P27 has another person review the decision: never the appellant, and not the decider while
+    someone else could (self_review). A review that could only ever 維持 is none, so an appeal
+    against a measure only an admin may lift (an admin's 停用, a staff account's measure) is ruled
+    by an admin, either way."""
+    if appeal.author_id == moderator.id:
+        return OWN_APPEAL
+    if appeal.target_type == "sanction" and moderator.role != Role.ADMIN:
+        sanction = session.get(Sanction, appeal.target_id)
+        if sanction is not None and admins_only(sanction, session.get(User, sanction.user_id)):
+            return ADMIN_CLOSURE_APPEAL if sanction.reason_code == ADMIN_CLOSURE else STAFF_MEASURE_APPEAL
+    if appeal.original_decider_id == moderator.id and not self_review(session, appeal, moderator):
+        return DECIDER_APPEAL
+    return ""
 
 
 def rule_appeal(
     session: Session, *, appeal: Appeal, moderator: User, overturn: bool, note: str, now: datetime
 ) -> Appeal:
     """A different moderator rules; an overturned rejection publishes the comment and returns the credit.
-    An appeal against an admin's 停用 or a staff account's measure is an admin's to rule (403)."""
-    if appeal.original_decider_id == moderator.id:
-        raise NotAllowed("the moderator who decided may not rule on the appeal")
+    The decider rules only when no one else could, and the ruling says so (本人覆核); an appeal
+    against an admin's 停用 or a staff account's measure is an admin's to rule, and nobody rules
+    their own appeal (403)."""
+    review = self_review(session, appeal, moderator)
+    if appeal.original_decider_id == moderator.id and not review:
+        raise NotAllowed("the moderator who decided may not rule on the appeal while another may")
     if refusal := appeal_refusal(session, appeal, moderator):
         raise Rejected("overturn", refusal, 403)
     claimed = session.execute(
@@ -1095,21 +1177,27 @@ def rule_appeal(
                 target_type="comment",
                 target_id=comment.id,
                 before={"status": before},
-                after={"status": "approved"},
+                after={"status": "approved", **({"self_review": True} if review else {})},
                 now=now,
             )
     elif overturn and appeal.target_type == "sanction":
         sanction = session.get(Sanction, appeal.target_id)
         if sanction is not None and sanction.lifted_at is None:
             lift_measure(
-                session, sanction=sanction, moderator=moderator, note=f"申訴撤銷：{note}", now=now, tell=False
+                session,
+                sanction=sanction,
+                moderator=moderator,
+                note=f"申訴撤銷{'（本人覆核）' if review else ''}：{note}",
+                now=now,
+                tell=False,
             )
     if author is not None:
         notifications.notify(
             session,
             user_id=author.id,
             kind="appeal_result",
-            text=f"申訴結果：{'撤銷' if overturn else '維持'}{('。' + note) if note else ''}",
+            text=f"申訴結果：{'撤銷' if overturn else '維持'}{f'（{review}）' if review else ''}"
+            f"{('。' + note) if note else ''}",
             link="/accounts/comments",
             now=now,
         )
@@ -1120,7 +1208,7 @@ def rule_appeal(
         target_type="appeal",
         target_id=appeal.id,
         note=note,
-        after={"overturned": overturn},
+        after={"overturned": overturn, **({"self_review": True} if review else {})},
         now=now,
     )
     return appeal

@@ -173,6 +173,7 @@ KEY_LABELS = {
     "count": "條數",
     "retention_days": "保存天數",
     "overturned": "撤銷原決定",
+    "self_review": "本人覆核",  # the decider ruled: no one else could (moderation.self_review)
     "verdict": "判定",
     "format": "格式",
     "rows": "條數",

@@ -527,17 +527,18 @@ def lift(sanction_id: int):
 def appeals(status: int = 200, refused: tuple[int, AppealRulingForm] | None = None):
     """The open appeals; `refused`, a ruling's form that did not validate, shows again as typed."""
     rows = moderation.open_appeals(db.session, scope())
-    targets = {}
-    for appeal in rows:
-        model = Comment if appeal.target_type == "comment" else Sanction
-        targets[appeal.id] = db.session.get(model, appeal.target_id)
+    # Why this desk may not rule an appeal (their own decision or appeal, an admin's to rule),
+    # or why the decider rules it all the same (本人覆核): said on the row, instead of a form.
+    refusals = {a.id: moderation.appeal_refusal(db.session, a, current_user) for a in rows}
     html = render_template(
         "moderation/appeals.html",
         rows=rows,
-        targets=targets,
+        targets={a.id: moderation.appeal_subject(db.session, a) for a in rows},
         authors={a.id: db.session.get(User, a.author_id) for a in rows},
-        # An appeal against an admin's 停用 or a staff account's measure: an admin rules it.
-        refusals={a.id: moderation.appeal_refusal(db.session, a, current_user) for a in rows},
+        refusals=refusals,
+        self_reviews={
+            a.id: moderation.self_review(db.session, a, current_user) for a in rows if not refusals[a.id]
+        },
         **{**_counts_context(), "tab": "appeals"},
         form=AppealRulingForm(formdata=None),
         forms=dict([refused]) if refused else {},

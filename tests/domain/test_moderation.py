@@ -1097,9 +1097,11 @@ def test_only_an_admin_rules_on_an_appeal_against_an_admins_disable(world, overt
     )
     assert (filed.status, filed.decided_by_id) == ("open", None)
     assert sanction.lifted_at is None and w.author.state == UserState.CLOSED
-    with pytest.raises(NotAllowed):  # nor the admin who disabled it
-        rule(w, filed, w.admin, overturn=overturn)
     other_admin = make_user(w.session, "管理員乙", Role.ADMIN)
+    with pytest.raises(NotAllowed):  # nor the admin who disabled it, while another admin can
+        rule(w, filed, w.admin, overturn=overturn)
+    assert moderation.appeal_refusal(w.session, filed, w.admin) == moderation.DECIDER_APPEAL
+    assert moderation.self_review(w.session, filed, w.admin) == ""
     assert moderation.appeal_refusal(w.session, filed, other_admin) == ""
     rule(w, filed, other_admin, overturn=overturn, note="核實")
     assert filed.status == ("overturned" if overturn else "upheld")
@@ -1116,6 +1118,86 @@ def test_only_an_admin_rules_on_an_appeal_against_a_staff_accounts_measure(world
     assert filed.status == "open" and sanction.lifted_at is None
     rule(w, filed, make_user(w.session, "管理員乙", Role.ADMIN), overturn=True)
     assert sanction.lifted_at == NOW and w.other_mod.muted_until is None
+
+
+@pytest.mark.parametrize("overturn", [True, False])
+def test_the_only_admin_rules_an_appeal_against_their_own_disable_as_self_review(world, overturn):
+    """No one else may lift an admin's 停用: when its giver is the only admin, the appeal would stay
+    open for ever. The giver rules it, and the ruling says 本人覆核 in the record and the notice."""
+    w = world
+    sanction = admin_disable(w, w.author)
+    filed = appeal(w, sanction)
+    assert moderation.appeal_refusal(w.session, filed, w.admin) == ""
+    assert moderation.self_review(w.session, filed, w.admin) == "本人覆核：沒有其他管理員可以處理此申訴"
+    # Moderators still may not rule it, and get no 本人覆核 either.
+    assert moderation.appeal_refusal(w.session, filed, w.mod) == moderation.ADMIN_CLOSURE_APPEAL
+    assert moderation.self_review(w.session, filed, w.mod) == ""
+    rule(w, filed, w.admin, overturn=overturn, note="已核實")
+    assert (filed.status, filed.decided_by_id) == ("overturned" if overturn else "upheld", w.admin.id)
+    assert w.author.state == (UserState.ACTIVE if overturn else UserState.CLOSED)
+    (row,) = actions(w.session, "appeal.resolved")
+    assert json.loads(row.after) == {"overturned": overturn, "self_review": True}
+    assert row.actor_id == w.admin.id
+    result = "撤銷" if overturn else "維持"
+    assert (
+        notices(w.session, w.author)[-1]
+        == f"申訴結果：{result}（本人覆核：沒有其他管理員可以處理此申訴）。已核實"
+    )
+
+
+def test_a_closed_admin_account_is_no_other_ruler(world):
+    """Only an open account can sign in to rule: a closed second admin leaves the giver alone."""
+    w = world
+    sanction = admin_disable(w, w.author)
+    filed = appeal(w, sanction)
+    other_admin = make_user(w.session, "管理員乙", Role.ADMIN)
+    assert moderation.self_review(w.session, filed, w.admin) == ""
+    other_admin.state = UserState.CLOSED
+    assert moderation.self_review(w.session, filed, w.admin) == moderation.SELF_REVIEW_ADMINS
+
+
+def test_nobody_rules_their_own_appeal_and_the_appellant_is_no_other_ruler(world):
+    """An admin's measure on another admin: the appellant is an admin, yet may not rule their own
+    appeal; with no third admin the giver rules it as 本人覆核."""
+    w = world
+    second = make_user(w.session, "管理員乙", Role.ADMIN)
+    sanction = measure(w, second, "mute", 7, moderator=w.admin)
+    filed = appeal(w, sanction, author=second)
+    assert moderation.appeal_refusal(w.session, filed, second) == moderation.OWN_APPEAL
+    refused_with(w, lambda: rule(w, filed, second, overturn=True), "這是您本人的申訴，須由其他管理員處理")
+    assert filed.status == "open" and sanction.lifted_at is None
+    assert moderation.self_review(w.session, filed, w.admin) == moderation.SELF_REVIEW_ADMINS
+    third = make_user(w.session, "管理員丙", Role.ADMIN)
+    assert moderation.self_review(w.session, filed, w.admin) == ""
+    with pytest.raises(NotAllowed):
+        rule(w, filed, w.admin, overturn=True)
+    rule(w, filed, third, overturn=True)
+    assert sanction.lifted_at == NOW and second.muted_until is None
+
+
+def test_the_decider_of_a_comment_self_reviews_only_when_no_moderator_covers_its_section(world):
+    """A comment's appeal is for any other admin or a moderator whose sections hold it (a scope on
+    a parent section covers its children); with none, its decider rules as 本人覆核."""
+    w = world
+    rejected = in_state(w, "rejected", by=w.admin, article=w.article_shandong)
+    filed = appeal(w, rejected)
+    for unscoped in (w.mod, w.other_mod):
+        w.session.add(ModeratorScope(user_id=unscoped.id, section_id=w.shehui.id))
+    w.session.flush()
+    # 要聞審核員's scope is 要聞, the parent of 山東: they can rule, so the admin may not.
+    assert moderation.appeal_refusal(w.session, filed, w.admin) == moderation.DECIDER_APPEAL
+    assert moderation.appeal_refusal(w.session, filed, w.scoped) == ""
+    with pytest.raises(NotAllowed):
+        rule(w, filed, w.admin, overturn=True)
+    w.session.execute(update(ModeratorScope).values(section_id=w.shehui.id))
+    w.session.flush()
+    assert (
+        moderation.self_review(w.session, filed, w.admin) == "本人覆核：沒有其他審核員或管理員可以處理此申訴"
+    )
+    rule(w, filed, w.admin, overturn=True)
+    assert rejected.status == "approved"
+    (overturned,) = actions(w.session, "moderation.appeal_overturn")
+    assert json.loads(overturned.after) == {"status": "approved", "self_review": True}
 
 
 def test_a_moderator_still_rules_on_appeals_against_a_readers_desk_measure(world):

@@ -1207,6 +1207,42 @@ def test_my_comments_offers_edit_and_delete_and_comes_back_there(app, client, ar
     assert "評論已刪除" in text_of(find_one(root, id="messages"))
 
 
+def back_link(root) -> tuple[str, str]:
+    link = find_one(root, "a", id="edit-back")
+    return link.get("href"), text_of(link)
+
+
+def test_the_edit_pages_back_link_returns_where_the_author_came_from(app, client, article_id, alice):
+    comment_id = add_comment(app, article_id, alice, "待審的評論", "pending", minutes_ago=1)
+    login(client, alice.phone, alice.password)
+    # From 我的評論: back there, and still after a refused save.
+    _, mine = page_of(client, "/accounts/comments")
+    (href,) = edit_links(find_one(mine, "li", data_comment_id=str(comment_id)))
+    _, page = page_of(client, href)
+    assert back_link(page) == ("/accounts/comments", "返回我的評論")
+    form = find_one(page, "form", cls="comment-form")
+    token = find_one(form, "input", name="csrf_token").get("value")
+    response = client.post(form.get("action"), data={"body": "", "csrf_token": token})
+    assert response.status_code == 422
+    refused = parse_html(response.get_data(as_text=True))
+    assert back_link(refused) == ("/accounts/comments", "返回我的評論")
+    # From the article: back to its comments.
+    _, article = page_of(client, f"/articles/{article_id}")
+    (href,) = edit_links(own_item(article, comment_id))
+    _, page = page_of(client, href)
+    assert back_link(page) == (f"/articles/{article_id}#comments", "返回文章")
+    # Another site, however disguised, is never a way back.
+    for evil in (
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example/",
+        "/\t/evil.example/",
+        "javascript:alert(1)",
+    ):
+        _, page = page_of(client, f"/comments/{comment_id}/edit", query_string={"next": evil})
+        assert back_link(page) == (f"/articles/{article_id}#comments", "返回文章")
+
+
 def test_next_after_an_edit_or_a_delete_stays_on_this_site(app, client, article_id, alice):
     comment_id = add_comment(app, article_id, alice, "一條評論", "pending", minutes_ago=1)
     login(client, alice.phone, alice.password)

@@ -1351,11 +1351,11 @@ def test_a_moderator_cannot_lift_a_measure_on_a_staff_account(desk):
     assert fingerprint(d) == before
 
 
-def test_an_appeal_against_an_admins_disable_is_ruled_by_an_admin_only(desk):
-    d = desk
-    d.people["admin2"] = d.make_user("admin", nickname="管理員乙")
+def appeal_against_an_admins_disable(d: Desk) -> int:
+    """The admin disables the author, whose appeal is on file already (a closed account cannot
+    sign in); the appeal's id."""
     sanction_id = admin_disables(d, "author")
-    with d.app.app_context():  # a closed account cannot sign in: the appeal is on file already
+    with d.app.app_context():
         appeal_id = moderation.file_appeal(
             db.session,
             author=user_of(d, "author"),
@@ -1365,8 +1365,20 @@ def test_an_appeal_against_an_admins_disable_is_ruled_by_an_admin_only(desk):
             now=utc_now(),
         ).id
         db.session.commit()
-    page = d.get("moderator", "/moderation/?tab=appeals").get_data(as_text=True)
-    item = find_one(parse_html(page), "li", id=f"appeal-{appeal_id}")
+    return appeal_id
+
+
+def appeal_item(d: Desk, role: str, appeal_id: int):
+    """The appeal's row on `role`'s 申訴 tab."""
+    page = d.get(role, "/moderation/?tab=appeals").get_data(as_text=True)
+    return find_one(parse_html(page), "li", id=f"appeal-{appeal_id}")
+
+
+def test_an_appeal_against_an_admins_disable_is_ruled_by_an_admin_only(desk):
+    d = desk
+    d.people["admin2"] = d.make_user("admin", nickname="管理員乙")
+    appeal_id = appeal_against_an_admins_disable(d)
+    item = appeal_item(d, "moderator", appeal_id)
     assert "針對管理員停用賬號的申訴只能由管理員處理" in text_of(item) and not find_all(item, "form")
     before = fingerprint(d)
     for overturn in ("1", "0"):
@@ -1374,17 +1386,80 @@ def test_an_appeal_against_an_admins_disable_is_ruled_by_an_admin_only(desk):
         assert refused.status_code == 403
         assert "針對管理員停用賬號的申訴只能由管理員處理" in refused.get_data(as_text=True)
     assert fingerprint(d) == before
-    item = find_one(
-        parse_html(d.get("admin2", "/moderation/?tab=appeals").get_data(as_text=True)),
-        "li",
-        id=f"appeal-{appeal_id}",
-    )
-    assert find_all(item, "form")
+    assert find_all(appeal_item(d, "admin2", appeal_id), "form")
     ruled = d.post("admin2", f"/moderation/appeals/{appeal_id}/ruling", {"overturn": "1", "note": "核實無誤"})
     assert ruled.status_code == 303
     with d.app.app_context():
         assert db.session.get(Appeal, appeal_id).status == "overturned"
         assert str(db.session.get(User, d.people["author"].id).state) == "active"
+
+
+def test_the_only_admin_rules_an_appeal_against_their_own_disable_as_self_review(desk):
+    """No one else may lift an admin's 停用: when its giver is the only admin, they rule the appeal
+    (else it stays open for ever), the desk says 本人覆核 before they rule, and the log keeps it."""
+    d = desk
+    appeal_id = appeal_against_an_admins_disable(d)
+    theirs = appeal_item(d, "moderator", appeal_id)
+    assert "針對管理員停用賬號的申訴只能由管理員處理" in text_of(theirs) and not find_all(theirs, "form")
+    mine = appeal_item(d, "admin", appeal_id)
+    notice = find_one(mine, "p", data_self_review="true")
+    assert "本人覆核：沒有其他管理員可以處理此申訴" in text_of(notice)
+    assert find_all(mine, "form")
+    ruled = d.post("admin", f"/moderation/appeals/{appeal_id}/ruling", {"overturn": "1", "note": "核實無誤"})
+    assert ruled.status_code == 303
+    with d.app.app_context():
+        appeal = db.session.get(Appeal, appeal_id)
+        assert (appeal.status, appeal.decided_by_id) == ("overturned", d.people["admin"].id)
+        assert str(db.session.get(User, d.people["author"].id).state) == "active"
+        record = db.session.scalars(
+            select(ModerationAction).where(ModerationAction.action == "appeal.resolved")
+        ).one()
+        assert json.loads(record.after) == {"overturned": True, "self_review": True}
+        texts = db.session.scalars(
+            select(Notification.text).where(Notification.user_id == d.people["author"].id)
+        ).all()
+        assert "申訴結果：撤銷（本人覆核：沒有其他管理員可以處理此申訴）。核實無誤" in texts
+    log = parse_html(d.get("admin", "/moderation/log?action=appeal.resolved").get_data(as_text=True))
+    assert "本人覆核：是" in text_of(find_one(log, "tr", id=f"log-row-{record.id}"))
+
+
+def test_an_admin_is_told_they_cannot_rule_their_own_appeal_and_its_giver_self_reviews(desk):
+    """An admin's measure on another admin's account: the appellant sees their own appeal on the desk
+    with why they cannot rule it, not a form that refuses; with no third admin, the giver rules."""
+    d = desk
+    d.people["admin2"] = d.make_user("admin", nickname="管理員乙")
+    target = d.people["admin2"]
+    muted = d.post(
+        "admin", f"/moderation/users/{target.id}/measures", {"measure": "mute", "days": "7", "reason": "R08"}
+    )
+    assert muted.status_code == 303
+    with d.app.app_context():
+        sanction_id = db.session.scalar(select(Sanction.id).where(Sanction.user_id == target.id))
+    form_page = parse_html(
+        d.get("admin2", f"/accounts/appeals/new?target=sanction&id={sanction_id}").get_data(as_text=True)
+    )
+    reviewer = find_one(form_page, "p", id="appeal-reviewer")
+    assert reviewer.get("data-self-review") == "true" and "本人覆核" in text_of(reviewer)
+    filed = d.post(
+        "admin2",
+        "/accounts/appeals",
+        {"target_type": "sanction", "target_id": sanction_id, "text": "我沒有違規，請核實。"},
+    )
+    assert filed.status_code == 303
+    with d.app.app_context():
+        appeal_id = db.session.scalar(select(Appeal.id))
+    own = appeal_item(d, "admin2", appeal_id)
+    assert "這是您本人的申訴，須由其他管理員處理" in text_of(own) and not find_all(own, "form")
+    before = fingerprint(d)
+    refused = d.post("admin2", f"/moderation/appeals/{appeal_id}/ruling", {"overturn": "1"})
+    assert refused.status_code == 403
+    assert "這是您本人的申訴，須由其他管理員處理" in refused.get_data(as_text=True)
+    assert fingerprint(d) == before
+    assert "本人覆核" in text_of(find_one(appeal_item(d, "admin", appeal_id), "p", data_self_review="true"))
+    ruled = d.post("admin", f"/moderation/appeals/{appeal_id}/ruling", {"overturn": "0", "note": "維持"})
+    assert ruled.status_code == 303
+    with d.app.app_context():
+        assert db.session.get(Appeal, appeal_id).status == "upheld"
 
 
 # --- appeals ------------------------------------------------------------------------------------
@@ -1522,6 +1597,21 @@ def test_the_appeal_page_shows_what_is_appealed(desk):
     }
     assert "批評一下這個政策" in text_of(find_one(root, "section", id="appeal-target"))
     assert find_one(root, "textarea", name="text") is not None
+    reviewer = find_one(root, "p", id="appeal-reviewer")
+    assert reviewer.get("data-self-review") == "false" and "另一位審核員" in text_of(reviewer)
+    assert (
+        text_of(find_one(root, "p", id="appeal-limit")) == "每項決定最多可申訴3次，結果會在「消息」中通知您。"
+    )
+
+
+def test_the_appeal_page_states_the_limit_the_domain_enforces(desk, monkeypatch):
+    d = desk
+    monkeypatch.setattr(moderation, "MAX_APPEALS", 5)
+    rejected = add_comment(d, status="rejected")
+    root = parse_html(
+        d.get("author", f"/accounts/appeals/new?target=comment&id={rejected}").get_data(as_text=True)
+    )
+    assert "每項決定最多可申訴5次" in text_of(find_one(root, "p", id="appeal-limit"))
 
 
 def test_the_appeal_page_of_a_measure_shows_the_measure_reason_and_dates(desk):
