@@ -15,8 +15,9 @@ from flask.cli import with_appcontext
 
 from portal import MIGRATIONS, write_instance_config
 from portal.auth import password_hasher, phone_vault
-from portal.domain import accounts, moderation, records
+from portal.domain import account_repair, accounts, moderation, records
 from portal.domain.errors import Rejected
+from portal.domain.pii import mask_phone
 from portal.domain.pledge import check_text, input_normalise
 from portal.domain.sensitive_words import version_of
 from portal.domain.site import comment_rules, load_settings
@@ -182,7 +183,63 @@ def patrol() -> None:
     click.echo(f"巡查完成：{len(hits)}條評論命中詞庫，已列入審核台的「巡查」。")
 
 
+STATES = {"active": "正常", "restricted": "受限", "closed": "已關閉"}
+
+
+@click.command("check-accounts")
+@click.option("--fix", is_flag=True, help="先做可以自動完成的規範化（與遷移0011相同），再列出其餘。")
+@with_appcontext
+def check_accounts(fix: bool) -> None:
+    """Accounts stored before the phone and nickname fixes: what needs a person (nothing is merged)."""
+    key = current_app.config.get("PII_KEY") or ""
+    vault = phone_vault() if len(key) >= 32 else None
+    connection = db.session.connection()
+    if fix:
+        done, found = account_repair.repair(connection, vault=vault, words=current_word_list, now=utc_now())
+        db.session.commit()
+    else:
+        done, found = None, account_repair.survey(connection, vault=vault, words=current_word_list)
+    for line in _account_report(found, done=done):
+        click.echo(line)
+
+
+def _account_report(found: account_repair.Survey, *, done: account_repair.Survey | None) -> list[str]:
+    lines = []
+    if found.phones_unchecked:
+        lines.append("未設定有效的 PII_KEY，無法讀取手機號碼：手機號碼未檢查。")
+    for how, changes in (("已規範化", done), ("可自動規範化（flask check-accounts --fix）", found)):
+        if changes is not None and (changes.phones or changes.nicknames):
+            lines.append(f"{how}：手機號碼 {len(changes.phones)} 個，暱稱 {len(changes.nicknames)} 個。")
+    if found.clashes:
+        lines.append(f"規範化後手機號碼相同的賬號：{len(found.clashes)} 組。請人工核實，切勿合併：")
+    for clash in found.clashes:
+        keep, close = clash.keep, "、".join(f"#{a.user_id}" for a in clash.close)
+        accounts = "、".join(
+            f"#{a.user_id}（{STATES.get(a.state, a.state)}，{'可登錄' if a.in_normal_form else '格式未規範化，無法登錄'}）"
+            for a in clash.accounts
+        )
+        lines.append(f"  {mask_phone(clash.number)}：{accounts} → 建議保留 #{keep.user_id}，關閉 {close}")
+    if found.invalid:
+        lines.append(f"手機號碼規範化後不是有效的手機號：{_ids(found.invalid)}。請聯絡用戶重新綁定。")
+    if found.unreadable:
+        lines.append(f"手機號碼無法用目前的 PII_KEY 解密：{_ids(found.unreadable)}。")
+    if found.placeholders:
+        lines.append(f"暱稱使用臨時名稱、待人工處理：{len(found.placeholders)} 個：")
+    for change in found.placeholders:
+        lines.append(
+            f"  #{change.user_id} {change.after}（原暱稱「{account_repair.shown(change.before)}」，{change.note}）"
+        )
+    if not found.needs_a_person:
+        lines.append("沒有需要人工處理的賬號。")
+    return lines
+
+
+def _ids(user_ids: list[int]) -> str:
+    return "、".join(f"#{uid}" for uid in user_ids)
+
+
 def register_commands(app: Flask) -> None:
-    for command in (init_instance, init_db, seed_demo, create_user, pledge, backup, purge, patrol):
+    commands = (init_instance, init_db, seed_demo, create_user, pledge, backup, purge, patrol, check_accounts)
+    for command in commands:
         app.cli.add_command(command)
     app.cli.add_command(MigrationCommands("db", help="Perform database migrations."))

@@ -7,8 +7,9 @@ from itertools import count
 
 from sqlalchemy.orm import Session
 
+from portal.domain.pii import PhoneVault
 from portal.domain.sanitize import html_to_text, markdown_to_html
-from portal.models import Article, ArticleState, Section, utc_now
+from portal.models import Article, ArticleState, Section, User, utc_now
 
 _numbers = count(1)
 
@@ -39,6 +40,24 @@ def make_article(session: Session, section: Section, **overrides) -> Article:
     session.add(article)
     session.flush()
     return article
+
+
+def make_account_as_stored_before_the_fixes(
+    session: Session, vault: PhoneVault, *, phone: str, nickname: str, **overrides
+) -> User:
+    """An account as registration stored it before phones were normalised and nicknames cleaned:
+    the phone encrypted and hashed exactly as typed (１３８… in full width), the nickname as typed."""
+    user = User(
+        nickname=nickname,
+        phone_cipher=vault.encrypt(phone),
+        phone_hmac=vault.lookup_hash(phone),
+        phone_verified_at=utc_now(),
+        password_hash="argon2-hash-not-used-here",
+        **overrides,
+    )
+    session.add(user)
+    session.flush()
+    return user
 
 
 def at(text: str) -> datetime:

@@ -14,10 +14,12 @@ from PIL import Image
 from sqlalchemy import func, select, text
 
 from portal import create_app
+from portal.domain import account_repair
 from portal.domain.pii import PhoneVault
 from portal.extensions import db
-from portal.models import Article, Media, MediaKind, Page, Role, Section, SiteSetting, User
+from portal.models import Article, Media, MediaKind, ModerationAction, Page, Role, Section, SiteSetting, User
 from tests.conftest import TEST_PII_KEY, app_config
+from tests.factories import make_account_as_stored_before_the_fixes
 
 SEED_TITLE = "動起來 跑起來 干起來"
 DEMO_TABLES = ("article", "media", "page", "site_setting", "section")
@@ -285,3 +287,92 @@ def test_create_user_refuses_a_short_password(app, runner):
     assert "密碼" in result.output
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+# --- check-accounts -------------------------------------------------------------------------------
+
+
+def _old_accounts(app, **accounts: tuple[str, str]) -> dict[str, int]:
+    vault = PhoneVault.from_secret(TEST_PII_KEY)
+    with app.app_context():
+        made = {
+            name: make_account_as_stored_before_the_fixes(
+                db.session, vault, phone=phone, nickname=nickname
+            ).id
+            for name, (phone, nickname) in accounts.items()
+        }
+        db.session.commit()
+    return made
+
+
+def test_check_accounts_reports_two_accounts_of_one_phone_with_the_one_to_close_and_merges_nothing(
+    app, runner
+):
+    ids = _old_accounts(
+        app,
+        twin=(
+            "１３９００１３９００２",
+            "湖畔人家",
+        ),  # registered first, in full width: login no longer finds it
+        kept=("13900139002", "東昌湖畔"),
+    )
+    with app.app_context():
+        before = db.session.execute(select(User.id, User.phone_hmac, User.nickname).order_by(User.id)).all()
+    for args in (["check-accounts"], ["check-accounts", "--fix"]):
+        result = flask(runner, *args)
+        assert result.exit_code == 0, result.output
+        assert "規範化後手機號碼相同的賬號：1 組。請人工核實，切勿合併" in result.output
+        assert (
+            f"139****9002：#{ids['twin']}（正常，格式未規範化，無法登錄）、#{ids['kept']}（正常，可登錄）"
+            f" → 建議保留 #{ids['kept']}，關閉 #{ids['twin']}"
+        ) in result.output
+        assert "13900139002" not in result.output  # masked, as for staff without `pii`
+    with app.app_context():
+        assert (
+            db.session.execute(select(User.id, User.phone_hmac, User.nickname).order_by(User.id)).all()
+            == before
+        )
+
+
+def test_check_accounts_fix_does_what_is_safe_and_then_lists_the_flagged_nickname(app, runner):
+    ids = _old_accounts(
+        app,
+        taken=("13900139011", "東昌湖畔"),
+        lookalike=("１３９００１３９０１２", "東昌\u200d湖畔"),
+    )
+    listed = flask(runner, "check-accounts")
+    assert listed.exit_code == 0, listed.output
+    assert "可自動規範化（flask check-accounts --fix）：手機號碼 1 個，暱稱 1 個。" in listed.output
+
+    fixed = flask(runner, "check-accounts", "--fix")
+    assert fixed.exit_code == 0, fixed.output
+    assert "已規範化：手機號碼 1 個，暱稱 1 個。" in fixed.output
+    placeholder = f"網友{ids['lookalike']}"
+    flagged = (
+        f"#{ids['lookalike']} {placeholder}（原暱稱「東昌<U+200D>湖畔」，"
+        f"去掉不可見字符後與賬號 #{ids['taken']} 的暱稱「東昌湖畔」相同）"
+    )
+    assert flagged in fixed.output
+    with app.app_context():
+        user = db.session.get(User, ids["lookalike"])
+        assert user.nickname == placeholder
+        assert user.phone_hmac == PhoneVault.from_secret(TEST_PII_KEY).lookup_hash("13900139012")
+        actions = db.session.scalars(
+            select(ModerationAction.action).where(ModerationAction.target_id == ids["lookalike"])
+        ).all()
+        assert sorted(actions) == [account_repair.NICKNAME_PLACEHOLDER, account_repair.PHONE_NORMALISED]
+
+    again = flask(runner, "check-accounts")  # the flag stays until someone renames the account
+    assert "暱稱使用臨時名稱、待人工處理：1 個" in again.output and flagged in again.output
+    assert "可自動規範化" not in again.output
+    with app.app_context():
+        db.session.get(User, ids["lookalike"]).nickname = "東昌老街坊"
+        db.session.commit()
+    assert "沒有需要人工處理的賬號。" in flask(runner, "check-accounts").output
+
+
+def test_check_accounts_on_clean_accounts_says_nothing_needs_a_person(app, runner):
+    _old_accounts(app, reader=("13900139021", "光岳樓下"))
+    result = flask(runner, "check-accounts")
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "沒有需要人工處理的賬號。"

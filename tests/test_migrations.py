@@ -8,9 +8,12 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, select, text
 
 from portal import MIGRATIONS
+from portal.domain import account_repair
+from portal.domain.pii import PhoneVault
 from portal.extensions import db
-from portal.models import Article, Base
-from tests.factories import make_article, make_section
+from portal.models import Article, Base, BlockedPhone, ModerationAction, User
+from tests.conftest import TEST_PII_KEY
+from tests.factories import make_account_as_stored_before_the_fixes, make_article, make_section
 
 
 def _not_fts(name, type_, _parent_names) -> bool:
@@ -156,3 +159,62 @@ def test_the_gallery_migration_keeps_each_photo_set_in_order_both_ways(demo_app)
         db.session.remove()
         upgrade(directory=str(MIGRATIONS))
         assert db.session.execute(text(sets)).all() == expected
+
+
+REPAIRS = (
+    account_repair.PHONE_NORMALISED,
+    account_repair.NICKNAME_CLEANED,
+    account_repair.NICKNAME_PLACEHOLDER,
+)
+
+
+def test_0011_normalises_old_phones_and_nicknames_where_safe_and_merges_no_accounts(demo_app):
+    """A full-width phone nobody else has becomes ASCII (login finds it again, the blacklist follows
+    it); two accounts that are one phone stay as they are for a person; a nickname loses its
+    invisible characters, or gets 網友{id} and the flag when the cleaned name is taken or too short."""
+    vault = PhoneVault.from_secret(TEST_PII_KEY)
+    with demo_app.app_context():
+        session = db.session
+        ids = {
+            name: make_account_as_stored_before_the_fixes(session, vault, phone=phone, nickname=nickname).id
+            for name, phone, nickname in (
+                ("alone", "１３９００１３９００１", "老街坊"),
+                ("kept", "13900139002", "東昌湖畔"),
+                ("twin", "１３９００１３９００２", "湖畔人家"),
+                ("hidden_space", "13900139003", "柳園\u200b晨讀"),
+                ("lookalike", "13900139004", "東昌\u200d湖畔"),
+                ("too_short", "13900139005", "\u202e好\u200b"),
+            )
+        }
+        session.add(BlockedPhone(phone_hmac=vault.lookup_hash("１３９００１３９００１"), reason="P6 測試"))
+        session.commit()
+        before = {u.id: (u.phone_hmac, u.phone_cipher) for u in session.scalars(select(User))}
+        session.remove()
+        downgrade(directory=str(MIGRATIONS), revision="0010")
+        upgrade(directory=str(MIGRATIONS))
+
+        users = {u.id: u for u in db.session.scalars(select(User))}
+        assert vault.decrypt(users[ids["alone"]].phone_cipher) == "13900139001"
+        assert users[ids["alone"]].phone_hmac == vault.lookup_hash("13900139001")
+        assert db.session.get(BlockedPhone, vault.lookup_hash("13900139001")) is not None
+        for name in ("kept", "twin"):  # one phone, two accounts: untouched, left to a person
+            assert (users[ids[name]].phone_hmac, users[ids[name]].phone_cipher) == before[ids[name]]
+        assert users[ids["hidden_space"]].nickname == "柳園晨讀"
+        assert users[ids["lookalike"]].nickname == f"網友{ids['lookalike']}"
+        assert users[ids["too_short"]].nickname == f"網友{ids['too_short']}"
+        untouched = set(before) - {ids["alone"], ids["hidden_space"], ids["lookalike"], ids["too_short"]}
+        assert all((users[i].phone_hmac, users[i].phone_cipher) == before[i] for i in untouched)
+
+        records = db.session.execute(
+            select(ModerationAction.action, ModerationAction.target_id, ModerationAction.actor_role).where(
+                ModerationAction.action.in_(REPAIRS)
+            )
+        ).all()
+        assert sorted(records) == sorted(
+            [
+                (account_repair.PHONE_NORMALISED, ids["alone"], "system"),
+                (account_repair.NICKNAME_CLEANED, ids["hidden_space"], "system"),
+                (account_repair.NICKNAME_PLACEHOLDER, ids["lookalike"], "system"),
+                (account_repair.NICKNAME_PLACEHOLDER, ids["too_short"], "system"),
+            ]
+        )

@@ -128,7 +128,7 @@ def _check_password(password: str) -> None:
         raise Rejected("password", f"密碼至少需要{PASSWORD_MIN}個字符")
 
 
-def _clean_nickname(nickname: str) -> str:
+def clean_nickname(nickname: str) -> str:
     """The form's input normalisation (controls out, trimmed), also for the CLI and admin forms.
     Invisible characters go too: 「運河\u200b晨跑」 shows as another reader's 運河晨跑 (P4), and a
     right-to-left override turns a name around."""
@@ -137,7 +137,7 @@ def _clean_nickname(nickname: str) -> str:
 
 
 def _check_nickname(session: Session, nickname: str, words: WordList) -> str:
-    nickname = _clean_nickname(nickname)
+    nickname = clean_nickname(nickname)
     if not NICKNAME_MIN <= len(nickname) <= NICKNAME_MAX:
         raise Rejected("nickname", f"暱稱需為{NICKNAME_MIN}至{NICKNAME_MAX}個字")
     if (message := screen_nickname(nickname, words)) is not None:
@@ -316,7 +316,7 @@ def create_verified_user(
 ) -> User:
     """An account whose phone counts as verified: for operators (`flask create-user`) and tests."""
     number = normalise_phone(phone)
-    nickname = _clean_nickname(nickname)
+    nickname = clean_nickname(nickname)
     if not NICKNAME_MIN <= len(nickname) <= NICKNAME_MAX:
         raise Rejected("nickname", f"暱稱需為{NICKNAME_MIN}至{NICKNAME_MAX}個字")
     _check_password(password)

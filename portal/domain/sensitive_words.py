@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import Connection, delete, select
 from sqlalchemy.orm import Session
 
 from portal.domain import audit
@@ -41,11 +41,12 @@ def replace_word_list(session: Session, entries: Sequence[WordEntry], *, now: da
     return _publish(session)
 
 
-def current_entries(session: Session) -> list[WordEntry]:
+def current_entries(bind: Session | Connection) -> list[WordEntry]:
     """The published list. Read as plain rows, not ORM objects, and the entries share their category
-    tuples and actions: every process holds the list it builds, and a list can have 10,000 entries."""
+    tuples and actions: every process holds the list it builds, and a list can have 10,000 entries.
+    (A Connection too: migration 0011 screens nicknames with it.)"""
     categories_of: dict[str, tuple[str, ...]] = {}
-    rows = session.execute(
+    rows = bind.execute(
         select(
             SensitiveWord.term,
             SensitiveWord.categories,
