@@ -1,7 +1,15 @@
 """Typed SQLAlchemy 2.0 models. No Flask here: domain tests use them with a bare Session."""
 
 from portal.models.base import Base, utc_now
-from portal.models.comments import Comment, CommentRevision, CommentStatus, Like, Report, ReportStatus
+from portal.models.comments import (
+    NOT_COORDINATED,
+    Comment,
+    CommentRevision,
+    CommentStatus,
+    Like,
+    Report,
+    ReportStatus,
+)
 from portal.models.moderation import (
     Appeal,
     BlockedPhone,
@@ -30,6 +38,7 @@ from portal.models.news import (
 from portal.models.users import Role, User, UserState
 
 __all__ = [
+    "NOT_COORDINATED",
     "Appeal",
     "Article",
     "ArticleKind",

@@ -21,6 +21,12 @@ class CommentStatus(StrEnum):
     DELETED = "deleted"
 
 
+# P11's flood check loads the rows of a network's window that are not flagged yet; the partial index
+# holds only those, so a post during a flood reads the new rows, not the whole window. A query uses it
+# only when its condition repeats this text exactly (portal.domain.comments._UNFLAGGED_IN_NETWORK).
+NOT_COORDINATED = "flags NOT LIKE '%coordinated%'"
+
+
 class Comment(Base):
     __tablename__ = "comment"
     __table_args__ = (
@@ -29,6 +35,13 @@ class Comment(Base):
         Index("ix_comment_thread_hot", "article_id", "parent_id", "listed", "like_count", "created_at", "id"),
         Index("ix_comment_replies", "parent_id", "listed", "created_at", "id"),
         Index("ix_comment_ip_prefix", "ip_prefix", "created_at"),
+        Index(
+            "ix_comment_network_unflagged",
+            "ip_prefix",
+            "created_at",
+            sqlite_where=text(NOT_COORDINATED),
+            postgresql_where=text(NOT_COORDINATED),
+        ),
         Index("ix_comment_author", "author_id", "created_at", "id"),
         # The ladder's violations of the last 30 days (suggest_measures), without the author's history.
         Index("ix_comment_author_decided", "author_id", "status", "decided_at"),

@@ -406,7 +406,8 @@ def test_p11_a_short_skeleton_from_three_accounts_is_not_coordinated(session, ar
     assert [c.flags for c in posted] == ["", "", ""]
 
 
-def test_p11_ten_posts_from_one_network_are_flagged(session, article, make_reader):
+def flood(session, article, make_reader, posts: int) -> list[Comment]:
+    """`posts` readers of one /24, one post a second."""
     posted = [
         post(
             session,
@@ -416,9 +417,14 @@ def test_p11_ten_posts_from_one_network_are_flagged(session, article, make_reade
             at=NOW + timedelta(seconds=n),
             ip=f"60.210.5.{n + 1}",
         )
-        for n in range(10)
+        for n in range(posts)
     ]
     session.flush()
+    return posted
+
+
+def test_p11_ten_posts_from_one_network_are_flagged(session, article, make_reader):
+    posted = flood(session, article, make_reader, 10)
     for comment in posted:
         session.refresh(comment)
     assert all(c.flag_list == ["coordinated"] for c in posted)
@@ -430,6 +436,25 @@ def test_p11_nine_posts_from_one_network_are_not(session, article, make_reader):
     ]
     session.flush()
     assert {c.flags for c in posted} == {""}
+
+
+def test_p11_a_post_during_a_flood_reads_only_the_networks_unflagged_rows_through_their_index(
+    session, article, make_reader, captured
+):
+    """The flood check loads the window's rows not yet flagged: by the partial index that holds only
+    those, so the twentieth post of a flood reads no flagged row of the nineteen before it."""
+    posted = flood(session, article, make_reader, 20)
+    lookups = [(s, p) for s, p in captured.seen if "NOT LIKE" in s]
+    assert len(lookups) == 11  # posts 10 to 20, each once
+    statement, parameters = lookups[-1]
+    steps = plan(session, statement, parameters)
+    assert "USING INDEX ix_comment_network_unflagged" in steps, steps
+    assert "SCAN" not in steps, steps
+    # The index holds the network's unflagged rows only: after the flood, none.
+    assert session.connection().exec_driver_sql(statement, parameters).all() == []
+    for comment in posted:
+        session.refresh(comment)
+    assert all(c.flag_list == ["coordinated"] for c in posted)
 
 
 # --- verdicts: block, review, pass ----------------------------------------------------------------
