@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
 from portal.models.base import Base
+from portal.rate_limits import skip_endpoints_without_limits
 
 db = SQLAlchemy(model_class=Base)
 cache = Cache()  # whole public pages (portal.page_cache)
@@ -20,6 +21,7 @@ htmx = Htmx()
 login_manager = LoginManager()
 # Keyed by the socket peer (or ProxyFix's address when a proxy count is configured).
 limiter = Limiter(key_func=get_remote_address)
+skip_endpoints_without_limits(limiter)
 
 
 class LazyMigrate:

@@ -1,4 +1,5 @@
-"""The in-process storage for Flask-Limiter when no Redis is configured (one process's limits).
+"""Flask-Limiter's in-process storage when no Redis is configured (one process's limits), and
+its request filter for endpoints without limits.
 
 limits' `MemoryStorage` expires keys on a `threading.Timer` that it starts anew whenever the last
 one has fired, so a busy worker starts a thread about every 10 ms: each request that does so waits
@@ -12,6 +13,9 @@ from __future__ import annotations
 import time
 from typing import Any, ClassVar
 
+from flask import Flask, current_app, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_qualified_name
 from limits.storage import MemoryStorage
 
 SCHEME = "process-memory"
@@ -34,3 +38,37 @@ class InlineExpiryMemoryStorage(MemoryStorage):
         if now >= self._next_sweep:
             self._next_sweep = now + self.sweep_seconds
             self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
+
+
+def skip_endpoints_without_limits(limiter: Limiter) -> None:
+    """Flask-Limiter resolves and evaluates the limits of every request before it finds that most
+    endpoints have none: a fifth of a signed-in page served from the cache. Its request filter ends
+    that early for an endpoint that carries no limit; the limited ones (sign-in, registration,
+    posting, reports) are checked exactly as before."""
+
+    @limiter.request_filter
+    def no_limit_here() -> bool:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        if LIMITED not in app.extensions:
+            app.extensions[LIMITED] = limited_endpoints(app, limiter)
+        limited = app.extensions[LIMITED]
+        endpoint = request.endpoint or ""
+        return (
+            limited is not None and endpoint not in limited and not limiter.limit_manager.has_hints(endpoint)
+        )
+
+
+LIMITED = "rate_limited_endpoints"
+
+
+def limited_endpoints(app: Flask, limiter: Limiter) -> frozenset[str] | None:
+    """The endpoints with a limit on their view or their blueprint; None: every endpoint has one."""
+    manager = limiter.limit_manager
+    if manager.default_limits or manager.application_limits:
+        return None
+    return frozenset(
+        endpoint
+        for endpoint, view in app.view_functions.items()
+        if manager.decorated_limits(get_qualified_name(view))
+        or manager.blueprint_limits(app, endpoint.rpartition(".")[0])
+    )
