@@ -755,7 +755,7 @@ def test_a_reply_form_for_a_comment_that_is_not_visible_here_is_a_plain_form(
     elsewhere = add_comment(app, new_article(app), alice, "別處的評論")
     pending = add_comment(app, article_id, alice, "待審的評論", "pending")
     login(client, bob.phone, bob.password)
-    for target in (elsewhere, pending, "abc", "987654", "-1", "9" * 30):
+    for target in (elsewhere, pending, "abc", "987654", "-1", "9" * 30, "²", "١"):
         root = as_fragment(
             client.get(f"/articles/{article_id}/comment-form?reply_to={target}", headers=HX), "comment-form"
         )
@@ -771,6 +771,19 @@ def test_replying_to_a_comment_that_is_not_visible_is_refused(app, client, artic
     assert field_errors(as_fragment(response, "comment-form")) == [
         "您回覆的評論不存在或已不可見，請重新整理頁面"
     ]
+    assert comment_count(app, author_id=bob.id) == 0
+
+
+def test_a_reply_to_something_that_is_no_id_is_refused_and_not_posted_as_a_comment(
+    app, client, article_id, bob
+):
+    login(client, bob.phone, bob.password)
+    for reply_to in ("²", "-1", "abc", "9" * 30):  # "²" is a digit int() refuses: it was a 500
+        response = post_comment(client, article_id, "我來回覆一下", hx=True, reply_to=reply_to)
+        assert response.status_code == 422, reply_to
+        root = as_fragment(response, "comment-form")
+        assert field_errors(root) == ["您回覆的評論不存在或已不可見，請重新整理頁面"]
+        assert textarea_text(root) == "我來回覆一下"
     assert comment_count(app, author_id=bob.id) == 0
 
 
