@@ -59,6 +59,14 @@ def _delete(
     session.delete(row)
 
 
+# The words the back office's forms and the record (P28) use for the stored codes.
+SECTION_LAYOUT_LABELS = {"list": "文章列表", "paper": "數字報（按期）"}
+ARTICLE_KIND_LABELS = {"text": "文字", "gallery": "圖集（圖說）", "video": "視頻", "audio": "音頻"}
+ARTICLE_STATE_LABELS = {"draft": "草稿（不公開）", "published": "發布（到時公開）"}
+COMMENTS_STATE_LABELS = {"open": "開放評論", "closed": "關閉評論（保留已有評論）", "hidden": "隱藏評論區"}
+MEDIA_KIND_LABELS = {"image": "圖片", "video": "視頻", "audio": "音頻"}
+
+
 # --- sections ---------------------------------------------------------------------------------
 
 SECTION_FIELDS = (
