@@ -32,7 +32,7 @@ from portal.domain.editorial import (
 )
 from portal.domain.pledge import CATEGORY_LABELS
 from portal.domain.site import SETTING_LABELS
-from portal.forms import Form, normalised
+from portal.forms import Form, VisibleRequired, normalised
 from portal.models import ArticleKind, ArticleState, CommentsState, Role, SectionLayout, UserState
 
 PASSWORD_LENGTH = Length(min=PASSWORD_MIN, max=128, message="密碼需為8至128個字符")
@@ -55,7 +55,9 @@ def choices(labels: dict[str, str], values=None) -> list[SelectChoice]:
 
 
 class SectionForm(Form):
-    name = StringField("名稱", filters=[normalised], validators=[DataRequired("請填寫名稱"), Length(max=32)])
+    name = StringField(
+        "名稱", filters=[normalised], validators=[VisibleRequired("請填寫名稱"), Length(max=32)]
+    )
     slug = StringField(
         "網址代號",
         filters=[normalised],
@@ -77,7 +79,7 @@ class SectionForm(Form):
 
 class ArticleForm(Form):
     title = StringField(
-        "標題", filters=[normalised], validators=[DataRequired("請填寫標題"), Length(max=200)]
+        "標題", filters=[normalised], validators=[VisibleRequired("請填寫標題"), Length(max=200)]
     )
     section_id = SelectField(
         "欄目", coerce=str, validators=[DataRequired("請選擇欄目")], validate_choice=False
@@ -148,7 +150,7 @@ class MediaForm(Form):
 
 class PageForm(Form):
     title = StringField(
-        "標題", filters=[normalised], validators=[DataRequired("請填寫標題"), Length(max=100)]
+        "標題", filters=[normalised], validators=[VisibleRequired("請填寫標題"), Length(max=100)]
     )
     slug = StringField(
         "網址代號",
@@ -166,7 +168,7 @@ class SettingsForm(Form):
     site_name = StringField(
         SETTING_LABELS["site_name"],
         filters=[normalised],
-        validators=[DataRequired("請填寫網站名稱"), Length(max=40)],
+        validators=[VisibleRequired("請填寫網站名稱"), Length(max=40)],
     )
     site_description = StringField(
         SETTING_LABELS["site_description"], filters=[normalised], validators=[Optional(), Length(max=200)]

@@ -708,6 +708,22 @@ def test_a_section_with_articles_cannot_be_deleted(app, back, tree):
     assert record_count(app) == since
 
 
+@pytest.mark.parametrize("blank", ["\u200b", " \u200d\u2060 ", "\u202e", "\u3164"])
+def test_a_title_or_name_of_only_invisible_characters_is_refused_and_kept(app, back, tree, blank):
+    """A zero-width space, a word joiner, a direction mark or a blank letter as a title made an
+    article, page or section (and a link in the menu) that shows nothing to click or read."""
+    since = record_count(app)
+    for url, data, field, message in (
+        ("/admin/sections/new", section_data(name=blank), "name", "請填寫名稱"),
+        ("/admin/articles/new", article_data(tree["yaowen"], title=blank), "title", "請填寫標題"),
+        ("/admin/pages/new", page_data(title=blank), "title", "請填寫標題"),
+    ):
+        form = html_of(back.post(url, data, status=422))
+        assert field_errors(form, field) == [message], url
+        assert field_value(form, field) == blank.strip(), url
+    assert record_count(app) == since
+
+
 def test_an_empty_section_is_deleted(app, back, tree):
     back.post("/admin/sections/new", section_data())
     section_id = section_row(app, "wenhua").id
@@ -1565,6 +1581,7 @@ def test_saving_the_same_settings_again_records_nothing(app, back):
 
 SETTINGS_REFUSALS = [
     ("site_name", "", "請填寫網站名稱"),
+    ("site_name", "\u200b\u2060", "請填寫網站名稱"),  # invisible: the header showed no name
     ("report_phone", "call me", "請填寫有效的電話號碼"),
     ("report_email", "jubao@", "請填寫有效的郵箱地址"),
     ("comment_min_length", "51", "數字必須介於 1 和 50 之間。"),
