@@ -370,7 +370,9 @@ def plausible_form(endpoint: str, rule: str, targets: dict, tree: dict) -> dict:
     """What an admin would send: each refusal below refuses a request that would succeed."""
     editing = "<int:" in rule
     forms = {
-        "admin.section_form": section_data(slug="ruiping" if editing else "walk", name="改名"),
+        "admin.section_form": section_data(
+            slug="ruiping" if editing else "walk", name="改名" if editing else "新開欄目"
+        ),
         "admin.article_form": article_data(tree["ruiping"], title="被改的標題"),
         "admin.upload_media": {"file": (io.BytesIO(picture_bytes("PNG", (64, 32))), "a.png")},
         "admin.page_form": page_data(slug="about" if editing else "new-page", title="被改的頁面"),
