@@ -117,9 +117,30 @@ def _all_sections() -> list[Section]:
     )
 
 
+def _section_options(exclude: int | None = None) -> list[tuple[int, str]]:
+    """Every section as a choice, each under its parent and named by its path (「要聞 › 聊城」): in
+    the order of the query, 東昌府區 came after 聊城 and before 山東, and a choice could not tell
+    which 聊城 it was. `exclude` leaves out a section with all below it (no place to move it to)."""
+    children: dict[int | None, list[Section]] = {}
+    for section in _all_sections():
+        children.setdefault(section.parent_id, []).append(section)
+    options: list[tuple[int, str]] = []
+
+    def walk(parent_id: int | None, path: str) -> None:
+        for section in children.get(parent_id, []):
+            if section.id == exclude:
+                continue
+            label = f"{path} › {section.name}" if path else section.name
+            options.append((section.id, label))
+            walk(section.id, label)
+
+    walk(None, "")
+    return options
+
+
 def _section_choices(form: SectionForm, exclude: int | None = None) -> None:
     form.parent_id.choices = [("", "（頂級欄目）")] + [
-        (str(s.id), s.name) for s in _all_sections() if s.id != exclude
+        (str(i), label) for i, label in _section_options(exclude)
     ]
 
 
@@ -230,7 +251,7 @@ def articles():
         "admin/articles.html",
         rows=rows[:50],
         next_cursor=next_cursor,
-        sections=_all_sections(),
+        sections=_section_options(),
         args=args,
         filter_errors=days.errors,
         now=utc_now(),
@@ -244,7 +265,7 @@ def _media_choices(kinds: tuple[str, ...]) -> list[tuple[str, str]]:
 
 
 def _article_choices(form: ArticleForm) -> None:
-    form.section_id.choices = [(str(s.id), s.name) for s in _all_sections()]
+    form.section_id.choices = [(str(i), label) for i, label in _section_options()]
     form.cover_id.choices = _media_choices(("image",))
     form.player_id.choices = _media_choices(("video", "audio"))
 
@@ -681,7 +702,7 @@ def render_user(
         form = UserAccessForm(formdata=None)
         form.role.data, form.can_view_pii.data = str(person.role), person.can_view_pii
         form.sections.data = staff.scopes_of(db.session, person.id)
-    form.sections.choices = [(s.id, s.name) for s in _all_sections()]
+    form.sections.choices = _section_options()
     return render_template(
         "admin/user_form.html",
         form=form,
@@ -699,7 +720,7 @@ def user_form(user_id: int):
     if request.method == "GET":
         return render_user(person)
     form = UserAccessForm()
-    form.sections.choices = [(s.id, s.name) for s in _all_sections()]
+    form.sections.choices = _section_options()
     status = 422
     if form.validate_on_submit():
         saved, status = _attempt(

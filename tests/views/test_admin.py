@@ -609,6 +609,41 @@ def test_the_parent_choices_leave_out_the_section_itself(back, tree):
     assert field_value(form, "parent_id") == ""
 
 
+def test_section_choices_follow_the_tree_and_name_each_by_its_path(app, back, tree, make_user):
+    """Ordered by depth, a choice listed 聊城, then 東昌府 (under 聊城) after 時評 (under 銳評):
+    nobody could tell where a child belonged. Every section choice is now its path, under its parent."""
+
+    def build(session):
+        ruiping, liaocheng = session.get(Section, tree["ruiping"]), session.get(Section, tree["liaocheng"])
+        shiping = make_section(session, slug="shiping", name="時評", parent=ruiping, position=0)
+        dongchang = make_section(session, slug="dongchang", name="東昌府", parent=liaocheng, position=1)
+        return shiping.id, dongchang.id
+
+    shiping, dongchang = arrange(app, build)
+    moderator_id = make_user(nickname="欄目審核員").id
+    expected = [
+        (str(tree["yaowen"]), "要聞"),
+        (str(tree["liaocheng"]), "要聞 › 聊城"),
+        (str(dongchang), "要聞 › 聊城 › 東昌府"),
+        (str(tree["ruiping"]), "銳評"),
+        (str(shiping), "銳評 › 時評"),
+    ]
+
+    def options(root, name: str) -> list[tuple[str, str]]:
+        (select_box,) = find_all(root, "select", name=name)
+        return [(o.get("value"), text_of(o)) for o in select_box.iter("option") if o.get("value")]
+
+    assert options(back.page("/admin/articles/new"), "section_id") == expected
+    assert options(back.page("/admin/sections/new"), "parent_id") == expected
+    # Moving 聊城: neither itself nor what is under it is a place to go.
+    assert options(back.page(f"/admin/sections/{tree['liaocheng']}"), "parent_id") == [
+        expected[0],
+        *expected[3:],
+    ]
+    assert options(back.page(f"/admin/users/{moderator_id}"), "sections") == expected
+    assert options(back.page("/admin/articles"), "section") == expected
+
+
 def test_pre_review_cannot_be_switched_off_for_news(app, back, tree):
     cases = {
         "要聞 itself": (f"/admin/sections/{tree['yaowen']}", section_data(name="要聞", slug="yaowen")),
