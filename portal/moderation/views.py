@@ -638,6 +638,10 @@ def close_comments():
             now=utc_now(),
             scope=scope(),
         )
+    except Rejected as refusal:
+        db.session.rollback()
+        form.target_id.errors.append(refusal.message)
+        return render_emergency(close_form=form), refusal.status
     except NotAllowed:
         abort(404)
     db.session.commit()
