@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from portal.domain import news, notifications, site
 from portal.domain.pagination import Cursor
-from portal.domain.script import Script, to_simplified
+from portal.domain.script import Script, to_simplified_page
 from portal.extensions import db
 
 SCRIPT_COOKIE = "script"
@@ -97,5 +97,5 @@ def convert_script(response: Response) -> Response:
         and not response.direct_passthrough
         and not response.is_streamed
     ):
-        response.set_data(to_simplified(response.get_data(as_text=True)))
+        response.set_data(to_simplified_page(response.get_data(as_text=True)))
     return response

@@ -601,6 +601,21 @@ def test_a_section_cannot_move_under_its_own_child(app, back, tree):
     assert field_errors(html_of(response), "parent_id") == ["不能把欄目移到它自己或它的子欄目之下"]
 
 
+def test_an_editor_in_simplified_sees_and_saves_the_article_as_written(app, back, tree):
+    """With 简体 on, the article form came back converted (title, body, every field): saving it
+    unchanged turned the stored Traditional article into Simplified."""
+    back.post("/admin/articles/new", article_data(tree["yaowen"], title="聊城東昌湖畔晨練"))
+    article_id = read(app, lambda s: s.scalar(select(Article.id).where(Article.title == "聊城東昌湖畔晨練")))
+    back.client.get("/script/hans?next=/admin/")
+    form = back.page(f"/admin/articles/{article_id}")
+    assert field_value(form, "title") == "聊城東昌湖畔晨練"
+    assert field_value(form, "body_md").strip() == article_data(0)["body_md"]
+    assert text_of(find_all(form, "h1")[0]).startswith("编辑")  # the interface is converted
+    fields = {name: field_value(form, name) for name in ("title", "source", "reporters", "body_md")}
+    back.post(f"/admin/articles/{article_id}", {**article_data(tree["yaowen"]), **fields, "edit_stamp": ""})
+    assert read(app, lambda s: s.get(Article, article_id).title) == "聊城東昌湖畔晨練"
+
+
 def test_the_parent_choices_leave_out_the_section_itself(back, tree):
     form = back.page(f"/admin/sections/{tree['yaowen']}")
     values = [o.get("value") for o in field_box(form, "parent_id").iter("option")]

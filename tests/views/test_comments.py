@@ -577,6 +577,20 @@ def test_one_character_over_the_maximum_is_422_with_the_text_kept(app, client, a
     assert comment_count(app) == 0
 
 
+@pytest.mark.parametrize("hx", [False, True])
+def test_a_refused_comment_in_simplified_keeps_the_text_as_typed(app, client, article_id, alice, hx):
+    """The 简体 view converts the page, and converted the kept text too: 「這篇報導說得對」 came back
+    as 「这篇报导说得对」, so sending it again stored what the reader had not typed."""
+    login(client, alice.phone, alice.password)
+    client.get("/script/hans?next=/")
+    body = "這篇報導說得對，" + "對" * 500
+    response = post_comment(client, article_id, body, hx=hx)
+    assert response.status_code == 422
+    root = as_fragment(response, "comment-form") if hx else parse_html(response.get_data(as_text=True))
+    assert field_errors(root) == ["评论不能超过500字"]  # the interface is converted
+    assert textarea_text(root) == body
+
+
 # --- tabs, 載入更多, 展開更多回覆 -----------------------------------------------------------------
 
 
