@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, g, request
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.domain import news, notifications, site
@@ -85,6 +85,18 @@ def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     if value is None:
         return ""
     return to_local(value).strftime(fmt)
+
+
+def redirect_in_chinese(response: Response) -> Response:
+    """A redirect's page (shown by whatever does not follow it) in Chinese: Werkzeug's says
+    「Redirecting... You should be redirected automatically to the target URL」."""
+    if 300 <= response.status_code < 400 and response.location and response.mimetype == "text/html":
+        target = escape(response.location)
+        response.set_data(
+            f'<!doctype html>\n<html lang="zh-Hant">\n<title>正在跳轉</title>\n'
+            f'<p>正在跳轉到 <a href="{target}">{target}</a></p>\n'
+        )
+    return response
 
 
 def convert_script(response: Response) -> Response:
