@@ -29,7 +29,17 @@ from portal.admin.forms import (
     ids_of,
 )
 from portal.auth import password_hasher, phone_vault, unauthorized
-from portal.domain import accounts, audit, editorial, media_files, moderation, records, sensitive_words, staff
+from portal.domain import (
+    accounts,
+    audit,
+    editorial,
+    media_files,
+    moderation,
+    news,
+    records,
+    sensitive_words,
+    staff,
+)
 from portal.domain.errors import Rejected
 from portal.domain.media_files import Upload, store_upload
 from portal.domain.pagination import Cursor
@@ -118,24 +128,8 @@ def _all_sections() -> list[Section]:
 
 
 def _section_options(exclude: int | None = None) -> list[tuple[int, str]]:
-    """Every section as a choice, each under its parent and named by its path (「要聞 › 聊城」): in
-    the order of the query, 東昌府區 came after 聊城 and before 山東, and a choice could not tell
-    which 聊城 it was. `exclude` leaves out a section with all below it (no place to move it to)."""
-    children: dict[int | None, list[Section]] = {}
-    for section in _all_sections():
-        children.setdefault(section.parent_id, []).append(section)
-    options: list[tuple[int, str]] = []
-
-    def walk(parent_id: int | None, path: str) -> None:
-        for section in children.get(parent_id, []):
-            if section.id == exclude:
-                continue
-            label = f"{path} › {section.name}" if path else section.name
-            options.append((section.id, label))
-            walk(section.id, label)
-
-    walk(None, "")
-    return options
+    """Every section (hidden ones too) as a choice, under its parent and named by its path."""
+    return [(section.id, label) for section, label in news.section_paths(_all_sections(), exclude=exclude)]
 
 
 def _section_choices(form: SectionForm, exclude: int | None = None) -> None:

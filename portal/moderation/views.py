@@ -188,7 +188,7 @@ def render_queue(
         rows=rows,
         next_cursor=next_cursor,
         bulk_form=bulk_form or BulkForm(formdata=None),
-        sections=section_tree().by_id.values(),
+        sections=section_tree().choices(),
         flags=pledge.FLAG_LABELS,
         args=args,
         here=url_for("moderation.queue") + (f"?{query}" if query else ""),

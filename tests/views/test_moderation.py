@@ -112,6 +112,16 @@ def desk(app, make_user) -> Desk:
     return d
 
 
+def test_the_queues_section_filter_names_each_section_by_its_path(desk):
+    root = parse_html(desk.get("moderator", "/moderation/").get_data(as_text=True))
+    select_box = find_one(root, "select", name="section")
+    assert [(o.get("value"), text_of(o)) for o in select_box.iter("option") if o.get("value")] == [
+        ("yaowen", "要聞"),
+        ("shandong", "要聞 › 山東"),
+        ("shehui", "社會"),
+    ]
+
+
 def user_of(d: Desk, role: str) -> User:
     return db.session.get(User, d.people[role].id)
 
