@@ -199,6 +199,7 @@ def register_response_hooks(app: Flask) -> None:
     app.template_filter("cleaned_html")(page_context.cleaned_html)
     app.template_filter("label")(code_label)  # stored codes in words
     app.after_request(page_context.convert_script)
+    app.after_request(page_context.redirect_in_chinese)
     app.after_request(add_vary_htmx_headers)
     app.after_request(add_security_headers)
     app.before_request(refuse_nul)

@@ -7,12 +7,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, g, request
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.domain import news, notifications, site
 from portal.domain.pagination import Cursor
-from portal.domain.script import Script, to_simplified
+from portal.domain.script import Script, to_simplified_page
 from portal.extensions import db
 
 SCRIPT_COOKIE = "script"
@@ -87,6 +87,18 @@ def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     return to_local(value).strftime(fmt)
 
 
+def redirect_in_chinese(response: Response) -> Response:
+    """A redirect's page (shown by whatever does not follow it) in Chinese: Werkzeug's says
+    「Redirecting... You should be redirected automatically to the target URL」."""
+    if 300 <= response.status_code < 400 and response.location and response.mimetype == "text/html":
+        target = escape(response.location)
+        response.set_data(
+            f'<!doctype html>\n<html lang="zh-Hant">\n<title>正在跳轉</title>\n'
+            f'<p>正在跳轉到 <a href="{target}">{target}</a></p>\n'
+        )
+    return response
+
+
 def convert_script(response: Response) -> Response:
     """简体 readers get the whole page, content and interface, converted by OpenCC."""
     response.vary.add("Cookie")
@@ -97,5 +109,5 @@ def convert_script(response: Response) -> Response:
         and not response.direct_passthrough
         and not response.is_streamed
     ):
-        response.set_data(to_simplified(response.get_data(as_text=True)))
+        response.set_data(to_simplified_page(response.get_data(as_text=True)))
     return response

@@ -24,15 +24,19 @@ from wtforms.validators import (
 )
 
 from portal.domain.accounts import PASSWORD_MIN
+from portal.domain.editorial import (
+    ARTICLE_KIND_LABELS,
+    ARTICLE_STATE_LABELS,
+    COMMENTS_STATE_LABELS,
+    SECTION_LAYOUT_LABELS,
+)
 from portal.domain.pledge import CATEGORY_LABELS
-from portal.forms import Form, normalised
+from portal.domain.site import SETTING_LABELS
+from portal.forms import Form, VisibleRequired, normalised
 from portal.models import ArticleKind, ArticleState, CommentsState, Role, SectionLayout, UserState
 
 PASSWORD_LENGTH = Length(min=PASSWORD_MIN, max=128, message="密碼需為8至128個字符")
 SLUG_RULE = Regexp(r"^[a-z0-9][a-z0-9-]*$", message="只能用小寫英文字母、數字和連字號")
-KIND_LABELS = {"text": "文字", "gallery": "圖集（圖說）", "video": "視頻", "audio": "音頻"}
-STATE_LABELS = {"draft": "草稿（不公開）", "published": "發布（到時公開）"}
-COMMENTS_LABELS = {"open": "開放評論", "closed": "關閉評論（保留已有評論）", "hidden": "隱藏評論區"}
 ROLE_LABELS = {"reader": "讀者", "moderator": "審核員", "admin": "管理員"}
 USER_STATE_LABELS = {"active": "正常", "restricted": "受限", "closed": "已關閉"}
 
@@ -51,7 +55,9 @@ def choices(labels: dict[str, str], values=None) -> list[SelectChoice]:
 
 
 class SectionForm(Form):
-    name = StringField("名稱", filters=[normalised], validators=[DataRequired("請填寫名稱"), Length(max=32)])
+    name = StringField(
+        "名稱", filters=[normalised], validators=[VisibleRequired("請填寫名稱"), Length(max=32)]
+    )
     slug = StringField(
         "網址代號",
         filters=[normalised],
@@ -61,7 +67,7 @@ class SectionForm(Form):
     position = IntegerField("排序", default=0, validators=[Optional(), NumberRange(min=0, max=1000)])
     description = StringField("簡介", filters=[normalised], validators=[Optional(), Length(max=200)])
     layout = SelectField(
-        "版式", choices=[SelectChoice("list", "文章列表"), SelectChoice("paper", "數字報（按期）")]
+        "版式", choices=choices(SECTION_LAYOUT_LABELS, [layout.value for layout in SectionLayout])
     )
     hidden = BooleanField("隱藏欄目")
     pre_review = BooleanField("評論先審後發", default=True)
@@ -73,7 +79,7 @@ class SectionForm(Form):
 
 class ArticleForm(Form):
     title = StringField(
-        "標題", filters=[normalised], validators=[DataRequired("請填寫標題"), Length(max=200)]
+        "標題", filters=[normalised], validators=[VisibleRequired("請填寫標題"), Length(max=200)]
     )
     section_id = SelectField(
         "欄目", coerce=str, validators=[DataRequired("請選擇欄目")], validate_choice=False
@@ -91,9 +97,11 @@ class ArticleForm(Form):
     body_md = TextAreaField(
         "正文（Markdown）", filters=[normalised], validators=[Optional(), Length(max=200_000)]
     )
-    kind = SelectField("類型", choices=choices(KIND_LABELS, [k.value for k in ArticleKind]))
-    state = SelectField("狀態", choices=choices(STATE_LABELS, [s.value for s in ArticleState]))
-    comments_state = SelectField("評論", choices=choices(COMMENTS_LABELS, [c.value for c in CommentsState]))
+    kind = SelectField("類型", choices=choices(ARTICLE_KIND_LABELS, [k.value for k in ArticleKind]))
+    state = SelectField("狀態", choices=choices(ARTICLE_STATE_LABELS, [s.value for s in ArticleState]))
+    comments_state = SelectField(
+        "評論", choices=choices(COMMENTS_STATE_LABELS, [c.value for c in CommentsState])
+    )
     cover_id = SelectField("封面圖片", coerce=str, validate_choice=False)
     player_id = SelectField("播放的視頻或音頻", coerce=str, validate_choice=False)
     gallery_ids = StringField(
@@ -142,7 +150,7 @@ class MediaForm(Form):
 
 class PageForm(Form):
     title = StringField(
-        "標題", filters=[normalised], validators=[DataRequired("請填寫標題"), Length(max=100)]
+        "標題", filters=[normalised], validators=[VisibleRequired("請填寫標題"), Length(max=100)]
     )
     slug = StringField(
         "網址代號",
@@ -158,56 +166,71 @@ class PageForm(Form):
 
 class SettingsForm(Form):
     site_name = StringField(
-        "網站名稱", filters=[normalised], validators=[DataRequired("請填寫網站名稱"), Length(max=40)]
+        SETTING_LABELS["site_name"],
+        filters=[normalised],
+        validators=[VisibleRequired("請填寫網站名稱"), Length(max=40)],
     )
-    site_description = StringField("網站簡介", filters=[normalised], validators=[Optional(), Length(max=200)])
-    footer_copyright = StringField("版權行", filters=[normalised], validators=[Optional(), Length(max=200)])
+    site_description = StringField(
+        SETTING_LABELS["site_description"], filters=[normalised], validators=[Optional(), Length(max=200)]
+    )
+    footer_copyright = StringField(
+        SETTING_LABELS["footer_copyright"], filters=[normalised], validators=[Optional(), Length(max=200)]
+    )
     footer_licences = TextAreaField(
-        "許可證與備案號（每行一條）", filters=[normalised], validators=[Optional(), Length(max=1000)]
+        SETTING_LABELS["footer_licences"], filters=[normalised], validators=[Optional(), Length(max=1000)]
     )
     report_phone = StringField(
-        "舉報電話",
+        SETTING_LABELS["report_phone"],
         filters=[normalised],
         validators=[Optional(), Regexp(r"^[0-9+\-() ]{5,20}$", message="請填寫有效的電話號碼")],
     )
     report_email = StringField(
-        "舉報郵箱",
+        SETTING_LABELS["report_email"],
         filters=[normalised],
         validators=[Optional(), Regexp(r"^[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}$", message="請填寫有效的郵箱地址")],
     )
-    comment_min_length = IntegerField("評論最少字數", validators=[InputRequired(), Between(min=1, max=50)])
-    comment_max_length = IntegerField("評論最多字數", validators=[InputRequired(), Between(min=10, max=2000)])
+    comment_min_length = IntegerField(
+        SETTING_LABELS["comment_min_length"], validators=[InputRequired(), Between(min=1, max=50)]
+    )
+    comment_max_length = IntegerField(
+        SETTING_LABELS["comment_max_length"], validators=[InputRequired(), Between(min=10, max=2000)]
+    )
     comment_cooldown_seconds = IntegerField(
-        "兩次評論最短間隔（秒）", validators=[InputRequired(), NumberRange(min=0, max=3600)]
+        SETTING_LABELS["comment_cooldown_seconds"], validators=[InputRequired(), NumberRange(min=0, max=3600)]
     )
     comment_ip_hourly = IntegerField(
-        "每個IP每小時評論上限", validators=[InputRequired(), Between(min=1, max=10000)]
+        SETTING_LABELS["comment_ip_hourly"], validators=[InputRequired(), Between(min=1, max=10000)]
     )
-    quota_new = IntegerField("新用戶每日評論上限", validators=[InputRequired(), Between(min=1, max=10000)])
+    quota_new = IntegerField(
+        SETTING_LABELS["quota_new"], validators=[InputRequired(), Between(min=1, max=10000)]
+    )
     quota_normal = IntegerField(
-        "普通用戶每日評論上限", validators=[InputRequired(), Between(min=1, max=10000)]
+        SETTING_LABELS["quota_normal"], validators=[InputRequired(), Between(min=1, max=10000)]
     )
-    quota_good = IntegerField("良好用戶每日評論上限", validators=[InputRequired(), Between(min=1, max=10000)])
+    quota_good = IntegerField(
+        SETTING_LABELS["quota_good"], validators=[InputRequired(), Between(min=1, max=10000)]
+    )
     quota_restricted = IntegerField(
-        "受限用戶每日評論上限", validators=[InputRequired(), Between(min=1, max=10000)]
+        SETTING_LABELS["quota_restricted"], validators=[InputRequired(), Between(min=1, max=10000)]
     )
     comment_edit_minutes = IntegerField(
-        "可編輯評論的時間（分鐘）", validators=[InputRequired(), NumberRange(min=0, max=60)]
+        SETTING_LABELS["comment_edit_minutes"], validators=[InputRequired(), NumberRange(min=0, max=60)]
     )
     report_hide_threshold = IntegerField(
-        "幾位讀者舉報後暫時隱藏", validators=[InputRequired(), Between(min=1, max=100)]
+        SETTING_LABELS["report_hide_threshold"], validators=[InputRequired(), Between(min=1, max=100)]
     )
     retention_days = IntegerField(
-        "記錄保存天數（不少於184天）",
+        SETTING_LABELS["retention_days"],
         validators=[InputRequired(), Between(min=184, max=3650)],
     )
     region_database = StringField(
-        "IP屬地資料庫路徑（留空使用內建 GeoLite2）",
+        SETTING_LABELS["region_database"],
         filters=[normalised],
         validators=[Optional(), Length(max=300)],
     )
     sms_sender = SelectField(
-        "簡訊發送方式", choices=[SelectChoice("portal.domain.sms:ConsoleSender", "開發模式：寫入日誌與終端")]
+        SETTING_LABELS["sms_sender"],
+        choices=[SelectChoice("portal.domain.sms:ConsoleSender", "開發模式：寫入日誌與終端")],
     )
 
     def validate_comment_max_length(self, field):

@@ -29,7 +29,17 @@ from portal.admin.forms import (
     ids_of,
 )
 from portal.auth import password_hasher, phone_vault, unauthorized
-from portal.domain import accounts, audit, editorial, media_files, moderation, records, sensitive_words, staff
+from portal.domain import (
+    accounts,
+    audit,
+    editorial,
+    media_files,
+    moderation,
+    news,
+    records,
+    sensitive_words,
+    staff,
+)
 from portal.domain.errors import Rejected
 from portal.domain.media_files import Upload, store_upload
 from portal.domain.pagination import Cursor
@@ -117,9 +127,14 @@ def _all_sections() -> list[Section]:
     )
 
 
+def _section_options(exclude: int | None = None) -> list[tuple[int, str]]:
+    """Every section (hidden ones too) as a choice, under its parent and named by its path."""
+    return [(section.id, label) for section, label in news.section_paths(_all_sections(), exclude=exclude)]
+
+
 def _section_choices(form: SectionForm, exclude: int | None = None) -> None:
     form.parent_id.choices = [("", "（頂級欄目）")] + [
-        (str(s.id), s.name) for s in _all_sections() if s.id != exclude
+        (str(i), label) for i, label in _section_options(exclude)
     ]
 
 
@@ -230,7 +245,7 @@ def articles():
         "admin/articles.html",
         rows=rows[:50],
         next_cursor=next_cursor,
-        sections=_all_sections(),
+        sections=_section_options(),
         args=args,
         filter_errors=days.errors,
         now=utc_now(),
@@ -244,7 +259,7 @@ def _media_choices(kinds: tuple[str, ...]) -> list[tuple[str, str]]:
 
 
 def _article_choices(form: ArticleForm) -> None:
-    form.section_id.choices = [(str(s.id), s.name) for s in _all_sections()]
+    form.section_id.choices = [(str(i), label) for i, label in _section_options()]
     form.cover_id.choices = _media_choices(("image",))
     form.player_id.choices = _media_choices(("video", "audio"))
 
@@ -681,7 +696,7 @@ def render_user(
         form = UserAccessForm(formdata=None)
         form.role.data, form.can_view_pii.data = str(person.role), person.can_view_pii
         form.sections.data = staff.scopes_of(db.session, person.id)
-    form.sections.choices = [(s.id, s.name) for s in _all_sections()]
+    form.sections.choices = _section_options()
     return render_template(
         "admin/user_form.html",
         form=form,
@@ -699,7 +714,7 @@ def user_form(user_id: int):
     if request.method == "GET":
         return render_user(person)
     form = UserAccessForm()
-    form.sections.choices = [(s.id, s.name) for s in _all_sections()]
+    form.sections.choices = _section_options()
     status = 422
     if form.validate_on_submit():
         saved, status = _attempt(

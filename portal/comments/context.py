@@ -12,6 +12,7 @@ from portal import page_cache
 from portal.comments.forms import CommentForm
 from portal.domain import comments
 from portal.domain.pagination import Cursor
+from portal.domain.records import parse_id
 from portal.domain.site import comment_rules
 from portal.extensions import db
 from portal.models import Article, Comment, CommentsState, utc_now
@@ -55,9 +56,9 @@ def posting_state(article: Article) -> str:
 
 
 def reply_target(article: Article, raw: str | None) -> Comment | None:
-    if not raw or not raw.isdigit() or len(raw) > 12:
+    if (comment_id := parse_id(raw or "")) is None:  # "²" is a digit int() refuses
         return None
-    target = comments.visible_comment(db.session, int(raw))
+    target = comments.visible_comment(db.session, comment_id)
     return target if target is not None and target.article_id == article.id else None
 
 

@@ -4,6 +4,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from portal.domain.comments import REPORT_REASONS
 from portal.domain.pledge import REASON_LABELS
+from portal.domain.records import parse_id
 from portal.domain.site import COMMENT_MAX_CEILING
 from portal.forms import Form, normalised
 
@@ -21,8 +22,13 @@ class CommentForm(Form):
     reply_to = HiddenField(validators=[Optional()])
 
     def reply_to_id(self) -> int | None:
+        """None for a new comment; a reply's id, or 0 (no comment has it) when what came is no id
+        ("²", "-1"): the reader is told the comment is gone instead of the reply going out as a
+        new comment."""
         raw = (self.reply_to.data or "").strip()
-        return int(raw) if raw.isdigit() and len(raw) < 12 else None
+        if not raw:
+            return None
+        return parse_id(raw) or 0
 
 
 class EditForm(Form):

@@ -59,6 +59,14 @@ def _delete(
     session.delete(row)
 
 
+# The words the back office's forms and the record (P28) use for the stored codes.
+SECTION_LAYOUT_LABELS = {"list": "文章列表", "paper": "數字報（按期）"}
+ARTICLE_KIND_LABELS = {"text": "文字", "gallery": "圖集（圖說）", "video": "視頻", "audio": "音頻"}
+ARTICLE_STATE_LABELS = {"draft": "草稿（不公開）", "published": "發布（到時公開）"}
+COMMENTS_STATE_LABELS = {"open": "開放評論", "closed": "關閉評論（保留已有評論）", "hidden": "隱藏評論區"}
+MEDIA_KIND_LABELS = {"image": "圖片", "video": "視頻", "audio": "音頻"}
+
+
 # --- sections ---------------------------------------------------------------------------------
 
 SECTION_FIELDS = (
@@ -114,8 +122,18 @@ def save_section(
     if section is not None and section.slug in NEWS_SECTIONS and slug != section.slug:
         # 先審後發 for news and the home page's lead story find 要聞 by this name.
         raise Rejected("slug", "要聞欄目的網址代號不能修改：新聞評論先審後發與首頁頭條都以它為準")
-    if not data.name.strip():
+    name = data.name.strip()
+    if not name:
         raise Rejected("name", "請填寫欄目名稱")
+    twin = session.scalar(
+        select(Section.id).where(
+            Section.name == name,
+            Section.parent_id.is_(None) if data.parent_id is None else Section.parent_id == data.parent_id,
+        )
+    )
+    if twin is not None and (section is None or twin != section.id):
+        # Two 「要聞」 side by side in the menu: a reader cannot tell which is which.
+        raise Rejected("name", f"同一上級欄目下已有名為「{name}」的欄目")
     if data.parent_id is not None:
         parent = session.get(Section, data.parent_id)
         if parent is None:
@@ -133,7 +151,7 @@ def save_section(
     if section is None:
         section = Section()
         session.add(section)
-    section.slug, section.name = slug, data.name.strip()
+    section.slug, section.name = slug, name
     section.parent_id, section.position = data.parent_id, data.position
     section.description = data.description.strip()
     section.layout = SectionLayout(data.layout)

@@ -1270,15 +1270,17 @@ def close_comments(
     """應急處置 (P32): close (or reopen) comments on an article, a section or the whole site."""
     from portal.models import CommentsState, Section, SiteSetting
 
+    # An id that is no row, or one outside the moderator's sections, reads the same: said beside the
+    # field (the typed number kept), and nothing tells which it was.
     if target_type == "article":
-        article = session.get(Article, target_id)
+        article = session.get(Article, target_id) if target_id else None
         if article is None or (scope is not None and article.section_id not in scope):
-            raise NotAllowed("no such article in the moderator's sections")
+            raise Rejected("target_id", f"找不到編號為{target_id}的文章，或它不在您負責的欄目內")
         article.comments_state = CommentsState.CLOSED if closed else CommentsState.OPEN
     elif target_type == "section":
-        section = session.get(Section, target_id)
+        section = session.get(Section, target_id) if target_id else None
         if section is None or (scope is not None and section.id not in scope):
-            raise NotAllowed("no such section in the moderator's sections")
+            raise Rejected("target_id", f"找不到編號為{target_id}的欄目，或它不在您負責的欄目內")
         section.comments_closed = closed
     elif target_type == "site":
         if scope is not None:

@@ -64,6 +64,10 @@ class SectionTree:
             current = self.by_id.get(current.parent_id) if current.parent_id else None
         return chain[::-1]
 
+    def choices(self) -> list[tuple[Section, str]]:
+        """Every visible section under its parent, named by its path (「要聞 › 聊城」)."""
+        return section_paths(self.by_id.values())
+
     def subtree_ids(self, section: Section) -> list[int]:
         ids, stack = [], [section]
         while stack:
@@ -74,6 +78,27 @@ class SectionTree:
 
     def top_of(self, section: Section) -> Section:
         return self.path(section)[0]
+
+
+def section_paths(sections: Iterable[Section], *, exclude: int | None = None) -> list[tuple[Section, str]]:
+    """The sections depth first, each after its parent, with its path for a label (「要聞 › 聊城」):
+    listed by depth, 東昌府區 came after 聊城 and before 山東, and nobody could tell where a section
+    belonged or which of two 聊城 it was. `exclude` leaves out a section with all below it."""
+    children: dict[int | None, list[Section]] = {}
+    for section in sorted(sections, key=lambda s: (s.position, s.id)):
+        children.setdefault(section.parent_id, []).append(section)
+    paths: list[tuple[Section, str]] = []
+
+    def walk(parent_id: int | None, path: str) -> None:
+        for section in children.get(parent_id, []):
+            if section.id == exclude:
+                continue
+            label = f"{path} › {section.name}" if path else section.name
+            paths.append((section, label))
+            walk(section.id, label)
+
+    walk(None, "")
+    return paths
 
 
 def load_section_tree(session: Session) -> SectionTree:

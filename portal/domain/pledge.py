@@ -1026,7 +1026,52 @@ def check_text(
         *_number_hits(n),
         *_privacy_hits(n),
     ]
+    if _RIGHT_TO_LEFT_OVERRIDE in text:
+        hits.extend(_shown_order_hits(text, hits, words, tlds))
     return _verdict(hits)
+
+
+# A right-to-left override shows what follows it backwards: 「\u202e博賭」 reads 賭博 on the page. The
+# override ends at a pop (PDF), at another override or embedding, or at the end of the line.
+_RIGHT_TO_LEFT_OVERRIDE = "\u202e"
+_OVERRIDE_ENDS = frozenset("\u202a\u202b\u202c\u202d\n")
+
+
+def _shown_order(text: str) -> tuple[str, list[int]]:
+    """The text in the order a reader sees it, and for each of its characters the raw index."""
+    order: list[int] = []
+    index = 0
+    while index < len(text):
+        if text[index] != _RIGHT_TO_LEFT_OVERRIDE:
+            order.append(index)
+            index += 1
+            continue
+        end = index + 1
+        while end < len(text) and text[end] not in _OVERRIDE_ENDS and text[end] != _RIGHT_TO_LEFT_OVERRIDE:
+            end += 1
+        order.append(index)
+        order.extend(range(end - 1, index, -1))
+        index = end
+    return "".join(text[i] for i in order), order
+
+
+def _shown_order_hits(text: str, found: list[Hit], words: WordList, tlds: frozenset[str]) -> list[Hit]:
+    """What the text says as it shows (reversed by an override) that it does not say as stored:
+    each such hit at its raw place, with the evasion (P12, C17) beside it."""
+    shown, order = _shown_order(text)
+    if shown == text:
+        return []
+    n = normalise(shown)
+    known = {(hit.rule, hit.categories, hit.term) for hit in found}
+    extra: list[Hit] = []
+    for hit in (*_word_hits(n, words), *_url_hits(n, tlds), *_number_hits(n)):
+        if hit.flag == "evasion" or (hit.rule, hit.categories, hit.term) in known:
+            continue
+        raw = order[hit.start : hit.end]
+        start, end = min(raw), max(raw) + 1
+        extra.append(Hit(hit.rule, hit.action, hit.categories, start, end, hit.flag, hit.term))
+        extra.append(Hit("P12", hit.action, ("C17",), start, end, "evasion", hit.term))
+    return extra
 
 
 # P4: names that pass for the site, its staff, official bodies or the media. Compared on the folded,

@@ -20,8 +20,16 @@ from sqlalchemy.orm import Session
 
 from portal.domain import audit
 from portal.domain.comments import TIER_LABELS
+from portal.domain.editorial import (
+    ARTICLE_KIND_LABELS,
+    ARTICLE_STATE_LABELS,
+    COMMENTS_STATE_LABELS,
+    MEDIA_KIND_LABELS,
+    SECTION_LAYOUT_LABELS,
+)
 from portal.domain.pagination import Cursor
-from portal.domain.pledge import REASON_LABELS
+from portal.domain.pledge import FLAG_LABELS, REASON_LABELS
+from portal.domain.site import SETTING_LABELS
 from portal.models import (
     Comment,
     CommentStatus,
@@ -162,6 +170,7 @@ REASON_OPTIONS = {
     **SYSTEM_REASON_LABELS,
 }
 KEY_LABELS = {
+    **SETTING_LABELS,  # a settings record names each setting as the settings form does
     "status": "狀態",
     "body": "內容",
     "measure": "措施",
@@ -214,6 +223,39 @@ KEY_LABELS = {
     "since": "保存自",
     "raw": "原始內容",  # a record whose JSON could not be read
     "value": "內容",
+    "article": "文章",
+    "flags": "標記",
+    "name": "名稱",
+    "position": "排序",
+    "description": "簡介",
+    "layout": "版式",
+    "pre_review": "評論先審後發",
+    "comments_closed": "關閉評論",
+    "auto_close_days": "自動關閉評論天數",
+    "section_id": "欄目",
+    "source": "來源",
+    "published_at": "發布時間",
+    "reporters": "記者",
+    "editor": "編輯",
+    "editor_note": "編者按",
+    "summary": "摘要",
+    "comments_state": "評論",
+    "cover_id": "封面圖片",
+    "player_id": "播放的視頻或音頻",
+    "related_ids": "相關推薦",
+    "in_footer": "顯示在頁尾",
+    "credit": "署名",
+    "action": "處理方式",
+    "pinyin": "同時匹配拼音",
+    "added": "新增",
+    "changed": "修改",
+    "unchanged": "未變",
+}
+# Keys that mean something else on some targets: a section's parent is a section, an article's
+# state is whether it is published, not an account's.
+TARGET_KEY_LABELS: dict[str, dict[str, str]] = {
+    "section": {"parent_id": "上級欄目", "hidden": "隱藏欄目"},
+    "article": {"state": "狀態", "kind": "類型"},
 }
 STATUS_LABELS = {
     "pending": "待審",
@@ -241,6 +283,7 @@ MEASURE_LABELS = {
 # A verdict of the word filter and a word-list entry's action share their words.
 FILTER_ACTION_LABELS = {"block": "拒絕", "review": "送審", "allow": "放行", "pass": "通過"}
 VALUE_LABELS: dict[str, dict[str, str]] = {
+    "flags": FLAG_LABELS,
     "state": {"active": "正常", "restricted": "功能受限", "closed": "已關閉"},
     "role": ROLE_LABELS,
     "measure": MEASURE_LABELS,
@@ -249,7 +292,18 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
     "ruling": RULING_LABELS,
     "reason": REASON_TEXT,
 }
-TIME_KEYS = {"until", "muted_until", "patrol_hit_at"}
+# The codes of a key on one target, where they differ from VALUE_LABELS.
+TARGET_VALUE_LABELS: dict[str, dict[str, dict[str, str]]] = {
+    "section": {"layout": SECTION_LAYOUT_LABELS},
+    "article": {
+        "state": ARTICLE_STATE_LABELS,
+        "kind": ARTICLE_KIND_LABELS,
+        "comments_state": COMMENTS_STATE_LABELS,
+    },
+    "media": {"kind": MEDIA_KIND_LABELS},
+    "sensitive_word": {"action": FILTER_ACTION_LABELS},
+}
+TIME_KEYS = {"until", "muted_until", "patrol_hit_at", "published_at"}
 
 
 def code_label(value: object, kind: str) -> str:
@@ -470,15 +524,17 @@ def _load(raw: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {"value": value}
 
 
-def _short(key: str, value: Any, zone: tzinfo, limit: int = 40) -> str:
+def _short(key: str, value: Any, zone: tzinfo, labels: Mapping[str, str] | None, limit: int = 40) -> str:
     if value is None:
         text = "∅"
     elif isinstance(value, bool):
         text = "是" if value else "否"
     elif key == "status" and isinstance(value, str):
         text = STATUS_LABELS.get(value, value)
-    elif key in VALUE_LABELS and isinstance(value, str):
-        text = VALUE_LABELS[key].get(value, value)
+    elif labels is not None and isinstance(value, str):
+        text = labels.get(value, value)
+    elif labels is not None and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        text = "、".join(labels.get(v, v) for v in value) or "無"
     elif key in TIME_KEYS and isinstance(value, str):
         text = _local_minute(value, zone)
     elif isinstance(value, str):
@@ -499,21 +555,26 @@ def _local_minute(stored: str, zone: tzinfo) -> str:
 _MISSING = object()
 
 
-def compact_changes(before: str, after: str, limit: int = 160, *, zone: tzinfo = UTC) -> str:
-    """Before → after in one line: only what differs, codes in words, times local, long values cut."""
+def compact_changes(
+    before: str, after: str, limit: int = 160, *, zone: tzinfo = UTC, target_type: str = ""
+) -> str:
+    """Before → after in one line: only what differs, keys and codes in words (as the record's
+    target means them), times local, long values cut."""
     old_values, new_values = _load(before), _load(after)
+    key_labels = {**KEY_LABELS, **TARGET_KEY_LABELS.get(target_type, {})}
+    value_labels = {**VALUE_LABELS, **TARGET_VALUE_LABELS.get(target_type, {})}
     parts = []
     for key in dict.fromkeys([*old_values, *new_values]):
         old, new = old_values.get(key, _MISSING), new_values.get(key, _MISSING)
         if old == new:
             continue
-        name = KEY_LABELS.get(key, key)
+        name, labels = key_labels.get(key, key), value_labels.get(key)
         if old is _MISSING:
-            parts.append(f"{name}：{_short(key, new, zone)}")
+            parts.append(f"{name}：{_short(key, new, zone, labels)}")
         elif new is _MISSING:
-            parts.append(f"{name}：{_short(key, old, zone)} → ∅")
+            parts.append(f"{name}：{_short(key, old, zone, labels)} → ∅")
         else:
-            parts.append(f"{name}：{_short(key, old, zone)} → {_short(key, new, zone)}")
+            parts.append(f"{name}：{_short(key, old, zone, labels)} → {_short(key, new, zone, labels)}")
     text = "；".join(parts)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -555,7 +616,8 @@ class LogEntry:
 
     @property
     def changes(self) -> str:
-        return compact_changes(self.record.before, self.record.after, zone=self.zone)
+        record = self.record
+        return compact_changes(record.before, record.after, zone=self.zone, target_type=record.target_type)
 
     def exported(self, zone: tzinfo) -> dict[str, Any]:
         """The record for CSV and JSON: every column, the labels beside the codes."""

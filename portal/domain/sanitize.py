@@ -38,12 +38,36 @@ def _link_attrs(attrs: dict, new: bool = False) -> dict | None:
     return attrs
 
 
+# Elements whose content is code or raw text, never part of the page: bleach strips their tags and
+# keeps what is inside, so a pasted <style> or <script> showed its CSS or JavaScript as the article's text.
+_HIDDEN_OPEN = re.compile(
+    r"<(script|style|template|noscript|noembed|noframes|iframe|textarea|title|xmp)\b", re.IGNORECASE
+)
+
+
+def _drop_hidden_content(html: str) -> str:
+    """The HTML without those elements, content included; one pass (an unclosed one runs to the end,
+    as a browser reads it)."""
+    if not _HIDDEN_OPEN.search(html):
+        return html
+    lower = html.lower()
+    pieces: list[str] = []
+    position = 0
+    while (opening := _HIDDEN_OPEN.search(html, position)) is not None:
+        pieces.append(html[position : opening.start()])
+        closing = lower.find(f"</{opening.group(1).lower()}", opening.end())
+        end = lower.find(">", closing) if closing != -1 else -1
+        position = len(html) if end == -1 else end + 1
+    pieces.append(html[position:])
+    return "".join(pieces)
+
+
 def markdown_to_html(source: str) -> str:
     """Render editor Markdown and keep only the small allow-list; the result is safe to show."""
     if len(source) > MAX_SOURCE_CHARS:
         raise ValueError(f"正文不能超過{MAX_SOURCE_CHARS}字")
     rendered = markdown.markdown(source, extensions=["tables"], output_format="html")
-    cleaned = _cleaner.clean(rendered)
+    cleaned = _cleaner.clean(_drop_hidden_content(rendered))
     return bleach.linkify(cleaned, callbacks=[_link_attrs], parse_email=False)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from functools import cache
 
@@ -29,3 +30,25 @@ def to_simplified(text: str) -> str:
 
 def to_traditional(text: str) -> str:
     return _converter("s2t").convert(text)
+
+
+# What a person typed, or is about to save, stays as it is: a textarea's text and an input's value.
+# Converted, an editor's Traditional article came back Simplified in its form (and was saved so), and a
+# refused comment came back in the other script.
+_TYPED = re.compile(
+    r"(<textarea\b[^>]*>)(.*?)(?=</textarea)|(<input\b[^>]*?\svalue=)(\"[^\"]*\"|'[^']*')",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def to_simplified_page(html: str) -> str:
+    """A page (or fragment, or feed) in Simplified, but for what its form fields hold."""
+    pieces: list[str] = []
+    position = 0
+    for match in _TYPED.finditer(html):
+        tag, kept = (match.group(1), match.group(2)) if match.group(1) is not None else match.group(3, 4)
+        pieces.append(to_simplified(html[position : match.start()] + tag))
+        pieces.append(kept)
+        position = match.end()
+    pieces.append(to_simplified(html[position:]))
+    return "".join(pieces)

@@ -29,6 +29,30 @@ DEFAULTS: dict[str, str] = {
     "comments_closed_site": "0",  # 應急處置: "1" closes comments on the whole site
     "retention_days": "190",  # P28: never under 184
 }
+# Each setting in the words of the settings form, which the record (P28) uses too.
+SETTING_LABELS: dict[str, str] = {
+    "site_name": "網站名稱",
+    "site_description": "網站簡介",
+    "footer_copyright": "版權行",
+    "footer_licences": "許可證與備案號（每行一條）",
+    "report_phone": "舉報電話",
+    "report_email": "舉報郵箱",
+    "wordlist_version": "詞庫版本",
+    "comment_min_length": "評論最少字數",
+    "comment_max_length": "評論最多字數",
+    "comment_cooldown_seconds": "兩次評論最短間隔（秒）",
+    "comment_ip_hourly": "每個IP每小時評論上限",
+    "quota_new": "新用戶每日評論上限",
+    "quota_normal": "普通用戶每日評論上限",
+    "quota_good": "良好用戶每日評論上限",
+    "quota_restricted": "受限用戶每日評論上限",
+    "comment_edit_minutes": "可編輯評論的時間（分鐘）",
+    "report_hide_threshold": "幾位讀者舉報後暫時隱藏",
+    "comments_closed_site": "全站關閉評論",
+    "retention_days": "記錄保存天數（不少於184天）",
+    "region_database": "IP屬地資料庫路徑（留空使用內建 GeoLite2）",
+    "sms_sender": "簡訊發送方式",
+}
 COMMENT_MAX_CEILING = 2000
 _SETTINGS = select(SiteSetting.key, SiteSetting.value)
 

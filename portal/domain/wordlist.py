@@ -66,6 +66,10 @@ MSG_CATEGORY = "第{n}行：類別「{value}」無效"
 MSG_ACTION = "第{n}行：處理方式「{value}」無效，應為 block、review 或 allow"
 MSG_SINGLE = "第{n}行：不允許單字屏蔽詞"
 MSG_REGEX = "第{n}行：正則表達式無效"
+MSG_SINGLE_PATTERN = "第{n}行：正則表達式單獨一個字（如「{ch}」）就會匹配，會拒絕幾乎所有評論"
+# Characters nearly every comment has (as matching sees them: Simplified, case-folded). A `block` pattern
+# that one of them alone satisfies (「re:.」, 「re:\\d」, 「re:[a-z]」) refused every comment and nickname.
+_COMMON_CHARACTERS = ("的", "好", "a", "1", "。", "，", "!", " ")
 MSG_DUPLICATE = "第{n}行：與第{m}行重複"
 # Not worded in §6.2; same style.
 MSG_PINYIN = "第{n}行：拼音「{value}」無效，應為 yes、no 或留空（正則表達式和 allow 詞條須為 no）"
@@ -145,8 +149,11 @@ def _parse_row(n: int, row: list[str], term_forms: Callable) -> tuple[WordEntry,
         raise WordListError(MSG_PINYIN.format(n=n, value=row[3].strip()), n)
 
     if is_regex:
-        if _compile_pattern(pattern) is None:
+        compiled = _compile_pattern(pattern)
+        if compiled is None:
             raise WordListError(MSG_REGEX.format(n=n), n)
+        if action == "block" and (ch := next((c for c in _COMMON_CHARACTERS if compiled.search(c)), None)):
+            raise WordListError(MSG_SINGLE_PATTERN.format(n=n, ch=ch), n)
         key = ("re", pattern)
     else:
         forms = term_forms(term, pinyin=False)  # the key needs no pinyin

@@ -82,6 +82,10 @@ class HoldForm(Form):
     note = StringField("說明", filters=[normalised], validators=[Optional(), Length(max=200)])
 
 
+# An id typed into a form: beyond the databases' 64-bit integers it was an OverflowError (a 500).
+ROW_ID = NumberRange(min=1, max=2**63 - 1, message="請填寫有效的編號")
+
+
 class CloseForm(Form):
     target_type = SelectField(
         "範圍",
@@ -91,12 +95,12 @@ class CloseForm(Form):
             SelectChoice("site", "全站"),
         ],
     )
-    target_id = IntegerField("編號", validators=[Optional(), NumberRange(min=1)])
+    target_id = IntegerField("編號", validators=[Optional(), ROW_ID])
     closed = BooleanField("關閉評論", default=True)
 
 
 class BulkHideForm(Form):
-    user_id = IntegerField("用戶編號", validators=[Optional(), NumberRange(min=1)])
+    user_id = IntegerField("用戶編號", validators=[Optional(), ROW_ID])
     ip_prefix = StringField("IP前綴", filters=[normalised], validators=[Optional(), Length(max=45)])
     term = StringField("關鍵詞", filters=[normalised], validators=[Optional(), Length(max=50)])
     reason = SelectField("理由", choices=reason_choices(), validators=[DataRequired("請選擇理由")])

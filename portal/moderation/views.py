@@ -188,7 +188,7 @@ def render_queue(
         rows=rows,
         next_cursor=next_cursor,
         bulk_form=bulk_form or BulkForm(formdata=None),
-        sections=section_tree().by_id.values(),
+        sections=section_tree().choices(),
         flags=pledge.FLAG_LABELS,
         args=args,
         here=url_for("moderation.queue") + (f"?{query}" if query else ""),
@@ -639,6 +639,10 @@ def close_comments():
             now=utc_now(),
             scope=scope(),
         )
+    except Rejected as refusal:
+        db.session.rollback()
+        form.target_id.errors.append(refusal.message)
+        return render_emergency(close_form=form), refusal.status
     except NotAllowed:
         abort(404)
     db.session.commit()

@@ -131,7 +131,7 @@ def test_admin_publishes_an_article_with_a_picture_that_readers_see(page, watch,
     # The article, published now, with the picture as its cover.
     page.goto("/admin/articles/new")
     page.get_by_label("標題", exact=True).fill(TITLE)
-    page.get_by_role("combobox", name="欄目", exact=True).select_option(label=SECTION)
+    page.get_by_role("combobox", name="欄目", exact=True).select_option(label=f"要聞 › {SECTION}")
     page.get_by_label("來源", exact=True).fill("聊城日報")
     page.get_by_label("記者", exact=True).fill("本報記者 李明")
     page.get_by_label("編輯", exact=True).fill("王芳")

@@ -65,6 +65,11 @@ def font_size(page) -> float:
 def test_text_size_grows_shrinks_within_bounds_and_survives_a_reload(page, watch, seed_path):
     page.goto(seed_path)
     bigger, smaller = page.get_by_role("button", name="放大字號"), page.get_by_role("button", name="縮小字號")
+    page.locator(".share summary").click()
+    for button in (bigger, smaller, page.get_by_role("button", name="複製連結")):
+        # Their labels were white on their white background (the site's button colour).
+        ink, paper = button.evaluate("b => [getComputedStyle(b).color, getComputedStyle(b).backgroundColor]")
+        assert ink != paper, (button.inner_text(), ink)
     start = font_size(page)
     bigger.click()
     grown = font_size(page)

@@ -160,6 +160,27 @@ def test_a_slug_in_use_is_refused_but_a_section_keeps_its_own(session, editor, t
     save(session, editor, section=tree["ruiping"], slug="ruiping", name="銳評")
 
 
+def test_a_name_in_use_beside_it_is_refused_but_elsewhere_and_its_own_is_kept(session, editor, tree):
+    """Two 要聞 side by side in the menu could not be told apart."""
+    rejected(lambda: save(session, editor, name=" 要聞 "), "name", "同一上級欄目下已有名為「要聞」的欄目")
+    liaocheng = tree["liaocheng"]
+    rejected(
+        lambda: save(
+            session,
+            editor,
+            section=tree["ruiping"],
+            slug="ruiping",
+            name="聊城",
+            parent_id=liaocheng.parent_id,
+        ),
+        "name",
+        "已有名為「聊城」",
+    )
+    assert records(session) == []
+    save(session, editor, section=liaocheng, slug="liaocheng", name="聊城", parent_id=liaocheng.parent_id)
+    save(session, editor, slug="liaocheng2", name="聊城")  # at the top, beside 要聞 and 銳評: no twin
+
+
 def test_a_blank_name_is_refused(session, editor):
     rejected(lambda: save(session, editor, name="   "), "name", "請填寫欄目名稱")
 

@@ -58,6 +58,20 @@ def test_path_runs_from_the_top_level_section_down(session, tree_sections):
     assert tree.top_of(grandchild).slug == "later"
 
 
+def test_choices_put_each_section_under_its_parent_and_name_it_by_its_path(session, tree_sections):
+    tree = news.load_section_tree(session)
+    assert [(s.slug, label) for s, label in tree.choices()] == [
+        ("first", "先"),
+        ("later", "後"),
+        ("child", "後 › 子"),
+        ("grandchild", "後 › 子 › 孫"),
+        ("sibling", "後 › 兄"),
+    ]
+    s = tree_sections
+    every = news.section_paths(s.values(), exclude=s["child"].id)  # hidden ones too, when given
+    assert [label for _, label in every] == ["先", "隱", "隱 › 隱子", "後", "後 › 兄"]
+
+
 def test_subtree_ids_include_children_and_grandchildren_only(session, tree_sections):
     tree = news.load_section_tree(session)
     s = tree_sections

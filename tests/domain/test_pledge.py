@@ -87,6 +87,33 @@ def test_section_7_example_output_objects():
     }
 
 
+# --- a right-to-left override shows the text backwards -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "action", "rules", "categories", "flags"),
+    [
+        # Shown as 「快來賭博吧朋友們」: passed without a flag, the word list read it as stored.
+        ("\u202e們友朋吧博賭來快", "block", ["P15", "P12"], ["C8", "C17"], ["evasion"]),
+        ("快來\u202e博賭\u202c吧", "block", ["P15", "P12"], ["C8", "C17"], ["evasion"]),
+        ("\u202e货蠢个这你", "review", ["P15", "P12"], ["C9", "C12", "C17"], ["evasion"]),
+        ("\u202emoc.elpmaxe.www 看看", "block", ["P17", "P12"], ["C14", "C17"], ["evasion"]),
+        ("加我\u202e4321 0000 931", "block", ["P18", "P12"], ["C14", "C17"], ["evasion"]),
+        # Shown as typed (one character, or a line of its own after the override): nothing to add.
+        ("\u202e好\n聊城东昌湖的夜景真美", "pass", [], [], []),
+        ("\u202e美真景夜的湖昌东城聊", "pass", [], [], []),
+    ],
+)
+def test_a_right_to_left_override_is_read_as_it_shows(text, action, rules, categories, flags):
+    assert outcome(text) == (action, rules, categories, flags)
+
+
+def test_a_hit_behind_an_override_points_at_its_raw_place():
+    text = "快來\u202e博賭\u202c吧"
+    words = [hit for hit in check(text).hits if hit.rule == "P15"]
+    assert [text[hit.start : hit.end] for hit in words] == ["博賭"]
+
+
 # --- P8 length ----------------------------------------------------------------------------------------
 
 

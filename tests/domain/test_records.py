@@ -221,6 +221,50 @@ def test_compact_changes_names_access_and_hold_keys_in_words():
     assert "負責欄目" in access and "可查看實名資料" in access and "保存在案" in hold
 
 
+def test_compact_changes_names_back_office_keys_and_codes_in_words_as_the_target_means_them():
+    """Sections, articles, settings, words and submissions: no English key or stored code."""
+    section = records.compact_changes(
+        "{}",
+        '{"name": "要聞", "parent_id": null, "position": 0, "layout": "list", "pre_review": true,'
+        ' "comments_closed": false, "auto_close_days": null}',
+        target_type="section",
+    )
+    assert section == (
+        "名稱：要聞；上級欄目：∅；排序：0；版式：文章列表；評論先審後發：是；關閉評論：否；自動關閉評論天數：∅"
+    )
+    article = records.compact_changes(
+        '{"state": "draft", "kind": "text"}',
+        '{"state": "published", "kind": "gallery", "comments_state": "closed",'
+        ' "published_at": "2026-01-01 02:00:00", "section_id": 3}',
+        zone=ZONE,
+        target_type="article",
+        limit=400,
+    )
+    assert article == (
+        "狀態：草稿（不公開） → 發布（到時公開）；類型：文字 → 圖集（圖說）；評論：關閉評論（保留已有評論）；"
+        "發布時間：2026-01-01 10:00；欄目：3"
+    )
+    word = records.compact_changes(
+        "{}", '{"term": "賭博", "action": "review", "pinyin": false}', target_type="sensitive_word"
+    )
+    assert word == "詞語：賭博；處理方式：送審；同時匹配拼音：否"
+    settings = records.compact_changes(
+        '{"quota_new": "5"}', '{"quota_new": "12", "site_name": "聊城"}', target_type="settings"
+    )
+    assert settings == "新用戶每日評論上限：5 → 12；網站名稱：聊城"
+    submitted = records.compact_changes(
+        "{}", '{"article": 2, "flags": ["evasion", "long_number"]}', target_type="comment"
+    )
+    assert submitted == "文章：2；標記：規避審核、疑似聯繫方式（長數字）"
+    media = records.compact_changes("{}", '{"kind": "image"}', target_type="media")
+    assert media == "類型：圖片"
+    for text in (section, article, word, settings, submitted, media):
+        assert not re.search(r"[A-Za-z_]{2,}", text), text
+    # The log's 變更 column reads its record's target.
+    row = ModerationAction(target_type="section", before="{}", after='{"parent_id": 2}')
+    assert records.LogEntry(row).changes == "上級欄目：2"
+
+
 def _log(session, people, when: datetime, action: str = "moderation.approve", **fields) -> ModerationAction:
     row = audit.record(session, actor=people["mod_a"], action=action, now=when, **fields)
     session.flush()

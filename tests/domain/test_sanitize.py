@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import html5lib
 import pytest
 
@@ -65,6 +67,33 @@ def test_dangerous_elements_are_stripped(source, tag):
     assert tag not in _tags(html)
     assert f"<{tag}" not in html.lower()
     assert "文字" in html
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "<style>p{color:red}</style>\n\n正文",
+        "<script>alert(1)</script>\n\n正文",
+        "<SCRIPT type=x>var a = 1;</Script >正文",
+        "正文<style>.x{}",  # unclosed: runs to the end, as in a browser
+        "<title>標題</title><noscript>請開啟</noscript><textarea>框</textarea>正文",
+    ],
+)
+def test_code_inside_script_and_style_is_not_shown_as_text(source):
+    """bleach drops the tags and keeps their content: the CSS or JavaScript read as the article."""
+    text = html_to_text(markdown_to_html(source))
+    assert text == "正文"
+
+
+def test_script_and_style_written_as_code_stay_readable():
+    html = markdown_to_html("用 `<style>` 標籤")
+    assert "&lt;style&gt;" in html and "標籤" in html
+
+
+def test_dropping_hidden_content_is_linear():
+    started = time.perf_counter()
+    markdown_to_html("<script>" * 20_000)
+    assert time.perf_counter() - started < 2
 
 
 @pytest.mark.parametrize(

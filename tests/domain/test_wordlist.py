@@ -41,6 +41,11 @@ def test_the_test_dictionary_parses_into_its_five_entries():
     ]
 
 
+def test_a_block_pattern_of_more_than_one_character_and_a_review_pattern_of_one_are_kept():
+    entries = parse_word_csv(HEADER + '"re:赌.{0,2}博",C8,block,no\n"re:\\d",C14,review,no\n')
+    assert [e.term for e in entries] == ["re:赌.{0,2}博", "re:\\d"]
+
+
 def test_a_quoted_regex_keeps_its_comma_and_is_a_regex_entry():
     entry = parse_word_csv(TEST_DICTIONARY)[4]
     assert entry.is_regex
@@ -88,6 +93,13 @@ def test_a_single_character_review_entry_is_allowed():
         ("賭！,C8,block,no\n", "第2行：不允許單字屏蔽詞"),
         ('"re:([",C8,review,no\n', "第2行：正則表達式無效"),
         ('"re:a*",C8,review,no\n', "第2行：正則表達式無效"),
+        # A block pattern one common character satisfies refused every comment and nickname.
+        ('"re:.",C8,block,no\n', "第2行：正則表達式單獨一個字（如「的」）就會匹配，會拒絕幾乎所有評論"),
+        ('"re:\\d",C8,block,no\n', "第2行：正則表達式單獨一個字（如「1」）就會匹配，會拒絕幾乎所有評論"),
+        (
+            '"re:赌博|[a-z]",C8,block,no\n',
+            "第2行：正則表達式單獨一個字（如「a」）就會匹配，會拒絕幾乎所有評論",
+        ),
         ("赌博,C8,block,no\n代开发票,C14,block,no\n賭博,C8,review,no\n", "第4行：與第2行重複"),
         ("赌博,C8,block,no\n赌 博,C8,block,no\n", "第3行：與第2行重複"),
         ('"re:a+b",C8,review,no\n"re:a+b",C9,review,no\n', "第3行：與第2行重複"),

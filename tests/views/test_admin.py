@@ -370,7 +370,9 @@ def plausible_form(endpoint: str, rule: str, targets: dict, tree: dict) -> dict:
     """What an admin would send: each refusal below refuses a request that would succeed."""
     editing = "<int:" in rule
     forms = {
-        "admin.section_form": section_data(slug="ruiping" if editing else "walk", name="改名"),
+        "admin.section_form": section_data(
+            slug="ruiping" if editing else "walk", name="改名" if editing else "新開欄目"
+        ),
         "admin.article_form": article_data(tree["ruiping"], title="被改的標題"),
         "admin.upload_media": {"file": (io.BytesIO(picture_bytes("PNG", (64, 32))), "a.png")},
         "admin.page_form": page_data(slug="about" if editing else "new-page", title="被改的頁面"),
@@ -599,12 +601,62 @@ def test_a_section_cannot_move_under_its_own_child(app, back, tree):
     assert field_errors(html_of(response), "parent_id") == ["不能把欄目移到它自己或它的子欄目之下"]
 
 
+def test_an_editor_in_simplified_sees_and_saves_the_article_as_written(app, back, tree):
+    """With 简体 on, the article form came back converted (title, body, every field): saving it
+    unchanged turned the stored Traditional article into Simplified."""
+    back.post("/admin/articles/new", article_data(tree["yaowen"], title="聊城東昌湖畔晨練"))
+    article_id = read(app, lambda s: s.scalar(select(Article.id).where(Article.title == "聊城東昌湖畔晨練")))
+    back.client.get("/script/hans?next=/admin/")
+    form = back.page(f"/admin/articles/{article_id}")
+    assert field_value(form, "title") == "聊城東昌湖畔晨練"
+    assert field_value(form, "body_md").strip() == article_data(0)["body_md"]
+    assert text_of(find_all(form, "h1")[0]).startswith("编辑")  # the interface is converted
+    fields = {name: field_value(form, name) for name in ("title", "source", "reporters", "body_md")}
+    back.post(f"/admin/articles/{article_id}", {**article_data(tree["yaowen"]), **fields, "edit_stamp": ""})
+    assert read(app, lambda s: s.get(Article, article_id).title) == "聊城東昌湖畔晨練"
+
+
 def test_the_parent_choices_leave_out_the_section_itself(back, tree):
     form = back.page(f"/admin/sections/{tree['yaowen']}")
     values = [o.get("value") for o in field_box(form, "parent_id").iter("option")]
     assert str(tree["yaowen"]) not in values
     assert str(tree["ruiping"]) in values
     assert field_value(form, "parent_id") == ""
+
+
+def test_section_choices_follow_the_tree_and_name_each_by_its_path(app, back, tree, make_user):
+    """Ordered by depth, a choice listed 聊城, then 東昌府 (under 聊城) after 時評 (under 銳評):
+    nobody could tell where a child belonged. Every section choice is now its path, under its parent."""
+
+    def build(session):
+        ruiping, liaocheng = session.get(Section, tree["ruiping"]), session.get(Section, tree["liaocheng"])
+        shiping = make_section(session, slug="shiping", name="時評", parent=ruiping, position=0)
+        dongchang = make_section(session, slug="dongchang", name="東昌府", parent=liaocheng, position=1)
+        return shiping.id, dongchang.id
+
+    shiping, dongchang = arrange(app, build)
+    moderator_id = make_user(nickname="欄目審核員").id
+    expected = [
+        (str(tree["yaowen"]), "要聞"),
+        (str(tree["liaocheng"]), "要聞 › 聊城"),
+        (str(dongchang), "要聞 › 聊城 › 東昌府"),
+        (str(tree["ruiping"]), "銳評"),
+        (str(shiping), "銳評 › 時評"),
+    ]
+
+    def options(root, name: str) -> list[tuple[str, str]]:
+        (select_box,) = find_all(root, "select", name=name)
+        return [(o.get("value"), text_of(o)) for o in select_box.iter("option") if o.get("value")]
+
+    assert options(back.page("/admin/articles/new"), "section_id") == expected
+    assert options(back.page("/admin/sections/new"), "parent_id") == expected
+    # Moving 聊城: neither itself nor what is under it is a place to go.
+    assert options(back.page(f"/admin/sections/{tree['liaocheng']}"), "parent_id") == [
+        expected[0],
+        *expected[3:],
+    ]
+    assert options(back.page(f"/admin/users/{moderator_id}"), "sections") == expected
+    assert options(back.page("/admin/articles"), "section") == expected
 
 
 def test_pre_review_cannot_be_switched_off_for_news(app, back, tree):
@@ -705,6 +757,22 @@ def test_a_section_with_articles_cannot_be_deleted(app, back, tree):
     response = back.post(f"/admin/sections/{tree['ruiping']}/delete")
     assert back.flash(response) == "欄目中還有文章，不能刪除，只能隱藏"
     assert section_row(app, "ruiping") is not None
+    assert record_count(app) == since
+
+
+@pytest.mark.parametrize("blank", ["\u200b", " \u200d\u2060 ", "\u202e", "\u3164"])
+def test_a_title_or_name_of_only_invisible_characters_is_refused_and_kept(app, back, tree, blank):
+    """A zero-width space, a word joiner, a direction mark or a blank letter as a title made an
+    article, page or section (and a link in the menu) that shows nothing to click or read."""
+    since = record_count(app)
+    for url, data, field, message in (
+        ("/admin/sections/new", section_data(name=blank), "name", "請填寫名稱"),
+        ("/admin/articles/new", article_data(tree["yaowen"], title=blank), "title", "請填寫標題"),
+        ("/admin/pages/new", page_data(title=blank), "title", "請填寫標題"),
+    ):
+        form = html_of(back.post(url, data, status=422))
+        assert field_errors(form, field) == [message], url
+        assert field_value(form, field) == blank.strip(), url
     assert record_count(app) == since
 
 
@@ -1565,6 +1633,7 @@ def test_saving_the_same_settings_again_records_nothing(app, back):
 
 SETTINGS_REFUSALS = [
     ("site_name", "", "請填寫網站名稱"),
+    ("site_name", "\u200b\u2060", "請填寫網站名稱"),  # invisible: the header showed no name
     ("report_phone", "call me", "請填寫有效的電話號碼"),
     ("report_email", "jubao@", "請填寫有效的郵箱地址"),
     ("comment_min_length", "51", "數字必須介於 1 和 50 之間。"),

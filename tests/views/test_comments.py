@@ -577,6 +577,20 @@ def test_one_character_over_the_maximum_is_422_with_the_text_kept(app, client, a
     assert comment_count(app) == 0
 
 
+@pytest.mark.parametrize("hx", [False, True])
+def test_a_refused_comment_in_simplified_keeps_the_text_as_typed(app, client, article_id, alice, hx):
+    """The 简体 view converts the page, and converted the kept text too: 「這篇報導說得對」 came back
+    as 「这篇报导说得对」, so sending it again stored what the reader had not typed."""
+    login(client, alice.phone, alice.password)
+    client.get("/script/hans?next=/")
+    body = "這篇報導說得對，" + "對" * 500
+    response = post_comment(client, article_id, body, hx=hx)
+    assert response.status_code == 422
+    root = as_fragment(response, "comment-form") if hx else parse_html(response.get_data(as_text=True))
+    assert field_errors(root) == ["评论不能超过500字"]  # the interface is converted
+    assert textarea_text(root) == body
+
+
 # --- tabs, 載入更多, 展開更多回覆 -----------------------------------------------------------------
 
 
@@ -813,7 +827,7 @@ def test_a_reply_form_for_a_comment_that_is_not_visible_here_is_a_plain_form(
     elsewhere = add_comment(app, new_article(app), alice, "別處的評論")
     pending = add_comment(app, article_id, alice, "待審的評論", "pending")
     login(client, bob.phone, bob.password)
-    for target in (elsewhere, pending, "abc", "987654", "-1", "9" * 30):
+    for target in (elsewhere, pending, "abc", "987654", "-1", "9" * 30, "²", "١"):
         root = as_fragment(
             client.get(f"/articles/{article_id}/comment-form?reply_to={target}", headers=HX), "comment-form"
         )
@@ -829,6 +843,19 @@ def test_replying_to_a_comment_that_is_not_visible_is_refused(app, client, artic
     assert field_errors(as_fragment(response, "comment-form")) == [
         "您回覆的評論不存在或已不可見，請重新整理頁面"
     ]
+    assert comment_count(app, author_id=bob.id) == 0
+
+
+def test_a_reply_to_something_that_is_no_id_is_refused_and_not_posted_as_a_comment(
+    app, client, article_id, bob
+):
+    login(client, bob.phone, bob.password)
+    for reply_to in ("²", "-1", "abc", "9" * 30):  # "²" is a digit int() refuses: it was a 500
+        response = post_comment(client, article_id, "我來回覆一下", hx=True, reply_to=reply_to)
+        assert response.status_code == 422, reply_to
+        root = as_fragment(response, "comment-form")
+        assert field_errors(root) == ["您回覆的評論不存在或已不可見，請重新整理頁面"]
+        assert textarea_text(root) == "我來回覆一下"
     assert comment_count(app, author_id=bob.id) == 0
 
 

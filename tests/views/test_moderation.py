@@ -112,6 +112,16 @@ def desk(app, make_user) -> Desk:
     return d
 
 
+def test_the_queues_section_filter_names_each_section_by_its_path(desk):
+    root = parse_html(desk.get("moderator", "/moderation/").get_data(as_text=True))
+    select_box = find_one(root, "select", name="section")
+    assert [(o.get("value"), text_of(o)) for o in select_box.iter("option") if o.get("value")] == [
+        ("yaowen", "要聞"),
+        ("shandong", "要聞 › 山東"),
+        ("shehui", "社會"),
+    ]
+
+
 def user_of(d: Desk, role: str) -> User:
     return db.session.get(User, d.people[role].id)
 
@@ -532,7 +542,44 @@ def test_a_scoped_moderator_cannot_close_comments_on_an_article_outside_their_se
         "/moderation/emergency/close",
         {"target_type": "article", "target_id": d.ids["article_shehui"], "closed": "y"},
     )
-    assert response.status_code == 404
+    # Said as for an article that does not exist: nothing tells the two apart.
+    assert response.status_code == 422
+    assert emergency_errors(response) == [
+        f"找不到編號為{d.ids['article_shehui']}的文章，或它不在您負責的欄目內"
+    ]
+    assert fingerprint(d) == before
+
+
+def emergency_errors(response) -> list[str]:
+    return [
+        text_of(e) for e in find_all(parse_html(response.get_data(as_text=True)), "span", cls="field-errors")
+    ]
+
+
+def test_an_unknown_or_overlong_number_in_the_emergency_forms_is_said_beside_the_field(desk):
+    """An unknown article or section was a bare 404 page, the form gone; a number beyond 64 bits
+    (in 編號 or 用戶編號) was a 500."""
+    d = desk
+    before = fingerprint(d)
+    for data, message in (
+        (
+            {"target_type": "article", "target_id": "987654"},
+            "找不到編號為987654的文章，或它不在您負責的欄目內",
+        ),
+        (
+            {"target_type": "section", "target_id": "987654"},
+            "找不到編號為987654的欄目，或它不在您負責的欄目內",
+        ),
+        ({"target_type": "article", "target_id": "9" * 30}, "請填寫有效的編號"),
+    ):
+        response = d.post("moderator", "/moderation/emergency/close", {**data, "closed": "y"})
+        assert response.status_code == 422, data
+        assert emergency_errors(response) == [message]
+        (field,) = find_all(parse_html(response.get_data(as_text=True)), "input", name="target_id")
+        assert field.get("value") == data["target_id"]
+    response = d.post("moderator", "/moderation/emergency/hide", {"user_id": "9" * 30, "reason": "R13"})
+    assert response.status_code == 422
+    assert emergency_errors(response) == ["請填寫有效的編號"]
     assert fingerprint(d) == before
 
 

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import or_, select
 
 from portal.domain.pledge import input_normalise
@@ -778,6 +779,17 @@ def test_switching_to_simplified_redirects_back_and_converts_the_page(demo_clien
     assert "來源:大眾日報" not in html
     assert "網友評論" not in html
     assert "Cookie" in page.headers["Vary"]
+
+
+@pytest.mark.parametrize("url", ["/script/hans?next=/", "/accounts/comments", "/admin", "/moderation"])
+def test_a_redirects_own_page_is_in_chinese(demo_client, url):
+    """What a client that does not follow a redirect shows was Werkzeug's English page."""
+    response = demo_client.get(url)
+    assert 300 <= response.status_code < 400
+    body = response.get_data(as_text=True)
+    assert "Redirecting" not in body and "You should be redirected" not in body
+    assert "正在跳轉到" in body
+    assert f'href="{escape(response.headers["Location"])}"' in body
 
 
 def test_switching_back_to_traditional(demo_client, seed_id):
