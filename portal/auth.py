@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
@@ -12,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from portal.domain.comments import Origin
 from portal.domain.pii import PhoneVault
-from portal.domain.region import default_database, network_prefix, region_for
+from portal.domain.region import chosen_database, default_database, network_prefix, region_for
 from portal.extensions import db
 from portal.fragments import wants_fragment
 from portal.models import User
@@ -72,8 +73,11 @@ def client_ip() -> str:
 
 def client_origin() -> Origin:
     ip = client_ip()
+    chosen = settings().get("region_database") or ""
     database = (
-        settings().get("region_database") or current_app.config["REGION_DATABASE"] or default_database()
+        (chosen and chosen_database(Path(current_app.config["REGION_DATABASES_FOLDER"]), chosen))
+        or current_app.config["REGION_DATABASE"]
+        or default_database()
     )
     return Origin(
         ip=ip,

@@ -223,11 +223,8 @@ class SettingsForm(Form):
         SETTING_LABELS["retention_days"],
         validators=[InputRequired(), Between(min=184, max=3650)],
     )
-    region_database = StringField(
-        SETTING_LABELS["region_database"],
-        filters=[normalised],
-        validators=[Optional(), Length(max=300)],
-    )
+    # The choices are the files in REGION_DATABASES_FOLDER (the view sets them): a name, not a path.
+    region_database = SelectField(SETTING_LABELS["region_database"], choices=[])
     sms_sender = SelectField(
         SETTING_LABELS["sms_sender"],
         choices=[SelectChoice("portal.domain.sms:ConsoleSender", "開發模式：寫入日誌與終端")],

@@ -37,6 +37,7 @@ from portal.domain import (
     moderation,
     news,
     records,
+    region,
     sensitive_words,
     staff,
 )
@@ -486,13 +487,23 @@ def region_database_problem(path: str) -> str | None:
         return "不是 MaxMind 格式的資料庫"
 
 
+BUILT_IN_REGIONS = "內建 GeoLite2（2018 年版）"
+
+
+def _settings_form() -> SettingsForm:
+    form = SettingsForm() if request.method == "POST" else SettingsForm(formdata=None)
+    folder = Path(current_app.config["REGION_DATABASES_FOLDER"])
+    form.region_database.choices = [("", BUILT_IN_REGIONS), *((n, n) for n in region.databases_in(folder))]
+    return form
+
+
 def _setting_names(form: SettingsForm) -> list[str]:
     return [field.name for field in form if field.name != "csrf_token"]
 
 
 @bp.route("/settings", methods=["GET", "POST"])
 def site_settings():
-    form = SettingsForm() if request.method == "POST" else SettingsForm(formdata=None)
+    form = _settings_form()
     current = load_settings(db.session)
     if request.method == "GET":
         for name in _setting_names(form):
@@ -503,7 +514,8 @@ def site_settings():
         form.sms_sender.data = current.get("sms_sender") or current_app.config["SMS_SENDER"]
         return render_template("admin/settings.html", form=form)
     if form.validate_on_submit():
-        path = (form.region_database.data or "").strip()
+        folder = Path(current_app.config["REGION_DATABASES_FOLDER"])
+        path = region.chosen_database(folder, form.region_database.data or "")
         if path and (problem := region_database_problem(path)):
             form.region_database.errors.append(problem)
         else:

@@ -24,6 +24,27 @@ def default_database() -> str:
     return str(Path(_maxminddb_geolite2.__file__).parent / "GeoLite2-City.mmdb")
 
 
+def databases_in(folder: Path) -> list[str]:
+    """The 屬地 databases an admin may choose: the *.mmdb files the operator put in the folder."""
+    if not folder.is_dir():
+        return []
+    return sorted(
+        path.name for path in folder.glob("*.mmdb") if path.is_file() and not path.name.startswith(".")
+    )
+
+
+def chosen_database(folder: Path, name: str) -> str | None:
+    """The path of the database chosen by name: a file directly in the folder, never a path, so a
+    setting can neither reach nor tell of any other file on the server."""
+    if not name.endswith(".mmdb") or name.startswith(".") or Path(name).name != name or "\\" in name:
+        return None
+    path = folder / name
+    try:
+        return str(path) if path.is_file() else None
+    except OSError:  # a name too long for the file system
+        return None
+
+
 @cache
 def _reader(path: str) -> maxminddb.Reader | None:
     # Read from the file, not mapped into memory: a mapped database becomes part of every worker's

@@ -6,7 +6,7 @@ import pytest
 from mmdb_writer import MMDBWriter
 from netaddr import IPSet
 
-from portal.domain.region import default_database, network_prefix, region_for
+from portal.domain.region import chosen_database, databases_in, default_database, network_prefix, region_for
 from portal.domain.region_names import TRADITIONAL
 from portal.domain.script import to_traditional
 from tests.helpers import fresh_interpreter
@@ -175,3 +175,27 @@ print(len(names), (rss() - before) // 1024)
     regions, grown_mib = map(int, fresh_interpreter(script).split())
     assert regions > 50  # the lookups really went all over the world
     assert grown_mib < 8, f"{grown_mib} MiB"
+
+
+def test_a_chosen_database_is_a_file_directly_in_the_folder_and_never_a_path(tmp_path):
+    folder = tmp_path / "regions"
+    folder.mkdir()
+    _write(folder / "city.mmdb", ip_version=4)
+    _write(tmp_path / "outside.mmdb", ip_version=4)
+    (folder / ".hidden.mmdb").write_bytes(b"")
+    (folder / "notes.txt").write_text("x", encoding="utf-8")
+    assert databases_in(folder) == ["city.mmdb"]
+    assert databases_in(tmp_path / "missing") == []
+    assert chosen_database(folder, "city.mmdb") == str(folder / "city.mmdb")
+    assert region_for("1.80.1.1", chosen_database(folder, "city.mmdb")) == "東華"
+    for name in (
+        "",
+        "missing.mmdb",
+        "../outside.mmdb",
+        str(tmp_path / "outside.mmdb"),
+        "notes.txt",
+        ".hidden.mmdb",
+        "..\\outside.mmdb",
+        "名" * 300 + ".mmdb",
+    ):
+        assert chosen_database(folder, name) is None, name

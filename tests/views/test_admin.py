@@ -35,8 +35,9 @@ from portal.models import (
     User,
     utc_now,
 )
+from tests.domain.test_region import _write
 from tests.factories import make_article, make_section
-from tests.helpers import HX, date_filter, find_all, login, parse_html, text_of, token_for
+from tests.helpers import HX, date_filter, find_all, find_one, login, parse_html, text_of, token_for
 from tests.media_samples import picture_bytes, wav_bytes, webm_bytes
 
 LOCAL = ZoneInfo("Asia/Shanghai")
@@ -1650,7 +1651,9 @@ SETTINGS_REFUSALS = [
     ("comment_edit_minutes", "", "此欄位是必需的。"),
     ("report_hide_threshold", "101", "數字必須介於 1 和 100 之間。"),
     ("retention_days", "183", "數字必須介於 184 和 3650 之間。"),
-    ("region_database", "/nonexistent/GeoIP.mmdb", "找不到這個檔案"),
+    # A name from the list, never a path: one that names any other file is no choice at all.
+    ("region_database", "/etc/passwd", "不是有效的選擇。"),
+    ("region_database", "../instance/portal.sqlite", "不是有效的選擇。"),
     ("sms_sender", "os:system", "不是有效的選擇。"),
 ]
 
@@ -1659,7 +1662,7 @@ def test_invalid_settings_are_refused_beside_the_field_and_kept(app, back):
     def check(field, value, message):
         form = html_of(back.post("/admin/settings", settings_data(**{field: value}), status=422))
         assert message in field_errors(form, field)
-        if field != "sms_sender":
+        if field not in ("sms_sender", "region_database"):  # a choice that is none is not kept
             assert field_value(form, field) == value
         kept = "report_email" if field == "report_phone" else "report_phone"
         assert field_value(form, kept) == SETTINGS[kept]
@@ -1681,11 +1684,44 @@ def test_retention_of_184_days_is_the_minimum_accepted(app, back):
     assert setting(app, "retention_days") == "184"
 
 
+def region_choices(form) -> list[tuple[str, str]]:
+    select_ = find_one(form, "select", name="region_database")
+    return [(option.get("value"), text_of(option)) for option in select_.iter("option")]
+
+
+def test_a_region_database_is_chosen_from_the_files_in_the_regions_folder(app, back, tmp_path):
+    app.config["REGION_DATABASES_FOLDER"] = str(tmp_path)
+    _write(tmp_path / "city.mmdb", ip_version=6)
+    (tmp_path / "notes.txt").write_text("not a database", encoding="utf-8")
+    (tmp_path / "folder.mmdb").mkdir()
+    form = html_of(back.get("/admin/settings"))
+    assert region_choices(form) == [("", "內建 GeoLite2（2018 年版）"), ("city.mmdb", "city.mmdb")]
+    back.post("/admin/settings", settings_data(region_database="city.mmdb"))
+    assert setting(app, "region_database") == "city.mmdb"
+    selected = find_one(html_of(back.get("/admin/settings")), "option", value="city.mmdb")
+    assert selected.get("selected") is not None
+
+
 def test_a_region_database_must_be_a_maxmind_file(app, back, tmp_path):
-    not_a_database = tmp_path / "notes.txt"
-    not_a_database.write_text("not a MaxMind database", encoding="utf-8")
-    response = back.post("/admin/settings", settings_data(region_database=str(not_a_database)), status=422)
-    assert field_errors(html_of(response), "region_database")
+    app.config["REGION_DATABASES_FOLDER"] = str(tmp_path)
+    (tmp_path / "broken.mmdb").write_text("not a MaxMind database", encoding="utf-8")
+    response = back.post("/admin/settings", settings_data(region_database="broken.mmdb"), status=422)
+    assert field_errors(html_of(response), "region_database") == ["不是 MaxMind 格式的資料庫"]
+    assert setting(app, "region_database") is None
+
+
+def test_a_region_database_outside_the_folder_is_refused_without_saying_whether_it_exists(
+    app, back, tmp_path
+):
+    """A path was once typed here: the answer (找不到這個檔案 or not) told an admin which files the
+    server holds. Now any name that is not a listed choice gets the same answer."""
+    app.config["REGION_DATABASES_FOLDER"] = str(tmp_path / "regions")
+    elsewhere = _write(tmp_path / "elsewhere.mmdb", ip_version=6)
+    answers = set()
+    for value in (elsewhere, "../elsewhere.mmdb", "/nonexistent/GeoIP.mmdb", "/etc/hostname"):
+        form = html_of(back.post("/admin/settings", settings_data(region_database=value), status=422))
+        answers.add(tuple(field_errors(form, "region_database")))
+    assert answers == {("不是有效的選擇。",)}
     assert setting(app, "region_database") is None
 
 

@@ -33,6 +33,7 @@ from portal.models import (
     User,
     utc_now,
 )
+from tests.domain.test_region import _write
 from tests.factories import make_article, make_section
 from tests.helpers import HX, csrf_token_from, find_all, find_one, login, parse_html, text_of, token_for
 
@@ -383,6 +384,19 @@ def test_an_htmx_post_reads_the_article_once_without_its_media_and_adds_to_the_r
     assert [text_of(li.find(".//bdi")) for li in find_all(added, "li")] == ["後發的一條評論"]
     own = find_one(page_of(client, f"/articles/{article_id}")[1], id="own-unpublished-list")
     assert [text_of(li.find(".//bdi")) for li in find_all(own, "li")] == ["後發的一條評論", "先發的一條評論"]
+
+
+def test_a_comment_takes_its_region_from_the_database_the_admin_chose(
+    app, client, article_id, alice, tmp_path
+):
+    app.config["REGION_DATABASES_FOLDER"] = str(tmp_path)
+    _write(tmp_path / "city.mmdb", ip_version=6)  # 1.80.0.0/16 is 東華省 there, and nowhere else
+    set_settings(app, region_database="city.mmdb")
+    client.environ_base["REMOTE_ADDR"] = "1.80.1.1"
+    login(client, alice.phone, alice.password)
+    assert post_comment(client, article_id, "東華來的讀者留言", hx=True).status_code == 201
+    with app.app_context():
+        assert db.session.scalars(select(Comment.ip_region)).one() == "東華"
 
 
 def test_posting_without_javascript_redirects_to_the_comments_with_a_flash(app, client, article_id, alice):
