@@ -158,8 +158,14 @@ def test_section_articles_include_subsections_and_exclude_other_sections(session
     parent = make_section(session)
     child = make_section(session, parent_id=parent.id)
     other = make_section(session)
-    mine = [make_article(session, parent), make_article(session, child)]
-    make_article(session, other)
+    # Published before this file's fixed NOW: the factory's default (hours before the real time) is
+    # after it from that date on, and the articles would be scheduled ones.
+    earlier = NOW - timedelta(hours=1)
+    mine = [
+        make_article(session, parent, published_at=earlier),
+        make_article(session, child, published_at=earlier),
+    ]
+    make_article(session, other, published_at=earlier)
     items, _ = news.section_articles(
         session, section_ids=[parent.id, child.id], now=NOW, cursor=None, size=20
     )
