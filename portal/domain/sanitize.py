@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import html as html_entities
 import re
+from collections.abc import Iterator
+from typing import Any
 
 import bleach
 import markdown
+from bleach import html5lib_shim
 
 ALLOWED_TAGS = frozenset(
     {
@@ -20,14 +23,6 @@ ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto", "tel"})
 # Bodies beyond this are refused before bleach sees them: it is quadratic on nested markup.
 MAX_SOURCE_CHARS = 200_000
 
-_cleaner = bleach.Cleaner(
-    tags=ALLOWED_TAGS,
-    attributes=ALLOWED_ATTRIBUTES,
-    protocols=ALLOWED_PROTOCOLS,
-    strip=True,
-    strip_comments=True,
-)
-
 
 def _link_attrs(attrs: dict, new: bool = False) -> dict | None:
     href = attrs.get((None, "href"), "")
@@ -40,26 +35,49 @@ def _link_attrs(attrs: dict, new: bool = False) -> dict | None:
 
 # Elements whose content is code or raw text, never part of the page: bleach strips their tags and
 # keeps what is inside, so a pasted <style> or <script> showed its CSS or JavaScript as the article's text.
-_HIDDEN_OPEN = re.compile(
-    r"<(script|style|template|noscript|noembed|noframes|iframe|textarea|title|xmp)\b", re.IGNORECASE
+HIDDEN_ELEMENTS = frozenset(
+    {"script", "style", "template", "noscript", "noembed", "noframes", "iframe", "textarea", "title", "xmp"}
 )
 
 
-def _drop_hidden_content(html: str) -> str:
-    """The HTML without those elements, content included; one pass (an unclosed one runs to the end,
-    as a browser reads it)."""
-    if not _HIDDEN_OPEN.search(html):
-        return html
-    lower = html.lower()
-    pieces: list[str] = []
-    position = 0
-    while (opening := _HIDDEN_OPEN.search(html, position)) is not None:
-        pieces.append(html[position : opening.start()])
-        closing = lower.find(f"</{opening.group(1).lower()}", opening.end())
-        end = lower.find(">", closing) if closing != -1 else -1
-        position = len(html) if end == -1 else end + 1
-    pieces.append(html[position:])
-    return "".join(pieces)
+class _DropHiddenElements(html5lib_shim.Filter):
+    """The parsed tree's tokens without those elements and everything inside them."""
+
+    def __iter__(self) -> Iterator[dict]:
+        depth = 0  # a parsed tree's tags nest: each start tag comes with its end tag
+        for token in super().__iter__():
+            if token["type"] in ("StartTag", "EndTag", "EmptyTag") and token["name"] in HIDDEN_ELEMENTS:
+                depth += {"StartTag": 1, "EndTag": -1}.get(token["type"], 0)
+            elif depth == 0:
+                yield token
+
+
+class _Cleaner(bleach.Cleaner):
+    """bleach's Cleaner, whose parser also reads the hidden elements as elements (their content as the
+    raw text a browser reads: an unclosed one runs to the end; a tag inside an attribute, a comment or
+    another one's text is no tag), so that they are dropped with their content before sanitizing.
+    bleach's own parser turns a tag it does not allow into text before the tree is built, so it never
+    knows where such an element ends."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.parser = html5lib_shim.BleachHTMLParser(
+            tags=frozenset(self.tags) | HIDDEN_ELEMENTS,
+            strip=self.strip,
+            consume_entities=False,
+            namespaceHTMLElements=False,
+        )
+        walk = self.walker
+        self.walker = lambda tree: _DropHiddenElements(walk(tree))
+
+
+_cleaner = _Cleaner(
+    tags=ALLOWED_TAGS,
+    attributes=ALLOWED_ATTRIBUTES,
+    protocols=ALLOWED_PROTOCOLS,
+    strip=True,
+    strip_comments=True,
+)
 
 
 def markdown_to_html(source: str) -> str:
@@ -67,7 +85,7 @@ def markdown_to_html(source: str) -> str:
     if len(source) > MAX_SOURCE_CHARS:
         raise ValueError(f"正文不能超過{MAX_SOURCE_CHARS}字")
     rendered = markdown.markdown(source, extensions=["tables"], output_format="html")
-    cleaned = _cleaner.clean(_drop_hidden_content(rendered))
+    cleaned = _cleaner.clean(rendered)
     return bleach.linkify(cleaned, callbacks=[_link_attrs], parse_email=False)
 
 

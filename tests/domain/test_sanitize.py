@@ -85,6 +85,41 @@ def test_code_inside_script_and_style_is_not_shown_as_text(source):
     assert text == "正文"
 
 
+@pytest.mark.parametrize(
+    ("source", "text"),
+    [
+        # A tag written inside an attribute value is no tag: the paragraphs stay.
+        ('<p title="<style>">前文</p>\n\n正文', "前文\n\n\n\n正文"),
+        ('<p><span data-x="</style><style>">前文</span></p>\n\n正文', "前文\n\n\n\n正文"),
+        # Nor inside a comment, or a CDATA section (in HTML a bogus comment up to the first >).
+        ("<!-- <style> -->正文", "正文"),
+        ("<!-- <script> --><p>正文</p>", "正文"),
+        ("<![CDATA[<style>]]>正文", "]]>\n正文"),
+        # Any case; the element's own end tag ends it, not another's, nor a longer name.
+        ("<StYlE>p{}</sTyLe>正文", "正文"),
+        ('<script>var s = "</style>";</script>正文', "正文"),
+        ("<style>a</styles>b</style>正文", "正文"),
+        # Nested: a script's text ends at the first </script>, as in a browser; others inside go along.
+        ("<script><script>a</script>b</script>正文", "b正文"),
+        ("<noscript><style>a</style>b</noscript>正文", "正文"),
+        ("<template><style>x</style>模板</template>正文", "正文"),
+        ("<svg><style>svg{}</style></svg>正文", "正文"),
+        # Unclosed at the end; and a name that only begins like one is another element.
+        ("正文<script>", "正文"),
+        ("<script-x>自訂</script-x>正文", "自訂正文"),
+        ("<styles>樣式</styles>正文", "樣式正文"),
+    ],
+)
+def test_hidden_elements_are_found_as_a_browser_parses_them(source, text):
+    html = markdown_to_html(source)
+    assert html_to_text(html) == text
+    assert "<style" not in html.lower() and "<script" not in html.lower()
+
+
+def test_entities_around_a_dropped_element_stay_as_written():
+    assert markdown_to_html("1&nbsp;2 <style>x</style>&amp; 正文") == "<p>1&nbsp;2 &amp; 正文</p>"
+
+
 def test_script_and_style_written_as_code_stay_readable():
     html = markdown_to_html("用 `<style>` 標籤")
     assert "&lt;style&gt;" in html and "標籤" in html
