@@ -15,7 +15,7 @@ from flask.cli import with_appcontext
 
 from portal import MIGRATIONS, write_instance_config
 from portal.auth import password_hasher, phone_vault
-from portal.domain import account_repair, accounts, moderation, records
+from portal.domain import account_repair, accounts, content_repair, moderation, records
 from portal.domain.errors import Rejected
 from portal.domain.pii import mask_phone
 from portal.domain.pledge import check_text, input_normalise
@@ -238,8 +238,42 @@ def _ids(user_ids: list[int]) -> str:
     return "、".join(f"#{uid}" for uid in user_ids)
 
 
+@click.command("check-words")
+@click.option("--fix", is_flag=True, help="把這些屏蔽正則改為送審（與遷移0013相同），並記入審核記錄。")
+@with_appcontext
+def check_words(fix: bool) -> None:
+    """Block patterns saved before the rule that one common character may not satisfy them."""
+    connection = db.session.connection()
+    if fix:
+        found = content_repair.demote_patterns(connection, now=utc_now())
+        db.session.commit()
+        heading = f"已改為送審：{len(found)}條屏蔽正則（單獨一個字就會匹配）。"
+    else:
+        found = content_repair.refused_patterns(connection)
+        heading = f"單獨一個字就會匹配、會拒絕幾乎所有評論的屏蔽正則：{len(found)}條。"
+    if not found:
+        click.echo("詞庫中沒有單獨一個字就會匹配的屏蔽正則。")
+        return
+    click.echo(heading)
+    for pattern in found:
+        click.echo(f"  #{pattern.id} {pattern.term}（如「{pattern.character}」）")
+    if not fix:
+        click.echo("執行 flask check-words --fix 把它們改為送審。")
+
+
 def register_commands(app: Flask) -> None:
-    commands = (init_instance, init_db, seed_demo, create_user, pledge, backup, purge, patrol, check_accounts)
+    commands = (
+        init_instance,
+        init_db,
+        seed_demo,
+        create_user,
+        pledge,
+        backup,
+        purge,
+        patrol,
+        check_accounts,
+        check_words,
+    )
     for command in commands:
         app.cli.add_command(command)
     app.cli.add_command(MigrationCommands("db", help="Perform database migrations."))

@@ -14,12 +14,26 @@ from PIL import Image
 from sqlalchemy import func, select, text
 
 from portal import create_app
-from portal.domain import account_repair
+from portal.domain import account_repair, content_repair
 from portal.domain.pii import PhoneVault
+from portal.domain.pledge import check_text
+from portal.domain.sensitive_words import current_entries
+from portal.domain.wordlist import WordList
 from portal.extensions import db
-from portal.models import Article, Media, MediaKind, ModerationAction, Page, Role, Section, SiteSetting, User
+from portal.models import (
+    Article,
+    Media,
+    MediaKind,
+    ModerationAction,
+    Page,
+    Role,
+    Section,
+    SensitiveWord,
+    SiteSetting,
+    User,
+)
 from tests.conftest import TEST_PII_KEY, app_config
-from tests.factories import make_account_as_stored_before_the_fixes
+from tests.factories import make_account_as_stored_before_the_fixes, make_word_as_stored_before_the_fix
 
 SEED_TITLE = "動起來 跑起來 干起來"
 DEMO_TABLES = ("article", "media", "page", "site_setting", "section")
@@ -376,3 +390,66 @@ def test_check_accounts_on_clean_accounts_says_nothing_needs_a_person(app, runne
     result = flask(runner, "check-accounts")
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "沒有需要人工處理的賬號。"
+
+
+# --- check-words ----------------------------------------------------------------------------------
+
+
+def _old_words(app, *terms: str) -> dict[str, int]:
+    with app.app_context():
+        made = {term: make_word_as_stored_before_the_fix(db.session, term).id for term in terms}
+        db.session.commit()
+    return made
+
+
+def _word_actions(app) -> dict[int, str]:
+    with app.app_context():
+        return dict(db.session.execute(select(SensitiveWord.id, SensitiveWord.action)).all())
+
+
+def test_check_words_lists_block_patterns_one_common_character_satisfies_and_changes_nothing(app, runner):
+    ids = _old_words(app, "re:.", "re:[0-9]", "re:\\d{11}")
+    before = _word_actions(app)
+    result = flask(runner, "check-words")
+    assert result.exit_code == 0, result.output
+    assert "會拒絕幾乎所有評論的屏蔽正則：2條。" in result.output
+    assert f"#{ids['re:.']} re:.（如「的」）" in result.output
+    assert f"#{ids['re:[0-9]']} re:[0-9]（如「1」）" in result.output
+    assert "\\d{11}" not in result.output
+    assert "flask check-words --fix" in result.output
+    assert _word_actions(app) == before
+
+
+def test_check_words_fix_turns_them_into_review_entries_with_a_record_and_a_new_list_version(app, runner):
+    ids = _old_words(app, "re:.", "re:\\d{11}")
+    with app.app_context():
+        old_version = db.session.get(SiteSetting, "wordlist_version")
+        old_version = old_version.value if old_version is not None else None
+    fixed = flask(runner, "check-words", "--fix")
+    assert fixed.exit_code == 0, fixed.output
+    assert "已改為送審：1條屏蔽正則" in fixed.output and f"#{ids['re:.']} re:." in fixed.output
+    actions = _word_actions(app)
+    assert (actions[ids["re:."]], actions[ids["re:\\d{11}"]]) == ("review", "block")
+    with app.app_context():
+        assert db.session.get(SiteSetting, "wordlist_version").value != old_version
+        records = db.session.execute(
+            select(ModerationAction.target_id, ModerationAction.actor_role).where(
+                ModerationAction.action == content_repair.PATTERN_TO_REVIEW
+            )
+        ).all()
+        assert records == [(ids["re:."], "system")]
+    again = flask(runner, "check-words")
+    assert again.output.strip() == "詞庫中沒有單獨一個字就會匹配的屏蔽正則。"
+
+
+def test_a_fixed_pattern_sends_comments_to_review_instead_of_refusing_them(app, runner):
+    _old_words(app, "re:.")
+
+    def verdict() -> str:
+        with app.app_context():
+            words = WordList.build(current_entries(db.session), version="test")
+            return check_text("聊城的春天真好", words, min_length=1, max_length=500).action
+
+    assert verdict() == "block"
+    flask(runner, "check-words", "--fix")
+    assert verdict() == "review"

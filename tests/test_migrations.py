@@ -8,12 +8,31 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, select, text
 
 from portal import MIGRATIONS
-from portal.domain import account_repair
+from portal.domain import account_repair, content_repair
 from portal.domain.pii import PhoneVault
+from portal.domain.sensitive_words import current_entries, version_of
 from portal.extensions import db
-from portal.models import Article, Base, BlockedPhone, ModerationAction, User
+from portal.models import (
+    Article,
+    Base,
+    BlockedPhone,
+    ContentVersion,
+    ModerationAction,
+    Page,
+    Section,
+    SensitiveWord,
+    SiteSetting,
+    User,
+)
 from tests.conftest import TEST_PII_KEY
-from tests.factories import make_account_as_stored_before_the_fixes, make_article, make_section
+from tests.factories import (
+    make_account_as_stored_before_the_fixes,
+    make_article,
+    make_article_as_stored_before_the_fix,
+    make_page_as_stored_before_the_fix,
+    make_section,
+    make_word_as_stored_before_the_fix,
+)
 
 
 def _not_fts(name, type_, _parent_names) -> bool:
@@ -218,3 +237,82 @@ def test_0011_normalises_old_phones_and_nicknames_where_safe_and_merges_no_accou
                 (account_repair.NICKNAME_PLACEHOLDER, ids["too_short"], "system"),
             ]
         )
+
+
+def _fts_hits(session, term: str) -> list[int]:
+    return list(
+        session.scalars(text("SELECT rowid FROM article_fts WHERE article_fts MATCH :q"), {"q": f'"{term}"'})
+    )
+
+
+def test_0013_renders_old_bodies_again_without_the_code_inside_style_and_script(demo_app):
+    """Bodies stored while bleach kept the text of <style> and <script> are rendered again (text
+    and search index too), one audit row each; the demo's bodies, already right, stay as they are."""
+    with demo_app.app_context():
+        db.session.remove()
+        downgrade(directory=str(MIGRATIONS), revision="0012")
+        section = db.session.scalars(select(Article.section_id)).first()
+        old_article = make_article_as_stored_before_the_fix(db.session, db.session.get(Section, section))
+        old_page = make_page_as_stored_before_the_fix(db.session)
+        untouched = {a.id: a.body_html for a in db.session.scalars(select(Article)) if a.id != old_article.id}
+        db.session.commit()
+        ids = (old_article.id, old_page.id)
+        assert "p{color:red}" in old_article.body_text
+        assert _fts_hits(db.session, "color") == [old_article.id]
+        stamp = db.session.get(ContentVersion, 1).stamp
+        db.session.remove()
+        upgrade(directory=str(MIGRATIONS))
+
+        article, page = db.session.get(Article, ids[0]), db.session.get(Page, ids[1])
+        assert article.body_html == "\n\n<p>東昌湖畔柳色新</p>"
+        assert article.body_text == "東昌湖畔柳色新"
+        assert page.body_html == "<h2>交通提示</h2>\n\n\n<p>週末東關大街臨時封閉</p>"
+        assert _fts_hits(db.session, "color") == []
+        assert _fts_hits(db.session, "柳色新") == [article.id]
+        assert {a.id: a.body_html for a in db.session.scalars(select(Article)) if a.id != ids[0]} == untouched
+        assert db.session.get(ContentVersion, 1).stamp != stamp
+        records = db.session.execute(
+            select(ModerationAction.action, ModerationAction.target_id, ModerationAction.actor_role).where(
+                ModerationAction.action.in_(
+                    (content_repair.ARTICLE_RERENDERED, content_repair.PAGE_RERENDERED)
+                )
+            )
+        ).all()
+        assert sorted(records) == [
+            (content_repair.ARTICLE_RERENDERED, ids[0], "system"),
+            (content_repair.PAGE_RERENDERED, ids[1], "system"),
+        ]
+
+
+def test_0013_turns_block_patterns_that_one_common_character_satisfies_into_review_entries(demo_app):
+    """「re:.」 as a block entry refused every comment: it becomes a review entry, the list is
+    published again (a new version), one audit row each; a narrower pattern stays a block."""
+    with demo_app.app_context():
+        db.session.remove()
+        downgrade(directory=str(MIGRATIONS), revision="0012")
+        ids = {
+            term: make_word_as_stored_before_the_fix(db.session, term).id
+            for term in ("re:.", "re:\\d", "re:[a-z]", "re:\\d{11}", "re:代[开開]发票")
+        }
+        review = make_word_as_stored_before_the_fix(db.session, "re:\\w", action="review").id
+        db.session.commit()
+        old_version = db.session.get(SiteSetting, "wordlist_version")
+        old_version = old_version.value if old_version is not None else None
+        db.session.remove()
+        upgrade(directory=str(MIGRATIONS))
+
+        actions = dict(db.session.execute(select(SensitiveWord.id, SensitiveWord.action)).all())
+        assert [actions[ids[t]] for t in ("re:.", "re:\\d", "re:[a-z]")] == ["review"] * 3
+        assert [actions[ids[t]] for t in ("re:\\d{11}", "re:代[开開]发票")] == ["block"] * 2
+        assert actions[review] == "review"
+        version = db.session.get(SiteSetting, "wordlist_version").value
+        assert version == version_of(current_entries(db.session)) != old_version
+        records = db.session.execute(
+            select(ModerationAction.target_id, ModerationAction.actor_role, ModerationAction.note).where(
+                ModerationAction.action == content_repair.PATTERN_TO_REVIEW
+            )
+        ).all()
+        assert sorted((r.target_id, r.actor_role) for r in records) == sorted(
+            (ids[t], "system") for t in ("re:.", "re:\\d", "re:[a-z]")
+        )
+        assert all("改為送審" in r.note for r in records)

@@ -19,7 +19,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from cryptography.fernet import InvalidToken
 from sqlalchemy import Connection, column, insert, select, table, update
@@ -28,6 +27,7 @@ from portal.domain.accounts import NICKNAME_MAX, NICKNAME_MIN, clean_nickname
 from portal.domain.errors import Rejected
 from portal.domain.pii import PhoneVault, mask_phone, normalise_phone
 from portal.domain.pledge import drop_invisible, screen_nickname
+from portal.domain.repair_writes import new_stamp, replace_content_version, system_record
 from portal.domain.wordlist import WordList
 
 PHONE_NORMALISED = "account.phone_normalised"
@@ -45,11 +45,9 @@ _USERS = table(
     column("page_stamp"),
 )
 _BLOCKED = table("blocked_phone", column("phone_hmac"), column("reason"), column("created_at"))
-_VERSIONS = table("content_version", column("id"), column("stamp"), column("activity"))
 _RECORDS = table(
     "moderation_action",
-    *(column(name) for name in ("actor_id", "actor_role", "action", "target_type", "target_id")),
-    *(column(name) for name in ("reason_code", "note", "before", "after", "ip", "created_at")),
+    *(column(name) for name in ("action", "target_type", "target_id", "before", "after", "note")),
 )
 
 
@@ -201,21 +199,20 @@ def repair(
         connection.execute(
             update(_USERS)
             .where(_USERS.c.id == change.user_id)
-            .values(nickname=change.after, page_stamp=_stamp())
+            .values(nickname=change.after, page_stamp=new_stamp())
         )
-        _record(
+        system_record(
             connection,
-            NICKNAME_PLACEHOLDER if change.note else NICKNAME_CLEANED,
-            change.user_id,
+            action=NICKNAME_PLACEHOLDER if change.note else NICKNAME_CLEANED,
+            target_type="user",
+            target_id=change.user_id,
             note=change.note or "暱稱中的不可見字符已去掉",
             before={"nickname": change.before},
             after={"nickname": change.after},
             now=now,
         )
     if found.nicknames:  # nicknames show on public pages: their cached copies go
-        connection.execute(
-            update(_VERSIONS).where(_VERSIONS.c.id == 1).values(stamp=_stamp(), activity=_stamp())
-        )
+        replace_content_version(connection)
     return found, survey(connection, vault=vault, words=words)
 
 
@@ -227,7 +224,7 @@ def _normalise_phone(
     connection.execute(
         update(_USERS)
         .where(_USERS.c.id == user_id)
-        .values(phone_cipher=vault.encrypt(number), phone_hmac=new_hmac, page_stamp=_stamp())
+        .values(phone_cipher=vault.encrypt(number), phone_hmac=new_hmac, page_stamp=new_stamp())
     )
     blocked = connection.execute(
         select(_BLOCKED.c.phone_hmac, _BLOCKED.c.reason).where(
@@ -239,46 +236,15 @@ def _normalise_phone(
         connection.execute(
             insert(_BLOCKED).values(phone_hmac=new_hmac, reason=reasons[old_hmac], created_at=now)
         )
-    _record(
+    system_record(
         connection,
-        PHONE_NORMALISED,
-        user_id,
+        action=PHONE_NORMALISED,
+        target_type="user",
+        target_id=user_id,
         note="手機號碼中的全形數字已轉為半形",
         after={"phone": mask_phone(number)},
         now=now,
     )
-
-
-def _record(
-    connection: Connection,
-    action: str,
-    user_id: int,
-    *,
-    note: str,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any],
-    now: datetime,
-) -> None:
-    """audit.record's row for a change by the system, written with this revision's columns."""
-    connection.execute(
-        insert(_RECORDS).values(
-            actor_id=None,
-            actor_role="system",
-            action=action,
-            target_type="user",
-            target_id=user_id,
-            reason_code="",
-            note=note,
-            before=json.dumps(before or {}, ensure_ascii=False),
-            after=json.dumps(after, ensure_ascii=False),
-            ip="",
-            created_at=now,
-        )
-    )
-
-
-def _stamp() -> str:
-    return secrets.token_hex(8)  # as portal.domain.content_version: random, never reused
 
 
 def shown(text: str) -> str:

@@ -90,6 +90,15 @@ def _compile_pattern(pattern: str) -> regex.Pattern[str] | None:
     return None if compiled.search("") is not None else compiled
 
 
+def common_character_hit(pattern: str | regex.Pattern[str]) -> str | None:
+    """The common character that alone satisfies this pattern, if one does: as a `block` entry it
+    would refuse nearly every comment. None for a pattern that cannot be compiled."""
+    compiled = _compile_pattern(pattern) if isinstance(pattern, str) else pattern
+    if compiled is None:
+        return None
+    return next((ch for ch in _COMMON_CHARACTERS if compiled.search(ch)), None)
+
+
 def parse_word_csv(text: str) -> list[WordEntry]:
     """Parse a §6.2 word list; all or nothing: the first bad row raises WordListError."""
     from portal.domain.pledge import term_forms  # pledge imports this module
@@ -152,7 +161,7 @@ def _parse_row(n: int, row: list[str], term_forms: Callable) -> tuple[WordEntry,
         compiled = _compile_pattern(pattern)
         if compiled is None:
             raise WordListError(MSG_REGEX.format(n=n), n)
-        if action == "block" and (ch := next((c for c in _COMMON_CHARACTERS if compiled.search(c)), None)):
+        if action == "block" and (ch := common_character_hit(compiled)):
             raise WordListError(MSG_SINGLE_PATTERN.format(n=n, ch=ch), n)
         key = ("re", pattern)
     else:
