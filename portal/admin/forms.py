@@ -50,6 +50,28 @@ class Between(NumberRange):
         super().__call__(form, field)
 
 
+class ListedChoices(SelectMultipleField):
+    """A multiple choice where any value that is not one of the list's reads `message`: WTForms' own
+    「無效的選擇：至少有一筆資料無法被強制轉化。」 (a crafted value the coercion refuses) tells an admin
+    nothing."""
+
+    def __init__(self, label: str, *, message: str, **options) -> None:
+        super().__init__(label, **options)
+        self.message = message
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(self.message) from error
+
+    def pre_validate(self, form) -> None:
+        try:
+            super().pre_validate(form)
+        except ValidationError as error:
+            raise ValidationError(self.message) from error
+
+
 def choices(labels: dict[str, str], values=None) -> list[SelectChoice]:
     return [SelectChoice(v, labels.get(v, v)) for v in (values or labels)]
 
@@ -265,8 +287,12 @@ class WordTestForm(Form):
 
 class UserAccessForm(Form):
     role = SelectField("角色", choices=choices(ROLE_LABELS, [r.value for r in Role]))
-    sections = SelectMultipleField(
-        "審核範圍（不選則全部欄目）", coerce=lambda v: bounded_id(v), validate_choice=False
+    # A listed id whose section was deleted meanwhile is the domain's 所選欄目不存在.
+    sections = ListedChoices(
+        "審核範圍（不選則全部欄目）",
+        message="請從列表中選擇欄目",
+        coerce=lambda v: bounded_id(v),
+        validate_choice=False,
     )
     can_view_pii = BooleanField("可查看完整手機號（pii）")
 

@@ -2095,11 +2095,26 @@ def test_invalid_access_forms_are_refused_in_chinese(app, back, make_user):
     check_cases(
         [
             ({"role": "superuser"}, "role", "不是有效的選擇。"),
-            ({"role": "moderator", "sections": ["abc"]}, "sections", "無效的選擇"),
+            ({"role": "moderator", "sections": ["abc"]}, "sections", "請從列表中選擇欄目"),
             ({"role": "moderator", "sections": ["987654"]}, "sections", "所選欄目不存在"),
         ],
         check,
     )
+    assert read(app, lambda s: s.get(User, person.id).role) == "reader"
+    assert record_count(app) == 0
+
+
+@pytest.mark.parametrize("crafted", ["abc", "-1", "1.5", "１", "0x10", " ", "1e3"])
+def test_a_crafted_moderator_scope_reads_choose_from_the_list(app, back, make_user, tree, crafted):
+    """Not a section id at all, alone or beside a real one: one plain message, not WTForms'
+    「無效的選擇：至少有一筆資料無法被強制轉化。」; nothing changes."""
+    person = make_user(nickname="某讀者")
+    for sections in ([crafted], [str(tree["yaowen"]), crafted]):
+        response = back.post(
+            f"/admin/users/{person.id}", {"role": "moderator", "sections": sections}, status=422
+        )
+        assert field_errors(html_of(response), "sections") == ["請從列表中選擇欄目"]
+        assert "強制轉化" not in response.get_data(as_text=True)
     assert read(app, lambda s: s.get(User, person.id).role) == "reader"
     assert record_count(app) == 0
 
