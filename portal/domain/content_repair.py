@@ -64,7 +64,7 @@ def stale_bodies(connection: Connection) -> Iterator[StaleBody]:
         ).all():
             last = batch[-1].id
             for row in batch:
-                if not row.body_md.strip():
+                if not (row.body_md or "").strip():
                     continue
                 try:
                     html = markdown_to_html(row.body_md)
