@@ -68,6 +68,8 @@ def _next_url() -> str:
 def _refusal_status(form, refusal: Rejected) -> int:
     field = form[refusal.field] if refusal.field in form else form["phone"]
     field.errors.append(refusal.message)
+    if refusal.retry_after:  # the wait the message names, not the hourly limit's reset
+        g.retry_after = refusal.retry_after
     return refusal.status
 
 

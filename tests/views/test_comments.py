@@ -1520,6 +1520,18 @@ def test_the_code_request_without_javascript_re_renders_the_form(app, client, se
     assert len(sender.sent) == 1
 
 
+@pytest.mark.parametrize("headers", [{}, HX])
+def test_a_code_asked_again_too_soon_says_the_same_wait_in_retry_after(app, client, sender, headers):
+    """The message said 60 seconds while Retry-After carried the hourly limit's reset (3593)."""
+    token = token_for(client, "/accounts/register")
+    form = {"phone": "13912345678", "csrf_token": token}
+    assert client.post("/accounts/register/code", data=form).status_code == 200
+    response = client.post("/accounts/register/code", data=form, headers=headers)
+    assert response.status_code == 429
+    seconds = re.search(r"驗證碼發送過於頻繁，請(\d+)秒後再試", response.get_data(as_text=True)).group(1)
+    assert response.headers["Retry-After"] == seconds
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
