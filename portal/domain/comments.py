@@ -57,6 +57,7 @@ TOO_FAST = "發言過於頻繁，請{n}秒後再試"
 DAILY_LIMIT = "今日評論次數已達上限"
 DUPLICATE = "請勿重複發布相同內容"
 BAD_PARENT = "您回覆的評論不存在或已不可見，請重新整理頁面"
+REPLIES_OFF = "您的賬號功能已被限制，暫時不能回覆評論。如有異議可申訴。"
 EDIT_WINDOW = "評論發布超過{n}分鐘，已不能編輯"
 EDIT_STATE = "這條評論已不能編輯"
 EDIT_UNCHANGED = "評論內容沒有修改"
@@ -420,6 +421,8 @@ def submit(
         or article.comments_state == CommentsState.HIDDEN
     ):
         raise Rejected("body", CLOSED, 403, reason="closed")
+    if reply_to_id is not None and author.state == UserState.RESTRICTED:  # P24: 限制 = replies off
+        raise Rejected("body", REPLIES_OFF, 403, reason="account_state")
     parent, target = _thread_parent(session, article, reply_to_id)
     # One look-up by the text's skeleton serves the retry, P10 and P11: the same text has the
     # same skeleton, so the author's earlier copies are among these rows.
