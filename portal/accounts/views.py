@@ -25,6 +25,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.accounts.forms import AppealForm, CodeRequestForm, LoginForm, PasswordResetForm, RegisterForm
 from portal.auth import client_ip, password_hasher, phone_vault
+from portal.comments.context import local_day_start
 from portal.domain import accounts, comments, moderation, notifications
 from portal.domain.errors import NotAllowed, Rejected
 from portal.domain.pagination import Cursor
@@ -262,10 +263,14 @@ def my_comments():
         )
     )
     appealable = {c.id for c in rows if moderation.appealable(c)}
+    now = utc_now()
     return render_template(
         "accounts/my_comments.html",
+        standing=comments.standing(
+            db.session, current_user, comment_rules(settings()), now=now, day_start=local_day_start(now)
+        ),
         rows=[(c, comments.state_label(c)) for c in rows],
-        own_editable=set(comments.edit_windows(rows, rules=comment_rules(settings()), now=utc_now())),
+        own_editable=set(comments.edit_windows(rows, rules=comment_rules(settings()), now=now)),
         own_deletable={c.id for c in rows if comments.withdrawable(c)},
         here=request.full_path.rstrip("?"),
         appealable=appealable,

@@ -152,6 +152,38 @@ def tier_from(user: User, approved: int, *, now: datetime) -> str:
 
 
 @dataclass(frozen=True)
+class Standing:
+    """What 我的賬號 shows a reader (P25): the tier and its limits, never the credit score."""
+
+    tier: str
+    quota: int  # comments a day
+    used_today: int  # up to the quota
+    cooldown_seconds: int
+    replies_allowed: bool
+
+
+def standing(
+    session: Session, user: User, rules: CommentRules, *, now: datetime, day_start: datetime
+) -> Standing:
+    tier = tier_of(session, user, now=now)
+    quota = rules.quotas[tier]
+    used = session.scalar(
+        select(
+            capped_count(
+                select(Comment.id).where(Comment.author_id == user.id, Comment.created_at >= day_start), quota
+            )
+        )
+    )
+    return Standing(
+        tier=TIER_LABELS[tier],
+        quota=quota,
+        used_today=used or 0,
+        cooldown_seconds=rules.cooldown_seconds,
+        replies_allowed=user.state != UserState.RESTRICTED,
+    )
+
+
+@dataclass(frozen=True)
 class Activity:
     """What P9 and P11 count of the recent past, each count stopped at its limit."""
 

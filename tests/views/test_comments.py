@@ -31,6 +31,7 @@ from portal.models import (
     Report,
     SiteSetting,
     User,
+    UserState,
     utc_now,
 )
 from tests.domain.test_region import _write
@@ -1211,6 +1212,18 @@ def test_the_author_withdraws_a_pending_comment_and_it_is_recorded(app, client, 
         assert (action.actor_id, action.target_id) == (alice.id, comment_id)
     _, root = page_of(client, f"/articles/{article_id}")
     assert find_all(root, "li", id=f"own-comment-{comment_id}") == []
+
+
+def test_my_account_shows_the_tier_and_its_limits_but_not_the_score(app, client, article_id, make_user):
+    """P25: 我的賬號 shows the tier and limits, not the score; a restricted reader learns replies are off."""
+    reader = make_user(nickname="阿限", credit=-2, state=UserState.RESTRICTED)
+    add_comment(app, article_id, reader, "今天的評論", "pending", minutes_ago=0)
+    login(client, reader.phone, reader.password)
+    _, root = page_of(client, "/accounts/comments")
+    standing = find_one(root, "section", id="my-standing")
+    words = " ".join(standing.itertext())
+    assert "受限" in words and "3條（今日已發表1條）" in words and "不能回覆評論" in words
+    assert "-2" not in words and "信用" not in words
 
 
 def test_my_comments_offers_edit_and_delete_and_comes_back_there(app, client, article_id, alice, no_cooldown):
