@@ -20,6 +20,7 @@ from portal.domain.comments import set_status
 from portal.domain.pledge import skeleton_hash
 from portal.extensions import db
 from portal.models import (
+    Article,
     Comment,
     CommentRevision,
     CommentsState,
@@ -494,6 +495,22 @@ def test_posting_to_a_closed_article_is_403_with_the_message(app, client, alice)
         response = post_comment(client, article_id, "我想說兩句", hx=hx)
         assert response.status_code == 403
         assert CLOSED in response.get_data(as_text=True)
+    assert comment_count(app) == 0
+
+
+@pytest.mark.parametrize("hx", [True, False], ids=["htmx", "no-js"])
+def test_a_comment_sent_after_the_article_was_closed_keeps_its_text(app, client, article_id, alice, hx):
+    """Closed (P32) while the reader was typing: the answer said 本文評論已關閉 and the text was gone."""
+    login(client, alice.phone, alice.password)
+    token = token_for(client, f"/articles/{article_id}")
+    with app.app_context():
+        db.session.get(Article, article_id).comments_state = CommentsState.CLOSED
+        db.session.commit()
+    response = post_comment(client, article_id, "寫了很久的一段話", hx=hx, token=token)
+    assert response.status_code == 403
+    root = as_fragment(response, "comment-form") if hx else parse_html(response.get_data(as_text=True))
+    assert field_errors(root) == [CLOSED]
+    assert textarea_text(root) == "寫了很久的一段話"
     assert comment_count(app) == 0
 
 
