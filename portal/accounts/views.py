@@ -6,6 +6,7 @@ import math
 import time
 from collections.abc import Callable
 from importlib import import_module
+from typing import Literal
 
 from flask import (
     Blueprint,
@@ -83,17 +84,17 @@ def register_form():
 @limiter.limit(lambda: current_app.config["REGISTER_LIMITS"])
 def send_code():
     """獲取驗證碼 for registering."""
-    return _send_code("accounts/register.html", RegisterForm)
+    return _send_code("accounts/register.html", RegisterForm, "register")
 
 
 @bp.post("/password-reset/code")
 @limiter.limit(lambda: current_app.config["REGISTER_LIMITS"])
 def send_reset_code():
     """獲取驗證碼 for 忘記密碼."""
-    return _send_code("accounts/password_reset.html", PasswordResetForm)
+    return _send_code("accounts/password_reset.html", PasswordResetForm, "reset")
 
 
-def _send_code(page: str, page_form: type):
+def _send_code(page: str, page_form: type, purpose: Literal["register", "reset"]):
     """The code goes to the phone (the log, in development), never to the page. With htmx the
     answer is the status line; without, the page again with what was typed, password aside."""
     form, status, sent_to = CodeRequestForm(), 422, None
@@ -106,6 +107,7 @@ def _send_code(page: str, page_form: type):
                 vault=phone_vault(),
                 sender=sms_sender(),
                 now=utc_now(),
+                purpose=purpose,
             )
         except Rejected as refusal:
             status = _refusal_status(form, refusal)
