@@ -6,6 +6,7 @@ import math
 import time
 from collections.abc import Callable
 from importlib import import_module
+from typing import Literal
 
 from flask import (
     Blueprint,
@@ -25,6 +26,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.accounts.forms import AppealForm, CodeRequestForm, LoginForm, PasswordResetForm, RegisterForm
 from portal.auth import client_ip, password_hasher, phone_vault
+from portal.comments.context import local_day_start
 from portal.domain import accounts, comments, moderation, notifications
 from portal.domain.errors import NotAllowed, Rejected
 from portal.domain.pagination import Cursor
@@ -68,6 +70,8 @@ def _next_url() -> str:
 def _refusal_status(form, refusal: Rejected) -> int:
     field = form[refusal.field] if refusal.field in form else form["phone"]
     field.errors.append(refusal.message)
+    if refusal.retry_after:  # the wait the message names, not the hourly limit's reset
+        g.retry_after = refusal.retry_after
     return refusal.status
 
 
@@ -80,17 +84,17 @@ def register_form():
 @limiter.limit(lambda: current_app.config["REGISTER_LIMITS"])
 def send_code():
     """獲取驗證碼 for registering."""
-    return _send_code("accounts/register.html", RegisterForm)
+    return _send_code("accounts/register.html", RegisterForm, "register")
 
 
 @bp.post("/password-reset/code")
 @limiter.limit(lambda: current_app.config["REGISTER_LIMITS"])
 def send_reset_code():
     """獲取驗證碼 for 忘記密碼."""
-    return _send_code("accounts/password_reset.html", PasswordResetForm)
+    return _send_code("accounts/password_reset.html", PasswordResetForm, "reset")
 
 
-def _send_code(page: str, page_form: type):
+def _send_code(page: str, page_form: type, purpose: Literal["register", "reset"]):
     """The code goes to the phone (the log, in development), never to the page. With htmx the
     answer is the status line; without, the page again with what was typed, password aside."""
     form, status, sent_to = CodeRequestForm(), 422, None
@@ -103,6 +107,7 @@ def _send_code(page: str, page_form: type):
                 vault=phone_vault(),
                 sender=sms_sender(),
                 now=utc_now(),
+                purpose=purpose,
             )
         except Rejected as refusal:
             status = _refusal_status(form, refusal)
@@ -260,10 +265,14 @@ def my_comments():
         )
     )
     appealable = {c.id for c in rows if moderation.appealable(c)}
+    now = utc_now()
     return render_template(
         "accounts/my_comments.html",
+        standing=comments.standing(
+            db.session, current_user, comment_rules(settings()), now=now, day_start=local_day_start(now)
+        ),
         rows=[(c, comments.state_label(c)) for c in rows],
-        own_editable=set(comments.edit_windows(rows, rules=comment_rules(settings()), now=utc_now())),
+        own_editable=set(comments.edit_windows(rows, rules=comment_rules(settings()), now=now)),
         own_deletable={c.id for c in rows if comments.withdrawable(c)},
         here=request.full_path.rstrip("?"),
         appealable=appealable,

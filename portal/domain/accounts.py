@@ -9,6 +9,7 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -66,11 +67,20 @@ def request_code(
     sender: SmsSender,
     rules: CodeRules = CodeRules(),
     now: datetime,
+    purpose: Literal["register", "reset", ""] = "",
 ) -> str:
-    """Send a registration code; returns the masked number. Throttled per number and per network."""
+    """Send a code; returns the masked number. Throttled per number and per network. A code to
+    register goes only to a free number, one to reset a password only to a registered one: the
+    next step would refuse either, so the SMS would reach its owner for nothing."""
     number = normalise_phone(phone)
     phone_hmac = vault.lookup_hash(number)
     _refuse_blocked(session, phone_hmac)
+    if purpose:
+        registered = session.scalar(select(User.id).where(User.phone_hmac == phone_hmac)) is not None
+        if purpose == "register" and registered:
+            raise Rejected("phone", PHONE_TAKEN)
+        if purpose == "reset" and not registered:
+            raise Rejected("phone", PHONE_UNKNOWN)
     last = session.scalar(select(func.max(SmsCode.created_at)).where(SmsCode.phone_hmac == phone_hmac))
     if last is not None and (wait := rules.resend_seconds - (now - last).total_seconds()) > 0:
         refusal = Rejected("phone", CODE_TOO_SOON.format(n=max(1, round(wait))), 429, reason="sms_rate")

@@ -57,6 +57,7 @@ TOO_FAST = "發言過於頻繁，請{n}秒後再試"
 DAILY_LIMIT = "今日評論次數已達上限"
 DUPLICATE = "請勿重複發布相同內容"
 BAD_PARENT = "您回覆的評論不存在或已不可見，請重新整理頁面"
+REPLIES_OFF = "您的賬號功能已被限制，暫時不能回覆評論。如有異議可申訴。"
 EDIT_WINDOW = "評論發布超過{n}分鐘，已不能編輯"
 EDIT_STATE = "這條評論已不能編輯"
 EDIT_UNCHANGED = "評論內容沒有修改"
@@ -148,6 +149,38 @@ def tier_from(user: User, approved: int, *, now: datetime) -> str:
     if user.created_at > now - timedelta(days=30) or approved < 10:
         return TIER_NEW
     return TIER_GOOD if user.credit >= 30 else TIER_NORMAL
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What 我的賬號 shows a reader (P25): the tier and its limits, never the credit score."""
+
+    tier: str
+    quota: int  # comments a day
+    used_today: int  # up to the quota
+    cooldown_seconds: int
+    replies_allowed: bool
+
+
+def standing(
+    session: Session, user: User, rules: CommentRules, *, now: datetime, day_start: datetime
+) -> Standing:
+    tier = tier_of(session, user, now=now)
+    quota = rules.quotas[tier]
+    used = session.scalar(
+        select(
+            capped_count(
+                select(Comment.id).where(Comment.author_id == user.id, Comment.created_at >= day_start), quota
+            )
+        )
+    )
+    return Standing(
+        tier=TIER_LABELS[tier],
+        quota=quota,
+        used_today=used or 0,
+        cooldown_seconds=rules.cooldown_seconds,
+        replies_allowed=user.state != UserState.RESTRICTED,
+    )
 
 
 @dataclass(frozen=True)
@@ -420,6 +453,8 @@ def submit(
         or article.comments_state == CommentsState.HIDDEN
     ):
         raise Rejected("body", CLOSED, 403, reason="closed")
+    if reply_to_id is not None and author.state == UserState.RESTRICTED:  # P24: 限制 = replies off
+        raise Rejected("body", REPLIES_OFF, 403, reason="account_state")
     parent, target = _thread_parent(session, article, reply_to_id)
     # One look-up by the text's skeleton serves the retry, P10 and P11: the same text has the
     # same skeleton, so the author's earlier copies are among these rows.

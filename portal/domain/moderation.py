@@ -383,10 +383,7 @@ def decide(
     if decision not in DECISIONS:
         raise Rejected("decision", "未知的處理方式")
     allowed, target, needs_reason = DECISIONS[decision]
-    if needs_reason and reason_code not in DECISION_REASONS:
-        raise Rejected("reason", "請選擇處理理由")
-    if reason_code == "R18" and not note.strip():
-        raise Rejected("note", "選擇「其他違法違規信息」時請填寫說明")
+    _check_reason(reason_code, note, required=needs_reason)
     ensure_in_scope(comment, scope)
     before = _claim(session, comment, allowed, moderator, now)
     set_status(session, comment, target, now=now)
@@ -399,6 +396,10 @@ def decide(
             _notify_reply_targets(session, comment, now)
     else:
         penalty = _penalise(session, comment, reason_code, now)
+    if target == CommentStatus.DELETED:
+        # Deleted from 已通過 or 已隱藏 instead of by the 舉報 ruling: its reports are upheld all
+        # the same, and the reporters learn it (P26), or they would stay open for good.
+        _close_reports(session, comment, status=ReportStatus.UPHELD, ruling="upheld", now=now)
     audit.record(
         session,
         actor=moderator,
@@ -413,6 +414,13 @@ def decide(
         now=now,
     )
     return comment
+
+
+def _check_reason(reason_code: str, note: str, *, required: bool) -> None:
+    if required and reason_code not in DECISION_REASONS:
+        raise Rejected("reason", "請選擇處理理由")
+    if reason_code == "R18" and not note.strip():
+        raise Rejected("note", "選擇「其他違法違規信息」時請填寫說明")
 
 
 def _keep_after_patrol(
@@ -612,6 +620,38 @@ def open_reports(session: Session, comment_ids: Sequence[int]) -> dict[int, list
     return grouped
 
 
+def _close_reports(
+    session: Session, comment: Comment, *, status: ReportStatus, ruling: str, now: datetime
+) -> list[Report]:
+    """Closes the comment's open reports with `status` and tells each reporter the result; the
+    reports closed, none if another ruling got there first."""
+    reports = list(
+        session.scalars(
+            select(Report).where(Report.comment_id == comment.id, Report.status == ReportStatus.OPEN)
+        )
+    )
+    if not reports:
+        return []
+    updated = session.execute(
+        update(Report)
+        .where(Report.comment_id == comment.id, Report.status == ReportStatus.OPEN)
+        .values(status=status, resolved_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not updated:
+        return []
+    for report in reports:
+        notifications.notify(
+            session,
+            user_id=report.reporter_id,
+            kind="report_result",
+            text=f"您舉報的評論已處理：{REPORT_RESULTS[ruling]}",
+            link=f"/articles/{comment.article_id}",
+            now=now,
+        )
+    return reports
+
+
 def rule_reports(
     session: Session,
     *,
@@ -628,11 +668,15 @@ def rule_reports(
     if ruling not in REPORT_RULINGS:
         raise Rejected("ruling", "請選擇處理結果")
     ensure_in_scope(comment, scope)
-    reports = list(
-        session.scalars(
-            select(Report).where(Report.comment_id == comment.id, Report.status == ReportStatus.OPEN)
-        )
-    )
+    if ruling == "upheld":  # the deletion's reason, checked before any report is closed
+        _check_reason(reason_code, note, required=True)
+    status = {
+        "upheld": ReportStatus.UPHELD,
+        "not_upheld": ReportStatus.NOT_UPHELD,
+        "malicious": ReportStatus.MALICIOUS,
+    }[ruling]
+    # The reports are claimed first, so the deletion below finds none left open to close again.
+    reports = _close_reports(session, comment, status=status, ruling=ruling, now=now)
     if not reports:
         raise AlreadyDecided(ALREADY_DECIDED)
     if ruling == "upheld":
@@ -647,7 +691,7 @@ def rule_reports(
             now=now,
             today=now.date(),
         )
-        status, code = ReportStatus.UPHELD, reason_code
+        code = reason_code
     else:
         if comment.status == CommentStatus.HIDDEN:
             decide(
@@ -659,29 +703,12 @@ def rule_reports(
                 now=now,
                 today=now.date(),
             )
-        status = ReportStatus.NOT_UPHELD if ruling == "not_upheld" else ReportStatus.MALICIOUS
         code = "R90" if ruling == "not_upheld" else "R91"
-    updated = session.execute(
-        update(Report)
-        .where(Report.comment_id == comment.id, Report.status == ReportStatus.OPEN)
-        .values(status=status, resolved_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not updated:
-        raise AlreadyDecided(ALREADY_DECIDED)
-    for report in reports:
-        if ruling == "malicious":
+    if ruling == "malicious":
+        for report in reports:
             reporter = session.get(User, report.reporter_id)
             if reporter is not None:
                 reporter.credit -= 3
-        notifications.notify(
-            session,
-            user_id=report.reporter_id,
-            kind="report_result",
-            text=f"您舉報的評論已處理：{REPORT_RESULTS[ruling]}",
-            link=f"/articles/{comment.article_id}",
-            now=now,
-        )
     audit.record(
         session,
         actor=moderator,

@@ -105,6 +105,24 @@ def test_a_code_is_stored_hashed_only(session, sender):
     assert rows[0].expires_at == NOW + timedelta(minutes=10)
 
 
+def test_a_password_reset_code_goes_only_to_a_registered_number(session, sender):
+    """忘記密碼 sent codes to any number, which the reset then refused as 該手機號尚未註冊: an SMS
+    to a stranger for nothing. Registration likewise needs no code for a number already taken."""
+
+    def ask(purpose, at=NOW):
+        return accounts.request_code(
+            session, phone=PHONE, ip="60.210.1.1", vault=VAULT, sender=sender, now=at, purpose=purpose
+        )
+
+    assert rejected(ask, "reset").message == accounts.PHONE_UNKNOWN and sender.sent == []
+    request_code(session, sender)
+    register(session, sender.last_code())
+    later = NOW + timedelta(minutes=2)
+    assert rejected(ask, "register", later).message == accounts.PHONE_TAKEN and len(sender.sent) == 1
+    ask("reset", later)
+    assert len(sender.sent) == 2
+
+
 def test_a_second_code_within_60_seconds_is_refused(session, sender):
     request_code(session, sender)
     error = rejected(request_code, session, sender, at=NOW + timedelta(seconds=20))

@@ -522,6 +522,15 @@ def test_a_reply_to_a_reply_stays_under_the_top_level_comment(session, article, 
     assert (nested.parent_id, nested.reply_to_id, nested.reply_to_nickname) == (top.id, reply.id, "阿博")
 
 
+def test_p24_a_restricted_account_may_comment_but_not_reply(session, article, make_reader, moderator):
+    """限制 = replies off, smaller quota (P24), as the measure's notice tells the reader."""
+    top = approved(session, article, make_reader("阿蘭"), "頂樓的評論", moderator)
+    restricted = make_reader("阿限", state=UserState.RESTRICTED)
+    error = refused(session, article, restricted, "我想回覆一下", reply_to=top.id)
+    assert (error.status, error.message, error.reason) == (403, comments.REPLIES_OFF, "account_state")
+    assert post(session, article, restricted, "我想說兩句", at=NOW).status == CommentStatus.PENDING
+
+
 @pytest.mark.parametrize("target", ["other article", "pending", "rejected", "hidden", "unknown"])
 def test_a_reply_to_a_comment_that_is_not_visible_here_is_refused(
     session, article, other_article, make_reader, moderator, target

@@ -1514,6 +1514,42 @@ def test_a_second_ruling_is_already_decided(world, second):
     assert [r.credit for r in w.readers] == [0, 0, 0, 0]
 
 
+@pytest.mark.parametrize("hidden", [True, False])
+def test_deleting_a_reported_comment_by_decision_rules_its_reports(world, hidden):
+    """Deleted from 已隱藏 or 已通過 rather than by the 舉報 ruling: the reports were left open, and
+    the reporters, promised a result (P26), never heard."""
+    w = world
+    if hidden:
+        comment = reported_by_three(w)
+    else:
+        comment = in_state(w, "approved", by=w.other_mod)
+        comments.report(
+            w.session,
+            comment=comment,
+            reporter=w.readers[0],
+            reason_code="R08",
+            note="",
+            rules=CommentRules(),
+            now=w.tick(),
+        )
+    decide(w, comment, "delete", reason_code="R08")
+    reporters = w.readers[:3] if hidden else w.readers[:1]
+    for reader in reporters:
+        assert notices(w.session, reader) == ["您舉報的評論已處理：已刪除"]
+    assert count(w.session, Report, Report.status == ReportStatus.OPEN) == 0
+    assert count(w.session, Report, Report.status == ReportStatus.UPHELD) == len(reporters)
+    with pytest.raises(AlreadyDecided):
+        rule_reports(w, comment, "upheld", "R08")
+
+
+def test_an_upheld_ruling_tells_each_reporter_once(world):
+    w = world
+    comment = reported_by_three(w)
+    rule_reports(w, comment, "upheld", "R08")
+    for reader in w.readers[:3]:
+        assert notices(w.session, reader) == ["您舉報的評論已處理：已刪除"]
+
+
 def test_an_unknown_ruling_is_refused(world):
     comment = reported_by_three(world)
     with pytest.raises(Rejected):

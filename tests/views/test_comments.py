@@ -20,6 +20,7 @@ from portal.domain.comments import set_status
 from portal.domain.pledge import skeleton_hash
 from portal.extensions import db
 from portal.models import (
+    Article,
     Comment,
     CommentRevision,
     CommentsState,
@@ -31,6 +32,7 @@ from portal.models import (
     Report,
     SiteSetting,
     User,
+    UserState,
     utc_now,
 )
 from tests.domain.test_region import _write
@@ -493,6 +495,22 @@ def test_posting_to_a_closed_article_is_403_with_the_message(app, client, alice)
         response = post_comment(client, article_id, "我想說兩句", hx=hx)
         assert response.status_code == 403
         assert CLOSED in response.get_data(as_text=True)
+    assert comment_count(app) == 0
+
+
+@pytest.mark.parametrize("hx", [True, False], ids=["htmx", "no-js"])
+def test_a_comment_sent_after_the_article_was_closed_keeps_its_text(app, client, article_id, alice, hx):
+    """Closed (P32) while the reader was typing: the answer said 本文評論已關閉 and the text was gone."""
+    login(client, alice.phone, alice.password)
+    token = token_for(client, f"/articles/{article_id}")
+    with app.app_context():
+        db.session.get(Article, article_id).comments_state = CommentsState.CLOSED
+        db.session.commit()
+    response = post_comment(client, article_id, "寫了很久的一段話", hx=hx, token=token)
+    assert response.status_code == 403
+    root = as_fragment(response, "comment-form") if hx else parse_html(response.get_data(as_text=True))
+    assert field_errors(root) == [CLOSED]
+    assert textarea_text(root) == "寫了很久的一段話"
     assert comment_count(app) == 0
 
 
@@ -1213,6 +1231,18 @@ def test_the_author_withdraws_a_pending_comment_and_it_is_recorded(app, client, 
     assert find_all(root, "li", id=f"own-comment-{comment_id}") == []
 
 
+def test_my_account_shows_the_tier_and_its_limits_but_not_the_score(app, client, article_id, make_user):
+    """P25: 我的賬號 shows the tier and limits, not the score; a restricted reader learns replies are off."""
+    reader = make_user(nickname="阿限", credit=-2, state=UserState.RESTRICTED)
+    add_comment(app, article_id, reader, "今天的評論", "pending", minutes_ago=0)
+    login(client, reader.phone, reader.password)
+    _, root = page_of(client, "/accounts/comments")
+    standing = find_one(root, "section", id="my-standing")
+    words = " ".join(standing.itertext())
+    assert "受限" in words and "3條（今日已發表1條）" in words and "不能回覆評論" in words
+    assert "-2" not in words and "信用" not in words
+
+
 def test_my_comments_offers_edit_and_delete_and_comes_back_there(app, client, article_id, alice, no_cooldown):
     pending = add_comment(app, article_id, alice, "待審的評論", "pending", minutes_ago=1)
     late = add_comment(app, article_id, alice, "過了時間的評論", "pending", minutes_ago=6)
@@ -1518,6 +1548,18 @@ def test_the_code_request_without_javascript_re_renders_the_form(app, client, se
     assert response.status_code == 429
     assert "驗證碼發送過於頻繁" in response.get_data(as_text=True)
     assert len(sender.sent) == 1
+
+
+@pytest.mark.parametrize("headers", [{}, HX])
+def test_a_code_asked_again_too_soon_says_the_same_wait_in_retry_after(app, client, sender, headers):
+    """The message said 60 seconds while Retry-After carried the hourly limit's reset (3593)."""
+    token = token_for(client, "/accounts/register")
+    form = {"phone": "13912345678", "csrf_token": token}
+    assert client.post("/accounts/register/code", data=form).status_code == 200
+    response = client.post("/accounts/register/code", data=form, headers=headers)
+    assert response.status_code == 429
+    seconds = re.search(r"驗證碼發送過於頻繁，請(\d+)秒後再試", response.get_data(as_text=True)).group(1)
+    assert response.headers["Retry-After"] == seconds
 
 
 @pytest.mark.parametrize(
