@@ -422,7 +422,9 @@ def test_the_order_chosen_is_in_the_address_through_back_forward_and_reload(page
     newest, hot = tabs.filter(has_text="最新"), tabs.filter(has_text="熱門")
 
     def shows(tab, order: list[str]) -> None:
-        expect(tab).to_have_attribute("aria-current", "true")
+        # After back or forward htmx reloads the page (no snapshots kept): a whole page load, which a
+        # loaded CI machine can take longer than the default 5 s for.
+        expect(tab).to_have_attribute("aria-current", "true", timeout=20_000)
         expect(bodies).to_have_text(order)
 
     # Signed in, with a comment of their own awaiting review: a page that is theirs alone.
