@@ -251,6 +251,19 @@ def logout():
     return redirect(url_for("news.home"), 303)
 
 
+@bp.post("/logout-everywhere")
+@login_required
+def logout_everywhere():
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    accounts.end_every_session(db.session, current_user, ip=client_ip(), now=utc_now())
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("您已退出所有設備：此前在任何瀏覽器上的登錄都已失效。")
+    return redirect(url_for("news.home"), 303)
+
+
 @bp.get("/comments")
 @login_required
 def my_comments():

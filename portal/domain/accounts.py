@@ -250,6 +250,22 @@ def _replace_password(user: User, password_hash: str) -> None:
     user.session_token = new_session_token()
 
 
+def end_every_session(session: Session, user: User, *, ip: str = "", now: datetime) -> None:
+    """退出所有設備: every session of the account ends, this one too. A session lives in a signed
+    cookie, which signing out of one browser only deletes there: a copy of it elsewhere (another
+    device, a stolen cookie) keeps working until the account's session token changes."""
+    user.session_token = new_session_token()
+    audit.record(
+        session,
+        actor=user,
+        action="account.sessions_ended",
+        target_type="user",
+        target_id=user.id,
+        ip=ip,
+        now=now,
+    )
+
+
 def set_password(
     session: Session, *, user: User, password: str, hasher: PasswordHasher, actor: User, now: datetime
 ) -> User:

@@ -63,6 +63,7 @@ ACTION_LABELS: dict[str, str] = {
     "account.measure": "處置措施",
     "account.measure_lifted": "解除措施",
     "account.password_reset": "重設密碼",
+    "account.sessions_ended": "退出所有設備",
     "appeal.created": "提出申訴",
     "appeal.resolved": "處理申訴",
     "pii.view": "查看手機號",

@@ -1687,6 +1687,42 @@ def test_logout_needs_post_and_the_token(app, client, alice):
     assert client.get("/accounts/comments").status_code == 302
 
 
+def test_signing_out_leaves_a_copied_cookie_working_and_signing_out_everywhere_ends_it(app, alice):
+    """A session is a signed cookie: 退出 deletes it in this browser only. 退出所有設備 ends every
+    session of the account: a copy elsewhere (another device, a stolen cookie) stops working too."""
+    phone, other = app.test_client(), app.test_client()
+    login(phone, alice.phone, alice.password)
+    login(other, alice.phone, alice.password)
+    copied = app.test_client()
+    name = app.config["SESSION_COOKIE_NAME"]
+    domain = app.config["SERVER_NAME"]
+    copied.set_cookie(name, phone.get_cookie(name, domain=domain).value, domain=domain)
+    phone.post("/accounts/logout", data={"csrf_token": token_for(phone, "/")})
+    assert copied.get("/accounts/comments").status_code == 200  # what 退出 cannot reach
+
+    html = other.get("/accounts/comments").get_data(as_text=True)
+    form = find_one(parse_html(html), "form", action="/accounts/logout-everywhere")
+    assert text_of(find_one(form, "button")) == "退出所有設備"
+    assert other.post("/accounts/logout-everywhere").status_code == 400  # no token: nothing ends
+    assert other.get("/accounts/comments").status_code == 200
+    response = other.post("/accounts/logout-everywhere", data={"csrf_token": csrf_token_from(html)})
+    assert (response.status_code, response.headers["Location"]) == (303, "/")
+    assert "您已退出所有設備" in other.get("/").get_data(as_text=True)
+    for client in (other, copied):
+        assert client.get("/accounts/comments").status_code == 302
+    login(phone, alice.phone, alice.password)  # the password still signs in, with a new session
+    assert phone.get("/accounts/comments").status_code == 200
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(ModerationAction)
+                .where(ModerationAction.action == "account.sessions_ended")
+            )
+            == 1
+        )
+
+
 HUGE = "99999999999999999999999"  # beyond SQLite's 64-bit integers
 
 
