@@ -1578,6 +1578,39 @@ def test_appeal_from_my_comments_then_a_different_moderator_overturns(desk):
         assert "申訴結果：撤銷。屬正常批評" in texts
 
 
+def test_a_warning_is_a_measure_its_reader_may_appeal_and_overturning_it_lifts_it(desk):
+    """P27: a rejection, a deletion or a measure; 警示提醒 is the ladder's first measure."""
+    d = desk
+    author = d.people["author"]
+    d.post("moderator", f"/moderation/users/{author.id}/measures", {"measure": "warning", "reason": "R08"})
+    with d.app.app_context():
+        sanction_id = db.session.scalar(select(Sanction.id).where(Sanction.measure == "warning"))
+
+    def sanctions_list():
+        mine = parse_html(d.client("author").get("/accounts/comments").get_data(as_text=True))
+        return find_one(mine, "ul", id="my-sanctions")
+
+    (link,) = find_all(sanctions_list(), "a", cls="appeal-link")
+    assert link.get("href") == f"/accounts/appeals/new?target=sanction&id={sanction_id}"
+    filed = d.post(
+        "author",
+        "/accounts/appeals",
+        {"target_type": "sanction", "target_id": sanction_id, "text": "我沒有對任何人人身攻擊"},
+    )
+    assert filed.status_code == 303
+    with d.app.app_context():
+        appeal_id = db.session.scalar(select(Appeal.id))
+    ruled = d.post(
+        "decider", f"/moderation/appeals/{appeal_id}/ruling", {"overturn": "1", "note": "警示有誤"}
+    )
+    assert ruled.status_code == 303
+    with d.app.app_context():
+        assert db.session.get(Appeal, appeal_id).status == "overturned"
+        assert db.session.get(Sanction, sanction_id).lifted_at is not None
+    listed = sanctions_list()
+    assert "已解除" in text_of(listed) and find_all(listed, "a", cls="appeal-link") == []
+
+
 def test_my_comments_offers_appeal_only_while_one_can_be_filed(desk):
     d = desk
 
