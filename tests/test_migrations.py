@@ -165,6 +165,31 @@ def test_an_authors_own_deletions_leave_the_rejected_count_after_0010_and_count_
         assert db.session.execute(text(count), {"id": author}).scalar_one() == with_own - 1
 
 
+def test_0014_lists_an_edited_comment_in_review_above_its_replies_and_a_downgrade_takes_it_out(demo_app):
+    parent = (
+        "SELECT id FROM comment WHERE parent_id IS NULL AND reply_count > 0 AND status = 'approved' "
+        "ORDER BY id LIMIT 1"
+    )
+    listed = "SELECT listed FROM comment WHERE id = :id"
+    with demo_app.app_context():
+        comment_id = db.session.execute(text(parent)).scalar_one()
+        db.session.remove()
+        downgrade(directory=str(MIGRATIONS), revision="0013")
+        # As the old code left an approved comment its author edited: in review, out of the thread.
+        db.session.execute(
+            text("UPDATE comment SET status = 'pending', listed = false WHERE id = :id"), {"id": comment_id}
+        )
+        db.session.commit()
+        db.session.remove()
+        upgrade(directory=str(MIGRATIONS))
+        assert db.session.execute(text(listed), {"id": comment_id}).scalar_one() in (True, 1)
+        db.session.remove()
+        downgrade(directory=str(MIGRATIONS), revision="0013")
+        assert db.session.execute(text(listed), {"id": comment_id}).scalar_one() in (False, 0)
+        db.session.remove()
+        upgrade(directory=str(MIGRATIONS))
+
+
 def test_the_gallery_migration_keeps_each_photo_set_in_order_both_ways(demo_app):
     """0009 moves the sets out of media.article_id into gallery_picture, and back on a downgrade."""
     sets = "SELECT article_id, position, media_id FROM gallery_picture ORDER BY article_id, position"

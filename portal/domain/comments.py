@@ -604,8 +604,14 @@ def record_refusal(
 
 
 def _set_listed(comment: Comment) -> None:
+    """In the thread: an approved comment; and, as a placeholder, a top-level comment with approved
+    replies that was deleted, or that its author edited and is back in review (the replies are
+    other readers' approved words, and would vanish with it)."""
+    placeholder = comment.status == CommentStatus.DELETED or (
+        comment.status == CommentStatus.PENDING and comment.approved_at is not None
+    )
     comment.listed = comment.status == CommentStatus.APPROVED or (
-        comment.status == CommentStatus.DELETED and comment.parent_id is None and comment.reply_count > 0
+        placeholder and comment.parent_id is None and comment.reply_count > 0
     )
 
 

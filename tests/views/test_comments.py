@@ -1092,6 +1092,34 @@ def test_the_author_edits_within_five_minutes_and_the_comment_goes_back_to_revie
     assert text_of(find_one(page, id="comment-count")) == "共 0 條評論"
 
 
+def test_an_edited_comment_in_review_keeps_its_place_and_others_approved_replies_in_the_thread(
+    app, client, article_id, alice, bob
+):
+    parent = add_comment(app, article_id, alice, "原來的評論", minutes_ago=1)
+    reply = add_comment(app, article_id, bob, "我回覆的內容", parent_id=parent)
+    login(client, alice.phone, alice.password)
+    token = token_for(client, f"/comments/{parent}/edit")
+    client.post(f"/comments/{parent}/edit", data={"body": "改過的評論", "csrf_token": token})
+
+    def thread(reader) -> tuple:
+        _, page = page_of(reader, f"/articles/{article_id}")
+        item = find_one(page, "li", id=f"comment-{parent}")
+        return item, text_of(item), [li.get("data-comment-id") for li in find_all(item, "li", cls="reply")]
+
+    anyone = app.test_client()
+    item, text, replies = thread(anyone)
+    assert replies == [str(reply)] and "我回覆的內容" in text
+    assert find_one(item, "p", cls="comment-deleted").get("data-in-review") is not None
+    assert "原來的評論" not in text and "改過的評論" not in text  # neither text before its review
+    assert not find_all(item, "a", cls="reply-link", href=re.compile(f"reply_to={parent}"))
+    assert anyone.get(f"/comments/{parent}/replies").status_code == 200
+    with app.app_context():
+        set_status(db.session, db.session.get(Comment, parent), CommentStatus.APPROVED, now=utc_now())
+        db.session.commit()
+    _, text, replies = thread(anyone)
+    assert "改過的評論" in text and replies == [str(reply)]
+
+
 def test_saving_an_edit_without_a_change_keeps_the_comment_published(app, client, article_id, alice):
     comment_id = add_comment(app, article_id, alice, "原來的評論", minutes_ago=1)
     login(client, alice.phone, alice.password)
