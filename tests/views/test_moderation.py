@@ -1415,6 +1415,16 @@ def appeal_against_an_admins_disable(d: Desk) -> int:
     return appeal_id
 
 
+def appeal_a_measure(d: Desk, role: str, sanction_id: int, text: str) -> int:
+    """`role` files 申訴 against the measure through the form; the appeal's id."""
+    filed = d.post(
+        role, "/accounts/appeals", {"target_type": "sanction", "target_id": sanction_id, "text": text}
+    )
+    assert filed.status_code == 303
+    with d.app.app_context():
+        return db.session.scalar(select(Appeal.id).order_by(Appeal.id.desc()).limit(1))
+
+
 def appeal_item(d: Desk, role: str, appeal_id: int):
     """The appeal's row on `role`'s 申訴 tab."""
     page = d.get(role, "/moderation/?tab=appeals").get_data(as_text=True)
@@ -1487,14 +1497,7 @@ def test_an_admin_is_told_they_cannot_rule_their_own_appeal_and_its_giver_self_r
     )
     reviewer = find_one(form_page, "p", id="appeal-reviewer")
     assert reviewer.get("data-self-review") == "true" and "本人覆核" in text_of(reviewer)
-    filed = d.post(
-        "admin2",
-        "/accounts/appeals",
-        {"target_type": "sanction", "target_id": sanction_id, "text": "我沒有違規，請核實。"},
-    )
-    assert filed.status_code == 303
-    with d.app.app_context():
-        appeal_id = db.session.scalar(select(Appeal.id))
+    appeal_id = appeal_a_measure(d, "admin2", sanction_id, "我沒有違規，請核實。")
     own = appeal_item(d, "admin2", appeal_id)
     assert "這是您本人的申訴，須由其他管理員處理" in text_of(own) and not find_all(own, "form")
     before = fingerprint(d)
@@ -1592,14 +1595,7 @@ def test_a_warning_is_a_measure_its_reader_may_appeal_and_overturning_it_lifts_i
 
     (link,) = find_all(sanctions_list(), "a", cls="appeal-link")
     assert link.get("href") == f"/accounts/appeals/new?target=sanction&id={sanction_id}"
-    filed = d.post(
-        "author",
-        "/accounts/appeals",
-        {"target_type": "sanction", "target_id": sanction_id, "text": "我沒有對任何人人身攻擊"},
-    )
-    assert filed.status_code == 303
-    with d.app.app_context():
-        appeal_id = db.session.scalar(select(Appeal.id))
+    appeal_id = appeal_a_measure(d, "author", sanction_id, "我沒有對任何人人身攻擊")
     ruled = d.post(
         "decider", f"/moderation/appeals/{appeal_id}/ruling", {"overturn": "1", "note": "警示有誤"}
     )
