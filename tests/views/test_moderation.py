@@ -735,6 +735,39 @@ def test_a_scoped_moderator_cannot_hold_a_record_outside_their_sections(two_sect
     assert d.post("scoped", f"/moderation/log/{min(shown)}/hold").status_code == 303
 
 
+def test_a_scoped_moderator_sees_a_users_comments_in_their_sections_only(desk):
+    d = desk
+    add_comment(d, section="yaowen", body="要聞下的評論")
+    add_comment(d, section="shandong", status="rejected", body="山東下的評論")
+    add_comment(d, section="shehui", body="社會版的評論")
+    with d.app.app_context():
+        moderation.apply_measure(
+            db.session,
+            user=user_of(d, "author"),
+            moderator=user_of(d, "decider"),
+            measure="mute",
+            reason_code="R08",
+            days=1,
+            now=utc_now(),
+            zone=ZoneInfo("Asia/Shanghai"),
+        )
+        db.session.commit()
+
+    def seen_by(role: str) -> tuple[list[str], str]:
+        response = d.get(role, f"/moderation/users/{d.people['author'].id}")
+        assert response.status_code == 200
+        root = parse_html(response.get_data(as_text=True))
+        return [
+            text_of(find_one(li, "span", cls="comment-body")) for li in find_all(root, "li", cls="my-comment")
+        ], text_of(find_one(root, "table", cls="data-table"))
+
+    scoped, measures = seen_by("scoped")
+    assert sorted(scoped) == ["山東下的評論", "要聞下的評論"]
+    assert "禁言" in measures  # the measure is the account's: shown whatever its section
+    everyone, _ = seen_by("moderator")
+    assert sorted(everyone) == ["山東下的評論", "社會版的評論", "要聞下的評論"]
+
+
 def test_the_queue_lists_pending_comments_with_their_rule_hits_marked(desk, test_words):
     d = desk
     reader = d.client("author")
