@@ -181,6 +181,20 @@ def _tab_condition(tab: str):
 COUNT_CAP = 1000  # a badge shows 999+ beyond this: counting further would grow with the queue
 
 
+def recent_comments(session: Session, author: User, scope: set[int] | None, limit: int = 30) -> list[Comment]:
+    """A user's latest comments, any state, for their page on the desk: only those in the
+    moderator's sections (the account's measures and counts stay whole, a measure being
+    account-wide)."""
+    return list(
+        session.scalars(
+            select(Comment)
+            .where(Comment.author_id == author.id, *_scoped(scope))
+            .order_by(Comment.created_at.desc())
+            .limit(limit)
+        )
+    )
+
+
 def tab_counts(session: Session, scope: set[int] | None) -> dict[str, int]:
     def count(query: Select) -> int:
         return session.scalar(select(capped_count(query, COUNT_CAP))) or 0

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from portal.domain import audit
@@ -31,6 +31,8 @@ from portal.domain.pagination import Cursor
 from portal.domain.pledge import FLAG_LABELS, REASON_LABELS
 from portal.domain.site import SETTING_LABELS
 from portal.models import (
+    Appeal,
+    Article,
     Comment,
     CommentStatus,
     EvidenceHold,
@@ -659,8 +661,82 @@ def _entries(session: Session, rows: Sequence[ModerationAction], zone: tzinfo) -
     return [LogEntry(row, nicknames.get(row.actor_id, ""), row.id in held, zone) for row in rows]
 
 
-def _log_query(filters: LogFilters, zone: tzinfo, up_to_id: int | None) -> Select:
+@dataclass(frozen=True)
+class Reach:
+    """The part of the record a section-scoped moderator may read: `viewer_id` is theirs,
+    `sections` their sections with every sub-section. None instead of a Reach: the whole record
+    (admins, moderators without a section limit)."""
+
+    viewer_id: int
+    sections: frozenset[int]
+
+
+def reach_of(viewer: User, scope: set[int] | None) -> Reach | None:
+    """`scope` as moderation.scope_section_ids gives it (None: every section)."""
+    return None if scope is None else Reach(viewer.id, frozenset(scope))
+
+
+def in_reach(reach: Reach):
+    """The rule, as one SQL condition on moderation_action (so pages and exports stay keyset reads).
+
+    A scoped moderator reads a record when they made it, or when it is about a comment on an
+    article of their sections and is not a back-office (`admin.*`) act. "About a comment" follows
+    how records point at comments:
+    - target_type "comment", target_id the comment: submissions, edits, decisions, reports filed
+      and ruled (report.created/report.resolved name the comment, not the report), patrol hits;
+    - target_type "appeal", target_id an Appeal whose target_type is "comment" and whose
+      target_id is such a comment (appeal.created/appeal.resolved); appeals against measures are
+      account-wide and stay out, as they do in the scoped appeals queue;
+    - comment.rejected, the rules refusing a submission: it has no comment row, so it names the
+      article (target_type "article"), which must be in the sections;
+    - emergency.bulk_hide (target_type "comments", no id) lists the comments it hid in its JSON
+      `after.hidden`: it is read when it hid some and every one of them is in the sections (its
+      term or address range may have reached other sections too, and those stay unseen).
+    Everything else by someone else is left out: other sections' comments, measures and other
+    account events (target "user"), closures and reopenings, undos, holds and exports
+    ("moderation_action"), and every admin.* act."""
+    articles = select(Article.id).where(Article.section_id.in_(sorted(reach.sections)))
+    comments = select(Comment.id).where(Comment.article_id.in_(articles))
+    appeals = select(Appeal.id).where(Appeal.target_type == "comment", Appeal.target_id.in_(comments))
+    # json_each reads only a bulk hide's own, well-formed JSON (CASE decides before it runs).
+    bulk_hide = and_(
+        ModerationAction.action == "emergency.bulk_hide", func.json_valid(ModerationAction.after) == 1
+    )
+    hidden = func.json_each(case((bulk_hide, ModerationAction.after), else_="{}"), "$.hidden").table_valued(
+        "value"
+    )
+    hid = select(hidden.c.value).select_from(hidden)
+    about = or_(
+        and_(ModerationAction.target_type == "comment", ModerationAction.target_id.in_(comments)),
+        and_(ModerationAction.target_type == "appeal", ModerationAction.target_id.in_(appeals)),
+        and_(
+            ModerationAction.action == "comment.rejected",
+            ModerationAction.target_type == "article",
+            ModerationAction.target_id.in_(articles),
+        ),
+        and_(
+            ModerationAction.action == "emergency.bulk_hide",
+            hid.exists(),
+            ~hid.where(hidden.c.value.not_in(comments)).exists(),
+        ),
+    )
+    return or_(
+        ModerationAction.actor_id == reach.viewer_id,
+        and_(~ModerationAction.action.startswith("admin.", autoescape=True), about),
+    )
+
+
+def within_reach(session: Session, record: ModerationAction, reach: Reach | None) -> bool:
+    if reach is None:
+        return True
+    query = select(ModerationAction.id).where(ModerationAction.id == record.id, in_reach(reach))
+    return session.scalar(query) is not None
+
+
+def _log_query(filters: LogFilters, zone: tzinfo, up_to_id: int | None, reach: Reach | None) -> Select:
     query = select(ModerationAction).where(*filters.conditions(zone))
+    if reach is not None:
+        query = query.where(in_reach(reach))
     if up_to_id is not None:
         query = query.where(ModerationAction.id <= up_to_id)
     return query
@@ -674,9 +750,11 @@ def log_page(
     cursor: Cursor | None = None,
     size: int = PAGE_SIZE,
     up_to_id: int | None = None,
+    reach: Reach | None = None,
 ) -> tuple[list[LogEntry], Cursor | None]:
-    """One keyset page of the record, newest first; the cursor is the last row's (time, id)."""
-    query = _log_query(filters, zone, up_to_id)
+    """One keyset page of the record (within `reach`), newest first; the cursor is the last
+    row's (time, id)."""
+    query = _log_query(filters, zone, up_to_id, reach)
     if cursor is not None:
         query = query.where(
             or_(
@@ -700,20 +778,33 @@ def latest_id(session: Session) -> int:
     return session.scalar(select(func.max(ModerationAction.id))) or 0
 
 
-def count_rows(session: Session, *, filters: LogFilters, zone: tzinfo, up_to_id: int | None = None) -> int:
-    query = _log_query(filters, zone, up_to_id).with_only_columns(func.count()).order_by(None)
+def count_rows(
+    session: Session,
+    *,
+    filters: LogFilters,
+    zone: tzinfo,
+    up_to_id: int | None = None,
+    reach: Reach | None = None,
+) -> int:
+    query = _log_query(filters, zone, up_to_id, reach).with_only_columns(func.count()).order_by(None)
     return session.scalar(query) or 0
 
 
 def export_rows(
-    session: Session, *, filters: LogFilters, zone: tzinfo, up_to_id: int, chunk: int = EXPORT_CHUNK
+    session: Session,
+    *,
+    filters: LogFilters,
+    zone: tzinfo,
+    up_to_id: int,
+    chunk: int = EXPORT_CHUNK,
+    reach: Reach | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Every filtered record up to `up_to_id` (a snapshot), newest first, read `chunk` rows at a
-    time with the keyset, so a long record is never loaded at once."""
+    """Every filtered record within `reach` up to `up_to_id` (a snapshot), newest first, read
+    `chunk` rows at a time with the keyset, so a long record is never loaded at once."""
     cursor: Cursor | None = None
     while True:
         entries, cursor = log_page(
-            session, filters=filters, zone=zone, cursor=cursor, size=chunk, up_to_id=up_to_id
+            session, filters=filters, zone=zone, cursor=cursor, size=chunk, up_to_id=up_to_id, reach=reach
         )
         for entry in entries:
             yield entry.exported(zone)

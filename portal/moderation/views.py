@@ -417,14 +417,7 @@ def user(user_id: int):
 
 def render_user(person: User, form: MeasureForm | None = None) -> str:
     now = utc_now()
-    recent = list(
-        db.session.scalars(
-            db.select(Comment)
-            .where(Comment.author_id == person.id)
-            .order_by(Comment.created_at.desc())
-            .limit(30)
-        )
-    )
+    recent = moderation.recent_comments(db.session, person, scope())
     sanctions = list(
         db.session.scalars(
             db.select(Sanction).where(Sanction.user_id == person.id).order_by(Sanction.created_at.desc())

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from portal.domain import audit, records
 from portal.models import (
+    Appeal,
     Comment,
     CommentStatus,
     EvidenceHold,
@@ -344,6 +345,98 @@ def test_export_rows_read_in_chunks_up_to_the_snapshot(session, people):
     assert first["local_time"] == "2026-11-20 12:00:00"
     assert first["created_at"] == "2026-11-20T04:00:00Z"
     assert records.count_rows(session, filters=records.LogFilters(), zone=ZONE, up_to_id=snapshot) == 25
+
+
+def test_a_scoped_moderator_reads_the_record_of_their_sections_comments_and_their_own_acts(session, people):
+    """records.in_reach: comments by target, appeals through the appeal row, refusals by article;
+    their own acts always; nothing else by others, admin.* acts least of all."""
+    inside, outside = make_section(session), make_section(session)
+    mine, theirs = make_article(session, inside), make_article(session, outside)
+    here = make_comment(session, mine, people["reader"], NOW - timedelta(days=1))
+    there = make_comment(session, theirs, people["reader"], NOW - timedelta(days=1))
+    appeal_here, appeal_there, appeal_measure = (
+        Appeal(target_type=kind, target_id=target, author_id=people["reader"].id, text="請覆核")
+        for kind, target in (("comment", here.id), ("comment", there.id), ("sanction", here.id))
+    )
+    session.add_all([appeal_here, appeal_there, appeal_measure])
+    session.flush()
+    b = people["mod_b"]
+
+    def log(actor, action: str, target_type: str, target_id: int | None, minutes: int) -> int:
+        row = audit.record(
+            session,
+            actor=actor,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            now=NOW - timedelta(minutes=minutes),
+        )
+        session.flush()
+        return row.id
+
+    shown = [
+        log(b, "moderation.approve", "comment", here.id, 1),
+        log(None, "report.created", "comment", here.id, 2),
+        log(people["reader"], "appeal.created", "appeal", appeal_here.id, 3),
+        log(None, "comment.rejected", "article", mine.id, 4),
+        log(people["mod_a"], "pii.view", "user", b.id, 5),  # their own act
+    ]
+    hidden = [
+        log(b, "moderation.approve", "comment", there.id, 6),
+        log(people["reader"], "appeal.created", "appeal", appeal_there.id, 7),
+        log(people["reader"], "appeal.created", "appeal", appeal_measure.id, 8),  # measure: account-wide
+        log(b, "account.measure", "user", people["reader"].id, 9),
+        log(b, "emergency.close", "article", mine.id, 10),
+        log(b, "admin.section_saved", "section", inside.id, 11),
+        log(b, "admin.comment_fixed", "comment", here.id, 12),  # a back-office act, even on a comment
+        log(None, "comment.rejected", "article", theirs.id, 13),
+    ]
+    for minutes, hid in ((14, [here.id]), (15, [here.id, there.id]), (16, [])):
+        row = audit.record(
+            session,
+            actor=b,
+            action="emergency.bulk_hide",
+            target_type="comments",
+            after={"term": "暗號", "hidden": hid},
+            now=NOW - timedelta(minutes=minutes),
+        )
+        session.flush()
+        (shown if hid == [here.id] else hidden).append(row.id)
+    unreadable = ModerationAction(
+        action="emergency.bulk_hide",
+        actor_role="system",
+        after="not json",
+        created_at=NOW - timedelta(minutes=17),
+    )
+    session.add(unreadable)
+    session.flush()
+    hidden.append(unreadable.id)
+    reach = records.reach_of(people["mod_a"], {inside.id})
+    everything = records.LogFilters()
+    entries, _ = records.log_page(session, filters=everything, zone=ZONE, size=100, reach=reach)
+    assert [entry.record.id for entry in entries] == shown
+    assert records.count_rows(session, filters=everything, zone=ZONE, reach=reach) == len(shown)
+    assert records.within_reach(session, session.get(ModerationAction, shown[0]), reach)
+    assert not records.within_reach(session, session.get(ModerationAction, hidden[0]), reach)
+    assert records.reach_of(people["mod_a"], None) is None  # no section limit: everything
+    assert set(_ids(session, everything)) == {*shown, *hidden}
+    # a filter narrows within the reach; keyset pages of two cover it once, in order
+    approvals = records.LogFilters(action="moderation.approve")
+    entries, _ = records.log_page(session, filters=approvals, zone=ZONE, reach=reach)
+    assert [entry.record.id for entry in entries] == [shown[0]]
+    seen, cursor = [], None
+    while True:
+        entries, cursor = records.log_page(
+            session, filters=everything, zone=ZONE, cursor=cursor, size=2, reach=reach
+        )
+        seen.extend(entry.record.id for entry in entries)
+        if cursor is None:
+            break
+    assert seen == shown
+    exported = records.export_rows(
+        session, filters=everything, zone=ZONE, up_to_id=records.latest_id(session), chunk=2, reach=reach
+    )
+    assert [row["id"] for row in exported] == shown
 
 
 def test_hold_and_release_are_rows_of_their_own_and_logged(session, people):

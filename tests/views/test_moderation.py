@@ -4,6 +4,8 @@ users and measures, the unmasked phone, appeals, emergencies, the append-only re
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -619,6 +621,151 @@ def test_a_scoped_moderators_queue_and_counts_hold_only_their_sections(desk):
     assert sorted(queue_rows(html)) == sorted(inside)
     assert badge(html, "pending") == 2
     assert badge(d.get("moderator", "/moderation/").get_data(as_text=True), "pending") == 3
+
+
+def records_about(d: Desk, t: Targets) -> set[int]:
+    """The record's rows about the comments of `t`'s section: on them, the appeal against one, and
+    the bulk hide that hid one (its term is the section's own)."""
+    with d.app.app_context():
+        section_comments = select(Comment.id).where(Comment.article_id == t.article_id)
+        return set(
+            db.session.scalars(
+                select(ModerationAction.id).where(
+                    (
+                        (ModerationAction.target_type == "comment")
+                        & ModerationAction.target_id.in_(section_comments)
+                    )
+                    | (
+                        (ModerationAction.target_type == "appeal")
+                        & (ModerationAction.target_id == t.appeal_id)
+                    )
+                    | (ModerationAction.id == t.bulk_action_id)
+                )
+            )
+        )
+
+
+def log_ids(html: str) -> set[int]:
+    return {int(row.get("data-record-id")) for row in find_all(parse_html(html), "tr", cls="log-row")}
+
+
+@pytest.fixture
+def two_sections(desk):
+    """Comments, reports, an appeal, a measure and a bulk hide in 山東 (under the scoped
+    moderator's 要聞) and in 社會 (outside it), an admin's back-office act, and one act of the
+    scoped moderator's own."""
+    d = desk
+    inside, outside = make_targets(d, "shandong"), make_targets(d, "shehui")
+    with d.app.app_context():
+        admin_act = audit.record(
+            db.session,
+            actor=user_of(d, "admin"),
+            action="admin.section_saved",
+            target_type="section",
+            target_id=d.ids["shandong"],
+            now=utc_now(),
+        )
+        own = audit.record(
+            db.session, actor=user_of(d, "scoped"), action="pii.view", target_type="user", now=utc_now()
+        )
+        db.session.commit()
+        ids = {"admin": admin_act.id, "own": own.id}
+    shown, left_out = records_about(d, inside) | {ids["own"]}, records_about(d, outside)
+    with d.app.app_context():
+        everything = set(db.session.scalars(select(ModerationAction.id)))
+    assert inside.appeal_id and left_out and ids["admin"] not in shown | left_out
+    return d, shown, everything - shown
+
+
+def test_a_scoped_moderators_record_lists_only_their_sections_comments_and_their_own_acts(two_sections):
+    d, shown, left_out = two_sections
+    assert log_ids(d.get("scoped", "/moderation/log").get_data(as_text=True)) == shown
+    assert log_ids(d.get("moderator", "/moderation/log").get_data(as_text=True)) == shown | left_out
+    assert log_ids(d.get("admin", "/moderation/log").get_data(as_text=True)) == shown | left_out
+
+
+def test_a_scoped_moderators_record_filter_stays_in_their_sections(two_sections):
+    d, shown, left_out = two_sections
+    html = d.get("scoped", "/moderation/log?action=appeal.*").get_data(as_text=True)
+    with d.app.app_context():
+        appeals = set(
+            db.session.scalars(
+                select(ModerationAction.id).where(ModerationAction.action.startswith("appeal."))
+            )
+        )
+    assert log_ids(html) == appeals & shown
+    assert appeals - shown  # the other section's appeal exists, and is left out
+    with d.app.app_context():
+        outside = db.session.scalars(
+            select(ModerationAction.target_id).where(
+                ModerationAction.id.in_(left_out), ModerationAction.target_type == "comment"
+            )
+        ).first()
+    query = f"/moderation/log?target_type=comment&target_id={outside}"
+    assert log_ids(d.get("scoped", query).get_data(as_text=True)) == set()
+    assert log_ids(d.get("moderator", query).get_data(as_text=True))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_a_scoped_moderators_export_holds_only_their_sections_records(two_sections, fmt):
+    d, shown, left_out = two_sections
+    response = d.post("scoped", "/moderation/log/export", {"format": fmt})
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    if fmt == "json":
+        exported = {row["id"] for row in json.loads(body)}
+    else:
+        rows = list(csv.reader(io.StringIO(body.removeprefix("\ufeff"))))
+        exported = {int(row[0]) for row in rows[1:]}
+    assert exported == shown
+    with d.app.app_context():
+        logged = db.session.scalars(
+            select(ModerationAction).where(ModerationAction.action == "records.exported")
+        ).one()
+        assert json.loads(logged.after)["rows"] == len(shown)
+    full = d.post("moderator", "/moderation/log/export", {"format": "json"})
+    assert {row["id"] for row in json.loads(full.get_data(as_text=True))} >= shown | left_out
+
+
+def test_a_scoped_moderator_cannot_hold_a_record_outside_their_sections(two_sections):
+    d, shown, left_out = two_sections
+    before = fingerprint(d)
+    assert d.post("scoped", f"/moderation/log/{min(left_out)}/hold").status_code == 404
+    assert fingerprint(d) == before
+    assert d.post("scoped", f"/moderation/log/{min(shown)}/hold").status_code == 303
+
+
+def test_a_scoped_moderator_sees_a_users_comments_in_their_sections_only(desk):
+    d = desk
+    add_comment(d, section="yaowen", body="要聞下的評論")
+    add_comment(d, section="shandong", status="rejected", body="山東下的評論")
+    add_comment(d, section="shehui", body="社會版的評論")
+    with d.app.app_context():
+        moderation.apply_measure(
+            db.session,
+            user=user_of(d, "author"),
+            moderator=user_of(d, "decider"),
+            measure="mute",
+            reason_code="R08",
+            days=1,
+            now=utc_now(),
+            zone=ZoneInfo("Asia/Shanghai"),
+        )
+        db.session.commit()
+
+    def seen_by(role: str) -> tuple[list[str], str]:
+        response = d.get(role, f"/moderation/users/{d.people['author'].id}")
+        assert response.status_code == 200
+        root = parse_html(response.get_data(as_text=True))
+        return [
+            text_of(find_one(li, "span", cls="comment-body")) for li in find_all(root, "li", cls="my-comment")
+        ], text_of(find_one(root, "table", cls="data-table"))
+
+    scoped, measures = seen_by("scoped")
+    assert sorted(scoped) == ["山東下的評論", "要聞下的評論"]
+    assert "禁言" in measures  # the measure is the account's: shown whatever its section
+    everyone, _ = seen_by("moderator")
+    assert sorted(everyone) == ["山東下的評論", "社會版的評論", "要聞下的評論"]
 
 
 def test_the_queue_lists_pending_comments_with_their_rule_hits_marked(desk, test_words):
