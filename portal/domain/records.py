@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from portal.domain import audit
@@ -689,23 +689,14 @@ def in_reach(reach: Reach):
       account-wide and stay out, as they do in the scoped appeals queue;
     - comment.rejected, the rules refusing a submission: it has no comment row, so it names the
       article (target_type "article"), which must be in the sections;
-    - emergency.bulk_hide (target_type "comments", no id) lists the comments it hid in its JSON
-      `after.hidden`: it is read when it hid some and every one of them is in the sections (its
-      term or address range may have reached other sections too, and those stay unseen).
     Everything else by someone else is left out: other sections' comments, measures and other
     account events (target "user"), closures and reopenings, undos, holds and exports
-    ("moderation_action"), and every admin.* act."""
+    ("moderation_action"), someone else's emergency.bulk_hide (its term or address range may have
+    reached any section; the comments it hid are only named inside its JSON, which a condition
+    portable to SQLite and PostgreSQL does not read), and every admin.* act."""
     articles = select(Article.id).where(Article.section_id.in_(sorted(reach.sections)))
     comments = select(Comment.id).where(Comment.article_id.in_(articles))
     appeals = select(Appeal.id).where(Appeal.target_type == "comment", Appeal.target_id.in_(comments))
-    # json_each reads only a bulk hide's own, well-formed JSON (CASE decides before it runs).
-    bulk_hide = and_(
-        ModerationAction.action == "emergency.bulk_hide", func.json_valid(ModerationAction.after) == 1
-    )
-    hidden = func.json_each(case((bulk_hide, ModerationAction.after), else_="{}"), "$.hidden").table_valued(
-        "value"
-    )
-    hid = select(hidden.c.value).select_from(hidden)
     about = or_(
         and_(ModerationAction.target_type == "comment", ModerationAction.target_id.in_(comments)),
         and_(ModerationAction.target_type == "appeal", ModerationAction.target_id.in_(appeals)),
@@ -713,11 +704,6 @@ def in_reach(reach: Reach):
             ModerationAction.action == "comment.rejected",
             ModerationAction.target_type == "article",
             ModerationAction.target_id.in_(articles),
-        ),
-        and_(
-            ModerationAction.action == "emergency.bulk_hide",
-            hid.exists(),
-            ~hid.where(hidden.c.value.not_in(comments)).exists(),
         ),
     )
     return or_(

@@ -256,6 +256,7 @@ class Targets:
     sanction_id: int
     appeal_id: int
     bulk_action_id: int
+    record_id: int  # the appeal's record: about a comment of the section, so in a scoped reach
     term: str
 
 
@@ -294,7 +295,12 @@ def make_targets(d: Desk, section: str) -> Targets:
             db.session, moderator=decider, term=term, reason_code="R13", now=utc_now()
         )
         db.session.commit()
-        ids = (sanction.id, appeal.id, hidden.id)
+        record_id = db.session.scalar(
+            select(ModerationAction.id).where(
+                ModerationAction.action == "appeal.created", ModerationAction.target_id == appeal.id
+            )
+        )
+        ids = (sanction.id, appeal.id, hidden.id, record_id)
     return Targets(
         section=section,
         article_id=d.ids[f"article_{section}"],
@@ -305,6 +311,7 @@ def make_targets(d: Desk, section: str) -> Targets:
         sanction_id=ids[0],
         appeal_id=ids[1],
         bulk_action_id=ids[2],
+        record_id=ids[3],
         term=term,
     )
 
@@ -350,6 +357,8 @@ def path_for(app, rule, t: Targets) -> str:
         "moderation.rule_reports": {"comment_id": t.reported_id},
         "moderation.pin": {"comment_id": t.approved_id},
         "moderation.feature": {"comment_id": t.approved_id},
+        "moderation.hold_record": {"action_id": t.record_id},
+        "moderation.release_record": {"action_id": t.record_id},
     }.get(rule.endpoint, {})
     values = {}
     for name in rule.arguments:
@@ -624,8 +633,9 @@ def test_a_scoped_moderators_queue_and_counts_hold_only_their_sections(desk):
 
 
 def records_about(d: Desk, t: Targets) -> set[int]:
-    """The record's rows about the comments of `t`'s section: on them, the appeal against one, and
-    the bulk hide that hid one (its term is the section's own)."""
+    """The record's rows about the comments of `t`'s section: on them, and the appeal against one.
+    (Another moderator's bulk hide stays out of a scoped reach: it names what it hid only in its
+    JSON, whatever sections its term reached.)"""
     with d.app.app_context():
         section_comments = select(Comment.id).where(Comment.article_id == t.article_id)
         return set(
@@ -639,7 +649,6 @@ def records_about(d: Desk, t: Targets) -> set[int]:
                         (ModerationAction.target_type == "appeal")
                         & (ModerationAction.target_id == t.appeal_id)
                     )
-                    | (ModerationAction.id == t.bulk_action_id)
                 )
             )
         )
