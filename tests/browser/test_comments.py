@@ -150,6 +150,41 @@ def test_posting_without_javascript_redirects_to_the_comments_with_a_flash(brows
         context.close()
 
 
+@pytest.mark.parametrize("script", [True, False], ids=["htmx", "no-js"])
+@pytest.mark.parametrize(
+    ("form", "button", "fields"),
+    [
+        ("/accounts/register", "註冊", {"暱稱": "回車讀者", "密碼": "enter-password-1"}),
+        ("/accounts/password-reset", "重設密碼", {"新密碼": "enter-password-2"}),
+    ],
+    ids=["register", "password-reset"],
+)
+def test_enter_in_a_field_submits_the_form_not_another_code(
+    browser, comment_portal, script, form, button, fields
+):
+    """獲取驗證碼 comes first in the form: Enter in 密碼 used to click it and send another code."""
+    context = browser.new_context(base_url=comment_portal.url, java_script_enabled=script, locale="zh-TW")
+    try:
+        page = context.new_page()
+        phone = comment_portal.reader().phone if "reset" in form else str(next(_phones))
+        page.goto(form)
+        page.get_by_label("手機號碼").fill(phone)
+        page.get_by_role("button", name="獲取驗證碼").click()
+        expect(page.locator("#code-status")).to_contain_text("驗證碼已發送至")
+        page.get_by_label("簡訊驗證碼").fill(comment_portal.sms_code(phone))
+        for label, value in fields.items():
+            page.get_by_label(label, exact=True).fill(value)
+        if "reset" not in form:
+            page.get_by_role("checkbox").check()
+        with page.expect_request(lambda r: r.method == "POST") as posted:
+            page.get_by_label(list(fields)[-1], exact=True).press("Enter")
+        assert posted.value.url.split("?")[0].endswith(form), posted.value.url
+        # The unseen default button is no second button to assistive technology.
+        assert page.get_by_role("button", name=button, exact=True).count() <= 1
+    finally:
+        context.close()
+
+
 # --- 3: like, reply, 載入更多, 展開更多回覆 and 舉報 in place ------------------------------------
 
 
