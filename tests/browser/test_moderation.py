@@ -154,6 +154,31 @@ def test_after_a_keyboard_decision_the_next_row_is_current_and_keeps_the_keys(pa
     watch.assert_clean()
 
 
+@pytest.mark.parametrize("script", [True, False], ids=["htmx", "no-js"])
+def test_enter_in_a_note_decides_nothing(browser, live_server, live_db, articles, script):
+    """通過 is the first button of a row and of the bulk form: Enter in 備註, typed for a rejection,
+    used to approve the row, or every ticked row."""
+    tag = marker()
+    first, second = add_comments(live_db, articles[1], [f"{tag}：第一條", f"{tag}：第二條"])
+    context = browser.new_context(base_url=live_server, java_script_enabled=script, locale="zh-TW")
+    try:
+        page = context.new_page()
+        log_in(page, MODERATOR)
+        page.goto(f"/moderation/?q={tag}")
+        posts = []
+        page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+        page.locator(f"#note-{first}").fill("含聯繫方式")
+        page.locator(f"#note-{first}").press("Enter")
+        page.locator(f"#queue-row-{second} .row-tick").check()
+        page.locator("#bulk-note").fill("同一內容刷屏")
+        page.locator("#bulk-note").press("Enter")
+        page.wait_for_timeout(1_000)
+        assert posts == []
+        assert statuses(live_db, [first, second]) == {first: ("pending", ""), second: ("pending", "")}
+    finally:
+        context.close()
+
+
 def test_bulk_reject_of_twenty_with_one_reason(page, watch, live_db, articles):
     tag = marker()
     ids = add_comments(live_db, articles[1], [f"{tag}第{n}條刷屏" for n in range(20)])
