@@ -150,6 +150,26 @@ def test_posting_without_javascript_redirects_to_the_comments_with_a_flash(brows
         context.close()
 
 
+def test_a_refused_post_without_javascript_shows_the_form_and_its_message(browser, comment_portal):
+    """The refusal is the whole article page again (422): it used to open at the top of the
+    article, the message beside the form far below, out of sight."""
+    article = f"/articles/{comment_portal.fresh_article()}"
+    context = browser.new_context(base_url=comment_portal.url, java_script_enabled=False, locale="zh-TW")
+    try:
+        page = context.new_page()
+        log_in(page, comment_portal.reader(), article)
+        page.locator("#body").fill("詳見 www.example.com")
+        with page.expect_response(lambda r: r.request.method == "POST") as posted:
+            page.get_by_role("button", name="發表評論").click()
+        assert posted.value.status == 422
+        page.wait_for_load_state()
+        assert page.url.endswith("#comment-form")
+        expect(page.locator("#body-errors")).to_be_in_viewport()
+        expect(page.locator("#body")).to_have_value("詳見 www.example.com")
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("script", [True, False], ids=["htmx", "no-js"])
 @pytest.mark.parametrize(
     ("form", "button", "fields"),
