@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 
 from portal.extensions import db
 from portal.models import Comment, Like
-from tests.browser.conftest import watch_page
+from tests.browser.conftest import allow_status_error, watch_page
 from tests.hostile_corpus import BROWSER_SAMPLE
 
 SUBMITTED = "評論已提交，審核後顯示"
@@ -60,21 +60,6 @@ def comment_item(page, comment_id: int):
 
 def own_pending(page, text: str):
     return page.locator("#own-unpublished li", has_text=text)
-
-
-def allow_status_error(watch, status: int) -> None:
-    """SECURITY.md §3 swaps a 4xx "flagged as an error": htmx logs the flag with console.error and
-    Chromium logs the status. Those two lines, for the status this test provokes, are expected; any
-    other console error is not."""
-    expected = (
-        f"Response Status Error Code {status} from ",
-        f"Failed to load resource: the server responded with a status of {status} ",
-    )
-    for start in expected:
-        found = [message for message in watch.console_errors if message.startswith(start)]
-        assert len(found) <= 1, watch.console_errors
-        for message in found:
-            watch.console_errors.remove(message)
 
 
 # --- 1, 2: register, log in, post -------------------------------------------------------------------

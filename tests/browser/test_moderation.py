@@ -5,13 +5,11 @@ and three readers' reports hiding a comment that a moderator then rules on."""
 from __future__ import annotations
 
 import itertools
-import re
 
 import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
-from portal.demo.comments import DEMO_PASSWORD
 from portal.domain.comments import set_status
 from portal.models import (
     Article,
@@ -23,6 +21,7 @@ from portal.models import (
     User,
     utc_now,
 )
+from tests.browser.conftest import log_in_demo as log_in
 
 READERS = ["13900000001", "13900000002", "13900000003", "13900000004"]
 MODERATOR = "13900000005"
@@ -83,15 +82,6 @@ def statuses(live_db, ids: list[int]) -> dict[int, tuple[str, str]]:
             select(Comment.id, Comment.status, Comment.reason_code).where(Comment.id.in_(ids))
         )
         return {row.id: (row.status, row.reason_code) for row in rows}
-
-
-def log_in(page, phone: str) -> None:
-    page.goto("/accounts/login")
-    page.locator("input[name=phone]").fill(phone)
-    page.locator("input[name=password]").fill(DEMO_PASSWORD)
-    page.locator("form.account-form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"^(?!.*/accounts/login)"))
-    assert page.locator(".whoami").count() == 1
 
 
 def pending_badge(page) -> int:
