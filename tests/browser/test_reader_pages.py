@@ -67,6 +67,9 @@ def font_size(page) -> float:
 def test_text_size_grows_shrinks_within_bounds_and_survives_a_reload(page, watch, seed_path):
     page.goto(seed_path)
     bigger, smaller = page.get_by_role("button", name="放大字號"), page.get_by_role("button", name="縮小字號")
+    # Their names start with the label they show, so "A+" said to voice control presses A+.
+    for name in ("A+ 放大字號", "A- 縮小字號"):
+        assert page.get_by_role("button", name=name, exact=True).count() == 1
     page.locator(".share summary").click()
     for button in (bigger, smaller, page.get_by_role("button", name="複製連結")):
         # Their labels were white on their white background (the site's button colour).
