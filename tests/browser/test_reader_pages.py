@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from tests.browser.conftest import allow_status_error, log_in_demo
 
@@ -322,6 +324,53 @@ def test_back_office_passes_axe(page, watch, demo_ids):
         ],
     )
     assert found == []
+    watch.assert_clean()
+
+
+def luminance(css_colour: str) -> float:
+    red, green, blue = (int(part) / 255 for part in re.findall(r"\d+", css_colour)[:3])
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in (red, green, blue)]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(one: str, other: str) -> float:
+    light, dark = sorted((luminance(one), luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+FOCUS_STYLE = r"""el => {
+  const s = getComputedStyle(el);
+  let box = el, behind = "rgba(0, 0, 0, 0)";
+  while (box && /rgba\(0, 0, 0, 0\)|transparent/.test(behind)) {
+    behind = getComputedStyle(box.parentElement || box).backgroundColor; box = box.parentElement;
+  }
+  return {outline: s.outlineStyle === "none" ? null : s.outlineColor,
+          ring: s.boxShadow === "none" ? null : s.boxShadow, behind};
+}"""
+
+
+def test_keyboard_focus_stands_out_in_the_header_and_on_the_page(page, watch, seed_path):
+    """The focus ring was amber alone: 3.2:1 on the red header, but 2:1 on the white page."""
+    page.goto(seed_path)
+    page.keyboard.press("Tab")
+    skip = page.locator(".skip-link")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    skip.press("Enter")
+    page.keyboard.press("Tab")  # the skip link goes past the header, into the article
+    assert page.evaluate("document.activeElement.closest('main') !== null")
+    checked = []
+    for target in (page.locator(".section-bar a").first, page.locator(".breadcrumb a").first):
+        target.focus()
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Tab")  # from the keyboard, so :focus-visible applies
+        expect(target).to_be_focused()
+        style = target.evaluate(FOCUS_STYLE)
+        colours = [style["outline"]] + ([style["ring"]] if style["ring"] else [])
+        best = max(contrast(colour, style["behind"]) for colour in colours if colour)
+        checked.append(best)
+        assert best >= 3, (target.inner_text(), style)
+    assert len(checked) == 2
     watch.assert_clean()
 
 
