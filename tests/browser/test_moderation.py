@@ -5,13 +5,11 @@ and three readers' reports hiding a comment that a moderator then rules on."""
 from __future__ import annotations
 
 import itertools
-import re
 
 import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
-from portal.demo.comments import DEMO_PASSWORD
 from portal.domain.comments import set_status
 from portal.models import (
     Article,
@@ -23,6 +21,7 @@ from portal.models import (
     User,
     utc_now,
 )
+from tests.browser.conftest import log_in_demo as log_in
 
 READERS = ["13900000001", "13900000002", "13900000003", "13900000004"]
 MODERATOR = "13900000005"
@@ -85,15 +84,6 @@ def statuses(live_db, ids: list[int]) -> dict[int, tuple[str, str]]:
         return {row.id: (row.status, row.reason_code) for row in rows}
 
 
-def log_in(page, phone: str) -> None:
-    page.goto("/accounts/login")
-    page.locator("input[name=phone]").fill(phone)
-    page.locator("input[name=password]").fill(DEMO_PASSWORD)
-    page.locator("form.account-form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"^(?!.*/accounts/login)"))
-    assert page.locator(".whoami").count() == 1
-
-
 def pending_badge(page) -> int:
     return int(page.locator("#queue-tabs [data-count=pending]").inner_text())
 
@@ -152,6 +142,31 @@ def test_after_a_keyboard_decision_the_next_row_is_current_and_keeps_the_keys(pa
         third: ("approved", ""),
     }
     watch.assert_clean()
+
+
+@pytest.mark.parametrize("script", [True, False], ids=["htmx", "no-js"])
+def test_enter_in_a_note_decides_nothing(browser, live_server, live_db, articles, script):
+    """通過 is the first button of a row and of the bulk form: Enter in 備註, typed for a rejection,
+    used to approve the row, or every ticked row."""
+    tag = marker()
+    first, second = add_comments(live_db, articles[1], [f"{tag}：第一條", f"{tag}：第二條"])
+    context = browser.new_context(base_url=live_server, java_script_enabled=script, locale="zh-TW")
+    try:
+        page = context.new_page()
+        log_in(page, MODERATOR)
+        page.goto(f"/moderation/?q={tag}")
+        posts = []
+        page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+        page.locator(f"#note-{first}").fill("含聯繫方式")
+        page.locator(f"#note-{first}").press("Enter")
+        page.locator(f"#queue-row-{second} .row-tick").check()
+        page.locator("#bulk-note").fill("同一內容刷屏")
+        page.locator("#bulk-note").press("Enter")
+        page.wait_for_timeout(1_000)
+        assert posts == []
+        assert statuses(live_db, [first, second]) == {first: ("pending", ""), second: ("pending", "")}
+    finally:
+        context.close()
 
 
 def test_bulk_reject_of_twenty_with_one_reason(page, watch, live_db, articles):
