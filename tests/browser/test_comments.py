@@ -253,8 +253,14 @@ def test_the_keyboard_stays_where_an_htmx_answer_replaced_the_control(page, watc
     expect(page.locator("#comment-form .message-success")).to_have_text(SUBMITTED)
     expect(send).to_be_focused()  # the new form's button, its acknowledgement just above
 
+    set_marker(page)
+    # Once htmx has settled the answer (and its out-of-band part): on a loaded machine a click
+    # straight after it once went to the no-JS report page.
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')")
     comment_item(page, comment_id).get_by_role("link", name="舉報").click()
     slot = page.locator(f"#report-slot-{comment_id}")
+    expect(slot.locator("form")).to_be_visible()
+    assert marker_survived(page), "舉報 opened the no-JS report page"
     slot.get_by_label("舉報理由").select_option(label="侮辱誹謗、人身攻擊")
     slot.get_by_role("button", name="提交舉報").press("Enter")
     expect(slot.locator("[role=status]")).to_be_focused()
