@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from portal.domain import audit, content_version, notifications
 from portal.domain.comments import priority_of, set_status, tier_from
 from portal.domain.errors import NotAllowed, Rejected
+from portal.domain.news import section_paths
 from portal.domain.pagination import Cursor, capped_count
 from portal.domain.pledge import REASON_LABELS, check_text
 from portal.domain.records import MEASURE_LABELS, to_local
@@ -90,6 +91,19 @@ def scope_section_ids(session: Session, moderator: User, subtree) -> set[int] | 
     for root in roots:
         ids.update(subtree(root))
     return ids
+
+
+def scope_labels(session: Session, moderator: User) -> list[str]:
+    """The sections a moderator is scoped to, each named by its path (「要聞 › 山東」), in the
+    sections' order; empty for a moderator of every section."""
+    roots = set(
+        session.scalars(select(ModeratorScope.section_id).where(ModeratorScope.user_id == moderator.id))
+    )
+    if not roots:
+        return []
+    return [
+        label for section, label in section_paths(session.scalars(select(Section))) if section.id in roots
+    ]
 
 
 def in_scope(comment: Comment, scope: set[int] | None) -> bool:

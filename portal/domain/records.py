@@ -671,6 +671,16 @@ class Reach:
     sections: frozenset[int]
 
 
+def articles_in(sections: frozenset[int] | set[int]) -> Select:
+    """The ids of the articles of `sections`, as a subquery."""
+    return select(Article.id).where(Article.section_id.in_(sorted(sections)))
+
+
+def comments_in(sections: frozenset[int] | set[int]) -> Select:
+    """The ids of the comments on the articles of `sections`, as a subquery."""
+    return select(Comment.id).where(Comment.article_id.in_(articles_in(sections)))
+
+
 def reach_of(viewer: User, scope: set[int] | None) -> Reach | None:
     """`scope` as moderation.scope_section_ids gives it (None: every section)."""
     return None if scope is None else Reach(viewer.id, frozenset(scope))
@@ -906,14 +916,47 @@ class DayCounts:
     blocked: int = 0  # refused at submission by the rules (comment.rejected)
 
 
+# The dashboard's numbers for a section-scoped moderator cover their sections only: `sections` is
+# their scope (sub-sections included), None every section.
+Sections = frozenset[int] | None
+
+
+def _comments_of(sections: Sections) -> list:
+    """Conditions on Comment: on an article of `sections`."""
+    return [] if sections is None else [Comment.article_id.in_(articles_in(sections))]
+
+
+def _records_of(sections: Sections) -> list:
+    """Conditions on ModerationAction: about a comment of `sections`, or for comment.rejected
+    (which has no comment row) about an article of theirs."""
+    if sections is None:
+        return []
+    return [
+        or_(
+            and_(
+                ModerationAction.target_type == "comment",
+                ModerationAction.target_id.in_(comments_in(sections)),
+            ),
+            and_(
+                ModerationAction.action == "comment.rejected",
+                ModerationAction.target_type == "article",
+                ModerationAction.target_id.in_(articles_in(sections)),
+            ),
+        )
+    ]
+
+
 def _window_days(now: datetime, zone: tzinfo, days: int) -> tuple[list[date], datetime]:
     today = to_local(now, zone).date()
     first = today - timedelta(days=days - 1)
     return [first + timedelta(days=n) for n in range(days)], day_start(first, zone)
 
 
-def daily_counts(session: Session, *, now: datetime, zone: tzinfo, days: int = 30) -> list[DayCounts]:
-    """Per local day of the last `days` (today included): submitted, approved, rejected, blocked."""
+def daily_counts(
+    session: Session, *, now: datetime, zone: tzinfo, days: int = 30, sections: Sections = None
+) -> list[DayCounts]:
+    """Per local day of the last `days` (today included): submitted, approved, rejected, blocked
+    (in `sections`)."""
     window, start = _window_days(now, zone, days)
     by_day = {day: DayCounts(day) for day in window}
 
@@ -922,7 +965,7 @@ def daily_counts(session: Session, *, now: datetime, zone: tzinfo, days: int = 3
 
     for created in session.scalars(
         select(Comment.created_at)
-        .where(Comment.created_at >= start, Comment.created_at <= now)
+        .where(Comment.created_at >= start, Comment.created_at <= now, *_comments_of(sections))
         .execution_options(yield_per=5000)
     ):
         if counts := bucket(created):
@@ -934,6 +977,7 @@ def daily_counts(session: Session, *, now: datetime, zone: tzinfo, days: int = 3
             ModerationAction.action.in_(list(kinds)),
             ModerationAction.created_at >= start,
             ModerationAction.created_at <= now,
+            *_records_of(sections),
         )
         .execution_options(yield_per=5000)
     ):
@@ -954,9 +998,9 @@ def _queue_interval(row) -> tuple[datetime, datetime | None]:
 
 
 def queue_length(
-    session: Session, *, now: datetime, zone: tzinfo, hours: int = 24
+    session: Session, *, now: datetime, zone: tzinfo, hours: int = 24, sections: Sections = None
 ) -> list[tuple[datetime, int]]:
-    """The number of pending comments at each full local hour of the last `hours`, and now.
+    """The number of pending comments (in `sections`) at each full local hour of the last `hours`, and now.
     Reconstructed from the comments' times: in the queue from created_at until decided_at."""
     window_start = now - timedelta(hours=hours)
     first_top = to_local(window_start, zone).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
@@ -983,6 +1027,7 @@ def queue_length(
             ).where(
                 Comment.created_at <= now,
                 or_(Comment.status == CommentStatus.PENDING, left_at > window_start),
+                *_comments_of(sections),
             )
         )
     ]
@@ -1019,9 +1064,12 @@ class DecisionTimes:
 FIRST_DECISIONS = ("moderation.approve", "moderation.reject", "moderation.delete")
 
 
-def decision_times(session: Session, *, now: datetime, days: int = 30) -> DecisionTimes:
+def decision_times(
+    session: Session, *, now: datetime, days: int = 30, sections: Sections = None
+) -> DecisionTimes:
     """Submission to decision (what readers wait under 先審後發), over the decisions of the last
-    `days` taken on pending comments: median and 90th percentile, overall and per moderator."""
+    `days` taken on pending comments (of `sections`): median and 90th percentile, overall and per
+    moderator."""
     decisions = [
         (actor_id, target_id, decided_at)
         for actor_id, target_id, decided_at, before in session.execute(
@@ -1035,6 +1083,7 @@ def decision_times(session: Session, *, now: datetime, days: int = 30) -> Decisi
                 ModerationAction.target_type == "comment",
                 ModerationAction.created_at >= now - timedelta(days=days),
                 ModerationAction.created_at <= now,
+                *_records_of(sections),
             )
         )
         if _load(before).get("status") == CommentStatus.PENDING and target_id is not None
@@ -1092,8 +1141,11 @@ class ReasonCounts:
         return self.rejected + self.hidden + self.deleted
 
 
-def removals_by_reason(session: Session, *, now: datetime, days: int = 30) -> list[ReasonCounts]:
-    """Moderators' rejections (and hides and deletions) of the last `days`, by reason code, most first."""
+def removals_by_reason(
+    session: Session, *, now: datetime, days: int = 30, sections: Sections = None
+) -> list[ReasonCounts]:
+    """Moderators' rejections (and hides and deletions) of the last `days` (of comments in
+    `sections`), by reason code, most first."""
     kinds = {"moderation.reject": "rejected", "moderation.hide": "hidden", "moderation.delete": "deleted"}
     found: dict[str, ReasonCounts] = {}
     for action, code, count in session.execute(
@@ -1102,6 +1154,7 @@ def removals_by_reason(session: Session, *, now: datetime, days: int = 30) -> li
             ModerationAction.action.in_(list(kinds)),
             ModerationAction.created_at >= now - timedelta(days=days),
             ModerationAction.created_at <= now,
+            *_records_of(sections),
         )
         .group_by(ModerationAction.action, ModerationAction.reason_code)
     ):
@@ -1110,12 +1163,16 @@ def removals_by_reason(session: Session, *, now: datetime, days: int = 30) -> li
     return sorted(found.values(), key=lambda counts: (-counts.total, counts.code))
 
 
-def reports_by_ruling(session: Session, *, now: datetime, days: int = 30) -> list[tuple[str, str, int]]:
-    """Reports filed in the last `days` by their state: (status, label, count), every state listed."""
+def reports_by_ruling(
+    session: Session, *, now: datetime, days: int = 30, sections: Sections = None
+) -> list[tuple[str, str, int]]:
+    """Reports filed in the last `days` (on comments of `sections`) by their state: (status, label,
+    count), every state listed."""
+    scoped = [] if sections is None else [Report.comment_id.in_(comments_in(sections))]
     counts = dict(
         session.execute(
             select(Report.status, func.count())
-            .where(Report.created_at >= now - timedelta(days=days), Report.created_at <= now)
+            .where(Report.created_at >= now - timedelta(days=days), Report.created_at <= now, *scoped)
             .group_by(Report.status)
         ).all()
     )

@@ -36,7 +36,7 @@ from flask import (
 from flask_login import current_user
 
 from portal.auth import client_ip
-from portal.domain import records
+from portal.domain import moderation, records
 from portal.domain.pagination import Cursor
 from portal.domain.script import Script, to_simplified
 from portal.extensions import db
@@ -316,8 +316,8 @@ class Panel:
     svg: Callable[[], str]
 
 
-def _daily() -> Panel:
-    days = records.daily_counts(db.session, now=utc_now(), zone=zone())
+def _daily(sections: records.Sections) -> Panel:
+    days = records.daily_counts(db.session, now=utc_now(), zone=zone(), sections=sections)
     totals = [
         sum(getattr(d, kind) for d in days) for kind in ("submitted", "approved", "rejected", "blocked")
     ]
@@ -348,8 +348,8 @@ def _daily() -> Panel:
     )
 
 
-def _queue() -> Panel:
-    points = records.queue_length(db.session, now=utc_now(), zone=zone())
+def _queue(sections: records.Sections) -> Panel:
+    points = records.queue_length(db.session, now=utc_now(), zone=zone(), sections=sections)
     labels = [f"{moment:%H:00}" for moment, _ in points[:-1]] + ["現在"]
     peak = max(points, key=lambda point: point[1])
 
@@ -380,8 +380,8 @@ def _queue() -> Panel:
     )
 
 
-def _decision_time() -> Panel:
-    times = records.decision_times(db.session, now=utc_now())
+def _decision_time(sections: records.Sections) -> Panel:
+    times = records.decision_times(db.session, now=utc_now(), sections=sections)
     groups = [("全部審核員", times.overall), *[(name, summary) for _, name, summary in times.moderators]]
 
     def svg() -> str:
@@ -414,8 +414,8 @@ def _decision_time() -> Panel:
     )
 
 
-def _reasons() -> Panel:
-    counts = records.removals_by_reason(db.session, now=utc_now())
+def _reasons(sections: records.Sections) -> Panel:
+    counts = records.removals_by_reason(db.session, now=utc_now(), sections=sections)
 
     def svg() -> str:
         drawn = counts[::-1]  # the most frequent reason on top
@@ -445,8 +445,8 @@ def _reasons() -> Panel:
     )
 
 
-def _reports() -> Panel:
-    rulings = records.reports_by_ruling(db.session, now=utc_now())
+def _reports(sections: records.Sections) -> Panel:
+    rulings = records.reports_by_ruling(db.session, now=utc_now(), sections=sections)
     total = sum(count for _, _, count in rulings)
 
     def svg() -> str:
@@ -469,7 +469,7 @@ def _reports() -> Panel:
     )
 
 
-PANELS: dict[str, Callable[[], Panel]] = {
+PANELS: dict[str, Callable[[records.Sections], Panel]] = {
     "daily": _daily,
     "queue": _queue,
     "decision_time": _decision_time,
@@ -478,14 +478,25 @@ PANELS: dict[str, Callable[[], Panel]] = {
 }
 
 
+def _sections() -> records.Sections:
+    """The sections the dashboard counts: a scoped moderator's (sub-sections included), or all."""
+    sections = scope()
+    return None if sections is None else frozenset(sections)
+
+
 @bp.get("/stats")
 def stats():
-    return render_template("moderation/stats.html", panels=[make() for make in PANELS.values()])
+    sections = _sections()
+    return render_template(
+        "moderation/stats.html",
+        panels=[make(sections) for make in PANELS.values()],
+        scope_labels=moderation.scope_labels(db.session, current_user) if sections is not None else [],
+    )
 
 
 @bp.get("/stats/<any(daily, queue, decision_time, reasons, reports):name>.svg")
 def chart(name: str):
-    return svg_response(PANELS[name]().svg())
+    return svg_response(PANELS[name](_sections()).svg())
 
 
 SVG_NS = "{http://www.w3.org/2000/svg}"

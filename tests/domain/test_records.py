@@ -586,3 +586,52 @@ def test_removals_by_reason_and_reports_by_ruling(session, people, article):
         ("malicious", "惡意舉報", 1),
     ]
     assert session.scalar(select(func.count()).select_from(Report)) == 4
+
+
+def test_the_dashboards_numbers_for_some_sections_count_only_their_comments(session, people):
+    """sections=: a scoped moderator's dashboard (sub-sections are in the set the desk passes)."""
+    inside, outside = make_section(session), make_section(session)
+    here, there = make_article(session, inside), make_article(session, outside)
+    for article, minutes in ((here, 5), (there, 50), (there, 70)):
+        created = NOW - timedelta(hours=3)
+        comment = make_comment(session, article, people["reader"], created)
+        decide(
+            session,
+            comment,
+            people["mod_a"],
+            "moderation.reject",
+            created + timedelta(minutes=minutes),
+            "R08",
+        )
+        session.add(
+            Report(comment_id=comment.id, reporter_id=people["mod_b"].id, reason_code="R08", created_at=NOW)
+        )
+        make_comment(session, article, people["reader"], NOW - timedelta(hours=1))  # pending
+        audit.record(
+            session,
+            actor=None,
+            action="comment.rejected",
+            target_type="article",
+            target_id=article.id,
+            now=NOW,
+        )
+    session.flush()
+    mine = frozenset({inside.id})
+    for sections, comments, decided in ((mine, 2, 1), (None, 6, 3)):
+        days = records.daily_counts(session, now=NOW, zone=ZONE, sections=sections)
+        assert [sum(getattr(d, kind) for d in days) for kind in ("submitted", "rejected", "blocked")] == [
+            comments,
+            decided,
+            decided,
+        ]
+        assert records.queue_length(session, now=NOW, zone=ZONE, sections=sections)[-1][1] == decided
+        assert records.decision_times(session, now=NOW, sections=sections).overall.count == decided
+        assert [r.rejected for r in records.removals_by_reason(session, now=NOW, sections=sections)] == [
+            decided
+        ]
+        assert records.reports_by_ruling(session, now=NOW, sections=sections)[0] == (
+            "open",
+            "待處理",
+            decided,
+        )
+    assert records.decision_times(session, now=NOW, sections=mine).overall.median == 5 * 60

@@ -2186,3 +2186,51 @@ def test_a_refused_appeal_ruling_says_why_beside_the_field_and_keeps_what_was_ty
     assert find_all(item, "ul", cls="field-errors", id=f"{control_id}-errors")
     if field == "note":
         assert control.get("value") == data["note"]
+
+
+# --- the dashboard, scoped ---------------------------------------------------------------------
+
+
+def stats_table(html: str, chart: str) -> list[list[str]]:
+    figure = find_one(parse_html(html), "figure", data_chart=chart)
+    return [[text_of(cell) for cell in row.iter("td")] for row in find_one(figure, "tbody").iter("tr")]
+
+
+def test_a_scoped_moderators_dashboard_counts_only_their_sections_and_says_so(desk):
+    """/moderation/stats counted every section for a scoped moderator: 社會's comments, decisions,
+    reasons and reports, and the other moderators' times on them."""
+    d = desk
+    add_comment(d, section="yaowen")
+    add_comment(d, section="yaowen", status="approved")
+    add_comment(d, section="shandong", status="rejected")
+    for status in ("pending", "pending", "approved", "approved", "hidden", "deleted"):
+        add_comment(d, section="shehui", status=status)
+    report_three_times(d, add_comment(d, section="shehui", status="approved", body="你們都是一群蠢人"))
+
+    def totals(html: str, chart: str) -> list[int]:
+        rows = stats_table(html, chart)
+        return [sum(int(row[n]) for row in rows) for n in range(1, len(rows[0]))] if rows else []
+
+    scoped = d.get("scoped", "/moderation/stats")
+    assert scoped.status_code == 200
+    html = scoped.get_data(as_text=True)
+    assert totals(html, "daily") == [3, 1, 1, 0]  # 提交, 通過, 不通過, 系統攔截
+    assert stats_table(html, "queue")[-1] == ["現在", "1"]
+    assert [row[:2] for row in stats_table(html, "decision_time")] == [["全部審核員", "2"], ["審核員乙", "2"]]
+    assert [row[0] for row in stats_table(html, "reasons")] == ["R08"]
+    assert stats_table(html, "reasons")[0][2:] == ["1", "0", "0", "1"]
+    assert "近30天沒有收到舉報" in text_of(find_one(parse_html(html), "figure", data_chart="reports"))
+    # The charts are the same numbers: 社會's three open reports were drawn for them too.
+    svg = d.get("scoped", "/moderation/stats/reports.svg").get_data(as_text=True)
+    assert "暫無數據" in svg
+    note = text_of(find_one(parse_html(html), "p", id="stats-scope"))
+    assert "只包括您負責的欄目" in note and "要聞" in note and "社會" not in note
+
+    whole = d.get("moderator", "/moderation/stats").get_data(as_text=True)
+    assert not find_all(parse_html(whole), "p", id="stats-scope")
+    assert totals(whole, "daily") == [10, 6, 1, 0]
+    assert stats_table(whole, "decision_time")[0][:2] == ["全部審核員", "7"]
+    assert stats_table(whole, "queue")[-1] == ["現在", "3"]
+    assert stats_table(whole, "reports")[0] == ["待處理", "3"]
+    assert "暫無數據" not in d.get("moderator", "/moderation/stats/reports.svg").get_data(as_text=True)
+    assert d.get("admin", "/moderation/stats").get_data(as_text=True).count('id="stats-scope"') == 0
