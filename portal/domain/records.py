@@ -661,6 +661,11 @@ def _entries(session: Session, rows: Sequence[ModerationAction], zone: tzinfo) -
     return [LogEntry(row, nicknames.get(row.actor_id, ""), row.id in held, zone) for row in rows]
 
 
+CLOSURES = ("emergency.close", "emergency.reopen")
+EMERGENCY_ACTIONS = (*CLOSURES, "emergency.bulk_hide", "emergency.undo")
+RECENT_EMERGENCIES = 20
+
+
 @dataclass(frozen=True)
 class Reach:
     """The part of the record a section-scoped moderator may read: `viewer_id` is theirs,
@@ -699,13 +704,15 @@ def in_reach(reach: Reach):
       account-wide and stay out, as they do in the scoped appeals queue;
     - comment.rejected, the rules refusing a submission: it has no comment row, so it names the
       article (target_type "article"), which must be in the sections;
-    Everything else by someone else is left out: other sections' comments, measures and other
-    account events (target "user"), closures and reopenings, undos, holds and exports
+    - 應急處置 closing or reopening comments (emergency.close/emergency.reopen) on an article of
+      their sections, on one of their sections, or on the whole site (which closes theirs too);
+    Everything else by someone else is left out: other sections' comments, closures and articles,
+    measures and other account events (target "user"), undos, holds and exports
     ("moderation_action"), someone else's emergency.bulk_hide (its term or address range may have
     reached any section; the comments it hid are only named inside its JSON, which a condition
     portable to SQLite and PostgreSQL does not read), and every admin.* act."""
-    articles = select(Article.id).where(Article.section_id.in_(sorted(reach.sections)))
-    comments = select(Comment.id).where(Comment.article_id.in_(articles))
+    articles = articles_in(reach.sections)
+    comments = comments_in(reach.sections)
     appeals = select(Appeal.id).where(Appeal.target_type == "comment", Appeal.target_id.in_(comments))
     about = or_(
         and_(ModerationAction.target_type == "comment", ModerationAction.target_id.in_(comments)),
@@ -714,6 +721,17 @@ def in_reach(reach: Reach):
             ModerationAction.action == "comment.rejected",
             ModerationAction.target_type == "article",
             ModerationAction.target_id.in_(articles),
+        ),
+        and_(
+            ModerationAction.action.in_(CLOSURES),
+            or_(
+                and_(ModerationAction.target_type == "article", ModerationAction.target_id.in_(articles)),
+                and_(
+                    ModerationAction.target_type == "section",
+                    ModerationAction.target_id.in_(sorted(reach.sections)),
+                ),
+                ModerationAction.target_type == "site",
+            ),
         ),
     )
     return or_(
@@ -727,6 +745,33 @@ def within_reach(session: Session, record: ModerationAction, reach: Reach | None
         return True
     query = select(ModerationAction.id).where(ModerationAction.id == record.id, in_reach(reach))
     return session.scalar(query) is not None
+
+
+def recent_emergencies(
+    session: Session, *, reach: Reach | None, limit: int = RECENT_EMERGENCIES
+) -> tuple[list[ModerationAction], set[int]]:
+    """The latest 應急處置 within `reach`, newest first, and which of their bulk hides have been
+    undone (by anyone: an admin's undo of a scoped moderator's own bulk hide is out of their
+    reach, but the hide is no longer to be undone)."""
+    query = select(ModerationAction).where(ModerationAction.action.in_(EMERGENCY_ACTIONS))
+    if reach is not None:
+        query = query.where(in_reach(reach))
+    recent = list(session.scalars(query.order_by(ModerationAction.id.desc()).limit(limit)))
+    hides = [action.id for action in recent if action.action == "emergency.bulk_hide"]
+    undone = (
+        set(
+            session.scalars(
+                select(ModerationAction.target_id).where(
+                    ModerationAction.target_type == "moderation_action",
+                    ModerationAction.target_id.in_(hides),
+                    ModerationAction.action == "emergency.undo",
+                )
+            )
+        )
+        if hides
+        else set()
+    )
+    return recent, undone
 
 
 def _log_query(filters: LogFilters, zone: tzinfo, up_to_id: int | None, reach: Reach | None) -> Select:

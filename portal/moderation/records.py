@@ -44,16 +44,11 @@ from portal.forms import ActionForm
 from portal.fragments import wants_fragment
 from portal.models import ModerationAction, utc_now
 from portal.moderation import bp
-from portal.moderation.views import scope
+from portal.moderation.views import reach, scope
 from portal.page_context import current_script, localtime, settings, zone
 from portal.safe_redirect import same_site_path
 
 # --- the log ----------------------------------------------------------------------------------------
-
-
-def _reach() -> records.Reach | None:
-    """What of the record this moderator may read: their sections' part, or all of it."""
-    return records.reach_of(current_user, scope())
 
 
 def _log_context(filters: records.LogFilters) -> dict[str, Any]:
@@ -73,7 +68,7 @@ def log():
     filters = records.LogFilters.parse(request.args)
     cursor = Cursor.decode(request.args.get("after"))
     entries, next_cursor = records.log_page(
-        db.session, filters=filters, zone=zone(), cursor=cursor, reach=_reach()
+        db.session, filters=filters, zone=zone(), cursor=cursor, reach=reach()
     )
     html = render_template(
         "moderation/log.html",
@@ -98,7 +93,7 @@ def release_record(action_id: int):
 
 def _change_hold(action_id: int, change: Callable[..., bool], done: str, unchanged: str):
     record = db.session.get(ModerationAction, action_id)
-    if record is None or not records.within_reach(db.session, record, _reach()):
+    if record is None or not records.within_reach(db.session, record, reach()):
         abort(404)
     if not ActionForm().validate_on_submit():
         abort(400)
@@ -186,8 +181,8 @@ def export_log():
         abort(400)
     filters = records.LogFilters.parse(request.form)
     site_zone, now = zone(), utc_now()
-    up_to_id, reach = records.latest_id(db.session), _reach()
-    count = records.count_rows(db.session, filters=filters, zone=site_zone, up_to_id=up_to_id, reach=reach)
+    up_to_id, within = records.latest_id(db.session), reach()
+    count = records.count_rows(db.session, filters=filters, zone=site_zone, up_to_id=up_to_id, reach=within)
     records.record_export(
         db.session,
         moderator=current_user,
@@ -199,7 +194,7 @@ def export_log():
         ip=client_ip(),
     )
     db.session.commit()
-    rows = records.export_rows(db.session, filters=filters, zone=site_zone, up_to_id=up_to_id, reach=reach)
+    rows = records.export_rows(db.session, filters=filters, zone=site_zone, up_to_id=up_to_id, reach=within)
     body = _csv_body(rows) if kind == "csv" else _json_body(rows)
     response = current_app.response_class(stream_with_context(body), mimetype=EXPORT_TYPES[kind])
     filename = f"moderation-log-{localtime(now, '%Y%m%d-%H%M%S')}.{kind}"

@@ -44,6 +44,11 @@ def scope() -> set[int] | None:
     return moderation.scope_section_ids(db.session, current_user, lambda root: _subtree(root))
 
 
+def reach() -> records.Reach | None:
+    """What of the record this moderator may read: their sections' part, or all of it."""
+    return records.reach_of(current_user, scope())
+
+
 def _subtree(section_id: int) -> list[int]:
     tree = section_tree()
     section = tree.by_id.get(section_id)
@@ -583,19 +588,7 @@ def emergency():
 
 
 def render_emergency(close_form: CloseForm | None = None, hide_form: BulkHideForm | None = None) -> str:
-    recent = list(
-        db.session.scalars(
-            db.select(ModerationAction)
-            .where(
-                ModerationAction.action.in_(
-                    ["emergency.bulk_hide", "emergency.close", "emergency.reopen", "emergency.undo"]
-                )
-            )
-            .order_by(ModerationAction.id.desc())
-            .limit(20)
-        )
-    )
-    undone = {a.target_id for a in recent if a.action == "emergency.undo"}
+    recent, undone = records.recent_emergencies(db.session, reach=reach())
     return render_template(
         "moderation/emergency.html",
         close_form=close_form or CloseForm(formdata=None),
@@ -672,8 +665,12 @@ def bulk_hide():
 @bp.post("/emergency/<int:action_id>/undo")
 def undo(action_id: int):
     action = db.session.get(ModerationAction, action_id)
-    if action is None or action.action != "emergency.bulk_hide":
-        abort(404)
+    if (
+        action is None
+        or action.action != "emergency.bulk_hide"
+        or not records.within_reach(db.session, action, reach())
+    ):
+        abort(404)  # a scoped moderator's reach holds their own bulk hides only (records.in_reach)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:

@@ -348,8 +348,9 @@ def test_export_rows_read_in_chunks_up_to_the_snapshot(session, people):
 
 
 def test_a_scoped_moderator_reads_the_record_of_their_sections_comments_and_their_own_acts(session, people):
-    """records.in_reach: comments by target, appeals through the appeal row, refusals by article;
-    their own acts always; nothing else by others, admin.* acts least of all."""
+    """records.in_reach: comments by target, appeals through the appeal row, refusals by article,
+    closures of their articles, sections or the whole site; their own acts always; nothing else by
+    others, admin.* acts least of all."""
     inside, outside = make_section(session), make_section(session)
     mine, theirs = make_article(session, inside), make_article(session, outside)
     here = make_comment(session, mine, people["reader"], NOW - timedelta(days=1))
@@ -386,7 +387,6 @@ def test_a_scoped_moderator_reads_the_record_of_their_sections_comments_and_thei
         log(people["reader"], "appeal.created", "appeal", appeal_there.id, 7),
         log(people["reader"], "appeal.created", "appeal", appeal_measure.id, 8),  # measure: account-wide
         log(b, "account.measure", "user", people["reader"].id, 9),
-        log(b, "emergency.close", "article", mine.id, 10),
         log(b, "admin.section_saved", "section", inside.id, 11),
         log(b, "admin.comment_fixed", "comment", here.id, 12),  # a back-office act, even on a comment
         log(None, "comment.rejected", "article", theirs.id, 13),
@@ -411,6 +411,16 @@ def test_a_scoped_moderator_reads_the_record_of_their_sections_comments_and_thei
     session.add(unreadable)
     session.flush()
     hidden.append(unreadable.id)
+    # 應急處置 closing or reopening comments where they moderate: about their sections
+    shown += [
+        log(b, "emergency.close", "article", mine.id, 18),
+        log(b, "emergency.reopen", "section", inside.id, 19),
+        log(b, "emergency.close", "site", None, 20),
+    ]
+    hidden += [
+        log(b, "emergency.close", "article", theirs.id, 21),
+        log(b, "emergency.reopen", "section", outside.id, 22),
+    ]
     reach = records.reach_of(people["mod_a"], {inside.id})
     everything = records.LogFilters()
     entries, _ = records.log_page(session, filters=everything, zone=ZONE, size=100, reach=reach)

@@ -263,7 +263,8 @@ class Targets:
 _terms = itertools.count(1)
 
 
-def make_targets(d: Desk, section: str) -> Targets:
+def make_targets(d: Desk, section: str, hider: str = "decider") -> Targets:
+    """`hider` makes the bulk hide (a scoped moderator may undo only their own)."""
     term = f"暗號{next(_terms)}號"
     pending_id = add_comment(d, section=section)
     reported_id = add_comment(d, section=section, status="approved", body="你們都是一群蠢人")
@@ -292,7 +293,7 @@ def make_targets(d: Desk, section: str) -> Targets:
             now=utc_now(),
         )
         hidden = moderation.bulk_hide(
-            db.session, moderator=decider, term=term, reason_code="R13", now=utc_now()
+            db.session, moderator=user_of(d, hider), term=term, reason_code="R13", now=utc_now()
         )
         db.session.commit()
         record_id = db.session.scalar(
@@ -475,7 +476,7 @@ def test_staff_are_allowed_on_every_route(desk, role, section):
         if rule.endpoint.startswith("admin.") and role != "admin":
             continue  # the back office is for admins only (tests/views/test_admin.py)
         for hx in (False, True):
-            t = make_targets(d, section)
+            t = make_targets(d, section, hider=role if role == "scoped" else "decider")
             path = path_for(d.app, rule, t)
             data = form_for(rule.endpoint, t)
             actions_before = count_actions(d)
@@ -594,7 +595,10 @@ def test_an_unknown_or_overlong_number_in_the_emergency_forms_is_said_beside_the
     assert fingerprint(d) == before
 
 
-def test_a_scoped_moderators_undo_restores_nothing_outside_their_sections(desk):
+def test_a_scoped_moderator_gets_404_undoing_another_moderators_bulk_hide_and_it_stays_undoable(desk):
+    """Someone else's bulk hide is out of a scoped reach (its term may have reached any section).
+    A scoped undo restored their part and marked the whole hide undone: the admin could then not
+    undo the rest (「這次操作已撤銷過」), and 社會's comment stayed hidden for good."""
     d = desk
     inside = add_comment(d, section="yaowen", status="approved", body="同一個廣告詞A")
     outside = add_comment(d, section="shehui", status="approved", body="同一個廣告詞B")
@@ -605,8 +609,113 @@ def test_a_scoped_moderators_undo_restores_nothing_outside_their_sections(desk):
         action_id = db.session.scalar(
             select(ModerationAction.id).where(ModerationAction.action == "emergency.bulk_hide")
         )
-    d.post("scoped", f"/moderation/emergency/{action_id}/undo")
-    assert status_of(d, outside) == "hidden"
+    before = fingerprint(d)
+    for headers in ({}, HX):
+        response = d.post("scoped", f"/moderation/emergency/{action_id}/undo", headers=headers)
+        assert response.status_code == 404
+    assert fingerprint(d) == before
+    assert d.post("admin", f"/moderation/emergency/{action_id}/undo").status_code == 303
+    assert (status_of(d, inside), status_of(d, outside)) == ("approved", "approved")
+
+
+def test_a_scoped_moderator_undoes_their_own_bulk_hide(desk):
+    d = desk
+    mine = add_comment(d, section="shandong", status="approved", body="要聞區的廣告詞")
+    response = d.post("scoped", "/moderation/emergency/hide", {"term": "要聞區的廣告詞", "reason": "R13"})
+    assert response.status_code == 303 and status_of(d, mine) == "hidden"
+    with d.app.app_context():
+        action_id = db.session.scalar(
+            select(ModerationAction.id).where(ModerationAction.action == "emergency.bulk_hide")
+        )
+    assert d.post("scoped", f"/moderation/emergency/{action_id}/undo").status_code == 303
+    assert status_of(d, mine) == "approved"
+
+
+def emergency_list(d: Desk, role: str) -> dict[int, str]:
+    """/moderation/emergency's 最近的處置 as seen by `role`: record id → the line's text."""
+    response = d.get(role, "/moderation/emergency")
+    assert response.status_code == 200
+    listing = find_one(parse_html(response.get_data(as_text=True)), "ul", id="emergency-recent")
+    return {int(li.get("data-record-id")): text_of(li) for li in find_all(listing, "li")}
+
+
+def test_a_scoped_moderators_emergency_page_lists_only_their_own_acts_and_closures_of_their_sections(desk):
+    """The page listed every section's 應急處置: which articles and sections were closed elsewhere,
+    and other moderators' bulk hides, with an undo button for each."""
+    d = desk
+    add_comment(d, section="shehui", status="approved", body="社會版的廣告詞")
+    add_comment(d, section="yaowen", status="approved", body="要聞版的廣告詞")
+
+    def close(role: str, target_type: str, target_id: int | None = None, closed: bool = True) -> int:
+        data = {"target_type": target_type, **({"target_id": target_id} if target_id else {})}
+        response = d.post(
+            role, "/moderation/emergency/close", {**data, **({"closed": "y"} if closed else {})}
+        )
+        assert response.status_code == 303
+        return latest_record(d)
+
+    def hide(role: str, term: str) -> int:
+        assert d.post(role, "/moderation/emergency/hide", {"term": term, "reason": "R13"}).status_code == 303
+        return latest_record(d)
+
+    elsewhere = {
+        close("moderator", "article", d.ids["article_shehui"]),
+        close("moderator", "section", d.ids["shehui"]),
+        close("moderator", "section", d.ids["shehui"], closed=False),
+        hide("moderator", "社會版的廣告詞"),
+    }
+    theirs = {
+        close("admin", "article", d.ids["article_shandong"]),  # a sub-section of 要聞
+        close("moderator", "section", d.ids["yaowen"]),
+        close("admin", "site"),
+        close("admin", "site", closed=False),
+    }
+    own_hide = hide("scoped", "要聞版的廣告詞")
+    own = {close("scoped", "article", d.ids["article_yaowen"]), own_hide}
+
+    seen = emergency_list(d, "scoped")
+    assert set(seen) == theirs | own
+    assert "撤銷" in seen[own_hide] and "已撤銷" not in seen[own_hide]
+    for role in ("moderator", "admin"):
+        assert set(emergency_list(d, role)) == elsewhere | theirs | own
+    # An admin's undo of the scoped moderator's bulk hide is not theirs to read, but their hide
+    # shows as undone, with no button that could only say it was.
+    assert d.post("admin", f"/moderation/emergency/{own_hide}/undo").status_code == 303
+    seen = emergency_list(d, "scoped")
+    assert set(seen) == theirs | own and "已撤銷" in seen[own_hide]
+    page = d.get("scoped", "/moderation/emergency").get_data(as_text=True)
+    assert f"/moderation/emergency/{own_hide}/undo" not in page
+
+
+def test_a_scoped_moderators_record_holds_closures_of_their_sections_by_others(desk):
+    d = desk
+    for target_type, target_id in (
+        ("article", d.ids["article_shandong"]),
+        ("section", d.ids["yaowen"]),
+        ("article", d.ids["article_shehui"]),
+        ("section", d.ids["shehui"]),
+    ):
+        data = {"target_type": target_type, "target_id": target_id, "closed": "y"}
+        assert d.post("moderator", "/moderation/emergency/close", data).status_code == 303
+    with d.app.app_context():
+        closures = dict(
+            db.session.execute(
+                select(ModerationAction.id, ModerationAction.target_id).where(
+                    ModerationAction.action == "emergency.close"
+                )
+            ).all()
+        )
+    mine = {i for i, target in closures.items() if target in (d.ids["article_shandong"], d.ids["yaowen"])}
+    html = d.get("scoped", "/moderation/log?action=emergency.*").get_data(as_text=True)
+    assert log_ids(html) == mine
+    assert log_ids(d.get("moderator", "/moderation/log?action=emergency.*").get_data(as_text=True)) == set(
+        closures
+    )
+
+
+def latest_record(d: Desk) -> int:
+    with d.app.app_context():
+        return db.session.scalar(select(func.max(ModerationAction.id)))
 
 
 # --- the queue ---------------------------------------------------------------------------------
