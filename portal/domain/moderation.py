@@ -1273,9 +1273,16 @@ def rule_appeal(
 
 
 def patrol(
-    session: Session, *, words: WordList, now: datetime, days: int = 30, actor: User | None = None
+    session: Session,
+    *,
+    words: WordList,
+    now: datetime,
+    days: int = 30,
+    actor: User | None = None,
+    scope: set[int] | None = None,
 ) -> list[int]:
-    """實時巡查 (P22): recheck the approved comments of the last days against the word list."""
+    """實時巡查 (P22): recheck the approved comments of the last days (in the moderator's
+    sections: `scope`) against the word list."""
     hits: list[int] = []
     since = now - timedelta(days=days)
     last_id = 0
@@ -1284,7 +1291,10 @@ def patrol(
             session.scalars(
                 select(Comment)
                 .where(
-                    Comment.status == CommentStatus.APPROVED, Comment.created_at > since, Comment.id > last_id
+                    Comment.status == CommentStatus.APPROVED,
+                    Comment.created_at > since,
+                    Comment.id > last_id,
+                    *_scoped(scope),
                 )
                 .order_by(Comment.id)
                 .limit(500)

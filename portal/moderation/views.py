@@ -690,7 +690,9 @@ def undo(action_id: int):
 def run_patrol():
     if not ActionForm().validate_on_submit():
         abort(400)
-    hits = moderation.patrol(db.session, words=current_word_list(), now=utc_now(), actor=current_user)
+    hits = moderation.patrol(
+        db.session, words=current_word_list(), now=utc_now(), actor=current_user, scope=scope()
+    )
     db.session.commit()
     flash(f"巡查完成：{len(hits)} 條評論命中詞庫")
     return redirect(url_for("moderation.queue", tab="patrol"), 303)

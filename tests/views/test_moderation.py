@@ -718,6 +718,33 @@ def latest_record(d: Desk) -> int:
         return db.session.scalar(select(func.max(ModerationAction.id)))
 
 
+def test_a_scoped_moderators_patrol_checks_only_their_sections(desk, test_words):
+    """巡查 from a scoped desk rechecked every section: it marked 社會's comments, raised their
+    priority, wrote records about them in the scoped moderator's name and counted them."""
+    d = desk
+    inside = add_comment(d, section="shandong", status="approved", body="有需要代开发票的私聊")
+    outside = add_comment(d, section="shehui", status="approved", body="代开发票找我")
+    response = d.post("scoped", "/moderation/patrol")
+    assert response.status_code == 303
+    page = d.get("scoped", "/moderation/?tab=patrol").get_data(as_text=True)
+    assert "巡查完成：1 條評論命中詞庫" in page
+    assert queue_rows(page) == [inside]
+    with d.app.app_context():
+        assert db.session.get(Comment, outside).patrol_hit_at is None
+        assert db.session.get(Comment, inside).patrol_hit_at is not None
+    assert count_actions(d, ModerationAction.action == "comment.patrol_hit") == 1
+    assert (
+        count_actions(
+            d, ModerationAction.target_id == outside, ModerationAction.action == "comment.patrol_hit"
+        )
+        == 0
+    )
+    # A moderator of every section still checks them all.
+    assert d.post("moderator", "/moderation/patrol").status_code == 303
+    with d.app.app_context():
+        assert db.session.get(Comment, outside).patrol_hit_at is not None
+
+
 # --- the queue ---------------------------------------------------------------------------------
 
 
