@@ -184,8 +184,9 @@ def render_queue(
         tab = "pending"
     cursor = Cursor.decode(args.get("after"))
     filters, filter_errors = _filters(args)
+    within = scope()
     rows, next_cursor = moderation.queue_page(
-        db.session, tab=tab, filters=filters, scope=scope(), cursor=cursor, now=utc_now()
+        db.session, tab=tab, filters=filters, scope=within, cursor=cursor, now=utc_now()
     )
     query = urlencode(list(args.items(multi=True)))
     html = render_template(
@@ -193,7 +194,8 @@ def render_queue(
         rows=rows,
         next_cursor=next_cursor,
         bulk_form=bulk_form or BulkForm(formdata=None),
-        sections=section_tree().choices(),
+        # A scoped desk filters among its own sections: the others would only ever show nothing.
+        sections=[choice for choice in section_tree().choices() if within is None or choice[0].id in within],
         flags=pledge.FLAG_LABELS,
         args=args,
         here=url_for("moderation.queue") + (f"?{query}" if query else ""),

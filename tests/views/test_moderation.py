@@ -2370,3 +2370,9 @@ def test_a_scoped_moderators_dashboard_counts_only_their_sections_and_says_so(de
     assert stats_table(whole, "reports")[0] == ["待處理", "3"]
     assert "暫無數據" not in d.get("moderator", "/moderation/stats/reports.svg").get_data(as_text=True)
     assert d.get("admin", "/moderation/stats").get_data(as_text=True).count('id="stats-scope"') == 0
+
+
+def test_a_scoped_moderators_section_filter_offers_only_their_sections(desk):
+    root = parse_html(desk.get("scoped", "/moderation/").get_data(as_text=True))
+    select_box = find_one(root, "select", name="section")
+    assert [o.get("value") for o in select_box.iter("option") if o.get("value")] == ["yaowen", "shandong"]
