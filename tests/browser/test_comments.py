@@ -420,6 +420,30 @@ def test_a_posts_outcome_is_read_out_from_a_status_region_that_was_there_before_
     watch.assert_clean()
 
 
+def test_the_reply_form_says_whom_it_answers_and_cancel_goes_back_to_the_comment(page, watch, comment_portal):
+    article_id = comment_portal.fresh_article()
+    author = comment_portal.reader()
+    comment_id = comment_portal.approved_comment(article_id, author.id, "一條有人回覆又取消的評論。")
+    log_in(page, comment_portal.reader(), f"/articles/{article_id}")
+    body = page.locator("#body")
+    body.fill("先發一條評論。")
+    page.get_by_role("button", name="發表評論").click()
+    expect(page.locator("#comment-status")).to_have_text(SUBMITTED)
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')")
+
+    reply = comment_item(page, comment_id).get_by_role("link", name="回覆", exact=True)
+    reply.press("Enter")
+    expect(body).to_be_focused()
+    # Heard with the field the keyboard lands in: whom the reply answers.
+    expect(body).to_have_accessible_description(f"回覆 @{author.nickname}")
+    expect(page.locator("#comment-status")).to_have_text("")  # the last post's outcome is done with
+
+    page.get_by_role("link", name="取消回覆").press("Enter")
+    expect(page.locator("#comment-form .replying-to")).to_have_count(0)
+    expect(reply).to_be_focused()  # back at the comment, not at the top of the page
+    watch.assert_clean()
+
+
 def test_load_more_and_more_replies_append_in_place(page, watch, comment_portal):
     article_id = comment_portal.fresh_article()
     author = comment_portal.reader()

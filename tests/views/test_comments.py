@@ -828,6 +828,9 @@ def test_replying_to_a_comment_hidden_meanwhile_says_the_reply_will_be_a_new_com
         client.get(f"/articles/{article_id}/comment-form?reply_to={gone}", headers=HX), "comment-form"
     )
     assert "您要回覆的評論已不存在或不可見" in text_of(root)
+    # Read with the field the keyboard goes to: a reply would otherwise go out as a new comment unheard.
+    described = find_one(root, "textarea", name="body").get("aria-describedby")
+    assert "您要回覆的評論已不存在或不可見" in text_of(find_one(root, id=described))
     assert find_one(root, "input", name="reply_to").get("value") in (None, "")
     assert text_of(find_one(root, "button", type="submit")) == "發表評論"
 
