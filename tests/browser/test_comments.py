@@ -631,6 +631,11 @@ def test_too_large_is_a_413_message_and_the_text_stays(page, watch, comment_port
     assert page.evaluate("window.scrollY") > 0
     expect(page.locator("#messages")).to_be_in_viewport()
     assert body.input_value() == text
+    # Dismissed, the region empties but stays in the page (not display:none), where screen readers
+    # still know it when the next message arrives.
+    page.locator("#messages").click()
+    expect(page.locator("#messages")).to_have_text("")
+    assert page.locator("#messages").evaluate("box => getComputedStyle(box).display") != "none"
     assert marker_survived(page)
     allow_status_error(watch, 413)
     watch.assert_clean()
