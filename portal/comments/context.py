@@ -68,9 +68,7 @@ def blank_comment_form() -> CommentForm:
     return CommentForm(formdata=None, **({} if viewer() else {"meta": {"csrf": False}}))
 
 
-def form_context(
-    article: Article, form: CommentForm | None = None, *, submitted: bool = False
-) -> dict[str, Any]:
+def form_context(article: Article, form: CommentForm | None = None) -> dict[str, Any]:
     form = form or blank_comment_form()
     target = reply_target(article, form.reply_to.data) if form.reply_to.data else None
     posting = posting_state(article)
@@ -78,7 +76,6 @@ def form_context(
         "article": article,
         "form": form,
         "reply_target": target,
-        "submitted": submitted,
         "posting": posting,
         "mute_notice": comments.mute_notice(current_user, zone=zone()) if posting == "muted" else "",
         "max_length": rules().max_length,

@@ -93,6 +93,19 @@ def _commit_keeping_loaded() -> None:
         session.expire_on_commit = expire
 
 
+def _comment_status(message: str = "", kind: str = "success") -> str:
+    """The outcome of a post, out of band into the page's #comment-status live region (its content
+    only: see comments/_comment_status.html); no message empties it."""
+    return render_template(
+        "comments/_comment_status.html", oob=True, status_message=message, status_kind=kind
+    )
+
+
+def _refusal_status(form: CommentForm) -> str:
+    messages = [message for field in form for message in field.errors]
+    return _comment_status("評論未能提交：" + "；".join(messages) if messages else "評論未能提交", "error")
+
+
 def _user_key() -> str:
     return f"user:{current_user.id}" if current_user.is_authenticated else f"ip:{client_ip()}"
 
@@ -134,7 +147,8 @@ def comment_form(article_id: int):
         form.reply_to.errors = [REPLY_GONE]
     if not wants_fragment():
         return render_article(article, form=form)
-    return render_template("comments/_form.html", **context.form_context(article, form))
+    # The form anew (回覆, 取消回覆): the last post's outcome above it is done with.
+    return render_template("comments/_form.html", **context.form_context(article, form)) + _comment_status()
 
 
 @bp.post("/articles/<int:article_id>/comments")
@@ -186,8 +200,8 @@ def create(article_id: int):
                 # The cleared form, and the new comment on top of the reader's own 審核中 list (out
                 # of band). A retry of a stored text answers the same, and adds no second row.
                 form.body.data = form.reply_to.data = ""  # the same form, cleared: its token stands
-                ctx = context.form_context(article, form, submitted=True)
-                body = render_template("comments/_form.html", **ctx)
+                body = render_template("comments/_form.html", **context.form_context(article, form))
+                body += _comment_status(message)
                 if comment.created_at == now:
                     editable = comments.edit_windows([comment], rules=context.rules(), now=now)
                     body += render_template(
@@ -197,7 +211,8 @@ def create(article_id: int):
             flash(message)
             return redirect(url_for("news.article", article_id=article.id, _anchor="comments"), 303)
     if wants_fragment():
-        answer = render_template("comments/_form.html", **context.form_context(article, form)), status
+        body = render_template("comments/_form.html", **context.form_context(article, form))
+        answer = body + _refusal_status(form), status
     else:
         answer = render_article(article, form=form), status
     return _with_retry_after(answer, refusal) if refusal else answer

@@ -107,6 +107,13 @@
     } else if (trigger && trigger.classList.contains("reply-link")) {
       var body = document.getElementById("body");
       if (body) body.focus();
+    } else if (trigger && trigger.hasAttribute("data-reply-cancel")) {
+      // 取消回覆 went with the form it was in: back to the 回覆 of the comment it answered, else
+      // to the new comment's field.
+      var comment = document.getElementById("comment-" + trigger.getAttribute("data-reply-cancel"));
+      var again = comment && comment.querySelector(":scope > .comment-actions .reply-link");
+      var spot = again || document.getElementById("body");
+      if (spot) spot.focus();
     } else if (trigger && trigger.classList.contains("report-link")) {
       // 舉報 opened the form below the comment: the keyboard goes on to its first field.
       var slot = document.getElementById(trigger.id.replace("report-link-", "report-slot-"));

@@ -98,7 +98,7 @@ def test_register_log_in_and_post_with_htmx_shows_it_awaiting_review(page, watch
     assert posted.value.request.headers.get("hx-request") == "true"
     assert posted.value.status == 201
 
-    expect(page.locator("#comment-form .message-success")).to_have_text(SUBMITTED)
+    expect(page.locator("#comment-status")).to_have_text(SUBMITTED)
     expect(page.locator("#body")).to_have_value("")  # a cleared form
     assert marker_survived(page), "the post reloaded the page"
     assert page.locator("h1").count() == 1
@@ -128,6 +128,7 @@ def test_posting_without_javascript_redirects_to_the_comments_with_a_flash(brows
         assert posted.value.status == 303
         page.wait_for_url(f"**{article}#comments")
         expect(page.locator("#messages")).to_contain_text(SUBMITTED)
+        expect(page.locator("#messages")).to_have_attribute("role", "status")  # read out, JS or not
         expect(own_pending(page, text)).to_contain_text("審核中")
         expect(page.locator("#body")).to_have_value("")
         watch.assert_clean()
@@ -250,8 +251,8 @@ def test_the_keyboard_stays_where_an_htmx_answer_replaced_the_control(page, watc
     allow_status_error(watch, 422)
     body.fill("一條用鍵盤發表的評論。")
     send.press("Enter")
-    expect(page.locator("#comment-form .message-success")).to_have_text(SUBMITTED)
-    expect(send).to_be_focused()  # the new form's button, its acknowledgement just above
+    expect(page.locator("#comment-status")).to_have_text(SUBMITTED)
+    expect(send).to_be_focused()  # the new form's button, its acknowledgement in the status region above
 
     set_marker(page)
     # Once htmx has settled the answer (and its out-of-band part): on a loaded machine a click
@@ -367,11 +368,79 @@ def test_reply_swaps_the_form_in_place_and_posts(page, watch, comment_portal):
     expect(page.locator("#body")).to_be_focused()  # the keyboard goes where the reply is typed
     page.locator("#body").fill("這是一條瀏覽器裡的回覆。")
     form.get_by_role("button", name="發表回覆").click()
-    expect(form.locator(".message-success")).to_have_text(SUBMITTED)
+    expect(page.locator("#comment-status")).to_have_text(SUBMITTED)
     expect(form.locator(".replying-to")).to_have_count(0)  # back to a new comment
     assert marker_survived(page)
     page.reload()
     expect(own_pending(page, "這是一條瀏覽器裡的回覆。")).to_contain_text("審核中")
+    watch.assert_clean()
+
+
+def test_a_posts_outcome_is_read_out_from_a_status_region_that_was_there_before_the_swap(
+    page, watch, comment_portal
+):
+    """The acknowledgement used to arrive inside the swapped form, a new role="status" element
+    that a screen reader may not announce; the refusal only beside the field. Both now land in a
+    live region of the page that the swap leaves in place, only its content changing."""
+    article_id = comment_portal.fresh_article()
+    log_in(page, comment_portal.reader(), f"/articles/{article_id}")
+    status, body = page.locator("#comment-status"), page.locator("#body")
+    expect(status).to_have_attribute("role", "status")
+    expect(status).to_have_attribute("aria-live", "polite")
+    expect(status).to_have_text("")
+    # The region as the page had it, and every text it is given: what a screen reader hears of.
+    page.evaluate(
+        """() => {
+            window.__region = document.getElementById('comment-status');
+            window.__heard = [];
+            new MutationObserver(() => window.__heard.push(window.__region.textContent.trim()))
+                .observe(window.__region, {childList: true, subtree: true, characterData: true});
+        }"""
+    )
+
+    body.fill("詳見 www.example.com")
+    page.get_by_role("button", name="發表評論").click()
+    errors = page.locator("#body-errors")
+    expect(errors).to_be_visible()
+    refusal = errors.inner_text().strip()
+    expect(status).to_have_text(f"評論未能提交：{refusal}")
+    expect(status.locator("p")).to_have_class(re.compile(r"\bvisually-hidden\b"))  # seen beside the field
+    expect(body).to_have_attribute("aria-invalid", "true")
+    expect(body).to_have_accessible_description(refusal)
+    expect(body).to_be_focused()
+
+    body.fill("一條讀屏軟件會讀出結果的評論。")
+    page.get_by_role("button", name="發表評論").click()
+    expect(status).to_have_text(SUBMITTED)
+    expect(status.locator(".message-success")).to_be_visible()
+    assert page.evaluate("document.getElementById('comment-status') === window.__region")
+    assert page.evaluate("window.__heard.filter(t => t)") == [f"評論未能提交：{refusal}", SUBMITTED]
+    expect(page.locator("#comment-form [role=status], #comment-form [aria-live]")).to_have_count(0)
+    allow_status_error(watch, 422)
+    watch.assert_clean()
+
+
+def test_the_reply_form_says_whom_it_answers_and_cancel_goes_back_to_the_comment(page, watch, comment_portal):
+    article_id = comment_portal.fresh_article()
+    author = comment_portal.reader()
+    comment_id = comment_portal.approved_comment(article_id, author.id, "一條有人回覆又取消的評論。")
+    log_in(page, comment_portal.reader(), f"/articles/{article_id}")
+    body = page.locator("#body")
+    body.fill("先發一條評論。")
+    page.get_by_role("button", name="發表評論").click()
+    expect(page.locator("#comment-status")).to_have_text(SUBMITTED)
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')")
+
+    reply = comment_item(page, comment_id).get_by_role("link", name="回覆", exact=True)
+    reply.press("Enter")
+    expect(body).to_be_focused()
+    # Heard with the field the keyboard lands in: whom the reply answers.
+    expect(body).to_have_accessible_description(f"回覆 @{author.nickname}")
+    expect(page.locator("#comment-status")).to_have_text("")  # the last post's outcome is done with
+
+    page.get_by_role("link", name="取消回覆").press("Enter")
+    expect(page.locator("#comment-form .replying-to")).to_have_count(0)
+    expect(reply).to_be_focused()  # back at the comment, not at the top of the page
     watch.assert_clean()
 
 
@@ -527,7 +596,7 @@ def test_too_fast_is_a_429_beside_the_field_and_the_text_stays(page, watch, comm
     set_marker(page)
     page.locator("#body").fill("十五秒內的第一條評論。")
     page.get_by_role("button", name="發表評論").click()
-    expect(page.locator("#comment-form .message-success")).to_have_text(SUBMITTED)
+    expect(page.locator("#comment-status")).to_have_text(SUBMITTED)
 
     second = "十五秒內的第二條評論，\n應該被擋下但不會丟失。"
     page.locator("#body").fill(second)
@@ -562,6 +631,11 @@ def test_too_large_is_a_413_message_and_the_text_stays(page, watch, comment_port
     assert page.evaluate("window.scrollY") > 0
     expect(page.locator("#messages")).to_be_in_viewport()
     assert body.input_value() == text
+    # Dismissed, the region empties but stays in the page (not display:none), where screen readers
+    # still know it when the next message arrives.
+    page.locator("#messages").click()
+    expect(page.locator("#messages")).to_have_text("")
+    assert page.locator("#messages").evaluate("box => getComputedStyle(box).display") != "none"
     assert marker_survived(page)
     allow_status_error(watch, 413)
     watch.assert_clean()

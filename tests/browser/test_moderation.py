@@ -5,8 +5,10 @@ and three readers' reports hiding a comment that a moderator then rules on."""
 from __future__ import annotations
 
 import itertools
+import re
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
@@ -101,6 +103,7 @@ def test_a_moderator_approves_with_the_keyboard_and_the_reader_then_sees_it(
     page.goto(f"/moderation/?q={text[:8]}")
     row = page.locator(f"#queue-row-{comment_id}")
     assert page.locator("#queue > .queue-row").count() == 1
+    to_the_list(page)
     page.keyboard.press("j")
     assert "is-current" in row.get_attribute("class")
     page.keyboard.press("a")
@@ -117,11 +120,18 @@ def test_a_moderator_approves_with_the_keyboard_and_the_reader_then_sees_it(
 FOCUSED = "id => document.activeElement !== null && document.activeElement.id === id"
 
 
+def to_the_list(page) -> None:
+    """The keyboard into the queue's list, where the single-key shortcuts act."""
+    page.get_by_role("link", name="跳到評論列表").click()
+    expect(page.locator("#queue")).to_be_focused()
+
+
 def test_after_a_keyboard_decision_the_next_row_is_current_and_keeps_the_keys(page, watch, live_db, articles):
     tag = marker()
     first, second, third = add_comments(live_db, articles[0], [f"{tag}：第{n}條" for n in "一二三"])
     log_in(page, MODERATOR)
     page.goto(f"/moderation/?q={tag}")
+    to_the_list(page)
     page.keyboard.press("j")
     page.keyboard.press("a")
     page.locator(f"#queue-row-{first}.decided").wait_for()
@@ -141,6 +151,106 @@ def test_after_a_keyboard_decision_the_next_row_is_current_and_keeps_the_keys(pa
         second: ("rejected", "R01"),
         third: ("approved", ""),
     }
+    watch.assert_clean()
+
+
+def record_posts(page) -> list[str]:
+    posts: list[str] = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    return posts
+
+
+def test_single_key_shortcuts_can_be_turned_off_and_stay_off_after_a_reload(page, watch, live_db, articles):
+    """WCAG 2.1.4: a speech-input user's words, or a key typed in the wrong place, must not decide a
+    comment. The switch is labelled, its help says what the keys do now, and it holds for the
+    moderator across pages."""
+    tag = marker()
+    (comment_id,) = add_comments(live_db, articles[6], [f"{tag}：關掉快捷鍵後按鍵無效"])
+    log_in(page, MODERATOR)
+    page.goto(f"/moderation/?q={tag}")
+    switch, help_text = page.get_by_role("switch", name="單鍵快捷鍵"), page.locator("#shortcut-help")
+    expect(switch).to_be_visible()
+    expect(switch).to_be_checked()  # on by default, as before: only in the list, as below
+    expect(switch).to_have_accessible_description(re.compile("^已開啟：.*j/k 上下移動，a 通過"))
+    switch.uncheck()
+    expect(help_text).to_have_text(re.compile("^已關閉"))
+    expect(help_text).not_to_contain_text("a 通過")
+
+    page.reload()
+    expect(switch).not_to_be_checked()
+    expect(help_text).to_have_text(re.compile("^已關閉"))
+    posts = record_posts(page)
+    row = page.locator(f"#queue-row-{comment_id}")
+    to_the_list(page)
+    for key in "jaxr":
+        page.keyboard.press(key)
+    row.focus()
+    for key in "axr":
+        page.keyboard.press(key)
+    page.wait_for_timeout(800)
+    assert posts == []
+    assert statuses(live_db, [comment_id])[comment_id] == ("pending", "")
+    expect(row.locator(".row-tick")).not_to_be_checked()
+    expect(row).to_be_focused()  # r did not move it to the reason list
+    assert "is-current" not in row.get_attribute("class")
+
+    switch.check()  # and on again, for the next page too
+    page.reload()
+    expect(switch).to_be_checked()
+    expect(help_text).to_have_text(re.compile("^已開啟"))
+    to_the_list(page)
+    page.keyboard.press("j")
+    page.keyboard.press("a")
+    page.locator(f"#queue-row-{comment_id}.decided").wait_for()
+    assert statuses(live_db, [comment_id])[comment_id][0] == "approved"
+    watch.assert_clean()
+
+
+def test_single_keys_act_only_with_the_focus_in_the_list_never_in_a_field_or_with_a_modifier(
+    page, watch, live_db, articles
+):
+    tag = marker()
+    first, second = add_comments(live_db, articles[7], [f"{tag}：第一條", f"{tag}：第二條"])
+    log_in(page, MODERATOR)
+    page.goto(f"/moderation/?q={tag}")
+    posts = record_posts(page)
+    rows = page.locator("#queue > .queue-row")
+    page.keyboard.press("j")  # the page just opened: the focus is nowhere in the list
+    page.keyboard.press("a")
+    page.wait_for_timeout(500)
+    expect(page.locator("#queue .is-current")).to_have_count(0)
+    assert posts == []
+    page.locator(".queue-filters button[type=submit]").focus()  # on a control outside the list
+    page.keyboard.press("j")
+    page.keyboard.press("a")
+    note = page.locator(f"#note-{first}")  # in the list, in a field: the keys are text
+    note.focus()
+    page.keyboard.type("jaxr")
+    expect(note).to_have_value("jaxr")
+    page.locator(f"#queue-row-{first}").focus()  # in the list, with a modifier
+    for key in ("Shift+A", "Alt+a", "Control+j", "Shift+J"):
+        page.keyboard.press(key)
+    page.wait_for_timeout(800)
+    assert posts == []
+    assert statuses(live_db, [first, second]) == {first: ("pending", ""), second: ("pending", "")}
+    expect(page.locator("#queue .is-current")).to_have_count(0)
+    expect(page.locator("#queue .row-tick:checked")).to_have_count(0)
+
+    # In the list the keys work: j and k move, Escape leaves a field for its row, a decides.
+    to_the_list(page)
+    page.keyboard.press("j")
+    expect(rows.nth(0)).to_be_focused()
+    page.keyboard.press("j")
+    expect(rows.nth(1)).to_be_focused()
+    page.keyboard.press("k")
+    expect(rows.nth(0)).to_be_focused()
+    note.focus()
+    page.keyboard.press("Escape")
+    expect(rows.nth(0)).to_be_focused()
+    page.keyboard.press("a")
+    page.locator(f"#queue-row-{first}.decided").wait_for()
+    assert statuses(live_db, [first, second])[first][0] == "approved"
+    assert statuses(live_db, [first, second])[second][0] == "pending"
     watch.assert_clean()
 
 
@@ -228,6 +338,7 @@ def test_without_javascript_approve_and_reject_post_and_redirect_with_a_flash(pa
     queue = f"/moderation/?q={tag}"
     page.goto(queue)
     assert page.locator("#queue > .queue-row").count() == 2
+    expect(page.locator("#shortcut-panel")).to_be_hidden()  # no shortcuts without JavaScript, no word of them
     with page.expect_navigation():
         page.locator(f"#queue-row-{approve_id} button[value=approve]").click()
     assert page.url.endswith(queue) or "q=" in page.url

@@ -322,6 +322,8 @@ def test_a_mute_message_gives_the_end_in_the_sites_time(app, client, article_id,
     local = until.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo("Asia/Shanghai"))
     expected = f"您已被禁止發言至{local:%Y-%m-%d %H:%M}，原因：辱罵他人。如有異議可申訴。"
     assert field_errors(as_fragment(response, "comment-form")) == [expected]
+    status = find_one(as_fragment(response, "comment-form"), "div", id="comment-status")
+    assert text_of(status) == f"評論未能提交：{expected}"  # read out from the page's live region
 
 
 # --- posting --------------------------------------------------------------------------------------
@@ -335,6 +337,10 @@ def test_posting_with_htmx_answers_201_with_a_cleared_form(app, client, article_
     root = as_fragment(response, "comment-form")
     assert textarea_text(root) == ""
     assert text_of(find_one(root, "p", cls="message-success")) == SUBMITTED
+    # In the page's live region, out of band: its content only, the region stays (and is read out).
+    status = find_one(root, "div", id="comment-status")
+    assert (status.get("role"), status.get("hx-swap-oob")) == ("status", "innerHTML")
+    assert find_all(find_one(root, "div", id="comment-form"), "p", cls="message-success") == []
     with app.app_context():
         stored = db.session.scalars(select(Comment)).one()
         assert (stored.body, stored.status, stored.author_id) == (
@@ -822,6 +828,9 @@ def test_replying_to_a_comment_hidden_meanwhile_says_the_reply_will_be_a_new_com
         client.get(f"/articles/{article_id}/comment-form?reply_to={gone}", headers=HX), "comment-form"
     )
     assert "您要回覆的評論已不存在或不可見" in text_of(root)
+    # Read with the field the keyboard goes to: a reply would otherwise go out as a new comment unheard.
+    described = find_one(root, "textarea", name="body").get("aria-describedby")
+    assert "您要回覆的評論已不存在或不可見" in text_of(find_one(root, id=described))
     assert find_one(root, "input", name="reply_to").get("value") in (None, "")
     assert text_of(find_one(root, "button", type="submit")) == "發表評論"
 
