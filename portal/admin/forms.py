@@ -30,6 +30,7 @@ from portal.domain.editorial import (
     COMMENTS_STATE_LABELS,
     SECTION_LAYOUT_LABELS,
 )
+from portal.domain.pii import PHONE_MAX_LENGTH, PHONE_TOO_LONG
 from portal.domain.pledge import CATEGORY_LABELS
 from portal.domain.site import SETTING_LABELS
 from portal.forms import Form, VisibleRequired, normalised
@@ -298,7 +299,10 @@ class UserAccessForm(Form):
 
 
 class StaffForm(Form):
-    phone = StringField("手機號碼", validators=[DataRequired("請填寫手機號碼"), Length(max=20)])
+    phone = StringField(
+        "手機號碼",
+        validators=[DataRequired("請填寫手機號碼"), Length(max=PHONE_MAX_LENGTH, message=PHONE_TOO_LONG)],
+    )
     nickname = StringField(
         "暱稱", filters=[normalised], validators=[DataRequired("請填寫暱稱"), Length(max=16)]
     )

@@ -10,6 +10,7 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -2025,6 +2026,8 @@ def test_an_admin_with_pii_finds_a_user_by_phone(app, client, make_user):
     masked = text_of(find_all(page, "table", id="user-list")[0].find("tbody").find("tr").findall("td")[2])
     assert wanted.phone not in masked and masked.endswith(wanted.phone[-4:])
     assert user_ids(back.page("/admin/users?phone=not-a-phone")) == []
+    written = f"(+86) {wanted.phone[:3]}-{wanted.phone[3:7]}-{wanted.phone[7:]}"
+    assert user_ids(back.page(f"/admin/users?{urlencode({'phone': written})}")) == [wanted.id]
 
 
 def test_set_role_scopes_and_pii(app, back, make_user, tree):
@@ -2162,6 +2165,17 @@ def test_creating_staff_with_a_taken_phone_is_refused(app, back, make_user):
     response = back.post("/admin/users", staff_data(phone=taken.phone), status=422)
     assert any("該手機號已註冊" in e for e in field_errors(html_of(response), "phone"))
     assert record_count(app) == 0
+
+
+def test_staff_created_with_a_phone_as_people_write_it_log_in_with_it_any_way(app, back, make_user):
+    back.post("/admin/users", staff_data(phone="(+86) 138-1111-2222"))
+    theirs = app.test_client()
+    login(theirs, "86 138 1111 2222", "night-shift-2026")
+    assert theirs.get("/moderation/").status_code == 200
+    taken = make_user(nickname="已有用戶")
+    written = f"+86 {taken.phone[:3]} {taken.phone[3:7]} {taken.phone[7:]}"
+    response = back.post("/admin/users", staff_data(phone=written, nickname="另一審核員"), status=422)
+    assert any("該手機號已註冊" in e for e in field_errors(html_of(response), "phone"))
 
 
 def test_readers_cannot_be_created_from_the_staff_form(app, back):
