@@ -32,10 +32,11 @@ def pytest_addoption(parser):
 def pytest_collection_modifyitems(config, items):
     if config.getoption("--database") != "postgresql":
         return
-    skip = pytest.mark.skip(reason="reads SQLite's own machinery (query plans, files, FTS5)")
     for item in items:
-        if "sqlite_only" in item.keywords:
-            item.add_marker(skip)
+        if marker := item.get_closest_marker("sqlite_only"):
+            # The marker's own reason says what has no PostgreSQL counterpart, else the general one.
+            why = marker.kwargs.get("reason", "reads SQLite's own machinery (query plans, files, FTS5)")
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {why}"))
 
 
 def app_config(database: Path | str, media: Path) -> dict:

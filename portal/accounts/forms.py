@@ -2,17 +2,24 @@ from wtforms import BooleanField, HiddenField, PasswordField, StringField, TextA
 from wtforms.validators import DataRequired, Length
 
 from portal.domain.accounts import NICKNAME_MAX, PASSWORD_MIN
+from portal.domain.pii import PHONE_MAX_LENGTH, PHONE_TOO_LONG
 from portal.forms import Form, normalised
 
 PHONE_REQUIRED = "請輸入手機號碼"
 
 
 class CodeRequestForm(Form):
-    phone = StringField("手機號碼", validators=[DataRequired(PHONE_REQUIRED), Length(max=20)])
+    phone = StringField(
+        "手機號碼",
+        validators=[DataRequired(PHONE_REQUIRED), Length(max=PHONE_MAX_LENGTH, message=PHONE_TOO_LONG)],
+    )
 
 
 class RegisterForm(Form):
-    phone = StringField("手機號碼", validators=[DataRequired(PHONE_REQUIRED), Length(max=20)])
+    phone = StringField(
+        "手機號碼",
+        validators=[DataRequired(PHONE_REQUIRED), Length(max=PHONE_MAX_LENGTH, message=PHONE_TOO_LONG)],
+    )
     code = StringField("簡訊驗證碼", validators=[DataRequired("請輸入簡訊驗證碼"), Length(max=8)])
     nickname = StringField(
         "暱稱",
@@ -30,7 +37,10 @@ class RegisterForm(Form):
 
 
 class PasswordResetForm(Form):
-    phone = StringField("手機號碼", validators=[DataRequired(PHONE_REQUIRED), Length(max=20)])
+    phone = StringField(
+        "手機號碼",
+        validators=[DataRequired(PHONE_REQUIRED), Length(max=PHONE_MAX_LENGTH, message=PHONE_TOO_LONG)],
+    )
     code = StringField("簡訊驗證碼", validators=[DataRequired("請輸入簡訊驗證碼"), Length(max=8)])
     password = PasswordField(
         "新密碼",
@@ -42,7 +52,10 @@ class PasswordResetForm(Form):
 
 
 class LoginForm(Form):
-    phone = StringField("手機號碼", validators=[DataRequired(PHONE_REQUIRED), Length(max=20)])
+    phone = StringField(
+        "手機號碼",
+        validators=[DataRequired(PHONE_REQUIRED), Length(max=PHONE_MAX_LENGTH, message=PHONE_TOO_LONG)],
+    )
     password = PasswordField("密碼", validators=[DataRequired("請輸入密碼"), Length(max=128)])
 
 

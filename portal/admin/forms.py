@@ -1,5 +1,7 @@
 """Admin forms: shape only; the rules (unique slugs, the tree, news pre-review) are in the domain."""
 
+from typing import ClassVar
+
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -17,7 +19,6 @@ from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
-    NumberRange,
     Optional,
     Regexp,
     ValidationError,
@@ -30,24 +31,16 @@ from portal.domain.editorial import (
     COMMENTS_STATE_LABELS,
     SECTION_LAYOUT_LABELS,
 )
+from portal.domain.pii import PHONE_MAX_LENGTH, PHONE_TOO_LONG
 from portal.domain.pledge import CATEGORY_LABELS
 from portal.domain.site import SETTING_LABELS
-from portal.forms import Form, VisibleRequired, normalised
+from portal.forms import Between, Form, VisibleRequired, normalised
 from portal.models import ArticleKind, ArticleState, CommentsState, Role, SectionLayout, UserState
 
 PASSWORD_LENGTH = Length(min=PASSWORD_MIN, max=128, message="密碼需為8至128個字符")
 SLUG_RULE = Regexp(r"^[a-z0-9][a-z0-9-]*$", message="只能用小寫英文字母、數字和連字號")
 ROLE_LABELS = {"reader": "讀者", "moderator": "審核員", "admin": "管理員"}
 USER_STATE_LABELS = {"active": "正常", "restricted": "受限", "closed": "已關閉"}
-
-
-class Between(NumberRange):
-    """NumberRange that stays quiet when the value did not even parse (its own message says so)."""
-
-    def __call__(self, form, field):
-        if field.data is None:
-            return
-        super().__call__(form, field)
 
 
 class ListedChoices(SelectMultipleField):
@@ -86,7 +79,7 @@ class SectionForm(Form):
         validators=[DataRequired("請填寫網址代號"), Length(max=63), SLUG_RULE],
     )
     parent_id = SelectField("上級欄目", coerce=str, validate_choice=False)
-    position = IntegerField("排序", default=0, validators=[Optional(), NumberRange(min=0, max=1000)])
+    position = IntegerField("排序", default=0, validators=[Optional(), Between(min=0, max=1000)])
     description = StringField("簡介", filters=[normalised], validators=[Optional(), Length(max=200)])
     layout = SelectField(
         "版式", choices=choices(SECTION_LAYOUT_LABELS, [layout.value for layout in SectionLayout])
@@ -95,11 +88,17 @@ class SectionForm(Form):
     pre_review = BooleanField("評論先審後發", default=True)
     comments_closed = BooleanField("關閉本欄目評論")
     auto_close_days = IntegerField(
-        "發布多少天後自動關閉評論", validators=[Optional(), NumberRange(min=1, max=3650)]
+        "發布多少天後自動關閉評論", validators=[Optional(), Between(min=1, max=3650)]
     )
 
 
 class ArticleForm(Form):
+    message_names: ClassVar[dict[str, str]] = {
+        "comments_state": "評論狀態",
+        "kind": "文章類型",
+        "state": "發布狀態",
+    }
+
     title = StringField(
         "標題", filters=[normalised], validators=[VisibleRequired("請填寫標題"), Length(max=200)]
     )
@@ -183,10 +182,12 @@ class PageForm(Form):
         "內容（Markdown）", filters=[normalised], validators=[Optional(), Length(max=200_000)]
     )
     in_footer = BooleanField("顯示在頁尾")
-    position = IntegerField("排序", default=0, validators=[Optional(), NumberRange(min=0, max=1000)])
+    position = IntegerField("排序", default=0, validators=[Optional(), Between(min=0, max=1000)])
 
 
 class SettingsForm(Form):
+    message_names: ClassVar[dict[str, str]] = {"region_database": "IP屬地資料庫"}
+
     site_name = StringField(
         SETTING_LABELS["site_name"],
         filters=[normalised],
@@ -218,7 +219,7 @@ class SettingsForm(Form):
         SETTING_LABELS["comment_max_length"], validators=[InputRequired(), Between(min=10, max=2000)]
     )
     comment_cooldown_seconds = IntegerField(
-        SETTING_LABELS["comment_cooldown_seconds"], validators=[InputRequired(), NumberRange(min=0, max=3600)]
+        SETTING_LABELS["comment_cooldown_seconds"], validators=[InputRequired(), Between(min=0, max=3600)]
     )
     comment_ip_hourly = IntegerField(
         SETTING_LABELS["comment_ip_hourly"], validators=[InputRequired(), Between(min=1, max=10000)]
@@ -236,7 +237,7 @@ class SettingsForm(Form):
         SETTING_LABELS["quota_restricted"], validators=[InputRequired(), Between(min=1, max=10000)]
     )
     comment_edit_minutes = IntegerField(
-        SETTING_LABELS["comment_edit_minutes"], validators=[InputRequired(), NumberRange(min=0, max=60)]
+        SETTING_LABELS["comment_edit_minutes"], validators=[InputRequired(), Between(min=0, max=60)]
     )
     report_hide_threshold = IntegerField(
         SETTING_LABELS["report_hide_threshold"], validators=[InputRequired(), Between(min=1, max=100)]
@@ -298,7 +299,10 @@ class UserAccessForm(Form):
 
 
 class StaffForm(Form):
-    phone = StringField("手機號碼", validators=[DataRequired("請填寫手機號碼"), Length(max=20)])
+    phone = StringField(
+        "手機號碼",
+        validators=[DataRequired("請填寫手機號碼"), Length(max=PHONE_MAX_LENGTH, message=PHONE_TOO_LONG)],
+    )
     nickname = StringField(
         "暱稱", filters=[normalised], validators=[DataRequired("請填寫暱稱"), Length(max=16)]
     )

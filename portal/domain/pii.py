@@ -16,19 +16,41 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from portal.domain.errors import Rejected
 
 MOBILE = re.compile(r"1[3-9][0-9]{9}")
+PHONE_MAX_LENGTH = 32  # what a phone field takes: 「（+86）139 - 1234 - 5678」 with room to spare
+
+# Between the groups of a number, as readers type them (after NFKC, so full-width forms are in):
+# spaces of any kind, hyphens, dashes and the minus sign, dots and middle dots.
+_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212.\u00b7\u30fb]+")
+# The country code as written before a mobile: +86, 0086 or a bare 86, optionally in brackets
+# ((+86)139…); the first three digits may stand in brackets too ((139) 1234 5678). A mobile
+# begins with 1, so a bare 86 in front of one cannot be part of the number.
+_WRITTEN_MOBILE = re.compile(
+    r"(?:\((?:\+|00)?86\)|(?:\+|00)?86)?(?:\((1[3-9][0-9])\)|(1[3-9][0-9]))([0-9]{8})"
+)
+PHONE_INVALID = "請輸入有效的11位手機號碼"
+PHONE_FOREIGN = "目前僅支持中國大陸手機號碼（+86），請輸入11位手機號碼"
+PHONE_LANDLINE = "請輸入11位手機號碼，固定電話無法接收簡訊驗證碼"
+PHONE_TOO_LONG = "手機號碼太長，請輸入11位手機號碼"
 
 
 def normalise_phone(raw: str) -> str:
-    """Mainland mobile numbers, with an optional +86 and spaces or dashes; else Rejected.
+    """A mainland mobile number, however a reader writes their own, as its 11 digits; else Rejected.
 
-    Full-width forms, as Chinese keyboards type them (１３８…, ＋８６, －), fold to ASCII first, and
-    only ASCII digits count: a number written with other digits (١, ৮) would hash apart from the
-    same number in ASCII, a second account for one phone and a way round the blacklist (P6)."""
-    digits = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", raw or ""))
-    digits = digits.removeprefix("+86").removeprefix("0086")
-    if not MOBILE.fullmatch(digits):
-        raise Rejected("phone", "請輸入有效的11位手機號碼")
-    return digits
+    Accepted: 13912345678, 139 1234 5678, 139-1234-5678, 139.1234.5678, (139) 1234 5678, each
+    optionally after +86, 0086 or 86, with or without brackets ((+86), （+86）) and separators.
+    Full-width forms, as Chinese keyboards type them (１３８…, ＋８６, －, （）), fold to ASCII first,
+    and only ASCII digits count: a number written with other digits (١, ৮) would hash apart from the
+    same number in ASCII, a second account for one phone and a way round the blacklist (P6). Every
+    form gives the same 11 digits, so an account registered in one is found in any other."""
+    text = _SEPARATORS.sub("", unicodedata.normalize("NFKC", raw or ""))
+    if found := _WRITTEN_MOBILE.fullmatch(text):
+        return (found.group(1) or found.group(2)) + found.group(3)
+    bare = text.replace("(", "").replace(")", "")
+    if re.fullmatch(r"(?:\+|00)(?!86)[1-9][0-9]{6,14}", bare):
+        raise Rejected("phone", PHONE_FOREIGN)
+    if re.fullmatch(r"0[1-9][0-9]{8,10}", bare):
+        raise Rejected("phone", PHONE_LANDLINE)
+    raise Rejected("phone", PHONE_INVALID)
 
 
 def mask_phone(phone: str) -> str:

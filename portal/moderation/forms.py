@@ -8,11 +8,12 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from portal.domain.moderation import DECISION_LABELS, DECISION_REASONS, MEASURES, MUTE_DAYS
 from portal.domain.pledge import REASON_LABELS
-from portal.forms import Form, normalised
+from portal.domain.records import parse_id
+from portal.forms import Between, Form, normalised
 
 NOTE_MAX = 300
 NOTE_TOO_LONG = f"備註不能超過{NOTE_MAX}字"
@@ -35,8 +36,19 @@ class DecisionForm(Form):
     return_to = HiddenField()
 
 
+def comment_id(value) -> int:
+    """A ticked comment's id: not a number is the form's 請先勾選評論; beyond a 64-bit column it
+    is 0, which no comment has (int() alone let 2**64 through to the database: an OverflowError)."""
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()):
+        raise ValueError(text)
+    return parse_id(text) or 0
+
+
 class BulkForm(DecisionForm):
-    ids = SelectMultipleField("評論", coerce=int, validate_choice=False)
+    ids = SelectMultipleField("評論", coerce=comment_id, validate_choice=False)
 
 
 class ReportRulingForm(Form):
@@ -83,7 +95,7 @@ class HoldForm(Form):
 
 
 # An id typed into a form: beyond the databases' 64-bit integers it was an OverflowError (a 500).
-ROW_ID = NumberRange(min=1, max=2**63 - 1, message="請填寫有效的編號")
+ROW_ID = Between(min=1, max=2**63 - 1, message="請填寫有效的編號")
 
 
 class CloseForm(Form):

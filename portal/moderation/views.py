@@ -200,6 +200,9 @@ def render_queue(
         args=args,
         here=url_for("moderation.queue") + (f"?{query}" if query else ""),
         errors=errors or {},
+        # A refused row that is not on this page (another tab, a later page, filtered out): its
+        # message goes above the list, or the moderator would see the page and no word of why.
+        stray_errors={cid: m for cid, m in (errors or {}).items() if cid not in {r.id for r in rows}},
         submitted=submitted or {},
         ticked=set(bulk_form.ids.data or ()) if bulk_form else set(),
         filter_errors=filter_errors,

@@ -23,6 +23,23 @@ OTHER_KEY = "another-test-pii-key-of-32-characters-xx"
         "１３８００１３８０００",  # full width, as a Chinese keyboard types it
         "＋８６　１３８－００１３－８０００",
         "138００138０００",
+        # every common way a reader writes their own mobile
+        "86 138 0013 8000",
+        "8613800138000",
+        "(+86)138-0013-8000",
+        "（＋８６）１３８－００１３－８０００",
+        "(86) 138 0013 8000",
+        "0086 13800138000",
+        "(0086)13800138000",
+        "+86-138-0013-8000",
+        "+ 86 138 0013 8000",
+        "+86 (138) 0013 8000",
+        "(138) 0013-8000",
+        "138 0013 8000",
+        "138.0013.8000",
+        "138—0013—8000",  # em dashes, as an IME types them
+        "138\u00a00013\u00a08000",
+        "138\u30000013\u30008000",  # ideographic spaces
     ],
 )
 def test_normalise_phone_accepts_mainland_mobiles_in_common_forms(raw):
@@ -42,6 +59,14 @@ def test_normalise_phone_accepts_mainland_mobiles_in_common_forms(raw):
         "+1 415 555 0100",
         "138٠٠138٠٠٠",  # Arabic-Indic digits: one phone, a second HMAC
         "1380013800১",  # a Bengali digit
+        "86 86 13800138000",
+        "+86+86 13800138000",
+        "(+86 13800138000",
+        "+86 138001380001",
+        "138 0013 800",
+        "138/0013/8000",
+        "138-0013-8000 轉 1",
+        "+86 0635 8888888",
     ],
 )
 def test_normalise_phone_rejects_other_numbers_with_a_message(raw):
@@ -50,6 +75,23 @@ def test_normalise_phone_rejects_other_numbers_with_a_message(raw):
     assert refusal.value.field == "phone"
     assert refusal.value.status == 422
     assert "手機號碼" in refusal.value.message
+
+
+@pytest.mark.parametrize(
+    ("raw", "says"),
+    [
+        ("+1 415 555 0100", "僅支持中國大陸手機號碼"),
+        ("+852 9123 4567", "僅支持中國大陸手機號碼"),
+        ("00852 9123 4567", "僅支持中國大陸手機號碼"),
+        ("0635-8888888", "固定電話"),
+        ("(010) 1234 5678", "固定電話"),
+        ("12345", "請輸入有效的11位手機號碼"),
+    ],
+)
+def test_a_refused_number_is_told_what_is_wrong_with_it(raw, says):
+    with pytest.raises(Rejected) as refusal:
+        normalise_phone(raw)
+    assert says in refusal.value.message
 
 
 def test_mask_phone_shows_three_and_four_digits():

@@ -10,6 +10,7 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -716,12 +717,12 @@ SECTION_REFUSALS = [
     ("slug", "", "請填寫網址代號"),
     ("slug", "Wen Hua", "只能用小寫英文字母、數字和連字號"),
     ("slug", "文化", "只能用小寫英文字母、數字和連字號"),
-    ("position", "abc", "不是有效的整數值。"),
-    ("position", "-1", "數字必須介於 0 和 1000 之間。"),
-    ("auto_close_days", "0", "數字必須介於 1 和 3650 之間。"),
-    ("auto_close_days", "3651", "數字必須介於 1 和 3650 之間。"),
-    ("name", "名" * 33, "欄位長度不能超過 32 個字元。"),
-    ("layout", "grid", "不是有效的選擇。"),
+    ("position", "abc", "排序須填寫整數。"),
+    ("position", "-1", "排序須介於0至1000之間。"),
+    ("auto_close_days", "0", "發布多少天後自動關閉評論須介於1至3650之間。"),
+    ("auto_close_days", "3651", "發布多少天後自動關閉評論須介於1至3650之間。"),
+    ("name", "名" * 33, "名稱不能超過32個字。"),
+    ("layout", "grid", "請選擇有效的版式。"),
     ("parent_id", "987654", "上級欄目不存在"),
 ]
 
@@ -1159,16 +1160,16 @@ def test_editing_an_article_keeps_its_id_and_records_before_and_after(app, back,
 
 ARTICLE_REFUSALS = [
     ("title", "", "請填寫標題"),
-    ("title", "題" * 201, "欄位長度不能超過 200 個字元。"),
+    ("title", "題" * 201, "標題不能超過200個字。"),
     ("published_at", "", "請填寫發布時間"),
     ("section_id", "987654", "請選擇欄目"),
     ("cover_id", "987654", "所選的媒體不存在或類型不符"),
     ("related_ids", "12,abc", "請填寫以逗號分隔的數字編號"),
     ("related_ids", "987654", "相關文章 987654 不存在"),
     ("gallery_ids", "1;2", "請填寫以逗號分隔的數字編號"),
-    ("kind", "podcast", "不是有效的選擇。"),
-    ("state", "live", "不是有效的選擇。"),
-    ("comments_state", "maybe", "不是有效的選擇。"),
+    ("kind", "podcast", "請選擇有效的文章類型。"),
+    ("state", "live", "請選擇有效的發布狀態。"),
+    ("comments_state", "maybe", "請選擇有效的評論狀態。"),
     ("player_id", "", "視頻或音頻文章需選擇播放的媒體"),
 ]
 
@@ -1534,8 +1535,8 @@ def test_invalid_page_fields_get_messages_in_chinese(app, back):
             ("title", "", "請填寫標題"),
             ("slug", "", "請填寫網址代號"),
             ("slug", "About Us", "只能用小寫英文字母、數字和連字號"),
-            ("position", "abc", "不是有效的整數值。"),
-            ("position", "5000", "數字必須介於 0 和 1000 之間。"),
+            ("position", "abc", "排序須填寫整數。"),
+            ("position", "5000", "排序須介於0至1000之間。"),
         ],
         check,
     )
@@ -1637,24 +1638,24 @@ SETTINGS_REFUSALS = [
     ("site_name", "\u200b\u2060", "請填寫網站名稱"),  # invisible: the header showed no name
     ("report_phone", "call me", "請填寫有效的電話號碼"),
     ("report_email", "jubao@", "請填寫有效的郵箱地址"),
-    ("comment_min_length", "51", "數字必須介於 1 和 50 之間。"),
-    ("comment_max_length", "5", "數字必須介於 10 和 2000 之間。"),
-    ("comment_max_length", "2001", "數字必須介於 10 和 2000 之間。"),
-    ("comment_max_length", "", "此欄位是必需的。"),
-    ("comment_cooldown_seconds", "-5", "數字必須介於 0 和 3600 之間。"),
-    ("comment_ip_hourly", "10001", "數字必須介於 1 和 10000 之間。"),
-    ("quota_new", "", "此欄位是必需的。"),
-    ("quota_good", "10001", "數字必須介於 1 和 10000 之間。"),
-    ("comment_edit_minutes", "61", "數字必須介於 0 和 60 之間。"),
+    ("comment_min_length", "51", "評論最少字數須介於1至50之間。"),
+    ("comment_max_length", "5", "評論最多字數須介於10至2000之間。"),
+    ("comment_max_length", "2001", "評論最多字數須介於10至2000之間。"),
+    ("comment_max_length", "", "請填寫評論最多字數。"),
+    ("comment_cooldown_seconds", "-5", "兩次評論最短間隔（秒）須介於0至3600之間。"),
+    ("comment_ip_hourly", "10001", "每個IP每小時評論上限須介於1至10000之間。"),
+    ("quota_new", "", "請填寫新用戶每日評論上限。"),
+    ("quota_good", "10001", "良好用戶每日評論上限須介於1至10000之間。"),
+    ("comment_edit_minutes", "61", "可編輯評論的時間（分鐘）須介於0至60之間。"),
     # Cleared, these were saved empty and the site quietly used its defaults (0 is the way to say none).
-    ("comment_cooldown_seconds", "", "此欄位是必需的。"),
-    ("comment_edit_minutes", "", "此欄位是必需的。"),
-    ("report_hide_threshold", "101", "數字必須介於 1 和 100 之間。"),
-    ("retention_days", "183", "數字必須介於 184 和 3650 之間。"),
+    ("comment_cooldown_seconds", "", "請填寫兩次評論最短間隔（秒）。"),
+    ("comment_edit_minutes", "", "請填寫可編輯評論的時間（分鐘）。"),
+    ("report_hide_threshold", "101", "幾位讀者舉報後暫時隱藏須介於1至100之間。"),
+    ("retention_days", "183", "記錄保存天數須介於184至3650之間。"),
     # A name from the list, never a path: one that names any other file is no choice at all.
-    ("region_database", "/etc/passwd", "不是有效的選擇。"),
-    ("region_database", "../instance/portal.sqlite", "不是有效的選擇。"),
-    ("sms_sender", "os:system", "不是有效的選擇。"),
+    ("region_database", "/etc/passwd", "請選擇有效的IP屬地資料庫。"),
+    ("region_database", "../instance/portal.sqlite", "請選擇有效的IP屬地資料庫。"),
+    ("sms_sender", "os:system", "請選擇有效的簡訊發送方式。"),
 ]
 
 
@@ -1721,7 +1722,7 @@ def test_a_region_database_outside_the_folder_is_refused_without_saying_whether_
     for value in (elsewhere, "../elsewhere.mmdb", "/nonexistent/GeoIP.mmdb", "/etc/hostname"):
         form = html_of(back.post("/admin/settings", settings_data(region_database=value), status=422))
         answers.add(tuple(field_errors(form, "region_database")))
-    assert answers == {("不是有效的選擇。",)}
+    assert answers == {("請選擇有效的IP屬地資料庫。",)}
     assert setting(app, "region_database") is None
 
 
@@ -1816,8 +1817,8 @@ def test_invalid_words_are_refused_in_chinese_and_nothing_changes(app, back, tes
             ({"term": "賭博"}, "詞庫中已有相同的詞條"),
             ({"term": "赌 博"}, "詞庫中已有相同的詞條"),
             ({"term": "re:(unclosed"}, "正則表達式無效"),
-            ({"categories": ["C99"]}, "不是此欄位的有效選擇"),
-            ({"action": "delete"}, "不是有效的選擇。"),
+            ({"categories": ["C99"]}, "請選擇有效的類別。"),
+            ({"action": "delete"}, "請選擇有效的處理方式。"),
             ({"categories": []}, "類別"),
         ],
         check,
@@ -2025,6 +2026,8 @@ def test_an_admin_with_pii_finds_a_user_by_phone(app, client, make_user):
     masked = text_of(find_all(page, "table", id="user-list")[0].find("tbody").find("tr").findall("td")[2])
     assert wanted.phone not in masked and masked.endswith(wanted.phone[-4:])
     assert user_ids(back.page("/admin/users?phone=not-a-phone")) == []
+    written = f"(+86) {wanted.phone[:3]}-{wanted.phone[3:7]}-{wanted.phone[7:]}"
+    assert user_ids(back.page(f"/admin/users?{urlencode({'phone': written})}")) == [wanted.id]
 
 
 def test_set_role_scopes_and_pii(app, back, make_user, tree):
@@ -2094,7 +2097,7 @@ def test_invalid_access_forms_are_refused_in_chinese(app, back, make_user):
 
     check_cases(
         [
-            ({"role": "superuser"}, "role", "不是有效的選擇。"),
+            ({"role": "superuser"}, "role", "請選擇有效的角色。"),
             ({"role": "moderator", "sections": ["abc"]}, "sections", "請從列表中選擇欄目"),
             ({"role": "moderator", "sections": ["987654"]}, "sections", "所選欄目不存在"),
         ],
@@ -2164,9 +2167,20 @@ def test_creating_staff_with_a_taken_phone_is_refused(app, back, make_user):
     assert record_count(app) == 0
 
 
+def test_staff_created_with_a_phone_as_people_write_it_log_in_with_it_any_way(app, back, make_user):
+    back.post("/admin/users", staff_data(phone="(+86) 138-1111-2222"))
+    theirs = app.test_client()
+    login(theirs, "86 138 1111 2222", "night-shift-2026")
+    assert theirs.get("/moderation/").status_code == 200
+    taken = make_user(nickname="已有用戶")
+    written = f"+86 {taken.phone[:3]} {taken.phone[3:7]} {taken.phone[7:]}"
+    response = back.post("/admin/users", staff_data(phone=written, nickname="另一審核員"), status=422)
+    assert any("該手機號已註冊" in e for e in field_errors(html_of(response), "phone"))
+
+
 def test_readers_cannot_be_created_from_the_staff_form(app, back):
     response = back.post("/admin/users", staff_data(role="reader"), status=422)
-    assert any("不是有效的選擇。" in e for e in field_errors(html_of(response), "role"))
+    assert field_errors(html_of(response), "role") == ["請選擇有效的角色。"]
     assert read(app, lambda s: s.scalar(select(User).where(User.nickname == "夜班審核員"))) is None
 
 
@@ -2542,20 +2556,25 @@ def test_a_mistyped_number_or_time_is_not_reported_as_missing(app, back, tree):
                 "/admin/settings",
                 settings_data(comment_min_length="0"),
                 "comment_min_length",
-                "數字必須介於 1 和 50 之間。",
+                "評論最少字數須介於1至50之間。",
             ),
-            ("/admin/settings", settings_data(quota_new="0"), "quota_new", "數字必須介於 1 和 10000 之間。"),
+            (
+                "/admin/settings",
+                settings_data(quota_new="0"),
+                "quota_new",
+                "新用戶每日評論上限須介於1至10000之間。",
+            ),
             (
                 "/admin/settings",
                 settings_data(comment_max_length="abc"),
                 "comment_max_length",
-                "不是有效的整數值。",
+                "評論最多字數須填寫整數。",
             ),
             (
                 "/admin/articles/new",
                 article_data(tree["ruiping"], published_at="明天早上"),
                 "published_at",
-                "不是有效的日期與時間值。",
+                "請填寫有效的發布時間。",
             ),
         ],
         check,

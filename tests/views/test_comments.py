@@ -31,6 +31,7 @@ from portal.models import (
     Notification,
     Report,
     SiteSetting,
+    SmsCode,
     User,
     UserState,
     utc_now,
@@ -1664,6 +1665,91 @@ def test_a_registered_phone_typed_in_full_width_digits_is_the_same_phone(app, cl
     )
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
+WRITTEN_FORMS = (
+    "86 139 1234 5678",
+    "(+86)139-1234-5678",
+    "0086 13912345678",
+    "+86-139-1234-5678",
+    "139 1234 5678",
+    "139-1234-5678",
+    "（＋８６）１３９　１２３４　５６７８",
+)
+
+
+def test_a_phone_registered_in_one_written_form_is_found_in_every_other(app, client, sender):
+    """Readers write their own number many ways: each form is the same account, for the code, the
+    registration, login and 忘記密碼, and the per-account login limit counts them together."""
+    token = token_for(client, "/accounts/register")
+    response = client.post(
+        "/accounts/register/code", data={"phone": "86 139 1234 5678", "csrf_token": token}, headers=HX
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert [phone for phone, _ in sender.sent] == ["13912345678"]
+    form = {
+        "phone": "(+86)139-1234-5678",
+        "code": sender.code(),
+        "nickname": "運河晨跑",
+        "password": "a-long-password",
+        "accept_terms": "y",
+        "csrf_token": token,
+    }
+    assert client.post("/accounts/register", data=form).status_code == 303
+    client = app.test_client()  # signed out again
+    form["csrf_token"] = token_for(client, "/accounts/register")
+    for n, typed in enumerate(WRITTEN_FORMS):
+        signed_in = login_attempt(app.test_client(), typed, "a-long-password", ip=f"61.1.{n}.1")
+        assert signed_in.status_code == 303, typed
+        again = client.post(
+            "/accounts/register",
+            data={**form, "phone": typed, "nickname": "另一個我"},
+            environ_base={"REMOTE_ADDR": f"61.2.{n}.1"},
+        )
+        assert again.status_code == 422, typed
+        assert "該手機號已註冊，請直接登錄" in text_of(parse_html(again.get_data(as_text=True)))
+    with app.app_context():  # the registration's code was sent a while ago: a new one may go
+        for sent in db.session.scalars(select(SmsCode)):
+            sent.created_at -= timedelta(minutes=5)
+        db.session.commit()
+    reset_token = token_for(client, "/accounts/password-reset")
+    response = client.post(
+        "/accounts/password-reset/code",
+        data={"phone": "+86 (139) 1234-5678", "csrf_token": reset_token},
+        headers=HX,
+        environ_base={"REMOTE_ADDR": "61.3.0.1"},
+    )
+    assert response.status_code == 200
+    reset = {"phone": "139.1234.5678", "code": sender.code(), "password": "a-new-password-1"}
+    response = client.post("/accounts/password-reset", data={**reset, "csrf_token": reset_token})
+    assert response.status_code == 303
+    assert login_attempt(app.test_client(), "0086 139 1234 5678", "a-new-password-1").status_code == 303
+    for n in range(10):
+        typed = WRITTEN_FORMS[n % len(WRITTEN_FORMS)]
+        assert login_attempt(client, typed, "wrong-password", ip=f"60.210.{n}.1").status_code == 422
+    assert login_attempt(client, "13912345678", "a-new-password-1", ip="60.211.0.1").status_code == 429
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        ("+852 9123 4567", "目前僅支持中國大陸手機號碼（+86）"),
+        ("0635-8888888", "固定電話無法接收簡訊驗證碼"),
+        ("139 1234 567", "請輸入有效的11位手機號碼"),
+        ("1" * 40, "手機號碼太長"),
+    ],
+)
+def test_a_number_that_is_no_mainland_mobile_is_refused_with_what_is_wrong(app, client, sender, typed, says):
+    token = token_for(client, "/accounts/register")
+    for headers in ({}, HX):
+        response = client.post(
+            "/accounts/register/code", data={"phone": typed, "csrf_token": token}, headers=headers
+        )
+        assert response.status_code == 422
+        assert response.get_data(as_text=True).count(says) == 1, headers
+    assert sender.sent == []
 
 
 def login_attempt(client, phone, password, ip="127.0.0.1"):
