@@ -46,6 +46,7 @@ VALUES = {
     "empty": "",
     "100 KB": LONG,
 }
+SHAPED = ("beyond 64 bits", "not a number", "lone surrogate")
 # Writes that end the session the walk goes on with.
 SIGNS_OUT = {"accounts.logout", "accounts.logout_everywhere"}
 
@@ -105,19 +106,14 @@ def test_every_route_answers_crafted_input_below_500_and_in_chinese(desk, role):
         methods = sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
         has_int = "int" in [c for c, _ in ARGUMENT.findall(rule.rule)]
         plausible = _path_values(rule, targets, None)
-        calls = [
-            (plausible, label, shape, headers)
-            for label in VALUES
-            for shape in ("plain", "twice", "array")
-            for headers in ({},)
-        ]
-        calls += [(plausible, label, "plain", HX) for label in VALUES]
+        # Every value plainly; the shapes and the htmx variant with the values most likely to
+        # reach different code (the walk runs on two databases, so it stays a few thousand calls).
+        calls = [(plausible, label, "plain", {}) for label in VALUES]
+        calls += [(plausible, label, shape, {}) for label in SHAPED for shape in ("twice", "array")]
+        calls += [(plausible, label, "plain", HX) for label in SHAPED]
         if has_int:
-            calls += [
-                (_path_values(rule, targets, v), "empty", "plain", h)
-                for v in (BIG, str(2**63), "0")
-                for h in ({}, HX)
-            ]
+            calls += [(_path_values(rule, targets, v), "empty", "plain", {}) for v in (BIG, str(2**63), "0")]
+            calls += [(_path_values(rule, targets, BIG), "empty", "plain", HX)]
         for method in methods:
             for path, label, shape, headers in calls:
                 body = _body(VALUES[label], twice=shape == "twice", array=shape == "array")
@@ -210,9 +206,12 @@ ONE_FIELD = {
 }
 
 
+TWICE = ("beyond 64 bits", "not a number")  # the values also sent beside the field's valid one
+
+
 @pytest.mark.parametrize("hx", [False, True], ids=["plain", "htmx"])
 def test_one_crafted_field_in_an_otherwise_valid_form_answers_below_500(desk, hx):  # noqa: F811
-    """Every field of a form that passes gets each crafted value in turn, once alone, once twice."""
+    """Every field of a form that passes gets each crafted value in turn (some also twice)."""
     from portal.extensions import db
     from portal.models import Section
 
@@ -224,7 +223,7 @@ def test_one_crafted_field_in_an_otherwise_valid_form_answers_below_500(desk, hx
         client, token = desk.client(role), desk.token(role)
         for name in form:
             for label, value in ONE_FIELD.items():
-                for twice in (False, True):
+                for twice in (False, True) if label in TWICE else (False,):
                     encoded = value if "%" in value else quote(value)
                     pairs = [f"{k}={quote(v)}" for k, vs in form.items() if k != name for v in _listed(vs)]
                     pairs += [f"{name}={encoded}"] + [
