@@ -6,7 +6,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
-from flask import Response, current_app, g, redirect, request, url_for
+from flask import Response, current_app, flash, g, redirect, request, url_for
 from flask_login import LoginManager
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -57,9 +57,22 @@ def login_url_for_here() -> str:
     return url_for("accounts.login", next=same_site_path(here, "/"))
 
 
+# Why the login page opened instead of what was asked for (PLEDGE_RULES P1 for a comment).
+LOGIN_FIRST = {
+    "comments.create": "請先登錄後再發表評論",
+    "comments.like": "請先登錄後再點贊",
+    "comments.report": "請先登錄後再舉報",
+    "comments.report_form": "請先登錄後再舉報",
+}
+LOGIN_FIRST_OTHERWISE = "請先登錄後再繼續"
+
+
 def unauthorized() -> Response:
-    """Anonymous on a protected route: 302 to login, or 401 + HX-Redirect for htmx."""
+    """Anonymous on a protected route: 302 to login, or 401 + HX-Redirect for htmx. The login page
+    says why it opened: without it a reader whose session had ended pressed 發表評論 and found
+    themselves on a bare login form."""
     target = login_url_for_here()
+    flash(LOGIN_FIRST.get(request.endpoint or "", LOGIN_FIRST_OTHERWISE))
     if wants_fragment():
         response = current_app.response_class(status=401)
         response.headers["HX-Redirect"] = target

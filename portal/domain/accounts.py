@@ -20,6 +20,7 @@ from portal.domain import audit
 from portal.domain.errors import Rejected
 from portal.domain.pii import PhoneVault, mask_phone, normalise_phone
 from portal.domain.pledge import drop_invisible, input_normalise, screen_nickname
+from portal.domain.script import to_simplified
 from portal.domain.sms import SmsSender
 from portal.domain.wordlist import WordList
 from portal.models import BlockedPhone, Role, SmsCode, User, UserState
@@ -154,7 +155,25 @@ def _check_nickname(session: Session, nickname: str, words: WordList) -> str:
         raise Rejected("nickname", message, reason="name_rejected")
     if session.scalar(select(User.id).where(func.lower(User.nickname) == nickname.lower())) is not None:
         raise Rejected("nickname", NICKNAME_TAKEN)
+    if not nickname.isascii() and _reads_as_a_taken_nickname(session, nickname):
+        raise Rejected("nickname", NICKNAME_TAKEN)
     return nickname
+
+
+def _nickname_reading(nickname: str) -> str:
+    return unicodedata.normalize("NFKC", nickname).casefold()
+
+
+def _reads_as_a_taken_nickname(session: Session, nickname: str) -> bool:
+    """Another reader's name in the other script or in full-width letters (运河晨跑 for 運河晨跑,
+    Ｌａｋｅ湖 for Lake湖): the 简体 view shows both the same, so one reader could pass as another
+    (P4). The names are folded in one OpenCC call, one line each."""
+    names = session.scalars(select(User.nickname)).all()
+    if not names:
+        return False
+    wanted = to_simplified(_nickname_reading(nickname))
+    folded = to_simplified("\n".join(_nickname_reading(name).replace("\n", " ") for name in names))
+    return wanted in folded.split("\n")
 
 
 def register(

@@ -17,7 +17,7 @@ from portal.domain.comments import priority_of, set_status, tier_from
 from portal.domain.errors import NotAllowed, Rejected
 from portal.domain.news import section_paths
 from portal.domain.pagination import Cursor, capped_count
-from portal.domain.pledge import REASON_LABELS, check_text
+from portal.domain.pledge import REASON_LABELS, check_text, drop_invisible
 from portal.domain.records import MEASURE_LABELS, to_local
 from portal.domain.wordlist import WordList
 from portal.models import (
@@ -1053,7 +1053,8 @@ def file_appeal(
 ) -> Appeal:
     """申訴 a rejection, a deletion or a measure: the author only, at most three times per item."""
     text = text.strip()
-    if not 5 <= len(text) <= 500:
+    # Counted as it shows: five zero-width spaces are an empty appeal, not a five-character one.
+    if len("".join(drop_invisible(text).split())) < 5 or len(text) > 500:
         raise Rejected("text", "申訴理由需為5至500字")
     target = appeal_target(session, author=author, target_type=target_type, target_id=target_id)
     if refusal := cannot_appeal(session, author=author, target=target):

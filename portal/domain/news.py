@@ -291,11 +291,32 @@ def search_query(raw: str) -> str:
     return unicodedata.normalize("NFC", drop_invisible(input_normalise(raw)))[:SEARCH_QUERY_MAX].strip()
 
 
+# What separates words in a query as a space does: quotes and brackets of every kind (「」《》“”
+# （）…) and the sentence marks readers type between or after words (，、。！？；：). Marks inside a
+# word stay: 100%, a_b, 3.5, C++, 10:30, 馬克·吐溫.
+_SEARCH_SEPARATORS = frozenset("，、。！？；：,;!?\"'…")
+_BRACKETS_AND_QUOTES = frozenset(("Ps", "Pe", "Pi", "Pf"))
+
+
+def _search_words(query: str) -> list[str]:
+    spaced = "".join(
+        " " if char in _SEARCH_SEPARATORS or unicodedata.category(char) in _BRACKETS_AND_QUOTES else char
+        for char in query
+    )
+    return spaced.split()
+
+
 def search_terms(query: str, *, converters: Iterable[Callable[[str], str]] = ()) -> list[list[str]]:
-    """Split a query into at most five terms; each is the list of its forms (as typed, 繁, 简)."""
-    return [
-        list(dict.fromkeys([word, *(convert(word) for convert in converters)])) for word in query.split()[:5]
-    ]
+    """Split a query into at most five terms; each is the list of its forms (as typed, its
+    full-width letters and digits as ASCII, 繁, 简). 「東昌湖」 and 東昌湖，冬季 search the words,
+    not the marks around them, which no article has in that place."""
+    terms = []
+    for word in _search_words(query)[:5]:
+        forms = [word, unicodedata.normalize("NFKC", word)]
+        terms.append(
+            list(dict.fromkeys([*forms, *(convert(form) for form in forms for convert in converters)]))
+        )
+    return terms
 
 
 def _like(column_: ColumnElement[str], form: str) -> ColumnElement[bool]:

@@ -1078,13 +1078,18 @@ def _shown_order_hits(text: str, found: list[Hit], words: WordList, tlds: frozen
 # Simplified skeleton, so both scripts match.
 IMPERSONATION_TERMS: tuple[str, ...] = (
     "官方", "管理員", "管理組", "版主", "站長", "小編", "編輯部", "客服", "系統消息", "系統通知",
+    # What this site calls its staff: the 審核台's moderators, the editor on duty (值班編輯 is the
+    # operator's account in the README), the webmaster.
+    "審核員", "審核組", "審核台", "值班編輯", "責任編輯", "網管", "站務",
     "聊城新聞網", "聊城日報", "聊城晚報", "聊城電視台", "聊城廣播電視台", "聊城發布",
     "記者", "網信", "網警", "網監", "公安", "警察", "派出所", "法院", "檢察院", "紀委", "監委",
     "政府", "市委", "縣委", "黨委", "宣傳部", "人大常委", "政協",
     "人民日報", "人民網", "新華社", "新華網", "央視", "中央電視台", "中央廣播電視總台", "中國新聞網",
     "中新社", "光明日報", "大眾日報", "齊魯晚報", "山東廣播電視台", "閃電新聞",
 )  # fmt: skip
-_IMPERSONATION_LATIN = regex.compile(r"(?<![a-z])(?:admin|administrator|moderator|official|cctv)(?![a-z])")
+_IMPERSONATION_LATIN = regex.compile(
+    r"(?<![a-z])(?:(?:sys)?admin|administrator|moderator|official|webmaster|cctv)(?![a-z])"
+)
 
 
 @cache

@@ -288,6 +288,35 @@ def test_a_nickname_is_taken_whatever_its_case(session, sender):
     assert users(session) == 1
 
 
+@pytest.mark.parametrize(
+    ("taken", "lookalike"),
+    [
+        ("運河晨跑", "运河晨跑"),
+        ("运河晨跑", "運河晨跑"),
+        ("值班審核", "值班审核"),
+        ("Lake湖", "Ｌａｋｅ湖"),
+        ("東昌湖邊人", "东昌湖边人"),
+    ],
+)
+def test_a_nickname_is_taken_in_the_other_script_and_in_full_width(session, sender, taken, lookalike):
+    """P4: in the 简体 view 运河晨跑 and 運河晨跑 are the same name, so one reader passed as another."""
+    request_code(session, sender)
+    register(session, sender.last_code(), nickname=taken)
+    request_code(session, sender, "13900139000")
+    error = rejected(register, session, sender.last_code(), phone="13900139000", nickname=lookalike)
+    assert (error.field, error.message) == ("nickname", "該暱稱已被使用")
+    assert users(session) == 1
+
+
+def test_a_nickname_sharing_only_some_characters_with_another_is_free(session, sender):
+    request_code(session, sender)
+    register(session, sender.last_code(), nickname="運河晨跑")
+    request_code(session, sender, "13900139000")
+    assert (
+        register(session, sender.last_code(), phone="13900139000", nickname="运河夜跑").nickname == "运河夜跑"
+    )
+
+
 def test_a_phone_registers_once(session, sender):
     request_code(session, sender)
     register(session, sender.last_code())

@@ -1293,7 +1293,15 @@ def test_a_lifted_measure_cannot_be_appealed(world):
 def test_an_appeal_needs_5_to_500_characters(world):
     w = world
     rejected = in_state(w, "rejected")
-    for text in ("", "冤枉", "長" * 501):
+    # What takes no room is not counted: zero-width spaces, a word joiner, blank letters, spaces.
+    for text in (
+        "",
+        "冤枉",
+        "長" * 501,
+        "\u200b" * 5,
+        "\u200b\u2060\ufeff\u3164\u200b",
+        "冤 \u200b 枉 \u200b 了",
+    ):
         with pytest.raises(Rejected):
             moderation.file_appeal(
                 w.session, author=w.author, target_type="comment", target_id=rejected.id, text=text, now=NOW

@@ -397,6 +397,24 @@ def test_search_terms_are_at_most_five_and_blank_is_none():
     assert news.search_terms("   \t ") == []
 
 
+def test_search_terms_split_at_quotes_brackets_and_sentence_marks_but_not_inside_words():
+    assert news.search_terms("「東昌湖」") == [["東昌湖"]]
+    assert news.search_terms("東昌湖，冬季！") == [["東昌湖"], ["冬季"]]
+    assert news.search_terms("《聊城日報》、“運河”") == [["聊城日報"], ["運河"]]
+    assert news.search_terms("100% a_b 3.5 C++ 馬克·吐溫") == [
+        ["100%"],
+        ["a_b"],
+        ["3.5"],
+        ["C++"],
+        ["馬克·吐溫"],
+    ]
+    assert news.search_terms("「」，。！") == []
+
+
+def test_search_terms_also_look_for_full_width_letters_and_digits_as_ascii():
+    assert news.search_terms("ＡＢＣ１２３") == [["ＡＢＣ１２３", "ABC123"]]
+
+
 def test_short_search_terms_match_percent_and_underscore_literally(session):
     section = make_section(session)
     percent = make_article(session, section, title="達標率100%")

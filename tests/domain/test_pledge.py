@@ -540,7 +540,19 @@ def test_p4_nicknames_refused(nickname):
     assert screen_nickname(nickname, WORDS) == NICKNAME_MESSAGE
 
 
-@pytest.mark.parametrize("nickname", ["東昌湖邊人", "光岳楼下", "badminton_fan", "老李"])
+@pytest.mark.parametrize(
+    "nickname",
+    ["審核員", "审核员小李", "審核組", "值班编辑", "責任編輯老王", "網管", "站务", "sysadmin", "Webmaster_1"],
+)
+def test_p4_nicknames_imitating_this_sites_staff_refused(nickname):
+    """The site's moderators work at the 審核台 and its operator signs as 值班編輯: a reader named
+    審核員 or 值班編輯 reads as staff."""
+    assert screen_nickname(nickname, WORDS) == NICKNAME_MESSAGE
+
+
+@pytest.mark.parametrize(
+    "nickname", ["東昌湖邊人", "光岳楼下", "badminton_fan", "老李", "編輯愛好者", "審核通過了嗎"]
+)
 def test_p4_nicknames_accepted(nickname):
     assert screen_nickname(nickname, WORDS) is None
 

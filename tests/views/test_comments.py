@@ -565,6 +565,27 @@ def test_an_anonymous_post_is_sent_to_log_in_and_stores_nothing(app, client, art
     assert comment_count(app) == 0
 
 
+@pytest.mark.parametrize("hx", [False, True], ids=["plain", "htmx"])
+def test_an_anonymous_post_lands_on_the_login_page_saying_why(app, client, article_id, hx):
+    """P1: 請先登錄後再發表評論 (a reader whose session had ended saw a bare login form)."""
+    token = token_for(client, "/accounts/login")
+    response = post_comment(client, article_id, "匿名評論", token=token, hx=hx)
+    target = response.headers["HX-Redirect"] if hx else response.headers["Location"]
+    page = client.get(target).get_data(as_text=True)
+    assert "請先登錄後再發表評論" in text_of(find_one(parse_html(page), id="messages"))
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [("/accounts/comments", "請先登錄後再繼續"), ("/accounts/messages", "請先登錄後再繼續")],
+)
+def test_a_signed_out_visitor_following_a_link_that_needs_sign_in_is_told_why(client, path, message):
+    response = client.get(path)
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert message in text_of(find_one(parse_html(page), id="messages"))
+
+
 def test_a_post_without_csrf_token_is_400_with_the_message(app, client, article_id, alice):
     login(client, alice.phone, alice.password)
     response = post_comment(client, article_id, "沒有令牌", token="")

@@ -613,6 +613,34 @@ def test_search_with_two_terms_needs_both(demo_client, seed_id):
     assert results(root) == []
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "「弗迪電池」",
+        '"弗迪電池"',
+        "《弗迪電池》",
+        "弗迪電池！",
+        "弗迪電池？",
+        "弗迪電池。",
+        "（弗迪電池）",
+        "“弗迪电池”",
+    ],
+)
+def test_search_finds_a_word_in_quotes_brackets_or_before_a_sentence_mark(demo_client, seed_id, query):
+    """「弗迪電池」 or 弗迪電池！ found nothing: the marks were searched as part of the word."""
+    _, root = get_page(demo_client, "/search", query_string={"q": query})
+    assert results(root) == [seed_id]
+    assert find_one(root, "input", id="search-q").get("value") == query  # shown again as typed
+
+
+@pytest.mark.parametrize("query", ["濟南，威海", "濟南、威海", "濟南；威海", "「濟南」「威海」"])
+def test_search_words_separated_by_chinese_punctuation_are_two_terms(demo_client, seed_id, query):
+    _, root = get_page(demo_client, "/search", query_string={"q": query})
+    assert seed_id in results(root)
+    _, root = get_page(demo_client, "/search", query_string={"q": query.replace("威海", "不存在的詞語")})
+    assert results(root) == []
+
+
 def test_search_of_two_characters_matches_what_the_database_holds(demo_app, demo_client):
     with demo_app.app_context():
         expected = newest_first(
