@@ -417,9 +417,11 @@ def test_search_terms_also_look_for_full_width_letters_and_digits_as_ascii():
 
 def test_short_search_terms_match_percent_and_underscore_literally(session):
     section = make_section(session)
-    percent = make_article(session, section, title="達標率100%")
-    underscore = make_article(session, section, title="文件名a_b")
-    make_article(session, section, title="普通標題")
+    # Published before NOW: the factory's own times count back from the real clock.
+    before = {"published_at": NOW - timedelta(hours=1)}
+    percent = make_article(session, section, title="達標率100%", **before)
+    underscore = make_article(session, section, title="文件名a_b", **before)
+    make_article(session, section, title="普通標題", **before)
     found, _ = news.search_articles(
         session, terms=[["%"]], now=NOW, cursor=None, size=20, visible=[section.id]
     )
