@@ -184,8 +184,51 @@
     }
   }, true);
 
+  // A comment being typed is kept in this tab until it is posted: a reload, a slip of the back
+  // button or a session that ended (the post then goes by the login page and back) loses nothing.
+  // sessionStorage dies with the tab, and signing out here drops what was kept.
+  var DRAFT = "portal-comment-draft:";
+  function draftField(node) {
+    return node && node.matches && node.matches("form.comment-form textarea[name=body]") ? node : null;
+  }
+  function draftKey(field) {
+    return DRAFT + field.form.getAttribute("action").split("#")[0];
+  }
+  function keep(action) {
+    try { action(window.sessionStorage); } catch (error) { /* storage off or full: nothing kept */ }
+  }
+  document.addEventListener("input", function (event) {
+    var field = draftField(event.target);
+    if (!field) return;
+    keep(function (store) {
+      if (field.value.trim()) store.setItem(draftKey(field), field.value);
+      else store.removeItem(draftKey(field));
+    });
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var form = event.detail.requestConfig && event.detail.requestConfig.elt;
+    var field = form && form.querySelector && draftField(form.querySelector("textarea[name=body]"));
+    if (field && event.detail.xhr.status === 201) keep(function (store) { store.removeItem(draftKey(field)); });
+  });
+  document.addEventListener("submit", function (event) {
+    var action = event.target.getAttribute && event.target.getAttribute("action") || "";
+    if (!/\/accounts\/logout/.test(action)) return;
+    keep(function (store) {
+      Object.keys(store).forEach(function (key) { if (key.indexOf(DRAFT) === 0) store.removeItem(key); });
+    });
+  });
+  function restoreDraft() {
+    var field = draftField(document.querySelector("form.comment-form textarea[name=body]"));
+    if (!field || field.value.trim()) return;
+    keep(function (store) {
+      var draft = store.getItem(draftKey(field));
+      if (draft) field.value = draft;
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     setUpTextSize();
     setUpCopyLink();
+    restoreDraft();
   });
 })();

@@ -689,3 +689,53 @@ def test_hostile_sample_renders_as_text_and_fires_nothing(page, watch, comment_p
     assert comment_portal.scalar(select(func.count()).select_from(Like).where(Like.user_id == reader.id)) == 0
     expect(page.locator(".whoami")).to_have_text(reader.nickname)  # still logged in
     watch.assert_clean()
+
+
+def end_every_session(portal, reader) -> None:
+    from portal.domain import accounts
+    from portal.models import User, utc_now
+
+    with portal.app().app_context():
+        accounts.end_every_session(db.session, db.session.get(User, reader.id), now=utc_now())
+        db.session.commit()
+
+
+def test_a_comment_typed_when_the_session_ended_survives_the_sign_in_and_goes_once_posted(
+    page, watch, comment_portal
+):
+    article = f"/articles/{comment_portal.fresh_article()}"
+    reader = comment_portal.reader()
+    log_in(page, reader, article)
+    text = "會話過期前打好的一段評論，登錄回來還在。"
+    page.locator("#body").fill(text)
+    end_every_session(comment_portal, reader)  # 退出所有設備 elsewhere while the reader types
+
+    page.get_by_role("button", name="發表評論").click()
+    page.wait_for_url("**/accounts/login**")
+    expect(page.locator("#messages")).to_contain_text("請先登錄後再發表評論")
+    page.get_by_label("手機號碼").fill(reader.phone)
+    page.get_by_label("密碼").fill(reader.password)
+    page.get_by_role("button", name="登錄", exact=True).click()
+    page.wait_for_url(f"**{article}**")
+    expect(page.locator("#body")).to_have_value(text)
+
+    page.get_by_role("button", name="發表評論").click()
+    expect(page.locator("#comment-status")).to_have_text(SUBMITTED)
+    page.reload()
+    expect(page.locator("#body")).to_have_value("")  # posted: nothing is kept any more
+    allow_status_error(watch, 401)
+    watch.assert_clean()
+
+
+def test_signing_out_drops_a_kept_comment(page, watch, comment_portal):
+    article = f"/articles/{comment_portal.fresh_article()}"
+    reader = comment_portal.reader()
+    log_in(page, reader, article)
+    page.locator("#body").fill("在共用電腦上打了一半的評論。")
+    page.reload()
+    expect(page.locator("#body")).to_have_value("在共用電腦上打了一半的評論。")  # a reload loses nothing
+    page.get_by_role("button", name="退出").click()
+    page.wait_for_load_state()
+    log_in(page, reader, article)
+    expect(page.locator("#body")).to_have_value("")
+    watch.assert_clean()
