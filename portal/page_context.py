@@ -10,6 +10,7 @@ from flask import Response, current_app, g, request
 from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
 
+from portal import flashes
 from portal.domain import news, notifications, site
 from portal.domain.pagination import Cursor
 from portal.domain.script import Script, to_simplified_page
@@ -60,6 +61,7 @@ def template_globals() -> dict[str, Any]:
         "script": current_script(),
         "unread_count": unread_count,
         "cursor_of": lambda item: Cursor(item.created_at, item.id).encode(),
+        "flashed": flashes.flashed,
     }
 
 

@@ -35,6 +35,7 @@ from portal.domain.pledge import REASON_LABELS
 from portal.domain.records import code_label
 from portal.domain.site import comment_rules
 from portal.extensions import db, limiter
+from portal.flashes import flash_landing
 from portal.forms import ActionForm
 from portal.fragments import wants_fragment
 from portal.models import Sanction, User, utc_now
@@ -189,8 +190,8 @@ def register():
         if user is not None:
             session.clear()
             login_user(user)
-            flash("註冊成功，歡迎加入！")
-            return redirect(_next_url(), 303)
+            # Back where they were: into the comment area (請先登錄或註冊後再發表評論), the message too.
+            return redirect(flash_landing(_next_url(), "註冊成功，歡迎加入！"), 303)
     return render_template("accounts/register.html", form=form, next=_next_url()), status
 
 
@@ -237,8 +238,7 @@ def login():
             db.session.commit()  # a rehash, if any
             session.clear()
             login_user(user)
-            flash(f"{user.nickname}，歡迎回來。")
-            return redirect(_next_url(), 303)
+            return redirect(flash_landing(_next_url(), f"{user.nickname}，歡迎回來。"), 303)
     return render_template("accounts/login.html", form=form, next=_next_url()), status
 
 

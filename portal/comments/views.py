@@ -9,7 +9,6 @@ from flask import (
     Response,
     abort,
     current_app,
-    flash,
     g,
     redirect,
     render_template,
@@ -25,6 +24,7 @@ from portal.domain import comments, news
 from portal.domain.errors import NotAllowed, Rejected
 from portal.domain.pagination import Cursor
 from portal.extensions import db, limiter
+from portal.flashes import flash_landing
 from portal.forms import ActionForm
 from portal.fragments import wants_fragment
 from portal.models import Article, Comment, CommentsState, utc_now
@@ -70,6 +70,16 @@ def _own_comment_or_404(comment_id: int) -> Comment:
 def _back_to(comment: Comment) -> Response:
     anchor = f"comment-{comment.id}"
     return redirect(url_for("news.article", article_id=comment.article_id, _anchor=anchor), 303)
+
+
+def _to_comment_status(article_id: int) -> str:
+    """Where a no-JS action in the comment area lands with its message: the article's
+    #comment-status, which shows it (portal/flashes.py), and not #messages far above."""
+    return url_for("news.article", article_id=article_id, _anchor="comment-status")
+
+
+def _landing(target: str, message: str) -> Response:
+    return redirect(flash_landing(target, message), 303)
 
 
 def _with_retry_after(response, refusal: Rejected):
@@ -208,8 +218,7 @@ def create(article_id: int):
                         "comments/_own_unpublished_added.html", comment=comment, own_editable=editable
                     )
                 return body, 201
-            flash(message)
-            return redirect(url_for("news.article", article_id=article.id, _anchor="comments"), 303)
+            return _landing(_to_comment_status(article.id), message)
     if wants_fragment():
         body = render_template("comments/_form.html", **context.form_context(article, form))
         answer = body + _refusal_status(form), status
@@ -289,8 +298,7 @@ def report(comment_id: int):
             db.session.commit()
             if wants_fragment():
                 return _report_page(comment, form, 200, done=True)
-            flash("舉報已收到，處理結果將通知您")
-            return _back_to(comment)
+            return _landing(_to_comment_status(comment.article_id), "舉報已收到，處理結果將通知您")
     return _report_page(comment, form, status)
 
 
@@ -323,7 +331,7 @@ def _back_label() -> str:
 
 def _own_next(comment: Comment) -> str:
     """Where the author goes after editing or deleting: back where they came from, else the article."""
-    return _came_from() or url_for("news.article", article_id=comment.article_id, _anchor="comments")
+    return _came_from() or _to_comment_status(comment.article_id)
 
 
 @bp.get("/comments/<int:comment_id>/edit")
@@ -360,8 +368,7 @@ def edit(comment_id: int):
             abort(403)
         else:
             db.session.commit()
-            flash("評論已修改，審核後顯示")
-            return redirect(_own_next(comment), 303)
+            return _landing(_own_next(comment), "評論已修改，審核後顯示")
     return _edit_page(comment, form, status)
 
 
@@ -380,5 +387,4 @@ def delete(comment_id: int):
         response = current_app.response_class(status=204)
         response.headers["HX-Refresh"] = "true"
         return response
-    flash("評論已刪除")
-    return redirect(_own_next(comment), 303)
+    return _landing(_own_next(comment), "評論已刪除")

@@ -7,7 +7,7 @@ section scopes are checked on each object in the domain.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -21,6 +21,7 @@ from portal.domain.errors import NotAllowed, Rejected
 from portal.domain.pagination import Cursor
 from portal.domain.pii import mask_phone
 from portal.extensions import db
+from portal.flashes import QUEUE_STATUS, flash_in
 from portal.forms import ActionForm
 from portal.fragments import wants_fragment
 from portal.models import Appeal, Comment, ModerationAction, Sanction, User, utc_now
@@ -223,11 +224,29 @@ def _back(return_to: str | None):
     return redirect(same_site_path(return_to, url_for("moderation.queue")), 303)
 
 
-def _done_row(comment: Comment, message: str, status: int = 200):
-    body = render_template("moderation/_queue_row_done.html", comment=comment, message=message) + _counts(
-        oob=True
+def _queue_status(message: str, kind: str = "success") -> str:
+    """An action's outcome, out of band into the queue's #queue-status live region (its content only:
+    see moderation/_queue_status.html), where a screen reader hears of it."""
+    return render_template(
+        "moderation/_queue_status.html", oob=True, status_message=message, status_kind=kind
     )
-    return body, status
+
+
+def _done_row(comment: Comment, message: str, status: int = 200):
+    body = render_template("moderation/_queue_row_done.html", comment=comment, message=message)
+    kind = "success" if status < 400 else "error"
+    return body + _counts(oob=True) + _queue_status(f"#{comment.id} {message}", kind), status
+
+
+def _row(comment: Comment, return_to: str | None, **extra) -> str:
+    """The comment's row again, as the queue page it was sent from shows it."""
+    return render_template(
+        "moderation/_queue_row.html",
+        c=comment,
+        here=same_site_path(return_to, url_for("moderation.queue")),
+        **_row_context([comment]),
+        **extra,
+    )
 
 
 # A choice that is not on the form (a made-up decision, a forged reason), in the desk's words.
@@ -285,7 +304,7 @@ def decide(comment_id: int):
     message = f"已{moderation.DECISION_LABELS[form.decision.data]}"
     if wants_fragment():
         return _done_row(comment, message)
-    flash(f"評論 #{comment.id} {message}")
+    flash_in(QUEUE_STATUS, f"評論 #{comment.id} {message}")
     return _back(form.return_to.data)
 
 
@@ -303,20 +322,13 @@ def _refused(
             return render_queue(
                 errors={comment.id: message}, submitted={comment.id: form} if form else None, status=422
             )
-        flash(message, "error")
+        flash_in(QUEUE_STATUS, message, "error")
         return _back(return_to)
     db.session.refresh(comment)
     if status == 409:
         return _done_row(comment, message, status)
-    row = render_template(
-        "moderation/_queue_row.html",
-        c=comment,
-        error=message,
-        submitted={comment.id: form} if form else {},
-        here=same_site_path(return_to, url_for("moderation.queue")),
-        **_row_context([comment]),
-    )
-    return row, status
+    # The row again with its message (role="alert", announced as it arrives), where the focus goes back.
+    return _row(comment, return_to, error=message, submitted={comment.id: form} if form else {}), status
 
 
 @bp.post("/bulk")
@@ -346,8 +358,9 @@ def bulk():
         return render_queue(bulk_form=form, status=422)
     db.session.commit()
     label = moderation.DECISION_LABELS[form.decision.data]
-    flash(
-        f"已{label} {len(done)} 條" + (f"；{len(skipped)} 條已由其他審核員處理或不可處理" if skipped else "")
+    flash_in(
+        QUEUE_STATUS,
+        f"已{label} {len(done)} 條" + (f"；{len(skipped)} 條已由其他審核員處理或不可處理" if skipped else ""),
     )
     if wants_fragment():
         response = current_app.response_class(status=204)
@@ -385,33 +398,44 @@ def rule_reports(comment_id: int):
     ]
     if wants_fragment():
         return _done_row(comment, message)
-    flash(message)
+    flash_in(QUEUE_STATUS, f"評論 #{comment.id} {message}")
     return _back(form.return_to.data)
 
 
 @bp.post("/comments/<int:comment_id>/pin")
 def pin(comment_id: int):
-    return _toggle(comment_id, moderation.toggle_pin, "置頂")
+    return _toggle(comment_id, moderation.toggle_pin, lambda c: "已置頂" if c.pinned_at else "已取消置頂")
 
 
 @bp.post("/comments/<int:comment_id>/feature")
 def feature(comment_id: int):
-    return _toggle(comment_id, moderation.toggle_feature, "精選")
+    return _toggle(
+        comment_id, moderation.toggle_feature, lambda c: "已設為精選" if c.featured else "已取消精選"
+    )
 
 
-def _toggle(comment_id: int, change, label: str):
+def _toggle(comment_id: int, change, done: Callable[[Comment], str]):
+    """置頂 or 精選, on or off. With htmx: the row again, its button saying what a press does now,
+    and the outcome read out from #queue-status; without, the queue page again with it."""
     comment = _comment_in_scope(comment_id)
     if not ActionForm().validate_on_submit():
         abort(400)
+    return_to = request.form.get("return_to")
     try:
         change(db.session, comment=comment, moderator=current_user, now=utc_now())
     except Rejected as refusal:
         db.session.rollback()
-        flash(refusal.message, "error")
+        message, kind, status = refusal.message, "error", refusal.status
     else:
         db.session.commit()
-        flash(f"已更新{label}")
-    return _back(request.form.get("return_to"))
+        message, kind, status = done(comment), "success", 200
+    if wants_fragment():
+        db.session.refresh(comment)
+        if kind == "error":  # said in the row, as a decision's refusal is
+            return _row(comment, return_to, error=message), status
+        return _row(comment, return_to) + _queue_status(f"#{comment.id} {message}"), status
+    flash_in(QUEUE_STATUS, f"評論 #{comment.id} {message}", kind)
+    return _back(return_to)
 
 
 # --- users and the ladder -------------------------------------------------------------------------
@@ -570,17 +594,17 @@ def rule_appeal(appeal_id: int):
         )
     except NotAllowed:
         db.session.rollback()
-        flash("原決定的審核員不能處理對其決定的申訴，請由其他審核員處理", "error")
+        flash_in(QUEUE_STATUS, "原決定的審核員不能處理對其決定的申訴，請由其他審核員處理", "error")
     except Rejected as refusal:  # an admin's to rule: the appeals again, with why
         db.session.rollback()
-        flash(refusal.message, "error")
+        flash_in(QUEUE_STATUS, refusal.message, "error")
         return appeals(refusal.status)
     except moderation.AlreadyDecided:
         db.session.rollback()
-        flash(moderation.ALREADY_DECIDED, "error")
+        flash_in(QUEUE_STATUS, moderation.ALREADY_DECIDED, "error")
     else:
         db.session.commit()
-        flash("申訴已處理")
+        flash_in(QUEUE_STATUS, f"申訴 #{appeal.id} 已處理")
     return redirect(url_for("moderation.queue", tab="appeals"), 303)
 
 
@@ -699,5 +723,5 @@ def run_patrol():
         db.session, words=current_word_list(), now=utc_now(), actor=current_user, scope=scope()
     )
     db.session.commit()
-    flash(f"巡查完成：{len(hits)} 條評論命中詞庫")
+    flash_in(QUEUE_STATUS, f"巡查完成：{len(hits)} 條評論命中詞庫")
     return redirect(url_for("moderation.queue", tab="patrol"), 303)

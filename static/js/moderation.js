@@ -115,7 +115,13 @@
     var next = done.nextElementSibling;
     while (next && !next.matches(".queue-row:not(.decided)")) next = next.nextElementSibling;
     var list = rows();
-    focusRow(next || list[list.length - 1]);
+    var row = next || list[list.length - 1];
+    if (row) {
+      focusRow(row);
+    } else {  // the last row decided: the keyboard stays on its decided line
+      var line = done.querySelector(".decided-line");
+      if (line) { line.setAttribute("tabindex", "-1"); line.focus(); }
+    }
   });
 
   // In the reason list (reached with r), Enter rejects with the chosen reason: part of the

@@ -113,7 +113,18 @@ def test_register_log_in_and_post_with_htmx_shows_it_awaiting_review(page, watch
     watch.assert_clean()
 
 
-def test_posting_without_javascript_redirects_to_the_comments_with_a_flash(browser, comment_portal):
+def expect_told_where_landed(page, message: str) -> None:
+    """A no-JS action in the comment area lands at #comment-status and says what became of it
+    there, in view: not in #messages at the top of the page, scrolled out of sight."""
+    status = page.locator("#comment-status")
+    expect(status).to_have_text(message)
+    expect(status).to_have_attribute("role", "status")
+    expect(status.locator(".message")).to_be_visible()
+    expect(status.locator(".message")).to_be_in_viewport()
+    expect(page.locator("#messages")).to_have_text("")
+
+
+def test_posting_without_javascript_lands_at_the_comment_status_with_its_message(browser, comment_portal):
     article = f"/articles/{comment_portal.fresh_article()}"
     reader = comment_portal.reader()
     context = browser.new_context(base_url=comment_portal.url, java_script_enabled=False, locale="zh-TW")
@@ -126,9 +137,8 @@ def test_posting_without_javascript_redirects_to_the_comments_with_a_flash(brows
         with page.expect_response(lambda r: r.request.method == "POST") as posted:
             page.get_by_role("button", name="發表評論").click()
         assert posted.value.status == 303
-        page.wait_for_url(f"**{article}#comments")
-        expect(page.locator("#messages")).to_contain_text(SUBMITTED)
-        expect(page.locator("#messages")).to_have_attribute("role", "status")  # read out, JS or not
+        page.wait_for_url(f"**{article}#comment-status")
+        expect_told_where_landed(page, SUBMITTED)
         expect(own_pending(page, text)).to_contain_text("審核中")
         expect(page.locator("#body")).to_have_value("")
         watch.assert_clean()
@@ -287,6 +297,54 @@ def test_report_puts_the_keyboard_in_its_form_and_cancel_closes_it_in_place(page
     watch.assert_clean()
 
 
+def test_without_javascript_every_comment_action_says_its_outcome_where_the_reader_lands(
+    browser, comment_portal
+):
+    """登錄 from the comment area, 舉報, 編輯 and 刪除 without JavaScript: each redirects into the
+    comment area, far below #messages, and its message used to be flashed up there, unseen."""
+    article_id = comment_portal.fresh_article()
+    article = f"/articles/{article_id}"
+    reader, other = comment_portal.reader(), comment_portal.reader()
+    theirs = comment_portal.approved_comment(article_id, other.id, "一條別人寫的、要被舉報的評論。")
+    edited = comment_portal.approved_comment(article_id, reader.id, "一條要修改的評論。")
+    deleted = comment_portal.approved_comment(article_id, reader.id, "一條要刪除的評論。")
+    context = browser.new_context(base_url=comment_portal.url, java_script_enabled=False, locale="zh-TW")
+    try:
+        page = context.new_page()
+        watch = watch_page(page)
+        page.goto(article)
+        page.locator(".comment-login-prompt").get_by_role("link", name="登錄").click()
+        page.get_by_label("手機號碼").fill(reader.phone)
+        page.get_by_label("密碼").fill(reader.password)
+        page.get_by_role("button", name="登錄", exact=True).click()
+        page.wait_for_url(f"**{article}#comments")
+        expect_told_where_landed(page, f"{reader.nickname}，歡迎回來。")
+
+        comment_item(page, theirs).get_by_role("link", name="舉報").click()
+        page.wait_for_url(f"**/comments/{theirs}/report")
+        page.get_by_label("舉報理由").select_option("R08")
+        page.get_by_role("button", name="提交舉報").click()
+        page.wait_for_url(f"**{article}#comment-status")
+        expect_told_where_landed(page, REPORTED)
+
+        comment_item(page, edited).get_by_role("link", name="編輯").click()
+        page.wait_for_url(f"**/comments/{edited}/edit")
+        page.locator("#body").fill("一條改過的評論。")
+        page.get_by_role("button", name="保存修改").click()
+        page.wait_for_url(f"**{article}#comment-status")
+        expect_told_where_landed(page, "評論已修改，審核後顯示")
+
+        comment_item(page, deleted).get_by_role("button", name="刪除").click()
+        page.wait_for_url(f"**{article}#comment-status")
+        expect_told_where_landed(page, "評論已刪除")
+        assert comment_portal.scalar(select(Comment.status).where(Comment.id == deleted)) == "deleted"
+        page.reload()  # said once: the region is empty again
+        expect(page.locator("#comment-status")).to_have_text("")
+        watch.assert_clean()
+    finally:
+        context.close()
+
+
 def test_report_cancel_without_javascript_goes_back_to_the_comment(browser, comment_portal):
     article_id = comment_portal.fresh_article()
     author = comment_portal.reader()
@@ -325,7 +383,7 @@ def test_a_pending_comment_just_posted_can_be_withdrawn_from_the_own_list(page, 
     with page.expect_navigation():
         item.get_by_role("button", name="刪除").click()
     assert asked == ["確定刪除這條評論？刪除後不能恢復。"]
-    expect(page.locator("#messages")).to_contain_text("評論已刪除")
+    expect_told_where_landed(page, "評論已刪除")
     expect(own_pending(page, text)).to_have_count(0)
     assert comment_portal.scalar(select(Comment.status).where(Comment.author_id == author.id)) == "deleted"
 
@@ -350,7 +408,7 @@ def test_deleting_ones_own_comment_asks_first(page, comment_portal):
     with page.expect_navigation():
         delete.click()
     assert len(asked) == 2
-    expect(page.locator("#messages")).to_contain_text("評論已刪除")
+    expect_told_where_landed(page, "評論已刪除")
     assert comment_portal.scalar(select(Comment.status).where(Comment.id == comment_id)) == "deleted"
 
 

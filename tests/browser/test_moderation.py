@@ -146,11 +146,83 @@ def test_after_a_keyboard_decision_the_next_row_is_current_and_keeps_the_keys(pa
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
     page.locator(f"#queue-row-{second}.decided").wait_for()
+    # The last row decided: the keyboard stays on its decided line, not thrown to the page.
+    page.wait_for_function(
+        "id => document.activeElement && document.activeElement.matches(`#${id} .decided-line`)",
+        arg=f"queue-row-{second}",
+        timeout=5_000,
+    )
     assert statuses(live_db, [first, second, third]) == {
         first: ("approved", ""),
         second: ("rejected", "R01"),
         third: ("approved", ""),
     }
+    watch.assert_clean()
+
+
+def listen_to_queue_status(page) -> None:
+    """Keeps the page's #queue-status as loaded, and every text it is given: what a screen reader
+    hears of."""
+    page.evaluate(
+        """() => {
+            window.__region = document.getElementById('queue-status');
+            window.__heard = [];
+            new MutationObserver(() => window.__heard.push(window.__region.textContent.trim()))
+                .observe(window.__region, {childList: true, subtree: true, characterData: true});
+        }"""
+    )
+
+
+def heard(page) -> list[str]:
+    assert page.evaluate("document.getElementById('queue-status') === window.__region"), "region replaced"
+    return page.evaluate("window.__heard.filter(t => t)")
+
+
+def test_each_decision_is_read_out_from_a_queue_status_that_was_there_from_page_load(
+    page, watch, live_db, articles
+):
+    """The decided row used to be a role="status" arriving with its text, the focus moving on to the
+    next row at once: a screen reader might say nothing. The queue's own live region, in the page
+    from the start, now gets each outcome (通過, 不通過, 置頂); the focus still moves on."""
+    tag = marker()
+    first, second, third = add_comments(live_db, articles[2], [f"{tag}：第{n}條" for n in "一二三"])
+    (shown,) = add_comments(live_db, articles[2], [f"{tag}：值得置頂"], status="approved")
+    log_in(page, MODERATOR)
+    page.goto(f"/moderation/?q={tag}")
+    status = page.locator("#queue-status")
+    expect(status).to_have_attribute("role", "status")
+    expect(status).to_have_attribute("aria-live", "polite")
+    expect(status).to_have_text("")
+    listen_to_queue_status(page)
+
+    page.locator(f"#queue-row-{first} button[value=approve]").click()
+    page.locator(f"#queue-row-{first}.decided").wait_for()
+    expect(status).to_have_text(f"#{first} 已通過")
+    page.wait_for_function(FOCUSED, arg=f"queue-row-{second}", timeout=5_000)  # focus goes on as before
+    expect(page.locator(f"#queue-row-{first} [role=status], #queue-row-{first} [aria-live]")).to_have_count(0)
+
+    page.locator(f"#reason-{second}").select_option("R15")
+    page.locator(f"#queue-row-{second} button[value=reject]").click()
+    page.locator(f"#queue-row-{second}.decided").wait_for()
+    expect(status).to_have_text(f"#{second} 已不通過")
+    page.wait_for_function(FOCUSED, arg=f"queue-row-{third}", timeout=5_000)
+    assert heard(page) == [f"#{first} 已通過", f"#{second} 已不通過"]
+    expect(status.locator(".message")).to_have_class(re.compile(r"\bvisually-hidden\b"))  # the row shows it
+
+    # 置頂 answers in place too: the row again, the keyboard back on its button, the outcome read out.
+    page.goto(f"/moderation/?tab=approved&q={tag}")
+    listen_to_queue_status(page)
+    page.evaluate("window.__sameDocument = true")
+    pin = page.locator(f"#queue-row-{shown}").get_by_role("button", name="置頂", exact=True)
+    pin.focus()
+    page.keyboard.press("Enter")
+    expect(status).to_have_text(f"#{shown} 已置頂")
+    unpin = page.locator(f"#queue-row-{shown}").get_by_role("button", name="取消置頂")
+    expect(unpin).to_be_focused()
+    assert page.evaluate("window.__sameDocument") is True
+    assert heard(page) == [f"#{shown} 已置頂"]
+    with Session(live_db) as session:
+        assert session.get(Comment, shown).pinned_at is not None
     watch.assert_clean()
 
 
@@ -291,7 +363,8 @@ def test_bulk_reject_of_twenty_with_one_reason(page, watch, live_db, articles):
     page.locator("#bulk-note").fill("同一內容刷屏")
     with page.expect_navigation():
         page.get_by_role("button", name="批量不通過").click()
-    assert "已不通過 20 條" in page.locator("#messages").inner_text()
+    expect(page.locator("#queue-status")).to_have_text("已不通過 20 條")  # the queue's region, in view
+    expect(page.locator("#queue-status")).to_be_in_viewport()
     assert page.locator("#queue > .queue-row").count() == 0
     assert set(statuses(live_db, ids).values()) == {("rejected", "R16")}
     with Session(live_db) as session:
@@ -342,11 +415,13 @@ def test_without_javascript_approve_and_reject_post_and_redirect_with_a_flash(pa
     with page.expect_navigation():
         page.locator(f"#queue-row-{approve_id} button[value=approve]").click()
     assert page.url.endswith(queue) or "q=" in page.url
-    assert f"評論 #{approve_id} 已通過" in page.locator("#messages").inner_text()
+    expect(page.locator("#queue-status")).to_have_text(f"評論 #{approve_id} 已通過")
+    expect(page.locator("#queue-status .message")).to_be_in_viewport()
+    expect(page.locator("#messages")).to_have_text("")
     page.locator(f"#reason-{reject_id}").select_option("R15")
     with page.expect_navigation():
         page.locator(f"#queue-row-{reject_id} button[value=reject]").click()
-    assert f"評論 #{reject_id} 已不通過" in page.locator("#messages").inner_text()
+    expect(page.locator("#queue-status")).to_have_text(f"評論 #{reject_id} 已不通過")
     assert statuses(live_db, [approve_id, reject_id]) == {
         approve_id: ("approved", ""),
         reject_id: ("rejected", "R15"),

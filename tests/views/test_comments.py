@@ -409,13 +409,25 @@ def test_a_comment_takes_its_region_from_the_database_the_admin_chose(
         assert db.session.scalars(select(Comment.ip_region)).one() == "東華"
 
 
-def test_posting_without_javascript_redirects_to_the_comments_with_a_flash(app, client, article_id, alice):
+def landed_message(root) -> str:
+    """What the article page says where a no-JS action in its comment area lands (#comment-status);
+    #messages, at the top of the page, out of sight from there, says nothing of it."""
+    assert text_of(find_one(root, id="messages")) == ""
+    status = find_one(root, "div", id="comment-status")
+    assert (status.get("role"), status.get("hx-swap-oob")) == ("status", None)
+    return text_of(status)
+
+
+def test_posting_without_javascript_lands_at_the_comment_status_with_its_message(
+    app, client, article_id, alice
+):
     login(client, alice.phone, alice.password)
     response = post_comment(client, article_id, "不用腳本也能評論")
     assert response.status_code == 303
-    assert response.headers["Location"] == f"/articles/{article_id}#comments"
+    assert response.headers["Location"] == f"/articles/{article_id}#comment-status"
     _, root = page_of(client, f"/articles/{article_id}")
-    assert SUBMITTED in text_of(find_one(root, id="messages"))
+    assert landed_message(root) == SUBMITTED
+    assert find_one(root, "div", id="comment-status").find("p").get("class") == "message message-success"
     assert "不用腳本也能評論" in text_of(find_one(root, id="own-unpublished"))
     assert comment_count(app, article_id=article_id, status="pending") == 1
 
@@ -1030,7 +1042,9 @@ def test_an_open_report_form_has_a_cancel_back_to_the_comment(app, client, artic
     assert cancel.get("data-report-cancel") == str(comment_id)
 
 
-def test_report_without_javascript_goes_back_to_the_comment_with_a_flash(app, client, article_id, alice, bob):
+def test_report_without_javascript_lands_at_the_comment_status_with_its_message(
+    app, client, article_id, alice, bob
+):
     comment_id = add_comment(app, article_id, alice, "頂樓評論")
     login(client, bob.phone, bob.password)
     response, root = page_of(client, f"/comments/{comment_id}/report")
@@ -1039,9 +1053,9 @@ def test_report_without_javascript_goes_back_to_the_comment_with_a_flash(app, cl
     token = find_one(form, "input", name="csrf_token").get("value")
     response = client.post(form.get("action"), data={"reason": "R13", "csrf_token": token})
     assert response.status_code == 303
-    assert response.headers["Location"] == f"/articles/{article_id}#comment-{comment_id}"
+    assert response.headers["Location"] == f"/articles/{article_id}#comment-status"
     _, page = page_of(client, response.headers["Location"])
-    assert "舉報已收到，處理結果將通知您" in text_of(find_one(page, id="messages"))
+    assert landed_message(page) == "舉報已收到，處理結果將通知您"
     response = client.post(form.get("action"), data={"reason": "R13", "csrf_token": token})
     assert response.status_code == 409
 
@@ -1114,13 +1128,13 @@ def test_the_author_edits_within_five_minutes_and_the_comment_goes_back_to_revie
     token = find_one(form, "input", name="csrf_token").get("value")
     response = client.post(f"/comments/{comment_id}/edit", data={"body": "改過的評論", "csrf_token": token})
     assert response.status_code == 303
-    assert response.headers["Location"] == f"/articles/{article_id}#comments"
+    assert response.headers["Location"] == f"/articles/{article_id}#comment-status"
     comment = get_comment(app, comment_id)
     assert (comment.body, comment.status) == ("改過的評論", "pending")
     with app.app_context():
         assert db.session.scalars(select(CommentRevision.body)).all() == ["原來的評論"]
     _, page = page_of(client, f"/articles/{article_id}")
-    assert "評論已修改，審核後顯示" in text_of(find_one(page, id="messages"))
+    assert landed_message(page) == "評論已修改，審核後顯示"
     assert text_of(find_one(page, id="comment-count")) == "共 0 條評論"
 
 
@@ -1201,8 +1215,10 @@ def test_the_author_deletes_and_a_placeholder_stays_where_replies_hang(app, clie
     token = token_for(client, f"/articles/{article_id}")
     response = client.post(f"/comments/{top}/delete", data={"csrf_token": token})
     assert response.status_code == 303
-    assert response.headers["Location"] == f"/articles/{article_id}#comments"
+    assert response.headers["Location"] == f"/articles/{article_id}#comment-status"
     assert get_comment(app, top).status == "deleted"
+    _, root = page_of(client, response.headers["Location"])
+    assert landed_message(root) == "評論已刪除"
     _, root = page_of(app.test_client(), f"/articles/{article_id}")
     item = find_one(root, "li", id=f"comment-{top}")
     assert text_of(find_one(item, "p", cls="comment-deleted")) == "此評論已刪除"
@@ -1279,7 +1295,7 @@ def test_the_author_withdraws_a_pending_comment_and_it_is_recorded(app, client, 
     else:
         assert (response.status_code, response.headers["Location"]) == (
             303,
-            f"/articles/{article_id}#comments",
+            f"/articles/{article_id}#comment-status",
         )
     assert get_comment(app, comment_id).status == "deleted"
     with app.app_context():
@@ -1361,7 +1377,7 @@ def test_the_edit_pages_back_link_returns_where_the_author_came_from(app, client
     _, article = page_of(client, f"/articles/{article_id}")
     (href,) = edit_links(own_item(article, comment_id))
     _, page = page_of(client, href)
-    assert back_link(page) == (f"/articles/{article_id}#comments", "返回文章")
+    assert back_link(page) == (f"/articles/{article_id}#comment-status", "返回文章")
     # Another site, however disguised, is never a way back.
     for evil in (
         "https://evil.example/",
@@ -1371,7 +1387,7 @@ def test_the_edit_pages_back_link_returns_where_the_author_came_from(app, client
         "javascript:alert(1)",
     ):
         _, page = page_of(client, f"/comments/{comment_id}/edit", query_string={"next": evil})
-        assert back_link(page) == (f"/articles/{article_id}#comments", "返回文章")
+        assert back_link(page) == (f"/articles/{article_id}#comment-status", "返回文章")
 
 
 def test_next_after_an_edit_or_a_delete_stays_on_this_site(app, client, article_id, alice):
@@ -1381,7 +1397,7 @@ def test_next_after_an_edit_or_a_delete_stays_on_this_site(app, client, article_
     response = client.post(
         f"/comments/{comment_id}/delete", data={"csrf_token": token, "next": "https://evil.example/"}
     )
-    assert response.headers["Location"] == f"/articles/{article_id}#comments"
+    assert response.headers["Location"] == f"/articles/{article_id}#comment-status"
 
 
 @pytest.mark.parametrize(
@@ -1922,3 +1938,28 @@ def test_a_crafted_delete_of_ones_own_decided_comment_is_refused_and_changes_not
     assert response.status_code == 403
     kept = get_comment(app, comment_id)
     assert (kept.status, kept.reason_code) == (status, "R11")
+
+
+@pytest.mark.parametrize(
+    ("next_path", "where"),
+    [("#comments", "comment-status"), ("#comment-status", "comment-status"), ("", "messages")],
+    ids=["comment-area", "comment-status", "top"],
+)
+def test_logging_in_from_the_comment_area_says_welcome_where_the_reader_lands(
+    app, client, article_id, alice, next_path, where
+):
+    """請先登錄 in the comment area comes back to #comments: the welcome is shown there, in the
+    comment area's status region; a login back to the top of a page says it in #messages."""
+    page = client.get("/accounts/login")
+    target = f"/articles/{article_id}{next_path}"
+    data = {
+        "phone": alice.phone,
+        "password": alice.password,
+        "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+    }
+    response = client.post("/accounts/login", query_string={"next": target}, data=data)
+    assert (response.status_code, response.headers["Location"]) == (303, target)
+    _, root = page_of(client, target)
+    welcome = f"{alice.nickname}，歡迎回來。"
+    other = "messages" if where == "comment-status" else "comment-status"
+    assert (text_of(find_one(root, id=where)), text_of(find_one(root, id=other))) == (welcome, "")

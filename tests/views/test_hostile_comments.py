@@ -313,7 +313,7 @@ def test_payload_as_a_comment_reads_back_exactly_and_stays_inert(hostile_app, ar
         assert row_counts(hostile_app) == before
         return
     assert response.status_code == 303, response.get_data(as_text=True)[:800]
-    assert response.headers["Location"].endswith(f"{article}#comments")
+    assert response.headers["Location"].endswith(f"{article}#comment-status")
     [(comment_id, stored, status)] = comments_by(hostile_app, reader.id)
     assert (stored, status) == (payload.expected, CommentStatus.PENDING)
     assert row_counts(hostile_app) == (before[0] + 1, before[1])  # no other row touched

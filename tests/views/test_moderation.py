@@ -2376,3 +2376,122 @@ def test_a_scoped_moderators_section_filter_offers_only_their_sections(desk):
     root = parse_html(desk.get("scoped", "/moderation/").get_data(as_text=True))
     select_box = find_one(root, "select", name="section")
     assert [o.get("value") for o in select_box.iter("option") if o.get("value")] == ["yaowen", "shandong"]
+
+
+# --- #queue-status: the decisions read out ---------------------------------------------------------
+
+
+def queue_status(root):
+    """The queue's live region, as the page or an answer (out of band) holds it, and its text."""
+    region = find_one(root, "div", id="queue-status")
+    assert (region.get("role"), region.get("aria-live")) == ("status", "polite")
+    return region, text_of(region)
+
+
+@pytest.mark.parametrize("tab", ["pending", "appeals"])
+def test_the_queue_has_an_empty_live_region_from_page_load(desk, tab):
+    root = parse_html(desk.get("moderator", f"/moderation/?tab={tab}").get_data(as_text=True))
+    region, said = queue_status(root)
+    assert (region.get("hx-swap-oob"), said) == (None, "")
+
+
+def test_an_htmx_decision_fills_the_queue_status_out_of_band_not_a_status_of_its_own(desk):
+    """The decided row used to be a role="status" that arrived with its text, and the focus moved on
+    at once: now the row only shows it, and the page's region is told, its content only."""
+    d = desk
+    comment = add_comment(d)
+    response = d.post(
+        "moderator",
+        f"/moderation/comments/{comment}/decision",
+        {"decision": "delete", "reason": "R11", "return_to": "/moderation/"},
+        headers=HX,
+    )
+    root = parse_html(response.get_data(as_text=True))
+    row = find_one(root, "li", id=f"queue-row-{comment}")
+    assert text_of(row) == f"#{comment} 已刪除"
+    assert find_all(row, "p", role="status") == [] and find_all(row, "p", aria_live="polite") == []
+    region, said = queue_status(root)
+    assert (region.get("hx-swap-oob"), said) == ("innerHTML", f"#{comment} 已刪除")
+    assert find_one(region, "p").get("class") == "message message-success visually-hidden"  # the row shows it
+
+
+def test_a_decision_taken_meanwhile_is_read_out_too(desk):
+    d = desk
+    comment = add_comment(d)
+    d.post("decider", f"/moderation/comments/{comment}/decision", {"decision": "approve"}, headers=HX)
+    response = d.post(
+        "moderator", f"/moderation/comments/{comment}/decision", {"decision": "approve"}, headers=HX
+    )
+    assert response.status_code == 409
+    _, said = queue_status(parse_html(response.get_data(as_text=True)))
+    assert said.startswith(f"#{comment} ") and ALREADY in said
+
+
+def test_an_htmx_report_ruling_fills_the_queue_status(desk):
+    d = desk
+    comment = add_comment(d, status="approved")
+    report_three_times(d, comment)
+    response = d.post(
+        "moderator", f"/moderation/comments/{comment}/reports", {"ruling": "not_upheld"}, headers=HX
+    )
+    assert response.status_code == 200
+    region, said = queue_status(parse_html(response.get_data(as_text=True)))
+    assert (region.get("hx-swap-oob"), said) == ("innerHTML", f"#{comment} 舉報不成立")
+
+
+def test_pin_and_feature_with_htmx_answer_the_row_and_fill_the_queue_status(desk):
+    d = desk
+    comment = add_comment(d, status="approved", body="值得置頂的評論")
+    said = []
+    for path, button in (("pin", "取消置頂"), ("feature", "取消精選"), ("pin", "置頂")):
+        response = d.post(
+            "moderator",
+            f"/moderation/comments/{comment}/{path}",
+            {"return_to": "/moderation/?tab=approved"},
+            headers=HX,
+        )
+        assert response.status_code == 200
+        body = response.get_data(as_text=True)
+        assert body.lstrip().startswith(f'<li id="queue-row-{comment}"') and "<html" not in body
+        root = parse_html(body)
+        form = find_one(root, "form", action=f"/moderation/comments/{comment}/{path}")
+        assert (form.get("hx-target"), text_of(find_one(form, "button", name=path))) == (
+            f"#queue-row-{comment}",
+            button,
+        )
+        region, text = queue_status(root)
+        assert region.get("hx-swap-oob") == "innerHTML"
+        said.append(text)
+    assert said == [f"#{comment} 已置頂", f"#{comment} 已設為精選", f"#{comment} 已取消置頂"]
+
+
+def queue_page_says(d: Desk, path: str) -> str:
+    """What a no-JS action's landing page says in #queue-status; #messages at the top is left empty."""
+    root = parse_html(d.client("moderator").get(path).get_data(as_text=True))
+    assert text_of(find_one(root, id="messages")) == ""
+    region, said = queue_status(root)
+    assert region.get("hx-swap-oob") is None
+    return said
+
+
+def test_without_javascript_each_queue_action_says_its_outcome_in_the_queue_status(desk):
+    d = desk
+    pending, approved = add_comment(d), add_comment(d, status="approved")
+    d.post("moderator", f"/moderation/comments/{pending}/decision", {"decision": "approve"})
+    assert queue_page_says(d, "/moderation/") == f"評論 #{pending} 已通過"
+    d.post("moderator", f"/moderation/comments/{approved}/feature")
+    assert queue_page_says(d, "/moderation/") == f"評論 #{approved} 已設為精選"
+    ids = [add_comment(d) for _ in range(2)]
+    d.post("moderator", "/moderation/bulk", {"ids": ids, "decision": "reject", "reason": "R16"})
+    assert queue_page_says(d, "/moderation/") == "已不通過 2 條"
+    d.post("moderator", f"/moderation/comments/{add_comment(d)}/pin")
+    assert queue_page_says(d, "/moderation/") == f"評論 #{ids[-1] + 1} 只能置頂已發布的評論"
+
+
+def test_an_appeal_ruling_says_its_outcome_in_the_queue_status_of_the_appeals_tab(desk):
+    t = make_targets(desk, "yaowen")
+    response = desk.post(
+        "moderator", f"/moderation/appeals/{t.appeal_id}/ruling", {"overturn": "0", "note": "維持"}
+    )
+    assert response.headers["Location"] == "/moderation/?tab=appeals"
+    assert queue_page_says(desk, "/moderation/?tab=appeals") == f"申訴 #{t.appeal_id} 已處理"
