@@ -1939,6 +1939,17 @@ def test_the_test_box_shows_the_verdict_and_changes_nothing(app, back, test_word
     assert read(app, lambda s: s.scalar(select(func.count()).select_from(SensitiveWord))) == words_before
 
 
+def test_the_word_form_says_beside_the_categories_what_they_lack(back, test_words):
+    page = html_of(back.post("/admin/words/new", word_data(categories=[]), status=422))
+    assert field_errors(page, "categories") == ["請至少選擇一個類別"]
+    assert field_errors(page, "term") == []
+    page = html_of(
+        back.post("/admin/words/new", word_data(term="re:刷(单|票)", pinyin="y", action="review"), status=422)
+    )
+    assert field_errors(page, "pinyin") == ["正則表達式和放行（allow）詞條不能同時匹配拼音，請取消勾選"]
+    assert field_value(page, "term") == "re:刷(单|票)"
+
+
 def test_an_empty_test_box_asks_for_text(back, test_words):
     page = html_of(back.post("/admin/words/test", {"text": ""}, status=422))
     assert field_errors(page, "text") == ["請輸入要檢查的文字"]
