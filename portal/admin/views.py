@@ -45,7 +45,7 @@ from portal.domain.errors import Rejected
 from portal.domain.media_files import Upload, store_upload
 from portal.domain.pagination import Cursor
 from portal.domain.pii import mask_phone, normalise_phone
-from portal.domain.pledge import check_text
+from portal.domain.pledge import CATEGORY_LABELS, check_text
 from portal.domain.site import comment_rules, load_settings
 from portal.domain.wordlist import to_csv
 from portal.extensions import db
@@ -655,7 +655,9 @@ def test_words():
         verdict = check_text(
             form.text.data, current_word_list(), min_length=rules.min_length, max_length=rules.max_length
         )
-    return render_template("admin/word_test.html", form=form, verdict=verdict), 200 if verdict else 422
+    return render_template(
+        "admin/word_test.html", form=form, verdict=verdict, category_labels=CATEGORY_LABELS
+    ), 200 if verdict else 422
 
 
 # --- users ------------------------------------------------------------------------------------

@@ -1939,6 +1939,24 @@ def test_the_test_box_shows_the_verdict_and_changes_nothing(app, back, test_word
     assert read(app, lambda s: s.scalar(select(func.count()).select_from(SensitiveWord))) == words_before
 
 
+@pytest.mark.parametrize(
+    ("text", "shown", "code"),
+    [
+        ("赌 博", "規避審核", "evasion"),
+        ("哈哈哈哈哈哈哈哈哈哈哈哈", "低質量內容", "low_quality"),
+        ("他家住在XX小区3号楼2单元", "疑似洩露隱私", "privacy"),
+        ("Привет как дела у тебя", "非本站常用語言文字", "foreign_script"),
+    ],
+)
+def test_the_test_box_names_flags_and_categories_in_words(back, test_words, text, shown, code):
+    page = html_of(back.post("/admin/words/test", {"text": text}, status=200))
+    (verdict,) = find_all(page, "dl", id="verdict")
+    said = text_of(verdict)
+    assert shown in said
+    assert code not in said  # the stored code is not the admin's word for it
+    assert re.search(r"C\d+ \S", said)  # a category comes with its name
+
+
 def test_the_word_form_says_beside_the_categories_what_they_lack(back, test_words):
     page = html_of(back.post("/admin/words/new", word_data(categories=[]), status=422))
     assert field_errors(page, "categories") == ["請至少選擇一個類別"]
