@@ -1200,9 +1200,24 @@ def test_a_long_body_saves_one_over_the_limit_is_a_message_and_one_past_the_requ
     form = html_of(
         back.post("/admin/articles/new", article_data(tree["ruiping"], body_md="字" * 200_001), status=422)
     )
-    assert field_errors(form, "body_md") and len(field_value(form, "body_md").strip()) == 200_001
+    assert field_errors(form, "body_md") == ["正文不能超過200000字，現為200001字：請刪減，或分成兩篇"]
+    assert len(field_value(form, "body_md").strip()) == 200_001
     back.post("/admin/articles/new", article_data(tree["ruiping"], body_md="字" * 500_000), status=413)
     assert read(app, lambda s: s.scalar(select(func.count()).select_from(Article))) == 3
+
+
+@pytest.mark.parametrize("url", ["/admin/articles/new", "/admin/pages/new"])
+def test_a_pasted_body_past_the_limit_is_not_cut_by_the_browser(back, tree, url):
+    """A textarea's maxlength makes the browser drop what is pasted past it, silently: the article
+    was saved cut short. The limit is the server's to say, with everything typed kept."""
+    (body,) = find_all(back.page(url), "textarea", id="body_md")
+    assert body.get("maxlength") is None
+
+
+def test_a_static_page_past_the_limit_is_a_message_with_the_text_kept(back):
+    form = html_of(back.post("/admin/pages/new", page_data(body_md="字" * 200_001), status=422))
+    assert field_errors(form, "body_md") == ["內容不能超過200000字，現為200001字：請刪減，或分成兩篇"]
+    assert len(field_value(form, "body_md").strip()) == 200_001
 
 
 def test_a_save_over_an_article_changed_meanwhile_is_refused_once_and_keeps_the_text(
