@@ -296,6 +296,8 @@ def make_targets(d: Desk, section: str, hider: str = "decider") -> Targets:
             db.session, moderator=user_of(d, hider), term=term, reason_code="R13", now=utc_now()
         )
         db.session.commit()
+        # One more with the term, public still: what a bulk hide posted now finds.
+        add_comment(d, section=section, status="approved", body=f"又一條{term}的評論")
         record_id = db.session.scalar(
             select(ModerationAction.id).where(
                 ModerationAction.action == "appeal.created", ModerationAction.target_id == appeal.id
