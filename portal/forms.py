@@ -1,7 +1,7 @@
 """Form pieces shared by the areas: input normalisation, the CSRF-only action form."""
 
 from flask_wtf import FlaskForm
-from wtforms.validators import DataRequired, StopValidation
+from wtforms.validators import DataRequired, NumberRange, StopValidation
 
 from portal.domain.pledge import drop_invisible, input_normalise
 
@@ -20,6 +20,16 @@ class VisibleRequired(DataRequired):
         if isinstance(field.data, str) and not drop_invisible(field.data).strip():
             field.errors[:] = []
             raise StopValidation(self.message)
+
+
+class Between(NumberRange):
+    """NumberRange that stays quiet when the value did not even parse: WTForms' 「不是有效的整數值。」
+    says so already, and 「數字必須介於 0 和 1000 之間。」 beside it read as a second mistake."""
+
+    def __call__(self, form, field):
+        if field.data is None:
+            return
+        super().__call__(form, field)
 
 
 class Form(FlaskForm):

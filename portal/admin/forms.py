@@ -17,7 +17,6 @@ from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
-    NumberRange,
     Optional,
     Regexp,
     ValidationError,
@@ -33,7 +32,7 @@ from portal.domain.editorial import (
 from portal.domain.pledge import CATEGORY_LABELS
 from portal.domain.sanitize import MAX_SOURCE_CHARS
 from portal.domain.site import SETTING_LABELS
-from portal.forms import Form, VisibleRequired, normalised
+from portal.forms import Between, Form, VisibleRequired, normalised
 from portal.models import ArticleKind, ArticleState, CommentsState, Role, SectionLayout, UserState
 
 # A body's limit is said by the server, never enforced by the browser: a textarea's maxlength cuts
@@ -43,15 +42,6 @@ PASSWORD_LENGTH = Length(min=PASSWORD_MIN, max=128, message="密碼需為8至128
 SLUG_RULE = Regexp(r"^[a-z0-9][a-z0-9-]*$", message="只能用小寫英文字母、數字和連字號")
 ROLE_LABELS = {"reader": "讀者", "moderator": "審核員", "admin": "管理員"}
 USER_STATE_LABELS = {"active": "正常", "restricted": "受限", "closed": "已關閉"}
-
-
-class Between(NumberRange):
-    """NumberRange that stays quiet when the value did not even parse (its own message says so)."""
-
-    def __call__(self, form, field):
-        if field.data is None:
-            return
-        super().__call__(form, field)
 
 
 class ListedChoices(SelectMultipleField):
@@ -90,7 +80,7 @@ class SectionForm(Form):
         validators=[DataRequired("請填寫網址代號"), Length(max=63), SLUG_RULE],
     )
     parent_id = SelectField("上級欄目", coerce=str, validate_choice=False)
-    position = IntegerField("排序", default=0, validators=[Optional(), NumberRange(min=0, max=1000)])
+    position = IntegerField("排序", default=0, validators=[Optional(), Between(min=0, max=1000)])
     description = StringField("簡介", filters=[normalised], validators=[Optional(), Length(max=200)])
     layout = SelectField(
         "版式", choices=choices(SECTION_LAYOUT_LABELS, [layout.value for layout in SectionLayout])
@@ -99,7 +89,7 @@ class SectionForm(Form):
     pre_review = BooleanField("評論先審後發", default=True)
     comments_closed = BooleanField("關閉本欄目評論")
     auto_close_days = IntegerField(
-        "發布多少天後自動關閉評論", validators=[Optional(), NumberRange(min=1, max=3650)]
+        "發布多少天後自動關閉評論", validators=[Optional(), Between(min=1, max=3650)]
     )
 
 
@@ -191,7 +181,7 @@ class PageForm(Form):
         validators=[Optional(), Length(max=MAX_SOURCE_CHARS, message=TOO_LONG.format(what="內容"))],
     )
     in_footer = BooleanField("顯示在頁尾")
-    position = IntegerField("排序", default=0, validators=[Optional(), NumberRange(min=0, max=1000)])
+    position = IntegerField("排序", default=0, validators=[Optional(), Between(min=0, max=1000)])
 
 
 class SettingsForm(Form):
@@ -226,7 +216,7 @@ class SettingsForm(Form):
         SETTING_LABELS["comment_max_length"], validators=[InputRequired(), Between(min=10, max=2000)]
     )
     comment_cooldown_seconds = IntegerField(
-        SETTING_LABELS["comment_cooldown_seconds"], validators=[InputRequired(), NumberRange(min=0, max=3600)]
+        SETTING_LABELS["comment_cooldown_seconds"], validators=[InputRequired(), Between(min=0, max=3600)]
     )
     comment_ip_hourly = IntegerField(
         SETTING_LABELS["comment_ip_hourly"], validators=[InputRequired(), Between(min=1, max=10000)]
@@ -244,7 +234,7 @@ class SettingsForm(Form):
         SETTING_LABELS["quota_restricted"], validators=[InputRequired(), Between(min=1, max=10000)]
     )
     comment_edit_minutes = IntegerField(
-        SETTING_LABELS["comment_edit_minutes"], validators=[InputRequired(), NumberRange(min=0, max=60)]
+        SETTING_LABELS["comment_edit_minutes"], validators=[InputRequired(), Between(min=0, max=60)]
     )
     report_hide_threshold = IntegerField(
         SETTING_LABELS["report_hide_threshold"], validators=[InputRequired(), Between(min=1, max=100)]

@@ -8,11 +8,11 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from portal.domain.moderation import DECISION_LABELS, DECISION_REASONS, MEASURES, MUTE_DAYS
 from portal.domain.pledge import REASON_LABELS
-from portal.forms import Form, normalised
+from portal.forms import Between, Form, normalised
 
 NOTE_MAX = 300
 NOTE_TOO_LONG = f"備註不能超過{NOTE_MAX}字"
@@ -83,7 +83,7 @@ class HoldForm(Form):
 
 
 # An id typed into a form: beyond the databases' 64-bit integers it was an OverflowError (a 500).
-ROW_ID = NumberRange(min=1, max=2**63 - 1, message="請填寫有效的編號")
+ROW_ID = Between(min=1, max=2**63 - 1, message="請填寫有效的編號")
 
 
 class CloseForm(Form):

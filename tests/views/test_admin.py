@@ -1687,6 +1687,26 @@ def test_invalid_settings_are_refused_beside_the_field_and_kept(app, back):
     assert read(app, lambda s: s.scalar(select(func.count()).select_from(SiteSetting))) == 0
 
 
+@pytest.mark.parametrize(
+    ("url", "data", "field"),
+    [
+        (
+            "/admin/settings",
+            lambda: settings_data(comment_cooldown_seconds="十五"),
+            "comment_cooldown_seconds",
+        ),
+        ("/admin/settings", lambda: settings_data(comment_edit_minutes="abc"), "comment_edit_minutes"),
+        ("/admin/sections/new", lambda: section_data(position="abc"), "position"),
+        ("/admin/sections/new", lambda: section_data(auto_close_days="一週"), "auto_close_days"),
+        ("/admin/pages/new", lambda: page_data(position="first"), "position"),
+    ],
+)
+def test_text_in_a_number_field_is_one_message(back, url, data, field):
+    """It was two: 「不是有效的整數值。」 and 「數字必須介於 0 和 1000 之間。」, as if two mistakes."""
+    form = html_of(back.post(url, data(), status=422))
+    assert field_errors(form, field) == ["不是有效的整數值。"]
+
+
 def test_the_minimum_length_cannot_exceed_the_maximum(app, back):
     response = back.post(
         "/admin/settings", settings_data(comment_min_length="40", comment_max_length="30"), status=422

@@ -585,6 +585,7 @@ def test_an_unknown_or_overlong_number_in_the_emergency_forms_is_said_beside_the
             "找不到編號為987654的欄目，或它不在您負責的欄目內",
         ),
         ({"target_type": "article", "target_id": "9" * 30}, "請填寫有效的編號"),
+        ({"target_type": "article", "target_id": "abc"}, "不是有效的整數值。"),  # one message, not two
     ):
         response = d.post("moderator", "/moderation/emergency/close", {**data, "closed": "y"})
         assert response.status_code == 422, data
