@@ -1325,7 +1325,7 @@ def files_under(root: Path) -> list[Path]:
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP"])
-def test_a_picture_upload_is_stored_as_jpeg_in_several_widths(app, back, media_root, fmt):
+def test_a_picture_upload_is_stored_as_jpeg_in_several_widths(app, back, media_root, tree, fmt):
     since = record_count(app)
     data = picture_bytes(fmt, (1400, 700), exif=fmt == "JPEG", orientation=1)
     response = back.upload(data, f"photo.{fmt.lower()}", caption="東昌湖畔", credit="□本報記者 某某 攝")
@@ -1347,6 +1347,13 @@ def test_a_picture_upload_is_stored_as_jpeg_in_several_widths(app, back, media_r
     assert "東昌湖畔" in text_of(item)
     thumb = item.find(".//img").get("src")
     assert back.client.get(thumb).status_code == 200
+    # With the address an editor writes into a body: the full-size picture, which a body accepts.
+    (address,) = find_all(item, "input", data_media_address=None)
+    assert address.get("value") == f"/media/{media.path}"
+    article = back.post(
+        "/admin/articles/new", article_data(tree["ruiping"], body_md=f"![湖]({address.get('value')})")
+    )
+    assert back.flash(article).endswith("已保存")
 
 
 @pytest.mark.parametrize(
