@@ -2150,6 +2150,26 @@ def test_bulk_hide_and_undo(desk):
     assert count_actions(d, ModerationAction.action == "emergency.undo") == 1
 
 
+def test_bulk_hide_by_ip_prefix_takes_whole_parts_and_refuses_what_is_none(desk):
+    d = desk
+    by_ip = {ip: add_comment(d, status="approved", ip=ip) for ip in ("10.0.2.7", "10.0.25.1", "10.0.3.4")}
+    before = fingerprint(d)
+    for typed in ("%", "abc", "10.0.2_"):
+        response = d.post("moderator", "/moderation/emergency/hide", {"ip_prefix": typed, "reason": "R16"})
+        assert response.status_code == 422
+        assert emergency_errors(response) == [moderation.BAD_IP_PREFIX]
+        (field,) = find_all(parse_html(response.get_data(as_text=True)), "input", name="ip_prefix")
+        assert field.get("value") == typed
+    assert fingerprint(d) == before
+    response = d.post("moderator", "/moderation/emergency/hide", {"ip_prefix": "10.0.2", "reason": "R16"})
+    assert response.status_code == 303
+    assert {ip: status_of(d, c) for ip, c in by_ip.items()} == {
+        "10.0.2.7": "hidden",
+        "10.0.25.1": "approved",
+        "10.0.3.4": "approved",
+    }
+
+
 def test_bulk_hide_without_a_target_or_reason_changes_nothing(desk):
     d = desk
     add_comment(d, status="approved", body="加群領紅包")
