@@ -33,10 +33,14 @@ from portal.domain.editorial import (
 )
 from portal.domain.pii import PHONE_MAX_LENGTH, PHONE_TOO_LONG
 from portal.domain.pledge import CATEGORY_LABELS
+from portal.domain.sanitize import MAX_SOURCE_CHARS
 from portal.domain.site import SETTING_LABELS
 from portal.forms import Between, Form, VisibleRequired, normalised
 from portal.models import ArticleKind, ArticleState, CommentsState, Role, SectionLayout, UserState
 
+# A body's limit is said by the server, never enforced by the browser: a textarea's maxlength cuts
+# a pasted article at the limit without a word, and the shortened article was saved as 已保存.
+TOO_LONG = "{what}不能超過%(max)d字，現為%(length)d字：請刪減，或分成兩篇"
 PASSWORD_LENGTH = Length(min=PASSWORD_MIN, max=128, message="密碼需為8至128個字符")
 SLUG_RULE = Regexp(r"^[a-z0-9][a-z0-9-]*$", message="只能用小寫英文字母、數字和連字號")
 ROLE_LABELS = {"reader": "讀者", "moderator": "審核員", "admin": "管理員"}
@@ -116,7 +120,9 @@ class ArticleForm(Form):
     editor_note = TextAreaField("編者按", filters=[normalised], validators=[Optional(), Length(max=2000)])
     summary = StringField("摘要", filters=[normalised], validators=[Optional(), Length(max=300)])
     body_md = TextAreaField(
-        "正文（Markdown）", filters=[normalised], validators=[Optional(), Length(max=200_000)]
+        "正文（Markdown）",
+        filters=[normalised],
+        validators=[Optional(), Length(max=MAX_SOURCE_CHARS, message=TOO_LONG.format(what="正文"))],
     )
     kind = SelectField("類型", choices=choices(ARTICLE_KIND_LABELS, [k.value for k in ArticleKind]))
     state = SelectField("狀態", choices=choices(ARTICLE_STATE_LABELS, [s.value for s in ArticleState]))
@@ -179,7 +185,9 @@ class PageForm(Form):
         validators=[DataRequired("請填寫網址代號"), Length(max=64), SLUG_RULE],
     )
     body_md = TextAreaField(
-        "內容（Markdown）", filters=[normalised], validators=[Optional(), Length(max=200_000)]
+        "內容（Markdown）",
+        filters=[normalised],
+        validators=[Optional(), Length(max=MAX_SOURCE_CHARS, message=TOO_LONG.format(what="內容"))],
     )
     in_footer = BooleanField("顯示在頁尾")
     position = IntegerField("排序", default=0, validators=[Optional(), Between(min=0, max=1000)])

@@ -45,7 +45,7 @@ from portal.domain.errors import Rejected
 from portal.domain.media_files import Upload, store_upload
 from portal.domain.pagination import Cursor
 from portal.domain.pii import mask_phone, normalise_phone
-from portal.domain.pledge import check_text
+from portal.domain.pledge import CATEGORY_LABELS, check_text
 from portal.domain.site import comment_rules, load_settings
 from portal.domain.wordlist import to_csv
 from portal.extensions import db
@@ -191,10 +191,23 @@ def section_form(section_id: int | None = None):
     return render_template("admin/section_form.html", form=form, section=section), status
 
 
-def _delete(change: Callable[[], object], done: str, listing: str) -> Response:
-    """A delete button (CSRF only): back to the list with `done`, or with the refusal."""
+def _unconfirmed(question: str, back: str) -> str | None:
+    """The page that asks `question` before a destructive button acts, when it was pressed without
+    JavaScript (portal.js asks, then sends confirmed=1): the same form again, with 確定 and 取消."""
+    if request.form.get("confirmed") == "1":
+        return None
+    fields = [(name, value) for name, value in request.form.items(multi=True) if name != "confirmed"]
+    return render_template(
+        "admin/confirm.html", question=question, action=request.path, fields=fields, back=back
+    )
+
+
+def _delete(change: Callable[[], object], done: str, listing: str, question: str) -> Response | str:
+    """A delete button (CSRF only): asked first, then back to the list with `done`, or with the refusal."""
     if not ActionForm().validate_on_submit():
         abort(400)
+    if (asking := _unconfirmed(question, url_for(listing))) is not None:
+        return asking
     try:
         change()
     except Rejected as refusal:
@@ -213,6 +226,7 @@ def delete_section(section_id: int):
         lambda: editorial.delete_section(db.session, section=section, actor=current_user, now=utc_now()),
         "欄目已刪除",
         "admin.sections",
+        f"確定刪除欄目「{section.name}」？",
     )
 
 
@@ -406,6 +420,10 @@ def delete_media(media_id: int):
     item = db.get_or_404(Media, media_id)
     if not ActionForm().validate_on_submit():
         abort(400)
+    if (
+        asking := _unconfirmed(f"確定刪除媒體 #{item.id}？檔案將一併刪除。", url_for("admin.media"))
+    ) is not None:
+        return asking
     try:
         files = media_files.delete_media(db.session, media=item, actor=current_user, now=utc_now())
         db.session.commit()
@@ -468,6 +486,7 @@ def delete_page(page_id: int):
         lambda: editorial.delete_page(db.session, page=page, actor=current_user, now=utc_now()),
         f"頁面「{page.title}」已刪除",
         "admin.pages",
+        f"確定刪除頁面「{page.title}」？",
     )
 
 
@@ -609,6 +628,8 @@ def delete_word(word_id: int):
     word = db.get_or_404(SensitiveWord, word_id)
     if not ActionForm().validate_on_submit():
         abort(400)
+    if (asking := _unconfirmed(f"確定刪除詞條「{word.term}」？", url_for("admin.words"))) is not None:
+        return asking
     sensitive_words.delete_word(db.session, word=word, actor=current_user, now=utc_now())
     db.session.commit()
     flash("詞條已刪除")
@@ -655,7 +676,9 @@ def test_words():
         verdict = check_text(
             form.text.data, current_word_list(), min_length=rules.min_length, max_length=rules.max_length
         )
-    return render_template("admin/word_test.html", form=form, verdict=verdict), 200 if verdict else 422
+    return render_template(
+        "admin/word_test.html", form=form, verdict=verdict, category_labels=CATEGORY_LABELS
+    ), 200 if verdict else 422
 
 
 # --- users ------------------------------------------------------------------------------------
@@ -747,11 +770,17 @@ def user_form(user_id: int):
     return render_user(person, form=form), status
 
 
-def _change_account(person: User, form, change: Callable[[], object], done: str, **shown):
+def _change_account(
+    person: User, form, change: Callable[[], object], done: str, question: str | None = None, **shown
+):
     """One account action posted from the account's page: done, back to it with `done`; refused,
-    the page again with the refusal beside the field (or on top) and the refusal's status."""
+    the page again with the refusal beside the field (or on top) and the refusal's status. A
+    `question` is asked first (_unconfirmed)."""
     status = 422
     if form.validate_on_submit():
+        back = url_for("admin.user_form", user_id=person.id)
+        if question and (asking := _unconfirmed(question, back)) is not None:
+            return asking
         saved, status = _attempt(form, change)
         if saved is not None:
             if person.id == current_user.id:
@@ -761,7 +790,7 @@ def _change_account(person: User, form, change: Callable[[], object], done: str,
     return render_user(person, **shown), status
 
 
-def _account_state(user_id: int, change: Callable[..., object], done: str):
+def _account_state(user_id: int, change: Callable[..., object], done: str, question: str | None = None):
     person = db.get_or_404(User, user_id)
     form = AccountStateForm()
     return _change_account(
@@ -769,13 +798,19 @@ def _account_state(user_id: int, change: Callable[..., object], done: str):
         form,
         lambda: change(db.session, user=person, actor=current_user, note=form.note.data or "", now=utc_now()),
         done.format(person.nickname),
+        question.format(person.nickname) if question else None,
         state_form=form,
     )
 
 
 @bp.post("/users/<int:user_id>/disable")
 def disable_user(user_id: int):
-    return _account_state(user_id, staff.disable_account, "已停用 {} 的賬號，其所有登錄已退出")
+    return _account_state(
+        user_id,
+        staff.disable_account,
+        "已停用 {} 的賬號，其所有登錄已退出",
+        "確定停用 {} 的賬號？其所有登錄將立即退出。",
+    )
 
 
 @bp.post("/users/<int:user_id>/enable")
@@ -813,6 +848,7 @@ def force_password_reset(user_id: int):
             db.session, user=person, hasher=password_hasher(), actor=current_user, now=utc_now()
         ),
         f"{person.nickname} 的密碼已失效、登錄已全部退出：請其用「忘記密碼」以手機驗證碼設定新密碼",
+        f"確定讓 {person.nickname} 的密碼失效？其需用「忘記密碼」重新設定。",
     )
 
 

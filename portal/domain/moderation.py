@@ -3,13 +3,15 @@ emergency switches. Every change appends its ModerationAction in the caller's tr
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from portal.domain import audit, content_version, notifications
@@ -1368,6 +1370,44 @@ def close_comments(
     )
 
 
+NOTHING_TO_HIDE = "沒有符合條件的已發布評論，未隱藏任何評論"
+BAD_IP_PREFIX = "IP前綴請填寫完整的段：如 10.8（即 10.8.*）、10.8.0.0/16，或一個完整的IP地址"
+_IPV4_PART = re.compile(r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)")
+_IPV4_PREFIX = re.compile(rf"{_IPV4_PART.pattern}(?:\.{_IPV4_PART.pattern}){{0,3}}\.?")
+_IPV6_PREFIX = re.compile(r"[0-9a-f]{1,4}(?::[0-9a-f]{1,4})*:?", re.IGNORECASE)
+
+
+def ip_match(typed: str) -> ColumnElement[bool]:
+    """The comments from an IP prefix as a moderator types it, by whole parts: 「10.0.2」 is
+    10.0.2.*, never 10.0.25.* as well (it was a prefix of the text, and its % or _ were LIKE's
+    wildcards); a CIDR of whole octets or groups; a full address is that address alone."""
+    text = typed.strip().lower()
+    if "/" in text:
+        try:
+            network = ipaddress.ip_network(text, strict=False)
+        except ValueError:
+            raise Rejected("ip_prefix", BAD_IP_PREFIX) from None
+        unit = 8 if network.version == 4 else 16
+        if network.prefixlen % unit or network.prefixlen == 0:
+            raise Rejected("ip_prefix", BAD_IP_PREFIX)
+        if network.prefixlen == network.max_prefixlen:
+            return Comment.ip == str(network.network_address)
+        if network.version == 6:
+            groups = network.network_address.exploded.split(":")[: network.prefixlen // 16]
+            text = ":".join(group.lstrip("0") or "0" for group in groups) + ":"
+        else:
+            text = ".".join(str(network.network_address).split(".")[: network.prefixlen // 8])
+    try:
+        return Comment.ip == str(ipaddress.ip_address(text))
+    except ValueError:
+        pass
+    if _IPV4_PREFIX.fullmatch(text):
+        return Comment.ip.startswith(text.rstrip(".") + ".")
+    if ":" in text and _IPV6_PREFIX.fullmatch(text):
+        return Comment.ip.startswith(text.rstrip(":") + ":")
+    raise Rejected("ip_prefix", BAD_IP_PREFIX)
+
+
 def bulk_hide(
     session: Session,
     *,
@@ -1387,15 +1427,20 @@ def bulk_hide(
     if user_id:
         conditions.append(Comment.author_id == user_id)
     if ip_prefix.strip():
-        conditions.append(Comment.ip.startswith(ip_prefix.strip()))
+        conditions.append(ip_match(ip_prefix))
     if term.strip():
-        conditions.append(Comment.body.contains(term.strip()))
+        conditions.append(Comment.body.contains(term.strip(), autoescape=True))
     if not conditions:
         raise Rejected("term", "請指定用戶、IP前綴或關鍵詞")
+    found = list(
+        session.scalars(
+            select(Comment).where(Comment.status == CommentStatus.APPROVED, *conditions, *_scoped(scope))
+        )
+    )
+    if not found:  # nothing to hide is no emergency act: no record, no undo of nothing
+        raise Rejected("term", NOTHING_TO_HIDE)
     hidden: list[int] = []
-    for comment in session.scalars(
-        select(Comment).where(Comment.status == CommentStatus.APPROVED, *conditions, *_scoped(scope))
-    ):
+    for comment in found:
         set_status(session, comment, CommentStatus.HIDDEN, now=now)
         comment.reason_code, comment.decided_by_id, comment.decided_at = reason_code, moderator.id, now
         hidden.append(comment.id)

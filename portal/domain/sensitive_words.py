@@ -15,8 +15,19 @@ from sqlalchemy.orm import Session
 from portal.domain import audit
 from portal.domain.errors import Rejected
 from portal.domain.pledge import term_pinyin
-from portal.domain.wordlist import MSG_DUPLICATE, WordEntry, WordListError, parse_word_csv, to_csv
+from portal.domain.wordlist import (
+    MSG_DUPLICATE,
+    REGEX_PREFIX,
+    WordEntry,
+    WordListError,
+    duplicate_key,
+    parse_word_csv,
+    parse_word_rows,
+    to_csv,
+)
 from portal.models import SensitiveWord, SiteSetting, User
+
+MSG_HELD = "第{n}行：與詞庫中已有的「{term}」相同（繁簡、全半形、大小寫或空格不同也算相同）"
 
 
 def version_of(entries: Sequence[WordEntry]) -> str:
@@ -127,6 +138,17 @@ def _same_as_another(session: Session, entry: WordEntry, word: SensitiveWord | N
     return False
 
 
+def _check_choices(term: str, categories: str, action: str, pinyin: bool) -> None:
+    """The form's choices that do not go together, said in the form's words beside the choice (the
+    import's 「類別「」無效」 or 「拼音「yes」無效」 name CSV cells the form does not have)."""
+    if action == "allow" and categories:
+        raise Rejected("categories", "放行（allow）詞條不屬於任何類別，請取消所選的類別")
+    if action in ("block", "review") and not categories:
+        raise Rejected("categories", "請至少選擇一個類別")
+    if pinyin and (action == "allow" or term.strip().startswith(REGEX_PREFIX)):
+        raise Rejected("pinyin", "正則表達式和放行（allow）詞條不能同時匹配拼音，請取消勾選")
+
+
 def save_word(
     session: Session,
     *,
@@ -138,6 +160,7 @@ def save_word(
     actor: User,
     now: datetime,
 ) -> SensitiveWord:
+    _check_choices(term, categories, action, pinyin)
     entry = _validated(term, categories, action, pinyin)
     clash = session.scalar(select(SensitiveWord).where(SensitiveWord.term == entry.term))
     if clash is not None and (word is None or clash.id != word.id):
@@ -203,12 +226,18 @@ def import_csv(session: Session, *, text: str, actor: User, now: datetime) -> Im
     """All or nothing: the first bad row refuses the whole file (PLEDGE_RULES §6.2); else entries
     are added or changed by term, and entries not in the file stay."""
     try:
-        entries = parse_word_csv(text)
+        rows = parse_word_rows(text)
     except WordListError as error:
         raise Rejected("file", str(error)) from error
     existing = {row.term: row for row in session.scalars(select(SensitiveWord))}
+    # A new term that the list already holds in another form (「賭博」 beside 「赌博」) is the same
+    # entry (§6.2): stored beside it, the list's own export could not be imported again.
+    held = {duplicate_key(term): term for term in existing}
+    for n, entry, key in rows:
+        if entry.term not in existing and key in held:
+            raise Rejected("file", MSG_HELD.format(n=n, term=held[key]))
     report = ImportReport(added=[], changed=[], unchanged=0)
-    for entry in entries:
+    for _, entry, _ in rows:
         categories = "/".join(entry.categories)
         row = existing.get(entry.term)
         if row is None:

@@ -101,12 +101,18 @@ def common_character_hit(pattern: str | regex.Pattern[str]) -> str | None:
 
 def parse_word_csv(text: str) -> list[WordEntry]:
     """Parse a §6.2 word list; all or nothing: the first bad row raises WordListError."""
+    return [entry for _, entry, _ in parse_word_rows(text)]
+
+
+def parse_word_rows(text: str) -> list[tuple[int, WordEntry, tuple[str, str]]]:
+    """parse_word_csv's entries with the row each came from and the key that makes two rows the
+    same entry (duplicate_key)."""
     from portal.domain.pledge import term_forms  # pledge imports this module
 
     if text.startswith("\ufeff"):
         text = text[1:]
     rows = csv.reader(io.StringIO(text, newline=""))
-    entries: list[WordEntry] = []
+    entries: list[tuple[int, WordEntry, tuple[str, str]]] = []
     seen: dict[tuple[str, str], int] = {}
     n = 0
     while True:
@@ -129,7 +135,7 @@ def parse_word_csv(text: str) -> list[WordEntry]:
         if key in seen:
             raise WordListError(MSG_DUPLICATE.format(n=n, m=seen[key]), n)
         seen[key] = n
-        entries.append(entry)
+        entries.append((n, entry, key))
     if n == 0:
         raise WordListError(MSG_HEADER, 1)
     return entries
@@ -170,7 +176,7 @@ def _parse_row(n: int, row: list[str], term_forms: Callable) -> tuple[WordEntry,
             raise WordListError(MSG_EMPTY.format(n=n), n)
         if action == "block" and len(forms.skeleton) < 2:
             raise WordListError(MSG_SINGLE.format(n=n), n)
-        key = ("term", forms.skeleton or forms.norm)
+        key = _term_key(forms)
 
     entry = WordEntry(
         term=term,
@@ -179,6 +185,20 @@ def _parse_row(n: int, row: list[str], term_forms: Callable) -> tuple[WordEntry,
         pinyin=pinyin_field == "yes",
     )
     return entry, key
+
+
+def _term_key(forms) -> tuple[str, str]:
+    return ("term", forms.skeleton or forms.norm)
+
+
+def duplicate_key(term: str) -> tuple[str, str]:
+    """What makes two entries one (MSG_DUPLICATE): a pattern by its text, a term by its folded form,
+    so that 「賭博」 and 「赌博」, or 「ＡＢＣ」 and 「abc」, are the same entry."""
+    from portal.domain.pledge import term_forms  # pledge imports this module
+
+    if term.startswith(REGEX_PREFIX):
+        return ("re", term[len(REGEX_PREFIX) :])
+    return _term_key(term_forms(term, pinyin=False))
 
 
 def to_csv(entries: Iterable[WordEntry]) -> str:

@@ -175,12 +175,23 @@
     link.focus();
   });
 
-  // A destructive form asks first (data-confirm); without JavaScript it submits as it is.
+  // A destructive form asks first (data-confirm), and says it was asked (confirmed=1); without
+  // JavaScript the server asks instead, on a page of its own, before anything is done.
   document.addEventListener("submit", function (event) {
-    var question = event.target.getAttribute && event.target.getAttribute("data-confirm");
-    if (question && !window.confirm(question)) {
+    var form = event.target;
+    var question = form.getAttribute && form.getAttribute("data-confirm");
+    if (!question) return;
+    if (!window.confirm(question)) {
       event.preventDefault();
       event.stopImmediatePropagation();
+      return;
+    }
+    if (!form.querySelector("input[name=confirmed]")) {
+      var confirmed = document.createElement("input");
+      confirmed.type = "hidden";
+      confirmed.name = "confirmed";
+      confirmed.value = "1";
+      form.appendChild(confirmed);
     }
   }, true);
 

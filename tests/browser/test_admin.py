@@ -202,3 +202,29 @@ def test_deleting_a_word_asks_first_and_a_no_keeps_it(page, newsroom):
     row.get_by_role("button", name="刪除").click()
     page.wait_for_load_state()
     expect(page.locator("tr", has_text="casino")).to_have_count(0)
+
+
+def test_without_javascript_deleting_a_word_asks_on_a_page_and_a_no_keeps_it(browser, newsroom):
+    """data-confirm is portal.js's: with JavaScript off the 刪除 button deleted at once."""
+    context = browser.new_context(base_url=newsroom, locale="zh-TW", java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto("/accounts/login?next=/admin/words?q=代开发票")
+        page.get_by_label("手機號碼").fill(DEMO_ADMIN[0])
+        page.get_by_label("密碼").fill(DEMO_ADMIN[1])
+        page.get_by_role("button", name="登錄").click()
+        page.wait_for_url("**/admin/words?q=*")
+        row = page.locator("tr", has_text="代开发票")
+        row.get_by_role("button", name="刪除").click()
+        expect(page.locator("#confirm-question")).to_have_text("確定刪除詞條「代开发票」？")
+        page.get_by_role("link", name="取消").click()
+        page.wait_for_url("**/admin/words")
+        expect(page.locator("tr", has_text="代开发票")).to_have_count(1)  # nothing was done
+        page.goto("/admin/words?q=代开发票")
+        page.locator("tr", has_text="代开发票").get_by_role("button", name="刪除").click()
+        page.get_by_role("button", name="確定").click()
+        page.wait_for_url("**/admin/words")
+        expect(page.locator("#messages")).to_contain_text("詞條已刪除")
+        expect(page.locator("tr", has_text="代开发票")).to_have_count(0)
+    finally:
+        context.close()

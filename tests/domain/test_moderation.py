@@ -1753,6 +1753,66 @@ def test_bulk_hide_needs_a_reason_and_a_target(world):
     assert count(w.session, ModerationAction) == 0
 
 
+@pytest.mark.parametrize(
+    ("typed", "hit"),
+    [
+        ("10.0.2", {"10.0.2.7", "10.0.2.200"}),
+        ("10.0.2.", {"10.0.2.7", "10.0.2.200"}),
+        (" 10.0.2.0/24 ", {"10.0.2.7", "10.0.2.200"}),
+        ("10.0", {"10.0.2.7", "10.0.2.200", "10.0.25.1", "10.0.3.4"}),
+        ("10.0.2.7", {"10.0.2.7"}),
+        ("2001:db8:1", {"2001:db8:1::5"}),
+        ("2001:db8:1::/48", {"2001:db8:1::5"}),
+    ],
+)
+def test_a_bulk_hide_by_ip_prefix_takes_whole_parts(world, typed, hit):
+    """「10.0.2」 hid 10.0.25.1 and 10.0.2x.* too: the prefix was a prefix of the text."""
+    w = world
+    by_ip = {
+        ip: in_state(w, "approved", ip=ip)
+        for ip in (
+            "10.0.2.7",
+            "10.0.2.200",
+            "10.0.25.1",
+            "10.0.3.4",
+            "10.1.2.3",
+            "2001:db8:1::5",
+            "2001:db8:12::5",
+        )
+    }
+    record = moderation.bulk_hide(w.session, moderator=w.mod, ip_prefix=typed, reason_code="R16", now=NOW)
+    assert sorted(json.loads(record.after)["hidden"]) == sorted(by_ip[ip].id for ip in hit)
+    assert {ip for ip, c in by_ip.items() if c.status == "hidden"} == hit
+
+
+@pytest.mark.parametrize(
+    "typed", ["abc", "%", "10.0.2_", "10.0.300", "10.0.2.0/20", "1.2.3.4.5", "0.0.0.0/0"]
+)
+def test_a_bulk_hide_refuses_what_is_no_ip_prefix_and_hides_nothing(world, typed):
+    """「%」 hid every public comment (a LIKE wildcard); 「abc」 was taken and hid nothing."""
+    w = world
+    comment = in_state(w, "approved", ip="10.0.2.7")
+    before = count(w.session, ModerationAction)
+    with pytest.raises(Rejected) as refused:
+        moderation.bulk_hide(w.session, moderator=w.mod, ip_prefix=typed, reason_code="R16", now=NOW)
+    assert (refused.value.field, refused.value.message) == ("ip_prefix", moderation.BAD_IP_PREFIX)
+    assert comment.status == "approved"
+    assert count(w.session, ModerationAction) == before
+
+
+def test_a_bulk_hide_that_finds_nothing_public_says_so_and_records_nothing(world):
+    """It was 「已隱藏 0 條評論，可在下方撤銷」, with an undo of nothing on the record."""
+    w = world
+    in_state(w, "approved", body="好文章")
+    new_comment(w, body="加群領紅包，還在審核")
+    before = count(w.session, ModerationAction)
+    for kwargs in ({"term": "加群領紅包"}, {"term": "100%"}, {"ip_prefix": "172.16"}):
+        with pytest.raises(Rejected) as refused:
+            moderation.bulk_hide(w.session, moderator=w.mod, reason_code="R13", now=NOW, **kwargs)
+        assert refused.value.message == "沒有符合條件的已發布評論，未隱藏任何評論"
+    assert count(w.session, ModerationAction) == before
+
+
 def test_only_a_bulk_hide_can_be_undone(world):
     w = world
     comment = new_comment(w)

@@ -87,7 +87,9 @@ class Back:
         return parse_html(self.get(url, status).get_data(as_text=True))
 
     def post(self, url: str, data: dict | None = None, status: int = 303, token: bool = True, **kwargs):
-        payload = {**({"csrf_token": self.token} if token else {}), **(data or {})}
+        """`confirmed` as portal.js sends it once the admin said yes to a destructive button's question
+        (the no-JavaScript question page has tests of its own)."""
+        payload = {**({"csrf_token": self.token} if token else {}), "confirmed": "1", **(data or {})}
         response = self.client.post(url, data=payload, **kwargs)
         assert response.status_code == status, f"POST {url}: {response.status_code} {summary(response)}"
         assert_chinese(response)
@@ -429,7 +431,7 @@ def walk(client, app, targets, tree, token: str | None, headers: dict | None = N
         if method == "GET":
             yield method, url, client.get(url, headers=headers)
         else:
-            data = plausible_form(endpoint, rule, targets, tree)
+            data = {**plausible_form(endpoint, rule, targets, tree), "confirmed": "1"}  # as portal.js sends
             if token is not None:
                 data["csrf_token"] = token
             yield (
@@ -474,6 +476,59 @@ def test_readers_and_moderators_are_refused_with_403_and_change_nothing(
         assert response.status_code == 403, f"{role} {method} {url}: {response.status_code}"
         assert "您沒有權限進行此操作。" in response.get_data(as_text=True)
     assert snapshot(app, targets) == before
+
+
+def test_destructive_buttons_ask_first_without_javascript(app, back, targets, media_root):
+    """With JavaScript, portal.js asks data-confirm's question; without it, the button acted at once:
+    a picture and its files, a section, a page, a word gone, an account closed, on one click."""
+    empty = arrange(app, lambda s: make_section(s, slug="empty-one", name="空欄目").id)
+    user = targets["user_id"]
+    cases = [
+        (f"/admin/sections/{empty}/delete", {}, "確定刪除欄目「空欄目」？", "/admin/sections"),
+        (f"/admin/pages/{targets['page_id']}/delete", {}, "確定刪除頁面「關於我們」？", "/admin/pages"),
+        (f"/admin/words/{targets['word_id']}/delete", {}, "確定刪除詞條「代開發票」？", "/admin/words"),
+        (
+            f"/admin/media/{targets['media_id']}/delete",
+            {},
+            f"確定刪除媒體 #{targets['media_id']}？檔案將一併刪除。",
+            "/admin/media",
+        ),
+        (
+            f"/admin/users/{user}/disable",
+            {"note": "發布廣告"},
+            "確定停用 被提權的讀者 的賬號？其所有登錄將立即退出。",
+            f"/admin/users/{user}",
+        ),
+        (
+            f"/admin/users/{user}/password-reset",
+            {},
+            "確定讓 被提權的讀者 的密碼失效？其需用「忘記密碼」重新設定。",
+            f"/admin/users/{user}",
+        ),
+    ]
+    before = snapshot(app, targets)
+    sections_before = read(app, lambda s: s.scalar(select(func.count()).select_from(Section)))
+    for url, data, question, back_to in cases:
+        page = html_of(back.post(url, {**data, "confirmed": ""}, status=200))
+        assert text_of(find_one(page, "p", id="confirm-question")) == question
+        form = find_one(page, "form", id="confirm-form")
+        assert form.get("action") == url
+        sent = {i.get("name"): i.get("value") for i in find_all(form, "input")}
+        assert sent == {"csrf_token": back.token, "confirmed": "1", **data}  # the note typed goes along
+        assert find_one(form, "a").get("href") == back_to  # 取消
+        assert snapshot(app, targets) == before, url
+    assert read(app, lambda s: s.scalar(select(func.count()).select_from(Section))) == sections_before
+    for url, data, _, _ in cases:  # 確定: the form as the page sends it
+        back.post(url, {**data, "confirmed": "1"})
+    after = snapshot(app, targets)
+    assert (after["Section"], after["Page"], after["SensitiveWord"], after["Media"]) == (
+        before["Section"] - 1,
+        before["Page"] - 1,
+        before["SensitiveWord"] - 1,
+        before["Media"] - 1,
+    )
+    assert records_of(app, "admin.account_disabled") == [user]
+    assert records_of(app, "admin.password_reset_forced") == [user]
 
 
 def test_admins_may_use_every_endpoint(app, back, targets, tree, media_root):
@@ -1201,9 +1256,24 @@ def test_a_long_body_saves_one_over_the_limit_is_a_message_and_one_past_the_requ
     form = html_of(
         back.post("/admin/articles/new", article_data(tree["ruiping"], body_md="字" * 200_001), status=422)
     )
-    assert field_errors(form, "body_md") and len(field_value(form, "body_md").strip()) == 200_001
+    assert field_errors(form, "body_md") == ["正文不能超過200000字，現為200001字：請刪減，或分成兩篇"]
+    assert len(field_value(form, "body_md").strip()) == 200_001
     back.post("/admin/articles/new", article_data(tree["ruiping"], body_md="字" * 500_000), status=413)
     assert read(app, lambda s: s.scalar(select(func.count()).select_from(Article))) == 3
+
+
+@pytest.mark.parametrize("url", ["/admin/articles/new", "/admin/pages/new"])
+def test_a_pasted_body_past_the_limit_is_not_cut_by_the_browser(back, tree, url):
+    """A textarea's maxlength makes the browser drop what is pasted past it, silently: the article
+    was saved cut short. The limit is the server's to say, with everything typed kept."""
+    (body,) = find_all(back.page(url), "textarea", id="body_md")
+    assert body.get("maxlength") is None
+
+
+def test_a_static_page_past_the_limit_is_a_message_with_the_text_kept(back):
+    form = html_of(back.post("/admin/pages/new", page_data(body_md="字" * 200_001), status=422))
+    assert field_errors(form, "body_md") == ["內容不能超過200000字，現為200001字：請刪減，或分成兩篇"]
+    assert len(field_value(form, "body_md").strip()) == 200_001
 
 
 def test_a_save_over_an_article_changed_meanwhile_is_refused_once_and_keeps_the_text(
@@ -1256,7 +1326,7 @@ def files_under(root: Path) -> list[Path]:
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP"])
-def test_a_picture_upload_is_stored_as_jpeg_in_several_widths(app, back, media_root, fmt):
+def test_a_picture_upload_is_stored_as_jpeg_in_several_widths(app, back, media_root, tree, fmt):
     since = record_count(app)
     data = picture_bytes(fmt, (1400, 700), exif=fmt == "JPEG", orientation=1)
     response = back.upload(data, f"photo.{fmt.lower()}", caption="東昌湖畔", credit="□本報記者 某某 攝")
@@ -1278,6 +1348,13 @@ def test_a_picture_upload_is_stored_as_jpeg_in_several_widths(app, back, media_r
     assert "東昌湖畔" in text_of(item)
     thumb = item.find(".//img").get("src")
     assert back.client.get(thumb).status_code == 200
+    # With the address an editor writes into a body: the full-size picture, which a body accepts.
+    (address,) = find_all(item, "input", data_media_address=None)
+    assert address.get("value") == f"/media/{media.path}"
+    article = back.post(
+        "/admin/articles/new", article_data(tree["ruiping"], body_md=f"![湖]({address.get('value')})")
+    )
+    assert back.flash(article).endswith("已保存")
 
 
 @pytest.mark.parametrize(
@@ -1673,6 +1750,26 @@ def test_invalid_settings_are_refused_beside_the_field_and_kept(app, back):
     assert read(app, lambda s: s.scalar(select(func.count()).select_from(SiteSetting))) == 0
 
 
+@pytest.mark.parametrize(
+    ("url", "data", "field"),
+    [
+        (
+            "/admin/settings",
+            lambda: settings_data(comment_cooldown_seconds="十五"),
+            "comment_cooldown_seconds",
+        ),
+        ("/admin/settings", lambda: settings_data(comment_edit_minutes="abc"), "comment_edit_minutes"),
+        ("/admin/sections/new", lambda: section_data(position="abc"), "position"),
+        ("/admin/sections/new", lambda: section_data(auto_close_days="一週"), "auto_close_days"),
+        ("/admin/pages/new", lambda: page_data(position="first"), "position"),
+    ],
+)
+def test_text_in_a_number_field_is_one_message(back, url, data, field):
+    """It was two: 「不是有效的整數值。」 and 「數字必須介於 0 和 1000 之間。」, as if two mistakes."""
+    form = html_of(back.post(url, data(), status=422))
+    assert field_errors(form, field) == ["不是有效的整數值。"]
+
+
 def test_the_minimum_length_cannot_exceed_the_maximum(app, back):
     response = back.post(
         "/admin/settings", settings_data(comment_min_length="40", comment_max_length="30"), status=422
@@ -1938,6 +2035,35 @@ def test_the_test_box_shows_the_verdict_and_changes_nothing(app, back, test_word
     assert find_all(clean, "dl", id="verdict")[0].get("data-action") == "pass"
     assert (version(app), record_count(app)) == (start, since)
     assert read(app, lambda s: s.scalar(select(func.count()).select_from(SensitiveWord))) == words_before
+
+
+@pytest.mark.parametrize(
+    ("text", "shown", "code"),
+    [
+        ("赌 博", "規避審核", "evasion"),
+        ("哈哈哈哈哈哈哈哈哈哈哈哈", "低質量內容", "low_quality"),
+        ("他家住在XX小区3号楼2单元", "疑似洩露隱私", "privacy"),
+        ("Привет как дела у тебя", "非本站常用語言文字", "foreign_script"),
+    ],
+)
+def test_the_test_box_names_flags_and_categories_in_words(back, test_words, text, shown, code):
+    page = html_of(back.post("/admin/words/test", {"text": text}, status=200))
+    (verdict,) = find_all(page, "dl", id="verdict")
+    said = text_of(verdict)
+    assert shown in said
+    assert code not in said  # the stored code is not the admin's word for it
+    assert re.search(r"C\d+ \S", said)  # a category comes with its name
+
+
+def test_the_word_form_says_beside_the_categories_what_they_lack(back, test_words):
+    page = html_of(back.post("/admin/words/new", word_data(categories=[]), status=422))
+    assert field_errors(page, "categories") == ["請至少選擇一個類別"]
+    assert field_errors(page, "term") == []
+    page = html_of(
+        back.post("/admin/words/new", word_data(term="re:刷(单|票)", pinyin="y", action="review"), status=422)
+    )
+    assert field_errors(page, "pinyin") == ["正則表達式和放行（allow）詞條不能同時匹配拼音，請取消勾選"]
+    assert field_value(page, "term") == "re:刷(单|票)"
 
 
 def test_an_empty_test_box_asks_for_text(back, test_words):

@@ -296,6 +296,8 @@ def make_targets(d: Desk, section: str, hider: str = "decider") -> Targets:
             db.session, moderator=user_of(d, hider), term=term, reason_code="R13", now=utc_now()
         )
         db.session.commit()
+        # One more with the term, public still: what a bulk hide posted now finds.
+        add_comment(d, section=section, status="approved", body=f"又一條{term}的評論")
         record_id = db.session.scalar(
             select(ModerationAction.id).where(
                 ModerationAction.action == "appeal.created", ModerationAction.target_id == appeal.id
@@ -583,6 +585,7 @@ def test_an_unknown_or_overlong_number_in_the_emergency_forms_is_said_beside_the
             "找不到編號為987654的欄目，或它不在您負責的欄目內",
         ),
         ({"target_type": "article", "target_id": "9" * 30}, "請填寫有效的編號"),
+        ({"target_type": "article", "target_id": "abc"}, "不是有效的整數值。"),  # one message, not two
     ):
         response = d.post("moderator", "/moderation/emergency/close", {**data, "closed": "y"})
         assert response.status_code == 422, data
@@ -2145,6 +2148,26 @@ def test_bulk_hide_and_undo(desk):
     assert d.post("moderator", f"/moderation/emergency/{action_id}/undo").status_code == 303
     assert "這次操作已撤銷過" in d.client("moderator").get("/moderation/emergency").get_data(as_text=True)
     assert count_actions(d, ModerationAction.action == "emergency.undo") == 1
+
+
+def test_bulk_hide_by_ip_prefix_takes_whole_parts_and_refuses_what_is_none(desk):
+    d = desk
+    by_ip = {ip: add_comment(d, status="approved", ip=ip) for ip in ("10.0.2.7", "10.0.25.1", "10.0.3.4")}
+    before = fingerprint(d)
+    for typed in ("%", "abc", "10.0.2_"):
+        response = d.post("moderator", "/moderation/emergency/hide", {"ip_prefix": typed, "reason": "R16"})
+        assert response.status_code == 422
+        assert emergency_errors(response) == [moderation.BAD_IP_PREFIX]
+        (field,) = find_all(parse_html(response.get_data(as_text=True)), "input", name="ip_prefix")
+        assert field.get("value") == typed
+    assert fingerprint(d) == before
+    response = d.post("moderator", "/moderation/emergency/hide", {"ip_prefix": "10.0.2", "reason": "R16"})
+    assert response.status_code == 303
+    assert {ip: status_of(d, c) for ip, c in by_ip.items()} == {
+        "10.0.2.7": "hidden",
+        "10.0.25.1": "approved",
+        "10.0.3.4": "approved",
+    }
 
 
 def test_bulk_hide_without_a_target_or_reason_changes_nothing(desk):
