@@ -186,7 +186,7 @@ def _valid_forms(t, section_id: int) -> dict[tuple[str, str], dict]:
             "role": "moderator",
         },
         ("admin", f"/admin/users/{t.user_id}/password"): {"password": "a-new-password-1"},
-        ("admin", f"/admin/users/{t.user_id}/disable"): {"note": "測試"},
+        ("admin", f"/admin/users/{t.user_id}/disable"): {"note": "測試", "confirmed": "1"},
     }
 
 

@@ -585,7 +585,7 @@ def test_an_unknown_or_overlong_number_in_the_emergency_forms_is_said_beside_the
             "找不到編號為987654的欄目，或它不在您負責的欄目內",
         ),
         ({"target_type": "article", "target_id": "9" * 30}, "請填寫有效的編號"),
-        ({"target_type": "article", "target_id": "abc"}, "不是有效的整數值。"),  # one message, not two
+        ({"target_type": "article", "target_id": "abc"}, "編號須填寫整數。"),  # one message, not two
     ):
         response = d.post("moderator", "/moderation/emergency/close", {**data, "closed": "y"})
         assert response.status_code == 422, data
@@ -1644,7 +1644,12 @@ def lift_controls(html: str, sanction_id: int) -> tuple[list, list]:
 def admin_disables(d: Desk, role: str) -> int:
     """停用 from the back office, as an admin does it; the closure measure's id."""
     person = d.people[role]
-    assert d.post("admin", f"/admin/users/{person.id}/disable", {"note": "多次發布廣告"}).status_code == 303
+    assert (
+        d.post(
+            "admin", f"/admin/users/{person.id}/disable", {"note": "多次發布廣告", "confirmed": "1"}
+        ).status_code
+        == 303
+    )
     with d.app.app_context():
         return db.session.scalar(select(Sanction.id).where(Sanction.user_id == person.id))
 
