@@ -820,6 +820,11 @@ _URL = regex.compile(
 )
 # The labels before a listed TLD, read backwards from its dot (a Chinese label counts too: 淘宝.com).
 _LABELS_REVERSED = regex.compile(r"(?:[a-z0-9\-]+|\p{Han}+)(?:\.(?:[a-z0-9\-]+|\p{Han}+))*")
+# A host with a path is a link whatever its TLD: a short link (bit.ly/abc123, goo.gl/x, is.gd/x) is
+# one as much as t.cn/abc123, and the TLD list cannot name every country's domain. An ASCII label, a
+# dot, letters, then a slash and a letter or digit; its labels are read backwards as above. Sentences
+# keep passing: 50km/h, 2.0/3.0 and 1.5l/100km have no letters-only label after a dot.
+_HOST_BEFORE_PATH = regex.compile(r"(?<=[a-z0-9])\.[a-z]{2,24}(?=/[a-z0-9])")
 
 
 @lru_cache(maxsize=8)
@@ -859,9 +864,11 @@ def _url_hits(n: Normalised, tlds: frozenset[str]) -> list[Hit]:
         return []
     found = [match.span() for match in _URL.finditer(text)]
     domain = _domain_pattern(tlds)
-    if domain is not None and "." in text:
+    for pattern in (domain, _HOST_BEFORE_PATH if "/" in text else None):
+        if pattern is None or "." not in text:
+            continue
         floor = 0
-        for match in domain.finditer(text):
+        for match in pattern.finditer(text):
             labels = _LABELS_REVERSED.match(text[floor : match.start()][::-1])
             found.append((match.start() - (labels.end() if labels else 0), match.end()))
             floor = match.end()

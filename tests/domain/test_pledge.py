@@ -301,6 +301,15 @@ def test_an_empty_word_list_still_runs_the_other_rules():
         "example (dot) com",
         "example。com",
         "上淘宝.com买",
+        # Short links: a host with a path is a link whatever its TLD (ly, gl, gd are not listed).
+        "看 bit.ly/abc123 吧",
+        "goo.gl/xyz",
+        "is.gd/Ab1",
+        "ＢＩＴ．ＬＹ／ＡＢＣ１２３",
+        "bit dot ly/abc",
+        "t.cn/abc123",
+        "dwz.cn/abc",
+        "url.cn/abc",
     ],
 )
 def test_p17_refuses_urls_and_mail(text):
@@ -313,7 +322,22 @@ def test_p17_refuses_urls_and_mail(text):
     )
 
 
-@pytest.mark.parametrize("text", ["下午3点半见", "1点到2点", "回复@张三.谢谢", "版本2.0很好用"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "下午3点半见",
+        "1点到2点",
+        "回复@张三.谢谢",
+        "版本2.0很好用",
+        # A slash after a number or a Chinese word is no path after a host.
+        "限速50km/h",
+        "版本2.0/3.0",
+        "油耗1.5l/100km",
+        "Mr.Li/張先生",
+        "下午3点半/4点",
+        "bit.ly",  # no path and no listed TLD: a word with a dot
+    ],
+)
 def test_p17_times_and_unicode_mentions_are_not_urls(text):
     assert "P17" not in check(text).rules
 
@@ -513,6 +537,7 @@ def test_the_message_names_only_the_deciding_hits_categories():
         ("打①③⑧ 0013 8000", "P18", "①③⑧ 0013 8000"),
         ("我的QQ號是 1234 5678 9。", "P18", "QQ號是 1234 5678 9"),
         ("加Ｖ Ｘ：abc_123456吧", "P18", "Ｖ Ｘ：abc_123456"),
+        ("看 ｂｉｔ．ｌｙ/abc 吧", "P17", "ｂｉｔ．ｌｙ"),
         ("e\u0301e\u0301 赌博", "P15", "赌博"),
         ("他家住在XX小区3号楼2单元", "P20", "3号楼2单元"),
     ],
@@ -684,6 +709,7 @@ def test_labels_are_the_documented_ones():
         "v x " * 499,
         "qq号是" * 400,
         "微信是" * 300 + "abcdefg",
+        "a.bc/" * 399,
     ],
 )
 def test_long_hostile_texts_are_checked_in_linear_time(text):
