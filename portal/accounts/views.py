@@ -25,7 +25,7 @@ from flask_limiter import RequestLimit
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.accounts.forms import AppealForm, CodeRequestForm, LoginForm, PasswordResetForm, RegisterForm
-from portal.auth import client_ip, password_hasher, phone_vault
+from portal.auth import client_ip, login_reason, password_hasher, phone_vault
 from portal.comments.context import local_day_start
 from portal.domain import accounts, comments, moderation, notifications
 from portal.domain.errors import NotAllowed, Refusals, Rejected
@@ -244,7 +244,11 @@ def register():
 
 @bp.get("/login")
 def login_form():
-    return render_template("accounts/login.html", form=LoginForm(), next=_next_url())
+    # Opened from a link (點贊, the prompt's 登錄): the page says why, as the redirects do.
+    reason = login_reason()
+    return render_template(
+        "accounts/login.html", form=LoginForm(), next=_next_url(), page_messages=[reason] if reason else []
+    )
 
 
 def _login_too_often(limit: RequestLimit) -> Response:

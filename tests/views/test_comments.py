@@ -587,6 +587,63 @@ def test_an_anonymous_post_lands_on_the_login_page_saying_why(app, client, artic
     assert "請先登錄後再發表評論" in text_of(find_one(parse_html(page), id="messages"))
 
 
+def messages_of(client, url: str) -> str:
+    return text_of(find_one(parse_html(client.get(url).get_data(as_text=True)), id="messages"))
+
+
+def test_the_anonymous_like_link_opens_the_login_page_saying_why(app, client, article_id, alice):
+    comment_id = add_comment(app, article_id, alice, "可以點贊的評論")
+    _, root = page_of(client, f"/articles/{article_id}")
+    href = find_one(root, "a", id=f"like-{comment_id}").get("href")
+    assert parse_qs(urlsplit(href).query) == {
+        "next": [f"/articles/{article_id}#comment-{comment_id}"],
+        "reason": ["like"],
+    }
+    assert messages_of(client, href) == "請先登錄後再點贊"
+
+
+@pytest.mark.parametrize("hx", [False, True], ids=["plain", "htmx"])
+def test_signing_in_from_an_anonymous_reply_lands_on_that_comment(app, client, article_id, alice, bob, hx):
+    """回覆 while signed out showed 登錄 back to the top of the comments, and the login page said
+    nothing of why; now it says so, and signing in leads back to the comment being answered."""
+    comment_id = add_comment(app, article_id, alice, "想回覆的評論")
+    url = f"/articles/{article_id}/comment-form?reply_to={comment_id}"
+    _, root = page_of(client, url, headers=HX if hx else {})
+    prompt = find_one(root, "p", cls="comment-login-prompt")
+    assert text_of(prompt) == "請先登錄或註冊後再回覆評論。"
+    login_href, register_href = [a.get("href") for a in prompt.iter("a")]
+    back = f"/articles/{article_id}#comment-{comment_id}"
+    assert parse_qs(urlsplit(login_href).query) == {"next": [back], "reason": ["reply"]}
+    assert parse_qs(urlsplit(register_href).query) == {"next": [back]}
+    page = client.get(login_href).get_data(as_text=True)
+    assert text_of(find_one(parse_html(page), id="messages")) == "請先登錄後再回覆評論"
+    action = find_one(parse_html(page), "form", cls="account-form").get("action")
+    response = client.post(
+        action, data={"phone": bob.phone, "password": bob.password, "csrf_token": csrf_token_from(page)}
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == back
+
+
+def test_the_comment_prompts_login_link_says_to_log_in_before_commenting(app, client, article_id):
+    _, root = page_of(client, f"/articles/{article_id}")
+    href = find_one(root, "p", cls="comment-login-prompt").find("a").get("href")
+    assert parse_qs(urlsplit(href).query)["reason"] == ["comment"]
+    assert messages_of(client, href) == "請先登錄後再發表評論"
+
+
+@pytest.mark.parametrize(
+    "reason", ["", "unknown", "<script>alert(1)</script>", "請先交錢再登錄", "like" * 30, "LIKE", "like "]
+)
+def test_the_login_page_shows_only_its_own_words_for_a_reason(client, reason):
+    """Never text from the URL: an unknown reason shows nothing at all."""
+    response = client.get("/accounts/login", query_string={"reason": reason})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert text_of(find_one(parse_html(html), id="messages")) == ""
+    assert "請先交錢" not in html and "<script>alert" not in html
+
+
 @pytest.mark.parametrize(
     ("path", "message"),
     [("/accounts/comments", "請先登錄後再繼續"), ("/accounts/messages", "請先登錄後再繼續")],
