@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import secrets
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -185,16 +185,21 @@ def _nickname_reading(nickname: str) -> str:
     return unicodedata.normalize("NFKC", nickname).casefold()
 
 
+def nickname_readings(names: Sequence[str]) -> list[str]:
+    """How each name reads in the 简体 view, whatever its script, width and case (运河晨跑 for
+    運河晨跑, lake湖 for Ｌａｋｅ湖): two names that read the same pass one reader off as another (P4).
+    One OpenCC call for them all, one line each."""
+    if not names:
+        return []
+    folded = to_simplified("\n".join(_nickname_reading(name).replace("\n", " ") for name in names))
+    return folded.split("\n")
+
+
 def _reads_as_a_taken_nickname(session: Session, nickname: str) -> bool:
     """Another reader's name in the other script or in full-width letters (运河晨跑 for 運河晨跑,
-    Ｌａｋｅ湖 for Lake湖): the 简体 view shows both the same, so one reader could pass as another
-    (P4). The names are folded in one OpenCC call, one line each."""
+    Ｌａｋｅ湖 for Lake湖): the 简体 view shows both the same, so one reader could pass as another."""
     names = session.scalars(select(User.nickname)).all()
-    if not names:
-        return False
-    wanted = to_simplified(_nickname_reading(nickname))
-    folded = to_simplified("\n".join(_nickname_reading(name).replace("\n", " ") for name in names))
-    return wanted in folded.split("\n")
+    return bool(names) and nickname_readings([nickname])[0] in nickname_readings(names)
 
 
 def _check_registration(

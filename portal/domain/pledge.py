@@ -1182,6 +1182,11 @@ def _impersonates(n: Normalised) -> bool:
     return any(form in n.skeleton or form in n.dedup for form in _impersonation_forms())
 
 
+def impersonates(nickname: str) -> bool:
+    """Whether a nickname passes for the site, its staff, official bodies or the media (part of P4)."""
+    return _impersonates(normalise(nickname))
+
+
 def screen_nickname(nickname: str, words: WordList, *, tlds: frozenset[str] = DEFAULT_TLDS) -> str | None:
     """P4: the refusal message when a nickname hits P15 (block or review), P17, P18, P19 or the
     impersonation list, else None."""
