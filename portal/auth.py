@@ -65,6 +65,19 @@ LOGIN_FIRST = {
     "comments.report_form": "請先登錄後再舉報",
 }
 LOGIN_FIRST_OTHERWISE = "請先登錄後再繼續"
+# Why a plain link opened the login page (`?reason=`): the anonymous 點贊, and the 登錄 of the comment
+# area's prompt (under 回覆 too). Only these keys mean anything; the page never shows text from the URL.
+LOGIN_REASONS = {
+    "like": LOGIN_FIRST["comments.like"],
+    "comment": LOGIN_FIRST["comments.create"],
+    "reply": "請先登錄後再回覆評論",
+    "report": LOGIN_FIRST["comments.report"],
+}
+
+
+def login_reason() -> str | None:
+    """The message for the login page's `reason` argument, if it is one of LOGIN_REASONS."""
+    return LOGIN_REASONS.get(request.args.get("reason", "", type=str)[:20])
 
 
 def unauthorized() -> Response:

@@ -190,20 +190,55 @@ STATES = {"active": "正常", "restricted": "受限", "closed": "已關閉"}
 @click.option("--fix", is_flag=True, help="先做可以自動完成的規範化（與遷移0011相同），再列出其餘。")
 @with_appcontext
 def check_accounts(fix: bool) -> None:
-    """Accounts stored before the phone and nickname fixes: what needs a person (nothing is merged)."""
+    """Accounts stored before the phone and nickname fixes: what needs a person (nothing is merged).
+    Nicknames registered before the P4 rules on staff names and names that read alike are listed
+    for a person to decide; --fix never renames them."""
     key = current_app.config.get("PII_KEY") or ""
     vault = phone_vault() if len(key) >= 32 else None
     connection = db.session.connection()
     if fix:
         done, found = account_repair.repair(connection, vault=vault, words=current_word_list, now=utc_now())
-        db.session.commit()
     else:
         done, found = None, account_repair.survey(connection, vault=vault, words=current_word_list)
-    for line in _account_report(found, done=done):
+    # Judged by the names they will have once the safe repair is done (it gives cleaned names).
+    names = account_repair.names_to_review(
+        connection, words=current_word_list, renamed={c.user_id: c.after for c in found.nicknames}
+    )
+    if fix:
+        db.session.commit()
+    for line in _account_report(found, done=done, names=names):
         click.echo(line)
 
 
-def _account_report(found: account_repair.Survey, *, done: account_repair.Survey | None) -> list[str]:
+def _named(account: account_repair.NamedAccount) -> str:
+    role = "，工作人員" if account.role in account_repair.STAFF_ROLES else ""
+    return f"#{account.user_id}「{account_repair.shown(account.nickname)}」（{STATES.get(account.state, account.state)}{role}）"
+
+
+def _name_report(names: account_repair.NameReview) -> list[str]:
+    lines = []
+    if names.refused:
+        lines.append(
+            f"現在不允許使用的暱稱（註冊時規則較寬，或詞庫已更新）：{len(names.refused)} 個。請人工核實並聯絡用戶改名，不會自動改名："
+        )
+        lines.extend(f"  {_named(item.account)}：{item.reason}" for item in names.refused)
+    if names.lookalikes:
+        lines.append(
+            f"簡體頁面上顯示相同的暱稱（繁簡、全形半形或大小寫不同）：{len(names.lookalikes)} 組。"
+            "請人工決定由誰保留，不會自動改名："
+        )
+        for group in names.lookalikes:
+            first, *others = group
+            lines.append(f"  {_named(first)} 先註冊；{'、'.join(_named(a) for a in others)}")
+    return lines
+
+
+def _account_report(
+    found: account_repair.Survey,
+    *,
+    done: account_repair.Survey | None,
+    names: account_repair.NameReview | None = None,
+) -> list[str]:
     lines = []
     if found.phones_unchecked:
         lines.append("未設定有效的 PII_KEY，無法讀取手機號碼：手機號碼未檢查。")
@@ -229,7 +264,9 @@ def _account_report(found: account_repair.Survey, *, done: account_repair.Survey
         lines.append(
             f"  #{change.user_id} {change.after}（原暱稱「{account_repair.shown(change.before)}」，{change.note}）"
         )
-    if not found.needs_a_person:
+    if names is not None:
+        lines.extend(_name_report(names))
+    if not found.needs_a_person and not (names is not None and names.needs_a_person):
         lines.append("沒有需要人工處理的賬號。")
     return lines
 

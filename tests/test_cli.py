@@ -385,6 +385,75 @@ def test_check_accounts_fix_does_what_is_safe_and_then_lists_the_flagged_nicknam
     assert "沒有需要人工處理的賬號。" in flask(runner, "check-accounts").output
 
 
+def test_check_accounts_lists_names_registered_before_the_staff_and_lookalike_rules_and_renames_none(
+    app, runner
+):
+    """Nicknames imitating staff (審核員, 管理員 …) and names that read as another account's in the
+    简体 view are refused at registration now; accounts registered before were never reported. They
+    are listed for a person, and neither check-accounts nor --fix renames them."""
+    vault = PhoneVault.from_secret(TEST_PII_KEY)
+    people = {
+        "moderator": ("13900139031", "值班審核員", Role.MODERATOR),
+        "posing": ("13900139032", "值班审核员", Role.READER),
+        "admin_like": ("13900139033", "管理員小王", Role.READER),
+        "first": ("13900139034", "運河晨跑", Role.READER),
+        "second": ("13900139035", "运河晨跑", Role.READER),
+        "ascii": ("13900139036", "Lake湖", Role.READER),
+        "wide": ("13900139037", "Ｌａｋｅ湖", Role.READER),
+        "contact": ("13900139038", "VX13800138000", Role.READER),
+        "fine": ("13900139039", "東昌湖邊人", Role.READER),
+    }
+    with app.app_context():
+        ids = {
+            name: make_account_as_stored_before_the_fixes(
+                db.session, vault, phone=phone, nickname=nickname, role=role
+            ).id
+            for name, (phone, nickname, role) in people.items()
+        }
+        db.session.commit()
+        before = db.session.execute(select(User.id, User.nickname).order_by(User.id)).all()
+        records = db.session.scalar(select(func.count()).select_from(ModerationAction))
+    for args in (["check-accounts"], ["check-accounts", "--fix"]):
+        result = flask(runner, *args)
+        assert result.exit_code == 0, result.output
+        lines = result.output.splitlines()
+        assert (
+            "現在不允許使用的暱稱（註冊時規則較寬，或詞庫已更新）：3 個。請人工核實並聯絡用戶改名，不會自動改名："
+            in lines
+        )
+        assert f"  #{ids['posing']}「值班审核员」（正常）：冒充本站工作人員、官方機構或媒體" in lines
+        assert f"  #{ids['admin_like']}「管理員小王」（正常）：冒充本站工作人員、官方機構或媒體" in lines
+        assert f"  #{ids['contact']}「VX13800138000」（正常）：含有詞庫中的詞語、網址或聯繫方式" in lines
+        assert not [
+            line for line in lines if f"#{ids['moderator']}「值班審核員」（正常，工作人員）：" in line
+        ]
+        assert (
+            "簡體頁面上顯示相同的暱稱（繁簡、全形半形或大小寫不同）：3 組。請人工決定由誰保留，不會自動改名："
+            in lines
+        )
+        assert (
+            f"  #{ids['moderator']}「值班審核員」（正常，工作人員） 先註冊；#{ids['posing']}「值班审核员」（正常）"
+            in lines
+        )
+        assert f"  #{ids['first']}「運河晨跑」（正常） 先註冊；#{ids['second']}「运河晨跑」（正常）" in lines
+        assert f"  #{ids['ascii']}「Lake湖」（正常） 先註冊；#{ids['wide']}「Ｌａｋｅ湖」（正常）" in lines
+        assert "東昌湖邊人" not in result.output
+        assert "沒有需要人工處理的賬號。" not in result.output
+    with app.app_context():
+        assert db.session.execute(select(User.id, User.nickname).order_by(User.id)).all() == before
+        assert db.session.scalar(select(func.count()).select_from(ModerationAction)) == records
+
+
+def test_check_accounts_judges_a_nickname_by_the_name_the_safe_repair_gives_it(app, runner):
+    """「运河\u200b晨跑」 is cleaned to 运河晨跑, which reads as 運河晨跑: listed before and after --fix."""
+    ids = _old_accounts(app, first=("13900139041", "運河晨跑"), hidden=("13900139042", "运河\u200b晨跑"))
+    for args in (["check-accounts"], ["check-accounts", "--fix"]):
+        result = flask(runner, *args)
+        assert f"  #{ids['first']}「運河晨跑」（正常） 先註冊；#{ids['hidden']}「运河晨跑」（正常）" in (
+            result.output.splitlines()
+        ), result.output
+
+
 def test_check_accounts_on_clean_accounts_says_nothing_needs_a_person(app, runner):
     _old_accounts(app, reader=("13900139021", "光岳樓下"))
     result = flask(runner, "check-accounts")

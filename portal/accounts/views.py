@@ -25,10 +25,10 @@ from flask_limiter import RequestLimit
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.accounts.forms import AppealForm, CodeRequestForm, LoginForm, PasswordResetForm, RegisterForm
-from portal.auth import client_ip, password_hasher, phone_vault
+from portal.auth import client_ip, login_reason, password_hasher, phone_vault
 from portal.comments.context import local_day_start
 from portal.domain import accounts, comments, moderation, notifications
-from portal.domain.errors import NotAllowed, Rejected
+from portal.domain.errors import NotAllowed, Refusals, Rejected
 from portal.domain.pagination import Cursor
 from portal.domain.pii import normalise_phone
 from portal.domain.pledge import REASON_LABELS
@@ -69,11 +69,29 @@ def _next_url() -> str:
 
 
 def _refusal_status(form, refusal: Rejected) -> int:
-    field = form[refusal.field] if refusal.field in form else form["phone"]
-    field.errors.append(refusal.message)
+    """Each message of the refusal beside its field (all of them, when it names several)."""
+    for each in refusal.each():
+        field = form[each.field] if each.field in form else form["phone"]
+        errors = field.errors if isinstance(field.errors, list) else list(field.errors)
+        if each.message not in errors:
+            errors.append(each.message)
+        field.errors = errors
     if refusal.retry_after:  # the wait the message names, not the hourly limit's reset
         g.retry_after = refusal.retry_after
     return refusal.status
+
+
+def _typed(form, name: str) -> str | None:
+    """A field's value for the domain's checks, or None when the form has already refused its shape
+    (that message is the one to show)."""
+    field = form[name]
+    return None if field.errors else field.data
+
+
+def _every_problem(form, problems: list[Rejected]) -> int:
+    """After the form refused a field's shape, the domain's own checks of the other fields, so that
+    every problem shows at once (an unticked box and a refused nickname), not one per try."""
+    return _refusal_status(form, Refusals(problems)) if problems else 422
 
 
 @bp.get("/register")
@@ -162,6 +180,19 @@ def password_reset():
         if user is not None:
             flash("密碼已重設，請用新密碼登錄。其他設備上的登錄已全部退出。")
             return redirect(url_for("accounts.login_form", next=_next_url()), 303)
+    else:
+        status = _every_problem(
+            form,
+            accounts.reset_problems(
+                db.session,
+                phone=_typed(form, "phone"),
+                code=_typed(form, "code"),
+                password=_typed(form, "password"),
+                vault=phone_vault(),
+                now=utc_now(),
+            ),
+        )
+        db.session.commit()  # a wrong code's attempt counts
     return render_template("accounts/password_reset.html", form=form, next=_next_url()), status
 
 
@@ -192,12 +223,32 @@ def register():
             login_user(user)
             # Back where they were: into the comment area (請先登錄或註冊後再發表評論), the message too.
             return redirect(flash_landing(_next_url(), "註冊成功，歡迎加入！"), 303)
+    else:
+        status = _every_problem(
+            form,
+            accounts.registration_problems(
+                db.session,
+                phone=_typed(form, "phone"),
+                code=_typed(form, "code"),
+                nickname=_typed(form, "nickname"),
+                password=_typed(form, "password"),
+                accepted_terms=bool(form.accept_terms.data),
+                words=current_word_list(),
+                vault=phone_vault(),
+                now=utc_now(),
+            ),
+        )
+        db.session.commit()  # a wrong code's attempt counts
     return render_template("accounts/register.html", form=form, next=_next_url()), status
 
 
 @bp.get("/login")
 def login_form():
-    return render_template("accounts/login.html", form=LoginForm(), next=_next_url())
+    # Opened from a link (點贊, the prompt's 登錄): the page says why, as the redirects do.
+    reason = login_reason()
+    return render_template(
+        "accounts/login.html", form=LoginForm(), next=_next_url(), page_messages=[reason] if reason else []
+    )
 
 
 def _login_too_often(limit: RequestLimit) -> Response:
@@ -222,7 +273,11 @@ def _login_too_often(limit: RequestLimit) -> Response:
 )
 def login():
     form, status = LoginForm(), 422
-    if form.validate_on_submit():
+    shaped = form.validate_on_submit()
+    # A phone that is no mobile number is said beside it, with any other message of the form.
+    problems = accounts.login_problems(_typed(form, "phone"))
+    _every_problem(form, problems)
+    if shaped and not problems:
         try:
             user = accounts.authenticate(
                 db.session,

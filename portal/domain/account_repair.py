@@ -7,6 +7,11 @@ and `flask check-accounts --fix`) and records each change; what is left needs so
 (`flask check-accounts`). Two accounts with one phone are never merged: both are reported, with
 the one to keep (the one login finds) and the one to close.
 
+`names_to_review` lists the nicknames registered before two later P4 rules: names that pass for the
+site's staff, officials or the media, and names that read as another account's in the 简体 view
+(運河晨跑 and 运河晨跑, Ｌａｋｅ湖 and Lake湖). Only a person can rename a reader or decide who keeps a
+name (R17), so these are listed and never changed, with or without --fix.
+
 Plain Core statements on the columns these need, not the models: migration 0011 runs them, and a
 later revision may add columns its schema does not have yet.
 """
@@ -23,10 +28,10 @@ from datetime import datetime
 from cryptography.fernet import InvalidToken
 from sqlalchemy import Connection, column, insert, select, table, update
 
-from portal.domain.accounts import NICKNAME_MAX, NICKNAME_MIN, clean_nickname
+from portal.domain.accounts import NICKNAME_MAX, NICKNAME_MIN, clean_nickname, nickname_readings
 from portal.domain.errors import Rejected
 from portal.domain.pii import PhoneVault, mask_phone, normalise_phone
-from portal.domain.pledge import drop_invisible, screen_nickname
+from portal.domain.pledge import drop_invisible, impersonates, screen_nickname
 from portal.domain.repair_writes import new_stamp, replace_content_version, system_record
 from portal.domain.wordlist import WordList
 
@@ -43,7 +48,9 @@ _USERS = table(
     column("phone_hmac"),
     column("state"),
     column("page_stamp"),
+    column("role"),
 )
+STAFF_ROLES = frozenset({"moderator", "admin"})  # their names may say what they are
 _BLOCKED = table("blocked_phone", column("phone_hmac"), column("reason"), column("created_at"))
 _RECORDS = table(
     "moderation_action",
@@ -184,6 +191,68 @@ def _still_on_placeholder(connection: Connection, nicknames: dict[int, str]) -> 
         if nicknames.get(uid) == placeholder:
             waiting[uid] = NicknameChange(uid, json.loads(before).get("nickname", ""), placeholder, note)
     return list(waiting.values())
+
+
+@dataclass(frozen=True)
+class NamedAccount:
+    user_id: int
+    nickname: str
+    state: str
+    role: str
+
+
+@dataclass(frozen=True)
+class NameToReview:
+    account: NamedAccount
+    reason: str  # why P4 refuses the name today
+
+
+@dataclass
+class NameReview:
+    refused: list[NameToReview] = field(default_factory=list)  # P4 refuses these names now
+    lookalikes: list[tuple[NamedAccount, ...]] = field(default_factory=list)  # oldest account first
+
+    @property
+    def needs_a_person(self) -> bool:
+        return bool(self.refused or self.lookalikes)
+
+
+IMPERSONATION = "冒充本站工作人員、官方機構或媒體"
+SCREENED = "含有詞庫中的詞語、網址或聯繫方式"
+
+
+def names_to_review(
+    connection: Connection, *, words: Callable[[], WordList], renamed: dict[int, str] | None = None
+) -> NameReview:
+    """Readers' nicknames P4 refuses today (the staff's own accounts may say what they are), and the
+    groups of accounts whose nicknames read the same in the 简体 view. `renamed` holds the names the
+    safe repair is about to give (a cleaned name, a placeholder): those are the names to judge. Reads
+    only; nothing here is ever renamed automatically."""
+    rows = connection.execute(
+        select(_USERS.c.id, _USERS.c.nickname, _USERS.c.state, _USERS.c.role).order_by(_USERS.c.id)
+    ).all()
+    renamed = renamed or {}
+    accounts = [
+        NamedAccount(row.id, renamed.get(row.id, row.nickname), row.state, row.role or "") for row in rows
+    ]
+    review = NameReview()
+    if not accounts:
+        return review
+    wordlist = words()
+    for account in accounts:
+        if account.role in STAFF_ROLES:
+            continue
+        if impersonates(account.nickname):
+            review.refused.append(NameToReview(account, IMPERSONATION))
+        elif screen_nickname(account.nickname, wordlist) is not None:
+            review.refused.append(NameToReview(account, SCREENED))
+    same: dict[str, list[NamedAccount]] = defaultdict(list)
+    for account, reading in zip(
+        accounts, nickname_readings([clean_nickname(a.nickname) for a in accounts]), strict=True
+    ):
+        same[reading].append(account)
+    review.lookalikes = [tuple(group) for group in same.values() if len(group) > 1]
+    return review
 
 
 def repair(

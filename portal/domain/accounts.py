@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import secrets
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -17,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.domain import audit
-from portal.domain.errors import Rejected
+from portal.domain.errors import Rejected, refuse_all
 from portal.domain.pii import PhoneVault, mask_phone, normalise_phone
 from portal.domain.pledge import drop_invisible, input_normalise, screen_nickname
 from portal.domain.script import to_simplified
@@ -116,10 +117,11 @@ def request_code(
     return mask_phone(number)
 
 
-def _consume_code(
+def _current_code(
     session: Session, *, phone_hmac: str, code: str, vault: PhoneVault, rules: CodeRules, now: datetime
-) -> None:
-    """The newest unused code of the number: single use, expiring, a few attempts."""
+) -> SmsCode:
+    """The newest unused code of the number, if `code` is it: expiring, a few attempts. A wrong one
+    counts as an attempt; the right one is used up only by the change it allows (`used_at`)."""
     current = session.scalars(
         select(SmsCode)
         .where(SmsCode.phone_hmac == phone_hmac, SmsCode.used_at.is_(None))
@@ -131,7 +133,26 @@ def _consume_code(
     if not hmac.compare_digest(current.code_hash, _code_hash(vault, (code or "").strip())):
         current.attempts += 1  # kept even though the registration fails: the view commits it
         raise Rejected("code", CODE_WRONG, 422, reason="sms_code")
-    current.used_at = now
+    return current
+
+
+class _Checked:
+    """What a form's checks found: every refusal, and what the change needs of the rest."""
+
+    def __init__(self) -> None:
+        self.problems: list[Rejected] = []
+        self.number = ""
+        self.phone_hmac = ""
+        self.code: SmsCode | None = None
+        self.nickname = ""
+        self.user: User | None = None
+
+    def check(self, step: Callable[[], object]) -> object | None:
+        try:
+            return step()
+        except Rejected as refusal:
+            self.problems.append(refusal)
+            return None
 
 
 def _check_password(password: str) -> None:
@@ -164,16 +185,93 @@ def _nickname_reading(nickname: str) -> str:
     return unicodedata.normalize("NFKC", nickname).casefold()
 
 
+def nickname_readings(names: Sequence[str]) -> list[str]:
+    """How each name reads in the 简体 view, whatever its script, width and case (运河晨跑 for
+    運河晨跑, lake湖 for Ｌａｋｅ湖): two names that read the same pass one reader off as another (P4).
+    One OpenCC call for them all, one line each."""
+    if not names:
+        return []
+    folded = to_simplified("\n".join(_nickname_reading(name).replace("\n", " ") for name in names))
+    return folded.split("\n")
+
+
 def _reads_as_a_taken_nickname(session: Session, nickname: str) -> bool:
     """Another reader's name in the other script or in full-width letters (运河晨跑 for 運河晨跑,
-    Ｌａｋｅ湖 for Lake湖): the 简体 view shows both the same, so one reader could pass as another
-    (P4). The names are folded in one OpenCC call, one line each."""
+    Ｌａｋｅ湖 for Lake湖): the 简体 view shows both the same, so one reader could pass as another."""
     names = session.scalars(select(User.nickname)).all()
-    if not names:
-        return False
-    wanted = to_simplified(_nickname_reading(nickname))
-    folded = to_simplified("\n".join(_nickname_reading(name).replace("\n", " ") for name in names))
-    return wanted in folded.split("\n")
+    return bool(names) and nickname_readings([nickname])[0] in nickname_readings(names)
+
+
+def _check_registration(
+    session: Session,
+    *,
+    phone: str | None,
+    code: str | None,
+    nickname: str | None,
+    password: str | None,
+    accepted_terms: bool,
+    words: WordList,
+    vault: PhoneVault,
+    code_rules: CodeRules,
+    now: datetime,
+) -> _Checked:
+    """Every check of a registration, in the form's order. None skips a field (the form has already
+    refused its shape). The code is checked only for a number that may register (none was sent to
+    another), and only checked: a wrong one counts as an attempt, the right one stays for the next try."""
+    checked = _Checked()
+
+    def free_number() -> None:
+        checked.number = normalise_phone(phone or "")
+        phone_hmac = vault.lookup_hash(checked.number)
+        _refuse_blocked(session, phone_hmac)
+        if session.scalar(select(User.id).where(User.phone_hmac == phone_hmac)) is not None:
+            raise Rejected("phone", PHONE_TAKEN)
+        checked.phone_hmac = phone_hmac
+
+    if phone is not None:
+        checked.check(free_number)
+    if code is not None and checked.phone_hmac:
+        checked.code = checked.check(
+            lambda: _current_code(
+                session, phone_hmac=checked.phone_hmac, code=code, vault=vault, rules=code_rules, now=now
+            )
+        )
+    if nickname is not None:
+        checked.nickname = checked.check(lambda: _check_nickname(session, nickname, words)) or ""
+    if password is not None:
+        checked.check(lambda: _check_password(password))
+    if not accepted_terms:
+        checked.problems.append(Rejected("accept_terms", TERMS_REQUIRED))
+    return checked
+
+
+def registration_problems(
+    session: Session,
+    *,
+    phone: str | None,
+    code: str | None,
+    nickname: str | None,
+    password: str | None,
+    accepted_terms: bool,
+    words: WordList,
+    vault: PhoneVault,
+    code_rules: CodeRules = CodeRules(),
+    now: datetime,
+) -> list[Rejected]:
+    """Every reason `register` would refuse these fields, all at once (None: a field not to check).
+    A wrong code counts as an attempt, as in `register`."""
+    return _check_registration(
+        session,
+        phone=phone,
+        code=code,
+        nickname=nickname,
+        password=password,
+        accepted_terms=accepted_terms,
+        words=words,
+        vault=vault,
+        code_rules=code_rules,
+        now=now,
+    ).problems
 
 
 def register(
@@ -192,21 +290,29 @@ def register(
     code_rules: CodeRules = CodeRules(),
     now: datetime,
 ) -> User:
-    """A reader account whose phone the SMS code has just verified."""
-    if not accepted_terms:
-        raise Rejected("accept_terms", TERMS_REQUIRED)
-    number = normalise_phone(phone)
-    phone_hmac = vault.lookup_hash(number)
-    _refuse_blocked(session, phone_hmac)
-    if session.scalar(select(User.id).where(User.phone_hmac == phone_hmac)) is not None:
-        raise Rejected("phone", PHONE_TAKEN)
-    nickname = _check_nickname(session, nickname, words)
-    _check_password(password)
-    _consume_code(session, phone_hmac=phone_hmac, code=code, vault=vault, rules=code_rules, now=now)
+    """A reader account whose phone the SMS code has just verified. A refusal names every problem
+    found (`Refusals` when there are several), so the form shows them all at once."""
+    checked = _check_registration(
+        session,
+        phone=phone,
+        code=code,
+        nickname=nickname,
+        password=password,
+        accepted_terms=accepted_terms,
+        words=words,
+        vault=vault,
+        code_rules=code_rules,
+        now=now,
+    )
+    refuse_all(checked.problems)
+    if checked.code is None:  # never so: the code is checked whenever the number may register
+        raise Rejected("code", CODE_WRONG, 422, reason="sms_code")
+    checked.code.used_at = now
+    nickname = checked.nickname
     user = User(
         nickname=nickname,
-        phone_cipher=vault.encrypt(number),
-        phone_hmac=phone_hmac,
+        phone_cipher=vault.encrypt(checked.number),
+        phone_hmac=checked.phone_hmac,
         phone_verified_at=now,
         password_hash=hasher.hash(password),
         role=Role.READER,
@@ -229,6 +335,55 @@ def register(
     return user
 
 
+def _check_reset(
+    session: Session,
+    *,
+    phone: str | None,
+    code: str | None,
+    password: str | None,
+    vault: PhoneVault,
+    code_rules: CodeRules,
+    now: datetime,
+) -> _Checked:
+    """Every check of 忘記密碼, in the form's order (None skips a field); the code as at registration."""
+    checked = _Checked()
+
+    def registered_number() -> None:
+        phone_hmac = vault.lookup_hash(normalise_phone(phone or ""))
+        checked.user = session.scalar(select(User).where(User.phone_hmac == phone_hmac))
+        if checked.user is None:
+            raise Rejected("phone", PHONE_UNKNOWN)
+        checked.phone_hmac = phone_hmac
+
+    if phone is not None:
+        checked.check(registered_number)
+    if code is not None and checked.phone_hmac:
+        checked.code = checked.check(
+            lambda: _current_code(
+                session, phone_hmac=checked.phone_hmac, code=code, vault=vault, rules=code_rules, now=now
+            )
+        )
+    if password is not None:
+        checked.check(lambda: _check_password(password))
+    return checked
+
+
+def reset_problems(
+    session: Session,
+    *,
+    phone: str | None,
+    code: str | None,
+    password: str | None,
+    vault: PhoneVault,
+    code_rules: CodeRules = CodeRules(),
+    now: datetime,
+) -> list[Rejected]:
+    """Every reason `reset_password` would refuse these fields, all at once (None: not to check)."""
+    return _check_reset(
+        session, phone=phone, code=code, password=password, vault=vault, code_rules=code_rules, now=now
+    ).problems
+
+
 def reset_password(
     session: Session,
     *,
@@ -242,14 +397,15 @@ def reset_password(
     now: datetime,
 ) -> User:
     """忘記密碼: the SMS code proves the phone, a new password is set, and every session of the
-    account ends (whoever knew the old password is signed out)."""
-    number = normalise_phone(phone)
-    phone_hmac = vault.lookup_hash(number)
-    user = session.scalar(select(User).where(User.phone_hmac == phone_hmac))
-    if user is None:
-        raise Rejected("phone", PHONE_UNKNOWN)
-    _check_password(password)
-    _consume_code(session, phone_hmac=phone_hmac, code=code, vault=vault, rules=code_rules, now=now)
+    account ends (whoever knew the old password is signed out). Every problem is named at once."""
+    checked = _check_reset(
+        session, phone=phone, code=code, password=password, vault=vault, code_rules=code_rules, now=now
+    )
+    refuse_all(checked.problems)
+    user = checked.user
+    if user is None or checked.code is None:  # never so: both are found when nothing is refused
+        raise Rejected("code", CODE_WRONG, 422, reason="sms_code")
+    checked.code.used_at = now
     _replace_password(user, hasher.hash(password))
     audit.record(
         session,
@@ -315,6 +471,19 @@ def force_password_reset(
         now=now,
     )
     return user
+
+
+def login_problems(phone: str | None) -> list[Rejected]:
+    """What is wrong with a login form before any account is asked: a phone that is no mainland
+    mobile number says so beside it (as registration does), with the form's other messages, instead of
+    a bare 「手機號或密碼錯誤」 on the next try. It tells nothing of any account: no account has it."""
+    if phone is None:
+        return []
+    try:
+        normalise_phone(phone)
+    except Rejected as refusal:
+        return [refusal]
+    return []
 
 
 # Verified when the account is unknown, so both answers take the same time.

@@ -820,6 +820,11 @@ _URL = regex.compile(
 )
 # The labels before a listed TLD, read backwards from its dot (a Chinese label counts too: 淘宝.com).
 _LABELS_REVERSED = regex.compile(r"(?:[a-z0-9\-]+|\p{Han}+)(?:\.(?:[a-z0-9\-]+|\p{Han}+))*")
+# A host with a path is a link whatever its TLD: a short link (bit.ly/abc123, goo.gl/x, is.gd/x) is
+# one as much as t.cn/abc123, and the TLD list cannot name every country's domain. An ASCII label, a
+# dot, letters, then a slash and a letter or digit; its labels are read backwards as above. Sentences
+# keep passing: 50km/h, 2.0/3.0 and 1.5l/100km have no letters-only label after a dot.
+_HOST_BEFORE_PATH = regex.compile(r"(?<=[a-z0-9])\.[a-z]{2,24}(?=/[a-z0-9])")
 
 
 @lru_cache(maxsize=8)
@@ -859,9 +864,11 @@ def _url_hits(n: Normalised, tlds: frozenset[str]) -> list[Hit]:
         return []
     found = [match.span() for match in _URL.finditer(text)]
     domain = _domain_pattern(tlds)
-    if domain is not None and "." in text:
+    for pattern in (domain, _HOST_BEFORE_PATH if "/" in text else None):
+        if pattern is None or "." not in text:
+            continue
         floor = 0
-        for match in domain.finditer(text):
+        for match in pattern.finditer(text):
             labels = _LABELS_REVERSED.match(text[floor : match.start()][::-1])
             found.append((match.start() - (labels.end() if labels else 0), match.end()))
             floor = match.end()
@@ -917,12 +924,78 @@ _CONTACT_PATTERNS = (
         rf"[1-9](?:{_S}[0-9]){{4,11}}(?![0-9])"
     ),
     regex.compile(  # WeChat: an ID or a phone
-        r"(?:微信|威信|薇信|(?<![a-z])(?:v信|vx|wx|weixin|wechat)|加v)号?\s*[:：]?\s*"
-        rf"(?:[a-z][\-_a-z0-9]{{5,19}}(?![\-_a-z0-9])|{_MOBILE}(?![0-9]))"
+        r"(?P<key>微信|威信|薇信|(?<![a-z])(?:v信|vx|wx|weixin|wechat)|加v)(?P<bridge>号?\s*[:：]?\s*)"
+        rf"(?P<id>[a-z][\-_a-z0-9]{{5,19}}(?![\-_a-z0-9])|{_MOBILE}(?![0-9]))"
     ),
 )
 _LONG_NUMBER = regex.compile(r"[0-9]{8,}")
 _FIVE_DIGITS = regex.compile(rf"[0-9](?:{_S}[0-9]){{4}}")
+
+# Beyond §6.4's literal patterns 6 and 7 (a keyword in one piece, then 号 and a colon), the same keywords
+# spelled apart (「微 信」, 「扣 扣」, and 「Ｖ Ｘ」 once NFKC has made it 「v x」) and a short bridge of up
+# to four labels and copulas between keyword and ID (「QQ號是」, 「微信号码：」, 「微信為」, 「wechat id:」).
+# A keyword spelled apart is an evasion as 「赌 博」 is (§6.3): P12 and `evasion` go with the hit.
+_GAP = r"[\s\-_.·•*]"  # what spells a keyword apart
+_BRIDGE = r"(?P<bridge>(?:\s*(?:id|[号码是为叫账帐:：=])){0,4}\s*)"
+_COPULAS = frozenset("是为叫")
+_QQ_NUMBER = rf"(?P<id>[1-9](?:{_S}[0-9]){{4,11}}(?![0-9]))"
+_WECHAT_ID = rf"(?P<id>[a-z][\-_a-z0-9]{{5,19}}(?![\-_a-z0-9])|{_MOBILE}(?![0-9]))"
+_G = f"{_GAP}*"
+# (pattern, action): a keyword with a Han character in it, or a Latin word in one piece, is as sure a
+# sign as §6.4's and is refused. Two single Latin letters spaced apart (「v x」, 「w x」, 「q q」) are
+# held instead: lone letters stand side by side in ordinary text too (initials, lists, 「v x w」 in a
+# formula), and the WeChat ID shape also fits plain English words (「v x because」); so a moderator
+# decides, with 規避審核 showing why it was held (the −5 credit applies only if they reject it, P25).
+_SPREAD_CONTACT_PATTERNS = (
+    (
+        regex.compile(
+            rf"(?P<key>(?<![a-z])qq[号群]?|扣{_G}扣(?:{_G}[号群])?|企{_G}鹅{_G}[号群]|(?<![a-z])q{_G}[号群]"
+            rf"|球{_G}球){_BRIDGE}{_QQ_NUMBER}"
+        ),
+        "block",
+    ),
+    (
+        regex.compile(
+            rf"(?P<key>[微威薇]{_G}信|(?<![a-z])v{_G}信|(?<![a-z])(?:vx|wx|weixin|wechat)|加{_G}v(?![a-z]))"
+            rf"{_BRIDGE}{_WECHAT_ID}"
+        ),
+        "block",
+    ),
+    (regex.compile(rf"(?P<key>(?<![a-z])q{_GAP}+q(?![a-z])(?:{_G}[号群])?){_BRIDGE}{_QQ_NUMBER}"), "review"),
+    (regex.compile(rf"(?P<key>(?<![a-z])[vw]{_GAP}+x(?![a-z])){_BRIDGE}{_WECHAT_ID}"), "review"),
+)
+_SPREAD_KEYWORD_CHARS = regex.compile("[信扣企球qvwx]")
+_SPREAD = regex.compile(_GAP)
+_LETTERS_ONLY = regex.compile("[a-z]+")
+
+
+def _names_an_id(match: regex.Match[str]) -> bool:
+    """Whether a WeChat keyword's match names an ID, or reads as an ordinary word or sentence.
+
+    A word of letters alone is no ID after a copula, which also starts ordinary sentences about the
+    app (「微信是tencent的產品」), nor glued to a Latin keyword, where it is one English word
+    (「wxPython」). A digit, _ or - in it makes it an ID (「vxabc123」, 「微信是abc_123」)."""
+    if "id" not in match.re.groupindex or not _LETTERS_ONLY.fullmatch(match.group("id")):
+        return True
+    bridge = match.group("bridge")
+    if not _COPULAS.isdisjoint(bridge):
+        return False
+    return not (bridge == "" and match.group("key").isascii())
+
+
+def _spread_contacts(view: str) -> tuple[list[tuple[str, int, int, bool]], str]:
+    """(action, start, end, spelled apart) of each contact the spread patterns find in the digits view
+    (after §6.4's own patterns have masked theirs), and the view with them masked."""
+    found: list[tuple[str, int, int, bool]] = []
+    for pattern, action in _SPREAD_CONTACT_PATTERNS:
+        spans = []
+        for match in pattern.finditer(view):
+            if not _names_an_id(match):
+                continue
+            spans.append(match.span())
+            found.append((action, *match.span(), _SPREAD.search(match.group("key")) is not None))
+        view = _masked(view, spans)
+    return found, view
 
 
 def _masked(view: str, spans: list[tuple[int, int]]) -> str:
@@ -954,10 +1027,16 @@ def _number_hits(n: Normalised) -> list[Hit]:
     if "信" not in view and "v" not in view and "w" not in view:  # every WeChat keyword has one of them
         patterns = patterns[:-1]
     for pattern in patterns:
-        spans = [match.span() for match in pattern.finditer(view)]
+        spans = [match.span() for match in pattern.finditer(view) if _names_an_id(match)]
         for start, end in spans:
             hit("P18", "block", "C14", start, end)
         view = _masked(view, spans)
+    if _SPREAD_KEYWORD_CHARS.search(view):
+        spread, view = _spread_contacts(view)
+        for action, start, end, spelled_apart in spread:
+            hit("P18", action, "C14", start, end)
+            if spelled_apart:
+                hit("P12", action, "C17", start, end, "evasion")
     if many_digits:
         for match in _LONG_NUMBER.finditer(view):
             hit("P18", "review", "C14", *match.span(), "long_number")
@@ -1101,6 +1180,11 @@ def _impersonates(n: Normalised) -> bool:
     if _IMPERSONATION_LATIN.search(n.norm) or _IMPERSONATION_LATIN.search(n.skeleton):
         return True
     return any(form in n.skeleton or form in n.dedup for form in _impersonation_forms())
+
+
+def impersonates(nickname: str) -> bool:
+    """Whether a nickname passes for the site, its staff, official bodies or the media (part of P4)."""
+    return _impersonates(normalise(nickname))
 
 
 def screen_nickname(nickname: str, words: WordList, *, tlds: frozenset[str] = DEFAULT_TLDS) -> str | None:

@@ -12,7 +12,7 @@ from argon2.profiles import CHEAPEST
 from sqlalchemy import delete, func, select
 
 from portal.domain import accounts
-from portal.domain.errors import Rejected
+from portal.domain.errors import Refusals, Rejected
 from portal.domain.pii import PhoneVault
 from portal.domain.wordlist import WordList, parse_word_csv
 from portal.models import BlockedPhone, ModerationAction, Role, SmsCode, User, UserState
@@ -257,6 +257,74 @@ def test_p4_nicknames_that_impersonate_or_carry_contacts_or_words_are_refused(se
     assert users(session) == 0
 
 
+def test_a_registration_names_every_problem_at_once(session, sender):
+    """An unticked box and a refused nickname were said one per try: the box first, the nickname
+    only when the reader came back. Every field is checked, each refusal beside its own field."""
+    request_code(session, sender)
+    code = sender.last_code()
+    wrong = "000000" if code != "000000" else "111111"
+    error = rejected(register, session, wrong, nickname="值班審核員", password="short", accepted=False)
+    assert isinstance(error, Refusals)
+    assert [(each.field, each.message) for each in error.each()] == [
+        ("code", CODE_WRONG),
+        ("nickname", NICKNAME_REFUSED),
+        ("password", "密碼至少需要8個字符"),
+        ("accept_terms", TERMS_REQUIRED),
+    ]
+    assert (error.field, error.message, error.status) == ("code", CODE_WRONG, 422)
+    assert session.scalar(select(SmsCode.attempts)) == 1  # the wrong code counts, as alone
+    error = rejected(register, session, code, nickname="值班審核員", accepted=False)
+    assert [each.field for each in error.each()] == ["nickname", "accept_terms"]
+    assert users(session) == 0
+    assert register(session, code).nickname == "東昌湖邊人"  # the right code was not used up
+
+
+def test_a_blacklisted_number_is_403_beside_the_other_problems(session, sender):
+    request_code(session, sender)
+    session.add(BlockedPhone(phone_hmac=VAULT.lookup_hash(PHONE), reason="R16 水軍", created_at=NOW))
+    error = rejected(register, session, sender.last_code(), nickname="版主", accepted=False)
+    assert [(each.field, each.message) for each in error.each()] == [
+        ("phone", PHONE_BLOCKED),
+        ("nickname", NICKNAME_REFUSED),
+        ("accept_terms", TERMS_REQUIRED),
+    ]
+    assert error.status == 403
+
+
+def test_registration_problems_checks_only_the_fields_given(session, sender):
+    """The form refused some fields' shape (an empty code): the domain checks the others."""
+    problems = accounts.registration_problems(
+        session,
+        phone=None,
+        code=None,
+        nickname="審核員",
+        password=None,
+        accepted_terms=False,
+        words=WORDS,
+        vault=VAULT,
+        now=NOW,
+    )
+    assert [(each.field, each.message) for each in problems] == [
+        ("nickname", NICKNAME_REFUSED),
+        ("accept_terms", TERMS_REQUIRED),
+    ]
+    assert (
+        accounts.registration_problems(
+            session,
+            phone="12345",
+            code="123456",
+            nickname="東昌湖邊人",
+            password=PASSWORD,
+            accepted_terms=True,
+            words=WORDS,
+            vault=VAULT,
+            now=NOW,
+        )[0].message
+        == "請輸入有效的11位手機號碼"
+    )
+    assert users(session) == 0
+
+
 def test_p4_an_ordinary_nickname_is_accepted(session, sender):
     request_code(session, sender)
     assert register(session, sender.last_code(), nickname=" 東昌湖邊人 ").nickname == "東昌湖邊人"
@@ -400,6 +468,34 @@ def test_a_reset_needs_a_fresh_code_sets_the_password_and_ends_every_session(ses
     assert rejected(authenticate, session, PHONE, PASSWORD).message == LOGIN_FAILED
     assert member.session_token != token
     assert rejected(reset, session, sender.last_code(), at=later).field == "code"  # used once only
+
+
+def test_a_reset_names_a_wrong_code_and_a_short_password_at_once(session, sender, member):
+    later = NOW + timedelta(minutes=2)
+    request_code(session, sender, at=later)
+    code = sender.last_code()
+    wrong = "000000" if code != "000000" else "111111"
+    error = rejected(reset, session, wrong, password="short", at=later)
+    assert [(each.field, each.message) for each in error.each()] == [
+        ("code", CODE_WRONG),
+        ("password", "密碼至少需要8個字符"),
+    ]
+    error = rejected(reset, session, code, password="short", at=later)
+    assert [each.field for each in error.each()] == ["password"]
+    assert reset(session, code, at=later) is member  # not used up by the refusals
+    assert (
+        accounts.reset_problems(session, phone=None, code=None, password="short", vault=VAULT, now=later)[
+            0
+        ].field
+        == "password"
+    )
+
+
+def test_a_login_phone_that_is_no_mobile_number_is_named(session):
+    assert [(p.field, p.message) for p in accounts.login_problems("12345")] == [
+        ("phone", "請輸入有效的11位手機號碼")
+    ]
+    assert accounts.login_problems("138 0013 8000") == accounts.login_problems(None) == []
 
 
 def test_a_reset_refuses_an_unknown_phone_and_a_short_password(session, sender, member):

@@ -301,6 +301,15 @@ def test_an_empty_word_list_still_runs_the_other_rules():
         "example (dot) com",
         "example。com",
         "上淘宝.com买",
+        # Short links: a host with a path is a link whatever its TLD (ly, gl, gd are not listed).
+        "看 bit.ly/abc123 吧",
+        "goo.gl/xyz",
+        "is.gd/Ab1",
+        "ＢＩＴ．ＬＹ／ＡＢＣ１２３",
+        "bit dot ly/abc",
+        "t.cn/abc123",
+        "dwz.cn/abc",
+        "url.cn/abc",
     ],
 )
 def test_p17_refuses_urls_and_mail(text):
@@ -313,7 +322,22 @@ def test_p17_refuses_urls_and_mail(text):
     )
 
 
-@pytest.mark.parametrize("text", ["下午3点半见", "1点到2点", "回复@张三.谢谢", "版本2.0很好用"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "下午3点半见",
+        "1点到2点",
+        "回复@张三.谢谢",
+        "版本2.0很好用",
+        # A slash after a number or a Chinese word is no path after a host.
+        "限速50km/h",
+        "版本2.0/3.0",
+        "油耗1.5l/100km",
+        "Mr.Li/張先生",
+        "下午3点半/4点",
+        "bit.ly",  # no path and no listed TLD: a word with a dot
+    ],
+)
 def test_p17_times_and_unicode_mentions_are_not_urls(text):
     assert "P17" not in check(text).rules
 
@@ -349,6 +373,88 @@ def test_p18_refuses_contact_details(text):
         ["C14"],
         CONTACT_MESSAGE,
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我的QQ號是 1234 5678 9",
+        "qq號碼是123456789",
+        "QQ群號：123456",
+        "微信號碼：abc_123456",
+        "薇信是abc_123456",
+        "微信為abc_123456",
+        "我的微信账号是 wx_abc123",
+        "wechat id: abc_123456",
+        "加 微 信 13912345678",
+        "ＶＸ：abc_123456",  # full-width: NFKC makes it vx, no evasion (as §6.3 says of width)
+    ],
+)
+def test_p18_refuses_a_keyword_with_a_short_bridge_to_the_id(text):
+    """A few labels and copulas between keyword and ID (號是, 號碼是, 是, ：, 為, id) still name one."""
+    verdict = check(text)
+    assert (verdict.action, verdict.rules, verdict.categories, verdict.message) == (
+        "block",
+        ["P18"],
+        ["C14"],
+        CONTACT_MESSAGE,
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["微 信 abc123456", "威 信號：abc_123456", "扣 扣 12345678", "微·信 abc_123456", "企 鵝 號 123456"],
+)
+def test_p18_refuses_a_keyword_spelled_apart_with_evasion(text):
+    verdict = check(text)
+    assert (verdict.action, verdict.rules, verdict.categories, verdict.flags, verdict.message) == (
+        "block",
+        ["P18", "P12"],
+        ["C14", "C17"],
+        ["evasion"],
+        CONTACT_MESSAGE,
+    )
+
+
+@pytest.mark.parametrize("text", ["v x abc_123456", "Ｖ Ｘ：abc_123456", "w x 號是 abc_123", "Q Q 123456789"])
+def test_p18_holds_two_single_latin_letters_spelled_apart(text):
+    """Lone letters stand side by side in ordinary text too: a moderator decides, told it looks evasive."""
+    verdict = check(text)
+    assert (verdict.action, verdict.rules, verdict.categories, verdict.flags, verdict.message) == (
+        "review",
+        ["P18", "P12"],
+        ["C14", "C17"],
+        ["evasion"],
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "微信支付越來越方便了",
+        "QQ音樂的會員漲價了",
+        "我在vx上看到這條新聞",
+        "v 8 引擎",
+        "2026年第3季度",
+        "微信是tencent的產品",  # a copula, then a word of letters alone
+        "微信是2011年推出的",
+        "QQ是1999年推出的",
+        "QQ群有12345人",
+        "QQ號是什麼",
+        "我的微信名叫小明",
+        "wxPython很好用",  # a Latin keyword glued to a word of letters is one English word
+        "Linux的rwx權限",
+        "型號NVX-123456的車",
+        "v x w 是向量積",
+        "w x h 尺寸 100 x 200",
+        "q q 糖很好吃",
+        "更加 very good",
+        "稍微信任他一點 abc123",
+    ],
+)
+def test_p18_ordinary_sentences_with_keywords_pass(text):
+    assert outcome(text) == ("pass", [], [], [])
 
 
 def test_p18_a_long_number_is_held_not_refused():
@@ -429,6 +535,9 @@ def test_the_message_names_only_the_deciding_hits_categories():
         ("看example点com吧", "P17", "example点com"),
         ("他的身份证是11010519491231002X。", "P19", "11010519491231002X"),
         ("打①③⑧ 0013 8000", "P18", "①③⑧ 0013 8000"),
+        ("我的QQ號是 1234 5678 9。", "P18", "QQ號是 1234 5678 9"),
+        ("加Ｖ Ｘ：abc_123456吧", "P18", "Ｖ Ｘ：abc_123456"),
+        ("看 ｂｉｔ．ｌｙ/abc 吧", "P17", "ｂｉｔ．ｌｙ"),
         ("e\u0301e\u0301 赌博", "P15", "赌博"),
         ("他家住在XX小区3号楼2单元", "P20", "3号楼2单元"),
     ],
@@ -596,6 +705,11 @@ def test_labels_are_the_documented_ones():
         "x@" * 1000,
         "dubo" * 500,
         "赌" * 1000 + "博" + "好" * 998 + ".",
+        "微 " * 999 + "信",
+        "v x " * 499,
+        "qq号是" * 400,
+        "微信是" * 300 + "abcdefg",
+        "a.bc/" * 399,
     ],
 )
 def test_long_hostile_texts_are_checked_in_linear_time(text):

@@ -587,6 +587,63 @@ def test_an_anonymous_post_lands_on_the_login_page_saying_why(app, client, artic
     assert "請先登錄後再發表評論" in text_of(find_one(parse_html(page), id="messages"))
 
 
+def messages_of(client, url: str) -> str:
+    return text_of(find_one(parse_html(client.get(url).get_data(as_text=True)), id="messages"))
+
+
+def test_the_anonymous_like_link_opens_the_login_page_saying_why(app, client, article_id, alice):
+    comment_id = add_comment(app, article_id, alice, "可以點贊的評論")
+    _, root = page_of(client, f"/articles/{article_id}")
+    href = find_one(root, "a", id=f"like-{comment_id}").get("href")
+    assert parse_qs(urlsplit(href).query) == {
+        "next": [f"/articles/{article_id}#comment-{comment_id}"],
+        "reason": ["like"],
+    }
+    assert messages_of(client, href) == "請先登錄後再點贊"
+
+
+@pytest.mark.parametrize("hx", [False, True], ids=["plain", "htmx"])
+def test_signing_in_from_an_anonymous_reply_lands_on_that_comment(app, client, article_id, alice, bob, hx):
+    """回覆 while signed out showed 登錄 back to the top of the comments, and the login page said
+    nothing of why; now it says so, and signing in leads back to the comment being answered."""
+    comment_id = add_comment(app, article_id, alice, "想回覆的評論")
+    url = f"/articles/{article_id}/comment-form?reply_to={comment_id}"
+    _, root = page_of(client, url, headers=HX if hx else {})
+    prompt = find_one(root, "p", cls="comment-login-prompt")
+    assert text_of(prompt) == "請先登錄或註冊後再回覆評論。"
+    login_href, register_href = [a.get("href") for a in prompt.iter("a")]
+    back = f"/articles/{article_id}#comment-{comment_id}"
+    assert parse_qs(urlsplit(login_href).query) == {"next": [back], "reason": ["reply"]}
+    assert parse_qs(urlsplit(register_href).query) == {"next": [back]}
+    page = client.get(login_href).get_data(as_text=True)
+    assert text_of(find_one(parse_html(page), id="messages")) == "請先登錄後再回覆評論"
+    action = find_one(parse_html(page), "form", cls="account-form").get("action")
+    response = client.post(
+        action, data={"phone": bob.phone, "password": bob.password, "csrf_token": csrf_token_from(page)}
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == back
+
+
+def test_the_comment_prompts_login_link_says_to_log_in_before_commenting(app, client, article_id):
+    _, root = page_of(client, f"/articles/{article_id}")
+    href = find_one(root, "p", cls="comment-login-prompt").find("a").get("href")
+    assert parse_qs(urlsplit(href).query)["reason"] == ["comment"]
+    assert messages_of(client, href) == "請先登錄後再發表評論"
+
+
+@pytest.mark.parametrize(
+    "reason", ["", "unknown", "<script>alert(1)</script>", "請先交錢再登錄", "like" * 30, "LIKE", "like "]
+)
+def test_the_login_page_shows_only_its_own_words_for_a_reason(client, reason):
+    """Never text from the URL: an unknown reason shows nothing at all."""
+    response = client.get("/accounts/login", query_string={"reason": reason})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert text_of(find_one(parse_html(html), id="messages")) == ""
+    assert "請先交錢" not in html and "<script>alert" not in html
+
+
 @pytest.mark.parametrize(
     ("path", "message"),
     [("/accounts/comments", "請先登錄後再繼續"), ("/accounts/messages", "請先登錄後再繼續")],
@@ -1664,6 +1721,150 @@ def test_a_refused_registration_is_422_with_the_message_and_no_account(app, clie
     assert message in text_of(parse_html(response.get_data(as_text=True)))
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def field_messages(root, name: str) -> list[str]:
+    """The messages shown beside a form field (the field macro's list)."""
+    box = find_one(root, "div", data_field=name)
+    return [text_of(li) for ul in find_all(box, "ul", cls="field-errors") for li in find_all(ul, "li")]
+
+
+def password_values(root) -> list[str]:
+    return [field.get("value") or "" for field in find_all(root, "input", type="password")]
+
+
+def test_a_registration_shows_every_problem_at_once_and_keeps_what_was_typed(app, client, sender):
+    """An unticked box and a refused nickname: the page said only the box, and the nickname on the
+    next try. Both now, each beside its field; what was typed stays, the password aside."""
+    token = token_for(client, "/accounts/register")
+    client.post("/accounts/register/code", data={"phone": "13912345678", "csrf_token": token}, headers=HX)
+    form = {
+        "phone": "13912345678",
+        "code": sender.code(),
+        "nickname": "值班審核員",
+        "password": "a-long-password",
+        "csrf_token": token,
+    }
+    response = client.post("/accounts/register", data=form)
+    assert response.status_code == 422
+    root = parse_html(response.get_data(as_text=True))
+    assert field_messages(root, "nickname") == ["暱稱含有不允許使用的內容，請修改"]
+    assert field_messages(root, "accept_terms") == [TERMS_REQUIRED]
+    assert field_messages(root, "phone") == field_messages(root, "code") == []
+    assert find_one(root, "input", name="nickname").get("value") == "值班審核員"
+    assert find_one(root, "input", name="phone").get("value") == "13912345678"
+    assert password_values(root) == [""]
+    assert "a-long-password" not in response.get_data(as_text=True)
+    # Fixing both with the same code registers: the refusal did not use it up.
+    response = client.post("/accounts/register", data={**form, "nickname": "運河晨跑", "accept_terms": "y"})
+    assert response.status_code == 303
+
+
+def test_a_registration_the_form_refuses_still_has_the_other_fields_checked(app, client, sender):
+    """An empty code (refused by the form itself) hid the refused nickname and the unticked box."""
+    token = token_for(client, "/accounts/register")
+    response = client.post(
+        "/accounts/register",
+        data={
+            "phone": "13912345678",
+            "code": "",
+            "nickname": "審核員",
+            "password": "short",
+            "csrf_token": token,
+        },
+    )
+    assert response.status_code == 422
+    root = parse_html(response.get_data(as_text=True))
+    assert field_messages(root, "code") == ["請輸入簡訊驗證碼"]
+    assert field_messages(root, "nickname") == ["暱稱含有不允許使用的內容，請修改"]
+    assert field_messages(root, "password") == ["密碼需為8至128個字符"]
+    assert field_messages(root, "accept_terms") == [TERMS_REQUIRED]
+    assert find_one(root, "input", name="nickname").get("value") == "審核員"
+    assert password_values(root) == [""]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_a_taken_phone_and_a_taken_nickname_are_said_together(app, client, sender, alice):
+    token = token_for(client, "/accounts/register")
+    response = client.post(
+        "/accounts/register",
+        data={
+            "phone": alice.phone,
+            "code": "123456",
+            "nickname": alice.nickname,
+            "password": "a-long-password",
+            "accept_terms": "y",
+            "csrf_token": token,
+        },
+    )
+    assert response.status_code == 422
+    root = parse_html(response.get_data(as_text=True))
+    assert field_messages(root, "phone") == ["該手機號已註冊，請直接登錄"]
+    assert field_messages(root, "nickname") == ["該暱稱已被使用"]
+
+
+def test_a_password_reset_shows_a_wrong_code_and_a_short_password_at_once(app, client, sender, alice):
+    token = token_for(client, "/accounts/password-reset")
+    client.post("/accounts/password-reset/code", data={"phone": alice.phone, "csrf_token": token}, headers=HX)
+    wrong = "000000" if sender.code() != "000000" else "111111"
+    response = client.post(
+        "/accounts/password-reset",
+        data={"phone": alice.phone, "code": wrong, "password": "short", "csrf_token": token},
+    )
+    assert response.status_code == 422
+    root = parse_html(response.get_data(as_text=True))
+    assert field_messages(root, "code") == ["驗證碼錯誤或已過期，請重新獲取"]
+    assert field_messages(root, "password") == ["密碼需為8至128個字符"]
+    assert find_one(root, "input", name="phone").get("value") == alice.phone
+    assert password_values(root) == [""]
+    response = client.post(
+        "/accounts/password-reset",
+        data={"phone": "13912340000", "code": "", "password": "a-new-password-1", "csrf_token": token},
+    )
+    root = parse_html(response.get_data(as_text=True))
+    assert field_messages(root, "phone") == ["該手機號尚未註冊"]
+    assert field_messages(root, "code") == ["請輸入簡訊驗證碼"]
+
+
+def test_a_login_says_a_bad_phone_and_a_missing_password_at_once(app, client):
+    token = token_for(client, "/accounts/login")
+    response = client.post("/accounts/login", data={"phone": "12345", "password": "", "csrf_token": token})
+    assert response.status_code == 422
+    root = parse_html(response.get_data(as_text=True))
+    assert field_messages(root, "phone") == ["請輸入有效的11位手機號碼"]
+    assert field_messages(root, "password") == ["請輸入密碼"]
+    assert find_one(root, "input", name="phone").get("value") == "12345"
+    response = client.post(
+        "/accounts/login", data={"phone": "12345", "password": "a-long-password", "csrf_token": token}
+    )
+    root = parse_html(response.get_data(as_text=True))
+    assert response.status_code == 422
+    assert field_messages(root, "phone") == ["請輸入有效的11位手機號碼"]
+    assert field_messages(root, "password") == []
+    assert password_values(root) == [""]
+
+
+@pytest.mark.parametrize("headers", [{}, HX])
+def test_asking_for_a_code_with_a_bad_phone_keeps_the_rest_but_the_password(app, client, sender, headers):
+    """獲取驗證碼: with htmx only the status line answers, with the phone's message; without, the
+    whole form comes back with it and what was typed, never the password."""
+    token = token_for(client, "/accounts/register")
+    response = client.post(
+        "/accounts/register/code",
+        data={"phone": "12345", "nickname": "運河晨跑", "password": "a-long-password", "csrf_token": token},
+        headers=headers,
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "a-long-password" not in html and html.count("請輸入有效的11位手機號碼") == 1
+    if headers:
+        assert "<html" not in html and 'id="code-status"' in html
+    else:
+        root = parse_html(html)
+        assert field_messages(root, "phone") == ["請輸入有效的11位手機號碼"]
+        assert find_one(root, "input", name="nickname").get("value") == "運河晨跑"
+        assert password_values(root) == [""]
 
 
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
