@@ -176,7 +176,6 @@ def section_form(section_id: int | None = None):
                 description=form.description.data or "",
                 layout=form.layout.data,
                 hidden=form.hidden.data,
-                pre_review=form.pre_review.data,
                 comments_closed=form.comments_closed.data,
                 auto_close_days=form.auto_close_days.data,
             )

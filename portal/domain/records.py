@@ -236,7 +236,7 @@ KEY_LABELS = {
     "position": "排序",
     "description": "簡介",
     "layout": "版式",
-    "pre_review": "評論先審後發",
+    "pre_review": "評論先審後發",  # in sections' records saved before the box went (it did nothing)
     "comments_closed": "關閉評論",
     "auto_close_days": "自動關閉評論天數",
     "section_id": "欄目",
