@@ -1390,6 +1390,12 @@ def test_an_upload_over_50_mb_gets_the_413_page_in_chinese(app, back, media_root
     page = html_of(response)
     assert text_of(find_all(page, "h1")[0]) == "內容過大"
     assert "檔案過大：媒體檔案不能超過 50 MB。" in text_of(page)  # the limit, not "shorten it"
+    assert "說明和署名也未保存" in text_of(page)  # said, since the page cannot keep them
+    back_link = find_one(page, "a", id="error-back")  # not only 返回首頁
+    assert (back_link.get("href"), text_of(back_link)) == ("/admin/media", "返回媒體頁")
+    form = find_one(back.page("/admin/media"), "form", action="/admin/media")
+    assert find_one(form, "input", name="file").get("data-max-bytes") == str(50 * 1024 * 1024)
+    assert find_all(form, "p", id="file-size-error")[0].get("hidden") is not None
     assert media_rows(app) == []
     assert files_under(media_root) == []
 
