@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from portal.domain import audit, comments, moderation
 from portal.domain.comments import CommentRules, priority_of
+from portal.domain.pagination import Cursor
 from portal.extensions import db
 from portal.models import (
     Appeal,
@@ -2601,3 +2602,61 @@ def test_a_lift_note_too_long_is_said_beside_it_and_kept(desk):
     assert fingerprint(d) == before
     with d.app.app_context():
         assert db.session.get(User, author.id).muted_until is not None
+
+
+def report_by(d: Desk, comment_id: int, roles: tuple[str, ...]) -> None:
+    with d.app.app_context():
+        comment = db.session.get(Comment, comment_id)
+        for role in roles:
+            comments.report(
+                db.session,
+                comment=comment,
+                reporter=user_of(d, role),
+                reason_code="R08",
+                note="",
+                rules=CommentRules(),
+                now=utc_now(),
+            )
+        db.session.commit()
+
+
+def test_the_reports_tab_lists_hidden_first_then_most_reported_then_oldest_across_pages(desk):
+    """It listed oldest first: a comment hidden by three reports, off the site until someone rules,
+    came after every older comment reported once."""
+    d = desk
+    now = utc_now()
+    made = {}
+    for name, minutes, reporters in (
+        ("once_oldest", 300, ("reader",)),
+        ("twice", 200, ("reader", "reader2")),
+        ("hidden_newer", 50, ("reader", "reader2", "reader3")),
+        ("once_newer", 100, ("reader2",)),
+        ("hidden_older", 250, ("reader", "reader2", "reader3")),
+        ("twice_newer", 20, ("reader2", "reader3")),
+    ):
+        made[name] = add_comment(d, status="approved", created_at=now - timedelta(minutes=minutes))
+        report_by(d, made[name], reporters)
+    add_comment(d, status="approved")  # never reported: not on the tab
+    expected = [
+        made[n] for n in ("hidden_older", "hidden_newer", "twice", "twice_newer", "once_oldest", "once_newer")
+    ]
+    assert status_of(d, made["hidden_newer"]) == "hidden"
+    assert queue_rows(d.get("moderator", "/moderation/?tab=reported").get_data(as_text=True)) == expected
+    # Keyset pages of one and of four: each row once, in that order (the cursor holds the sort key).
+    for size in (1, 4):
+        seen, cursor = [], None
+        with d.app.app_context():
+            while True:
+                rows, cursor = moderation.queue_page(
+                    db.session,
+                    tab="reported",
+                    filters=moderation.QueueFilters(),
+                    scope=None,
+                    cursor=Cursor.decode(cursor.encode()) if cursor else None,
+                    now=utc_now(),
+                    size=size,
+                )
+                seen += [r.id for r in rows]
+                if cursor is None:
+                    break
+        assert seen == expected, size
