@@ -1248,9 +1248,8 @@ def test_without_javascript_deleting_ones_own_comment_asks_on_a_page_first(app, 
     pending = add_comment(app, article_id, alice, "一條待審的評論", "pending", minutes_ago=1)
     login(client, alice.phone, alice.password)
     _, article = page_of(client, f"/articles/{article_id}")
-    token = find_one(find_one(article, "li", id=f"comment-{published}"), "input", name="csrf_token").get(
-        "value"
-    )
+    [form] = delete_forms(find_one(article, "li", id=f"comment-{published}"))
+    token = find_one(form, "input", name="csrf_token").get("value")
     for comment_id, data, cancel in (
         (published, {}, f"/articles/{article_id}#comment-{published}"),
         (pending, {}, f"/articles/{article_id}#own-comment-{pending}"),

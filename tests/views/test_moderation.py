@@ -2066,7 +2066,7 @@ def test_the_appeal_page_says_when_it_can_no_longer_be_appealed_and_offers_no_fo
 def test_an_author_deleted_comment_offers_no_appeal(desk):
     d = desk
     approved = add_comment(d, status="approved")
-    assert d.post("author", f"/comments/{approved}/delete").status_code == 303
+    assert d.post("author", f"/comments/{approved}/delete", CONFIRMED).status_code == 303
     mine = d.client("author").get("/accounts/comments").get_data(as_text=True)
     item = find_one(parse_html(mine), "li", data_comment_id=str(approved))
     assert find_all(item, "a", cls="appeal-link") == []
