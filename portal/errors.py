@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, g, render_template, request
+from flask import Flask, Response, current_app, g, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, ServiceUnavailable
@@ -23,6 +23,9 @@ MESSAGES = {
     500: "伺服器暫時出現問題，請稍後再試。",
     503: "系統繁忙，請稍後再試；您輸入的內容不會丟失。",
 }
+# Where an error's page leads back to, when it is not the home page: an upload over the limit goes
+# back to the media page, whose form the browser sent.
+BACK_LINKS = {(413, "admin.upload_media"): ("admin.media", "返回媒體頁")}
 TITLES = {404: "頁面不存在", 413: "內容過大", 429: "操作過於頻繁", 403: "無權訪問", 503: "系統繁忙"}
 CSRF_MESSAGE = "頁面已過期，請重新整理後再提交。"
 
@@ -32,7 +35,10 @@ def message_for(error: HTTPException) -> str:
         return CSRF_MESSAGE
     if error.code == 413 and request.endpoint in current_app.config["UPLOAD_ENDPOINTS"]:
         megabytes = current_app.config["MAX_UPLOAD_LENGTH"] // (1024 * 1024)
-        return f"檔案過大：媒體檔案不能超過 {megabytes} MB。"
+        return (
+            f"檔案過大：媒體檔案不能超過 {megabytes} MB。這次上傳沒有保存，說明和署名也未保存："
+            f"請返回媒體頁，選擇 {megabytes} MB 以內的檔案後重新填寫。"
+        )
     return MESSAGES.get(error.code or 500, MESSAGES[500])
 
 
@@ -52,7 +58,16 @@ def http_error(error: HTTPException) -> Response:
         )
     else:
         title = TITLES.get(error.code or 500, "出錯了")
-        response.set_data(render_template("errors/page.html", message=message, title=title, code=error.code))
+        back = BACK_LINKS.get((error.code, request.endpoint))
+        response.set_data(
+            render_template(
+                "errors/page.html",
+                message=message,
+                title=title,
+                code=error.code,
+                back=(url_for(back[0]), back[1]) if back else None,
+            )
+        )
     response.content_type = "text/html; charset=utf-8"
     return response
 

@@ -89,7 +89,6 @@ class SectionForm(Form):
         "版式", choices=choices(SECTION_LAYOUT_LABELS, [layout.value for layout in SectionLayout])
     )
     hidden = BooleanField("隱藏欄目")
-    pre_review = BooleanField("評論先審後發", default=True)
     comments_closed = BooleanField("關閉本欄目評論")
     auto_close_days = IntegerField(
         "發布多少天後自動關閉評論", validators=[Optional(), Between(min=1, max=3650)]

@@ -29,6 +29,7 @@ from portal.admin.forms import (
     ids_of,
 )
 from portal.auth import password_hasher, phone_vault, unauthorized
+from portal.confirm import unconfirmed
 from portal.domain import (
     accounts,
     audit,
@@ -175,7 +176,6 @@ def section_form(section_id: int | None = None):
                 description=form.description.data or "",
                 layout=form.layout.data,
                 hidden=form.hidden.data,
-                pre_review=form.pre_review.data,
                 comments_closed=form.comments_closed.data,
                 auto_close_days=form.auto_close_days.data,
             )
@@ -191,22 +191,11 @@ def section_form(section_id: int | None = None):
     return render_template("admin/section_form.html", form=form, section=section), status
 
 
-def _unconfirmed(question: str, back: str) -> str | None:
-    """The page that asks `question` before a destructive button acts, when it was pressed without
-    JavaScript (portal.js asks, then sends confirmed=1): the same form again, with 確定 and 取消."""
-    if request.form.get("confirmed") == "1":
-        return None
-    fields = [(name, value) for name, value in request.form.items(multi=True) if name != "confirmed"]
-    return render_template(
-        "admin/confirm.html", question=question, action=request.path, fields=fields, back=back
-    )
-
-
 def _delete(change: Callable[[], object], done: str, listing: str, question: str) -> Response | str:
     """A delete button (CSRF only): asked first, then back to the list with `done`, or with the refusal."""
     if not ActionForm().validate_on_submit():
         abort(400)
-    if (asking := _unconfirmed(question, url_for(listing))) is not None:
+    if (asking := unconfirmed(question, url_for(listing))) is not None:
         return asking
     try:
         change()
@@ -421,7 +410,7 @@ def delete_media(media_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     if (
-        asking := _unconfirmed(f"確定刪除媒體 #{item.id}？檔案將一併刪除。", url_for("admin.media"))
+        asking := unconfirmed(f"確定刪除媒體 #{item.id}？檔案將一併刪除。", url_for("admin.media"))
     ) is not None:
         return asking
     try:
@@ -628,7 +617,7 @@ def delete_word(word_id: int):
     word = db.get_or_404(SensitiveWord, word_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    if (asking := _unconfirmed(f"確定刪除詞條「{word.term}」？", url_for("admin.words"))) is not None:
+    if (asking := unconfirmed(f"確定刪除詞條「{word.term}」？", url_for("admin.words"))) is not None:
         return asking
     sensitive_words.delete_word(db.session, word=word, actor=current_user, now=utc_now())
     db.session.commit()
@@ -775,11 +764,11 @@ def _change_account(
 ):
     """One account action posted from the account's page: done, back to it with `done`; refused,
     the page again with the refusal beside the field (or on top) and the refusal's status. A
-    `question` is asked first (_unconfirmed)."""
+    `question` is asked first (portal.confirm)."""
     status = 422
     if form.validate_on_submit():
         back = url_for("admin.user_form", user_id=person.id)
-        if question and (asking := _unconfirmed(question, back)) is not None:
+        if question and (asking := unconfirmed(question, back)) is not None:
             return asking
         saved, status = _attempt(form, change)
         if saved is not None:

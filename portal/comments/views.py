@@ -20,6 +20,7 @@ from flask_login import current_user, login_required
 from portal.auth import client_ip, client_origin
 from portal.comments import context
 from portal.comments.forms import CommentForm, EditForm, ReportForm
+from portal.confirm import unconfirmed
 from portal.domain import comments, news
 from portal.domain.errors import NotAllowed, Rejected
 from portal.domain.pagination import Cursor
@@ -35,6 +36,8 @@ from portal.safe_redirect import same_site_path
 from portal.words import current_word_list
 
 bp = Blueprint("comments", __name__)
+# The author's 刪除 asks this first: portal.js in a dialog (data-confirm), else portal.confirm.
+DELETE_QUESTION = "確定刪除這條評論？刪除後不能恢復。"
 REPLY_GONE = "您要回覆的評論已不存在或不可見；現在發表的將是一條新評論。"
 
 
@@ -329,6 +332,13 @@ def _back_label() -> str:
     return "返回我的評論" if urlsplit(came_from).path == url_for("accounts.my_comments") else "返回"
 
 
+def _cancel_to(comment: Comment) -> str:
+    """Where 取消 on the no-JavaScript question leads: back where the author came from, else to
+    the comment on its article (a published one in the thread, a pending one in their own list)."""
+    anchor = f"comment-{comment.id}" if comment.status == "approved" else f"own-comment-{comment.id}"
+    return _came_from() or url_for("news.article", article_id=comment.article_id, _anchor=anchor)
+
+
 def _own_next(comment: Comment) -> str:
     """Where the author goes after editing or deleting: back where they came from, else the article."""
     return _came_from() or _to_comment_status(comment.article_id)
@@ -378,6 +388,10 @@ def delete(comment_id: int):
     comment = _own_comment_or_404(comment_id)
     if not ActionForm().validate_on_submit():
         abort(400)
+    # Asked first; one already deleted (a second tab) is done again quietly, without a question.
+    asking = unconfirmed(DELETE_QUESTION, _cancel_to(comment)) if comments.withdrawable(comment) else None
+    if asking is not None:
+        return asking
     try:
         comments.delete_own(db.session, comment=comment, author=current_user, now=utc_now())
     except NotAllowed:

@@ -34,7 +34,7 @@ from portal.models import (
 )
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
-NEWS_SECTIONS = ("yaowen",)  # news sections always pre-review (先審後發 is the law for news)
+NEWS_SECTIONS = ("yaowen",)  # the home page finds its lead story in 要聞 by this slug
 # Pages the site links by name: the comment notice, registration and the rules.
 LINKED_PAGES = ("pledge", "rules", "terms", "privacy")
 
@@ -77,7 +77,6 @@ SECTION_FIELDS = (
     "description",
     "layout",
     "hidden",
-    "pre_review",
     "comments_closed",
     "auto_close_days",
 )
@@ -92,22 +91,8 @@ class SectionInput:
     description: str
     layout: str
     hidden: bool
-    pre_review: bool
     comments_closed: bool
     auto_close_days: int | None
-
-
-def _is_news(session: Session, section: Section | None, parent_id: int | None) -> bool:
-    """A section under 要聞 (or 要聞 itself) is news: comments there are always pre-reviewed."""
-    current = parent_id  # where the section is going, not where it was
-    slugs = {section.slug} if section is not None else set()
-    while current is not None:
-        parent = session.get(Section, current)
-        if parent is None:
-            break
-        slugs.add(parent.slug)
-        current = parent.parent_id
-    return bool(slugs & set(NEWS_SECTIONS))
 
 
 def save_section(
@@ -120,8 +105,8 @@ def save_section(
     if clash is not None and (section is None or clash != section.id):
         raise Rejected("slug", "這個網址代號已被其他欄目使用")
     if section is not None and section.slug in NEWS_SECTIONS and slug != section.slug:
-        # 先審後發 for news and the home page's lead story find 要聞 by this name.
-        raise Rejected("slug", "要聞欄目的網址代號不能修改：新聞評論先審後發與首頁頭條都以它為準")
+        # The home page's lead story finds 要聞 by this name.
+        raise Rejected("slug", "要聞欄目的網址代號不能修改：首頁頭條以它為準")
     name = data.name.strip()
     if not name:
         raise Rejected("name", "請填寫欄目名稱")
@@ -143,8 +128,6 @@ def save_section(
             if section is not None and ancestor.id == section.id:
                 raise Rejected("parent_id", "不能把欄目移到它自己或它的子欄目之下")
             ancestor = session.get(Section, ancestor.parent_id) if ancestor.parent_id else None
-    if not data.pre_review and _is_news(session, section, data.parent_id):
-        raise Rejected("pre_review", "新聞欄目的評論必須先審後發")
     if data.auto_close_days is not None and not 1 <= data.auto_close_days <= 3650:
         raise Rejected("auto_close_days", "自動關閉天數需為1至3650天")
     before = _snapshot(section, SECTION_FIELDS) if section is not None else {}
@@ -155,7 +138,7 @@ def save_section(
     section.parent_id, section.position = data.parent_id, data.position
     section.description = data.description.strip()
     section.layout = SectionLayout(data.layout)
-    section.hidden, section.pre_review = data.hidden, data.pre_review
+    section.hidden = data.hidden
     section.comments_closed, section.auto_close_days = data.comments_closed, data.auto_close_days
     session.flush()
     audit.record(

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, update
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session, selectinload
 
 from portal.domain import audit, content_version, notifications
@@ -23,6 +24,7 @@ from portal.domain.pledge import REASON_LABELS, check_text, drop_invisible
 from portal.domain.records import MEASURE_LABELS, to_local
 from portal.domain.wordlist import WordList
 from portal.models import (
+    EVER_REPORTED,
     Appeal,
     Article,
     BlockedPhone,
@@ -185,6 +187,7 @@ def _tab_condition(tab: str):
         "pending": Comment.status == CommentStatus.PENDING,
         "reported": and_(
             Comment.status.in_([CommentStatus.APPROVED, CommentStatus.HIDDEN]),
+            sql_text(EVER_REPORTED),  # true of every reported comment; lets ix_comment_reported serve
             Comment.id.in_(select(Report.comment_id).where(Report.status == ReportStatus.OPEN)),
         ),
         "patrol": and_(Comment.status == CommentStatus.APPROVED, Comment.patrol_hit_at.is_not(None)),
@@ -262,10 +265,12 @@ def queue_page(
     now: datetime,
     size: int = 50,
 ) -> tuple[list[Comment], Cursor | None]:
-    """One keyset page of a tab. 待審: highest priority first, then oldest first; decided lists:
-    newest decision first."""
+    """One keyset page of a tab. 待審, 巡查: highest priority first, then oldest first; 舉報: what
+    needs a moderator most first (_reported_order); decided lists: newest decision first."""
     query: Select = select(Comment).where(_tab_condition(tab), *_scoped(scope), *filters.conditions(now))
-    if tab in ("pending", "reported", "patrol"):
+    if tab == "reported":
+        query, rank = _reported_order(query, cursor), True
+    elif tab in ("pending", "patrol"):
         if cursor is not None and cursor.rank is not None:
             query = query.where(
                 or_(
@@ -301,7 +306,44 @@ def queue_page(
     if not more or not rows:
         return rows, None
     last = rows[-1]
+    if tab == "reported":
+        return rows, Cursor(last.created_at, last.id, reported_rank(last))
     return rows, Cursor(last.created_at, last.id, last.priority if rank else None)
+
+
+# The 舉報 tab's sort key in one cursor rank: hidden (by readers' reports, or otherwise pulled from
+# view) above published, then more reporters above fewer. Distinct reporters stay far below this.
+HIDDEN_RANK = 10**9
+
+
+def reported_rank(comment: Comment) -> int:
+    return (HIDDEN_RANK if comment.status == CommentStatus.HIDDEN else 0) + comment.report_count
+
+
+def _reported_order(query: Select, cursor: Cursor | None) -> Select:
+    """舉報: comments hidden by reports first (off the site until someone rules), then by how many
+    readers reported them, then oldest first. Keyset on (hidden, report_count, created_at, id); the
+    rows are the open reports' comments (ix_report_open), read through ix_comment_reported."""
+    hidden = Comment.status == CommentStatus.HIDDEN
+    if cursor is not None and cursor.rank is not None:
+        was_hidden, count = cursor.rank >= HIDDEN_RANK, cursor.rank % HIDDEN_RANK
+        later_in_group = or_(
+            Comment.report_count < count,
+            and_(
+                Comment.report_count == count,
+                or_(
+                    Comment.created_at > cursor.at,
+                    and_(Comment.created_at == cursor.at, Comment.id > cursor.id),
+                ),
+            ),
+        )
+        if was_hidden:
+            query = query.where(or_(~hidden, and_(hidden, later_in_group)))
+        else:
+            query = query.where(~hidden, later_in_group)
+    return query.order_by(
+        case((hidden, 0), else_=1), Comment.report_count.desc(), Comment.created_at, Comment.id
+    )
 
 
 @dataclass

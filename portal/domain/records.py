@@ -39,6 +39,7 @@ from portal.models import (
     ModerationAction,
     Report,
     ReportStatus,
+    Section,
     User,
 )
 
@@ -236,7 +237,7 @@ KEY_LABELS = {
     "position": "排序",
     "description": "簡介",
     "layout": "版式",
-    "pre_review": "評論先審後發",
+    "pre_review": "評論先審後發",  # in sections' records saved before the box went (it did nothing)
     "comments_closed": "關閉評論",
     "auto_close_days": "自動關閉評論天數",
     "section_id": "欄目",
@@ -311,6 +312,31 @@ TARGET_VALUE_LABELS: dict[str, dict[str, dict[str, str]]] = {
     "sensitive_word": {"action": FILTER_ACTION_LABELS},
 }
 TIME_KEYS = {"until", "muted_until", "patrol_hit_at", "published_at"}
+# Keys whose values are a section's id, by target: shown by the section's name (section_names).
+SECTION_KEYS: dict[str, frozenset[str]] = {
+    "section": frozenset({"parent_id"}),
+    "article": frozenset({"section_id"}),
+}
+
+
+def section_ids_in(records: Sequence[ModerationAction]) -> set[int]:
+    """The ids of the sections the records' before and after name (SECTION_KEYS)."""
+    found: set[int] = set()
+    for record in records:
+        keys = SECTION_KEYS.get(record.target_type)
+        if not keys:
+            continue
+        for values in (_load(record.before), _load(record.after)):
+            found.update(
+                v for k, v in values.items() if k in keys and isinstance(v, int) and not isinstance(v, bool)
+            )
+    return found
+
+
+def section_label(section_id: int, names: Mapping[int, str]) -> str:
+    """A section as the record shows it: its name today, or its number if it is gone."""
+    name = names.get(section_id)
+    return name if name is not None else f"#{section_id}（已刪除）"
 
 
 def code_label(value: object, kind: str) -> str:
@@ -563,11 +589,24 @@ _MISSING = object()
 
 
 def compact_changes(
-    before: str, after: str, limit: int = 160, *, zone: tzinfo = UTC, target_type: str = ""
+    before: str,
+    after: str,
+    limit: int = 160,
+    *,
+    zone: tzinfo = UTC,
+    target_type: str = "",
+    section_names: Mapping[int, str] | None = None,
 ) -> str:
     """Before → after in one line: only what differs, keys and codes in words (as the record's
-    target means them), times local, long values cut."""
+    target means them), sections by name (`section_names`, read once for a page), times local,
+    long values cut."""
     old_values, new_values = _load(before), _load(after)
+    if section_names is not None:
+        for values in (old_values, new_values):
+            for key in SECTION_KEYS.get(target_type, ()):
+                value = values.get(key)
+                if isinstance(value, int) and not isinstance(value, bool):
+                    values[key] = section_label(value, section_names)
     key_labels = {**KEY_LABELS, **TARGET_KEY_LABELS.get(target_type, {})}
     value_labels = {**VALUE_LABELS, **TARGET_VALUE_LABELS.get(target_type, {})}
     parts = []
@@ -594,6 +633,7 @@ class LogEntry:
     actor_nickname: str = ""
     held: bool = False
     zone: tzinfo = UTC
+    section_names: Mapping[int, str] | None = None
 
     @property
     def action_label(self) -> str:
@@ -624,7 +664,13 @@ class LogEntry:
     @property
     def changes(self) -> str:
         record = self.record
-        return compact_changes(record.before, record.after, zone=self.zone, target_type=record.target_type)
+        return compact_changes(
+            record.before,
+            record.after,
+            zone=self.zone,
+            target_type=record.target_type,
+            section_names=self.section_names,
+        )
 
     def exported(self, zone: tzinfo) -> dict[str, Any]:
         """The record for CSV and JSON: every column, the labels beside the codes."""
@@ -658,7 +704,13 @@ def _entries(session: Session, rows: Sequence[ModerationAction], zone: tzinfo) -
         else {}
     )
     held = held_ids(session, [row.id for row in rows])
-    return [LogEntry(row, nicknames.get(row.actor_id, ""), row.id in held, zone) for row in rows]
+    section_ids = section_ids_in(rows)
+    names = (  # one query for the page, not one per row
+        dict(session.execute(select(Section.id, Section.name).where(Section.id.in_(section_ids))).all())
+        if section_ids
+        else {}
+    )
+    return [LogEntry(row, nicknames.get(row.actor_id, ""), row.id in held, zone, names) for row in rows]
 
 
 CLOSURES = ("emergency.close", "emergency.reopen")

@@ -2,6 +2,7 @@
 
 from portal.models.base import Base, utc_now
 from portal.models.comments import (
+    EVER_REPORTED,
     NOT_COORDINATED,
     Comment,
     CommentRevision,
@@ -38,6 +39,7 @@ from portal.models.news import (
 from portal.models.users import Role, User, UserState
 
 __all__ = [
+    "EVER_REPORTED",
     "NOT_COORDINATED",
     "Appeal",
     "Article",

@@ -25,6 +25,9 @@ class CommentStatus(StrEnum):
 # holds only those, so a post during a flood reads the new rows, not the whole window. A query uses it
 # only when its condition repeats this text exactly (portal.domain.comments._UNFLAGGED_IN_NETWORK).
 NOT_COORDINATED = "flags NOT LIKE '%coordinated%'"
+# The queue's 舉報 tab reads only comments some reader reported: a handful among every approved one.
+# Its query repeats this text for the partial index below (portal.domain.moderation._tab_condition).
+EVER_REPORTED = "report_count > 0"
 
 
 class Comment(Base):
@@ -57,6 +60,17 @@ class Comment(Base):
             "pinned_at",
             sqlite_where=text("pinned_at IS NOT NULL"),
             postgresql_where=text("pinned_at IS NOT NULL"),
+        ),
+        # The queue's 舉報 tab, in its order's columns (hidden first, most reporters, oldest): only
+        # comments ever reported, instead of every approved one through ix_comment_status.
+        Index(
+            "ix_comment_reported",
+            "status",
+            "report_count",
+            "created_at",
+            "id",
+            sqlite_where=text(EVER_REPORTED),
+            postgresql_where=text(EVER_REPORTED),
         ),
         # The queue's 巡查 tab: the few patrol hits among every approved comment.
         Index(

@@ -51,7 +51,10 @@ class Section(Base):
     description: Mapped[str] = mapped_column(String(200), default="")
     layout: Mapped[SectionLayout] = mapped_column(String(16), default=SectionLayout.LIST)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Comment policy (the admin issue edits it; news sections always pre-review).
+    # Comment policy. Every comment on this site is pre-reviewed (先審後發, PLEDGE_RULES P21), so a
+    # section has no choice here: pre_review is no longer read nor offered. The column stays (NOT
+    # NULL since 0001, written by raw INSERTs in bench/ and older tests); dropping it would rebuild
+    # the table on SQLite for nothing. Always true.
     pre_review: Mapped[bool] = mapped_column(Boolean, default=True)
     comments_closed: Mapped[bool] = mapped_column(Boolean, default=False)
     auto_close_days: Mapped[int | None] = mapped_column(Integer)

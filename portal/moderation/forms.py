@@ -81,6 +81,14 @@ class MeasureForm(Form):
     note = StringField("備註", filters=[normalised], validators=[Optional(), Length(max=300)])
 
 
+class LiftForm(Form):
+    """解除 of a measure: the moderator's note (optional) is what the record keeps."""
+
+    note = StringField(
+        "解除備註", filters=[normalised], validators=[Optional(), Length(max=NOTE_MAX, message=NOTE_TOO_LONG)]
+    )
+
+
 class AppealRulingForm(Form):
     overturn = SelectField(
         "裁定",

@@ -16,6 +16,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from portal.auth import client_ip, phone_vault
+from portal.confirm import unconfirmed
 from portal.domain import moderation, pledge, records
 from portal.domain.errors import NotAllowed, Rejected
 from portal.domain.pagination import Cursor
@@ -32,6 +33,7 @@ from portal.moderation.forms import (
     BulkHideForm,
     CloseForm,
     DecisionForm,
+    LiftForm,
     MeasureForm,
     ReportRulingForm,
 )
@@ -449,7 +451,14 @@ def user(user_id: int):
     return render_user(person)
 
 
-def render_user(person: User, form: MeasureForm | None = None) -> str:
+# What the record keeps of a 解除 given without a note (an appeal's ruling records its own).
+LIFT_NOTE = "手動解除"
+
+
+def render_user(
+    person: User, form: MeasureForm | None = None, lift: tuple[int, LiftForm] | None = None
+) -> str:
+    """`lift`: a refused 解除 (the sanction's id and its form), shown again as typed."""
     now = utc_now()
     recent = moderation.recent_comments(db.session, person, scope())
     sanctions = list(
@@ -470,6 +479,7 @@ def render_user(person: User, form: MeasureForm | None = None) -> str:
         measure_refusal=moderation.measure_refusal(person, current_user),
         form=form or MeasureForm(formdata=None),
         action_form=ActionForm(),
+        lift_forms={s.id: LiftForm(formdata=None) for s in sanctions} | (dict([lift]) if lift else {}),
         reason_labels=pledge.REASON_LABELS,
         measures=moderation.MEASURES,
     )
@@ -529,16 +539,29 @@ def lift(sanction_id: int):
     sanction = db.session.get(Sanction, sanction_id)
     if sanction is None:
         abort(404)
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    person = db.get_or_404(User, sanction.user_id)
+    form = LiftForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return render_user(person, lift=(sanction.id, form)), 422  # the note too long: kept, said beside it
+    refusal = moderation.lift_refusal(sanction, person, current_user)
+    if not refusal and sanction.lifted_at is None:  # asked only of what this desk may still lift
+        question = f"確定解除 {person.nickname} 的措施「{moderation.MEASURES.get(sanction.measure, sanction.measure)}」？"
+        if (asking := unconfirmed(question, url_for("moderation.user", user_id=person.id))) is not None:
+            return asking
     try:
         moderation.lift_measure(
-            db.session, sanction=sanction, moderator=current_user, note="手動解除", now=utc_now()
+            db.session,
+            sanction=sanction,
+            moderator=current_user,
+            note=form.note.data or LIFT_NOTE,
+            now=utc_now(),
         )
-    except Rejected as refusal:  # not this moderator's to lift: the user page again, with why
+    except Rejected as refused:  # not this moderator's to lift: the user page again, with why
         db.session.rollback()
-        flash(refusal.message, "error")
-        return render_user(db.get_or_404(User, sanction.user_id)), refusal.status
+        flash(refused.message, "error")
+        return render_user(person), refused.status
     except moderation.AlreadyDecided:
         db.session.rollback()
         flash(moderation.ALREADY_DECIDED, "error")

@@ -195,6 +195,44 @@
     }
   }, true);
 
+  // A file over the server's limit (data-max-bytes) is said beside its field and not sent: the
+  // server would refuse it only once the whole file had gone up, on a page without the form.
+  var MB = 1024 * 1024;
+  function fileSizeOk(input) {
+    var max = parseInt(input.getAttribute("data-max-bytes"), 10);
+    var file = input.files && input.files[0];
+    var note = document.getElementById(input.id + "-size-error");
+    var over = max > 0 && file && file.size > max;
+    if (note) {
+      note.textContent = over
+        ? "檔案過大：媒體檔案不能超過 " + Math.floor(max / MB) + " MB，所選檔案為 " +
+          (file.size / MB).toFixed(1) + " MB。請選擇較小的檔案，說明和署名不用重填。"
+        : "";
+      note.hidden = !over;
+    }
+    if (over) {
+      input.setAttribute("aria-invalid", "true");
+      if (note) input.setAttribute("aria-describedby", note.id);
+    } else if (note && input.getAttribute("aria-describedby") === note.id) {
+      input.removeAttribute("aria-invalid");
+      input.removeAttribute("aria-describedby");
+    }
+    return !over;
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("input[type=file][data-max-bytes]")) fileSizeOk(event.target);
+  });
+  document.addEventListener("submit", function (event) {
+    var inputs = event.target.querySelectorAll ? event.target.querySelectorAll("input[type=file][data-max-bytes]") : [];
+    for (var i = 0; i < inputs.length; i++) {
+      if (!fileSizeOk(inputs[i])) {
+        event.preventDefault();
+        inputs[i].focus();
+        return;
+      }
+    }
+  });
+
   // A comment being typed is kept in this tab until it is posted: a reload, a slip of the back
   // button or a session that ended (the post then goes by the login page and back) loses nothing.
   // sessionStorage dies with the tab, and signing out here drops what was kept.

@@ -106,13 +106,13 @@ def test_admin_publishes_an_article_with_a_picture_that_readers_see(page, watch,
     page.wait_for_url(re.compile(r"^http://[^/]+/admin/\??$"))
     assert page.locator("h1").inner_text() == "管理後台"
 
-    # A section under 要聞 (its comments stay pre-reviewed, as news requires).
+    # A section under 要聞 (its comments, as every comment here, are pre-reviewed: nothing to tick).
     page.goto("/admin/sections/new")
     page.get_by_label("名稱", exact=True).fill(SECTION)
     page.get_by_label("網址代號", exact=True).fill(SLUG)
     page.get_by_label("上級欄目", exact=True).select_option(label="要聞")
     page.get_by_label("排序", exact=True).fill("9")
-    assert page.get_by_label("評論先審後發").is_checked()
+    assert "先審後發" in page.locator("#pre-review-note").inner_text()
     page.get_by_role("button", name="保存").click()
     page.wait_for_url("**/admin/sections")
     assert flash(page) == f"欄目「{SECTION}」已保存"
@@ -226,5 +226,75 @@ def test_without_javascript_deleting_a_word_asks_on_a_page_and_a_no_keeps_it(bro
         page.wait_for_url("**/admin/words")
         expect(page.locator("#messages")).to_contain_text("詞條已刪除")
         expect(page.locator("tr", has_text="代开发票")).to_have_count(0)
+    finally:
+        context.close()
+
+
+def test_a_file_over_the_upload_limit_is_said_beside_the_field_and_not_sent(page, newsroom, tmp_path):
+    """The server refuses an upload over 50 MB only once it has all arrived, with a 413 page that
+    loses the caption and credit: portal.js checks the chosen file first (data-max-bytes)."""
+    huge = tmp_path / "huge.jpg"
+    with huge.open("wb") as out:  # sparse: nothing written but its length
+        out.truncate(50 * 1024 * 1024 + 1)
+    small = tmp_path / "small.png"
+    small.write_bytes(picture_bytes("PNG", (320, 200)))
+    watch = observe(page)
+    posts: list[str] = []
+    page.on("request", lambda request: request.method == "POST" and posts.append(request.url))
+    page.goto("/accounts/login?next=/admin/media")
+    page.get_by_label("手機號碼").fill(DEMO_ADMIN[0])
+    page.get_by_label("密碼").fill(DEMO_ADMIN[1])
+    page.get_by_role("button", name="登錄").click()
+    page.wait_for_url("**/admin/media")
+    posts.clear()
+    field = page.get_by_label("檔案", exact=True)
+    assert field.get_attribute("data-max-bytes") == str(50 * 1024 * 1024)
+    page.get_by_label("說明", exact=True).fill("一張太大的照片")
+    page.get_by_label("署名").fill(CREDIT)
+    field.set_input_files(huge)
+    note = page.locator("#file-size-error")
+    expect(note).to_be_visible()
+    expect(note).to_have_text(
+        "檔案過大：媒體檔案不能超過 50 MB，所選檔案為 50.0 MB。請選擇較小的檔案，說明和署名不用重填。"
+    )
+    expect(field).to_have_attribute("aria-invalid", "true")
+    page.get_by_role("button", name="上傳").click()
+    expect(field).to_be_focused()
+    assert posts == []  # nothing sent
+    expect(page.get_by_label("說明", exact=True)).to_have_value("一張太大的照片")
+    # Another file, within the limit: the message goes and the upload goes through, caption kept.
+    field.set_input_files(small)
+    expect(note).to_be_hidden()
+    page.get_by_role("button", name="上傳").click()
+    page.wait_for_url("**/admin/media")
+    media_id = re.fullmatch(r"已上傳媒體 #(\d+)", flash(page)).group(1)
+    expect(page.locator(f"li[data-media-id='{media_id}']")).to_contain_text("一張太大的照片")
+    watch.assert_clean()
+
+
+def test_without_javascript_an_upload_over_the_limit_says_the_limit_and_leads_back_to_media(
+    browser, newsroom, tmp_path
+):
+    huge = tmp_path / "huge.jpg"
+    with huge.open("wb") as out:
+        out.truncate(50 * 1024 * 1024 + 1)
+    context = browser.new_context(base_url=newsroom, locale="zh-TW", java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto("/accounts/login?next=/admin/media")
+        page.get_by_label("手機號碼").fill(DEMO_ADMIN[0])
+        page.get_by_label("密碼").fill(DEMO_ADMIN[1])
+        page.get_by_role("button", name="登錄").click()
+        page.wait_for_url("**/admin/media")
+        page.get_by_label("檔案", exact=True).set_input_files(huge)
+        page.get_by_label("說明", exact=True).fill("一張太大的照片")
+        with page.expect_response("**/admin/media") as answer:
+            page.get_by_role("button", name="上傳").click()
+        assert answer.value.status == 413
+        expect(page.locator("h1")).to_have_text("內容過大")
+        expect(page.locator(".error-page")).to_contain_text("媒體檔案不能超過 50 MB")
+        page.locator("#error-back").click()
+        page.wait_for_url("**/admin/media")
+        expect(page.locator("h1")).to_have_text("媒體")
     finally:
         context.close()

@@ -334,7 +334,16 @@ def test_without_javascript_every_comment_action_says_its_outcome_where_the_read
         page.wait_for_url(f"**{article}#comment-status")
         expect_told_where_landed(page, "評論已修改，審核後顯示")
 
+        # 刪除 asks first, on a page of its own (data-confirm is portal.js's): 取消 keeps it,
+        # 確定 deletes it.
         comment_item(page, deleted).get_by_role("button", name="刪除").click()
+        expect(page.locator("#confirm-question")).to_have_text("確定刪除這條評論？刪除後不能恢復。")
+        page.locator("#confirm-form").get_by_role("link", name="取消").click()
+        page.wait_for_url(f"**{article}#comment-{deleted}")
+        expect(comment_item(page, deleted)).to_contain_text("一條要刪除的評論。")
+        assert comment_portal.scalar(select(Comment.status).where(Comment.id == deleted)) == "approved"
+        comment_item(page, deleted).get_by_role("button", name="刪除").click()
+        page.get_by_role("button", name="確定").click()
         page.wait_for_url(f"**{article}#comment-status")
         expect_told_where_landed(page, "評論已刪除")
         assert comment_portal.scalar(select(Comment.status).where(Comment.id == deleted)) == "deleted"

@@ -3,6 +3,7 @@ save_settings validate, change rows, append one audit record, and never commit."
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import datetime, timedelta
 
@@ -79,7 +80,6 @@ def section_input(**overrides) -> SectionInput:
         "description": "",
         "layout": "list",
         "hidden": False,
-        "pre_review": True,
         "comments_closed": False,
         "auto_close_days": None,
     }
@@ -111,18 +111,13 @@ def test_a_new_section_is_saved_with_every_field_and_recorded(session, editor, t
         description=" 文化評論 ",
         layout="paper",
         hidden=True,
-        pre_review=False,
         comments_closed=True,
         auto_close_days=30,
     )
     assert (section.slug, section.name, section.description) == ("wenhua", "文化", "文化評論")
     assert (section.parent_id, section.position, section.layout) == (tree["ruiping"].id, 7, "paper")
-    assert (section.hidden, section.pre_review, section.comments_closed, section.auto_close_days) == (
-        True,
-        False,
-        True,
-        30,
-    )
+    assert (section.hidden, section.comments_closed, section.auto_close_days) == (True, True, 30)
+    assert section.pre_review is True  # every comment is pre-reviewed: no section may say otherwise
     (row,) = records(session)
     assert (row.action, row.target_type, row.target_id, row.actor_id, row.actor_role) == (
         "admin.section_saved",
@@ -214,51 +209,14 @@ def test_a_section_can_move_under_another_branch(session, editor, tree):
     assert moved.parent_id == tree["ruiping"].id
 
 
-@pytest.mark.parametrize("parent", [None, "yaowen", "liaocheng", "dongchang"])
-def test_news_sections_always_pre_review(session, editor, tree, parent):
-    if parent is None:  # 要聞 itself
-        call = lambda: save(session, editor, section=tree["yaowen"], slug="yaowen", pre_review=False)  # noqa: E731
-    else:  # a new section anywhere under 要聞
-        call = lambda: save(session, editor, parent_id=tree[parent].id, pre_review=False)  # noqa: E731
-    rejected(call, "pre_review", "新聞欄目的評論必須先審後發")
-    assert records(session) == []
-
-
-def test_an_existing_news_child_cannot_drop_pre_review(session, editor, tree):
-    rejected(
-        lambda: save(
-            session,
-            editor,
-            section=tree["dongchang"],
-            slug="dongchang",
-            parent_id=tree["liaocheng"].id,
-            pre_review=False,
-        ),
-        "pre_review",
-    )
-
-
-def test_other_sections_may_publish_comments_without_pre_review(session, editor, tree):
-    assert (
-        save(session, editor, section=tree["ruiping"], slug="ruiping", pre_review=False).pre_review is False
-    )
-    assert (
-        save(session, editor, slug="wenhua", parent_id=tree["ruiping"].id, pre_review=False).pre_review
-        is False
-    )
-
-
-def test_moving_a_section_without_pre_review_under_yaowen_is_refused(session, editor, tree):
-    ruiping = tree["ruiping"]
-    ruiping.pre_review = False
-    # The move makes it a news section: its comments must then be pre-reviewed.
-    rejected(
-        lambda: save(
-            session, editor, section=ruiping, slug="ruiping", parent_id=tree["yaowen"].id, pre_review=False
-        ),
-        "pre_review",
-        "新聞欄目的評論必須先審後發",
-    )
+def test_a_section_has_no_pre_review_choice_and_its_record_does_not_mention_one(session, editor, tree):
+    """Every comment on the site waits for a moderator (P21): a section's 先審後發 box changed a
+    column nothing read. The input has no such field, and the record no longer shows one."""
+    assert "pre_review" not in {f.name for f in dataclasses.fields(SectionInput)}
+    section = save(session, editor, slug="wenhua", parent_id=tree["ruiping"].id)
+    assert section.pre_review is True
+    [record] = records(session)
+    assert "pre_review" not in json.loads(record.after)
 
 
 @pytest.mark.parametrize("days", [0, -1, 3651])

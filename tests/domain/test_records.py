@@ -226,7 +226,7 @@ def test_compact_changes_names_back_office_keys_and_codes_in_words_as_the_target
     """Sections, articles, settings, words and submissions: no English key or stored code."""
     section = records.compact_changes(
         "{}",
-        '{"name": "要聞", "parent_id": null, "position": 0, "layout": "list", "pre_review": true,'
+        '{"name": "要聞", "parent_id": null, "position": 0, "layout": "list", "pre_review": true,'  # an old record
         ' "comments_closed": false, "auto_close_days": null}',
         target_type="section",
     )

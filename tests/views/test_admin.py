@@ -206,7 +206,6 @@ def section_data(**overrides) -> dict:
         "position": "5",
         "description": "文化新聞",
         "layout": "list",
-        "pre_review": "y",
         "auto_close_days": "",
     }
     data.update(overrides)
@@ -592,12 +591,7 @@ def test_create_a_section_and_see_it_in_the_tree_and_on_the_site(app, back, read
     assert response.location.endswith("/admin/sections")
     assert back.flash(response) == "欄目「文化」已保存"
     saved = section_row(app, "wenhua")
-    assert (saved.name, saved.position, saved.description, saved.pre_review) == (
-        "文化",
-        5,
-        "文化與生活",
-        True,
-    )
+    assert (saved.name, saved.position, saved.description) == ("文化", 5, "文化與生活")
     assert_one_record(app, since, "admin.section_saved", saved.id)
     listed = back.page("/admin/sections")
     assert find_all(listed, "li", data_section="wenhua")
@@ -716,55 +710,36 @@ def test_section_choices_follow_the_tree_and_name_each_by_its_path(app, back, tr
     assert options(back.page("/admin/articles"), "section") == expected
 
 
-def test_pre_review_cannot_be_switched_off_for_news(app, back, tree):
-    cases = {
-        "要聞 itself": (f"/admin/sections/{tree['yaowen']}", section_data(name="要聞", slug="yaowen")),
-        "new under 要聞": ("/admin/sections/new", section_data(parent_id=str(tree["yaowen"]))),
-        "new under 聊城": ("/admin/sections/new", section_data(parent_id=str(tree["liaocheng"]))),
-        "聊城 itself": (
-            f"/admin/sections/{tree['liaocheng']}",
-            section_data(name="聊城", slug="liaocheng", parent_id=str(tree["yaowen"])),
-        ),
-    }
-    for where, (url, data) in cases.items():
-        del data["pre_review"]
-        response = back.post(url, data, status=422)
-        assert field_errors(html_of(response), "pre_review") == ["新聞欄目的評論必須先審後發"], where
-    assert record_count(app) == 0
-    assert section_row(app, "wenhua") is None
+def test_the_section_form_has_no_pre_review_box_and_says_every_comment_is_reviewed(app, back, tree):
+    """評論先審後發 was a box that did nothing: every comment waits for a moderator (P21) whatever it
+    said. It is gone; the form says how comments are handled instead."""
+    for url in ("/admin/sections/new", f"/admin/sections/{tree['ruiping']}"):
+        page = back.page(url)
+        assert find_all(page, "input", name="pre_review") == [], url
+        assert "先審後發" in text_of(find_one(page, "p", id="pre-review-note")), url
 
 
-def test_yaowens_slug_cannot_be_renamed_away_from_the_pre_review_rule(app, back, tree):
+def test_a_crafted_pre_review_changes_nothing_and_the_record_does_not_mention_it(app, back, tree):
+    data = section_data(name="銳評", slug="ruiping")
+    back.post(f"/admin/sections/{tree['ruiping']}", {**data, "pre_review": ""})
+    back.post(
+        f"/admin/sections/{tree['liaocheng']}",
+        section_data(name="聊城", slug="liaocheng", parent_id=str(tree["yaowen"])),
+    )
+    assert section_row(app, "ruiping").pre_review is True
+    with app.app_context():
+        afters = db.session.scalars(
+            select(ModerationAction.after).where(ModerationAction.action == "admin.section_saved")
+        ).all()
+    assert len(afters) == 2 and all("pre_review" not in json.loads(after) for after in afters)
+
+
+def test_yaowens_slug_cannot_be_renamed(app, back, tree):
     response = back.post(
         f"/admin/sections/{tree['yaowen']}", section_data(name="要聞", slug="yaowen-new"), status=422
     )
-    assert field_errors(html_of(response), "slug") == [
-        "要聞欄目的網址代號不能修改：新聞評論先審後發與首頁頭條都以它為準"
-    ]
+    assert field_errors(html_of(response), "slug") == ["要聞欄目的網址代號不能修改：首頁頭條以它為準"]
     assert section_row(app, "yaowen") is not None and record_count(app) == 0
-    # Its child still cannot drop pre-review.
-    data = section_data(name="聊城", slug="liaocheng", parent_id=str(tree["yaowen"]))
-    del data["pre_review"]
-    back.post(f"/admin/sections/{tree['liaocheng']}", data, status=422)
-
-
-def test_pre_review_can_be_switched_off_for_ruiping(app, back, tree):
-    data = section_data(name="銳評", slug="ruiping")
-    del data["pre_review"]
-    back.post(f"/admin/sections/{tree['ruiping']}", data)
-    assert section_row(app, "ruiping").pre_review is False
-    assert field_value(back.page(f"/admin/sections/{tree['ruiping']}"), "pre_review") is False
-
-
-def test_moving_a_section_without_pre_review_under_yaowen_is_refused(app, back, tree):
-    data = section_data(name="銳評", slug="ruiping")
-    del data["pre_review"]
-    back.post(f"/admin/sections/{tree['ruiping']}", data)  # allowed: not news
-    response = back.post(
-        f"/admin/sections/{tree['ruiping']}", {**data, "parent_id": str(tree["yaowen"])}, status=422
-    )
-    assert field_errors(html_of(response), "pre_review") == ["新聞欄目的評論必須先審後發"]
-    assert section_row(app, "ruiping").parent_id is None
 
 
 SECTION_REFUSALS = [
@@ -1415,6 +1390,12 @@ def test_an_upload_over_50_mb_gets_the_413_page_in_chinese(app, back, media_root
     page = html_of(response)
     assert text_of(find_all(page, "h1")[0]) == "內容過大"
     assert "檔案過大：媒體檔案不能超過 50 MB。" in text_of(page)  # the limit, not "shorten it"
+    assert "說明和署名也未保存" in text_of(page)  # said, since the page cannot keep them
+    back_link = find_one(page, "a", id="error-back")  # not only 返回首頁
+    assert (back_link.get("href"), text_of(back_link)) == ("/admin/media", "返回媒體頁")
+    form = find_one(back.page("/admin/media"), "form", action="/admin/media")
+    assert find_one(form, "input", name="file").get("data-max-bytes") == str(50 * 1024 * 1024)
+    assert find_all(form, "p", id="file-size-error")[0].get("hidden") is not None
     assert media_rows(app) == []
     assert files_under(media_root) == []
 

@@ -1270,7 +1270,7 @@ def test_the_author_deletes_and_a_placeholder_stays_where_replies_hang(app, clie
     reply = add_comment(app, article_id, bob, "阿博的回覆", parent_id=top)
     login(client, alice.phone, alice.password)
     token = token_for(client, f"/articles/{article_id}")
-    response = client.post(f"/comments/{top}/delete", data={"csrf_token": token})
+    response = client.post(f"/comments/{top}/delete", data={"csrf_token": token, "confirmed": "1"})
     assert response.status_code == 303
     assert response.headers["Location"] == f"/articles/{article_id}#comment-status"
     assert get_comment(app, top).status == "deleted"
@@ -1288,12 +1288,72 @@ def test_delete_with_htmx_refreshes_the_page(app, client, article_id, alice):
     comment_id = add_comment(app, article_id, alice, "要刪除的評論")
     login(client, alice.phone, alice.password)
     token = token_for(client, f"/articles/{article_id}")
-    response = client.post(f"/comments/{comment_id}/delete", headers={**HX, "X-CSRFToken": token})
+    response = client.post(  # confirmed=1: portal.js asked first
+        f"/comments/{comment_id}/delete", data={"confirmed": "1"}, headers={**HX, "X-CSRFToken": token}
+    )
     assert response.status_code == 204
     assert response.headers["HX-Refresh"] == "true"
     assert get_comment(app, comment_id).status == "deleted"
     _, root = page_of(client, f"/articles/{article_id}")
     assert listed_ids(root) == []
+
+
+def test_without_javascript_deleting_ones_own_comment_asks_on_a_page_first(app, client, article_id, alice):
+    """data-confirm is portal.js's: with JavaScript off 刪除 deleted at once, though the template
+    said it asked. The server asks instead: the same form again with 確定, and 取消 back to it."""
+    published = add_comment(app, article_id, alice, "一條發表了的評論")
+    pending = add_comment(app, article_id, alice, "一條待審的評論", "pending", minutes_ago=1)
+    login(client, alice.phone, alice.password)
+    _, article = page_of(client, f"/articles/{article_id}")
+    [form] = delete_forms(find_one(article, "li", id=f"comment-{published}"))
+    token = find_one(form, "input", name="csrf_token").get("value")
+    for comment_id, data, cancel in (
+        (published, {}, f"/articles/{article_id}#comment-{published}"),
+        (pending, {}, f"/articles/{article_id}#own-comment-{pending}"),
+        (pending, {"next": "/accounts/comments"}, "/accounts/comments"),
+    ):
+        response = client.post(f"/comments/{comment_id}/delete", data={"csrf_token": token, **data})
+        assert response.status_code == 200
+        root = parse_html(response.get_data(as_text=True))
+        assert text_of(find_one(root, "p", id="confirm-question")) == "確定刪除這條評論？刪除後不能恢復。"
+        form = find_one(root, "form", id="confirm-form")
+        assert form.get("action") == f"/comments/{comment_id}/delete"
+        sent = {i.get("name"): i.get("value") for i in find_all(form, "input")}
+        assert sent == {"csrf_token": token, "confirmed": "1", **data}
+        assert find_one(form, "a").get("href") == cancel  # 取消
+        assert text_of(find_one(form, "button")) == "確定"
+    assert get_comment(app, published).status == "approved"
+    assert get_comment(app, pending).status == "pending"
+    with app.app_context():
+        assert not db.session.scalar(
+            select(func.count())
+            .select_from(ModerationAction)
+            .where(ModerationAction.action == "comment.deleted_by_author")
+        )
+    response = client.post(  # 確定: the form as the question page sends it
+        f"/comments/{published}/delete", data={"csrf_token": token, "confirmed": "1"}
+    )
+    assert (response.status_code, response.headers["Location"]) == (
+        303,
+        f"/articles/{article_id}#comment-status",
+    )
+    assert get_comment(app, published).status == "deleted"
+
+
+def test_an_unconfirmed_htmx_delete_asks_in_the_messages_and_deletes_nothing(app, client, article_id, alice):
+    """portal.js sends confirmed=1 once its dialog was answered; an htmx request without it gets the
+    question in #messages, not a whole page nested where it was sent from."""
+    comment_id = add_comment(app, article_id, alice, "一條htmx評論")
+    login(client, alice.phone, alice.password)
+    token = token_for(client, f"/articles/{article_id}")
+    response = client.post(f"/comments/{comment_id}/delete", headers={**HX, "X-CSRFToken": token})
+    assert response.status_code == 200
+    assert (response.headers["HX-Retarget"], response.headers["HX-Reswap"]) == ("#messages", "innerHTML")
+    body = response.get_data(as_text=True)
+    assert "<html" not in body
+    root = parse_html(body)
+    assert text_of(find_one(root, "p", id="confirm-question")) == "確定刪除這條評論？刪除後不能恢復。"
+    assert get_comment(app, comment_id).status == "approved"
 
 
 def own_item(root, comment_id):
@@ -1346,7 +1406,9 @@ def test_the_author_withdraws_a_pending_comment_and_it_is_recorded(app, client, 
     _, root = page_of(client, f"/articles/{article_id}")
     [form] = delete_forms(own_item(root, comment_id))
     token = find_one(form, "input", name="csrf_token").get("value")
-    response = client.post(form.get("action"), data={"csrf_token": token}, headers=HX if hx else {})
+    response = client.post(
+        form.get("action"), data={"csrf_token": token, "confirmed": "1"}, headers=HX if hx else {}
+    )
     if hx:
         assert (response.status_code, response.headers["HX-Refresh"]) == (204, "true")
     else:
@@ -1403,6 +1465,7 @@ def test_my_comments_offers_edit_and_delete_and_comes_back_there(app, client, ar
     data = {
         "csrf_token": find_one(form, "input", name="csrf_token").get("value"),
         "next": "/accounts/comments",
+        "confirmed": "1",
     }
     response = client.post(form.get("action"), data=data)
     assert (response.status_code, response.headers["Location"]) == (303, "/accounts/comments")
@@ -1452,7 +1515,8 @@ def test_next_after_an_edit_or_a_delete_stays_on_this_site(app, client, article_
     login(client, alice.phone, alice.password)
     token = token_for(client, f"/articles/{article_id}")
     response = client.post(
-        f"/comments/{comment_id}/delete", data={"csrf_token": token, "next": "https://evil.example/"}
+        f"/comments/{comment_id}/delete",
+        data={"csrf_token": token, "next": "https://evil.example/", "confirmed": "1"},
     )
     assert response.headers["Location"] == f"/articles/{article_id}#comment-status"
 

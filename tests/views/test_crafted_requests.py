@@ -23,7 +23,7 @@ BIG = str(2**64)
 FIELDS = (  # noqa: SIM905 (a list of 90 quoted names would not read)
     "body reply_to note reason decision ids ruling measure days overturn target_type target_id closed "
     "user_id ip_prefix term format return_to next phone code nickname password accept_terms text "
-    "name slug parent_id position description layout hidden pre_review comments_closed auto_close_days "
+    "name slug parent_id position description layout hidden comments_closed auto_close_days "
     "title section_id source published_at reporters editor editor_note summary body_md kind state "
     "comments_state cover_id player_id gallery_ids related_ids edit_stamp caption credit in_footer "
     "site_name site_description footer_copyright footer_licences report_phone report_email "

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from portal.domain import audit, comments, moderation
 from portal.domain.comments import CommentRules, priority_of
+from portal.domain.pagination import Cursor
 from portal.extensions import db
 from portal.models import (
     Appeal,
@@ -341,6 +342,7 @@ def form_for(endpoint: str, t: Targets) -> dict:
         "moderation.bulk": {"ids": [t.pending_id], "decision": "approve", "return_to": "/moderation/"},
         "moderation.rule_reports": {"ruling": "not_upheld", "return_to": "/moderation/"},
         "moderation.measure": {"measure": "warning", "reason": "R08"},
+        "moderation.lift": {"confirmed": "1"},  # as portal.js sends it once its dialog was answered
         "moderation.rule_appeal": {"overturn": "0", "note": "維持"},
         "moderation.close_comments": {"target_type": "article", "target_id": t.article_id, "closed": "y"},
         "moderation.bulk_hide": {"term": t.term, "reason": "R13"},
@@ -1599,11 +1601,16 @@ def test_lifting_a_measure_from_the_user_page(desk):
         assert str(db.session.get(User, author.id).state) == "closed"
     html = d.get("admin", f"/moderation/users/{author.id}").get_data(as_text=True)
     assert f"/moderation/sanctions/{sanction_id}/lift" in html
-    assert d.post("admin", f"/moderation/sanctions/{sanction_id}/lift").status_code == 303
+    assert d.post("admin", f"/moderation/sanctions/{sanction_id}/lift", CONFIRMED).status_code == 303
     with d.app.app_context():
         assert str(db.session.get(User, author.id).state) == "active"
-    d.post("admin", f"/moderation/sanctions/{sanction_id}/lift")
+    d.post("admin", f"/moderation/sanctions/{sanction_id}/lift", CONFIRMED)
     assert count_actions(d, ModerationAction.action == "account.measure_lifted") == 1
+    with d.app.app_context():
+        [note] = db.session.scalars(
+            select(ModerationAction.note).where(ModerationAction.action == "account.measure_lifted")
+        ).all()
+    assert note == "手動解除"  # no note given: what the record said before
 
 
 def test_a_moderator_cannot_sanction_staff_but_an_admin_can(desk):
@@ -1632,6 +1639,9 @@ def test_a_moderator_is_not_offered_the_measure_form_on_a_staff_account_and_an_a
     assert [text_of(n) for n in find_all(page, "p", cls="notice")] == ["工作人員賬號只有管理員可以處置"]
     page = parse_html(d.get("admin", f"/moderation/users/{other.id}").get_data(as_text=True))
     assert len(find_all(page, "form", action=action)) == 1 and find_all(page, "p", cls="notice") == []
+
+
+CONFIRMED = {"confirmed": "1"}  # as portal.js sends it once its dialog was answered yes
 
 
 def lift_controls(html: str, sanction_id: int) -> tuple[list, list]:
@@ -1674,7 +1684,7 @@ def test_a_moderator_cannot_lift_an_admins_disable_nor_is_offered_the_button(des
         d.get("admin", f"/moderation/users/{author.id}").get_data(as_text=True), sanction_id
     )
     assert len(forms) == 1
-    assert d.post("admin", f"/moderation/sanctions/{sanction_id}/lift").status_code == 303
+    assert d.post("admin", f"/moderation/sanctions/{sanction_id}/lift", CONFIRMED).status_code == 303
     with d.app.app_context():
         assert str(db.session.get(User, author.id).state) == "active"
 
@@ -2056,7 +2066,7 @@ def test_the_appeal_page_says_when_it_can_no_longer_be_appealed_and_offers_no_fo
 def test_an_author_deleted_comment_offers_no_appeal(desk):
     d = desk
     approved = add_comment(d, status="approved")
-    assert d.post("author", f"/comments/{approved}/delete").status_code == 303
+    assert d.post("author", f"/comments/{approved}/delete", CONFIRMED).status_code == 303
     mine = d.client("author").get("/accounts/comments").get_data(as_text=True)
     item = find_one(parse_html(mine), "li", data_comment_id=str(approved))
     assert find_all(item, "a", cls="appeal-link") == []
@@ -2523,3 +2533,130 @@ def test_an_appeal_ruling_says_its_outcome_in_the_queue_status_of_the_appeals_ta
     )
     assert response.headers["Location"] == "/moderation/?tab=appeals"
     assert queue_page_says(desk, "/moderation/?tab=appeals") == f"申訴 #{t.appeal_id} 已處理"
+
+
+def mute_author(d: Desk) -> int:
+    author = d.people["author"]
+    d.post(
+        "moderator",
+        f"/moderation/users/{author.id}/measures",
+        {"measure": "mute", "days": "7", "reason": "R08"},
+    )
+    with d.app.app_context():
+        return db.session.scalar(select(Sanction.id).where(Sanction.user_id == author.id))
+
+
+def lifted_notes(d: Desk) -> list[str]:
+    with d.app.app_context():
+        return list(
+            db.session.scalars(
+                select(ModerationAction.note).where(ModerationAction.action == "account.measure_lifted")
+            )
+        )
+
+
+def test_without_javascript_lifting_a_measure_asks_first_and_keeps_the_note(desk):
+    """解除 acted on one click without JavaScript; now the desk's page asks, the note typed goes
+    along, and 取消 goes back to the user's page with nothing done."""
+    d = desk
+    author = d.people["author"]
+    sanction_id = mute_author(d)
+    page = parse_html(d.get("moderator", f"/moderation/users/{author.id}").get_data(as_text=True))
+    [form] = find_all(page, "form", action=f"/moderation/sanctions/{sanction_id}/lift")
+    assert form.get("data-confirm") == "確定解除 作者甲 的措施「禁言」？"
+    note_field = find_one(form, "input", name="note")
+    assert note_field.get("maxlength") == "300"
+    before = fingerprint(d)
+    token = d.token("moderator")
+    response = d.post("moderator", f"/moderation/sanctions/{sanction_id}/lift", {"note": "誤判，已核實"})
+    assert response.status_code == 200
+    root = parse_html(response.get_data(as_text=True))
+    assert text_of(find_one(root, "p", id="confirm-question")) == "確定解除 作者甲 的措施「禁言」？"
+    asked = find_one(root, "form", id="confirm-form")
+    assert asked.get("action") == f"/moderation/sanctions/{sanction_id}/lift"
+    sent = {i.get("name"): i.get("value") for i in find_all(asked, "input")}
+    assert sent == {"csrf_token": token, "note": "誤判，已核實", "confirmed": "1"}
+    assert find_one(asked, "a").get("href") == f"/moderation/users/{author.id}"  # 取消
+    assert fingerprint(d) == before
+    response = d.post("moderator", f"/moderation/sanctions/{sanction_id}/lift", sent)
+    assert response.status_code == 303
+    with d.app.app_context():
+        assert db.session.get(User, author.id).muted_until is None
+    assert lifted_notes(d) == ["誤判，已核實"]
+
+
+def test_a_lift_note_too_long_is_said_beside_it_and_kept(desk):
+    d = desk
+    author = d.people["author"]
+    sanction_id = mute_author(d)
+    before = fingerprint(d)
+    response = d.post(
+        "moderator", f"/moderation/sanctions/{sanction_id}/lift", {"note": "長" * 301, **CONFIRMED}
+    )
+    assert response.status_code == 422
+    root = parse_html(response.get_data(as_text=True))
+    [form] = find_all(root, "form", action=f"/moderation/sanctions/{sanction_id}/lift")
+    field = find_one(form, "input", name="note")
+    assert field.get("value") == "長" * 301 and field.get("aria-invalid") == "true"
+    assert text_of(find_one(form, "span", cls="field-errors")) == "備註不能超過300字"
+    assert fingerprint(d) == before
+    with d.app.app_context():
+        assert db.session.get(User, author.id).muted_until is not None
+
+
+def report_by(d: Desk, comment_id: int, roles: tuple[str, ...]) -> None:
+    with d.app.app_context():
+        comment = db.session.get(Comment, comment_id)
+        for role in roles:
+            comments.report(
+                db.session,
+                comment=comment,
+                reporter=user_of(d, role),
+                reason_code="R08",
+                note="",
+                rules=CommentRules(),
+                now=utc_now(),
+            )
+        db.session.commit()
+
+
+def test_the_reports_tab_lists_hidden_first_then_most_reported_then_oldest_across_pages(desk):
+    """It listed oldest first: a comment hidden by three reports, off the site until someone rules,
+    came after every older comment reported once."""
+    d = desk
+    now = utc_now()
+    made = {}
+    for name, minutes, reporters in (
+        ("once_oldest", 300, ("reader",)),
+        ("twice", 200, ("reader", "reader2")),
+        ("hidden_newer", 50, ("reader", "reader2", "reader3")),
+        ("once_newer", 100, ("reader2",)),
+        ("hidden_older", 250, ("reader", "reader2", "reader3")),
+        ("twice_newer", 20, ("reader2", "reader3")),
+    ):
+        made[name] = add_comment(d, status="approved", created_at=now - timedelta(minutes=minutes))
+        report_by(d, made[name], reporters)
+    add_comment(d, status="approved")  # never reported: not on the tab
+    expected = [
+        made[n] for n in ("hidden_older", "hidden_newer", "twice", "twice_newer", "once_oldest", "once_newer")
+    ]
+    assert status_of(d, made["hidden_newer"]) == "hidden"
+    assert queue_rows(d.get("moderator", "/moderation/?tab=reported").get_data(as_text=True)) == expected
+    # Keyset pages of one and of four: each row once, in that order (the cursor holds the sort key).
+    for size in (1, 4):
+        seen, cursor = [], None
+        with d.app.app_context():
+            while True:
+                rows, cursor = moderation.queue_page(
+                    db.session,
+                    tab="reported",
+                    filters=moderation.QueueFilters(),
+                    scope=None,
+                    cursor=Cursor.decode(cursor.encode()) if cursor else None,
+                    now=utc_now(),
+                    size=size,
+                )
+                seen += [r.id for r in rows]
+                if cursor is None:
+                    break
+        assert seen == expected, size

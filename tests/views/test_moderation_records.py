@@ -17,7 +17,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 import portal
@@ -143,6 +143,71 @@ def test_log_lists_records_newest_first_with_labels(app, client, moderator):
         .astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai"))
     )
     assert local.strftime("%Y-%m-%d %H:%M") in reject
+
+
+def test_log_names_sections_in_section_and_article_changes_read_once_for_the_page(app, client, moderator):
+    """A section's 上級欄目 and an article's 欄目 showed as bare numbers (「上級欄目：3 → 7」)."""
+    with app.app_context():
+        yaowen = make_section(db.session, slug="yaowen", name="要聞")
+        ruiping = make_section(db.session, slug="ruiping", name="銳評")
+        gone = make_section(db.session, slug="gone", name="已撤欄目")
+        ids = (yaowen.id, ruiping.id, gone.id)
+        db.session.delete(gone)
+        db.session.commit()
+    yaowen_id, ruiping_id, gone_id = ids
+    moved = add_record(
+        app,
+        action="admin.section_saved",
+        target_type="section",
+        target_id=99,
+        before={"name": "聊城", "parent_id": gone_id},
+        after={"name": "聊城", "parent_id": yaowen_id},
+    )
+    made = add_record(
+        app,
+        action="admin.section_saved",
+        target_type="section",
+        target_id=98,
+        after={"name": "新", "parent_id": None},
+    )
+    article_moves = [
+        add_record(
+            app,
+            action="admin.article_saved",
+            target_type="article",
+            target_id=n,
+            before={"title": f"文章{n}", "section_id": yaowen_id},
+            after={"title": f"文章{n}", "section_id": ruiping_id},
+        )
+        for n in range(25)
+    ]
+    comment = add_record(  # a comment's parent_id is a comment, not a section: left as it is
+        app, action="moderation.approve", target_type="comment", target_id=1, after={"parent_id": yaowen_id}
+    )
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        html = client.get("/moderation/log").get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    rows = {int(tr.get("data-record-id")): tr for tr in find_all(parse_html(html), "tr", cls="log-row")}
+
+    def changes(record_id: int) -> str:
+        return text_of(find_one(rows[record_id], "td", cls="log-changes"))
+
+    assert changes(moved) == f"上級欄目：#{gone_id}（已刪除） → 要聞"
+    assert changes(made) == "名稱：新；上級欄目：∅"
+    assert all(changes(r) == "欄目：要聞 → 銳評" for r in article_moves)
+    assert changes(comment) == f"所屬評論：{yaowen_id}"
+    # The names by id (the whole tree the page's menu reads is another, cached query).
+    names_read = [s for s in statements if re.search(r"FROM section\b", s) and "section.id IN" in s]
+    assert len(names_read) == 1, names_read  # one query for the page, not one per row
 
 
 # --- every code the app writes, in words ----------------------------------------------------------
