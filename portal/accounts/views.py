@@ -235,10 +235,11 @@ def register():
                 accepted_terms=bool(form.accept_terms.data),
                 words=current_word_list(),
                 vault=phone_vault(),
+                ip=client_ip(),
                 now=utc_now(),
             ),
         )
-        db.session.commit()  # a wrong code's attempt counts
+        db.session.commit()  # a wrong code's attempt counts, a refused name is kept on record
     return render_template("accounts/register.html", form=form, next=_next_url()), status
 
 

@@ -213,6 +213,7 @@ def _check_registration(
     words: WordList,
     vault: PhoneVault,
     code_rules: CodeRules,
+    ip: str,
     now: datetime,
 ) -> _Checked:
     """Every check of a registration, in the form's order. None skips a field (the form has already
@@ -242,6 +243,18 @@ def _check_registration(
         checked.check(lambda: _check_password(password))
     if not accepted_terms:
         checked.problems.append(Rejected("accept_terms", TERMS_REQUIRED))
+    for problem in checked.problems:
+        if problem.reason == "name_rejected":  # P4 keeps a record of the name it refused (P28)
+            audit.record(
+                session,
+                actor=None,
+                action="account.name_rejected",
+                target_type="nickname",
+                reason_code=problem.reason,
+                after={"nickname": clean_nickname(nickname or ""), "message": problem.message},
+                ip=ip,
+                now=now,
+            )
     return checked
 
 
@@ -256,6 +269,7 @@ def registration_problems(
     words: WordList,
     vault: PhoneVault,
     code_rules: CodeRules = CodeRules(),
+    ip: str = "",
     now: datetime,
 ) -> list[Rejected]:
     """Every reason `register` would refuse these fields, all at once (None: a field not to check).
@@ -270,6 +284,7 @@ def registration_problems(
         words=words,
         vault=vault,
         code_rules=code_rules,
+        ip=ip,
         now=now,
     ).problems
 
@@ -302,6 +317,7 @@ def register(
         words=words,
         vault=vault,
         code_rules=code_rules,
+        ip=ip,
         now=now,
     )
     refuse_all(checked.problems)

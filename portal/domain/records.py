@@ -63,6 +63,7 @@ ACTION_LABELS: dict[str, str] = {
     "report.created": "提交舉報",
     "report.resolved": "裁定舉報",
     "account.registered": "註冊賬號",
+    "account.name_rejected": "拒絕暱稱",
     "account.measure": "處置措施",
     "account.measure_lifted": "解除措施",
     "account.password_reset": "重設密碼",
@@ -140,6 +141,7 @@ TARGET_LABELS: dict[str, str] = {
     "comment": "評論",
     "comments": "批量評論",
     "user": "用戶",
+    "nickname": "暱稱",
     "article": "文章",
     "section": "欄目",
     "page": "靜態頁",
@@ -166,6 +168,7 @@ SYSTEM_REASON_LABELS: dict[str, str] = {
     "account_state": "賬號受限",
     "unverified": "未驗證手機",
     "parent": "回覆對象無效",
+    "name_rejected": "暱稱不符合規定",  # P4, at registration (account.name_rejected)
     "admin": "管理員停用賬號",  # the reason of an admin's 停用 (domain.moderation.ADMIN_CLOSURE)
 }
 # Every reason a record or a measure carries: the pledge's R-codes, the filter's and the back office's.

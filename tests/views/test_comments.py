@@ -6,6 +6,7 @@ CSRF stays on. No app context is held open across requests: rows are arranged an
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from datetime import timedelta
@@ -2228,3 +2229,35 @@ def test_logging_in_from_the_comment_area_says_welcome_where_the_reader_lands(
     welcome = f"{alice.nickname}，歡迎回來。"
     other = "messages" if where == "comment-status" else "comment-status"
     assert (text_of(find_one(root, id=where)), text_of(find_one(root, id=other))) == (welcome, "")
+
+
+@pytest.mark.parametrize("code", ["sent", ""], ids=["through-register", "form-refused-too"])
+def test_a_refused_nickname_is_kept_on_record(app, client, sender, code):
+    """P4's log: account.name_rejected with the name tried and the address, whichever way the
+    registration was refused (the form's own check, or register's); a name that passes leaves none."""
+    token = token_for(client, "/accounts/register")
+    client.post("/accounts/register/code", data={"phone": "13912345678", "csrf_token": token}, headers=HX)
+    form = {
+        "phone": "13912345678",
+        "code": sender.code() if code else "",
+        "nickname": "聊城新聞網官方",
+        "password": "a-long-password",
+        "accept_terms": "y",
+        "csrf_token": token,
+    }
+    assert client.post("/accounts/register", data=form).status_code == 422
+    with app.app_context():
+        rows = db.session.scalars(
+            select(ModerationAction).where(ModerationAction.action == "account.name_rejected")
+        ).all()
+        assert [(r.actor_id, r.target_type, r.reason_code, r.ip) for r in rows] == [
+            (None, "nickname", "name_rejected", "127.0.0.1")
+        ]
+        assert json.loads(rows[0].after)["nickname"] == "聊城新聞網官方"
+    response = client.post("/accounts/register", data={**form, "nickname": "東昌湖邊人"})
+    assert response.status_code == (303 if code else 422)
+    with app.app_context():
+        assert (
+            db.session.scalar(select(func.count()).where(ModerationAction.action == "account.name_rejected"))
+            == 1
+        )
