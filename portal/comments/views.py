@@ -38,6 +38,8 @@ from portal.words import current_word_list
 bp = Blueprint("comments", __name__)
 # The author's 刪除 asks this first: portal.js in a dialog (data-confirm), else portal.confirm.
 DELETE_QUESTION = "確定刪除這條評論？刪除後不能恢復。"
+# One wording for the dialog (data-confirm, with JavaScript) and the question page (without).
+bp.record_once(lambda state: state.app.jinja_env.globals.update(delete_question=DELETE_QUESTION))
 REPLY_GONE = "您要回覆的評論已不存在或不可見；現在發表的將是一條新評論。"
 
 
