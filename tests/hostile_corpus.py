@@ -134,13 +134,16 @@ ATTRIBUTE_BREAKOUTS = _family(
 
 CSS = _family(
     "css",
-    '<div style="background:url(//x.invalid/a.png)">背景</div>',
-    "<style>@import url(//x.invalid/x.css);</style>",
     '<p style="width:expression(alert(1))">舊版IE</p>',
-    "<link rel=stylesheet href=//x.invalid/a.css>",
     '<div style="position:fixed;top:0;left:0;width:100%;height:100%">覆蓋全頁</div>',
     "<style>*{display:none}</style>",
+) + _family(  # a host with a path is a link whatever its TLD (P17): these are refused too
+    "css",
+    '<div style="background:url(//x.invalid/a.png)">背景</div>',
+    "<style>@import url(//x.invalid/x.css);</style>",
+    "<link rel=stylesheet href=//x.invalid/a.css>",
     '<img src="//x.invalid/pixel.gif">',
+    refused=True,
 )
 
 TEMPLATE_INJECTION = _family(
@@ -252,7 +255,7 @@ BROWSER_SAMPLE: list[Payload] = [
     SVG_MATHML[1],  # <math><mtext><table><mglyph><style>
     MALFORMED[0],  # <img ... onerror=alert(1)//
     ATTRIBUTE_BREAKOUTS[0],  # " autofocus onfocus="
-    CSS[0],  # style with url()
+    CSS[0],  # style with expression()
     TEMPLATE_INJECTION[0],  # {{7*7}}
     HTMX_ATTRIBUTES[0],  # hx-get="/moderation" hx-trigger="load"
     HTMX_ATTRIBUTES[1],  # hx-post=".../like" hx-trigger="load"

@@ -660,6 +660,7 @@ def test_tabs_and_their_counts(world):
     hidden = in_state(w, "hidden")
     reported = in_state(w, "approved")
     w.session.add(Report(comment_id=reported.id, reporter_id=w.readers[0].id, reason_code="R08"))
+    reported.report_count = 1  # as comments.report counts it
     patrolled = in_state(w, "approved")
     patrolled.patrol_hit_at = NOW
     w.session.flush()
