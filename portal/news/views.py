@@ -264,6 +264,11 @@ def sitemap():
         (_absolute("news.article", article_id=aid), updated)
         for aid, updated in news.sitemap_articles(db.session, now=now, visible=list(section_tree().by_id))
     ]
+    # Static pages (關於我們, 承諾書, ...) have no draft state: every one is public.
+    entries += [
+        (_absolute("news.page", slug=slug), updated)
+        for slug, updated in db.session.execute(db.select(Page.slug, Page.updated_at).order_by(Page.position))
+    ]
     response = make_response(render_template("news/sitemap.xml", entries=entries))
     response.mimetype = "application/xml"
     return response

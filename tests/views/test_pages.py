@@ -801,6 +801,9 @@ def test_sitemap_lists_every_public_article(demo_app, demo_client):
         public = set(db.session.scalars(public_query().with_only_columns(Article.id)))
     assert {int(p.removeprefix("/articles/")) for p in paths if p.startswith("/articles/")} == public
     assert "/sections/yaowen" in paths
+    with demo_app.app_context():
+        pages = set(db.session.scalars(select(Page.slug)))
+    assert pages and {p.removeprefix("/pages/") for p in paths if p.startswith("/pages/")} == pages
 
 
 # --- 繁/简 ----------------------------------------------------------------------------------------
