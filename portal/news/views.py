@@ -25,7 +25,7 @@ from portal.domain.script import Script, to_simplified, to_traditional
 from portal.extensions import db
 from portal.models import Article, Page, Section, SectionLayout, utc_now
 from portal.page_cache import cached_page
-from portal.page_context import SCRIPT_COOKIE, section_tree, settings, zone
+from portal.page_context import SCRIPT_COOKIE, current_script, section_tree, settings, zone
 from portal.safe_redirect import same_site_path
 
 bp = Blueprint("news", __name__)
@@ -227,7 +227,11 @@ def section_feed(slug: str):
     feed.title(f"{section.name} - {site_name}")
     feed.link(href=_absolute("news.section", slug=slug), rel="alternate")
     feed.link(href=_absolute("news.section_feed", slug=slug), rel="self")
-    feed.language("zh-Hant")
+    # The feed is converted for 简体 readers (convert_script), so its language says which it is.
+    feed.language("zh-Hans" if current_script() is Script.HANS else "zh-Hant")
+    # RFC 4287 §4.1.1: a feed needs an author unless every entry has one; articles without
+    # reporters (銳評, 數字報 pages) have none, so the site signs the feed.
+    feed.author(name=site_name)
     feed.subtitle(section.description or section.name)
     feed.updated(_utc(articles[0].published_at) if articles else _utc(utc_now()))
     for item in reversed(articles):  # feedgen prepends entries
@@ -259,6 +263,11 @@ def sitemap():
     entries += [
         (_absolute("news.article", article_id=aid), updated)
         for aid, updated in news.sitemap_articles(db.session, now=now, visible=list(section_tree().by_id))
+    ]
+    # Static pages (關於我們, 承諾書, ...) have no draft state: every one is public.
+    entries += [
+        (_absolute("news.page", slug=slug), updated)
+        for slug, updated in db.session.execute(db.select(Page.slug, Page.updated_at).order_by(Page.position))
     ]
     response = make_response(render_template("news/sitemap.xml", entries=entries))
     response.mimetype = "application/xml"

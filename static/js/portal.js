@@ -4,6 +4,12 @@
   var SIZE_KEY = "portal.textSize";
   var MIN = 1, MAX = 6, DEFAULT = 2;
 
+  // What this script says comes from the page (data-* attributes), which the server converts for
+  // 简体 readers; a string written here only would stay Traditional. The fallback is for a page without it.
+  function wording(element, attribute, fallback) {
+    return (element && element.getAttribute(attribute)) || fallback;
+  }
+
   function readSize() {
     var stored = parseInt(window.localStorage.getItem(SIZE_KEY), 10);
     return stored >= MIN && stored <= MAX ? stored : DEFAULT;
@@ -40,8 +46,11 @@
         var field = document.querySelector(button.getAttribute("data-copy"));
         var status = button.parentNode.querySelector(".copy-status");
         navigator.clipboard.writeText(field.value).then(
-          function () { if (status) status.textContent = "已複製"; },
-          function () { field.select(); if (status) status.textContent = "請長按或按 Ctrl+C 複製"; }
+          function () { if (status) status.textContent = wording(status, "data-copied", "已複製"); },
+          function () {
+            field.select();
+            if (status) status.textContent = wording(status, "data-copy-failed", "請長按或按 Ctrl+C 複製");
+          }
         );
       });
     });
@@ -153,10 +162,10 @@
   });
 
   document.addEventListener("htmx:responseError", function (event) {
-    if (event.detail.xhr && event.detail.xhr.status >= 500) say("伺服器暫時出現問題，您輸入的內容仍在，請稍後再試。");
+    if (event.detail.xhr && event.detail.xhr.status >= 500) say(wording(document.getElementById("messages"), "data-server-error", "伺服器暫時出現問題，您輸入的內容仍在，請稍後再試。"));
   });
   document.addEventListener("htmx:sendError", function () {
-    say("網絡連接失敗，您輸入的內容仍在，請檢查網絡後再試。");
+    say(wording(document.getElementById("messages"), "data-network-error", "網絡連接失敗，您輸入的內容仍在，請檢查網絡後再試。"));
   });
 
   // 取消 on a report form opened in place closes it, and the keyboard goes back to 舉報. Without
@@ -205,8 +214,8 @@
     var over = max > 0 && file && file.size > max;
     if (note) {
       note.textContent = over
-        ? "檔案過大：媒體檔案不能超過 " + Math.floor(max / MB) + " MB，所選檔案為 " +
-          (file.size / MB).toFixed(1) + " MB。請選擇較小的檔案，說明和署名不用重填。"
+        ? wording(note, "data-message", "檔案過大：媒體檔案不能超過 {max} MB，所選檔案為 {size} MB。")
+          .replace("{max}", String(Math.floor(max / MB))).replace("{size}", (file.size / MB).toFixed(1))
         : "";
       note.hidden = !over;
     }

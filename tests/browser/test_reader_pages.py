@@ -138,6 +138,24 @@ def test_script_link_switches_the_whole_page_and_back(page, watch, seed_path):
     watch.assert_clean()
 
 
+def test_what_the_script_writes_is_simplified_for_simplified_readers(page, context, seed_path):
+    """portal.js wrote its own lines (已複製, the network and server failures) in Traditional: the
+    server converts the page for 简体 readers, but not the script."""
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto(f"/script/hans?next={seed_path}")
+    page.locator(".share summary").click()
+    page.get_by_role("button", name="复制连结").click()
+    page.wait_for_function("document.querySelector('.copy-status').textContent !== ''")
+    assert page.locator(".copy-status").inner_text() == "已复制"
+    page.route("**/comments?*", lambda route: route.abort())
+    page.locator("a[data-order=hot]").click()
+    expect(page.locator("#messages")).to_have_text("网络连接失败，您输入的内容仍在，请检查网络后再试。")
+    page.unroute("**/comments?*")
+    page.route("**/comments?*", lambda route: route.fulfill(status=500, body="x"))
+    page.locator("a[data-order=newest]").click()
+    expect(page.locator("#messages")).to_have_text("伺服器暂时出现问题，您输入的内容仍在，请稍后再试。")
+
+
 # Every kind of page, checked by axe against WCAG 2.1 A/AA and axe's best practices, as the one
 # who sees it: readers' pages anonymous and signed in, the moderation desk, the back office.
 AXE_RULES = {

@@ -775,6 +775,18 @@ def test_section_feed_is_atom_with_the_subtree_articles(demo_app, demo_client):
         assert demo_client.get(href_path(entry.find(f"{ATOM}link").get("href"))).status_code == 200
 
 
+@pytest.mark.parametrize("slug", ["ruiping", "yaowen", "shuzibao"])
+def test_section_feed_has_an_author_for_every_entry(demo_client, slug):
+    """RFC 4287 §4.1.1: without a feed-level author, every entry needs its own; 銳評's have no
+    reporters, so its feed was invalid Atom."""
+    feed = ET.fromstring(demo_client.get(f"/sections/{slug}/feed.atom").get_data())
+    entries = feed.findall(f"{ATOM}entry")
+    assert entries
+    feed_author = feed.find(f"{ATOM}author")
+    assert feed_author is not None or all(e.find(f"{ATOM}author") is not None for e in entries)
+    assert feed_author is not None and feed_author.findtext(f"{ATOM}name") == "聊城新聞網"
+
+
 def test_feed_of_an_unknown_section_is_404(demo_client):
     assert demo_client.get("/sections/no-such-section/feed.atom").status_code == 404
 
@@ -789,6 +801,9 @@ def test_sitemap_lists_every_public_article(demo_app, demo_client):
         public = set(db.session.scalars(public_query().with_only_columns(Article.id)))
     assert {int(p.removeprefix("/articles/")) for p in paths if p.startswith("/articles/")} == public
     assert "/sections/yaowen" in paths
+    with demo_app.app_context():
+        pages = set(db.session.scalars(select(Page.slug)))
+    assert pages and {p.removeprefix("/pages/") for p in paths if p.startswith("/pages/")} == pages
 
 
 # --- 繁/简 ----------------------------------------------------------------------------------------
@@ -835,6 +850,15 @@ def test_simplified_feed_is_converted_too(demo_client):
     body = demo_client.get("/sections/yaowen/feed.atom").get_data(as_text=True)
     ET.fromstring(body.encode())
     assert "要闻" in body
+
+
+def test_simplified_feed_says_it_is_simplified(demo_client):
+    xml_lang = "{http://www.w3.org/XML/1998/namespace}lang"
+    feed = ET.fromstring(demo_client.get("/sections/yaowen/feed.atom").get_data())
+    assert feed.get(xml_lang) == "zh-Hant"
+    demo_client.get("/script/hans?next=/")
+    feed = ET.fromstring(demo_client.get("/sections/yaowen/feed.atom").get_data())
+    assert feed.get(xml_lang) == "zh-Hans"
 
 
 @pytest.mark.parametrize(
