@@ -375,6 +375,7 @@ def test_keyboard_focus_stands_out_in_the_header_and_on_the_page(page, watch, se
     expect(skip).to_be_focused()
     expect(skip).to_be_in_viewport()
     skip.press("Enter")
+    expect(page.locator("main")).to_be_focused()  # the keyboard moves with the view (screen readers)
     page.keyboard.press("Tab")  # the skip link goes past the header, into the article
     assert page.evaluate("document.activeElement.closest('main') !== null")
     checked = []
