@@ -154,6 +154,17 @@ class _Checked:
             self.problems.append(refusal)
             return None
 
+    def check_code(
+        self, session: Session, code: str | None, *, vault: PhoneVault, rules: CodeRules, now: datetime
+    ) -> None:
+        """The SMS code, only for a number that passed its own check (no code went to another)."""
+        if code is not None and self.phone_hmac:
+            self.code = self.check(
+                lambda: _current_code(
+                    session, phone_hmac=self.phone_hmac, code=code, vault=vault, rules=rules, now=now
+                )
+            )
+
 
 def _check_password(password: str) -> None:
     if len(password) < PASSWORD_MIN:
@@ -231,12 +242,7 @@ def _check_registration(
 
     if phone is not None:
         checked.check(free_number)
-    if code is not None and checked.phone_hmac:
-        checked.code = checked.check(
-            lambda: _current_code(
-                session, phone_hmac=checked.phone_hmac, code=code, vault=vault, rules=code_rules, now=now
-            )
-        )
+    checked.check_code(session, code, vault=vault, rules=code_rules, now=now)
     if nickname is not None:
         checked.nickname = checked.check(lambda: _check_nickname(session, nickname, words)) or ""
     if password is not None:
@@ -373,12 +379,7 @@ def _check_reset(
 
     if phone is not None:
         checked.check(registered_number)
-    if code is not None and checked.phone_hmac:
-        checked.code = checked.check(
-            lambda: _current_code(
-                session, phone_hmac=checked.phone_hmac, code=code, vault=vault, rules=code_rules, now=now
-            )
-        )
+    checked.check_code(session, code, vault=vault, rules=code_rules, now=now)
     if password is not None:
         checked.check(lambda: _check_password(password))
     return checked
