@@ -179,20 +179,24 @@ def add_comment(
         return comment.id
 
 
-def report_three_times(d: Desk, comment_id: int) -> None:
+def report_by(d: Desk, comment_id: int, roles: tuple[str, ...], note: str = "") -> None:
     with d.app.app_context():
         comment = db.session.get(Comment, comment_id)
-        for role in ("reader", "reader2", "reader3"):
+        for role in roles:
             comments.report(
                 db.session,
                 comment=comment,
                 reporter=user_of(d, role),
                 reason_code="R08",
-                note="罵人",
+                note=note,
                 rules=CommentRules(),
                 now=utc_now(),
             )
         db.session.commit()
+
+
+def report_three_times(d: Desk, comment_id: int) -> None:
+    report_by(d, comment_id, ("reader", "reader2", "reader3"), note="罵人")
 
 
 def status_of(d: Desk, comment_id: int) -> str:
@@ -2602,22 +2606,6 @@ def test_a_lift_note_too_long_is_said_beside_it_and_kept(desk):
     assert fingerprint(d) == before
     with d.app.app_context():
         assert db.session.get(User, author.id).muted_until is not None
-
-
-def report_by(d: Desk, comment_id: int, roles: tuple[str, ...]) -> None:
-    with d.app.app_context():
-        comment = db.session.get(Comment, comment_id)
-        for role in roles:
-            comments.report(
-                db.session,
-                comment=comment,
-                reporter=user_of(d, role),
-                reason_code="R08",
-                note="",
-                rules=CommentRules(),
-                now=utc_now(),
-            )
-        db.session.commit()
 
 
 def test_the_reports_tab_lists_hidden_first_then_most_reported_then_oldest_across_pages(desk):
