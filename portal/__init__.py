@@ -77,7 +77,7 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     if not app.config["RATELIMIT_STORAGE_URI"]:
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or f"{rate_limits.SCHEME}://"
     app.config.setdefault("MEDIA_ROOT", str(Path(app.instance_path) / "media"))
-    # The 屬地 databases an admin may choose from (網站設定): the operator puts *.mmdb files here.
+    # The 屬地 databases an admin may choose from (網站設置): the operator puts *.mmdb files here.
     app.config.setdefault("REGION_DATABASES_FOLDER", str(Path(app.instance_path) / "regions"))
     if app.config["SECRET_KEY"] == "dev" and not (app.debug or app.testing):
         raise RuntimeError("SECRET_KEY is the development value: set it in instance/config.py")

@@ -51,7 +51,7 @@ class MigrationCommands(click.Group):
 def init_instance() -> None:
     """Write instance/config.py with fresh secrets if it is missing."""
     path = write_instance_config(Path(current_app.instance_path))
-    click.echo(f"實例設定：{path}")
+    click.echo(f"實例設置：{path}")
 
 
 @click.command("init-db")
@@ -59,7 +59,7 @@ def init_instance() -> None:
 def init_db() -> None:
     """Create the database or upgrade it to the latest schema."""
     upgrade_schema()
-    click.echo("資料庫已是最新結構。")
+    click.echo("數據庫已是最新結構。")
 
 
 @click.command("seed-demo")
@@ -79,7 +79,7 @@ def seed_demo() -> None:
     db.session.commit()
     click.echo(
         f"示範內容：新增欄目 {report.sections}、文章 {report.articles}、頁面 {report.pages}、"
-        f"設定 {report.settings}、媒體 {report.media}、敏感詞 {report.words}、評論 {report.comments}。"
+        f"設置 {report.settings}、媒體 {report.media}、敏感詞 {report.words}、評論 {report.comments}。"
     )
 
 
@@ -165,9 +165,9 @@ def purge() -> None:
     configured = load_settings(db.session).get("retention_days", str(records.RETENTION_DEFAULT_DAYS))
     days = records.retention_days({"retention_days": configured})
     if not configured.strip().isdigit():
-        click.echo(f"保存期限設定「{configured}」無效，按{days}天執行。")
+        click.echo(f"保存期限設置「{configured}」無效，按{days}天執行。")
     elif int(configured) < days:
-        click.echo(f"保存期限設定為{int(configured)}天，少於法定最少的{days}天，按{days}天執行。")
+        click.echo(f"保存期限設置為{int(configured)}天，少於法定最少的{days}天，按{days}天執行。")
     count = moderation.purge(db.session, now=utc_now(), retention_days=days)
     db.session.commit()
     current_app.logger.info("purge: %d submission records older than %d days deleted", count, days)
@@ -241,7 +241,7 @@ def _account_report(
 ) -> list[str]:
     lines = []
     if found.phones_unchecked:
-        lines.append("未設定有效的 PII_KEY，無法讀取手機號碼：手機號碼未檢查。")
+        lines.append("未設置有效的 PII_KEY，無法讀取手機號碼：手機號碼未檢查。")
     for how, changes in (("已規範化", done), ("可自動規範化（flask check-accounts --fix）", found)):
         if changes is not None and (changes.phones or changes.nicknames):
             lines.append(f"{how}：手機號碼 {len(changes.phones)} 個，暱稱 {len(changes.nicknames)} 個。")

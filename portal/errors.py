@@ -20,7 +20,7 @@ MESSAGES = {
     413: "提交的內容過大，請縮短後再試。",
     422: "提交的內容有誤，請修改後再試。",
     429: "操作過於頻繁，請稍後再試。",
-    500: "伺服器暫時出現問題，請稍後再試。",
+    500: "服務器暫時出現問題，請稍後再試。",
     503: "系統繁忙，請稍後再試；您輸入的內容不會丟失。",
 }
 # Where an error's page leads back to, when it is not the home page: an upload over the limit goes
@@ -36,8 +36,8 @@ def message_for(error: HTTPException) -> str:
     if error.code == 413 and request.endpoint in current_app.config["UPLOAD_ENDPOINTS"]:
         megabytes = current_app.config["MAX_UPLOAD_LENGTH"] // (1024 * 1024)
         return (
-            f"檔案過大：媒體檔案不能超過 {megabytes} MB。這次上傳沒有保存，說明和署名也未保存："
-            f"請返回媒體頁，選擇 {megabytes} MB 以內的檔案後重新填寫。"
+            f"文件過大：媒體文件不能超過 {megabytes} MB。這次上傳沒有保存，說明和署名也未保存："
+            f"請返回媒體頁，選擇 {megabytes} MB 以內的文件後重新填寫。"
         )
     return MESSAGES.get(error.code or 500, MESSAGES[500])
 

@@ -65,7 +65,7 @@ def test_init_db_succeeds_on_an_already_migrated_database(app, runner):
     before = _revision(app)
     result = flask(runner, "init-db")
     assert result.exit_code == 0, result.output
-    assert "資料庫已是最新結構" in result.output
+    assert "數據庫已是最新結構" in result.output
     assert _revision(app) == before
 
 
@@ -102,7 +102,7 @@ def seeded(tmp_path_factory):
 
 
 def _counts(output: str) -> dict[str, int]:
-    labels = {"欄目": "section", "文章": "article", "頁面": "page", "設定": "site_setting", "媒體": "media"}
+    labels = {"欄目": "section", "文章": "article", "頁面": "page", "設置": "site_setting", "媒體": "media"}
     return {table: int(n) for label, table in labels.items() for n in re.findall(rf"{label} (\d+)", output)}
 
 

@@ -20,7 +20,7 @@ class RegisterForm(Form):
         "手機號碼",
         validators=[DataRequired(PHONE_REQUIRED), Length(max=PHONE_MAX_LENGTH, message=PHONE_TOO_LONG)],
     )
-    code = StringField("簡訊驗證碼", validators=[DataRequired("請輸入簡訊驗證碼"), Length(max=8)])
+    code = StringField("短信驗證碼", validators=[DataRequired("請輸入短信驗證碼"), Length(max=8)])
     nickname = StringField(
         "暱稱",
         filters=[normalised],
@@ -29,7 +29,7 @@ class RegisterForm(Form):
     password = PasswordField(
         "密碼",
         validators=[
-            DataRequired("請設定密碼"),
+            DataRequired("請設置密碼"),
             Length(min=PASSWORD_MIN, max=128, message="密碼需為8至128個字符"),
         ],
     )
@@ -41,11 +41,11 @@ class PasswordResetForm(Form):
         "手機號碼",
         validators=[DataRequired(PHONE_REQUIRED), Length(max=PHONE_MAX_LENGTH, message=PHONE_TOO_LONG)],
     )
-    code = StringField("簡訊驗證碼", validators=[DataRequired("請輸入簡訊驗證碼"), Length(max=8)])
+    code = StringField("短信驗證碼", validators=[DataRequired("請輸入短信驗證碼"), Length(max=8)])
     password = PasswordField(
         "新密碼",
         validators=[
-            DataRequired("請設定新密碼"),
+            DataRequired("請設置新密碼"),
             Length(min=PASSWORD_MIN, max=128, message="密碼需為8至128個字符"),
         ],
     )

@@ -167,7 +167,7 @@ def ids_of(field) -> list[int]:
 
 
 class MediaForm(Form):
-    file = FileField("檔案")
+    file = FileField("文件")
     caption = TextAreaField("說明", filters=[normalised], validators=[Optional(), Length(max=500)])
     credit = StringField(
         "署名（如 □本報記者 某某 攝）", filters=[normalised], validators=[Optional(), Length(max=120)]
@@ -193,7 +193,7 @@ class PageForm(Form):
 
 
 class SettingsForm(Form):
-    message_names: ClassVar[dict[str, str]] = {"region_database": "IP屬地資料庫"}
+    message_names: ClassVar[dict[str, str]] = {"region_database": "IP屬地數據庫"}
 
     site_name = StringField(
         SETTING_LABELS["site_name"],
@@ -286,7 +286,7 @@ class WordForm(Form):
 
 
 class WordImportForm(Form):
-    file = FileField("CSV 檔案")
+    file = FileField("CSV 文件")
 
 
 class WordTestForm(Form):
@@ -313,7 +313,7 @@ class StaffForm(Form):
     nickname = StringField(
         "暱稱", filters=[normalised], validators=[DataRequired("請填寫暱稱"), Length(max=16)]
     )
-    password = StringField("初始密碼", validators=[DataRequired("請設定密碼"), PASSWORD_LENGTH])
+    password = StringField("初始密碼", validators=[DataRequired("請設置密碼"), PASSWORD_LENGTH])
     role = SelectField("角色", choices=choices(ROLE_LABELS, [Role.MODERATOR.value, Role.ADMIN.value]))
 
 

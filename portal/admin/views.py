@@ -410,7 +410,7 @@ def delete_media(media_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     if (
-        asking := unconfirmed(f"確定刪除媒體 #{item.id}？檔案將一併刪除。", url_for("admin.media"))
+        asking := unconfirmed(f"確定刪除媒體 #{item.id}？文件將一併刪除。", url_for("admin.media"))
     ) is not None:
         return asking
     try:
@@ -486,13 +486,13 @@ def region_database_problem(path: str) -> str | None:
     """Why a path cannot be the 屬地 database, or None when MaxMind's reader opens it."""
     try:
         if not Path(path).is_file():
-            return "找不到這個檔案"
+            return "找不到這個文件"
         with maxminddb.open_database(path):
             return None
     except OSError:
-        return "找不到這個檔案"
+        return "找不到這個文件"
     except (ValueError, maxminddb.InvalidDatabaseError):
-        return "不是 MaxMind 格式的資料庫"
+        return "不是 MaxMind 格式的數據庫"
 
 
 BUILT_IN_REGIONS = "內建 GeoLite2（2018 年版）"
@@ -532,7 +532,7 @@ def site_settings():
             }
             changed = editorial.save_settings(db.session, values=values, actor=current_user, now=utc_now())
             db.session.commit()
-            flash(f"設定已保存（{len(changed)} 項變更），即時生效")
+            flash(f"設置已保存（{len(changed)} 項變更），即時生效")
             return redirect(url_for("admin.site_settings"), 303)
     return render_template("admin/settings.html", form=form), 422
 
@@ -636,7 +636,7 @@ def import_words():
         text = raw.decode("utf-8-sig")
         report = sensitive_words.import_csv(db.session, text=text, actor=current_user, now=utc_now())
     except UnicodeDecodeError:
-        flash("檔案不是 UTF-8 編碼的 CSV，未導入任何詞條", "error")
+        flash("文件不是 UTF-8 編碼的 CSV，未導入任何詞條", "error")
         return redirect(url_for("admin.words"), 303)
     except Rejected as refusal:
         db.session.rollback()
@@ -822,7 +822,7 @@ def set_password(user_id: int):
             actor=current_user,
             now=utc_now(),
         ),
-        f"已為 {person.nickname} 設定新密碼，其他設備上的登錄已全部退出",
+        f"已為 {person.nickname} 設置新密碼，其他設備上的登錄已全部退出",
         password_form=form,
     )
 
@@ -836,8 +836,8 @@ def force_password_reset(user_id: int):
         lambda: accounts.force_password_reset(
             db.session, user=person, hasher=password_hasher(), actor=current_user, now=utc_now()
         ),
-        f"{person.nickname} 的密碼已失效、登錄已全部退出：請其用「忘記密碼」以手機驗證碼設定新密碼",
-        f"確定讓 {person.nickname} 的密碼失效？其需用「忘記密碼」重新設定。",
+        f"{person.nickname} 的密碼已失效、登錄已全部退出：請其用「忘記密碼」以手機驗證碼設置新密碼",
+        f"確定讓 {person.nickname} 的密碼失效？其需用「忘記密碼」重新設置。",
     )
 
 

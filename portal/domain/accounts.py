@@ -477,7 +477,7 @@ def force_password_reset(
     """The password stops working (a leaked one, say) and every session ends: the owner chooses a
     new one through 忘記密碼, which the SMS code to their phone proves."""
     if user.id == actor.id:
-        raise Rejected("account", "不能強制重設自己的密碼，請直接設定新密碼", 403)
+        raise Rejected("account", "不能強制重設自己的密碼，請直接設置新密碼", 403)
     _replace_password(user, hasher.hash(secrets.token_urlsafe(32)))  # known to nobody
     audit.record(
         session,

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 PICTURE_WIDTHS = (320, 640, 960, 1280)
 MAX_PIXELS = 40_000_000  # larger pictures are refused before they are decoded
-UNKNOWN = "無法識別的檔案：只接受 JPEG、PNG、WebP 圖片，以及 MP3、WAV、OGG、M4A 音頻和 MP4、WebM 視頻"
+UNKNOWN = "無法識別的文件：只接受 JPEG、PNG、WebP 圖片，以及 MP3、WAV、OGG、M4A 音頻和 MP4、WebM 視頻"
 
 # Container format names as FFmpeg reports them → (extension, MIME type).
 VIDEO_FORMATS = {"webm": ("webm", "video/webm"), "mov": ("mp4", "video/mp4"), "mp4": ("mp4", "video/mp4")}
@@ -96,7 +96,7 @@ def _stream_kind(data: bytes) -> tuple[MediaKind, str, str] | None:
 def store_upload(session: Session, *, upload: Upload, media_root: Path, actor: User, now: datetime) -> Media:
     """Check, convert and store one upload; a renamed text file is refused with a message."""
     if not upload.data:
-        raise Rejected("file", "請選擇要上傳的檔案")
+        raise Rejected("file", "請選擇要上傳的文件")
     stem = f"uploads/{now:%Y/%m}/{secrets.token_hex(8)}"
     (media_root / stem).parent.mkdir(parents=True, exist_ok=True)
     picture = _picture(upload.data)

@@ -29,7 +29,7 @@ _WRITTEN_MOBILE = re.compile(
 )
 PHONE_INVALID = "請輸入有效的11位手機號碼"
 PHONE_FOREIGN = "目前僅支持中國大陸手機號碼（+86），請輸入11位手機號碼"
-PHONE_LANDLINE = "請輸入11位手機號碼，固定電話無法接收簡訊驗證碼"
+PHONE_LANDLINE = "請輸入11位手機號碼，固定電話無法接收短信驗證碼"
 PHONE_TOO_LONG = "手機號碼太長，請輸入11位手機號碼"
 
 

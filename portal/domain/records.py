@@ -103,7 +103,7 @@ ACTION_LABELS: dict[str, str] = {
     "admin.user_access": "修改用戶權限",
     "admin.account_disabled": "停用賬號",
     "admin.account_enabled": "啟用賬號",
-    "admin.password_set": "設定新密碼",
+    "admin.password_set": "設置新密碼",
     "admin.password_reset_forced": "強制重設密碼",
 }
 # Codes not listed above still get a label from their family.
@@ -220,7 +220,7 @@ KEY_LABELS = {
     "version": "版本",
     "title": "標題",
     "slug": "網址代號",
-    "path": "檔案",
+    "path": "文件",
     "kind": "類型",
     "size": "大小",
     "caption": "說明",
@@ -228,7 +228,7 @@ KEY_LABELS = {
     "body_html": "正文（HTML）",
     "lifted": "解除措施編號",
     "sections": "負責欄目",
-    "pii": "可查看實名資料",
+    "pii": "可查看實名信息",
     "held": "保存在案",
     "held_by": "保存人編號",
     "since": "保存自",

@@ -50,8 +50,8 @@ SETTING_LABELS: dict[str, str] = {
     "report_hide_threshold": "幾位讀者舉報後暫時隱藏",
     "comments_closed_site": "全站關閉評論",
     "retention_days": "記錄保存天數（不少於184天）",
-    "region_database": "IP屬地資料庫路徑（留空使用內建 GeoLite2）",
-    "sms_sender": "簡訊發送方式",
+    "region_database": "IP屬地數據庫路徑（留空使用內建 GeoLite2）",
+    "sms_sender": "短信發送方式",
 }
 COMMENT_MAX_CEILING = 2000
 _SETTINGS = select(SiteSetting.key, SiteSetting.value)

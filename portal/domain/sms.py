@@ -18,4 +18,4 @@ class ConsoleSender:
 
     def send(self, phone: str, text: str) -> None:
         log.warning("SMS to %s: %s", phone, text)
-        print(f"[簡訊] {phone}: {text}", file=sys.stderr, flush=True)
+        print(f"[短信] {phone}: {text}", file=sys.stderr, flush=True)

@@ -162,7 +162,7 @@
   });
 
   document.addEventListener("htmx:responseError", function (event) {
-    if (event.detail.xhr && event.detail.xhr.status >= 500) say(wording(document.getElementById("messages"), "data-server-error", "伺服器暫時出現問題，您輸入的內容仍在，請稍後再試。"));
+    if (event.detail.xhr && event.detail.xhr.status >= 500) say(wording(document.getElementById("messages"), "data-server-error", "服務器暫時出現問題，您輸入的內容仍在，請稍後再試。"));
   });
   document.addEventListener("htmx:sendError", function () {
     say(wording(document.getElementById("messages"), "data-network-error", "網絡連接失敗，您輸入的內容仍在，請檢查網絡後再試。"));
@@ -214,7 +214,7 @@
     var over = max > 0 && file && file.size > max;
     if (note) {
       note.textContent = over
-        ? wording(note, "data-message", "檔案過大：媒體檔案不能超過 {max} MB，所選檔案為 {size} MB。")
+        ? wording(note, "data-message", "文件過大：媒體文件不能超過 {max} MB，所選文件為 {size} MB。")
           .replace("{max}", String(Math.floor(max / MB))).replace("{size}", (file.size / MB).toFixed(1))
         : "";
       note.hidden = !over;

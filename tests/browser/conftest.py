@@ -105,7 +105,7 @@ class Portal:
 
     def sms_code(self, phone: str, timeout: float = 5) -> str:
         """The newest code the development sender wrote to the server's stderr for `phone`."""
-        pattern = re.compile(rf"\[簡訊\] {re.escape(phone)}: .*?驗證碼是(\d+)")
+        pattern = re.compile(rf"\[短信\] {re.escape(phone)}: .*?驗證碼是(\d+)")
         deadline = time.monotonic() + timeout
         while True:
             found = pattern.findall(self.log_text())

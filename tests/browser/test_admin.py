@@ -120,7 +120,7 @@ def test_admin_publishes_an_article_with_a_picture_that_readers_see(page, watch,
 
     # A picture, chosen from disk.
     page.goto("/admin/media")
-    page.get_by_label("檔案", exact=True).set_input_files(picture)
+    page.get_by_label("文件", exact=True).set_input_files(picture)
     page.get_by_label("說明", exact=True).fill(CAPTION)
     page.get_by_label("署名").fill(CREDIT)
     page.get_by_role("button", name="上傳").click()
@@ -142,7 +142,7 @@ def test_admin_publishes_an_article_with_a_picture_that_readers_see(page, watch,
     page.get_by_role("button", name="保存").click()
     page.wait_for_url(re.compile(r".*/admin/articles/\d+$"))
     assert flash(page) == f"文章「{TITLE}」已保存"
-    article_path = page.get_by_role("link", name="查看線上文章").get_attribute("href")
+    article_path = page.get_by_role("link", name="查看已發布文章").get_attribute("href")
     watch.assert_clean()
 
     # An anonymous reader, in a browser of their own.
@@ -247,7 +247,7 @@ def test_a_file_over_the_upload_limit_is_said_beside_the_field_and_not_sent(page
     page.get_by_role("button", name="登錄").click()
     page.wait_for_url("**/admin/media")
     posts.clear()
-    field = page.get_by_label("檔案", exact=True)
+    field = page.get_by_label("文件", exact=True)
     assert field.get_attribute("data-max-bytes") == str(50 * 1024 * 1024)
     page.get_by_label("說明", exact=True).fill("一張太大的照片")
     page.get_by_label("署名").fill(CREDIT)
@@ -255,7 +255,7 @@ def test_a_file_over_the_upload_limit_is_said_beside_the_field_and_not_sent(page
     note = page.locator("#file-size-error")
     expect(note).to_be_visible()
     expect(note).to_have_text(
-        "檔案過大：媒體檔案不能超過 50 MB，所選檔案為 50.0 MB。請選擇較小的檔案，說明和署名不用重填。"
+        "文件過大：媒體文件不能超過 50 MB，所選文件為 50.0 MB。請選擇較小的文件，說明和署名不用重填。"
     )
     expect(field).to_have_attribute("aria-invalid", "true")
     page.get_by_role("button", name="上傳").click()
@@ -286,13 +286,13 @@ def test_without_javascript_an_upload_over_the_limit_says_the_limit_and_leads_ba
         page.get_by_label("密碼").fill(DEMO_ADMIN[1])
         page.get_by_role("button", name="登錄").click()
         page.wait_for_url("**/admin/media")
-        page.get_by_label("檔案", exact=True).set_input_files(huge)
+        page.get_by_label("文件", exact=True).set_input_files(huge)
         page.get_by_label("說明", exact=True).fill("一張太大的照片")
         with page.expect_response("**/admin/media") as answer:
             page.get_by_role("button", name="上傳").click()
         assert answer.value.status == 413
         expect(page.locator("h1")).to_have_text("內容過大")
-        expect(page.locator(".error-page")).to_contain_text("媒體檔案不能超過 50 MB")
+        expect(page.locator(".error-page")).to_contain_text("媒體文件不能超過 50 MB")
         page.locator("#error-back").click()
         page.wait_for_url("**/admin/media")
         expect(page.locator("h1")).to_have_text("媒體")

@@ -75,7 +75,7 @@ def test_register_log_in_and_post_with_htmx_shows_it_awaiting_review(page, watch
     page.get_by_role("button", name="獲取驗證碼").click()
     expect(page.locator("#code-status")).to_contain_text("驗證碼已發送至")
     assert phone not in page.content()  # masked on the page
-    page.get_by_label("簡訊驗證碼").fill(comment_portal.sms_code(phone))
+    page.get_by_label("短信驗證碼").fill(comment_portal.sms_code(phone))
     page.get_by_label("暱稱").fill(nickname)
     page.get_by_label("密碼").fill(password)
     page.get_by_role("checkbox").check()
@@ -187,7 +187,7 @@ def test_enter_in_a_field_submits_the_form_not_another_code(
         page.get_by_label("手機號碼").fill(phone)
         page.get_by_role("button", name="獲取驗證碼").click()
         expect(page.locator("#code-status")).to_contain_text("驗證碼已發送至")
-        page.get_by_label("簡訊驗證碼").fill(comment_portal.sms_code(phone))
+        page.get_by_label("短信驗證碼").fill(comment_portal.sms_code(phone))
         for label, value in fields.items():
             page.get_by_label(label, exact=True).fill(value)
         if "reset" not in form:

@@ -73,7 +73,7 @@ def test_text_size_grows_shrinks_within_bounds_and_survives_a_reload(page, watch
     for name in ("A+ 放大字號", "A- 縮小字號"):
         assert page.get_by_role("button", name=name, exact=True).count() == 1
     page.locator(".share summary").click()
-    for button in (bigger, smaller, page.get_by_role("button", name="複製連結")):
+    for button in (bigger, smaller, page.get_by_role("button", name="複製鏈接")):
         # Their labels were white on their white background (the site's button colour).
         ink, paper = button.evaluate("b => [getComputedStyle(b).color, getComputedStyle(b).backgroundColor]")
         assert ink != paper, (button.inner_text(), ink)
@@ -114,7 +114,7 @@ def test_share_panel_has_copy_weibo_and_a_server_made_qr_code(page, watch, seed_
     context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.goto(seed_path)
     page.locator(".share summary").click()
-    page.get_by_role("button", name="複製連結").click()
+    page.get_by_role("button", name="複製鏈接").click()
     page.wait_for_function("document.querySelector('.copy-status').textContent === '已複製'")
     assert page.evaluate("navigator.clipboard.readText()").endswith(seed_path)
     assert page.locator(".share-weibo").get_attribute("href").startswith("https://service.weibo.com/share/")
@@ -144,7 +144,7 @@ def test_what_the_script_writes_is_simplified_for_simplified_readers(page, conte
     context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.goto(f"/script/hans?next={seed_path}")
     page.locator(".share summary").click()
-    page.get_by_role("button", name="复制连结").click()
+    page.get_by_role("button", name="复制链接").click()
     page.wait_for_function("document.querySelector('.copy-status').textContent !== ''")
     assert page.locator(".copy-status").inner_text() == "已复制"
     page.route("**/comments?*", lambda route: route.abort())
@@ -153,7 +153,7 @@ def test_what_the_script_writes_is_simplified_for_simplified_readers(page, conte
     page.unroute("**/comments?*")
     page.route("**/comments?*", lambda route: route.fulfill(status=500, body="x"))
     page.locator("a[data-order=newest]").click()
-    expect(page.locator("#messages")).to_have_text("伺服器暂时出现问题，您输入的内容仍在，请稍后再试。")
+    expect(page.locator("#messages")).to_have_text("服务器暂时出现问题，您输入的内容仍在，请稍后再试。")
 
 
 # Every kind of page, checked by axe against WCAG 2.1 A/AA and axe's best practices, as the one

@@ -180,7 +180,7 @@ def test_what_is_not_a_picture_audio_or_video_is_refused_and_nothing_is_stored(
 def test_an_empty_upload_asks_for_a_file(store, tmp_path):
     with pytest.raises(Rejected) as refused:
         store(b"")
-    assert refused.value.message == "請選擇要上傳的檔案"
+    assert refused.value.message == "請選擇要上傳的文件"
     assert stored_files(tmp_path) == []
 
 

@@ -219,7 +219,7 @@ def test_compact_changes_names_access_and_hold_keys_in_words():
     hold = records.compact_changes('{"held": true, "held_by": 7, "since": "x"}', '{"held": false}')
     for text in (access, hold):
         assert not re.search(r"[A-Za-z_]{2,}：", text), text
-    assert "負責欄目" in access and "可查看實名資料" in access and "保存在案" in hold
+    assert "負責欄目" in access and "可查看實名信息" in access and "保存在案" in hold
 
 
 def test_compact_changes_names_back_office_keys_and_codes_in_words_as_the_target_means_them():

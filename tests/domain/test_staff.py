@@ -225,6 +225,6 @@ def test_an_admin_cannot_force_a_reset_of_their_own_password(session, chief):
         session,
         lambda: accounts.force_password_reset(session, user=chief, hasher=HASHER, actor=chief, now=NOW),
         "account",
-        "不能強制重設自己的密碼，請直接設定新密碼",
+        "不能強制重設自己的密碼，請直接設置新密碼",
         403,
     )

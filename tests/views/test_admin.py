@@ -489,7 +489,7 @@ def test_destructive_buttons_ask_first_without_javascript(app, back, targets, me
         (
             f"/admin/media/{targets['media_id']}/delete",
             {},
-            f"確定刪除媒體 #{targets['media_id']}？檔案將一併刪除。",
+            f"確定刪除媒體 #{targets['media_id']}？文件將一併刪除。",
             "/admin/media",
         ),
         (
@@ -501,7 +501,7 @@ def test_destructive_buttons_ask_first_without_javascript(app, back, targets, me
         (
             f"/admin/users/{user}/password-reset",
             {},
-            "確定讓 被提權的讀者 的密碼失效？其需用「忘記密碼」重新設定。",
+            "確定讓 被提權的讀者 的密碼失效？其需用「忘記密碼」重新設置。",
             f"/admin/users/{user}",
         ),
     ]
@@ -1353,7 +1353,7 @@ def test_a_renamed_text_file_is_refused_with_a_message_and_nothing_stored(app, b
     )
     form = html_of(response)
     (message,) = field_errors(form, "file")
-    assert message.startswith("無法識別的檔案：只接受 JPEG、PNG、WebP 圖片")
+    assert message.startswith("無法識別的文件：只接受 JPEG、PNG、WebP 圖片")
     assert field_value(form, "caption") == "我寫的說明"
     assert media_rows(app) == []
     assert files_under(media_root) == []
@@ -1370,7 +1370,7 @@ def test_a_caption_over_its_limit_is_said_beside_it_and_the_text_kept(app, back,
 
 def test_an_upload_without_a_file_asks_for_one(app, back, media_root):
     response = back.post("/admin/media", {"caption": "x"}, status=422, content_type="multipart/form-data")
-    assert field_errors(html_of(response), "file") == ["請選擇要上傳的檔案"]
+    assert field_errors(html_of(response), "file") == ["請選擇要上傳的文件"]
 
 
 def test_a_full_size_photo_can_be_uploaded(app, back, media_root):
@@ -1389,7 +1389,7 @@ def test_an_upload_over_50_mb_gets_the_413_page_in_chinese(app, back, media_root
     response = back.upload(huge, "huge.jpg", status=413)
     page = html_of(response)
     assert text_of(find_all(page, "h1")[0]) == "內容過大"
-    assert "檔案過大：媒體檔案不能超過 50 MB。" in text_of(page)  # the limit, not "shorten it"
+    assert "文件過大：媒體文件不能超過 50 MB。" in text_of(page)  # the limit, not "shorten it"
     assert "說明和署名也未保存" in text_of(page)  # said, since the page cannot keep them
     back_link = find_one(page, "a", id="error-back")  # not only 返回首頁
     assert (back_link.get("href"), text_of(back_link)) == ("/admin/media", "返回媒體頁")
@@ -1449,7 +1449,7 @@ def test_an_unused_upload_is_deleted_after_a_question_with_all_its_files(app, ba
     (media,) = media_rows(app)
     assert len(files_under(media_root)) == 4
     form = delete_form(back.page("/admin/media"), f"/admin/media/{media.id}/delete")
-    assert form.get("data-confirm") == f"確定刪除媒體 #{media.id}？檔案將一併刪除。"
+    assert form.get("data-confirm") == f"確定刪除媒體 #{media.id}？文件將一併刪除。"
     since = record_count(app)
     response = back.post(f"/admin/media/{media.id}/delete")
     assert back.flash(response) == f"媒體 #{media.id} 已刪除"
@@ -1672,7 +1672,7 @@ def test_settings_take_effect_on_the_next_request(app, back, reader_client, tree
     response = back.post(
         "/admin/settings", settings_data(report_phone="0635-1234567", comment_max_length="300")
     )
-    assert back.flash(response).startswith("設定已保存")
+    assert back.flash(response).startswith("設置已保存")
     row = assert_one_record(app, since, "admin.settings_saved")
     assert json.loads(row.after)["report_phone"] == "0635-1234567"
     footer = text_of(find_all(html_of(reader_client.get("/")), "footer")[0])
@@ -1711,9 +1711,9 @@ SETTINGS_REFUSALS = [
     ("report_hide_threshold", "101", "幾位讀者舉報後暫時隱藏須介於1至100之間。"),
     ("retention_days", "183", "記錄保存天數須介於184至3650之間。"),
     # A name from the list, never a path: one that names any other file is no choice at all.
-    ("region_database", "/etc/passwd", "請選擇有效的IP屬地資料庫。"),
-    ("region_database", "../instance/portal.sqlite", "請選擇有效的IP屬地資料庫。"),
-    ("sms_sender", "os:system", "請選擇有效的簡訊發送方式。"),
+    ("region_database", "/etc/passwd", "請選擇有效的IP屬地數據庫。"),
+    ("region_database", "../instance/portal.sqlite", "請選擇有效的IP屬地數據庫。"),
+    ("sms_sender", "os:system", "請選擇有效的短信發送方式。"),
 ]
 
 
@@ -1786,14 +1786,14 @@ def test_a_region_database_must_be_a_maxmind_file(app, back, tmp_path):
     app.config["REGION_DATABASES_FOLDER"] = str(tmp_path)
     (tmp_path / "broken.mmdb").write_text("not a MaxMind database", encoding="utf-8")
     response = back.post("/admin/settings", settings_data(region_database="broken.mmdb"), status=422)
-    assert field_errors(html_of(response), "region_database") == ["不是 MaxMind 格式的資料庫"]
+    assert field_errors(html_of(response), "region_database") == ["不是 MaxMind 格式的數據庫"]
     assert setting(app, "region_database") is None
 
 
 def test_a_region_database_outside_the_folder_is_refused_without_saying_whether_it_exists(
     app, back, tmp_path
 ):
-    """A path was once typed here: the answer (找不到這個檔案 or not) told an admin which files the
+    """A path was once typed here: the answer (找不到這個文件 or not) told an admin which files the
     server holds. Now any name that is not a listed choice gets the same answer."""
     app.config["REGION_DATABASES_FOLDER"] = str(tmp_path / "regions")
     elsewhere = _write(tmp_path / "elsewhere.mmdb", ip_version=6)
@@ -1801,7 +1801,7 @@ def test_a_region_database_outside_the_folder_is_refused_without_saying_whether_
     for value in (elsewhere, "../elsewhere.mmdb", "/nonexistent/GeoIP.mmdb", "/etc/hostname"):
         form = html_of(back.post("/admin/settings", settings_data(region_database=value), status=422))
         answers.add(tuple(field_errors(form, "region_database")))
-    assert answers == {("請選擇有效的IP屬地資料庫。",)}
+    assert answers == {("請選擇有效的IP屬地數據庫。",)}
     assert setting(app, "region_database") is None
 
 
@@ -1963,7 +1963,7 @@ def test_unreadable_imports_are_refused_with_a_message(app, back, test_words):
 
     check_cases(
         [
-            ("詞條,類別\n".encode("gbk"), "檔案不是 UTF-8 編碼的 CSV，未導入任何詞條"),
+            ("詞條,類別\n".encode("gbk"), "文件不是 UTF-8 編碼的 CSV，未導入任何詞條"),
             (b"", "未導入任何詞條：文件表頭應為 term,category,action,pinyin"),
             (b"word,cat\nx,y\n", "未導入任何詞條：文件表頭應為 term,category,action,pinyin"),
         ],
@@ -2413,7 +2413,7 @@ def test_an_admin_sets_a_new_password_and_every_session_of_the_account_ends(app,
     assert signed_in(theirs)
     since = record_count(app)
     response = back.post(f"/admin/users/{person.id}/password", {"password": "given-by-desk-2026"})
-    assert back.flash(response) == "已為 忘了手機的人 設定新密碼，其他設備上的登錄已全部退出"
+    assert back.flash(response) == "已為 忘了手機的人 設置新密碼，其他設備上的登錄已全部退出"
     row = assert_one_record(app, since, "admin.password_set", person.id)
     assert "given-by-desk-2026" not in row.before + row.after + row.note
     assert not signed_in(theirs)
@@ -2435,7 +2435,7 @@ def test_an_admins_own_new_password_keeps_this_session_and_ends_the_others(app, 
     elsewhere = app.test_client()
     login(elsewhere, admin.phone, admin.password)
     response = back.post(f"/admin/users/{admin.id}/password", {"password": "chief-editor-2026"})
-    assert back.flash(response) == "已為 總編輯 設定新密碼，其他設備上的登錄已全部退出"
+    assert back.flash(response) == "已為 總編輯 設置新密碼，其他設備上的登錄已全部退出"
     assert back.get("/admin/").status_code == 200
     assert elsewhere.get("/admin/").status_code == 302
 
@@ -2461,7 +2461,7 @@ def test_an_admin_cannot_force_a_reset_of_their_own_password(app, back, admin):
         delete_form(back.page(f"/admin/users/{admin.id}"), f"/admin/users/{admin.id}/password-reset") is None
     )
     response = back.post(f"/admin/users/{admin.id}/password-reset", status=403)
-    assert "不能強制重設自己的密碼，請直接設定新密碼" in messages(html_of(response))
+    assert "不能強制重設自己的密碼，請直接設置新密碼" in messages(html_of(response))
     assert record_count(app) == 0
     assert back.get("/admin/").status_code == 200
 

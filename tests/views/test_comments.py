@@ -1840,7 +1840,7 @@ def test_a_registration_the_form_refuses_still_has_the_other_fields_checked(app,
     )
     assert response.status_code == 422
     root = parse_html(response.get_data(as_text=True))
-    assert field_messages(root, "code") == ["請輸入簡訊驗證碼"]
+    assert field_messages(root, "code") == ["請輸入短信驗證碼"]
     assert field_messages(root, "nickname") == ["暱稱含有不允許使用的內容，請修改"]
     assert field_messages(root, "password") == ["密碼需為8至128個字符"]
     assert field_messages(root, "accept_terms") == [TERMS_REQUIRED]
@@ -1889,7 +1889,7 @@ def test_a_password_reset_shows_a_wrong_code_and_a_short_password_at_once(app, c
     )
     root = parse_html(response.get_data(as_text=True))
     assert field_messages(root, "phone") == ["該手機號尚未註冊"]
-    assert field_messages(root, "code") == ["請輸入簡訊驗證碼"]
+    assert field_messages(root, "code") == ["請輸入短信驗證碼"]
 
 
 def test_a_login_says_a_bad_phone_and_a_missing_password_at_once(app, client):
@@ -2039,7 +2039,7 @@ def test_a_phone_registered_in_one_written_form_is_found_in_every_other(app, cli
     ("typed", "says"),
     [
         ("+852 9123 4567", "目前僅支持中國大陸手機號碼（+86）"),
-        ("0635-8888888", "固定電話無法接收簡訊驗證碼"),
+        ("0635-8888888", "固定電話無法接收短信驗證碼"),
         ("139 1234 567", "請輸入有效的11位手機號碼"),
         ("1" * 40, "手機號碼太長"),
     ],
