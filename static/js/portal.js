@@ -242,6 +242,21 @@
     }
   });
 
+  // The file field in the page's language (see the field macro): the chosen file's name, or 未選擇文件.
+  function setUpFilePickers() {
+    document.querySelectorAll(".file-picker").forEach(function (picker) {
+      picker.classList.add("enhanced");
+      picker.querySelectorAll("[hidden]").forEach(function (part) { part.hidden = false; });
+    });
+  }
+  document.addEventListener("change", function (event) {
+    var picker = event.target.closest && event.target.closest(".file-picker");
+    var chosen = picker && picker.querySelector(".file-chosen");
+    if (!chosen) return;
+    var names = Array.prototype.map.call(event.target.files || [], function (file) { return file.name; });
+    chosen.textContent = names.length ? names.join("、") : chosen.getAttribute("data-none");
+  });
+
   // A comment being typed is kept in this tab until it is posted: a reload, a slip of the back
   // button or a session that ended (the post then goes by the login page and back) loses nothing.
   // sessionStorage dies with the tab, and signing out here drops what was kept.
@@ -288,5 +303,6 @@
     setUpTextSize();
     setUpCopyLink();
     restoreDraft();
+    setUpFilePickers();
   });
 })();

@@ -272,6 +272,37 @@ def test_a_file_over_the_upload_limit_is_said_beside_the_field_and_not_sent(page
     watch.assert_clean()
 
 
+def test_the_file_field_speaks_the_pages_language_not_the_browsers(page, newsroom, tmp_path):
+    """An English browser drew 「Choose File」 and 「No file chosen」 on the media and word-list pages:
+    the page's own 選擇文件 and the chosen file's name are shown, over the native input, which
+    still opens the file chooser when clicked and still takes the keyboard."""
+    small = tmp_path / "運河晨景.png"
+    small.write_bytes(picture_bytes("PNG", (320, 200)))
+    watch = observe(page)
+    page.goto("/accounts/login?next=/admin/media")
+    page.get_by_label("手機號碼").fill(DEMO_ADMIN[0])
+    page.get_by_label("密碼").fill(DEMO_ADMIN[1])
+    page.get_by_role("button", name="登錄").click()
+    page.wait_for_url("**/admin/media")
+    picker = page.locator(".file-picker")
+    expect(picker.locator(".file-choose")).to_have_text("選擇文件")
+    expect(picker.locator(".file-chosen")).to_have_text("未選擇文件")
+    field = page.get_by_label("文件", exact=True)
+    assert field.evaluate("input => getComputedStyle(input).opacity") == "0"
+    with page.expect_file_chooser() as chooser:
+        picker.click()  # what a pointer hits there is the invisible native input
+    chooser.value.set_files(small)
+    expect(picker.locator(".file-chosen")).to_have_text("運河晨景.png")
+    field.focus()
+    assert picker.locator(".file-choose").evaluate("b => getComputedStyle(b).outlineStyle") == "solid"
+    page.get_by_role("button", name="上傳").click()
+    page.wait_for_url("**/admin/media")
+    assert re.fullmatch(r"已上傳媒體 #\d+", flash(page))
+    page.goto("/admin/words")
+    expect(page.locator(".file-picker .file-choose")).to_have_text("選擇文件")
+    watch.assert_clean()
+
+
 def test_without_javascript_an_upload_over_the_limit_says_the_limit_and_leads_back_to_media(
     browser, newsroom, tmp_path
 ):
