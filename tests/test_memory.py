@@ -121,6 +121,26 @@ def test_a_pinyin_entry_loads_pypinyin_and_matches_its_pinyin():
     assert out.split() == ["review", "True"]
 
 
+def test_the_public_suffix_list_loads_at_the_first_host_with_a_path():
+    """P17 asks the Public Suffix List (about 1.5 MiB parsed) only about a name with a dot and a path:
+    a worker answering no such comment never loads it."""
+    out = run(
+        """
+        from portal.domain.pledge import check_text
+        from portal.domain.wordlist import WordList
+
+        words = WordList.build([], "v")
+        loaded = ["publicsuffixlist" in sys.modules]
+        print(check_text("聊城東昌湖的夜景真美 www.example.com 2.0/3.0", words).action)
+        loaded.append("publicsuffixlist" in sys.modules)
+        print(check_text("前端用 vue.js/react", words).action, check_text("看 bit.ly/abc123", words).action)
+        loaded.append("publicsuffixlist" in sys.modules)
+        print(*loaded)
+        """
+    )
+    assert out.split() == ["block", "pass", "block", "False", "False", "True"]
+
+
 def test_the_dashboard_charts_load_pygal_when_drawn():
     out = run(
         """

@@ -15,6 +15,7 @@ from portal.domain.pagination import Cursor
 from portal.domain.records import parse_id
 from portal.domain.site import comment_rules
 from portal.extensions import db
+from portal.flashes import COMMENT_STATUS, comment_landings, comment_region
 from portal.models import Article, Comment, CommentsState, utc_now
 from portal.page_context import settings, to_local, zone
 
@@ -101,6 +102,7 @@ def decorate(page: list[Comment]) -> dict[str, Any]:
         "viewer_id": user.id if user else None,
         "edit_minutes": rules().edit_minutes,
         "now": now,
+        "landings": {},  # messages for these comments' regions: the article page's alone (thread_context)
     }
 
 
@@ -148,14 +150,20 @@ def thread_context(article: Article, form: CommentForm | None = None) -> dict[st
             form.reply_to.data = str(target.id)
     user = viewer()
     own = comments.own_unpublished(db.session, article_id=article.id, author_id=user.id) if user else []
+    listed = list_context(
+        article, order=request.args.get("order", "newest"), cursor=Cursor.decode(request.args.get("after"))
+    )
+    # A login from a comment's 點贊 or 回覆 lands on that comment, far below #messages and perhaps
+    # below #comment-status too: its welcome is shown in the comment's item (portal/flashes.py).
+    shown = [c.id for c in listed["page"]]
+    shown += [r.id for replies in listed["previews"].values() for r in replies]
+    landings = comment_landings(shown)
     return {
         "comments_hidden": False,
         "own_unpublished": own,
         **own_actions(own),
         **form_context(article, form),
-        **list_context(
-            article,
-            order=request.args.get("order", "newest"),
-            cursor=Cursor.decode(request.args.get("after")),
-        ),
+        **listed,
+        "landings": landings,
+        "comment_regions": (COMMENT_STATUS, *map(comment_region, landings)),
     }

@@ -354,6 +354,46 @@ def test_without_javascript_every_comment_action_says_its_outcome_where_the_read
         context.close()
 
 
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_logging_in_from_a_comments_like_says_welcome_beside_that_comment(
+    browser, comment_portal, javascript
+):
+    """點贊 signed out → login → back at #comment-N, an older comment far down the list: the welcome
+    used to be in #messages at the top of the page, scrolled out of sight. It is in the comment's item
+    now, in view, with or without JavaScript."""
+    article_id = comment_portal.fresh_article()
+    article = f"/articles/{article_id}"
+    author, reader = comment_portal.reader(), comment_portal.reader()
+    older = comment_portal.approved_comment(
+        article_id, author.id, "一條較早的、要點贊的評論。", minutes_ago=60
+    )
+    for number in range(12):  # newer ones, listed above it
+        comment_portal.approved_comment(
+            article_id, author.id, f"後來的第{number}條評論。", minutes_ago=30 - number
+        )
+    context = browser.new_context(base_url=comment_portal.url, java_script_enabled=javascript, locale="zh-TW")
+    try:
+        page = context.new_page()
+        watch = watch_page(page)
+        page.goto(article)
+        comment_item(page, older).locator(".like-login").click()
+        page.get_by_label("手機號碼").fill(reader.phone)
+        page.get_by_label("密碼").fill(reader.password)
+        page.get_by_role("button", name="登錄", exact=True).click()
+        page.wait_for_url(f"**{article}#comment-{older}")
+        welcome = comment_item(page, older).locator(".comment-landing")
+        expect(welcome).to_have_text(f"{reader.nickname}，歡迎回來。")
+        expect(welcome).to_be_in_viewport()
+        expect(page.locator("#messages")).to_have_text("")
+        expect(page.locator("#messages")).not_to_be_in_viewport()  # the old place: out of sight
+        expect(comment_item(page, older).get_by_role("button", name=re.compile("點贊"))).to_be_in_viewport()
+        page.reload()  # said once
+        expect(page.locator(".comment-landing")).to_have_count(0)
+        watch.assert_clean()
+    finally:
+        context.close()
+
+
 def test_report_cancel_without_javascript_goes_back_to_the_comment(browser, comment_portal):
     article_id = comment_portal.fresh_article()
     author = comment_portal.reader()

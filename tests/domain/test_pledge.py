@@ -310,6 +310,18 @@ def test_an_empty_word_list_still_runs_the_other_rules():
         "t.cn/abc123",
         "dwz.cn/abc",
         "url.cn/abc",
+        # Any TLD of the Public Suffix List, listed in the setting or not, IDN ones too.
+        "bit.ly/abc123",
+        "example.com/x",
+        "x.cn/a",
+        "聊城.中國/a",
+        "聊城.中国/a",
+        "example.xn--fiqz9s/a",
+        "example.рф/abc",  # the homoglyph fold reads it as 「pф」, no TLD: the typed label counts
+        "ＥＸＡＭＰＬＥ．ＸＮ－－Ｐ１ＡＩ／ａ",
+        # A protocol-relative address is a link whatever its TLD.
+        '<img src="//x.invalid/pixel.gif">',
+        "<link rel=stylesheet href=//cdn.example/a.css>",
     ],
 )
 def test_p17_refuses_urls_and_mail(text):
@@ -340,6 +352,22 @@ def test_p17_refuses_urls_and_mail(text):
 )
 def test_p17_times_and_unicode_mentions_are_not_urls(text):
     assert "P17" not in check(text).rules
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "node.js/npm",
+        "vue.js/react",
+        "前端用 Vue.js/React，後端用 Node.js/Express",
+        "ＮＯＤＥ．ＪＳ／ＮＰＭ",
+        "x.invalid/a",  # no TLD, no scheme, no leading //
+        "我愛你.中國人民/abc",  # 中國人民 is no TLD
+        "注釋寫在 // 後面",
+    ],
+)
+def test_p17_a_name_with_a_dot_and_a_path_is_no_link_unless_it_ends_in_a_real_tld(text):
+    assert check(text).action == "pass"
 
 
 def test_p17_the_tld_list_is_a_setting():
@@ -538,6 +566,9 @@ def test_the_message_names_only_the_deciding_hits_categories():
         ("我的QQ號是 1234 5678 9。", "P18", "QQ號是 1234 5678 9"),
         ("加Ｖ Ｘ：abc_123456吧", "P18", "Ｖ Ｘ：abc_123456"),
         ("看 ｂｉｔ．ｌｙ/abc 吧", "P17", "ｂｉｔ．ｌｙ"),
+        ("看 聊城.中國/a 吧", "P17", "聊城.中國"),
+        ("看 example.рф/abc", "P17", "example.рф"),
+        ('<img src="//x.invalid/pixel.gif">', "P17", "//x.invalid"),
         ("e\u0301e\u0301 赌博", "P15", "赌博"),
         ("他家住在XX小区3号楼2单元", "P20", "3号楼2单元"),
     ],
@@ -710,9 +741,12 @@ def test_labels_are_the_documented_ones():
         "qq号是" * 400,
         "微信是" * 300 + "abcdefg",
         "a.bc/" * 399,
+        "//" + "a." * 249,
+        "聊.中國" * 99 + "/a",
     ],
 )
 def test_long_hostile_texts_are_checked_in_linear_time(text):
+    check_text("看 x.cn/a", WORDS)  # loads once what P17 loads at its first host (the Public Suffix List)
     started = time.perf_counter()
     check_text(text, WORDS, max_length=2000)
     assert time.perf_counter() - started < 1.0  # about a millisecond; a backtracking pattern takes seconds

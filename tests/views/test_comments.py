@@ -2231,6 +2231,80 @@ def test_logging_in_from_the_comment_area_says_welcome_where_the_reader_lands(
     assert (text_of(find_one(root, id=where)), text_of(find_one(root, id=other))) == (welcome, "")
 
 
+def log_in_through(client, link: str, user) -> str:
+    """Follows a login link as a reader would: its page, then its form (action, CSRF) as rendered.
+    Returns where the login redirects."""
+    _, root = page_of(client, link)
+    form = find_one(root, "form", cls="account-form")
+    data = {
+        "phone": user.phone,
+        "password": user.password,
+        "csrf_token": find_one(form, "input", name="csrf_token").get("value"),
+    }
+    response = client.post(form.get("action"), data=data)
+    assert response.status_code == 303
+    return response.headers["Location"]
+
+
+def item_of(root, comment_id: int):
+    return find_one(root, "li", id=f"comment-{comment_id}")
+
+
+@pytest.mark.parametrize("which", ["top-level", "reply"])
+def test_logging_in_from_a_comments_like_says_welcome_in_that_comment(
+    app, client, article_id, alice, bob, which
+):
+    """點贊 (anonymous) → login → back at #comment-N, far down the list: the welcome is shown in that
+    comment's item, where the reader lands, not in #messages or #comment-status far above it."""
+    target = add_comment(app, article_id, bob, "一條要被點贊的評論。")
+    if which == "reply":
+        target = add_comment(app, article_id, bob, "一條要被點贊的回覆。", parent_id=target, minutes_ago=20)
+    for minute in range(12):  # newer comments above it
+        add_comment(app, article_id, bob, f"後來的第{minute}條評論。", minutes_ago=10 - minute * 0.5)
+    _, root = page_of(client, f"/articles/{article_id}")
+    like = find_one(item_of(root, target), "a", id=f"like-{target}").get("href")
+    landing = log_in_through(client, like, alice)
+    assert landing == f"/articles/{article_id}#comment-{target}"
+
+    _, root = page_of(client, landing)
+    welcome = f"{alice.nickname}，歡迎回來。"
+    landed = find_one(item_of(root, target), "p", cls="comment-landing")
+    assert (text_of(landed), landed.get("role")) == (welcome, "status")
+    assert (text_of(find_one(root, id="messages")), text_of(find_one(root, id="comment-status"))) == ("", "")
+    assert len(find_all(root, "p", cls="comment-landing")) == 1
+    _, root = page_of(client, landing)  # said once
+    assert find_all(root, "p", cls="comment-landing") == []
+
+
+def test_logging_in_from_the_reply_prompt_says_welcome_in_the_comment_answered(
+    app, client, article_id, alice, bob
+):
+    """回覆 (anonymous) opens the form's 請先登錄 prompt, which comes back to the comment answered."""
+    target = add_comment(app, article_id, bob, "一條要被回覆的評論。")
+    _, root = page_of(client, f"/articles/{article_id}/comment-form?reply_to={target}")
+    login_link = find_one(root, "p", cls="comment-login-prompt").find(".//a").get("href")
+    landing = log_in_through(client, login_link, alice)
+    assert landing == f"/articles/{article_id}#comment-{target}"
+    _, root = page_of(client, landing)
+    assert (
+        text_of(find_one(item_of(root, target), "p", cls="comment-landing"))
+        == f"{alice.nickname}，歡迎回來。"
+    )
+    assert text_of(find_one(root, id="messages")) == ""
+
+
+def test_a_welcome_for_a_comment_not_on_the_page_is_shown_at_the_top(app, client, article_id, alice, bob):
+    """The anchor of a comment not on the page (withdrawn since, or in a later slice) leaves the reader at
+    the top: the welcome is in #messages there."""
+    shown = add_comment(app, article_id, bob, "一條看得見的評論。")
+    landing = log_in_through(client, f"/accounts/login?next=/articles/{article_id}%23comment-999999", alice)
+    assert landing == f"/articles/{article_id}#comment-999999"
+    _, root = page_of(client, landing)
+    assert text_of(find_one(root, id="messages")) == f"{alice.nickname}，歡迎回來。"
+    assert find_all(root, "p", cls="comment-landing") == []
+    assert text_of(item_of(root, shown)).count("歡迎回來") == 0
+
+
 @pytest.mark.parametrize("code", ["sent", ""], ids=["through-register", "form-refused-too"])
 def test_a_refused_nickname_is_kept_on_record(app, client, sender, code):
     """P4's log: account.name_rejected with the name tried and the address, whichever way the
