@@ -1,6 +1,7 @@
 """The moderation desk in Chromium, logged in through the real form of the live server: the
-keyboard, bulk reject, the out-of-band tab counts and their 20 s poll, the JavaScript-off path,
-and three readers' reports hiding a comment that a moderator then rules on."""
+keyboard, bulk decisions and appeal rulings in place, the out-of-band tab counts and their 20 s
+poll, the JavaScript-off path, and three readers' reports hiding a comment that a moderator then
+rules on."""
 
 from __future__ import annotations
 
@@ -553,6 +554,33 @@ def test_without_javascript_approve_and_reject_post_and_redirect_with_a_flash(pa
     assert statuses(live_db, [third])[third] == ("pending", "")
     # Chromium reports the 422 page's own status as a console line; that one is expected.
     watch.console_errors = [line for line in watch.console_errors if "status of 422" not in line]
+    watch.assert_clean()
+
+
+@pytest.mark.browser_context_args(java_script_enabled=False)
+def test_without_javascript_a_bulk_and_an_appeal_ruling_post_and_redirect_with_a_flash(
+    page, watch, live_db, articles
+):
+    tag = marker()
+    ticked, left = add_comments(live_db, articles[6], [f"{tag}：勾選這條", f"{tag}：不勾這條"])
+    (appeal_id,) = file_appeals(live_db, articles[6], 1)
+    log_in(page, MODERATOR)
+    page.goto(f"/moderation/?q={tag}")
+    page.locator(f"#queue-row-{ticked} .row-tick").check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="批量通過").click()
+    expect(page.locator("#queue-status")).to_have_text("已通過 1 條")
+    assert "q=" in page.url
+    assert page.locator("#queue > .queue-row").count() == 1  # the page again, the decided row gone
+    assert statuses(live_db, [ticked, left]) == {ticked: ("approved", ""), left: ("pending", "")}
+    page.goto("/moderation/?tab=appeals")
+    page.locator(f"#overturn-{appeal_id}").select_option("0")
+    with page.expect_navigation():
+        page.locator(f"#appeal-{appeal_id}").get_by_role("button", name="提交").click()
+    expect(page.locator("#queue-status")).to_have_text(f"申訴 #{appeal_id} 已處理")
+    expect(page.locator(f"#appeal-{appeal_id}")).to_have_count(0)
+    with Session(live_db) as session:
+        assert session.get(Appeal, appeal_id).status == "upheld"
     watch.assert_clean()
 
 
