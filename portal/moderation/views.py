@@ -7,6 +7,7 @@ section scopes are checked on each object in the domain.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -417,14 +418,12 @@ def _bulk_done(label: str, done: list[Comment], skipped: dict[int, str]):
             rows.append(
                 render_template("moderation/_queue_row_done.html", comment=comment, message=why, oob=True)
             )
-    tally: dict[str, int] = {}
-    for why in skipped.values():
-        tally[SKIPPED_SUMMARY.get(why, why)] = tally.get(SKIPPED_SUMMARY.get(why, why), 0) + 1
+    tally = Counter(SKIPPED_SUMMARY.get(why, why) for why in skipped.values())
     summary = f"已{label} {len(done)} 條" + "".join(f"；{n} 條{why}" for why, n in tally.items())
     if done:
         kind, status = "success", 200
     else:  # nothing decided: 409 when rows were taken meanwhile, else none of them was there to decide
-        kind, status = "error", 409 if len(rows) else 404
+        kind, status = "error", 409 if rows else 404
     blank = BulkForm(formdata=None)
     html = (
         _bulk_form(blank, (kind, summary)) + "".join(rows) + _counts(oob=True) + _queue_status(summary, kind)
