@@ -44,6 +44,10 @@ from portal.models.users import new_session_token
 
 ALREADY_DECIDED = "已由其他審核員處理"
 DECIDED_BY_YOU = "您已處理過此評論"
+CANNOT_DECIDE = "此評論目前的狀態不能這樣處理"
+# A bulk id that is unknown, or outside the moderator's sections: the same words for both, so the
+# answer does not tell a scoped moderator which comments exist elsewhere.
+NOT_IN_REACH = "不存在或不在您的審核範圍內"
 DECISION_REASONS = tuple(f"R{n:02d}" for n in range(1, 19))
 REPORT_RULINGS = ("upheld", "not_upheld", "malicious")
 MEASURES = MEASURE_LABELS  # the ladder's steps (P24), in the words the record uses too
@@ -608,14 +612,15 @@ def decide_many(
     scope: set[int] | None,
     now: datetime,
     today: date,
-) -> tuple[list[Comment], list[int]]:
-    """Bulk: the same decision on many; those decided meanwhile are skipped and returned."""
+) -> tuple[list[Comment], dict[int, str]]:
+    """Bulk: the same decision on many. Those that cannot be decided are skipped and returned
+    with why, in the desk's words (decided meanwhile, not in this state, or NOT_IN_REACH)."""
     done: list[Comment] = []
-    skipped: list[int] = []
+    skipped: dict[int, str] = {}
     for comment_id in dict.fromkeys(comment_ids):
         comment = session.get(Comment, comment_id)
         if comment is None or not in_scope(comment, scope):
-            skipped.append(comment_id)
+            skipped[comment_id] = NOT_IN_REACH
             continue
         try:
             with session.begin_nested():
@@ -630,8 +635,10 @@ def decide_many(
                     now=now,
                     today=today,
                 )
-        except (AlreadyDecided, InvalidTransition):
-            skipped.append(comment_id)
+        except AlreadyDecided as decided:
+            skipped[comment_id] = str(decided)
+        except InvalidTransition:
+            skipped[comment_id] = CANNOT_DECIDE
         else:
             done.append(comment)
     return done, skipped

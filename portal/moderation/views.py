@@ -7,6 +7,7 @@ section scopes are checked on each object in the domain.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -182,16 +183,13 @@ def render_queue(
     """The queue page for page_args(); a no-JS form error comes back here with its message, and a
     date filter that cannot be applied with its own, beside the field (422, what was typed kept)."""
     args = page_args()
-    tab = args.get("tab", "pending")
-    if tab not in moderation.TABS or tab == "appeals":
-        tab = "pending"
+    tab = _queue_tab(args)
     cursor = Cursor.decode(args.get("after"))
     filters, filter_errors = _filters(args)
     within = scope()
     rows, next_cursor = moderation.queue_page(
         db.session, tab=tab, filters=filters, scope=within, cursor=cursor, now=utc_now()
     )
-    query = urlencode(list(args.items(multi=True)))
     html = render_template(
         "moderation/queue.html",
         rows=rows,
@@ -201,7 +199,7 @@ def render_queue(
         sections=[choice for choice in section_tree().choices() if within is None or choice[0].id in within],
         flags=pledge.FLAG_LABELS,
         args=args,
-        here=url_for("moderation.queue") + (f"?{query}" if query else ""),
+        here=_here(args),
         errors=errors or {},
         # A refused row that is not on this page (another tab, a later page, filtered out): its
         # message goes above the list, or the moderator would see the page and no word of why.
@@ -213,6 +211,17 @@ def render_queue(
         **{**_counts_context(), "tab": tab},
     )
     return html, 422 if filter_errors else status
+
+
+def _queue_tab(args: MultiDict) -> str:
+    tab = args.get("tab", "pending")
+    return "pending" if tab not in moderation.TABS or tab == "appeals" else tab
+
+
+def _here(args: MultiDict) -> str:
+    """The queue page of `args`, where its forms send the moderator back (return_to)."""
+    query = urlencode(list(args.items(multi=True)))
+    return url_for("moderation.queue") + (f"?{query}" if query else "")
 
 
 @bp.get("/counts")
@@ -296,7 +305,7 @@ def decide(comment_id: int):
         return _refused(comment, str(decided), 409, form.return_to.data)
     except moderation.InvalidTransition:
         db.session.rollback()
-        return _refused(comment, "此評論目前的狀態不能這樣處理", 409, form.return_to.data)
+        return _refused(comment, moderation.CANNOT_DECIDE, 409, form.return_to.data)
     except Rejected as refusal:
         db.session.rollback()
         return _refused(comment, refusal.message, 422, form.return_to.data, form)
@@ -338,10 +347,10 @@ def bulk():
     form = BulkForm()
     if not form.validate_on_submit():
         _shape_problem(form)
-        return render_queue(bulk_form=form, status=422)
+        return _bulk_refused(form)
     if not form.ids.data:
         form.ids.errors.append("請先勾選評論")
-        return render_queue(bulk_form=form, status=422)
+        return _bulk_refused(form)
     try:
         done, skipped = moderation.decide_many(
             db.session,
@@ -357,18 +366,69 @@ def bulk():
     except Rejected as refusal:
         db.session.rollback()
         form.reason.errors.append(refusal.message)
-        return render_queue(bulk_form=form, status=422)
+        return _bulk_refused(form)
     db.session.commit()
     label = moderation.DECISION_LABELS[form.decision.data]
+    if wants_fragment():
+        return _bulk_done(label, done, skipped)
     flash_in(
         QUEUE_STATUS,
         f"已{label} {len(done)} 條" + (f"；{len(skipped)} 條已由其他審核員處理或不可處理" if skipped else ""),
     )
-    if wants_fragment():
-        response = current_app.response_class(status=204)
-        response.headers["HX-Refresh"] = "true"
-        return response
     return _back(form.return_to.data)
+
+
+def _bulk_form(form: BulkForm, outcome: tuple[str, str] | None = None) -> str:
+    args = page_args()
+    return render_template(
+        "moderation/_bulk_form.html", bulk_form=form, here=_here(args), tab=_queue_tab(args), outcome=outcome
+    )
+
+
+def _bulk_refused(form: BulkForm):
+    """Nothing ticked, no reason, a note too long: the bulk form again with its message and what
+    was chosen and typed (the ticks are in the rows, which stay as they are); without JavaScript,
+    the queue page with them, 422."""
+    if not wants_fragment():
+        return render_queue(bulk_form=form, status=422)
+    return _bulk_form(form), 422
+
+
+# Why a ticked comment was left as it was, in the bulk's summary ("；2 條已由其他審核員處理").
+SKIPPED_SUMMARY = {
+    moderation.ALREADY_DECIDED: "已由其他審核員處理",
+    moderation.DECIDED_BY_YOU: "您已處理過",
+    moderation.CANNOT_DECIDE: "目前的狀態不能這樣處理",
+    moderation.NOT_IN_REACH: moderation.NOT_IN_REACH,
+}
+
+
+def _bulk_done(label: str, done: list[Comment], skipped: dict[int, str]):
+    """A bulk decision with htmx: the form blank again (no ticks left) with what became of the
+    ticked rows, each row decided in its place out of band, the tab counts, and the summary read
+    out from #queue-status. A comment that is unknown or outside the moderator's sections has no
+    row to answer: only the summary says so, in words that do not tell which it was."""
+    rows = [
+        render_template("moderation/_queue_row_done.html", comment=c, message=f"已{label}", oob=True)
+        for c in done
+    ]
+    for comment_id, why in skipped.items():
+        if why != moderation.NOT_IN_REACH:  # decided meanwhile: the row says so, as a single decision's does
+            comment = db.session.get(Comment, comment_id)
+            rows.append(
+                render_template("moderation/_queue_row_done.html", comment=comment, message=why, oob=True)
+            )
+    tally = Counter(SKIPPED_SUMMARY.get(why, why) for why in skipped.values())
+    summary = f"已{label} {len(done)} 條" + "".join(f"；{n} 條{why}" for why, n in tally.items())
+    if done:
+        kind, status = "success", 200
+    else:  # nothing decided: 409 when rows were taken meanwhile, else none of them was there to decide
+        kind, status = "error", 409 if rows else 404
+    blank = BulkForm(formdata=None)
+    html = (
+        _bulk_form(blank, (kind, summary)) + "".join(rows) + _counts(oob=True) + _queue_status(summary, kind)
+    )
+    return html, status
 
 
 @bp.post("/comments/<int:comment_id>/reports")
@@ -577,34 +637,68 @@ def lift(sanction_id: int):
 def appeals(status: int = 200, refused: tuple[int, AppealRulingForm] | None = None):
     """The open appeals; `refused`, a ruling's form that did not validate, shows again as typed."""
     rows = moderation.open_appeals(db.session, scope())
-    # Why this desk may not rule an appeal (their own decision or appeal, an admin's to rule),
-    # or why the decider rules it all the same (本人覆核): said on the row, instead of a form.
-    refusals = {a.id: moderation.appeal_refusal(db.session, a, current_user) for a in rows}
     html = render_template(
         "moderation/appeals.html",
         rows=rows,
-        targets={a.id: moderation.appeal_subject(db.session, a) for a in rows},
-        authors={a.id: db.session.get(User, a.author_id) for a in rows},
-        refusals=refusals,
-        self_reviews={
-            a.id: moderation.self_review(db.session, a, current_user) for a in rows if not refusals[a.id]
-        },
+        **_appeals_context(rows),
         **{**_counts_context(), "tab": "appeals"},
-        form=AppealRulingForm(formdata=None),
         forms=dict([refused]) if refused else {},
-        reason_labels=pledge.REASON_LABELS,
-        measures=moderation.MEASURES,
     )
     return html, status
+
+
+def _appeals_context(rows: list[Appeal]) -> dict:
+    # Why this desk may not rule an appeal (their own decision or appeal, an admin's to rule),
+    # or why the decider rules it all the same (本人覆核): said on the row, instead of a form.
+    refusals = {a.id: moderation.appeal_refusal(db.session, a, current_user) for a in rows}
+    return {
+        "targets": {a.id: moderation.appeal_subject(db.session, a) for a in rows},
+        "authors": {a.id: db.session.get(User, a.author_id) for a in rows},
+        "refusals": refusals,
+        "self_reviews": {
+            a.id: moderation.self_review(db.session, a, current_user) for a in rows if not refusals[a.id]
+        },
+        "form": AppealRulingForm(formdata=None),
+        "reason_labels": pledge.REASON_LABELS,
+        "measures": moderation.MEASURES,
+    }
+
+
+def _appeal_row(appeal: Appeal, *, form: AppealRulingForm | None = None, error: str = "") -> str:
+    """The appeal's row again: the form as typed, or why this desk may not rule it (`error`)."""
+    return render_template(
+        "moderation/_appeal_row.html",
+        appeal=appeal,
+        **_appeals_context([appeal]),
+        forms={appeal.id: form} if form else {},
+        error=error,
+    )
+
+
+def _appeal_done(appeal: Appeal, message: str, status: int = 200):
+    """A ruled appeal with htmx: its decided line in place, the tab counts, and the outcome read out."""
+    db.session.refresh(appeal)
+    body = render_template("moderation/_appeal_row_done.html", appeal=appeal, message=message)
+    kind = "success" if status < 400 else "error"
+    return body + _counts(oob=True) + _queue_status(f"申訴 #{appeal.id} {message}", kind), status
+
+
+OVERTURN_LABELS = {"0": "已處理：維持原決定", "1": "已處理：撤銷原決定"}
+DECIDER_MAY_NOT_RULE = "原決定的審核員不能處理對其決定的申訴，請由其他審核員處理"
+APPEAL_NOT_IN_REACH = "此申訴不存在或不在您的審核範圍內"
 
 
 @bp.post("/appeals/<int:appeal_id>/ruling")
 def rule_appeal(appeal_id: int):
     appeal = db.session.get(Appeal, appeal_id)
     if appeal is None or not moderation.appeal_in_scope(db.session, appeal, scope()):
+        if wants_fragment():  # said where htmx errors go, in words that do not tell which it was
+            return _out_of_reach(APPEAL_NOT_IN_REACH)
         abort(404)
     form = AppealRulingForm()
     if not form.validate_on_submit():  # a note over its length or a made-up ruling: said, and kept
+        if wants_fragment():
+            return _appeal_row(appeal, form=form), 422
         return appeals(422, refused=(appeal.id, form))
     try:
         moderation.rule_appeal(
@@ -617,18 +711,34 @@ def rule_appeal(appeal_id: int):
         )
     except NotAllowed:
         db.session.rollback()
-        flash_in(QUEUE_STATUS, "原決定的審核員不能處理對其決定的申訴，請由其他審核員處理", "error")
+        if wants_fragment():
+            return _appeal_row(appeal, error=DECIDER_MAY_NOT_RULE), 403
+        flash_in(QUEUE_STATUS, DECIDER_MAY_NOT_RULE, "error")
     except Rejected as refusal:  # an admin's to rule: the appeals again, with why
         db.session.rollback()
+        if wants_fragment():
+            return _appeal_row(appeal, error=refusal.message), refusal.status
         flash_in(QUEUE_STATUS, refusal.message, "error")
         return appeals(refusal.status)
     except moderation.AlreadyDecided:
         db.session.rollback()
+        if wants_fragment():
+            return _appeal_done(appeal, moderation.ALREADY_DECIDED, 409)
         flash_in(QUEUE_STATUS, moderation.ALREADY_DECIDED, "error")
     else:
         db.session.commit()
+        if wants_fragment():
+            return _appeal_done(appeal, OVERTURN_LABELS[form.overturn.data])
         flash_in(QUEUE_STATUS, f"申訴 #{appeal.id} 已處理")
     return redirect(url_for("moderation.queue", tab="appeals"), 303)
+
+
+def _out_of_reach(message: str):
+    """An htmx action on something unknown or outside the moderator's sections: 404 and why, in
+    #messages like any htmx error (portal/errors.py), not the page's generic 頁面不存在."""
+    response = current_app.response_class(render_template("errors/_message.html", message=message), 404)
+    response.headers.update({"HX-Retarget": "#messages", "HX-Reswap": "innerHTML"})
+    return response
 
 
 # --- emergencies and patrol ----------------------------------------------------------------------

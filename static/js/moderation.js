@@ -110,6 +110,7 @@
   document.addEventListener("htmx:afterSettle", function (event) {
     var done = event.target;
     if (!done || !done.matches || !done.matches("#queue > .queue-row.decided")) return;
+    if (fromBulk(event)) return;  // one of many rows a bulk decided: below, once for them all
     var active = document.activeElement;
     if (active && active !== document.body && !done.contains(active)) return;  // busy elsewhere
     var next = done.nextElementSibling;
@@ -122,6 +123,48 @@
       var line = done.querySelector(".decided-line");
       if (line) { line.setAttribute("tabindex", "-1"); line.focus(); }
     }
+  });
+
+  function fromBulk(event) {
+    var elt = event.detail && event.detail.requestConfig && event.detail.requestConfig.elt;
+    return !!elt && elt.id === "bulk-form";
+  }
+
+  // A bulk decision answers in place: the form again, blank (its ticks gone with the rows it
+  // decided), and each ticked row decided out of band. The keyboard goes on to the first row still
+  // to decide, where j/k/a work, or, none left or none decided (taken meanwhile, not in this desk's
+  // sections), to the line saying what the bulk did. A refused bulk (nothing ticked, no reason) is
+  // the form again with its message: portal.js puts the keyboard on the field to fix, or back on
+  // the button pressed.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var form = event.target;
+    if (!form || form.id !== "bulk-form" || !fromBulk(event)) return;
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    if (status === 422) return;
+    var row = status < 400 ? rows()[0] : null;
+    if (row) {
+      focusRow(row);
+    } else {
+      var line = document.getElementById("bulk-outcome");
+      if (line) { line.setAttribute("tabindex", "-1"); line.focus(); }
+    }
+  });
+
+  // An appeal ruled in place (the 申訴 tab): its decided line replaces it, and the keyboard goes on
+  // to the next appeal still open (or the one before), else stays on the decided line.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var done = event.target;
+    if (!done || !done.matches || !done.matches("#appeal-list > .queue-row.decided")) return;
+    var active = document.activeElement;
+    if (active && active !== document.body && !done.contains(active)) return;  // busy elsewhere
+    var open = Array.prototype.slice.call(document.querySelectorAll("#appeal-list > .queue-row:not(.decided)"));
+    var next = done.nextElementSibling;
+    while (next && !next.matches(".queue-row:not(.decided)")) next = next.nextElementSibling;
+    var spot = next || open[open.length - 1] || done.querySelector(".decided-line");
+    if (!spot) return;
+    if (!spot.hasAttribute("tabindex")) spot.setAttribute("tabindex", "-1");
+    spot.focus();
+    if (spot.scrollIntoView) spot.scrollIntoView({ block: "nearest" });
   });
 
   // In the reason list (reached with r), Enter rejects with the chosen reason: part of the

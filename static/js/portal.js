@@ -143,7 +143,10 @@
     var active = document.activeElement;
     if (event.detail.xhr && target && target.id && active && active.matches("button, input, select, textarea") &&
         target.contains(active)) {
-      event.detail.xhr.portalFocus = { id: target.id, tag: active.tagName.toLowerCase(), name: active.getAttribute("name") };
+      event.detail.xhr.portalFocus = {
+        id: target.id, tag: active.tagName.toLowerCase(), name: active.getAttribute("name"),
+        value: active.tagName === "BUTTON" ? active.getAttribute("value") : null
+      };
     }
   });
   document.addEventListener("htmx:afterSettle", function (event) {
@@ -153,9 +156,11 @@
     if (document.activeElement && document.activeElement !== document.body) return;
     var root = document.getElementById(was.id);
     if (!root) return;
-    var same = was.tag + (was.name ? "[name=\"" + was.name + "\"]" : "");
-    var spot = root.querySelector("[aria-invalid=true]") || root.querySelector(same) ||
-      root.querySelector("[role=status], [role=alert]");
+    var same = was.tag + (was.name ? "[name=\"" + CSS.escape(was.name) + "\"]" : "");
+    // A button of several with one name (批量通過, 批量不通過): the one pressed.
+    var pressed = was.value !== null && was.value !== undefined ? same + "[value=\"" + CSS.escape(was.value) + "\"]" : null;
+    var spot = root.querySelector("[aria-invalid=true]") || (pressed && root.querySelector(pressed)) ||
+      root.querySelector(same) || root.querySelector("[role=status], [role=alert]");
     if (!spot) return;
     if (!spot.matches("button, input, select, textarea, a[href]")) spot.setAttribute("tabindex", "-1");
     spot.focus();

@@ -1,6 +1,7 @@
 """The moderation desk in Chromium, logged in through the real form of the live server: the
-keyboard, bulk reject, the out-of-band tab counts and their 20 s poll, the JavaScript-off path,
-and three readers' reports hiding a comment that a moderator then rules on."""
+keyboard, bulk decisions and appeal rulings in place, the out-of-band tab counts and their 20 s
+poll, the JavaScript-off path, and three readers' reports hiding a comment that a moderator then
+rules on."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from playwright.sync_api import expect
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
+from portal.domain import moderation
 from portal.domain.comments import set_status
 from portal.models import (
+    Appeal,
     Article,
     Comment,
     CommentsState,
@@ -23,6 +26,7 @@ from portal.models import (
     User,
     utc_now,
 )
+from tests.browser.conftest import allow_status_error
 from tests.browser.conftest import log_in_demo as log_in
 
 READERS = ["13900000001", "13900000002", "13900000003", "13900000004"]
@@ -361,11 +365,15 @@ def test_bulk_reject_of_twenty_with_one_reason(page, watch, live_db, articles):
     assert page.locator(".row-tick:checked").count() == 20
     page.locator("#bulk-reason").select_option("R16")
     page.locator("#bulk-note").fill("同一內容刷屏")
-    with page.expect_navigation():
-        page.get_by_role("button", name="批量不通過").click()
-    expect(page.locator("#queue-status")).to_have_text("已不通過 20 條")  # the queue's region, in view
-    expect(page.locator("#queue-status")).to_be_in_viewport()
-    assert page.locator("#queue > .queue-row").count() == 0
+    page.evaluate("window.__sameDocument = true")
+    page.get_by_role("button", name="批量不通過").click()
+    # In place: each row its decided line, the form's outcome line in view, the region told.
+    expect(page.locator("#queue > .queue-row.decided")).to_have_count(20)
+    expect(page.locator("#queue-status")).to_have_text("已不通過 20 條")
+    expect(page.locator("#bulk-outcome")).to_have_text("已不通過 20 條")
+    expect(page.locator("#bulk-outcome")).to_be_in_viewport()
+    assert page.evaluate("window.__sameDocument") is True
+    expect(page.locator("#queue > .queue-row:not(.decided)")).to_have_count(0)
     assert set(statuses(live_db, ids).values()) == {("rejected", "R16")}
     with Session(live_db) as session:
         recorded = session.scalar(
@@ -374,6 +382,117 @@ def test_bulk_reject_of_twenty_with_one_reason(page, watch, live_db, articles):
             .where(ModerationAction.action == "moderation.reject", ModerationAction.target_id.in_(ids))
         )
     assert recorded == 20
+    watch.assert_clean()
+
+
+def test_a_bulk_approve_swaps_the_ticked_rows_in_place_and_is_read_out(page, watch, live_db, articles):
+    """The bulk used to reload the whole page (HX-Refresh) and its outcome was shown, not announced:
+    now the ticked rows are decided where they are, the counts follow, the ticks are gone, the
+    region says it, and the keyboard is on the first row still to decide, the shortcuts with it."""
+    tag = marker()
+    first, second, third, fourth = add_comments(live_db, articles[7], [f"{tag}：第{n}條" for n in "一二三四"])
+    log_in(page, MODERATOR)
+    page.goto(f"/moderation/?q={tag}")
+    listen_to_queue_status(page)
+    page.evaluate("window.__sameDocument = true")
+    before = pending_badge(page)
+    # Nothing ticked: said in the form, in place, and nothing changes.
+    page.get_by_role("button", name="批量通過").click()
+    expect(page.locator("#bulk-form [role=alert]")).to_have_text("請先勾選評論")
+    expect(page.get_by_role("button", name="批量通過")).to_be_focused()
+    allow_status_error(watch, 422)
+
+    page.locator(f"#queue-row-{first} .row-tick").check()
+    page.locator(f"#queue-row-{second} .row-tick").check()
+    page.get_by_role("button", name="批量通過").click()
+    expect(page.locator(f"#queue-row-{first}.decided")).to_have_text(f"#{first} 已通過")
+    expect(page.locator(f"#queue-row-{second}.decided")).to_have_text(f"#{second} 已通過")
+    expect(page.locator("#queue-status")).to_have_text("已通過 2 條")
+    expect(page.locator("#bulk-form [role=alert]")).to_have_count(0)
+    page.wait_for_function(
+        "n => Number(document.querySelector('#queue-tabs [data-count=pending]').textContent) === n",
+        arg=before - 2,
+    )
+    expect(page.locator(".row-tick:checked")).to_have_count(0)
+    page.wait_for_function(FOCUSED, arg=f"queue-row-{third}", timeout=5_000)
+    assert page.evaluate("window.__sameDocument") is True
+    assert page.locator("h1").count() == 1 and page.locator("#bulk-form").count() == 1
+
+    # The keys work on: x ticks the row in focus for the new form, which rejects it in place too.
+    page.keyboard.press("x")
+    expect(page.locator(f"#queue-row-{third} .row-tick")).to_be_checked()
+    page.locator("#bulk-reason").select_option("R16")
+    page.get_by_role("button", name="批量不通過").click()
+    expect(page.locator(f"#queue-row-{third}.decided")).to_have_text(f"#{third} 已不通過")
+    page.wait_for_function(FOCUSED, arg=f"queue-row-{fourth}", timeout=5_000)
+    page.keyboard.press("a")
+    expect(page.locator(f"#queue-row-{fourth}.decided")).to_have_text(f"#{fourth} 已通過")
+    assert heard(page) == ["已通過 2 條", "已不通過 1 條", f"#{fourth} 已通過"]
+    assert page.evaluate("window.__sameDocument") is True
+    assert statuses(live_db, [first, second, third, fourth]) == {
+        first: ("approved", ""),
+        second: ("approved", ""),
+        third: ("rejected", "R16"),
+        fourth: ("approved", ""),
+    }
+    watch.assert_clean()
+
+
+def file_appeals(live_db, article_id: int, count: int) -> list[int]:
+    """Comments by the demo author, rejected by the demo admin and appealed: the appeals' ids, for
+    the demo moderator to rule (not their own decisions)."""
+    ids = add_comments(live_db, article_id, [f"{marker()}：被誤判的評論" for _ in range(count)])
+    with Session(live_db) as session:
+        admin = session.scalar(select(User).where(User.nickname == "網站管理員"))
+        author = session.scalar(select(User).where(User.nickname == AUTHOR))
+        appeals = []
+        for comment_id in ids:
+            comment = session.get(Comment, comment_id)
+            moderation.decide(
+                session,
+                comment=comment,
+                moderator=admin,
+                decision="reject",
+                reason_code="R08",
+                now=utc_now(),
+                today=utc_now().date(),
+            )
+            appeals.append(
+                moderation.file_appeal(
+                    session,
+                    author=author,
+                    target_type="comment",
+                    target_id=comment_id,
+                    text="我沒有人身攻擊，請重新審核。",
+                    now=utc_now(),
+                ).id
+            )
+        session.commit()
+        return appeals
+
+
+def test_an_appeal_ruling_lands_in_place_and_is_read_out(page, watch, live_db, articles):
+    first, second = file_appeals(live_db, articles[7], 2)
+    log_in(page, MODERATOR)
+    page.goto("/moderation/?tab=appeals")
+    listen_to_queue_status(page)
+    page.evaluate("window.__sameDocument = true")
+    badge = int(page.locator("#queue-tabs [data-count=appeals]").inner_text())
+    row = page.locator(f"#appeal-{first}")
+    row.locator(f"#overturn-{first}").select_option("1")
+    row.locator(f"#appeal-note-{first}").fill("屬正常批評")
+    row.get_by_role("button", name="提交").click()
+    expect(page.locator(f"#appeal-{first}.decided")).to_have_text(f"申訴 #{first} 已處理：撤銷原決定")
+    expect(page.locator("#queue-status")).to_have_text(f"申訴 #{first} 已處理：撤銷原決定")
+    page.wait_for_function(FOCUSED, arg=f"appeal-{second}", timeout=5_000)  # on to the next appeal
+    expect(page.locator("#queue-tabs [data-count=appeals]")).to_have_text(str(badge - 1))
+    assert page.evaluate("window.__sameDocument") is True
+    assert page.locator("h1").count() == 1
+    assert heard(page) == [f"申訴 #{first} 已處理：撤銷原決定"]
+    with Session(live_db) as session:
+        appeal = session.get(Appeal, first)
+        assert appeal.status == "overturned"
+        assert session.get(Comment, appeal.target_id).status == "approved"
     watch.assert_clean()
 
 
@@ -435,6 +554,33 @@ def test_without_javascript_approve_and_reject_post_and_redirect_with_a_flash(pa
     assert statuses(live_db, [third])[third] == ("pending", "")
     # Chromium reports the 422 page's own status as a console line; that one is expected.
     watch.console_errors = [line for line in watch.console_errors if "status of 422" not in line]
+    watch.assert_clean()
+
+
+@pytest.mark.browser_context_args(java_script_enabled=False)
+def test_without_javascript_a_bulk_and_an_appeal_ruling_post_and_redirect_with_a_flash(
+    page, watch, live_db, articles
+):
+    tag = marker()
+    ticked, left = add_comments(live_db, articles[6], [f"{tag}：勾選這條", f"{tag}：不勾這條"])
+    (appeal_id,) = file_appeals(live_db, articles[6], 1)
+    log_in(page, MODERATOR)
+    page.goto(f"/moderation/?q={tag}")
+    page.locator(f"#queue-row-{ticked} .row-tick").check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="批量通過").click()
+    expect(page.locator("#queue-status")).to_have_text("已通過 1 條")
+    assert "q=" in page.url
+    assert page.locator("#queue > .queue-row").count() == 1  # the page again, the decided row gone
+    assert statuses(live_db, [ticked, left]) == {ticked: ("approved", ""), left: ("pending", "")}
+    page.goto("/moderation/?tab=appeals")
+    page.locator(f"#overturn-{appeal_id}").select_option("0")
+    with page.expect_navigation():
+        page.locator(f"#appeal-{appeal_id}").get_by_role("button", name="提交").click()
+    expect(page.locator("#queue-status")).to_have_text(f"申訴 #{appeal_id} 已處理")
+    expect(page.locator(f"#appeal-{appeal_id}")).to_have_count(0)
+    with Session(live_db) as session:
+        assert session.get(Appeal, appeal_id).status == "upheld"
     watch.assert_clean()
 
 

@@ -537,11 +537,45 @@ def test_decide_many_decides_the_rest_and_returns_the_ones_decided_meanwhile(wor
         today=TODAY,
     )
     assert [c.id for c in done] == [c.id for c in fresh]
-    assert sorted(skipped) == sorted([taken.id, 999_999, outside.id])
+    # Why each was left, in the desk's words; unknown and out-of-section alike, so neither is told apart.
+    assert skipped == {
+        taken.id: moderation.ALREADY_DECIDED,
+        999_999: moderation.NOT_IN_REACH,
+        outside.id: moderation.NOT_IN_REACH,
+    }
     assert all(c.status == "rejected" and c.reason_code == "R11" for c in fresh)
     assert taken.status == "approved" and taken.decided_by_id == w.other_mod.id
     assert outside.status == "pending"
     assert count(w.session, ModerationAction) == start + 3
+
+
+def test_decide_many_says_a_comment_is_the_moderators_own_decision_or_not_in_a_state_for_it(world):
+    w = world
+    mine = in_state(w, "approved", by=w.mod)
+    waiting = new_comment(w)
+    done, skipped = moderation.decide_many(
+        w.session,
+        comment_ids=[mine.id, waiting.id],
+        moderator=w.mod,
+        decision="hide",
+        reason_code="R11",
+        scope=None,
+        now=NOW,
+        today=TODAY,
+    )
+    assert [c.id for c in done] == [mine.id]
+    assert skipped == {waiting.id: moderation.CANNOT_DECIDE}  # a pending comment is not hidden
+    _, again = moderation.decide_many(
+        w.session,
+        comment_ids=[mine.id],
+        moderator=w.mod,
+        decision="hide",
+        reason_code="R11",
+        scope=None,
+        now=NOW,
+        today=TODAY,
+    )
+    assert again == {mine.id: moderation.DECIDED_BY_YOU}
 
 
 def test_decide_many_with_a_missing_reason_refuses_the_whole_batch(world):

@@ -385,8 +385,9 @@ def path_for(app, rule, t: Targets) -> str:
 # What staff get on success: (without htmx, with htmx).
 ALLOWED = {
     "moderation.decide": (303, 200),
-    "moderation.bulk": (303, 204),
+    "moderation.bulk": (303, 200),
     "moderation.rule_reports": (303, 200),
+    "moderation.rule_appeal": (303, 200),
 }
 
 
@@ -2648,3 +2649,320 @@ def test_the_reports_tab_lists_hidden_first_then_most_reported_then_oldest_acros
                 if cursor is None:
                     break
         assert seen == expected, size
+
+
+# --- bulk decisions and appeal rulings in place (htmx) --------------------------------------------
+
+
+def fragment_of(response, root_id: str):
+    """An htmx answer: no page, `Vary: HX-Request`, the body starting with the swap target's root."""
+    body = response.get_data(as_text=True)
+    assert "<html" not in body and "HX-Request" in response.headers["Vary"]
+    assert body.lstrip().startswith(f'<{"form" if root_id == "bulk-form" else "li"} id="{root_id}"'), body[
+        :120
+    ]
+    return parse_html(body)
+
+
+def decided_rows(root) -> dict[int, tuple[str, str, str | None]]:
+    """The rows an answer decides out of band: (data-status, text, hx-swap-oob) by comment id."""
+    return {
+        int(li.get("data-comment-id")): (li.get("data-status"), text_of(li), li.get("hx-swap-oob"))
+        for li in find_all(root, "li", cls="decided")
+    }
+
+
+def bulk_outcome(root) -> str:
+    found = find_all(root, "p", id="bulk-outcome")
+    return text_of(found[0]) if found else ""
+
+
+def test_an_htmx_bulk_approve_answers_the_blank_form_the_decided_rows_the_counts_and_the_status(desk):
+    d = desk
+    ticked = [add_comment(d, body=f"批量通過第{n}條") for n in range(3)]
+    left = add_comment(d)
+    back = "/moderation/?tab=pending&q=%E6%89%B9%E9%87%8F"
+    response = d.post(
+        "moderator",
+        "/moderation/bulk",
+        {"ids": ticked, "decision": "approve", "note": "都沒問題", "return_to": back},
+        headers=HX,
+    )
+    assert response.status_code == 200
+    root = fragment_of(response, "bulk-form")
+    form = find_one(root, "form", id="bulk-form")
+    assert (form.get("hx-post"), form.get("hx-target"), form.get("hx-swap")) == (
+        "/moderation/bulk",
+        "this",
+        "outerHTML",
+    )
+    assert find_one(form, "input", name="return_to").get("value") == back  # the next bulk lands there too
+    assert find_one(form, "input", name="note").get("value") in (None, "")  # blank again: nothing ticked
+    assert find_all(form, "input", checked=None) == []
+    assert bulk_outcome(root) == "已通過 3 條"
+    assert decided_rows(root) == {c: ("approved", f"#{c} 已通過", "true") for c in ticked}
+    assert f"queue-row-{left}" not in response.get_data(as_text=True)
+    assert find_one(root, "nav", id="queue-tabs").get("hx-swap-oob") == "true"
+    assert badge(response.get_data(as_text=True), "pending") == 1
+    region, said = queue_status(root)
+    assert (region.get("hx-swap-oob"), said) == ("innerHTML", "已通過 3 條")
+    assert [status_of(d, c) for c in ticked] == ["approved"] * 3 and status_of(d, left) == "pending"
+    assert count_actions(d, ModerationAction.action == "moderation.approve") == 3
+    # Said by the answer, not kept for the next page: a reload shows an empty region.
+    assert queue_page_says(d, "/moderation/") == ""
+
+
+@pytest.mark.parametrize("hx", [False, True], ids=hx_ids)
+def test_a_bulk_decision_lands_both_ways(desk, hx):
+    """Without JavaScript the bulk is what it was: 303 back to the page it came from, the outcome
+    flashed into its #queue-status; with htmx, the answer itself (no 204 + HX-Refresh any more)."""
+    d = desk
+    ids = [add_comment(d) for _ in range(2)]
+    back = "/moderation/?tab=pending&new=1"
+    response = d.post(
+        "moderator",
+        "/moderation/bulk",
+        {"ids": ids, "decision": "reject", "reason": "R16", "return_to": back},
+        headers=HX if hx else {},
+    )
+    assert [status_of(d, c) for c in ids] == ["rejected", "rejected"]
+    if hx:
+        assert response.status_code == 200 and "HX-Refresh" not in response.headers
+        assert queue_status(fragment_of(response, "bulk-form"))[1] == "已不通過 2 條"
+        assert queue_page_says(d, "/moderation/") == ""
+    else:
+        assert (response.status_code, response.headers["Location"]) == (303, back)
+        assert queue_page_says(d, back) == "已不通過 2 條"
+
+
+def test_an_htmx_bulk_on_the_approved_tab_offers_that_tabs_buttons_again(desk):
+    d = desk
+    shown = add_comment(d, status="approved")
+    response = d.post(
+        "moderator",
+        "/moderation/bulk",
+        {"ids": [shown], "decision": "hide", "reason": "R08", "return_to": "/moderation/?tab=approved"},
+        headers=HX,
+    )
+    assert response.status_code == 200
+    root = fragment_of(response, "bulk-form")
+    buttons = [
+        b.get("value") for b in find_all(find_one(root, "form", id="bulk-form"), "button", name="decision")
+    ]
+    assert buttons == ["hide", "delete"]
+    assert decided_rows(root) == {shown: ("hidden", f"#{shown} 已隱藏", "true")}
+    tabs = find_one(root, "nav", id="queue-tabs")
+    assert find_one(tabs, "a", aria_current="page").get("data-tab") == "approved"
+
+
+@pytest.mark.parametrize(
+    ("data", "message", "invalid"),
+    [
+        ({"decision": "approve", "ids": []}, "請先勾選評論", None),
+        ({"decision": "reject", "note": "刷屏"}, "請選擇處理理由", "bulk-reason"),
+        ({"decision": "reject", "reason": "R18"}, "選擇「其他違法違規信息」時請填寫說明", "bulk-reason"),
+        ({"decision": "approve", "note": "長" * 301}, "備註不能超過300字", "bulk-note"),
+        ({"decision": "publish"}, "請選擇處理方式", None),
+        ({"decision": "approve", "ids": ["abc"]}, "請先勾選評論", None),
+    ],
+    ids=["nothing-ticked", "no-reason", "r18-without-note", "long-note", "made-up-decision", "bad-id"],
+)
+def test_an_htmx_bulk_that_cannot_be_done_answers_the_form_with_its_message_and_changes_nothing(
+    desk, data, message, invalid
+):
+    d = desk
+    ids = [add_comment(d) for _ in range(2)]
+    before = fingerprint(d)
+    payload = {"ids": ids, "return_to": "/moderation/", **data}
+    response = d.post("moderator", "/moderation/bulk", payload, headers=HX)
+    assert response.status_code == 422
+    root = fragment_of(response, "bulk-form")
+    form = find_one(root, "form", id="bulk-form")
+    assert message in text_of(form)
+    assert decided_rows(root) == {}  # the rows stay as they are, their ticks kept
+    assert "hx-swap-oob" not in response.get_data(as_text=True)
+    if invalid:
+        assert find_one(form, id=invalid).get("aria-invalid") == "true"  # where the keyboard goes back to
+    if "note" in data:
+        assert find_one(form, "input", name="note").get("value") == data["note"]  # what was typed, kept
+    assert fingerprint(d) == before
+
+
+def test_an_htmx_bulk_says_which_rows_were_taken_meanwhile_and_decides_the_rest(desk):
+    d = desk
+    fresh = [add_comment(d) for _ in range(2)]
+    taken = add_comment(d)
+    d.post("decider", f"/moderation/comments/{taken}/decision", {"decision": "reject", "reason": "R08"})
+    response = d.post(
+        "moderator", "/moderation/bulk", {"ids": [*fresh, taken], "decision": "approve"}, headers=HX
+    )
+    assert response.status_code == 200
+    root = fragment_of(response, "bulk-form")
+    assert decided_rows(root) == {
+        **{c: ("approved", f"#{c} 已通過", "true") for c in fresh},
+        taken: ("rejected", f"#{taken} {ALREADY}", "true"),
+    }
+    summary = f"已通過 2 條；1 條{ALREADY}"
+    assert queue_status(root)[1] == summary and bulk_outcome(root) == summary
+    assert status_of(d, taken) == "rejected"
+
+
+def test_an_htmx_bulk_of_rows_all_taken_meanwhile_is_a_409_that_says_so(desk):
+    d = desk
+    taken = [add_comment(d) for _ in range(2)]
+    d.post("decider", "/moderation/bulk", {"ids": taken, "decision": "approve"})
+    before = fingerprint(d)
+    response = d.post("moderator", "/moderation/bulk", {"ids": taken, "decision": "approve"}, headers=HX)
+    assert response.status_code == 409
+    root = fragment_of(response, "bulk-form")
+    assert decided_rows(root) == {c: ("approved", f"#{c} {ALREADY}", "true") for c in taken}
+    region, said = queue_status(root)
+    assert said == f"已通過 0 條；2 條{ALREADY}"
+    assert "message-error" in find_one(region, "p").get("class")
+    assert fingerprint(d) == before
+
+
+def test_an_htmx_bulk_by_a_scoped_moderator_leaves_comments_outside_their_sections_and_says_so(desk):
+    """Unknown and out-of-section ids are told apart neither from each other nor by a row: the
+    summary says they were not decided, and nothing else of them is in the answer."""
+    d = desk
+    mine = add_comment(d, section="shandong")
+    elsewhere = add_comment(d, section="shehui", body="社會版的評論")
+    response = d.post(
+        "scoped", "/moderation/bulk", {"ids": [mine, elsewhere, 999_999], "decision": "approve"}, headers=HX
+    )
+    assert response.status_code == 200
+    root = fragment_of(response, "bulk-form")
+    assert decided_rows(root) == {mine: ("approved", f"#{mine} 已通過", "true")}
+    assert queue_status(root)[1] == "已通過 1 條；2 條不存在或不在您的審核範圍內"
+    body = response.get_data(as_text=True)
+    assert "社會版的評論" not in body and f"#{elsewhere}" not in body
+    assert (status_of(d, mine), status_of(d, elsewhere)) == ("approved", "pending")
+    # Nothing of theirs ticked at all: 404, still the form with why, not a page.
+    before = fingerprint(d)
+    alone = d.post("scoped", "/moderation/bulk", {"ids": [elsewhere], "decision": "approve"}, headers=HX)
+    assert alone.status_code == 404
+    root = fragment_of(alone, "bulk-form")
+    assert decided_rows(root) == {}
+    assert bulk_outcome(root) == "已通過 0 條；1 條不存在或不在您的審核範圍內"
+    assert fingerprint(d) == before
+
+
+def open_appeal(d: Desk, section: str = "yaowen") -> int:
+    """The author appeals a rejection by 'decider'; the appeal's id."""
+    rejected = add_comment(d, section=section, status="rejected", body="被拒絕後申訴的評論")
+    filed = d.post(
+        "author", "/accounts/appeals", {"target_type": "comment", "target_id": rejected, "text": "我沒有違規"}
+    )
+    assert filed.status_code == 303
+    with d.app.app_context():
+        return db.session.scalar(select(Appeal.id).order_by(Appeal.id.desc()).limit(1))
+
+
+def test_the_appeals_page_rules_with_htmx_on_its_row(desk):
+    d = desk
+    appeal_id = open_appeal(d)
+    item = appeal_item(d, "moderator", appeal_id)
+    form = find_one(item, "form")
+    assert form.get("action") == form.get("hx-post") == f"/moderation/appeals/{appeal_id}/ruling"
+    assert (form.get("hx-target"), form.get("hx-swap")) == (f"#appeal-{appeal_id}", "outerHTML")
+
+
+@pytest.mark.parametrize(
+    ("overturn", "said", "status"), [("0", "維持原決定", "upheld"), ("1", "撤銷原決定", "overturned")]
+)
+def test_an_htmx_appeal_ruling_answers_its_decided_row_the_counts_and_the_status(
+    desk, overturn, said, status
+):
+    d = desk
+    appeal_id = open_appeal(d)
+    response = d.client("moderator").post(
+        f"/moderation/appeals/{appeal_id}/ruling",
+        data={"csrf_token": d.token("moderator"), "overturn": overturn, "note": "已核實"},
+        headers={**HX, "HX-Current-URL": "http://localhost/moderation/?tab=appeals"},
+    )
+    assert response.status_code == 200
+    root = fragment_of(response, f"appeal-{appeal_id}")
+    row = find_one(root, "li", id=f"appeal-{appeal_id}")
+    assert (row.get("data-status"), text_of(row)) == (status, f"申訴 #{appeal_id} 已處理：{said}")
+    tabs = find_one(root, "nav", id="queue-tabs")
+    assert tabs.get("hx-swap-oob") == "true"
+    assert find_one(tabs, "a", aria_current="page").get("data-tab") == "appeals"
+    assert badge(response.get_data(as_text=True), "appeals") == 0
+    region, text = queue_status(root)
+    assert (region.get("hx-swap-oob"), text) == ("innerHTML", f"申訴 #{appeal_id} 已處理：{said}")
+    with d.app.app_context():
+        assert db.session.get(Appeal, appeal_id).status == status
+    assert queue_page_says(d, "/moderation/?tab=appeals") == ""  # nothing flashed for later
+
+
+def test_an_htmx_appeal_ruling_with_a_form_error_answers_its_row_as_typed(desk):
+    d = desk
+    appeal_id = open_appeal(d)
+    before = fingerprint(d)
+    response = d.post(
+        "moderator",
+        f"/moderation/appeals/{appeal_id}/ruling",
+        {"overturn": "1", "note": "長" * 301},
+        headers=HX,
+    )
+    assert response.status_code == 422
+    row = find_one(fragment_of(response, f"appeal-{appeal_id}"), "li", id=f"appeal-{appeal_id}")
+    note = find_one(row, "input", id=f"appeal-note-{appeal_id}")
+    assert (note.get("value"), note.get("aria-invalid")) == ("長" * 301, "true")
+    assert find_one(row, "select", id=f"overturn-{appeal_id}").get("name") == "overturn"
+    assert fingerprint(d) == before
+
+
+def test_an_htmx_appeal_ruling_this_desk_may_not_give_answers_its_row_with_why(desk):
+    d = desk
+    appeal_id = open_appeal(d)  # against 'decider''s rejection
+    before = fingerprint(d)
+    response = d.post("decider", f"/moderation/appeals/{appeal_id}/ruling", {"overturn": "1"}, headers=HX)
+    assert response.status_code == 403
+    row = find_one(fragment_of(response, f"appeal-{appeal_id}"), "li", id=f"appeal-{appeal_id}")
+    assert find_all(row, "form") == []
+    assert "須由其他審核員處理" in text_of(find_one(row, role="alert"))
+    # An admin's 停用: a moderator is refused with the row's own reason, as an alert.
+    admins = appeal_against_an_admins_disable(d)
+    refused = d.post("moderator", f"/moderation/appeals/{admins}/ruling", {"overturn": "1"}, headers=HX)
+    assert refused.status_code == 403
+    row = find_one(fragment_of(refused, f"appeal-{admins}"), "li", id=f"appeal-{admins}")
+    assert text_of(find_one(row, role="alert")) == "針對管理員停用賬號的申訴只能由管理員處理。"
+    with d.app.app_context():
+        assert {db.session.get(Appeal, a).status for a in (appeal_id, admins)} == {"open"}
+    assert fingerprint(d)["comments"] == before["comments"]
+
+
+def test_an_htmx_appeal_ruled_meanwhile_is_a_409_that_says_so(desk):
+    d = desk
+    appeal_id = open_appeal(d)
+    assert d.post("admin", f"/moderation/appeals/{appeal_id}/ruling", {"overturn": "0"}).status_code == 303
+    before = fingerprint(d)
+    response = d.post("moderator", f"/moderation/appeals/{appeal_id}/ruling", {"overturn": "1"}, headers=HX)
+    assert response.status_code == 409
+    root = fragment_of(response, f"appeal-{appeal_id}")
+    row = find_one(root, "li", id=f"appeal-{appeal_id}")
+    assert (row.get("data-status"), text_of(row)) == ("upheld", f"申訴 #{appeal_id} {ALREADY}")
+    region, said = queue_status(root)
+    assert said == f"申訴 #{appeal_id} {ALREADY}" and "message-error" in find_one(region, "p").get("class")
+    assert fingerprint(d) == before
+
+
+@pytest.mark.parametrize("hx", [False, True], ids=hx_ids)
+def test_a_scoped_moderator_ruling_an_appeal_outside_their_sections_gets_404_and_why(desk, hx):
+    d = desk
+    appeal_id = open_appeal(d, section="shehui")
+    before = fingerprint(d)
+    response = d.post(
+        "scoped", f"/moderation/appeals/{appeal_id}/ruling", {"overturn": "1"}, headers=HX if hx else {}
+    )
+    assert response.status_code == 404
+    body = response.get_data(as_text=True)
+    if hx:
+        assert "<html" not in body
+        assert (response.headers["HX-Retarget"], response.headers["HX-Reswap"]) == ("#messages", "innerHTML")
+        assert text_of(parse_html(body)) == "此申訴不存在或不在您的審核範圍內"
+    else:
+        assert "<html" in body
+    assert fingerprint(d) == before
