@@ -422,12 +422,17 @@ def test_0017_fills_the_bulk_hide_rows_from_the_acts_json_and_a_scoped_reach_fin
         db.session.remove()
         upgrade(directory=str(MIGRATIONS))
 
-        rows = db.session.execute(
-            select(BulkHideComment.action_id, BulkHideComment.comment_id, BulkHideComment.article_id).where(
-                BulkHideComment.action_id.in_([hide, unreadable, other])
+        def stored() -> list:
+            return sorted(
+                db.session.execute(
+                    select(
+                        BulkHideComment.action_id, BulkHideComment.comment_id, BulkHideComment.article_id
+                    ).where(BulkHideComment.action_id.in_([hide, unreadable, other]))
+                ).all()
             )
-        ).all()
-        assert sorted(rows) == sorted([(hide, first, first_article), (hide, second, second_article)])
+
+        expected = sorted([(hide, first, first_article), (hide, second, second_article)])
+        assert stored() == expected
         reach = records.Reach(viewer_id=0, sections=frozenset({section}))
         assert records.within_reach(db.session, db.session.get(ModerationAction, hide), reach)
         assert not records.within_reach(db.session, db.session.get(ModerationAction, unreadable), reach)
@@ -436,9 +441,4 @@ def test_0017_fills_the_bulk_hide_rows_from_the_acts_json_and_a_scoped_reach_fin
         db.session.remove()  # down and up again: the same rows, none twice
         downgrade(directory=str(MIGRATIONS), revision=_before_0017())
         upgrade(directory=str(MIGRATIONS))
-        again = db.session.execute(
-            select(BulkHideComment.action_id, BulkHideComment.comment_id, BulkHideComment.article_id).where(
-                BulkHideComment.action_id.in_([hide, unreadable, other])
-            )
-        ).all()
-        assert sorted(again) == sorted(rows)
+        assert stored() == expected
