@@ -414,7 +414,7 @@ def test_0017_fills_the_bulk_hide_rows_from_the_acts_json_and_a_scoped_reach_fin
             return row.id
 
         (first, first_article, section), (second, second_article, _) = picked
-        named = json.dumps({"term": "加群", "hidden": [first, second, first, 10**9, "3", True]})
+        named = json.dumps({"term": "加群", "hidden": [first, second, first, 10**9, 2**70, "3", True]})
         hide = act("emergency.bulk_hide", named)
         unreadable = act("emergency.bulk_hide", "not json")
         other = act("moderation.hide", json.dumps({"hidden": [first]}))

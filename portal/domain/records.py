@@ -905,10 +905,10 @@ class HiddenPart:
 
 
 def hidden_parts(
-    session: Session, records: Sequence[ModerationAction], *, reach: Reach | None, listed: int = HIDDEN_LISTED
+    session: Session, actions: Sequence[ModerationAction], *, reach: Reach | None, listed: int = HIDDEN_LISTED
 ) -> dict[int, HiddenPart]:
-    """For each bulk hide of `records`: the comments it hid within `reach` (every one without)."""
-    within = hidden_within(session, [r.id for r in records if r.action == BULK_HIDE], reach)
+    """For each bulk hide of `actions`: the comments it hid within `reach` (every one without)."""
+    within = hidden_within(session, [a.id for a in actions if a.action == BULK_HIDE], reach)
     shown = [comment_id for ids in within.values() for comment_id in ids[:listed]]
     comments = (
         {
@@ -921,12 +921,12 @@ def hidden_parts(
         else {}
     )
     return {
-        record.id: HiddenPart(
-            len(within.get(record.id, [])),
-            [comments[i] for i in within.get(record.id, [])[:listed] if i in comments],
+        action.id: HiddenPart(
+            len(within.get(action.id, [])),
+            [comments[i] for i in within.get(action.id, [])[:listed] if i in comments],
         )
-        for record in records
-        if record.action == BULK_HIDE
+        for action in actions
+        if action.action == BULK_HIDE
     }
 
 

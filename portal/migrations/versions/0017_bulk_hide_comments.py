@@ -63,7 +63,8 @@ def hidden_ids(after):
     hidden = values.get('hidden') if isinstance(values, dict) else None
     if not isinstance(hidden, list):
         return []
-    return list(dict.fromkeys(v for v in hidden if isinstance(v, int) and not isinstance(v, bool)))
+    # Whole numbers a key can hold (SQLite refuses a larger one outright), not true or false.
+    return list(dict.fromkeys(v for v in hidden if type(v) is int and 0 < v < 2**63))
 
 
 def backfill(connection):
