@@ -474,6 +474,14 @@ def test_a_scoped_moderator_reads_the_record_of_their_sections_comments_and_thei
     assert row["after"] == {"term": "暗號", "hidden": [here.id, there.id]}
 
 
+def test_the_bulk_hides_touching_some_sections_are_read_from_their_index(session):
+    """in_reach finds other moderators' bulk hides by section: the sections' articles, then the
+    index of the hidden comments by article (bulk_hide_comment is never read whole)."""
+    statement = records.hides_in({1, 2}).compile(session.get_bind(), compile_kwargs={"literal_binds": True})
+    plan = session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}").all()
+    assert any("USING COVERING INDEX ix_bulk_hide_comment_article" in row[-1] for row in plan), plan
+
+
 def test_hold_and_release_are_rows_of_their_own_and_logged(session, people):
     target = _log(session, people, NOW - timedelta(days=1), "comment.submitted")
     before = (target.action, target.note, target.before, target.after, target.created_at)
