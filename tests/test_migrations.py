@@ -4,14 +4,17 @@ PostgreSQL counterpart here, or is marked sqlite_only where there is none."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, inspect, or_, select, text
 
 from portal import MIGRATIONS
-from portal.domain import account_repair, content_repair
+from portal.domain import account_repair, content_repair, records
 from portal.domain.pii import PhoneVault
 from portal.domain.sensitive_words import current_entries, version_of
 from portal.extensions import db
@@ -19,6 +22,8 @@ from portal.models import (
     Article,
     Base,
     BlockedPhone,
+    BulkHideComment,
+    Comment,
     ContentVersion,
     ModerationAction,
     Page,
@@ -378,3 +383,62 @@ def test_0013_turns_block_patterns_that_one_common_character_satisfies_into_revi
             (ids[t], "system") for t in ("re:.", "re:\\d", "re:[a-z]")
         )
         assert all("改為送審" in r.note for r in records)
+
+
+def _before_0017() -> str:
+    """The revision 0017 follows (it moves when another lands before it)."""
+    return ScriptDirectory(str(MIGRATIONS)).get_revision("0017").down_revision
+
+
+def test_0017_fills_the_bulk_hide_rows_from_the_acts_json_and_a_scoped_reach_finds_them(demo_app):
+    """Bulk hides recorded before 0017 named what they hid only in their JSON: each named comment
+    that exists becomes a row with its article, once, and the act is then in the reach of a
+    moderator of that article's section. Unreadable JSON and other acts give no rows."""
+    with demo_app.app_context():
+        session = db.session
+        picked = session.execute(
+            select(Comment.id, Comment.article_id, Article.section_id)
+            .join(Article, Article.id == Comment.article_id)
+            .order_by(Comment.id)
+            .limit(2)
+        ).all()
+        assert len(picked) == 2
+        session.remove()
+        downgrade(directory=str(MIGRATIONS), revision=_before_0017())
+        assert "bulk_hide_comment" not in _tables(db.session)
+
+        def act(action: str, after: str) -> int:
+            row = ModerationAction(actor_role="admin", action=action, target_type="comments", after=after)
+            db.session.add(row)
+            db.session.flush()
+            return row.id
+
+        (first, first_article, section), (second, second_article, _) = picked
+        named = json.dumps({"term": "加群", "hidden": [first, second, first, 10**9, 2**70, "3", True]})
+        hide = act("emergency.bulk_hide", named)
+        unreadable = act("emergency.bulk_hide", "not json")
+        other = act("moderation.hide", json.dumps({"hidden": [first]}))
+        db.session.commit()
+        db.session.remove()
+        upgrade(directory=str(MIGRATIONS))
+
+        def stored() -> list:
+            return sorted(
+                db.session.execute(
+                    select(
+                        BulkHideComment.action_id, BulkHideComment.comment_id, BulkHideComment.article_id
+                    ).where(BulkHideComment.action_id.in_([hide, unreadable, other]))
+                ).all()
+            )
+
+        expected = sorted([(hide, first, first_article), (hide, second, second_article)])
+        assert stored() == expected
+        reach = records.Reach(viewer_id=0, sections=frozenset({section}))
+        assert records.within_reach(db.session, db.session.get(ModerationAction, hide), reach)
+        assert not records.within_reach(db.session, db.session.get(ModerationAction, unreadable), reach)
+        assert records.hidden_within(db.session, [hide], reach)[hide][0] == first
+
+        db.session.remove()  # down and up again: the same rows, none twice
+        downgrade(directory=str(MIGRATIONS), revision=_before_0017())
+        upgrade(directory=str(MIGRATIONS))
+        assert stored() == expected

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, case, func, insert, or_, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session, selectinload
 
@@ -28,6 +28,7 @@ from portal.models import (
     Appeal,
     Article,
     BlockedPhone,
+    BulkHideComment,
     Comment,
     CommentStatus,
     ModerationAction,
@@ -1493,7 +1494,7 @@ def bulk_hide(
         set_status(session, comment, CommentStatus.HIDDEN, now=now)
         comment.reason_code, comment.decided_by_id, comment.decided_at = reason_code, moderator.id, now
         hidden.append(comment.id)
-    return audit.record(
+    record = audit.record(
         session,
         actor=moderator,
         action="emergency.bulk_hide",
@@ -1503,6 +1504,14 @@ def bulk_hide(
         after={"user_id": user_id, "ip_prefix": ip_prefix, "term": term, "hidden": hidden},
         now=now,
     )
+    session.flush()  # the record's id, for its rows
+    # The same comments as rows, so a scoped moderator's reach finds the act by its sections
+    # (records.in_reach) without reading the JSON.
+    session.execute(
+        insert(BulkHideComment),
+        [{"action_id": record.id, "comment_id": c.id, "article_id": c.article_id} for c in found],
+    )
+    return record
 
 
 def undo_bulk_hide(

@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from portal.domain import audit
 from portal.domain.comments import TIER_LABELS
@@ -33,6 +33,7 @@ from portal.domain.site import SETTING_LABELS
 from portal.models import (
     Appeal,
     Article,
+    BulkHideComment,
     Comment,
     CommentStatus,
     EvidenceHold,
@@ -188,6 +189,7 @@ KEY_LABELS = {
     "until": "至",
     "ruling": "裁定",
     "hidden": "已隱藏",
+    "hidden_in_reach": "已隱藏（您負責的欄目內）",  # a bulk hide as a section-scoped moderator reads it
     "restored": "已恢復",
     "count": "條數",
     "retention_days": "保存天數",
@@ -637,6 +639,19 @@ class LogEntry:
     held: bool = False
     zone: tzinfo = UTC
     section_names: Mapping[int, str] | None = None
+    # A bulk hide read within a Reach: the comments it hid in the reach's sections (hidden_within),
+    # shown instead of the whole list its JSON holds. None: the record as stored.
+    hidden_within: list[int] | None = None
+
+    @property
+    def after(self) -> str:
+        """The record's after JSON as the viewer may read it."""
+        if self.hidden_within is None:
+            return self.record.after
+        values = _load(self.record.after)
+        values.pop("hidden", None)
+        values["hidden_in_reach"] = self.hidden_within
+        return json.dumps(values, ensure_ascii=False)
 
     @property
     def action_label(self) -> str:
@@ -669,7 +684,7 @@ class LogEntry:
         record = self.record
         return compact_changes(
             record.before,
-            record.after,
+            self.after,
             zone=self.zone,
             target_type=record.target_type,
             section_names=self.section_names,
@@ -693,13 +708,15 @@ class LogEntry:
             "reason_label": self.reason_label,
             "note": record.note,
             "before": _load(record.before),
-            "after": _load(record.after),
+            "after": _load(self.after),
             "ip": record.ip,
             "held": self.held,
         }
 
 
-def _entries(session: Session, rows: Sequence[ModerationAction], zone: tzinfo) -> list[LogEntry]:
+def _entries(
+    session: Session, rows: Sequence[ModerationAction], zone: tzinfo, reach: Reach | None = None
+) -> list[LogEntry]:
     actor_ids = {row.actor_id for row in rows if row.actor_id is not None}
     nicknames = (
         dict(session.execute(select(User.id, User.nickname).where(User.id.in_(actor_ids))).all())
@@ -713,11 +730,24 @@ def _entries(session: Session, rows: Sequence[ModerationAction], zone: tzinfo) -
         if section_ids
         else {}
     )
-    return [LogEntry(row, nicknames.get(row.actor_id, ""), row.id in held, zone, names) for row in rows]
+    hides = {row.id for row in rows if row.action == BULK_HIDE} if reach is not None else set()
+    within = hidden_within(session, hides, reach)
+    return [
+        LogEntry(
+            row,
+            nicknames.get(row.actor_id, ""),
+            row.id in held,
+            zone,
+            names,
+            within.get(row.id, []) if row.id in hides else None,
+        )
+        for row in rows
+    ]
 
 
 CLOSURES = ("emergency.close", "emergency.reopen")
-EMERGENCY_ACTIONS = (*CLOSURES, "emergency.bulk_hide", "emergency.undo")
+BULK_HIDE = "emergency.bulk_hide"
+EMERGENCY_ACTIONS = (*CLOSURES, BULK_HIDE, "emergency.undo")
 RECENT_EMERGENCIES = 20
 
 
@@ -741,6 +771,31 @@ def comments_in(sections: frozenset[int] | set[int]) -> Select:
     return select(Comment.id).where(Comment.article_id.in_(articles_in(sections)))
 
 
+def hides_in(sections: frozenset[int] | set[int]) -> Select:
+    """The ids of the bulk hides that hid a comment on an article of `sections`, as a subquery
+    (ix_bulk_hide_comment_article)."""
+    return select(BulkHideComment.action_id).where(BulkHideComment.article_id.in_(articles_in(sections)))
+
+
+def hidden_within(session: Session, action_ids: Collection[int], reach: Reach | None) -> dict[int, list[int]]:
+    """The comments each bulk hide of `action_ids` hid, by id, those on articles of the reach's
+    sections only: all a scoped moderator may learn of an act that may have reached other sections.
+    An act that hid nothing within reach is left out."""
+    if not action_ids:
+        return {}
+    query = select(BulkHideComment.action_id, BulkHideComment.comment_id).where(
+        BulkHideComment.action_id.in_(sorted(set(action_ids)))
+    )
+    if reach is not None:
+        query = query.where(BulkHideComment.article_id.in_(articles_in(reach.sections)))
+    found: dict[int, list[int]] = {}
+    for action_id, comment_id in session.execute(
+        query.order_by(BulkHideComment.action_id, BulkHideComment.comment_id)
+    ):
+        found.setdefault(action_id, []).append(comment_id)
+    return found
+
+
 def reach_of(viewer: User, scope: set[int] | None) -> Reach | None:
     """`scope` as moderation.scope_section_ids gives it (None: every section)."""
     return None if scope is None else Reach(viewer.id, frozenset(scope))
@@ -761,11 +816,12 @@ def in_reach(reach: Reach):
       article (target_type "article"), which must be in the sections;
     - 應急處置 closing or reopening comments (emergency.close/emergency.reopen) on an article of
       their sections, on one of their sections, or on the whole site (which closes theirs too);
+    - 應急處置 bulk hides (emergency.bulk_hide) that hid a comment on an article of their sections,
+      by the act's bulk_hide_comment rows; what such a record shows them is their sections' part
+      only (hidden_within, LogEntry).
     Everything else by someone else is left out: other sections' comments, closures and articles,
     measures and other account events (target "user"), undos, holds and exports
-    ("moderation_action"), someone else's emergency.bulk_hide (its term or address range may have
-    reached any section; the comments it hid are only named inside its JSON, which a condition
-    portable to SQLite and PostgreSQL does not read), and every admin.* act."""
+    ("moderation_action"), and every admin.* act."""
     articles = articles_in(reach.sections)
     comments = comments_in(reach.sections)
     appeals = select(Appeal.id).where(Appeal.target_type == "comment", Appeal.target_id.in_(comments))
@@ -788,6 +844,7 @@ def in_reach(reach: Reach):
                 ModerationAction.target_type == "site",
             ),
         ),
+        and_(ModerationAction.action == BULK_HIDE, ModerationAction.id.in_(hides_in(reach.sections))),
     )
     return or_(
         ModerationAction.actor_id == reach.viewer_id,
@@ -812,7 +869,7 @@ def recent_emergencies(
     if reach is not None:
         query = query.where(in_reach(reach))
     recent = list(session.scalars(query.order_by(ModerationAction.id.desc()).limit(limit)))
-    hides = [action.id for action in recent if action.action == "emergency.bulk_hide"]
+    hides = [action.id for action in recent if action.action == BULK_HIDE]
     undone = (
         set(
             session.scalars(
@@ -827,6 +884,50 @@ def recent_emergencies(
         else set()
     )
     return recent, undone
+
+
+def may_undo(record: ModerationAction, reach: Reach | None) -> bool:
+    """Who may undo a bulk hide: whoever reads the whole record, and a scoped moderator their own
+    only. Someone else's may have hidden comments beyond their sections, and an undo is of the
+    whole act: a scoped undo would restore their part and leave the rest hidden for good."""
+    return reach is None or record.actor_id == reach.viewer_id
+
+
+HIDDEN_LISTED = 10
+
+
+@dataclass(frozen=True)
+class HiddenPart:
+    """What a bulk hide hid, as a viewer may read it: how many, and the first few by id."""
+
+    count: int
+    comments: list[Comment]
+
+
+def hidden_parts(
+    session: Session, actions: Sequence[ModerationAction], *, reach: Reach | None, listed: int = HIDDEN_LISTED
+) -> dict[int, HiddenPart]:
+    """For each bulk hide of `actions`: the comments it hid within `reach` (every one without)."""
+    within = hidden_within(session, [a.id for a in actions if a.action == BULK_HIDE], reach)
+    shown = [comment_id for ids in within.values() for comment_id in ids[:listed]]
+    comments = (
+        {
+            c.id: c
+            for c in session.scalars(
+                select(Comment).where(Comment.id.in_(shown)).options(selectinload(Comment.article))
+            )
+        }
+        if shown
+        else {}
+    )
+    return {
+        action.id: HiddenPart(
+            len(within.get(action.id, [])),
+            [comments[i] for i in within.get(action.id, [])[:listed] if i in comments],
+        )
+        for action in actions
+        if action.action == BULK_HIDE
+    }
 
 
 def _log_query(filters: LogFilters, zone: tzinfo, up_to_id: int | None, reach: Reach | None) -> Select:
@@ -863,11 +964,13 @@ def log_page(
     more = len(rows) > size
     rows = rows[:size]
     next_cursor = Cursor(rows[-1].created_at, rows[-1].id) if more and rows else None
-    return _entries(session, rows, zone), next_cursor
+    return _entries(session, rows, zone, reach), next_cursor
 
 
-def entry_for(session: Session, record: ModerationAction, *, zone: tzinfo) -> LogEntry:
-    return _entries(session, [record], zone)[0]
+def entry_for(
+    session: Session, record: ModerationAction, *, zone: tzinfo, reach: Reach | None = None
+) -> LogEntry:
+    return _entries(session, [record], zone, reach)[0]
 
 
 def latest_id(session: Session) -> int:

@@ -14,6 +14,7 @@ from portal.models.comments import (
 from portal.models.moderation import (
     Appeal,
     BlockedPhone,
+    BulkHideComment,
     EvidenceHold,
     ModerationAction,
     ModeratorScope,
@@ -47,6 +48,7 @@ __all__ = [
     "ArticleState",
     "Base",
     "BlockedPhone",
+    "BulkHideComment",
     "Comment",
     "CommentRevision",
     "CommentStatus",

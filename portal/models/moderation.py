@@ -37,6 +37,21 @@ class ModerationAction(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
 
 
+class BulkHideComment(Base):
+    """A comment an emergency.bulk_hide hid, with its article: the act's reach by section
+    (records.in_reach) without reading the record's JSON. Written with the act, never changed."""
+
+    __tablename__ = "bulk_hide_comment"
+    # "Acts touching sections X": the articles of X (ix_article_section_published), then these rows.
+    __table_args__ = (Index("ix_bulk_hide_comment_article", "article_id", "action_id"),)
+
+    action_id: Mapped[int] = mapped_column(ForeignKey("moderation_action.id"), primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comment.id"), primary_key=True)
+    # A comment never changes article; its section is read through the article, as everywhere else
+    # in a moderator's scope, so an article moved to another section takes its hides with it.
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id"))
+
+
 class Notification(Base):
     """消息: replies to a reader's comments and decisions about them."""
 

@@ -103,7 +103,7 @@ def _change_hold(action_id: int, change: Callable[..., bool], done: str, unchang
     if wants_fragment():
         return render_template(
             "moderation/_log_row.html",
-            entry=records.entry_for(db.session, record, zone=zone()),
+            entry=records.entry_for(db.session, record, zone=zone(), reach=reach()),
             here=return_to,
         )
     flash(f"記錄 #{record.id} {done if changed else unchanged}")

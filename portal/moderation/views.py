@@ -750,7 +750,8 @@ def emergency():
 
 
 def render_emergency(close_form: CloseForm | None = None, hide_form: BulkHideForm | None = None) -> str:
-    recent, undone = records.recent_emergencies(db.session, reach=reach())
+    within = reach()
+    recent, undone = records.recent_emergencies(db.session, reach=within)
     close_form = close_form or CloseForm(formdata=None)
     if current_user.role != Role.ADMIN:  # 全站 is the admins' (SITE_CLOSE_ADMINS_ONLY): not offered
         close_form.target_type.choices = [c for c in close_form.target_type.choices if c.value != "site"]
@@ -761,8 +762,10 @@ def render_emergency(close_form: CloseForm | None = None, hide_form: BulkHideFor
         action_form=ActionForm(),
         recent=recent,
         undone=undone,
+        hidden=records.hidden_parts(db.session, recent, reach=within),  # a scoped reach: their part only
+        undoable={action.id for action in recent if records.may_undo(action, within)},
+        scoped=within is not None,
         site_closed=_site_closed(),
-        json=json,
     )
 
 
@@ -834,13 +837,14 @@ def bulk_hide():
 
 @bp.post("/emergency/<int:action_id>/undo")
 def undo(action_id: int):
-    action = db.session.get(ModerationAction, action_id)
+    action, within = db.session.get(ModerationAction, action_id), reach()
     if (
         action is None
         or action.action != "emergency.bulk_hide"
-        or not records.within_reach(db.session, action, reach())
+        or not records.within_reach(db.session, action, within)
+        or not records.may_undo(action, within)
     ):
-        abort(404)  # a scoped moderator's reach holds their own bulk hides only (records.in_reach)
+        abort(404)  # a scoped moderator undoes their own bulk hides only, though they read others'
     if not ActionForm().validate_on_submit():
         abort(400)
     try:

@@ -36,6 +36,7 @@ from portal.models import (
     Appeal,
     Article,
     BlockedPhone,
+    BulkHideComment,
     Comment,
     CommentStatus,
     ModerationAction,
@@ -1757,6 +1758,13 @@ def test_bulk_hide_hides_public_comments_and_undo_restores_those_still_hidden(wo
     )
     assert sorted(json.loads(record.after)["hidden"]) == sorted(c.id for c in targets)
     assert record.action == "emergency.bulk_hide" and record.reason_code == "R13"
+    # …and as rows with their articles, in the same transaction (a scoped reach reads these)
+    rows = w.session.execute(
+        select(BulkHideComment.comment_id, BulkHideComment.article_id).where(
+            BulkHideComment.action_id == record.id
+        )
+    ).all()
+    assert sorted(rows) == sorted((c.id, c.article_id) for c in targets)
     assert all(c.status == "hidden" for c in targets)
     assert still_pending.status == "pending" and bystander.status == "approved"
     w.session.flush()

@@ -3,6 +3,7 @@ dashboard's aggregates on a small dataset whose answers are known."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from portal.domain import audit, records
 from portal.models import (
     Appeal,
+    BulkHideComment,
     Comment,
     CommentStatus,
     EvidenceHold,
@@ -349,8 +351,8 @@ def test_export_rows_read_in_chunks_up_to_the_snapshot(session, people):
 
 def test_a_scoped_moderator_reads_the_record_of_their_sections_comments_and_their_own_acts(session, people):
     """records.in_reach: comments by target, appeals through the appeal row, refusals by article,
-    closures of their articles, sections or the whole site; their own acts always; nothing else by
-    others, admin.* acts least of all."""
+    closures of their articles, sections or the whole site, bulk hides by the comments they hid
+    (their part only shown); their own acts always; nothing else by others, admin.* acts least of all."""
     inside, outside = make_section(session), make_section(session)
     mine, theirs = make_article(session, inside), make_article(session, outside)
     here = make_comment(session, mine, people["reader"], NOW - timedelta(days=1))
@@ -391,17 +393,24 @@ def test_a_scoped_moderator_reads_the_record_of_their_sections_comments_and_thei
         log(b, "admin.comment_fixed", "comment", here.id, 12),  # a back-office act, even on a comment
         log(None, "comment.rejected", "article", theirs.id, 13),
     ]
-    for minutes, hid in ((14, [here.id]), (15, [here.id, there.id]), (16, [])):
+    both = 0
+    # Someone else's bulk hides, read by the comments they hid (their rows, as moderation.bulk_hide
+    # writes them): in reach when one of them is in their sections.
+    for minutes, hid in ((14, [here]), (15, [here, there]), (16, [there])):
         row = audit.record(
             session,
             actor=b,
             action="emergency.bulk_hide",
             target_type="comments",
-            after={"term": "暗號", "hidden": hid},
+            after={"term": "暗號", "hidden": [c.id for c in hid]},
             now=NOW - timedelta(minutes=minutes),
         )
         session.flush()
-        hidden.append(row.id)  # someone else's bulk hide: its comments are named only in its JSON
+        session.add_all(
+            BulkHideComment(action_id=row.id, comment_id=c.id, article_id=c.article_id) for c in hid
+        )
+        (shown if here in hid else hidden).append(row.id)
+        both = row.id if len(hid) == 2 else both
     unreadable = ModerationAction(
         action="emergency.bulk_hide",
         actor_role="system",
@@ -447,6 +456,30 @@ def test_a_scoped_moderator_reads_the_record_of_their_sections_comments_and_thei
         session, filters=everything, zone=ZONE, up_to_id=records.latest_id(session), chunk=2, reach=reach
     )
     assert [row["id"] for row in exported] == shown
+    # A bulk hide that reached both sections shows the part in theirs only, in the log and exports;
+    # read whole, it names both.
+    exported = records.export_rows(
+        session, filters=everything, zone=ZONE, up_to_id=records.latest_id(session), reach=reach
+    )
+    (row,) = [row for row in exported if row["id"] == both]
+    assert row["after"] == {"term": "暗號", "hidden_in_reach": [here.id]}
+    (entry,) = [
+        e
+        for e in records.log_page(session, filters=everything, zone=ZONE, reach=reach)[0]
+        if e.record.id == both
+    ]
+    assert json.loads(entry.after) == row["after"] and "您負責的欄目內" in entry.changes
+    whole = records.export_rows(session, filters=everything, zone=ZONE, up_to_id=records.latest_id(session))
+    (row,) = [row for row in whole if row["id"] == both]
+    assert row["after"] == {"term": "暗號", "hidden": [here.id, there.id]}
+
+
+def test_the_bulk_hides_touching_some_sections_are_read_from_their_index(session):
+    """in_reach finds other moderators' bulk hides by section: the sections' articles, then the
+    index of the hidden comments by article (bulk_hide_comment is never read whole)."""
+    statement = records.hides_in({1, 2}).compile(session.get_bind(), compile_kwargs={"literal_binds": True})
+    plan = session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}").all()
+    assert any("USING COVERING INDEX ix_bulk_hide_comment_article" in row[-1] for row in plan), plan
 
 
 def test_hold_and_release_are_rows_of_their_own_and_logged(session, people):

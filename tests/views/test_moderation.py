@@ -646,7 +646,8 @@ def emergency_list(d: Desk, role: str) -> dict[int, str]:
     response = d.get(role, "/moderation/emergency")
     assert response.status_code == 200
     listing = find_one(parse_html(response.get_data(as_text=True)), "ul", id="emergency-recent")
-    return {int(li.get("data-record-id")): text_of(li) for li in find_all(listing, "li")}
+    lines = find_all(listing, "li", data_record_id=None)  # not the hidden comments listed inside
+    return {int(li.get("data-record-id")): text_of(li) for li in lines}
 
 
 def test_a_scoped_moderators_emergency_page_lists_only_their_own_acts_and_closures_of_their_sections(desk):
@@ -695,6 +696,117 @@ def test_a_scoped_moderators_emergency_page_lists_only_their_own_acts_and_closur
     assert set(seen) == theirs | own and "已撤銷" in seen[own_hide]
     page = d.get("scoped", "/moderation/emergency").get_data(as_text=True)
     assert f"/moderation/emergency/{own_hide}/undo" not in page
+
+
+def scoped_to_another_section(d: Desk) -> str:
+    """A moderator of 體育 alone, a section nothing in these tests touches: their role name."""
+    d.people["sports"] = d.make_user("moderator", nickname="體育審核員")
+    with d.app.app_context():
+        tiyu = make_section(db.session, slug="tiyu", name="體育")
+        make_article(db.session, tiyu)
+        db.session.add(ModeratorScope(user_id=d.people["sports"].id, section_id=tiyu.id))
+        db.session.commit()
+    return "sports"
+
+
+def hide_across_sections(d: Desk, role: str = "moderator") -> tuple[int, list[int], int]:
+    """`role` bulk hides one term's comments in 要聞, 山東 (under 要聞) and 社會: the act, the
+    comments in 要聞's tree, the one in 社會."""
+    ours = [
+        add_comment(d, section="yaowen", status="approved", body="加群領紅包，要聞版"),
+        add_comment(d, section="shandong", status="approved", body="加群領紅包，山東版"),
+    ]
+    theirs = add_comment(d, section="shehui", status="approved", body="加群領紅包，社會版的秘密")
+    response = d.post(role, "/moderation/emergency/hide", {"term": "加群領紅包", "reason": "R13"})
+    assert response.status_code == 303
+    return latest_record(d), ours, theirs
+
+
+def hidden_on_the_page(d: Desk, role: str, act: int) -> tuple[int, list[int], str]:
+    """What `role`'s 應急處置 page says a bulk hide hid: its count, the comments listed, the line."""
+    response = d.get(role, "/moderation/emergency")
+    assert response.status_code == 200
+    (line,) = find_all(parse_html(response.get_data(as_text=True)), "li", data_record_id=str(act))
+    count = int(find_one(line, "span", data_hidden_count=None).get("data-hidden-count"))
+    listed = [int(li.get("data-comment-id")) for li in find_all(line, "li", data_comment_id=None)]
+    return count, listed, text_of(line)
+
+
+@pytest.mark.parametrize("hider", ["moderator", "admin"])
+def test_a_whole_site_bulk_hide_shows_on_a_scoped_page_with_their_sections_part_only(desk, hider):
+    """A whole-site moderator's or an admin's bulk hide that hid comments in 要聞 was missing from
+    the 要聞 moderator's 應急處置 page: which comments it hid was kept only in its JSON. It shows
+    now, with 要聞's comments alone (山東 is under 要聞): never 社會's text, id or count."""
+    d = desk
+    sports = scoped_to_another_section(d)
+    act, ours, theirs = hide_across_sections(d, hider)
+
+    count, listed, line = hidden_on_the_page(d, "scoped", act)
+    assert (count, listed) == (2, ours)
+    assert "要聞版" in line and "山東版" in line and "社會版" not in line
+    page = d.get("scoped", "/moderation/emergency").get_data(as_text=True)
+    assert "社會版的秘密" not in page and f'data-comment-id="{theirs}"' not in page
+    assert f"/moderation/emergency/{act}/undo" not in page  # theirs to read, not to undo
+
+    assert act not in emergency_list(d, sports)  # nothing of 體育's
+    for role in ("moderator", "admin"):
+        count, listed, line = hidden_on_the_page(d, role, act)
+        assert (count, listed) == (3, [*ours, theirs]) and "社會版的秘密" in line
+
+
+def test_a_scoped_moderator_still_undoes_only_their_own_bulk_hides(desk):
+    """Reading a whole-site bulk hide gives no undo of it: 404 as before, nothing changes, and the
+    whole-site moderator's undo restores every section's comments."""
+    d = desk
+    act, ours, theirs = hide_across_sections(d)
+    before = fingerprint(d)
+    for headers in ({}, HX):
+        assert d.post("scoped", f"/moderation/emergency/{act}/undo", headers=headers).status_code == 404
+    assert fingerprint(d) == before
+    assert d.post("moderator", f"/moderation/emergency/{act}/undo").status_code == 303
+    assert [status_of(d, c) for c in (*ours, theirs)] == ["approved"] * 3
+    assert "已撤銷" in emergency_list(d, "scoped")[act]
+
+    mine = add_comment(d, section="yaowen", status="approved", body="我自己隱藏的廣告")
+    assert (
+        d.post(
+            "scoped", "/moderation/emergency/hide", {"term": "我自己隱藏的廣告", "reason": "R13"}
+        ).status_code
+        == 303
+    )
+    own = latest_record(d)
+    assert f"/moderation/emergency/{own}/undo" in d.get("scoped", "/moderation/emergency").get_data(
+        as_text=True
+    )
+    assert d.post("scoped", f"/moderation/emergency/{own}/undo").status_code == 303
+    assert status_of(d, mine) == "approved"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_a_whole_site_bulk_hide_is_in_a_scoped_record_and_export_with_their_sections_part_only(desk, fmt):
+    d = desk
+    sports = scoped_to_another_section(d)
+    act, ours, theirs = hide_across_sections(d)
+    assert act in log_ids(d.get("scoped", "/moderation/log").get_data(as_text=True))
+    assert act not in log_ids(d.get(sports, "/moderation/log").get_data(as_text=True))
+
+    def exported(role: str) -> dict:
+        response = d.post(role, "/moderation/log/export", {"format": fmt, "action": "emergency.bulk_hide"})
+        assert response.status_code == 200
+        body = response.get_data(as_text=True)
+        if fmt == "json":
+            rows = {row["id"]: row["after"] for row in json.loads(body)}
+        else:
+            table = list(csv.reader(io.StringIO(body.removeprefix("\ufeff"))))
+            column = table[0].index("變更後")
+            rows = {int(row[0]): json.loads(row[column]) for row in table[1:]}
+        return rows
+
+    assert exported("scoped") == {
+        act: {"user_id": None, "ip_prefix": "", "term": "加群領紅包", "hidden_in_reach": ours}
+    }
+    assert exported(sports) == {}
+    assert exported("moderator")[act]["hidden"] == [*ours, theirs]
 
 
 def test_a_scoped_moderators_record_holds_closures_of_their_sections_by_others(desk):
@@ -779,9 +891,8 @@ def test_a_scoped_moderators_queue_and_counts_hold_only_their_sections(desk):
 
 
 def records_about(d: Desk, t: Targets) -> set[int]:
-    """The record's rows about the comments of `t`'s section: on them, and the appeal against one.
-    (Another moderator's bulk hide stays out of a scoped reach: it names what it hid only in its
-    JSON, whatever sections its term reached.)"""
+    """The record's rows about the comments of `t`'s section: on them, the appeal against one, and
+    the bulk hide that hid one (another moderator's, read by the comments it hid)."""
     with d.app.app_context():
         section_comments = select(Comment.id).where(Comment.article_id == t.article_id)
         return set(
@@ -795,6 +906,7 @@ def records_about(d: Desk, t: Targets) -> set[int]:
                         (ModerationAction.target_type == "appeal")
                         & (ModerationAction.target_id == t.appeal_id)
                     )
+                    | (ModerationAction.id == t.bulk_action_id)
                 )
             )
         )
