@@ -183,6 +183,7 @@ KEY_LABELS = {
     **SETTING_LABELS,  # a settings record names each setting as the settings form does
     "status": "狀態",
     "body": "內容",
+    "edit": "修改",  # an edit of a published comment: its text while it waits, then the decision
     "measure": "措施",
     "days": "天數",
     "until": "至",
@@ -302,6 +303,7 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
     "word_action": FILTER_ACTION_LABELS,
     "ruling": RULING_LABELS,
     "reason": REASON_TEXT,
+    "edit": {"pending": "待審核", "approved": "已通過", "rejected": "未通過"},
 }
 # The codes of a key on one target, where they differ from VALUE_LABELS.
 TARGET_VALUE_LABELS: dict[str, dict[str, dict[str, str]]] = {
