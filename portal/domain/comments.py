@@ -716,7 +716,9 @@ def edit(
     before = {"body": latest_text(comment), "status": str(comment.status)}
     if comment.status == CommentStatus.APPROVED:
         _wait_for_review(comment, body, verdict)
-        after = {"body": body, "status": "approved", "edit": "pending"}
+        after = {"body": body, "status": "approved"}
+        if comment.pending_body is not None:
+            after["edit"] = "pending"
     else:
         session.add(
             CommentRevision(
@@ -1028,10 +1030,9 @@ def pinned(session: Session, *, article_id: int) -> list[Comment]:
     )
 
 
-# The author's own comments others cannot see yet (審核中) or any more (hidden), and edits of their
-# published ones that wait for review (修改待審核): the fields their
-# list shows, as rows. The list is rendered again after every post, and rows cost half what
-# objects do; the statement is built once.
+# The author's own comments others cannot see yet (審核中) or any more (hidden), and their published
+# ones with an edit waiting for review (修改待審核): the fields their list shows, as rows. The list
+# is rendered again after every post, and rows cost half what objects do; the statement is built once.
 _OWN_UNPUBLISHED = (
     select(
         Comment.id,

@@ -541,13 +541,14 @@ def _decide_edit(
     still write it again within the edit window."""
     _check_reason(reason_code, note, required=decision == "reject")
     ensure_in_scope(comment, scope)
+    # Of two moderators at once, one wins; and the edit decided is the one just read, not one the
+    # author saved since.
     claimed = session.execute(
         update(Comment)
         .where(
             Comment.id == comment.id,
             Comment.status == CommentStatus.APPROVED,
-            Comment.pending_body
-            == comment.pending_body,  # still the edit just read: not decided, not replaced
+            Comment.pending_body == comment.pending_body,
         )
         .values(decided_at=now, decided_by_id=moderator.id)
         .execution_options(synchronize_session=False, **content_version.STAMPED_BY_FLUSH)

@@ -1257,6 +1257,20 @@ def test_an_edited_comment_keeps_its_text_and_others_approved_replies_in_the_thr
     assert anyone.get(f"/comments/{parent}/replies").status_code == 200
 
 
+def test_an_edit_of_a_published_comment_is_refused_by_the_same_rules_and_nothing_waits(
+    app, client, article_id, alice
+):
+    comment_id = add_comment(app, article_id, alice, "原來的評論", minutes_ago=1)
+    login(client, alice.phone, alice.password)
+    response = edit_as(client, comment_id, "有事打我電話13800138000")
+    assert response.status_code == 422
+    assert field_errors(parse_html(response.get_data(as_text=True))) == [
+        "請勿在評論中留下電話、QQ、微信等聯繫方式"
+    ]
+    comment = get_comment(app, comment_id)
+    assert (comment.body, comment.pending_body, comment.status) == ("原來的評論", None, "approved")
+
+
 def moderator_client(app, make_user):
     desk = app.test_client()
     moderator = make_user(role="moderator", nickname="審核員")
