@@ -19,6 +19,7 @@ from portal.domain.pii import PhoneVault
 from portal.domain.sensitive_words import current_entries, version_of
 from portal.extensions import db
 from portal.models import (
+    PENDING_EDIT,
     Article,
     Base,
     BlockedPhone,
@@ -91,6 +92,14 @@ def _schema(session) -> dict[str, list[str]]:
 
 def _tables(session) -> set[str]:
     return set(inspect(session.connection()).get_table_names())
+
+
+def _columns(session, table: str) -> set[str]:
+    return {column["name"] for column in inspect(session.connection()).get_columns(table)}
+
+
+def _indexes(session, table: str) -> set[str]:
+    return {index["name"] for index in inspect(session.connection()).get_indexes(table)}
 
 
 def _search_hits(session, term: str) -> list[int]:
@@ -236,6 +245,34 @@ def test_0014_lists_an_edited_comment_in_review_above_its_replies_and_a_downgrad
         assert db.session.execute(text(listed), {"id": comment_id}).scalar_one() in (False, 0)
         db.session.remove()
         upgrade(directory=str(MIGRATIONS))
+
+
+def test_0016_keeps_an_edit_beside_the_published_text_and_a_downgrade_keeps_the_published_text(demo_app):
+    published = "SELECT id, body FROM comment WHERE status = 'approved' ORDER BY id LIMIT 1"
+    columns = "SELECT body, pending_body, pending_flags, status FROM comment WHERE id = :id"
+    with demo_app.app_context():
+        comment_id, body = db.session.execute(text(published)).one()
+        db.session.execute(
+            text("UPDATE comment SET pending_body = '作者修改後的內容', pending_flags = '' WHERE id = :id"),
+            {"id": comment_id},
+        )
+        db.session.commit()
+        assert db.session.scalar(text(f"SELECT count(*) FROM comment WHERE {PENDING_EDIT}")) == 1
+        db.session.remove()
+        downgrade(directory=str(MIGRATIONS), revision="0015")
+        assert {"pending_body", "pending_flags", "pending_rule_hits"}.isdisjoint(
+            _columns(db.session, "comment")
+        )
+        assert "ix_comment_pending_edit" not in _indexes(db.session, "comment")
+        row = db.session.execute(
+            text("SELECT body, status FROM comment WHERE id = :id"), {"id": comment_id}
+        ).one()
+        assert tuple(row) == (body, "approved")  # the published text stays public
+        db.session.remove()
+        upgrade(directory=str(MIGRATIONS))
+        assert "ix_comment_pending_edit" in _indexes(db.session, "comment")
+        row = db.session.execute(text(columns), {"id": comment_id}).one()
+        assert tuple(row) == (body, None, None, "approved")
 
 
 def test_the_gallery_migration_keeps_each_photo_set_in_order_both_ways(demo_app):

@@ -41,6 +41,7 @@ DELETE_QUESTION = "確定刪除這條評論？刪除後不能恢復。"
 # One wording for the dialog (data-confirm, with JavaScript) and the question page (without).
 bp.record_once(lambda state: state.app.jinja_env.globals.update(delete_question=DELETE_QUESTION))
 REPLY_GONE = "您要回覆的評論已不存在或不可見；現在發表的將是一條新評論。"
+EDIT_WAITING = "修改已提交，審核通過後替換原評論；在此之前其他讀者看到的仍是原來的內容"
 
 
 def _article_or_404(article_id: int, *, media: bool = True) -> Article:
@@ -352,7 +353,7 @@ def edit_form(comment_id: int):
     comment = _own_comment_or_404(comment_id)
     if (refused := comments.edit_refusal(comment, rules=context.rules(), now=utc_now())) is not None:
         return _edit_page(comment, None, refused.status, refusal=refused.message)
-    return _edit_page(comment, EditForm(formdata=None, body=comment.body))
+    return _edit_page(comment, EditForm(formdata=None, body=comments.latest_text(comment)))
 
 
 @bp.post("/comments/<int:comment_id>/edit")
@@ -380,6 +381,8 @@ def edit(comment_id: int):
             abort(403)
         else:
             db.session.commit()
+            if comment.pending_body is not None:
+                return _landing(_own_next(comment), EDIT_WAITING)
             return _landing(_own_next(comment), "評論已修改，審核後顯示")
     return _edit_page(comment, form, status)
 

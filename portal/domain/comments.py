@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     Row,
     Select,
+    and_,
     bindparam,
     delete,
     func,
@@ -422,7 +423,7 @@ def _add_flag(comment: Comment, flag: str) -> None:
 
 def priority_of(comment: Comment) -> int:
     """Queue order: reports and coordinated posting first, then evasion and privacy, then others."""
-    flags = set(comment.flag_list)
+    flags = set(comment.flag_list) | set(comment.pending_flag_list)
     if comment.report_count or "coordinated" in flags:
         return 3
     if flags & {"evasion", "privacy"}:
@@ -676,6 +677,8 @@ def set_status(
     is_public = status == CommentStatus.APPROVED
     if not is_public:
         comment.pinned_at = None  # a pin belongs to a public comment; its slot is free again
+    if status in (CommentStatus.REJECTED, CommentStatus.DELETED) and comment.pending_body is not None:
+        drop_edit(comment)  # nothing left for it to replace (hidden keeps it, for a restore)
     if was_public != is_public:
         _count_change(session, comment, 1 if is_public else -1)
     _set_listed(comment)
@@ -700,28 +703,35 @@ def edit(
     now: datetime,
     zone: tzinfo = UTC,
 ) -> Comment:
-    """Within the edit window; every check runs again and the comment goes back to 審核中."""
+    """Within the edit window; every check runs again. A comment still in review takes the new text
+    at once; a published one keeps its text public and the edit waits beside it for review."""
     _own(comment, author)
     _check_length(body, rules)
     if (refusal := edit_refusal(comment, rules=rules, now=now)) is not None:
         raise refusal
-    if body == comment.body:  # 保存修改 with nothing changed would take a published comment down
+    if body == latest_text(comment):  # 保存修改 with nothing changed
         raise Rejected("body", EDIT_UNCHANGED, reason="unchanged")
     check_can_post(author, now=now, zone=zone)
     verdict = _verdict_or_refuse(body, words, rules)
-    before = {"body": comment.body, "status": str(comment.status)}
-    session.add(
-        CommentRevision(comment_id=comment.id, body=comment.body, status=str(comment.status), created_at=now)
-    )
-    set_status(session, comment, CommentStatus.PENDING, now=now)
-    comment.body = body
+    before = {"body": latest_text(comment), "status": str(comment.status)}
+    if comment.status == CommentStatus.APPROVED:
+        _wait_for_review(comment, body, verdict)
+        after = {"body": body, "status": "approved"}
+        if comment.pending_body is not None:
+            after["edit"] = "pending"
+    else:
+        session.add(
+            CommentRevision(
+                comment_id=comment.id, body=comment.body, status=str(comment.status), created_at=now
+            )
+        )
+        comment.body = body
+        comment.flags = ",".join(verdict.flags)
+        comment.rule_hits = _hits_json(verdict)
+        comment.skeleton_hash = skeleton_hash(body)
+        after = {"body": body, "status": "pending"}
     comment.edited_at = now
-    comment.approved_at = None
-    comment.flags = ",".join(verdict.flags)
-    comment.rule_hits = _hits_json(verdict)
-    comment.skeleton_hash = skeleton_hash(body)
     comment.priority = priority_of(comment)
-    comment.pinned_at = None
     audit.record(
         session,
         actor=author,
@@ -729,10 +739,48 @@ def edit(
         target_type="comment",
         target_id=comment.id,
         before=before,
-        after={"body": body, "status": "pending"},
+        after=after,
         now=now,
     )
     return comment
+
+
+def _wait_for_review(comment: Comment, body: str, verdict) -> None:
+    """The edit of a published comment waits beside its public text (a second edit replaces the
+    first). Back to the public text itself, nothing is left to review."""
+    if body == comment.body:
+        comment.pending_body = comment.pending_flags = comment.pending_rule_hits = None
+        return
+    comment.pending_body = body
+    comment.pending_flags = ",".join(verdict.flags)
+    comment.pending_rule_hits = _hits_json(verdict)
+
+
+def latest_text(comment: Comment) -> str:
+    """What the author last wrote: the edit waiting for review, else the comment's text."""
+    return comment.pending_body if comment.pending_body is not None else comment.body
+
+
+def apply_edit(session: Session, comment: Comment, *, now: datetime) -> tuple[str, str]:
+    """A moderator approved the waiting edit: it becomes the public text; the text it replaces is
+    kept as a revision (P31). Returns the texts before and after."""
+    assert comment.pending_body is not None
+    before, after = comment.body, comment.pending_body
+    session.add(
+        CommentRevision(comment_id=comment.id, body=before, status=str(comment.status), created_at=now)
+    )
+    comment.body = after
+    comment.flags = comment.pending_flags or ""
+    comment.rule_hits = comment.pending_rule_hits or "[]"
+    comment.skeleton_hash = skeleton_hash(after)
+    drop_edit(comment)
+    return before, after
+
+
+def drop_edit(comment: Comment) -> None:
+    """The waiting edit goes (refused, or its comment leaves the site): the public text stays."""
+    comment.pending_body = comment.pending_flags = comment.pending_rule_hits = None
+    comment.priority = priority_of(comment)
 
 
 def edit_refusal(comment: Comment | Row, *, rules: CommentRules, now: datetime) -> Rejected | None:
@@ -982,15 +1030,25 @@ def pinned(session: Session, *, article_id: int) -> list[Comment]:
     )
 
 
-# The author's own comments others cannot see yet (審核中) or any more (hidden): the fields their
-# list shows, as rows. The list is rendered again after every post, and rows cost half what
-# objects do; the statement is built once.
+# The author's own comments others cannot see yet (審核中) or any more (hidden), and their published
+# ones with an edit waiting for review (修改待審核): the fields their list shows, as rows. The list
+# is rendered again after every post, and rows cost half what objects do; the statement is built once.
 _OWN_UNPUBLISHED = (
-    select(Comment.id, Comment.status, Comment.created_at, Comment.reply_to_nickname, Comment.body)
+    select(
+        Comment.id,
+        Comment.status,
+        Comment.created_at,
+        Comment.reply_to_nickname,
+        Comment.body,
+        Comment.pending_body,
+    )
     .where(
         Comment.article_id == bindparam("article_id"),
         Comment.author_id == bindparam("author_id"),
-        Comment.status.in_([CommentStatus.PENDING, CommentStatus.HIDDEN]),
+        or_(
+            Comment.status.in_([CommentStatus.PENDING, CommentStatus.HIDDEN]),
+            and_(Comment.status == CommentStatus.APPROVED, Comment.pending_body.is_not(None)),
+        ),
     )
     .order_by(Comment.created_at.desc())
     .limit(20)
@@ -998,8 +1056,9 @@ _OWN_UNPUBLISHED = (
 
 
 def own_unpublished(session: Session, *, article_id: int, author_id: int) -> list[Row]:
-    """The author's own comments others cannot see yet (審核中) or any more (hidden), newest first:
-    `id`, `status`, `created_at`, `reply_to_nickname` and `body` of each."""
+    """The author's own comments others cannot see yet (審核中) or any more (hidden), and their
+    published ones with an edit waiting (修改待審核), newest first: `id`, `status`, `created_at`,
+    `reply_to_nickname`, `body` and `pending_body` of each."""
     return list(session.execute(_OWN_UNPUBLISHED, {"article_id": article_id, "author_id": author_id}))
 
 

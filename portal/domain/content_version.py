@@ -123,13 +123,40 @@ def changes_public_pages(session: Session, item: Any) -> bool:
     if isinstance(item, ALWAYS_PUBLIC):
         return True
     if isinstance(item, Comment):
-        was_listed = True in inspect(item).attrs.listed.history.deleted
+        state = inspect(item)
+        was_listed = True in state.attrs.listed.history.deleted
+        if item in session.dirty and not was_listed and not _public_attributes_changed(state):
+            return False  # an edit waiting for review, the queue's bookkeeping: staff and author only
         return bool(item.listed) or was_listed
     if isinstance(item, User):
         return item not in session.new and (
             item in session.deleted or inspect(item).attrs.nickname.history.has_changes()
         )
     return False
+
+
+# What of a comment no public page shows: an edit waiting for review (the public text stays until it
+# is approved) and the queue's bookkeeping of it. A change to anything else of a listed comment is
+# taken as public.
+COMMENT_NOT_SHOWN = frozenset(
+    {
+        "pending_body",
+        "pending_flags",
+        "pending_rule_hits",
+        "edited_at",
+        "priority",
+        "decided_at",
+        "decided_by_id",
+    }
+)
+
+
+def _public_attributes_changed(state: Any) -> bool:
+    return any(
+        attribute.history.has_changes()
+        for attribute in state.attrs
+        if attribute.key not in COMMENT_NOT_SHOWN and attribute.key in state.mapper.column_attrs
+    )
 
 
 @cache

@@ -16,7 +16,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session, selectinload
 
 from portal.domain import audit, content_version, notifications
-from portal.domain.comments import priority_of, set_status, tier_from
+from portal.domain.comments import apply_edit, drop_edit, priority_of, set_status, tier_from
 from portal.domain.errors import NotAllowed, Rejected
 from portal.domain.news import section_paths
 from portal.domain.pagination import Cursor, capped_count
@@ -25,6 +25,7 @@ from portal.domain.records import MEASURE_LABELS, to_local
 from portal.domain.wordlist import WordList
 from portal.models import (
     EVER_REPORTED,
+    PENDING_EDIT,
     Appeal,
     Article,
     BlockedPhone,
@@ -159,7 +160,12 @@ class QueueFilters:
         if self.article_id:
             found.append(Comment.article_id == self.article_id)
         if self.flag:
-            found.append(Comment.flags.contains(self.flag, autoescape=True))
+            found.append(
+                or_(
+                    Comment.flags.contains(self.flag, autoescape=True),
+                    Comment.pending_flags.contains(self.flag, autoescape=True),
+                )
+            )
         if self.new_users:
             found.append(
                 Comment.author_id.in_(select(User.id).where(User.created_at > now - timedelta(days=30)))
@@ -169,7 +175,12 @@ class QueueFilters:
         if self.until:
             found.append(Comment.created_at < self.until)
         if self.text:
-            found.append(Comment.body.contains(self.text, autoescape=True))  # % and _ as typed
+            found.append(  # % and _ as typed; an edit waiting for review is found by its text too
+                or_(
+                    Comment.body.contains(self.text, autoescape=True),
+                    Comment.pending_body.contains(self.text, autoescape=True),
+                )
+            )
         if self.nickname:
             found.append(
                 Comment.author_id.in_(
@@ -189,7 +200,11 @@ def _scoped(scope: set[int] | None) -> list:
 
 def _tab_condition(tab: str):
     return {
-        "pending": Comment.status == CommentStatus.PENDING,
+        # New comments, and edits of published ones (the condition repeats ix_comment_pending_edit's).
+        "pending": or_(
+            Comment.status == CommentStatus.PENDING,
+            and_(Comment.status == CommentStatus.APPROVED, sql_text(PENDING_EDIT)),
+        ),
         "reported": and_(
             Comment.status.in_([CommentStatus.APPROVED, CommentStatus.HIDDEN]),
             sql_text(EVER_REPORTED),  # true of every reported comment; lets ix_comment_reported serve
@@ -452,7 +467,23 @@ def decide(
     now: datetime,
     today: date,
 ) -> Comment:
-    """One decision on one comment; the transitions of PLEDGE_RULES §4 only."""
+    """One decision on one comment; the transitions of PLEDGE_RULES §4 only. 通過 and 不通過 on a
+    published comment decide the edit waiting beside it."""
+    if decision in EDIT_DECISIONS:
+        session.flush()  # what this session changed stays; what others committed shows
+        session.refresh(comment, ["status", "pending_body"])
+        if comment.status == CommentStatus.APPROVED and comment.pending_body is not None:
+            return _decide_edit(
+                session,
+                comment=comment,
+                moderator=moderator,
+                decision=decision,
+                reason_code=reason_code,
+                note=note,
+                scope=scope,
+                now=now,
+                today=today,
+            )
     if decision == "keep":
         return _keep_after_patrol(
             session, comment=comment, moderator=moderator, note=note, scope=scope, now=now
@@ -488,6 +519,77 @@ def decide(
         before={"status": before},
         # The credit charged is recorded so an upheld appeal gives back exactly that.
         after={"status": str(target), "penalty": penalty},
+        now=now,
+    )
+    return comment
+
+
+EDIT_DECISIONS = ("approve", "reject")
+EDIT_REFUSED = "您對評論的修改未通過審核：{label}。評論仍顯示修改前的內容。"
+
+
+def _decide_edit(
+    session: Session,
+    *,
+    comment: Comment,
+    moderator: User,
+    decision: str,
+    reason_code: str,
+    note: str,
+    scope: set[int] | None,
+    now: datetime,
+    today: date,
+) -> Comment:
+    """An author's edit of a published comment: approved, it replaces the public text; refused, the
+    public text stays and the author is told why. The record keeps both texts. A refused edit
+    never went public and costs no credit: there is no appeal against it, and the author can
+    still write it again within the edit window."""
+    _check_reason(reason_code, note, required=decision == "reject")
+    ensure_in_scope(comment, scope)
+    # Of two moderators at once, one wins; and the edit decided is the one just read, not one the
+    # author saved since.
+    claimed = session.execute(
+        update(Comment)
+        .where(
+            Comment.id == comment.id,
+            Comment.status == CommentStatus.APPROVED,
+            Comment.pending_body == comment.pending_body,
+        )
+        .values(decided_at=now, decided_by_id=moderator.id)
+        .execution_options(synchronize_session=False, **content_version.STAMPED_BY_FLUSH)
+    ).rowcount
+    if not claimed:
+        raise AlreadyDecided(ALREADY_DECIDED)
+    comment.decided_at, comment.decided_by_id = now, moderator.id
+    public, edited = comment.body, comment.pending_body
+    if decision == "approve":
+        apply_edit(session, comment, now=now)
+        _credit_approval(comment.author, today)
+    else:
+        drop_edit(comment)
+        notifications.notify(
+            session,
+            user_id=comment.author_id,
+            kind="decision",
+            text=EDIT_REFUSED.format(label=REASON_LABELS.get(reason_code, "")),
+            link="/accounts/comments",
+            now=now,
+        )
+    audit.record(
+        session,
+        actor=moderator,
+        action=f"moderation.{decision}",
+        target_type="comment",
+        target_id=comment.id,
+        reason_code=reason_code,
+        note=note,
+        before={"status": "approved", "body": public, "edit": edited},
+        after={
+            "status": "approved",
+            "body": edited if decision == "approve" else public,
+            "edit": "approved" if decision == "approve" else "rejected",
+            "penalty": 0,
+        },
         now=now,
     )
     return comment

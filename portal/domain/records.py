@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session, selectinload
 
 from portal.domain import audit
@@ -31,6 +32,7 @@ from portal.domain.pagination import Cursor
 from portal.domain.pledge import FLAG_LABELS, REASON_LABELS
 from portal.domain.site import SETTING_LABELS
 from portal.models import (
+    PENDING_EDIT,
     Appeal,
     Article,
     BulkHideComment,
@@ -184,6 +186,7 @@ KEY_LABELS = {
     **SETTING_LABELS,  # a settings record names each setting as the settings form does
     "status": "狀態",
     "body": "內容",
+    "edit": "修改",  # an edit of a published comment: its text while it waits, then the decision
     "measure": "措施",
     "days": "天數",
     "until": "至",
@@ -304,6 +307,7 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
     "word_action": FILTER_ACTION_LABELS,
     "ruling": RULING_LABELS,
     "reason": REASON_TEXT,
+    "edit": {"pending": "待審核", "approved": "已通過", "rejected": "未通過"},
 }
 # The codes of a key on one target, where they differ from VALUE_LABELS.
 TARGET_VALUE_LABELS: dict[str, dict[str, dict[str, str]]] = {
@@ -1191,7 +1195,9 @@ def daily_counts(
 
 def _queue_interval(row) -> tuple[datetime, datetime | None]:
     """When a comment entered the queue and when it left (None: still waiting)."""
-    created, edited, status, decided, deleted, hidden, approved = row
+    created, edited, status, decided, deleted, hidden, approved, edit_waiting = row
+    if status == CommentStatus.APPROVED and edit_waiting and edited:
+        return edited, None  # a published comment's edit, waiting since it was saved
     if status == CommentStatus.PENDING:
         # An edit after a decision sends a comment back to the queue.
         entered = edited if edited and decided and edited > decided else created
@@ -1227,9 +1233,14 @@ def queue_length(
                 Comment.deleted_at,
                 Comment.hidden_at,
                 Comment.approved_at,
+                Comment.pending_body.is_not(None),
             ).where(
                 Comment.created_at <= now,
-                or_(Comment.status == CommentStatus.PENDING, left_at > window_start),
+                or_(
+                    Comment.status == CommentStatus.PENDING,
+                    and_(Comment.status == CommentStatus.APPROVED, sql_text(PENDING_EDIT)),
+                    left_at > window_start,
+                ),
                 *_comments_of(sections),
             )
         )
@@ -1267,6 +1278,11 @@ class DecisionTimes:
 FIRST_DECISIONS = ("moderation.approve", "moderation.reject", "moderation.delete")
 
 
+def _waited_for_review(before: dict[str, Any]) -> bool:
+    """A decision on a comment that was in review: a pending comment, or a published one's edit."""
+    return before.get("status") == CommentStatus.PENDING or "edit" in before
+
+
 def decision_times(
     session: Session, *, now: datetime, days: int = 30, sections: Sections = None
 ) -> DecisionTimes:
@@ -1289,7 +1305,7 @@ def decision_times(
                 *_records_of(sections),
             )
         )
-        if _load(before).get("status") == CommentStatus.PENDING and target_id is not None
+        if _waited_for_review(_load(before)) and target_id is not None
     ]
     submitted: dict[int, tuple[datetime, datetime | None]] = {}
     ids = sorted({target_id for _, target_id, _ in decisions})

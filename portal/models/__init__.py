@@ -4,6 +4,7 @@ from portal.models.base import Base, utc_now
 from portal.models.comments import (
     EVER_REPORTED,
     NOT_COORDINATED,
+    PENDING_EDIT,
     Comment,
     CommentRevision,
     CommentStatus,
@@ -42,6 +43,7 @@ from portal.models.users import Role, User, UserState
 __all__ = [
     "EVER_REPORTED",
     "NOT_COORDINATED",
+    "PENDING_EDIT",
     "Appeal",
     "Article",
     "ArticleKind",

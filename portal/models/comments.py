@@ -28,6 +28,9 @@ NOT_COORDINATED = "flags NOT LIKE '%coordinated%'"
 # The queue's 舉報 tab reads only comments some reader reported: a handful among every approved one.
 # Its query repeats this text for the partial index below (portal.domain.moderation._tab_condition).
 EVER_REPORTED = "report_count > 0"
+# An author's edit of a published comment waits here for review while the published text stays up:
+# the 待審 tab reads these few among every approved comment (portal.domain.moderation._tab_condition).
+PENDING_EDIT = "pending_body IS NOT NULL"
 
 
 class Comment(Base):
@@ -72,6 +75,16 @@ class Comment(Base):
             sqlite_where=text(EVER_REPORTED),
             postgresql_where=text(EVER_REPORTED),
         ),
+        # The 待審 tab's edits of published comments, in the tab's order.
+        Index(
+            "ix_comment_pending_edit",
+            "status",
+            "priority",
+            "created_at",
+            "id",
+            sqlite_where=text(PENDING_EDIT),
+            postgresql_where=text(PENDING_EDIT),
+        ),
         # The queue's 巡查 tab: the few patrol hits among every approved comment.
         Index(
             "ix_comment_patrol",
@@ -91,6 +104,12 @@ class Comment(Base):
     reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("comment.id"))
     reply_to_nickname: Mapped[str] = mapped_column(String(32), default="")
     body: Mapped[str] = mapped_column(Text)  # exactly as typed (after input normalisation)
+    # The author's edit of a published comment, waiting for review; `body` stays the public text
+    # until a moderator approves it. None: no edit waiting. The flags and rule hits are the edit's,
+    # kept apart so that a refused edit leaves the published text's own.
+    pending_body: Mapped[str | None] = mapped_column(Text)
+    pending_flags: Mapped[str | None] = mapped_column(String(200))
+    pending_rule_hits: Mapped[str | None] = mapped_column(Text)
     status: Mapped[CommentStatus] = mapped_column(String(16), default=CommentStatus.PENDING)
     # Shown in the public thread: approved, or a deleted top-level comment whose replies still
     # show (as 此評論已刪除). Kept by the domain so list pages use one index range.
@@ -126,6 +145,15 @@ class Comment(Base):
     @property
     def flag_list(self) -> list[str]:
         return [f for f in self.flags.split(",") if f]
+
+    @property
+    def pending_flag_list(self) -> list[str]:
+        return [f for f in (self.pending_flags or "").split(",") if f]
+
+    @property
+    def edit_in_review(self) -> bool:
+        """A published comment whose author's edit waits for review (its public text unchanged)."""
+        return self.pending_body is not None
 
 
 class CommentRevision(Base):

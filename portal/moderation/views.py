@@ -104,23 +104,23 @@ def _filters(args: MultiDict) -> tuple[moderation.QueueFilters, Mapping[str, str
     return filters, days.errors
 
 
-def _highlight(comment: Comment) -> list[tuple[str, bool]]:
+def _highlight(text: str, rule_hits: str | None) -> list[tuple[str, bool]]:
     """The text cut into (piece, is_hit) by the rule hits' offsets into the raw text."""
     try:
-        spans = sorted((h["start"], h["end"]) for h in json.loads(comment.rule_hits or "[]"))
+        spans = sorted((h["start"], h["end"]) for h in json.loads(rule_hits or "[]"))
     except (ValueError, KeyError, TypeError):
         spans = []
     pieces, position = [], 0
     for start, end in spans:
-        start, end = max(start, position), min(end, len(comment.body))
+        start, end = max(start, position), min(end, len(text))
         if start >= end:
             continue
         if position < start:
-            pieces.append((comment.body[position:start], False))
-        pieces.append((comment.body[start:end], True))
+            pieces.append((text[position:start], False))
+        pieces.append((text[start:end], True))
         position = end
-    if position < len(comment.body):
-        pieces.append((comment.body[position:], False))
+    if position < len(text):
+        pieces.append((text[position:], False))
     return pieces
 
 
@@ -135,7 +135,11 @@ def _row_context(rows: list[Comment]) -> dict:
         "records": records,
         "suggestions": suggestions,
         "reports": moderation.open_reports(db.session, [c.id for c in rows]),
-        "highlights": {c.id: _highlight(c) for c in rows},
+        "highlights": {c.id: _highlight(c.body, c.rule_hits) for c in rows},
+        # An edit of a published comment waiting for review, beside the text it would replace.
+        "edit_highlights": {
+            c.id: _highlight(c.pending_body, c.pending_rule_hits) for c in rows if c.pending_body is not None
+        },
         "decision_form": DecisionForm(formdata=None),
         "ruling_form": ReportRulingForm(formdata=None),
         "reason_labels": pledge.REASON_LABELS,

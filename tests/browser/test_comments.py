@@ -332,7 +332,13 @@ def test_without_javascript_every_comment_action_says_its_outcome_where_the_read
         page.locator("#body").fill("一條改過的評論。")
         page.get_by_role("button", name="保存修改").click()
         page.wait_for_url(f"**{article}#comment-status")
-        expect_told_where_landed(page, "評論已修改，審核後顯示")
+        expect_told_where_landed(
+            page, "修改已提交，審核通過後替換原評論；在此之前其他讀者看到的仍是原來的內容"
+        )
+        # The author sees the published text, and their edit below it, marked as waiting.
+        in_thread = page.locator(f"#comment-{edited}")
+        expect(in_thread.locator("[data-edit-in-review]")).to_contain_text("修改待審核")
+        expect(in_thread.locator(".comment-body").first).to_have_text("一條要修改的評論。")
 
         # 刪除 asks first, on a page of its own (data-confirm is portal.js's): 取消 keeps it,
         # 確定 deletes it.

@@ -669,28 +669,182 @@ def test_nobody_deletes_someone_elses_comment(session, article, make_reader, mod
 # --- edit -----------------------------------------------------------------------------------------
 
 
-def test_an_edit_within_five_minutes_goes_back_to_review_and_keeps_the_old_text(
+def edit(session, comment, author, body, *, minutes=4):
+    return comments.edit(
+        session,
+        comment=comment,
+        author=author,
+        body=body,
+        words=WORDS,
+        rules=RULES,
+        now=NOW + timedelta(minutes=minutes),
+    )
+
+
+def test_an_edit_of_a_published_comment_waits_for_review_and_the_published_text_stays_public(
     session, article, make_reader, moderator
 ):
     alice = make_reader()
     comment = approved(session, article, alice, "原來的評論", moderator)
-    session.refresh(article)
-    assert article.comment_count == 1
-    comments.edit(
-        session,
-        comment=comment,
-        author=alice,
-        body="改過的評論",
-        words=WORDS,
-        rules=RULES,
-        now=NOW + timedelta(minutes=4),
-    )
+    edit(session, comment, alice, "改過的評論")
     session.flush()
     session.refresh(article)
-    assert (comment.status, comment.body, comment.listed) == (CommentStatus.PENDING, "改過的評論", False)
-    assert article.comment_count == 0
+    assert (comment.status, comment.body, comment.listed) == (CommentStatus.APPROVED, "原來的評論", True)
+    assert comment.pending_body == "改過的評論"
+    assert article.comment_count == 1
+    assert session.scalars(select(CommentRevision)).all() == []  # nothing replaced yet
+    queue, _ = moderation.queue_page(
+        session, tab="pending", filters=moderation.QueueFilters(), scope=None, cursor=None, now=NOW
+    )
+    assert [c.id for c in queue] == [comment.id]
+    assert moderation.tab_counts(session, None)["pending"] == 1
+    record = session.scalars(
+        select(ModerationAction).where(ModerationAction.action == "comment.edited")
+    ).one()
+    assert (json.loads(record.before)["body"], json.loads(record.after)["body"]) == (
+        "原來的評論",
+        "改過的評論",
+    )
+
+
+def test_a_pending_comment_takes_its_edit_at_once_and_keeps_the_old_text(session, article, make_reader):
+    alice = make_reader()
+    comment = post(session, article, alice, "原來的評論")
+    edit(session, comment, alice, "改過的評論")
+    session.flush()
+    assert (comment.status, comment.body, comment.pending_body) == (CommentStatus.PENDING, "改過的評論", None)
     revisions = session.scalars(select(CommentRevision).where(CommentRevision.comment_id == comment.id)).all()
-    assert [(r.body, r.status) for r in revisions] == [("原來的評論", "approved")]
+    assert [(r.body, r.status) for r in revisions] == [("原來的評論", "pending")]
+
+
+def test_a_second_edit_replaces_the_first_and_going_back_to_the_public_text_leaves_nothing_to_review(
+    session, article, make_reader, moderator
+):
+    alice = make_reader()
+    comment = approved(session, article, alice, "原來的評論", moderator)
+    edit(session, comment, alice, "第一次修改", minutes=1)
+    edit(session, comment, alice, "第二次修改", minutes=2)
+    assert (comment.body, comment.pending_body) == ("原來的評論", "第二次修改")
+    with pytest.raises(Rejected) as caught:
+        edit(session, comment, alice, "第二次修改", minutes=3)
+    assert caught.value.message == "評論內容沒有修改"
+    edit(session, comment, alice, "原來的評論", minutes=3)
+    assert (comment.body, comment.pending_body, comment.status) == (
+        "原來的評論",
+        None,
+        CommentStatus.APPROVED,
+    )
+
+
+def test_an_edit_of_a_published_comment_runs_the_text_rules_on_the_edited_text(
+    session, article, make_reader, moderator
+):
+    alice = make_reader()
+    comment = approved(session, article, alice, "原來的評論", moderator)
+    with pytest.raises(Rejected) as caught:
+        edit(session, comment, alice, "网上赌博平台")
+    assert caught.value.message == C8_MESSAGE
+    assert (comment.body, comment.pending_body) == ("原來的評論", None)
+
+
+def decide_edit(session, comment, moderator, decision, reason=""):
+    return moderation.decide(
+        session,
+        comment=comment,
+        moderator=moderator,
+        decision=decision,
+        reason_code=reason,
+        now=NOW + timedelta(minutes=10),
+        today=TODAY,
+    )
+
+
+def test_an_approved_edit_replaces_the_public_text_and_the_record_keeps_both(
+    session, article, make_reader, moderator
+):
+    alice = make_reader()
+    comment = approved(session, article, alice, "原來的評論", moderator)
+    edit(session, comment, alice, "改過的評論")
+    decide_edit(session, comment, moderator, "approve")
+    session.flush()
+    session.refresh(article)
+    assert (comment.status, comment.body, comment.pending_body) == (
+        CommentStatus.APPROVED,
+        "改過的評論",
+        None,
+    )
+    assert (comment.listed, article.comment_count, alice.approved_comments) == (True, 1, 1)
+    assert [(r.body, r.status) for r in session.scalars(select(CommentRevision))] == [
+        ("原來的評論", "approved")
+    ]
+    record = session.scalars(
+        select(ModerationAction)
+        .where(ModerationAction.action == "moderation.approve")
+        .order_by(ModerationAction.id.desc())
+    ).first()
+    before, after = json.loads(record.before), json.loads(record.after)
+    assert (before["body"], before["edit"]) == ("原來的評論", "改過的評論")
+    assert (after["body"], after["edit"]) == ("改過的評論", "approved")
+    assert moderation.tab_counts(session, None)["pending"] == 0
+
+
+def test_a_rejected_edit_keeps_the_public_text_tells_the_author_and_the_record_keeps_both(
+    session, article, make_reader, moderator
+):
+    alice = make_reader()
+    comment = approved(session, article, alice, "原來的評論", moderator)
+    credit = alice.credit
+    edit(session, comment, alice, "改過的評論")
+    decide_edit(session, comment, moderator, "reject", reason="R08")
+    session.flush()
+    assert (comment.status, comment.body, comment.pending_body) == (
+        CommentStatus.APPROVED,
+        "原來的評論",
+        None,
+    )
+    assert (comment.listed, alice.credit, alice.approved_comments, alice.rejected_comments) == (
+        True,
+        credit,
+        1,
+        0,
+    )
+    notice = session.scalars(select(Notification).where(Notification.user_id == alice.id)).one()
+    assert notice.text.startswith("您對評論的修改未通過審核：") and "修改前的內容" in notice.text
+    record = session.scalars(
+        select(ModerationAction).where(ModerationAction.action == "moderation.reject")
+    ).one()
+    before, after = json.loads(record.before), json.loads(record.after)
+    assert (before["body"], before["edit"]) == ("原來的評論", "改過的評論")
+    assert (after["body"], after["edit"], record.reason_code) == ("原來的評論", "rejected", "R08")
+    with pytest.raises(moderation.AlreadyDecided):  # a second click finds nothing left to decide
+        decide_edit(session, comment, moderator, "reject", reason="R08")
+
+
+def test_replies_stay_under_a_comment_whose_edit_waits_and_after_its_decision(
+    session, article, make_reader, moderator
+):
+    alice, bob = make_reader(), make_reader()
+    top = approved(session, article, alice, "原來的評論", moderator)
+    reply = approved(session, article, bob, "我回覆的內容", moderator, reply_to=top.id)
+    edit(session, top, alice, "改過的評論")
+    session.flush()
+    assert [
+        c.id for c in comments.thread_page(session, article_id=article.id, order="newest", cursor=None)[0]
+    ] == [top.id]
+    assert [r.id for r in comments.reply_previews(session, [top.id])[top.id]] == [reply.id]
+    decide_edit(session, top, moderator, "approve")
+    session.flush()
+    assert [r.id for r in comments.reply_previews(session, [top.id])[top.id]] == [reply.id]
+
+
+def test_a_waiting_edit_goes_with_its_comment_when_the_author_deletes_it(
+    session, article, make_reader, moderator
+):
+    alice = make_reader()
+    comment = approved(session, article, alice, "原來的評論", moderator)
+    edit(session, comment, alice, "改過的評論")
+    comments.delete_own(session, comment=comment, author=alice, now=NOW + timedelta(minutes=5))
+    assert (comment.status, comment.pending_body) == (CommentStatus.DELETED, None)
 
 
 def test_an_edit_that_changes_nothing_is_refused_and_the_comment_stays_published(

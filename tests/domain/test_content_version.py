@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 from argon2.profiles import CHEAPEST
 from sqlalchemy import select, update
 
-from portal.domain import comments, content_version, notifications
+from portal.domain import comments, content_version, moderation, notifications
 from portal.domain.accounts import create_verified_user
 from portal.domain.pii import PhoneVault
 from portal.models import (
@@ -216,3 +216,43 @@ def test_a_change_after_a_rolled_back_savepoint_still_replaces_the_stamps(arrang
     session.commit()
     assert stamp(session) != before
     assert page_stamp(session, author) != own
+
+
+def test_an_edit_of_a_published_comment_replaces_the_stamp_only_when_approved(arranged):
+    """Public pages show the published text until the edit is approved: the edit and its refusal
+    change the author's own pages, the approval everyone's."""
+    from tests.domain.test_comments import RULES, WORDS
+
+    session, article, author = arranged
+    moderator = make_reader(session, phone="13700000002", nickname="審核員")
+    comment = new_comment(session, article, author, CommentStatus.APPROVED)
+    comment.created_at = NOW
+    session.commit()
+
+    def edit(body: str) -> None:
+        comments.edit(session, comment=comment, author=author, body=body, words=WORDS, rules=RULES, now=NOW)
+        session.commit()
+
+    def decide(decision: str) -> None:
+        moderation.decide(
+            session,
+            comment=comment,
+            moderator=moderator,
+            decision=decision,
+            reason_code="R08" if decision == "reject" else "",
+            now=NOW,
+            today=NOW.date(),
+        )
+        session.commit()
+
+    public, own = stamp(session), page_stamp(session, author)
+    edit("第一次修改的評論")
+    assert (stamp(session), comment.body) == (public, "一條評論")
+    assert page_stamp(session, author) != own  # the author's pages show the edit waiting
+    own = page_stamp(session, author)
+    decide("reject")
+    assert stamp(session) == public and page_stamp(session, author) != own
+    edit("第二次修改的評論")
+    assert stamp(session) == public
+    decide("approve")
+    assert stamp(session) != public and comment.body == "第二次修改的評論"

@@ -678,3 +678,32 @@ def test_the_dashboards_numbers_for_some_sections_count_only_their_comments(sess
             decided,
         )
     assert records.decision_times(session, now=NOW, sections=mine).overall.median == 5 * 60
+
+
+def test_an_edit_of_a_published_comment_waits_in_the_queue_and_its_decision_counts_from_the_edit(
+    session, people, article
+):
+    comment = make_comment(
+        session,
+        article,
+        people["reader"],
+        NOW - timedelta(hours=5),
+        status=CommentStatus.APPROVED,
+        edited_at=NOW - timedelta(minutes=90),
+        pending_body="修改後的評論",
+    )
+    assert records.queue_length(session, now=NOW, zone=ZONE)[-1][1] == 1
+    comment.pending_body = None
+    audit.record(
+        session,
+        actor=people["mod_a"],
+        action="moderation.approve",
+        target_type="comment",
+        target_id=comment.id,
+        before={"status": "approved", "body": "一條評論", "edit": "修改後的評論"},
+        after={"status": "approved", "body": "修改後的評論", "edit": "approved"},
+        now=NOW - timedelta(minutes=60),
+    )
+    session.flush()
+    assert records.queue_length(session, now=NOW, zone=ZONE)[-1][1] == 0
+    assert records.decision_times(session, now=NOW).overall.median == 30 * 60

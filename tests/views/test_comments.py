@@ -1174,7 +1174,20 @@ def test_three_reporters_hide_the_comment_from_the_page(app, client, article_id,
 # --- edit and delete ------------------------------------------------------------------------------
 
 
-def test_the_author_edits_within_five_minutes_and_the_comment_goes_back_to_review(
+EDIT_WAITING = "修改已提交，審核通過後替換原評論；在此之前其他讀者看到的仍是原來的內容"
+
+
+def edit_as(client, comment_id, body):
+    token = token_for(client, f"/comments/{comment_id}/edit")
+    return client.post(f"/comments/{comment_id}/edit", data={"body": body, "csrf_token": token})
+
+
+def thread_text(reader, article_id, comment_id) -> str:
+    _, page = page_of(reader, f"/articles/{article_id}")
+    return text_of(find_one(page, "li", id=f"comment-{comment_id}"))
+
+
+def test_the_author_edits_a_published_comment_and_readers_keep_reading_the_published_text(
     app, client, article_id, alice
 ):
     comment_id = add_comment(app, article_id, alice, "原來的評論", minutes_ago=1)
@@ -1183,45 +1196,160 @@ def test_the_author_edits_within_five_minutes_and_the_comment_goes_back_to_revie
     form = find_one(root, "form", cls="comment-form")
     assert form.get("action") == f"/comments/{comment_id}/edit"
     assert textarea_text(form) == "原來的評論"
-    token = find_one(form, "input", name="csrf_token").get("value")
-    response = client.post(f"/comments/{comment_id}/edit", data={"body": "改過的評論", "csrf_token": token})
+    assert "其他讀者看到的仍是已發布的內容" in text_of(find_one(root, "p", id="edit-notice"))
+    response = edit_as(client, comment_id, "改過的評論")
     assert response.status_code == 303
     assert response.headers["Location"] == f"/articles/{article_id}#comment-status"
     comment = get_comment(app, comment_id)
-    assert (comment.body, comment.status) == ("改過的評論", "pending")
-    with app.app_context():
-        assert db.session.scalars(select(CommentRevision.body)).all() == ["原來的評論"]
+    assert (comment.body, comment.pending_body, comment.status) == ("原來的評論", "改過的評論", "approved")
     _, page = page_of(client, f"/articles/{article_id}")
-    assert landed_message(page) == "評論已修改，審核後顯示"
-    assert text_of(find_one(page, id="comment-count")) == "共 0 條評論"
+    assert landed_message(page) == EDIT_WAITING
+    # Everyone else: the published text, counted, in its place, and nothing of the edit.
+    anyone = app.test_client()
+    _, public = page_of(anyone, f"/articles/{article_id}")
+    assert text_of(find_one(public, id="comment-count")) == "共 1 條評論"
+    assert listed_ids(public) == [comment_id]
+    assert "原來的評論" in thread_text(anyone, article_id, comment_id)
+    assert "改過的評論" not in anyone.get(f"/articles/{article_id}").get_data(as_text=True)
+    # Reopened, the edit page starts from the edit the author saved.
+    _, root = page_of(client, f"/comments/{comment_id}/edit")
+    assert textarea_text(root) == "改過的評論"
 
 
-def test_an_edited_comment_in_review_keeps_its_place_and_others_approved_replies_in_the_thread(
+def test_the_author_sees_their_edit_waiting_marked_in_the_thread_and_in_their_own_list(
+    app, client, article_id, alice, bob
+):
+    comment_id = add_comment(app, article_id, alice, "原來的評論", minutes_ago=1)
+    login(client, alice.phone, alice.password)
+    edit_as(client, comment_id, "改過的評論")
+    _, page = page_of(client, f"/articles/{article_id}")
+    item = find_one(page, "li", id=f"comment-{comment_id}")
+    waiting = find_one(item, "div", id=f"comment-edit-{comment_id}")
+    assert "修改待審核" in text_of(waiting) and "改過的評論" in text_of(waiting)
+    assert text_of(find_all(item, "div", cls="comment-body")[0]) == "原來的評論"  # the public text first
+    own = own_item(page, comment_id)
+    assert own.get("data-edit-in-review") is not None
+    assert "修改待審核" in text_of(own) and "改過的評論" in text_of(own)
+    _, mine = page_of(client, "/accounts/comments")
+    assert "修改待審核" in text_of(find_one(mine, "li", cls="my-comment"))
+    # Another reader, signed in, sees the published text only.
+    other = app.test_client()
+    login(other, bob.phone, bob.password)
+    html = other.get(f"/articles/{article_id}").get_data(as_text=True)
+    assert "原來的評論" in html and "改過的評論" not in html and "修改待審核" not in html
+
+
+def test_an_edited_comment_keeps_its_text_and_others_approved_replies_in_the_thread(
     app, client, article_id, alice, bob
 ):
     parent = add_comment(app, article_id, alice, "原來的評論", minutes_ago=1)
     reply = add_comment(app, article_id, bob, "我回覆的內容", parent_id=parent)
     login(client, alice.phone, alice.password)
-    token = token_for(client, f"/comments/{parent}/edit")
-    client.post(f"/comments/{parent}/edit", data={"body": "改過的評論", "csrf_token": token})
-
-    def thread(reader) -> tuple:
-        _, page = page_of(reader, f"/articles/{article_id}")
-        item = find_one(page, "li", id=f"comment-{parent}")
-        return item, text_of(item), [li.get("data-comment-id") for li in find_all(item, "li", cls="reply")]
+    edit_as(client, parent, "改過的評論")
 
     anyone = app.test_client()
-    item, text, replies = thread(anyone)
-    assert replies == [str(reply)] and "我回覆的內容" in text
-    assert find_one(item, "p", cls="comment-deleted").get("data-in-review") is not None
-    assert "原來的評論" not in text and "改過的評論" not in text  # neither text before its review
-    assert not find_all(item, "a", cls="reply-link", href=re.compile(f"reply_to={parent}"))
+    _, page = page_of(anyone, f"/articles/{article_id}")
+    item = find_one(page, "li", id=f"comment-{parent}")
+    assert [li.get("data-comment-id") for li in find_all(item, "li", cls="reply")] == [str(reply)]
+    assert "原來的評論" in text_of(item) and "我回覆的內容" in text_of(item)
+    reply_links = [a.get("href") for a in find_all(item, "a", cls="reply-link")]
+    assert f"/articles/{article_id}/comment-form?reply_to={parent}#comment-form" in reply_links
     assert anyone.get(f"/comments/{parent}/replies").status_code == 200
+
+
+def test_an_edit_of_a_published_comment_is_refused_by_the_same_rules_and_nothing_waits(
+    app, client, article_id, alice
+):
+    comment_id = add_comment(app, article_id, alice, "原來的評論", minutes_ago=1)
+    login(client, alice.phone, alice.password)
+    response = edit_as(client, comment_id, "有事打我電話13800138000")
+    assert response.status_code == 422
+    assert field_errors(parse_html(response.get_data(as_text=True))) == [
+        "請勿在評論中留下電話、QQ、微信等聯繫方式"
+    ]
+    comment = get_comment(app, comment_id)
+    assert (comment.body, comment.pending_body, comment.status) == ("原來的評論", None, "approved")
+
+
+def moderator_client(app, make_user):
+    desk = app.test_client()
+    moderator = make_user(role="moderator", nickname="審核員")
+    login(desk, moderator.phone, moderator.password)
+    return desk
+
+
+def decide_on(desk, comment_id, decision, reason="", headers=None):
+    token = token_for(desk, "/moderation/")
+    data = {"csrf_token": token, "decision": decision, "reason": reason, "return_to": "/moderation/"}
+    return desk.post(f"/moderation/comments/{comment_id}/decision", data=data, headers=headers or {})
+
+
+def test_the_queue_shows_the_published_text_beside_the_edit(app, client, article_id, alice, make_user):
+    comment_id = add_comment(app, article_id, alice, "原來的評論", minutes_ago=1)
+    login(client, alice.phone, alice.password)
+    edit_as(client, comment_id, "改過的評論")
+    desk = moderator_client(app, make_user)
+    _, queue = page_of(desk, "/moderation/")
+    row = find_one(queue, "li", id=f"queue-row-{comment_id}")
+    assert text_of(find_one(row, "div", cls="queue-edit-old")) == "原文（目前公開） 原來的評論"
+    assert text_of(find_one(row, "div", cls="queue-edit-new")) == "修改後（待審核） 改過的評論"
+    assert [b.get("value") for b in find_all(row, "button", name="decision")][:2] == ["approve", "reject"]
+
+
+@pytest.mark.parametrize("headers", [{}, HX], ids=["no-js", "htmx"])
+def test_an_approved_edit_replaces_the_text_on_the_cached_public_page(
+    app, client, article_id, alice, make_user, headers
+):
+    comment_id = add_comment(app, article_id, alice, "原來的評論", minutes_ago=1)
+    login(client, alice.phone, alice.password)
+    edit_as(client, comment_id, "改過的評論")
+    anyone = app.test_client()
+    assert "原來的評論" in thread_text(anyone, article_id, comment_id)  # now in the page cache
+    desk = moderator_client(app, make_user)
+    response = decide_on(desk, comment_id, "approve", headers=headers)
+    assert response.status_code == (200 if headers else 303)
+    text = thread_text(anyone, article_id, comment_id)
+    assert "改過的評論" in text and "原來的評論" not in text
+    comment = get_comment(app, comment_id)
+    assert (comment.body, comment.pending_body, comment.status) == ("改過的評論", None, "approved")
     with app.app_context():
-        set_status(db.session, db.session.get(Comment, parent), CommentStatus.APPROVED, now=utc_now())
-        db.session.commit()
-    _, text, replies = thread(anyone)
-    assert "改過的評論" in text and replies == [str(reply)]
+        assert db.session.scalars(select(CommentRevision.body)).all() == ["原來的評論"]
+        record = db.session.scalars(
+            select(ModerationAction).where(ModerationAction.action == "moderation.approve")
+        ).one()
+        assert json.loads(record.before)["body"] == "原來的評論"
+        assert json.loads(record.after)["body"] == "改過的評論"
+    _, log = page_of(desk, "/moderation/log")
+    changes = text_of(find_one(log, "tr", id=f"log-row-{record.id}"))
+    assert "原來的評論" in changes and "改過的評論" in changes
+
+
+def test_a_rejected_edit_keeps_the_published_text_and_tells_the_author(
+    app, client, article_id, alice, make_user
+):
+    comment_id = add_comment(app, article_id, alice, "原來的評論", minutes_ago=1)
+    login(client, alice.phone, alice.password)
+    edit_as(client, comment_id, "改過的評論")
+    desk = moderator_client(app, make_user)
+    response = decide_on(desk, comment_id, "reject", reason="R08", headers=HX)
+    assert response.status_code == 200
+    comment = get_comment(app, comment_id)
+    assert (comment.body, comment.pending_body, comment.status) == ("原來的評論", None, "approved")
+    anyone = app.test_client()
+    assert "原來的評論" in thread_text(anyone, article_id, comment_id)
+    _, root = page_of(client, "/accounts/messages")
+    [notice] = find_all(root, "li", cls="notice-item")
+    assert "您對評論的修改未通過審核" in text_of(notice) and "修改前的內容" in text_of(notice)
+    _, page = page_of(client, f"/articles/{article_id}")
+    assert find_all(page, "div", id=f"comment-edit-{comment_id}") == []
+    with app.app_context():
+        record = db.session.scalars(
+            select(ModerationAction).where(ModerationAction.action == "moderation.reject")
+        ).one()
+        before, after = json.loads(record.before), json.loads(record.after)
+        assert (before["body"], before["edit"], after["edit"]) == ("原來的評論", "改過的評論", "rejected")
+    _, queue = page_of(desk, "/moderation/")
+    assert find_all(queue, "li", id=f"queue-row-{comment_id}") == []
 
 
 def test_saving_an_edit_without_a_change_keeps_the_comment_published(app, client, article_id, alice):

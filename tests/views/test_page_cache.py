@@ -361,3 +361,27 @@ def test_without_redis_pages_are_kept_in_process_within_the_configured_budget(ap
     cache.init_app(app)
     assert client.get(first.request.path).data == first.data
     assert cache.cache.bytes_used == 0
+
+
+def test_an_edit_leaves_the_cached_page_and_its_approval_replaces_it(app, client, article, reader, moderator):
+    """The public text changes when the edit is approved, not when it is saved: only then do the
+    public pages go."""
+    comment_id = add_comment(app, article, reader.id, "已經通過的評論", "approved")
+    anonymous = app.test_client()
+    anonymous.get(f"/articles/{article}")
+    behind_the_orms_back(app, "UPDATE article SET title = '暗中改過' WHERE id = :id", id=article)
+    login(client, reader.phone, reader.password)
+    token = token_for(client, f"/comments/{comment_id}/edit")
+    response = client.post(f"/comments/{comment_id}/edit", data={"body": "修改後的評論", "csrf_token": token})
+    assert response.status_code == 303
+    html = anonymous.get(f"/articles/{article}").get_data(as_text=True)
+    assert "原來的標題" in html and "已經通過的評論" in html and "修改後的評論" not in html
+    desk = app.test_client()
+    login(desk, moderator.phone, moderator.password)
+    response = desk.post(
+        f"/moderation/comments/{comment_id}/decision",
+        data={"csrf_token": token_for(desk), "decision": "approve"},
+    )
+    assert response.status_code == 303
+    html = anonymous.get(f"/articles/{article}").get_data(as_text=True)
+    assert "暗中改過" in html and "修改後的評論" in html and "已經通過的評論" not in html

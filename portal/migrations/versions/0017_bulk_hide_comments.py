@@ -1,7 +1,7 @@
 """the comments each bulk hide hid, as rows
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-07 20:50:00
 
 Which comments an 應急處置 bulk hide hid was kept only in its record's JSON ("hidden"), which a
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0017'
-down_revision = '0015'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
