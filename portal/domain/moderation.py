@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
@@ -50,6 +50,7 @@ CANNOT_DECIDE = "此評論目前的狀態不能這樣處理"
 # A bulk id that is unknown, or outside the moderator's sections: the same words for both, so the
 # answer does not tell a scoped moderator which comments exist elsewhere.
 NOT_IN_REACH = "不存在或不在您的審核範圍內"
+CHANGED_MEANWHILE = "作者剛修改了這條評論：請先看修改後的內容再處理"
 DECISION_REASONS = tuple(f"R{n:02d}" for n in range(1, 19))
 REPORT_RULINGS = ("upheld", "not_upheld", "malicious")
 MEASURES = MEASURE_LABELS  # the ladder's steps (P24), in the words the record uses too
@@ -79,6 +80,16 @@ class AlreadyDecided(Exception):
 
 class InvalidTransition(Exception):
     """A decision the comment's state does not allow (PLEDGE_RULES §4)."""
+
+
+class ChangedMeanwhile(Exception):
+    """The author edited the comment after the desk showed it: 通過 would publish unseen text."""
+
+
+def review_stamp(comment: Comment) -> str:
+    """Which of the author's texts the desk shows: the time of their last edit ("" for none). A
+    decision form carries it, and a decision on a comment edited since is refused."""
+    return comment.edited_at.strftime("%Y%m%d%H%M%S%f") if comment.edited_at else ""
 
 
 # --- who may decide what ---------------------------------------------------------------------
@@ -464,11 +475,18 @@ def decide(
     reason_code: str = "",
     note: str = "",
     scope: set[int] | None = None,
+    seen: str | None = None,
     now: datetime,
     today: date,
 ) -> Comment:
     """One decision on one comment; the transitions of PLEDGE_RULES §4 only. 通過 and 不通過 on a
-    published comment decide the edit waiting beside it."""
+    published comment decide the edit waiting beside it. `seen`: the review_stamp of the text the
+    moderator was shown, when the form carried it."""
+    if seen is not None:
+        session.flush()
+        session.refresh(comment, ["edited_at"])  # an edit committed since this request began shows
+        if review_stamp(comment) != seen:
+            raise ChangedMeanwhile(CHANGED_MEANWHILE)
     if decision in EDIT_DECISIONS:
         session.flush()  # what this session changed stays; what others committed shows
         session.refresh(comment, ["status", "pending_body"])
@@ -713,11 +731,13 @@ def decide_many(
     reason_code: str = "",
     note: str = "",
     scope: set[int] | None,
+    seen: Mapping[int, str] | None = None,
     now: datetime,
     today: date,
 ) -> tuple[list[Comment], dict[int, str]]:
     """Bulk: the same decision on many. Those that cannot be decided are skipped and returned
-    with why, in the desk's words (decided meanwhile, not in this state, or NOT_IN_REACH)."""
+    with why, in the desk's words (decided meanwhile, edited since shown, not in this state, or
+    NOT_IN_REACH). `seen`: each ticked comment's review_stamp as the desk showed it."""
     done: list[Comment] = []
     skipped: dict[int, str] = {}
     for comment_id in dict.fromkeys(comment_ids):
@@ -735,11 +755,14 @@ def decide_many(
                     reason_code=reason_code,
                     note=note,
                     scope=scope,
+                    seen=(seen or {}).get(comment_id),
                     now=now,
                     today=today,
                 )
         except AlreadyDecided as decided:
             skipped[comment_id] = str(decided)
+        except ChangedMeanwhile:
+            skipped[comment_id] = CHANGED_MEANWHILE
         except InvalidTransition:
             skipped[comment_id] = CANNOT_DECIDE
         else:

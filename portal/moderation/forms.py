@@ -1,3 +1,5 @@
+from typing import NamedTuple
+
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -34,21 +36,35 @@ class DecisionForm(Form):
         "備註", filters=[normalised], validators=[Optional(), Length(max=NOTE_MAX, message=NOTE_TOO_LONG)]
     )
     return_to = HiddenField()
+    seen = HiddenField()  # the review_stamp of the text the row showed
 
 
-def comment_id(value) -> int:
-    """A ticked comment's id: not a number is the form's 請先勾選評論; beyond a 64-bit column it
-    is 0, which no comment has (int() alone let 2**64 through to the database: an OverflowError)."""
-    if isinstance(value, int):
+class Ticked(NamedTuple):
+    id: int
+    seen: str | None  # the review_stamp of the text the row showed, when the tick carried it
+
+
+def ticked(value: object) -> Ticked:
+    """A ticked row, 「id@stamp」 (or a bare id): not a number is the form's 請先勾選評論; beyond a
+    64-bit column the id is 0, which no comment has (int() alone let 2**64 through to the database:
+    an OverflowError)."""
+    if isinstance(value, Ticked):
         return value
-    text = str(value).strip()
-    if not (text.isascii() and text.isdigit()):
-        raise ValueError(text)
-    return parse_id(text) or 0
+    number, at, seen = str(value).strip().partition("@")
+    if not (number.isascii() and number.isdigit()):
+        raise ValueError(number)
+    return Ticked(parse_id(number) or 0, seen if at else None)
 
 
 class BulkForm(DecisionForm):
-    ids = SelectMultipleField("評論", coerce=comment_id, validate_choice=False)
+    ids = SelectMultipleField("評論", coerce=ticked, validate_choice=False)
+    seen = None  # each tick carries its own
+
+    def ticked_ids(self) -> list[int]:
+        return [tick.id for tick in self.data["ids"] or ()]
+
+    def seen_stamps(self) -> dict[int, str]:
+        return {tick.id: tick.seen for tick in self.data["ids"] or () if tick.seen is not None}
 
 
 class ReportRulingForm(Form):

@@ -144,6 +144,7 @@ def _row_context(rows: list[Comment]) -> dict:
         "ruling_form": ReportRulingForm(formdata=None),
         "reason_labels": pledge.REASON_LABELS,
         "flag_labels": pledge.FLAG_LABELS,
+        "review_stamp": moderation.review_stamp,
         "now": now,
     }
 
@@ -209,7 +210,7 @@ def render_queue(
         # message goes above the list, or the moderator would see the page and no word of why.
         stray_errors={cid: m for cid, m in (errors or {}).items() if cid not in {r.id for r in rows}},
         submitted=submitted or {},
-        ticked=set(bulk_form.ids.data or ()) if bulk_form else set(),
+        ticked=set(bulk_form.ticked_ids()) if bulk_form else set(),
         filter_errors=filter_errors,
         **_row_context(rows),
         **{**_counts_context(), "tab": tab},
@@ -301,9 +302,13 @@ def decide(comment_id: int):
             reason_code=form.reason.data or "",
             note=form.note.data or "",
             scope=scope(),
+            seen=form.seen.data,
             now=utc_now(),
             today=_today(),
         )
+    except moderation.ChangedMeanwhile as changed:
+        db.session.rollback()
+        return _refused(comment, str(changed), 409, form.return_to.data, form, show_again=True)
     except moderation.AlreadyDecided as decided:
         db.session.rollback()
         return _refused(comment, str(decided), 409, form.return_to.data)
@@ -329,10 +334,14 @@ def _refused(
     status: int,
     return_to: str | None,
     form: DecisionForm | ReportRulingForm | None = None,
+    show_again: bool = False,
 ):
-    """Decided meanwhile: the row says so. A form mistake: the same row again, with the message
-    (without JavaScript: the same queue page, status 422, the message beside the row)."""
+    """Decided meanwhile: the row says so. A form mistake, or a text the author changed since the
+    row showed it (show_again): the same row again, as it is now, with the message (without
+    JavaScript: the same queue page, the message beside the row)."""
     if not wants_fragment():
+        if show_again:
+            return render_queue(errors={comment.id: message}, status=status)
         if status == 422:
             return render_queue(
                 errors={comment.id: message}, submitted={comment.id: form} if form else None, status=422
@@ -340,7 +349,7 @@ def _refused(
         flash_in(QUEUE_STATUS, message, "error")
         return _back(return_to)
     db.session.refresh(comment)
-    if status == 409:
+    if status == 409 and not show_again:
         return _done_row(comment, message, status)
     # The row again with its message (role="alert", announced as it arrives), where the focus goes back.
     return _row(comment, return_to, error=message, submitted={comment.id: form} if form else {}), status
@@ -358,7 +367,8 @@ def bulk():
     try:
         done, skipped = moderation.decide_many(
             db.session,
-            comment_ids=form.ids.data[:200],
+            comment_ids=form.ticked_ids()[:200],
+            seen=form.seen_stamps(),
             moderator=current_user,
             decision=form.decision.data,
             reason_code=form.reason.data or "",
@@ -374,12 +384,14 @@ def bulk():
     db.session.commit()
     label = moderation.DECISION_LABELS[form.decision.data]
     if wants_fragment():
-        return _bulk_done(label, done, skipped)
-    flash_in(
-        QUEUE_STATUS,
-        f"已{label} {len(done)} 條" + (f"；{len(skipped)} 條已由其他審核員處理或不可處理" if skipped else ""),
-    )
+        return _bulk_done(label, done, skipped, form.return_to.data)
+    flash_in(QUEUE_STATUS, _bulk_summary(label, done, skipped), "success" if done else "error")
     return _back(form.return_to.data)
+
+
+def _bulk_summary(label: str, done: list[Comment], skipped: dict[int, str]) -> str:
+    tally = Counter(SKIPPED_SUMMARY.get(why, why) for why in skipped.values())
+    return f"已{label} {len(done)} 條" + "".join(f"；{n} 條{why}" for why, n in tally.items())
 
 
 def _bulk_form(form: BulkForm, outcome: tuple[str, str] | None = None) -> str:
@@ -404,10 +416,11 @@ SKIPPED_SUMMARY = {
     moderation.DECIDED_BY_YOU: "您已處理過",
     moderation.CANNOT_DECIDE: "目前的狀態不能這樣處理",
     moderation.NOT_IN_REACH: moderation.NOT_IN_REACH,
+    moderation.CHANGED_MEANWHILE: "作者剛修改過，請看過修改後的內容再處理",
 }
 
 
-def _bulk_done(label: str, done: list[Comment], skipped: dict[int, str]):
+def _bulk_done(label: str, done: list[Comment], skipped: dict[int, str], return_to: str | None):
     """A bulk decision with htmx: the form blank again (no ticks left) with what became of the
     ticked rows, each row decided in its place out of band, the tab counts, and the summary read
     out from #queue-status. A comment that is unknown or outside the moderator's sections has no
@@ -417,13 +430,16 @@ def _bulk_done(label: str, done: list[Comment], skipped: dict[int, str]):
         for c in done
     ]
     for comment_id, why in skipped.items():
-        if why != moderation.NOT_IN_REACH:  # decided meanwhile: the row says so, as a single decision's does
+        if why == moderation.CHANGED_MEANWHILE:  # the row again, with the text now to decide
+            rows.append(_row(db.session.get(Comment, comment_id), return_to, error=why, oob=True))
+        elif (
+            why != moderation.NOT_IN_REACH
+        ):  # decided meanwhile: the row says so, as a single decision's does
             comment = db.session.get(Comment, comment_id)
             rows.append(
                 render_template("moderation/_queue_row_done.html", comment=comment, message=why, oob=True)
             )
-    tally = Counter(SKIPPED_SUMMARY.get(why, why) for why in skipped.values())
-    summary = f"已{label} {len(done)} 條" + "".join(f"；{n} 條{why}" for why, n in tally.items())
+    summary = _bulk_summary(label, done, skipped)
     if done:
         kind, status = "success", 200
     else:  # nothing decided: 409 when rows were taken meanwhile, else none of them was there to decide
