@@ -51,7 +51,15 @@ MUTE_DAYS = (1, 7, 30)
 HIGH_PRIORITY_FLAGS = {"coordinated", "evasion", "privacy"}
 MAX_PINNED = 3
 MAX_APPEALS = 3
-SUBMISSION_ACTIONS = ("comment.submitted", "comment.rejected", "comment.edited", "account.registered")
+# A rename or a new number is kept as long as the registration that named the account (P28).
+SUBMISSION_ACTIONS = (
+    "comment.submitted",
+    "comment.rejected",
+    "comment.edited",
+    "account.registered",
+    "account.nickname_changed",
+    "account.phone_changed",
+)
 # 停用 is the ladder's "close" measure, given by an admin with this reason (not one of the pledge's
 # R-codes; records.SYSTEM_REASON_LABELS names it). Only an admin ends it (staff.enable_account).
 ADMIN_CLOSURE = "admin"
