@@ -480,3 +480,34 @@ def test_purge_anonymises_a_deregistered_account_after_the_retention_period(
     login(client, admin.phone, admin.password)
     assert client.get("/admin/users").status_code == 200
     assert client.get(f"/moderation/users/{reader.id}").status_code == 200
+
+
+def test_staff_see_the_deregistration_and_a_blacklist_still_bars_the_number(
+    app, signed_in, reader, make_user, sender
+):
+    assert deregister(signed_in, reader.password).status_code == 303
+    admin = make_user(role="admin", nickname="總編輯")
+    client = app.test_client()
+    login(client, admin.phone, admin.password)
+    page = parse_html(client.get(f"/moderation/users/{reader.id}").get_data(as_text=True))
+    assert "已註銷" in text_of(find_one(page, "dd", data_deregistered=None))
+    response = client.post(
+        f"/moderation/users/{reader.id}/measures",
+        data={
+            "csrf_token": token_for(client, "/"),
+            "measure": "blacklist",
+            "reason": "R16",
+            "confirmed": "1",
+        },
+    )
+    assert response.status_code in (200, 303)
+    with app.app_context():
+        assert db.session.get(BlockedPhone, VAULT.lookup_hash(reader.phone)) is not None
+    refused = register_with(app, app.test_client(), sender, reader.phone, "換個名字")
+    assert refused.status_code == 403 and "該手機號無法註冊或綁定" in refused.get_data(as_text=True)
+
+
+def test_the_privacy_page_says_where_the_rights_are_used_and_what_deregistration_keeps(demo_client):
+    html = demo_client.get("/pages/privacy").get_data(as_text=True)
+    assert "「賬號設置」中查詢、更正您的暱稱和手機號碼" in html
+    assert "作者顯示為「已註銷用戶」" in html
