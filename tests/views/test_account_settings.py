@@ -474,6 +474,7 @@ def test_purge_anonymises_a_deregistered_account_after_the_retention_period(
     [anonymised] = records(app, "account.anonymised")
     assert anonymised.target_id == reader.id
     assert runner.invoke(args=["purge"]).output.count("已匿名化") == 0  # once only
+    assert f"#{reader.id}" not in runner.invoke(args=["check-accounts"]).output  # no number to repair
     # The nickname is free again, and staff pages still read the anonymised row.
     admin = make_user(role="admin", nickname="總編輯")
     client = app.test_client()
