@@ -477,20 +477,17 @@ def mark_read():
 # --- 賬號設置 --------------------------------------------------------------------------------------
 
 
+OWN_PASSWORD = "own-password"  # the limit's bucket: 修改密碼, 更換手機號 and 註銷 check one password
+
+
 def _own_account_key() -> str:
     """The signed-in account, for limits on its password checks (an open session in other hands
     must not guess the password that deregisters or rebinds the account)."""
     return f"own:{getattr(current_user, 'id', '')}"
 
 
-def _password_checks_limited(view):
-    """Every attempt per network, as login; wrong passwords per account, as login's per phone."""
-    view = limiter.limit(
-        lambda: current_app.config["LOGIN_ACCOUNT_LIMITS"],
-        key_func=_own_account_key,
-        deduct_when=lambda response: response.status_code in (403, 422),
-    )(view)
-    return limiter.limit(lambda: current_app.config["LOGIN_LIMITS"])(view)
+def _wrong_password(response: Response) -> bool:
+    return response.status_code in (403, 422)
 
 
 def _settings_page(
@@ -556,7 +553,13 @@ def change_nickname():
 
 @bp.post("/settings/password")
 @login_required
-@_password_checks_limited
+@limiter.limit(lambda: current_app.config["LOGIN_LIMITS"])  # every attempt per network, as login
+@limiter.shared_limit(  # refusals per account, as login's per phone, shared by the three forms
+    lambda: current_app.config["LOGIN_ACCOUNT_LIMITS"],
+    scope=OWN_PASSWORD,
+    key_func=_own_account_key,
+    deduct_when=_wrong_password,
+)
 def change_password():
     form, status = PasswordChangeForm(), 422
     if form.validate_on_submit():
@@ -624,7 +627,13 @@ def send_phone_code():
 
 @bp.post("/settings/phone")
 @login_required
-@_password_checks_limited
+@limiter.limit(lambda: current_app.config["LOGIN_LIMITS"])  # every attempt per network, as login
+@limiter.shared_limit(  # refusals per account, as login's per phone, shared by the three forms
+    lambda: current_app.config["LOGIN_ACCOUNT_LIMITS"],
+    scope=OWN_PASSWORD,
+    key_func=_own_account_key,
+    deduct_when=_wrong_password,
+)
 def change_phone():
     form, status = PhoneChangeForm(), 422
     if form.validate_on_submit():
@@ -665,7 +674,13 @@ def change_phone():
 
 @bp.post("/settings/deregister")
 @login_required
-@_password_checks_limited
+@limiter.limit(lambda: current_app.config["LOGIN_LIMITS"])  # every attempt per network, as login
+@limiter.shared_limit(  # refusals per account, as login's per phone, shared by the three forms
+    lambda: current_app.config["LOGIN_ACCOUNT_LIMITS"],
+    scope=OWN_PASSWORD,
+    key_func=_own_account_key,
+    deduct_when=_wrong_password,
+)
 def deregister():
     """註銷賬號: the password and the ticked box are the confirmation, in the form itself, so it
     works without JavaScript and the password is never sent back in a 請確認 page."""

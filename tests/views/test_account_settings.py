@@ -512,3 +512,24 @@ def test_the_privacy_page_says_where_the_rights_are_used_and_what_deregistration
     html = demo_client.get("/pages/privacy").get_data(as_text=True)
     assert "「賬號設置」中查詢、更正您的暱稱和手機號碼" in html
     assert "作者顯示為「已註銷用戶」" in html
+
+
+def test_a_signed_in_session_cannot_guess_the_password_past_the_accounts_limit(app, signed_in, reader):
+    """An open session in other hands (a shared computer) must not try passwords until one deregisters
+    or rebinds the account: ten refusals an hour per account, from any address, as at login."""
+    token = token_for(signed_in, SETTINGS)
+    for n in range(10):
+        response = signed_in.post(
+            "/accounts/settings/deregister",
+            data={"deregister_password": f"guess-{n}", "confirm": "y", "csrf_token": token},
+            environ_base={"REMOTE_ADDR": f"60.212.{n}.1"},
+        )
+        assert response.status_code == 422
+    response = signed_in.post(
+        "/accounts/settings/password",
+        data={"current_password": reader.password, "new_password": "a-new-password-1", "csrf_token": token},
+        environ_base={"REMOTE_ADDR": "60.213.0.1"},
+    )
+    assert response.status_code == 429 and "Retry-After" in response.headers
+    assert user_row(app, reader.id).deregistered_at is None
+    assert login_attempt(app.test_client(), reader.phone, reader.password, ip="60.214.0.1").status_code == 303
