@@ -80,7 +80,8 @@ def test_the_settings_page_shows_what_the_site_holds_with_the_phone_masked(app, 
     login(client, muted.phone, muted.password)
     home = parse_html(client.get("/").get_data(as_text=True))
     assert find_one(home, "a", id="settings-link").get("href") == SETTINGS
-    assert find_one(find_one(home, "span", cls="whoami"), "a").get("href") == SETTINGS
+    assert find_one(home, "a", cls="whoami-link").get("href") == SETTINGS
+    assert text_of(find_one(find_one(home, "a", cls="whoami-link"), "span", cls="whoami")) == "東昌湖邊人"
 
     response, page = page_of(client, SETTINGS)
     info = find_one(page, "section", id="account-info")
