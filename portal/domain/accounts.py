@@ -900,8 +900,7 @@ def deregister(
         actor=user,
         action="account.cancel_requested",
         target_type="user",
-        target_id=user.id,
-        before={"nickname": user.nickname},
+        target_id=user.id,  # the account row says who until it is anonymised; the record outlives it
         ip=ip,
         now=now,
     )

@@ -469,6 +469,10 @@ def test_purge_anonymises_a_deregistered_account_after_the_retention_period(
         assert VAULT.decrypt(user.phone_cipher) == ""
         assert user.retired_phone_hmac is None and user.phone_hmac == f"deregistered:{reader.id}"
         assert db.session.scalar(select(Comment.ip).where(Comment.author_id == reader.id)) == ""
+        kept = db.session.execute(
+            select(ModerationAction.before, ModerationAction.after, ModerationAction.note)
+        )
+        assert reader.nickname not in " ".join(" ".join(row) for row in kept)  # no record names them
         for kept in (recent, held):  # not yet due, or on evidence hold (P28)
             row = db.session.get(User, kept.id)
             assert row.anonymised_at is None and VAULT.decrypt(row.phone_cipher) == kept.phone
