@@ -169,9 +169,16 @@ def purge() -> None:
     elif int(configured) < days:
         click.echo(f"保存期限設置為{int(configured)}天，少於法定最少的{days}天，按{days}天執行。")
     count = moderation.purge(db.session, now=utc_now(), retention_days=days)
+    # 註銷 accounts past the same period lose their personal information (P29); the records, purged
+    # above, no longer need it, and a record on evidence hold keeps its account as it was.
+    anonymised = accounts.anonymise_deregistered(
+        db.session, vault=phone_vault(), retention_days=days, now=utc_now()
+    )
     db.session.commit()
     current_app.logger.info("purge: %d submission records older than %d days deleted", count, days)
     click.echo(f"已刪除{count}條超過{days}天的提交記錄（保存在案的除外）；本次清理已記入審核記錄。")
+    if anonymised:
+        click.echo(f"已匿名化{anonymised}個註銷滿{days}天的賬號。")
 
 
 @click.command("patrol")

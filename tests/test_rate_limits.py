@@ -49,12 +49,13 @@ def test_expired_keys_read_as_gone_and_are_swept_on_a_later_hit():
 
 
 def views_decorated_with_a_limit() -> set[str]:
-    """What the source says: the view functions under `@limiter.limit(…)`, as module.name."""
+    """What the source says: the view functions under `@limiter.limit(…)` or `@limiter.shared_limit(…)`
+    (one bucket for several views), as module.name."""
     found = set()
     for path in (ROOT / "portal").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.FunctionDef) and any(
-                isinstance(d, ast.Call) and ast.unparse(d.func) == "limiter.limit"
+                isinstance(d, ast.Call) and ast.unparse(d.func) in ("limiter.limit", "limiter.shared_limit")
                 for d in node.decorator_list
             ):
                 module = ".".join(path.relative_to(ROOT).with_suffix("").parts)

@@ -1,4 +1,4 @@
-"""Accounts: register with an SMS code, log in and out, 我的評論 and 消息."""
+"""Accounts: register with an SMS code, log in and out, 我的評論, 消息 and 賬號設置."""
 
 from __future__ import annotations
 
@@ -24,13 +24,23 @@ from flask import (
 from flask_limiter import RequestLimit
 from flask_login import current_user, login_required, login_user, logout_user
 
-from portal.accounts.forms import AppealForm, CodeRequestForm, LoginForm, PasswordResetForm, RegisterForm
+from portal.accounts.forms import (
+    AppealForm,
+    CodeRequestForm,
+    DeregisterForm,
+    LoginForm,
+    NicknameForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    PhoneChangeForm,
+    RegisterForm,
+)
 from portal.auth import client_ip, login_reason, password_hasher, phone_vault
 from portal.comments.context import local_day_start
-from portal.domain import accounts, comments, moderation, notifications
+from portal.domain import accounts, comments, moderation, notifications, records
 from portal.domain.errors import NotAllowed, Refusals, Rejected
 from portal.domain.pagination import Cursor
-from portal.domain.pii import normalise_phone
+from portal.domain.pii import mask_phone, normalise_phone
 from portal.domain.pledge import REASON_LABELS
 from portal.domain.records import code_label
 from portal.domain.site import comment_rules
@@ -39,7 +49,7 @@ from portal.flashes import flash_landing
 from portal.forms import ActionForm
 from portal.fragments import wants_fragment
 from portal.models import Sanction, User, utc_now
-from portal.page_context import settings
+from portal.page_context import settings, zone
 from portal.safe_redirect import same_site_path
 from portal.words import current_word_list
 
@@ -71,7 +81,7 @@ def _next_url() -> str:
 def _refusal_status(form, refusal: Rejected) -> int:
     """Each message of the refusal beside its field (all of them, when it names several)."""
     for each in refusal.each():
-        field = form[each.field] if each.field in form else form["phone"]
+        field = form[each.field] if each.field in form else form["phone" if "phone" in form else _first(form)]
         errors = field.errors if isinstance(field.errors, list) else list(field.errors)
         if each.message not in errors:
             errors.append(each.message)
@@ -79,6 +89,10 @@ def _refusal_status(form, refusal: Rejected) -> int:
     if refusal.retry_after:  # the wait the message names, not the hourly limit's reset
         g.retry_after = refusal.retry_after
     return refusal.status
+
+
+def _first(form) -> str:
+    return next(field.name for field in form if field.name != "csrf_token")
 
 
 def _typed(form, name: str) -> str | None:
@@ -458,3 +472,240 @@ def mark_read():
         db.session.commit()
         flash("已全部標為已讀。")
     return redirect(url_for("accounts.messages"), 303)
+
+
+# --- 賬號設置 --------------------------------------------------------------------------------------
+
+
+OWN_PASSWORD = "own-password"  # the limit's bucket: 修改密碼, 更換手機號 and 註銷 check one password
+
+
+def _own_account_key() -> str:
+    """The signed-in account, for limits on its password checks (an open session in other hands
+    must not guess the password that deregisters or rebinds the account)."""
+    return f"own:{getattr(current_user, 'id', '')}"
+
+
+def _wrong_password(response: Response) -> bool:
+    return response.status_code in (403, 422)
+
+
+def _settings_page(
+    status: int = 200,
+    *,
+    nickname_form: NicknameForm | None = None,
+    password_form: PasswordChangeForm | None = None,
+    phone_form: PhoneChangeForm | None = None,
+    deregister_form: DeregisterForm | None = None,
+    sent_to: str | None = None,
+):
+    """賬號設置: what the site holds about the reader (查詢) and the forms that change it; a form
+    sent back with its messages, the others blank."""
+    now = utc_now()
+    user = current_user
+    return render_template(
+        "accounts/settings.html",
+        person=user,
+        masked_phone=mask_phone(phone_vault().decrypt(user.phone_cipher)),
+        muted_until=user.muted_until if user.muted_until and user.muted_until > now else None,
+        next_rename=accounts.next_nickname_change(user, now=now),
+        rename_days=accounts.NICKNAME_CHANGE_DAYS,
+        retention_days=records.retention_days(settings()),
+        nickname_form=nickname_form or NicknameForm(formdata=None),
+        password_form=password_form or PasswordChangeForm(formdata=None),
+        phone_form=phone_form or PhoneChangeForm(formdata=None),
+        deregister_form=deregister_form or DeregisterForm(formdata=None),
+        sent_to=sent_to,
+    ), status
+
+
+@bp.get("/settings")
+@login_required
+def account_settings():
+    return _settings_page()
+
+
+@bp.post("/settings/nickname")
+@login_required
+@limiter.limit(lambda: current_app.config["REGISTER_LIMITS"])
+def change_nickname():
+    form, status = NicknameForm(), 422
+    if form.validate_on_submit():
+        try:
+            accounts.change_nickname(
+                db.session,
+                user=current_user,
+                nickname=form.nickname.data,
+                words=current_word_list(),
+                zone=zone(),
+                ip=client_ip(),
+                now=utc_now(),
+            )
+        except Rejected as refusal:
+            status = _refusal_status(form, refusal)
+            db.session.commit()  # a refused name is kept on record (P4)
+        else:
+            db.session.commit()
+            flash(f"暱稱已修改為「{current_user.nickname}」。")
+            return redirect(url_for("accounts.account_settings"), 303)
+    return _settings_page(status, nickname_form=form)
+
+
+@bp.post("/settings/password")
+@login_required
+@limiter.limit(lambda: current_app.config["LOGIN_LIMITS"])  # every attempt per network, as login
+@limiter.shared_limit(  # refusals per account, as login's per phone, shared by the three forms
+    lambda: current_app.config["LOGIN_ACCOUNT_LIMITS"],
+    scope=OWN_PASSWORD,
+    key_func=_own_account_key,
+    deduct_when=_wrong_password,
+)
+def change_password():
+    form, status = PasswordChangeForm(), 422
+    if form.validate_on_submit():
+        try:
+            user = accounts.change_password(
+                db.session,
+                user=current_user,
+                current_password=form.current_password.data,
+                new_password=form.new_password.data,
+                hasher=password_hasher(),
+                ip=client_ip(),
+                now=utc_now(),
+            )
+        except Rejected as refusal:
+            status = _refusal_status(form, refusal)
+        else:
+            db.session.commit()
+            login_user(user)  # this session goes on under the new token; every other one ended
+            flash("密碼已修改，其他設備上的登錄已全部退出。")
+            return redirect(url_for("accounts.account_settings"), 303)
+    else:
+        status = _every_problem(
+            form,
+            accounts.password_change_problems(
+                current_user,
+                current_password=_typed(form, "current_password"),
+                new_password=None,  # its shape is refused, or it is empty: that message stands
+                hasher=password_hasher(),
+            ),
+        )
+    return _settings_page(status, password_form=form)
+
+
+@bp.post("/settings/phone/code")
+@login_required
+@limiter.limit(lambda: current_app.config["REGISTER_LIMITS"])
+def send_phone_code():
+    """獲取驗證碼 for the new number, sent only to a free one. With htmx the status line; without,
+    the page again with what was typed, the password aside."""
+    form, status, sent_to = CodeRequestForm(), 422, None
+    if form.validate_on_submit():
+        try:
+            sent_to = accounts.request_code(
+                db.session,
+                phone=form.phone.data,
+                ip=client_ip(),
+                vault=phone_vault(),
+                sender=sms_sender(),
+                now=utc_now(),
+                purpose="bind",
+            )
+        except Rejected as refusal:
+            status = _refusal_status(form, refusal)
+        else:
+            db.session.commit()
+            status = 200
+    if wants_fragment():
+        return render_template(
+            "accounts/_code_status.html", form=form, sent_to=sent_to, fragment=True
+        ), status
+    whole = PhoneChangeForm()
+    whole.phone.errors = list(form.phone.errors)
+    return _settings_page(status, phone_form=whole, sent_to=sent_to)
+
+
+@bp.post("/settings/phone")
+@login_required
+@limiter.limit(lambda: current_app.config["LOGIN_LIMITS"])  # every attempt per network, as login
+@limiter.shared_limit(  # refusals per account, as login's per phone, shared by the three forms
+    lambda: current_app.config["LOGIN_ACCOUNT_LIMITS"],
+    scope=OWN_PASSWORD,
+    key_func=_own_account_key,
+    deduct_when=_wrong_password,
+)
+def change_phone():
+    form, status = PhoneChangeForm(), 422
+    if form.validate_on_submit():
+        user, status = _spending_a_code(
+            form,
+            lambda: accounts.change_phone(
+                db.session,
+                user=current_user,
+                phone=form.phone.data,
+                code=form.code.data,
+                password=form.phone_password.data,
+                vault=phone_vault(),
+                hasher=password_hasher(),
+                ip=client_ip(),
+                now=utc_now(),
+            ),
+        )
+        if user is not None:
+            flash(f"手機號已更換為 {mask_phone(normalise_phone(form.phone.data))}，請用新手機號登錄。")
+            return redirect(url_for("accounts.account_settings"), 303)
+    else:
+        status = _every_problem(
+            form,
+            accounts.phone_change_problems(
+                db.session,
+                user=current_user,
+                phone=_typed(form, "phone"),
+                code=_typed(form, "code"),
+                password=_typed(form, "phone_password"),
+                vault=phone_vault(),
+                hasher=password_hasher(),
+                now=utc_now(),
+            ),
+        )
+        db.session.commit()  # a wrong code's attempt counts
+    return _settings_page(status, phone_form=form)
+
+
+@bp.post("/settings/deregister")
+@login_required
+@limiter.limit(lambda: current_app.config["LOGIN_LIMITS"])  # every attempt per network, as login
+@limiter.shared_limit(  # refusals per account, as login's per phone, shared by the three forms
+    lambda: current_app.config["LOGIN_ACCOUNT_LIMITS"],
+    scope=OWN_PASSWORD,
+    key_func=_own_account_key,
+    deduct_when=_wrong_password,
+)
+def deregister():
+    """註銷賬號: the password and the ticked box are the confirmation, in the form itself, so it
+    works without JavaScript and the password is never sent back in a 請確認 page."""
+    form, status = DeregisterForm(), 422
+    if form.validate_on_submit():
+        try:
+            accounts.deregister(
+                db.session,
+                user=current_user,
+                password=form.deregister_password.data,
+                confirmed=bool(form.confirm.data),
+                hasher=password_hasher(),
+                ip=client_ip(),
+                now=utc_now(),
+            )
+        except Rejected as refusal:
+            status = _refusal_status(form, refusal)
+        else:
+            db.session.commit()
+            logout_user()
+            session.clear()
+            flash("您的賬號已註銷，所有設備上的登錄均已退出。感謝您曾參與討論。")
+            return redirect(url_for("news.home"), 303)
+    elif not form.confirm.data:
+        form.confirm.errors = [*form.confirm.errors, accounts.DEREGISTER_UNCONFIRMED]
+    if current_user.is_staff:
+        status = 403
+    return _settings_page(status, deregister_form=form)

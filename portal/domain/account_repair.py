@@ -127,6 +127,8 @@ def _survey_phones(found: Survey, vault: PhoneVault, users: list[tuple[int, byte
         except InvalidToken:
             found.unreadable.append(user_id)
             continue
+        if stored == "":  # a deregistered account anonymised after retention: no number to check
+            continue
         try:
             number = normalise_phone(stored)
         except Rejected:

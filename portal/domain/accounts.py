@@ -9,23 +9,32 @@ import secrets
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from portal.domain import audit
 from portal.domain.errors import Rejected, refuse_all
 from portal.domain.pii import PhoneVault, mask_phone, normalise_phone
-from portal.domain.pledge import drop_invisible, input_normalise, screen_nickname
+from portal.domain.pledge import MSG_NICKNAME, drop_invisible, input_normalise, screen_nickname
 from portal.domain.script import to_simplified
 from portal.domain.sms import SmsSender
 from portal.domain.wordlist import WordList
-from portal.models import BlockedPhone, Role, SmsCode, User, UserState
-from portal.models.users import new_session_token
+from portal.models import (
+    BlockedPhone,
+    Comment,
+    EvidenceHold,
+    ModerationAction,
+    Role,
+    SmsCode,
+    User,
+    UserState,
+)
+from portal.models.users import DEREGISTERED_NAME, RETIRED_HMAC_PREFIX, new_session_token
 
 NICKNAME_MIN, NICKNAME_MAX = 2, 16
 PASSWORD_MIN = 8
@@ -39,6 +48,19 @@ CODE_DAILY = "該手機號今日獲取驗證碼次數已達上限"
 CODE_NETWORK = "當前網絡獲取驗證碼過於頻繁，請稍後再試"
 LOGIN_FAILED = "手機號或密碼錯誤"
 PHONE_UNKNOWN = "該手機號尚未註冊"  # registration says as much of a taken number: nothing new is told
+PHONE_BOUND = "該手機號已綁定其他賬號"
+PHONE_SAME = "新手機號與當前綁定的手機號相同"
+PHONE_MUTED_BEFORE = "該手機號註銷的賬號仍在禁言期內，期滿後方可重新註冊或綁定"
+PASSWORD_WRONG = "當前密碼錯誤"
+PASSWORD_SAME = "新密碼不能與當前密碼相同"
+NICKNAME_SAME = "新暱稱與當前暱稱相同"
+# How often a reader may rename: moderators and readers know an account by its name, and a name
+# that changes every few days hides who said what (P4, P28); a month still lets a reader fix a
+# regretted name soon. The first change may come at once: a name chosen in haste at registration.
+NICKNAME_CHANGE_DAYS = 30
+NICKNAME_TOO_SOON = "暱稱每{days}天只能修改一次，下次可修改時間：{when}"
+DEREGISTER_UNCONFIRMED = "請勾選確認您已了解註銷的後果"
+DEREGISTER_STAFF = "工作人員賬號不能自行註銷，請聯繫管理員處理"
 
 
 @dataclass(frozen=True)
@@ -60,6 +82,16 @@ def _refuse_blocked(session: Session, phone_hmac: str) -> None:
         raise Rejected("phone", PHONE_BLOCKED, 403, reason="blacklist")
 
 
+def _refuse_muted_predecessor(session: Session, phone_hmac: str, *, now: datetime) -> None:
+    """A number whose deregistered account is still muted waits for the mute to end: 註銷 and
+    registering again must not be the way out of a 禁言 (P24)."""
+    muted = session.scalar(
+        select(User.id).where(User.retired_phone_hmac == phone_hmac, User.muted_until > now).limit(1)
+    )
+    if muted is not None:
+        raise Rejected("phone", PHONE_MUTED_BEFORE, 403, reason="account_state")
+
+
 def request_code(
     session: Session,
     *,
@@ -69,11 +101,12 @@ def request_code(
     sender: SmsSender,
     rules: CodeRules = CodeRules(),
     now: datetime,
-    purpose: Literal["register", "reset", ""] = "",
+    purpose: Literal["register", "reset", "bind", ""] = "",
 ) -> str:
     """Send a code; returns the masked number. Throttled per number and per network. A code to
-    register goes only to a free number, one to reset a password only to a registered one: the
-    next step would refuse either, so the SMS would reach its owner for nothing."""
+    register (or to bind in place of an account's number) goes only to a free number, one to reset a
+    password only to a registered one: the next step would refuse either, so the SMS would reach
+    its owner for nothing."""
     number = normalise_phone(phone)
     phone_hmac = vault.lookup_hash(number)
     _refuse_blocked(session, phone_hmac)
@@ -81,8 +114,12 @@ def request_code(
         registered = session.scalar(select(User.id).where(User.phone_hmac == phone_hmac)) is not None
         if purpose == "register" and registered:
             raise Rejected("phone", PHONE_TAKEN)
+        if purpose == "bind" and registered:
+            raise Rejected("phone", PHONE_BOUND)
         if purpose == "reset" and not registered:
             raise Rejected("phone", PHONE_UNKNOWN)
+        if purpose in ("register", "bind"):
+            _refuse_muted_predecessor(session, phone_hmac, now=now)
     last = session.scalar(select(func.max(SmsCode.created_at)).where(SmsCode.phone_hmac == phone_hmac))
     if last is not None and (wait := rules.resend_seconds - (now - last).total_seconds()) > 0:
         refusal = Rejected("phone", CODE_TOO_SOON.format(n=max(1, round(wait))), 429, reason="sms_rate")
@@ -179,17 +216,29 @@ def clean_nickname(nickname: str) -> str:
     return unicodedata.normalize("NFC", drop_invisible(text)).strip()
 
 
-def _check_nickname(session: Session, nickname: str, words: WordList) -> str:
+def _check_nickname(session: Session, nickname: str, words: WordList, *, owner_id: int | None = None) -> str:
+    """The P4 checks of a new name; `owner_id`'s own current name does not count as taken (a
+    renaming reader may change only the case or the script of theirs)."""
     nickname = clean_nickname(nickname)
     if not NICKNAME_MIN <= len(nickname) <= NICKNAME_MAX:
         raise Rejected("nickname", f"暱稱需為{NICKNAME_MIN}至{NICKNAME_MAX}個字")
-    if (message := screen_nickname(nickname, words)) is not None:
-        raise Rejected("nickname", message, reason="name_rejected")
-    if session.scalar(select(User.id).where(func.lower(User.nickname) == nickname.lower())) is not None:
+    if (message := screen_nickname(nickname, words)) is not None or _poses_as_deregistered(nickname):
+        raise Rejected("nickname", message or MSG_NICKNAME, reason="name_rejected")
+    others = User.id != owner_id if owner_id is not None else True
+    if (
+        session.scalar(select(User.id).where(func.lower(User.nickname) == nickname.lower(), others))
+        is not None
+    ):
         raise Rejected("nickname", NICKNAME_TAKEN)
-    if not nickname.isascii() and _reads_as_a_taken_nickname(session, nickname):
+    if not nickname.isascii() and _reads_as_a_taken_nickname(session, nickname, owner_id=owner_id):
         raise Rejected("nickname", NICKNAME_TAKEN)
     return nickname
+
+
+def _poses_as_deregistered(nickname: str) -> bool:
+    """「已註銷用戶」 is what pages show for a deregistered author: a reader named so would pass their
+    comments off as someone who has left (and the anonymised accounts are named after it)."""
+    return "已注销" in nickname_readings([nickname])[0]
 
 
 def _nickname_reading(nickname: str) -> str:
@@ -206,10 +255,14 @@ def nickname_readings(names: Sequence[str]) -> list[str]:
     return folded.split("\n")
 
 
-def _reads_as_a_taken_nickname(session: Session, nickname: str) -> bool:
+def _reads_as_a_taken_nickname(session: Session, nickname: str, *, owner_id: int | None = None) -> bool:
     """Another reader's name in the other script or in full-width letters (运河晨跑 for 運河晨跑,
-    Ｌａｋｅ湖 for Lake湖): the 简体 view shows both the same, so one reader could pass as another."""
-    names = session.scalars(select(User.nickname)).all()
+    Ｌａｋｅ湖 for Lake湖): the 简体 view shows both the same, so one reader could pass as another.
+    A deregistered reader's name counts too: it stays reserved until the account is anonymised."""
+    query = select(User.nickname)
+    if owner_id is not None:
+        query = query.where(User.id != owner_id)
+    names = session.scalars(query).all()
     return bool(names) and nickname_readings([nickname])[0] in nickname_readings(names)
 
 
@@ -238,6 +291,7 @@ def _check_registration(
         _refuse_blocked(session, phone_hmac)
         if session.scalar(select(User.id).where(User.phone_hmac == phone_hmac)) is not None:
             raise Rejected("phone", PHONE_TAKEN)
+        _refuse_muted_predecessor(session, phone_hmac, now=now)
         checked.phone_hmac = phone_hmac
 
     if phone is not None:
@@ -568,3 +622,337 @@ def create_verified_user(
     session.add(user)
     session.flush()
     return user
+
+
+# --- 賬號設置: what a signed-in reader changes of their own account ------------------------------
+
+
+def _verify_password(user: User, password: str | None, hasher: PasswordHasher, field: str) -> None:
+    try:
+        hasher.verify(user.password_hash, password or "")
+    except (VerificationError, InvalidHashError) as wrong:
+        raise Rejected(field, PASSWORD_WRONG, reason="password") from wrong
+
+
+def next_nickname_change(user: User, *, now: datetime) -> datetime | None:
+    """When the reader may rename again, or None if they may now (NICKNAME_CHANGE_DAYS)."""
+    if user.nickname_changed_at is None:
+        return None
+    allowed = user.nickname_changed_at + timedelta(days=NICKNAME_CHANGE_DAYS)
+    return allowed if allowed > now else None
+
+
+def _quote_name_everywhere(session: Session, user: User, name: str) -> None:
+    """Replies quote their target's name (回覆 @暱稱): the quotes of this reader's comments follow
+    the name, so an old name (or a deregistered one) is not left on other readers' replies."""
+    session.execute(
+        update(Comment)
+        .where(Comment.reply_to_id.in_(select(Comment.id).where(Comment.author_id == user.id)))
+        .values(reply_to_nickname=name)
+    )
+
+
+def change_nickname(
+    session: Session,
+    *,
+    user: User,
+    nickname: str,
+    words: WordList,
+    zone: tzinfo = UTC,
+    ip: str = "",
+    now: datetime,
+) -> User:
+    """修改暱稱: the checks of registration (P4), at most once in NICKNAME_CHANGE_DAYS. The record
+    keeps the old and the new name (how moderators trace who said what); a refused name is kept on
+    record as at registration. The flush stamps the pages that show the name (content_version)."""
+    if (allowed := next_nickname_change(user, now=now)) is not None:
+        when = allowed.replace(tzinfo=UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        raise Rejected(
+            "nickname", NICKNAME_TOO_SOON.format(days=NICKNAME_CHANGE_DAYS, when=when), 429, "rate"
+        )
+    if clean_nickname(nickname) == user.nickname:
+        raise Rejected("nickname", NICKNAME_SAME)
+    try:
+        new = _check_nickname(session, nickname, words, owner_id=user.id)
+    except Rejected as refusal:
+        if refusal.reason == "name_rejected":  # P4 keeps a record of the name it refused (P28)
+            audit.record(
+                session,
+                actor=user,
+                action="account.name_rejected",
+                target_type="user",
+                target_id=user.id,
+                reason_code=refusal.reason,
+                after={"nickname": clean_nickname(nickname), "message": refusal.message},
+                ip=ip,
+                now=now,
+            )
+        raise
+    old = user.nickname
+    user.nickname, user.nickname_changed_at = new, now
+    _quote_name_everywhere(session, user, new)
+    audit.record(
+        session,
+        actor=user,
+        action="account.nickname_changed",
+        target_type="user",
+        target_id=user.id,
+        before={"nickname": old},
+        after={"nickname": new},
+        ip=ip,
+        now=now,
+    )
+    return user
+
+
+def password_change_problems(
+    user: User, *, current_password: str | None, new_password: str | None, hasher: PasswordHasher
+) -> list[Rejected]:
+    """Every reason `change_password` would refuse these fields (None: not to check)."""
+    problems: list[Rejected] = []
+    if current_password is not None:
+        try:
+            _verify_password(user, current_password, hasher, "current_password")
+        except Rejected as refusal:
+            problems.append(refusal)
+    if new_password is not None:
+        try:
+            _check_password(new_password)
+        except Rejected as refusal:
+            problems.append(Rejected("new_password", refusal.message))
+        if not problems and current_password == new_password:
+            problems.append(Rejected("new_password", PASSWORD_SAME))
+    return problems
+
+
+def change_password(
+    session: Session,
+    *,
+    user: User,
+    current_password: str,
+    new_password: str,
+    hasher: PasswordHasher,
+    ip: str = "",
+    now: datetime,
+) -> User:
+    """修改密碼: the current password proves it is the owner; the new one ends every session of the
+    account (the view signs this one in again). Every problem is named at once."""
+    refuse_all(
+        password_change_problems(
+            user, current_password=current_password, new_password=new_password, hasher=hasher
+        )
+    )
+    _replace_password(user, hasher.hash(new_password))
+    audit.record(
+        session,
+        actor=user,
+        action="account.password_changed",
+        target_type="user",
+        target_id=user.id,
+        ip=ip,
+        now=now,
+    )
+    return user
+
+
+def _check_phone_change(
+    session: Session,
+    *,
+    user: User,
+    phone: str | None,
+    code: str | None,
+    password: str | None,
+    vault: PhoneVault,
+    hasher: PasswordHasher,
+    code_rules: CodeRules,
+    now: datetime,
+) -> _Checked:
+    """Every check of 更換手機號 (None skips a field): the new number free, not blocked, not the
+    current one; its SMS code as at registration; the account's password."""
+    checked = _Checked()
+
+    def free_number() -> None:
+        checked.number = normalise_phone(phone or "")
+        phone_hmac = vault.lookup_hash(checked.number)
+        if phone_hmac == user.phone_hmac:
+            raise Rejected("phone", PHONE_SAME)
+        _refuse_blocked(session, phone_hmac)
+        if session.scalar(select(User.id).where(User.phone_hmac == phone_hmac)) is not None:
+            raise Rejected("phone", PHONE_BOUND)
+        _refuse_muted_predecessor(session, phone_hmac, now=now)
+        checked.phone_hmac = phone_hmac
+
+    if phone is not None:
+        checked.check(free_number)
+    checked.check_code(session, code, vault=vault, rules=code_rules, now=now)
+    if password is not None:
+        checked.check(lambda: _verify_password(user, password, hasher, "phone_password"))
+    return checked
+
+
+def phone_change_problems(
+    session: Session,
+    *,
+    user: User,
+    phone: str | None,
+    code: str | None,
+    password: str | None,
+    vault: PhoneVault,
+    hasher: PasswordHasher,
+    code_rules: CodeRules = CodeRules(),
+    now: datetime,
+) -> list[Rejected]:
+    """Every reason `change_phone` would refuse these fields (None: not to check)."""
+    return _check_phone_change(
+        session,
+        user=user,
+        phone=phone,
+        code=code,
+        password=password,
+        vault=vault,
+        hasher=hasher,
+        code_rules=code_rules,
+        now=now,
+    ).problems
+
+
+def change_phone(
+    session: Session,
+    *,
+    user: User,
+    phone: str,
+    code: str,
+    password: str,
+    vault: PhoneVault,
+    hasher: PasswordHasher,
+    ip: str = "",
+    code_rules: CodeRules = CodeRules(),
+    now: datetime,
+) -> User:
+    """更換手機號: the SMS code proves the new number (後台實名 stays verified), stored like a
+    registered one (cipher + hmac). The record keeps both numbers masked, as the log keeps numbers."""
+    checked = _check_phone_change(
+        session,
+        user=user,
+        phone=phone,
+        code=code,
+        password=password,
+        vault=vault,
+        hasher=hasher,
+        code_rules=code_rules,
+        now=now,
+    )
+    refuse_all(checked.problems)
+    if checked.code is None:  # never so: the code is checked whenever the number may be bound
+        raise Rejected("code", CODE_WRONG, 422, reason="sms_code")
+    checked.code.used_at = now
+    old = mask_phone(vault.decrypt(user.phone_cipher))
+    user.phone_cipher = vault.encrypt(checked.number)
+    user.phone_hmac = checked.phone_hmac
+    user.phone_verified_at = now
+    audit.record(
+        session,
+        actor=user,
+        action="account.phone_changed",
+        target_type="user",
+        target_id=user.id,
+        before={"phone": old},
+        after={"phone": mask_phone(checked.number)},
+        ip=ip,
+        now=now,
+    )
+    return user
+
+
+def deregister(
+    session: Session,
+    *,
+    user: User,
+    password: str,
+    confirmed: bool,
+    hasher: PasswordHasher,
+    ip: str = "",
+    now: datetime,
+) -> User:
+    """註銷 (撤回同意, P29): the account stops, every session ends, and pages show its comments'
+    author as 已註銷用戶. The row keeps who it was (nickname, reserved meanwhile; the phone's cipher
+    and hash) until `anonymise_deregistered` runs after the retention period; the number itself is
+    free at once (the real hash moves to retired_phone_hmac). Staff accounts are an admin's to close."""
+    if user.is_staff:
+        raise Rejected("deregister_password", DEREGISTER_STAFF, 403, reason="staff")
+    if user.deregistered_at is not None:
+        raise Rejected("deregister_password", "賬號已註銷", 403, reason="account_state")
+    problems: list[Rejected] = []
+    try:
+        _verify_password(user, password, hasher, "deregister_password")
+    except Rejected as refusal:
+        problems.append(refusal)
+    if not confirmed:
+        problems.append(Rejected("confirm", DEREGISTER_UNCONFIRMED))
+    refuse_all(problems)
+    user.deregistered_at = now
+    user.retired_phone_hmac = user.phone_hmac
+    user.phone_hmac = f"{RETIRED_HMAC_PREFIX}{user.id}"
+    user.session_token = new_session_token()
+    _quote_name_everywhere(session, user, DEREGISTERED_NAME)
+    audit.record(
+        session,
+        actor=user,
+        action="account.cancel_requested",
+        target_type="user",
+        target_id=user.id,  # the account row says who until it is anonymised; the record outlives it
+        ip=ip,
+        now=now,
+    )
+    return user
+
+
+def anonymised_nickname(user_id: int) -> str:
+    return f"{DEREGISTERED_NAME}{user_id}"
+
+
+def anonymise_deregistered(
+    session: Session, *, vault: PhoneVault, retention_days: int, now: datetime, actor: User | None = None
+) -> int:
+    """After the retention period a deregistered account's personal information goes: the phone
+    (its cipher holds an empty number, no hash is left to find it by), the nickname (freed for
+    others), the password, and the network and browser its comments came from. The comments stay,
+    by 已註銷用戶, and the row stays for the records that point at it. Returns how many."""
+    held = (
+        select(ModerationAction.id)
+        .join(EvidenceHold, EvidenceHold.action_id == ModerationAction.id)
+        .where(
+            (ModerationAction.actor_id == User.id)
+            | ((ModerationAction.target_type == "user") & (ModerationAction.target_id == User.id))
+        )
+    )
+    due = list(
+        session.scalars(
+            select(User).where(
+                User.deregistered_at < now - timedelta(days=retention_days),
+                User.anonymised_at.is_(None),
+                ~held.exists(),  # 保存在案: a record held as evidence keeps who it was about (P28)
+            )
+        )
+    )
+    for user in due:
+        user.nickname = anonymised_nickname(user.id)
+        user.phone_cipher = vault.encrypt("")
+        user.phone_hmac = f"{RETIRED_HMAC_PREFIX}{user.id}"
+        user.retired_phone_hmac = None
+        user.password_hash = "!"  # no hash: nothing verifies against it
+        user.muted_reason = ""
+        user.anonymised_at = now
+        session.execute(
+            update(Comment).where(Comment.author_id == user.id).values(ip="", ip_prefix="", user_agent="")
+        )
+        audit.record(
+            session,
+            actor=actor,
+            action="account.anonymised",
+            target_type="user",
+            target_id=user.id,
+            note=f"註銷滿{retention_days}天，個人信息已匿名化",
+            now=now,
+        )
+    return len(due)

@@ -491,7 +491,7 @@ def submit(
         reply_to_id=target.id
         if target is not None and target.id != (parent.id if parent else None)
         else None,
-        reply_to_nickname=target.author.nickname if target is not None and target is not parent else "",
+        reply_to_nickname=target.author.public_name if target is not None and target is not parent else "",
         body=body,
         status=CommentStatus.PENDING,
         listed=False,

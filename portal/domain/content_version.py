@@ -129,8 +129,12 @@ def changes_public_pages(session: Session, item: Any) -> bool:
             return False  # an edit waiting for review, the queue's bookkeeping: staff and author only
         return bool(item.listed) or was_listed
     if isinstance(item, User):
+        # The name pages show: the nickname, or 已註銷用戶 once the account is deregistered.
+        attrs = inspect(item).attrs
         return item not in session.new and (
-            item in session.deleted or inspect(item).attrs.nickname.history.has_changes()
+            item in session.deleted
+            or attrs.nickname.history.has_changes()
+            or attrs.deregistered_at.history.has_changes()
         )
     return False
 

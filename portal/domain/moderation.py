@@ -58,7 +58,15 @@ MUTE_DAYS = (1, 7, 30)
 HIGH_PRIORITY_FLAGS = {"coordinated", "evasion", "privacy"}
 MAX_PINNED = 3
 MAX_APPEALS = 3
-SUBMISSION_ACTIONS = ("comment.submitted", "comment.rejected", "comment.edited", "account.registered")
+# A rename or a new number is kept as long as the registration that named the account (P28).
+SUBMISSION_ACTIONS = (
+    "comment.submitted",
+    "comment.rejected",
+    "comment.edited",
+    "account.registered",
+    "account.nickname_changed",
+    "account.phone_changed",
+)
 # 停用 is the ladder's "close" measure, given by an admin with this reason (not one of the pledge's
 # R-codes; records.SYSTEM_REASON_LABELS names it). Only an admin ends it (staff.enable_account).
 ADMIN_CLOSURE = "admin"
@@ -1033,8 +1041,8 @@ def apply_measure(
         text = f"您的賬號功能已被限制（回覆關閉、每日評論額度降低），原因：{label}。如有異議可申訴。"
     elif measure in ("close", "blacklist"):
         user.session_token = new_session_token()  # ends every session of the account
-        if measure == "blacklist" and session.get(BlockedPhone, user.phone_hmac) is None:
-            session.add(BlockedPhone(phone_hmac=user.phone_hmac, reason=label, created_at=now))
+        if measure == "blacklist" and session.get(BlockedPhone, number_of(user)) is None:
+            session.add(BlockedPhone(phone_hmac=number_of(user), reason=label, created_at=now))
         text = f"您的賬號已被關閉，原因：{label}。如有異議可申訴。"
     else:
         text = f"警示提醒：您的評論違反了評論規則（{label}），請遵守《跟帖評論自律管理承諾書》。"
@@ -1097,7 +1105,7 @@ def settle_account(session: Session, user: User, *, now: datetime) -> None:
     longest = max(mutes, key=lambda s: s.ends_at, default=None)
     user.muted_until = longest.ends_at if longest else None
     user.muted_reason = REASON_LABELS.get(longest.reason_code, "") if longest else ""
-    if "blacklist" not in measures and (blocked := session.get(BlockedPhone, user.phone_hmac)):
+    if "blacklist" not in measures and (blocked := session.get(BlockedPhone, number_of(user))):
         session.delete(blocked)
 
 
@@ -1715,6 +1723,12 @@ def purge(session: Session, *, now: datetime, retention_days: int, actor: User |
         now=now,
     )
     return len(old)
+
+
+def number_of(user: User) -> str:
+    """The hash of the account's phone: a deregistered account's real one waits in
+    retired_phone_hmac (its phone_hmac names no number), so a blacklist still bars the number."""
+    return user.retired_phone_hmac or user.phone_hmac
 
 
 def comments_closed_site(site_settings: dict[str, str]) -> bool:

@@ -6,7 +6,7 @@ import secrets
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Date, DateTime, Integer, LargeBinary, String
+from sqlalchemy import Boolean, Date, DateTime, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.models.base import Base, utc_now
@@ -28,8 +28,17 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+# What pages show for the author of a deregistered account (註銷) instead of the nickname.
+DEREGISTERED_NAME = "已註銷用戶"
+# A deregistered account's phone_hmac: unique like a real one, and no number hashes to it, so the
+# number is free to register again while the real hash waits in retired_phone_hmac.
+RETIRED_HMAC_PREFIX = "deregistered:"
+
+
 class User(Base):
     __tablename__ = "user_account"
+    # A deregistered account by its number (a mute that outlives it, staff tracing a number).
+    __table_args__ = (Index("ix_user_account_retired_phone_hmac", "retired_phone_hmac"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     nickname: Mapped[str] = mapped_column(String(32), unique=True)
@@ -59,6 +68,14 @@ class User(Base):
     # Flask-Login's alternative id: rotating it revokes every session of the account.
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
+    nickname_changed_at: Mapped[datetime | None] = mapped_column(
+        DateTime
+    )  # 修改暱稱, at most once in 30 days
+    # 註銷: the reader withdrew; the row keeps who they were (nickname reserved, phone in the cipher
+    # and retired_phone_hmac) until `flask purge` anonymises it after the retention period.
+    deregistered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    retired_phone_hmac: Mapped[str | None] = mapped_column(String(64))
+    anonymised_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     # What Flask-Login asks of a user object (without importing it here).
     is_authenticated = True
@@ -66,7 +83,12 @@ class User(Base):
 
     @property
     def is_active(self) -> bool:
-        return self.state != UserState.CLOSED
+        return self.state != UserState.CLOSED and self.deregistered_at is None
+
+    @property
+    def public_name(self) -> str:
+        """The name readers see: the nickname, or 已註銷用戶 once the account is deregistered."""
+        return DEREGISTERED_NAME if self.deregistered_at is not None else self.nickname
 
     def get_id(self) -> str:
         # The alternative id: rotating session_token revokes every session of the account.

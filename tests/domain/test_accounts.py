@@ -503,3 +503,103 @@ def test_a_reset_refuses_an_unknown_phone_and_a_short_password(session, sender, 
     request_code(session, sender, at=NOW + timedelta(minutes=2))
     error = rejected(reset, session, sender.last_code(), password="short", at=NOW + timedelta(minutes=2))
     assert error.field == "password"
+
+
+# --- 賬號設置: rename, deregister, anonymise ---------------------------------------------------------
+
+
+def registered(session, sender, *, phone=PHONE, nickname="東昌湖邊人", at=NOW) -> User:
+    request_code(session, sender, phone, at=at)
+    user = register(session, sender.last_code(), phone=phone, nickname=nickname, at=at)
+    session.flush()
+    return user
+
+
+def test_a_rename_within_30_days_is_refused_and_the_reader_may_recase_their_own_name(session, sender):
+    user = registered(session, sender, nickname="Lake湖")
+    accounts.change_nickname(session, user=user, nickname="LAKE湖", words=WORDS, now=NOW)
+    refusal = rejected(
+        accounts.change_nickname,
+        session,
+        user=user,
+        nickname="湖邊人",
+        words=WORDS,
+        now=NOW + timedelta(days=29),
+    )
+    assert (refusal.field, refusal.status) == ("nickname", 429)
+    assert refusal.message == "暱稱每30天只能修改一次，下次可修改時間：2026-06-17 02:00"
+    accounts.change_nickname(session, user=user, nickname="湖邊人", words=WORDS, now=NOW + timedelta(days=30))
+    assert user.nickname == "湖邊人"
+    changes = session.scalars(
+        select(ModerationAction.before).where(ModerationAction.action == "account.nickname_changed")
+    ).all()
+    assert changes == ['{"nickname": "Lake湖"}', '{"nickname": "LAKE湖"}']
+
+
+def test_a_refused_rename_is_kept_on_record_with_the_reader_and_leaves_the_name(session, sender):
+    user = registered(session, sender)
+    refusal = rejected(
+        accounts.change_nickname, session, user=user, nickname="赌博达人", words=WORDS, now=NOW
+    )
+    assert refusal.message == NICKNAME_REFUSED
+    record = session.scalars(
+        select(ModerationAction).where(ModerationAction.action == "account.name_rejected")
+    )
+    assert [(r.actor_id, r.target_id) for r in record] == [(user.id, user.id)]
+    assert user.nickname == "東昌湖邊人" and user.nickname_changed_at is None
+
+
+def test_a_deregistered_number_registers_again_and_the_old_account_no_longer_signs_in(session, sender):
+    user = registered(session, sender)
+    accounts.deregister(session, user=user, password=PASSWORD, confirmed=True, hasher=HASHER, now=NOW)
+    session.flush()
+    assert not user.is_active and user.public_name == "已註銷用戶"
+    refusal = rejected(
+        accounts.authenticate, session, phone=PHONE, password=PASSWORD, vault=VAULT, hasher=HASHER
+    )
+    assert refusal.message == LOGIN_FAILED
+    later = NOW + timedelta(minutes=5)
+    again = registered(session, sender, nickname="湖邊新人", at=later)
+    assert again.phone_hmac == user.retired_phone_hmac == VAULT.lookup_hash(PHONE)
+    assert accounts.authenticate(session, phone=PHONE, password=PASSWORD, vault=VAULT, hasher=HASHER) is again
+
+
+def test_a_staff_account_cannot_deregister_itself(session):
+    moderator = accounts.create_verified_user(
+        session,
+        phone=PHONE,
+        nickname="值班審核員",
+        password=PASSWORD,
+        role=Role.MODERATOR,
+        vault=VAULT,
+        hasher=HASHER,
+        now=NOW,
+    )
+    refusal = rejected(
+        accounts.deregister,
+        session,
+        user=moderator,
+        password=PASSWORD,
+        confirmed=True,
+        hasher=HASHER,
+        now=NOW,
+    )
+    assert refusal.status == 403 and moderator.deregistered_at is None
+
+
+def test_anonymising_waits_for_the_retention_period_and_frees_the_nickname(session, sender):
+    user = registered(session, sender)
+    accounts.deregister(session, user=user, password=PASSWORD, confirmed=True, hasher=HASHER, now=NOW)
+    session.flush()
+    early = NOW + timedelta(days=189)
+    assert accounts.anonymise_deregistered(session, vault=VAULT, retention_days=190, now=early) == 0
+    assert user.nickname == "東昌湖邊人"
+    due = NOW + timedelta(days=191)
+    assert accounts.anonymise_deregistered(session, vault=VAULT, retention_days=190, now=due) == 1
+    assert (user.nickname, VAULT.decrypt(user.phone_cipher), user.retired_phone_hmac) == (
+        f"已註銷用戶{user.id}",
+        "",
+        None,
+    )
+    request_code(session, sender, "13800138001", at=due)
+    assert register(session, sender.last_code(), phone="13800138001", at=due).nickname == "東昌湖邊人"

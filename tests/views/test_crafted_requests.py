@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.conftest import TEST_PASSWORD
 from tests.helpers import HX, parse_html, text_of
 from tests.views.test_moderation import Desk, desk, make_targets  # noqa: F401 (desk is a fixture)
 
@@ -30,7 +31,8 @@ FIELDS = (  # noqa: SIM905 (a list of 90 quoted names would not read)
     "comment_min_length comment_max_length comment_cooldown_seconds comment_ip_hourly quota_new "
     "quota_normal quota_good quota_restricted comment_edit_minutes report_hide_threshold retention_days "
     "region_database sms_sender categories action pinyin role sections can_view_pii q after order date "
-    "tab section article flag new since until ip actor"
+    "tab section article flag new since until ip actor current_password new_password phone_password "
+    "deregister_password confirm confirmed"
 ).split()
 
 LONG = "a" * 100_000  # one 100 KB string: over the 64 KiB request cap in a POST (413), in a GET's query
@@ -187,6 +189,18 @@ def _valid_forms(t, section_id: int) -> dict[tuple[str, str], dict]:
         },
         ("admin", f"/admin/users/{t.user_id}/password"): {"password": "a-new-password-1"},
         ("admin", f"/admin/users/{t.user_id}/disable"): {"note": "測試", "confirmed": "1"},
+        # 賬號設置 (註銷 is left to the whole walk above: a valid one would end the reader's account).
+        ("reader", "/accounts/settings/nickname"): {"nickname": "湖畔讀報人"},
+        ("reader", "/accounts/settings/password"): {
+            "current_password": TEST_PASSWORD,
+            "new_password": "a-new-password-1",
+        },
+        ("reader", "/accounts/settings/phone/code"): {"phone": "13912340009"},
+        ("reader", "/accounts/settings/phone"): {
+            "phone": "13912340009",
+            "code": "123456",
+            "phone_password": TEST_PASSWORD,
+        },
     }
 
 

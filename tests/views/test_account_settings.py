@@ -1,0 +1,540 @@
+"""賬號設置 through the test client: what the site holds (查詢), 修改暱稱, 修改密碼, 更換手機號 and
+註銷 (deregistration), with their refusals, records, the cached pages that show the name, and
+`flask purge` anonymising a deregistered account after the retention period. CSRF stays on."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import select
+
+from portal.domain.pii import PhoneVault
+from portal.extensions import db
+from portal.models import BlockedPhone, Comment, EvidenceHold, ModerationAction, User, utc_now
+from tests.conftest import TEST_PII_KEY
+from tests.helpers import HX, find_all, find_one, login, parse_html, text_of, token_for
+from tests.views.test_comments import RecordingSender, login_attempt, page_of
+from tests.views.test_page_cache import add_comment, arrange
+
+SETTINGS = "/accounts/settings"
+VAULT = PhoneVault.from_secret(TEST_PII_KEY)
+NICKNAME_REFUSED = "暱稱含有不允許使用的內容，請修改"
+
+
+@pytest.fixture
+def sender(app):
+    """The SMS gateway's stand-in, as registration's tests use it (PLEDGE_RULES P2)."""
+    recording = RecordingSender()
+    app.config["SMS_SENDER"] = recording
+    return recording
+
+
+@pytest.fixture
+def reader(make_user):
+    return make_user(nickname="運河晨跑")
+
+
+@pytest.fixture
+def signed_in(app, reader):
+    client = app.test_client()
+    login(client, reader.phone, reader.password)
+    return client
+
+
+def post(client, path: str, **fields):
+    return client.post(path, data={"csrf_token": token_for(client, SETTINGS), **fields})
+
+
+def records(app, action: str) -> list[ModerationAction]:
+    with app.app_context():
+        rows = db.session.scalars(select(ModerationAction).where(ModerationAction.action == action)).all()
+        db.session.expunge_all()
+        return list(rows)
+
+
+def user_row(app, user_id: int) -> User:
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        db.session.expunge(user)
+        return user
+
+
+def messages_of(response) -> str:
+    return text_of(parse_html(response.get_data(as_text=True)))
+
+
+# --- 查詢 -------------------------------------------------------------------------------------------
+
+
+def test_the_settings_page_shows_what_the_site_holds_with_the_phone_masked(app, make_user):
+    until = utc_now() + timedelta(days=2)
+    muted = make_user(nickname="東昌湖邊人", muted_until=until, muted_reason="侮辱誹謗、人身攻擊")
+    with app.app_context():
+        db.session.get(User, muted.id).terms_version = "2026-11"
+        db.session.commit()
+    client = app.test_client()
+    assert urlsplit(client.get(SETTINGS).headers["Location"]).path == "/accounts/login"
+    login(client, muted.phone, muted.password)
+    home = parse_html(client.get("/").get_data(as_text=True))
+    assert find_one(home, "a", id="settings-link").get("href") == SETTINGS
+    assert find_one(home, "a", cls="whoami-link").get("href") == SETTINGS
+    assert text_of(find_one(find_one(home, "a", cls="whoami-link"), "span", cls="whoami")) == "東昌湖邊人"
+
+    response, page = page_of(client, SETTINGS)
+    info = find_one(page, "section", id="account-info")
+    assert text_of(find_one(info, "dd", data_field="nickname")) == "東昌湖邊人"
+    masked = f"{muted.phone[:3]}****{muted.phone[-4:]}"
+    assert text_of(find_one(info, "dd", data_field="phone")).startswith(masked)
+    assert muted.phone not in response.get_data(as_text=True)
+    assert text_of(find_one(info, "dd", data_field="terms_version")).startswith("2026-11")
+    assert text_of(find_one(info, "dd", data_field="created_at"))[:2] == "20"
+    assert "禁言至" in text_of(find_one(info, "dd", data_field="measures"))
+    assert "侮辱誹謗" in text_of(find_one(info, "dd", data_field="measures"))
+    links = {a.get("href") for a in find_all(info, "a")}
+    assert {"/accounts/comments", "/accounts/messages"} <= links
+    for form in ("nickname-form", "password-form", "phone-form", "deregister-form"):
+        assert find_one(page, "form", id=form).get("method") == "post"
+
+
+# --- 修改暱稱 ---------------------------------------------------------------------------------------
+
+
+def test_a_new_nickname_shows_at_once_on_the_cached_article_and_is_recorded_old_and_new(
+    app, signed_in, reader, make_user
+):
+    article = arrange(app)
+    comment_id = add_comment(app, article, reader.id, "運河邊的早晨很安靜", "approved")
+    other = make_user(nickname="阿博")
+    with app.app_context():  # another reader's reply quotes the name (回覆 @運河晨跑)
+        db.session.add(
+            Comment(
+                article_id=article,
+                author_id=other.id,
+                parent_id=comment_id,
+                reply_to_id=comment_id,
+                reply_to_nickname="運河晨跑",
+                body="同感",
+            )
+        )
+        db.session.commit()
+    anonymous = app.test_client()
+    assert "運河晨跑" in anonymous.get(f"/articles/{article}").get_data(as_text=True)  # now cached
+
+    response = post(signed_in, "/accounts/settings/nickname", nickname="湖畔讀報人")
+    assert (response.status_code, response.headers["Location"]) == (303, SETTINGS)
+    assert "暱稱已修改為「湖畔讀報人」" in messages_of(signed_in.get(SETTINGS))
+
+    html = anonymous.get(f"/articles/{article}").get_data(as_text=True)
+    nicknames = [text_of(n) for n in find_all(parse_html(html), "span", cls="nickname")]
+    assert "湖畔讀報人" in nicknames and "運河晨跑" not in html
+    with app.app_context():
+        assert db.session.scalar(select(Comment.reply_to_nickname).where(Comment.author_id == other.id)) == (
+            "湖畔讀報人"
+        )
+    [changed] = records(app, "account.nickname_changed")
+    assert (changed.actor_id, changed.target_id) == (reader.id, reader.id)
+    assert json.loads(changed.before) == {"nickname": "運河晨跑"}
+    assert json.loads(changed.after) == {"nickname": "湖畔讀報人"}
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("聊城新聞網官方", NICKNAME_REFUSED),  # P4: staff and media names
+        ("VX13800138000", NICKNAME_REFUSED),  # P18: contact details
+        ("已註銷用戶", NICKNAME_REFUSED),  # what pages show for a deregistered author
+        ("阿博", "該暱稱已被使用"),
+        ("东昌湖边人", "該暱稱已被使用"),  # reads as 東昌湖邊人 in the 简体 view
+        ("運河晨跑", "新暱稱與當前暱稱相同"),
+        ("", "請輸入新暱稱"),
+        ("長" * 17, "暱稱太長"),
+        ("一", "暱稱需為2至16個字"),
+    ],
+)
+def test_a_refused_nickname_says_why_beside_the_field_and_the_name_stays(
+    app, signed_in, reader, make_user, name, message
+):
+    make_user(nickname="阿博")
+    make_user(nickname="東昌湖邊人")
+    response = post(signed_in, "/accounts/settings/nickname", nickname=name)
+    assert response.status_code == 422
+    field = find_one(parse_html(response.get_data(as_text=True)), "div", data_field="nickname")
+    assert message in text_of(field)
+    assert user_row(app, reader.id).nickname == "運河晨跑"
+    assert records(app, "account.nickname_changed") == []
+    rejected = records(app, "account.name_rejected")
+    if message == NICKNAME_REFUSED:  # kept on record, as registration keeps them (P4, P28)
+        assert [(r.actor_id, json.loads(r.after)["nickname"]) for r in rejected] == [(reader.id, name)]
+    else:
+        assert rejected == []
+
+
+def test_a_reader_may_change_only_the_case_of_their_own_name(app, make_user):
+    lake = make_user(nickname="Lake湖")
+    client = app.test_client()
+    login(client, lake.phone, lake.password)
+    assert post(client, "/accounts/settings/nickname", nickname="LAKE湖").status_code == 303
+    assert user_row(app, lake.id).nickname == "LAKE湖"
+
+
+def test_a_second_rename_within_30_days_is_refused_with_the_date_and_allowed_after(app, signed_in, reader):
+    assert post(signed_in, "/accounts/settings/nickname", nickname="湖畔讀報人").status_code == 303
+    page = parse_html(signed_in.get(SETTINGS).get_data(as_text=True))
+    assert "暱稱每30天只能修改一次" in text_of(find_one(page, "p", data_rename_after=None))
+    response = post(signed_in, "/accounts/settings/nickname", nickname="光岳樓下")
+    assert response.status_code == 429
+    assert "暱稱每30天只能修改一次，下次可修改時間：" in messages_of(response)
+    assert user_row(app, reader.id).nickname == "湖畔讀報人"
+    with app.app_context():
+        db.session.get(User, reader.id).nickname_changed_at = utc_now() - timedelta(days=30, minutes=1)
+        db.session.commit()
+    assert post(signed_in, "/accounts/settings/nickname", nickname="光岳樓下").status_code == 303
+    assert user_row(app, reader.id).nickname == "光岳樓下"
+    assert len(records(app, "account.nickname_changed")) == 2
+
+
+# --- 修改密碼 ---------------------------------------------------------------------------------------
+
+
+def test_changing_the_password_needs_the_current_one_and_ends_every_other_session(app, signed_in, reader):
+    elsewhere = app.test_client()
+    login(elsewhere, reader.phone, reader.password)
+    wrong = post(
+        signed_in, "/accounts/settings/password", current_password="not-my-password", new_password="short"
+    )
+    assert wrong.status_code == 422
+    root = parse_html(wrong.get_data(as_text=True))
+    assert "當前密碼錯誤" in text_of(find_one(root, "div", data_field="current_password"))
+    assert "密碼需為8至128個字符" in text_of(find_one(root, "div", data_field="new_password"))
+    same = post(
+        signed_in,
+        "/accounts/settings/password",
+        current_password=reader.password,
+        new_password=reader.password,
+    )
+    assert same.status_code == 422 and "新密碼不能與當前密碼相同" in messages_of(same)
+    assert elsewhere.get("/accounts/comments").status_code == 200  # nothing changed yet
+
+    response = post(
+        signed_in,
+        "/accounts/settings/password",
+        current_password=reader.password,
+        new_password="a-new-password-1",
+    )
+    assert (response.status_code, response.headers["Location"]) == (303, SETTINGS)
+    assert "其他設備上的登錄已全部退出" in messages_of(signed_in.get(SETTINGS))
+    assert signed_in.get("/accounts/comments").status_code == 200  # this session goes on
+    assert elsewhere.get("/accounts/comments").status_code == 302  # the other one ended
+    assert login_attempt(app.test_client(), reader.phone, reader.password).status_code == 422
+    assert login_attempt(app.test_client(), reader.phone, "a-new-password-1").status_code == 303
+    [changed] = records(app, "account.password_changed")
+    assert changed.actor_id == reader.id and "a-new-password-1" not in changed.after + changed.before
+
+
+# --- 更換手機號 -------------------------------------------------------------------------------------
+
+
+NEW_PHONE = "13912340001"
+
+
+def test_a_new_phone_is_bound_with_its_sms_code_and_the_password(app, signed_in, reader, sender, make_user):
+    taken = make_user(nickname="阿博")
+    token = token_for(signed_in, SETTINGS)
+    refused = signed_in.post(
+        "/accounts/settings/phone/code", data={"phone": taken.phone, "csrf_token": token}, headers=HX
+    )
+    assert refused.status_code == 422 and "該手機號已綁定其他賬號" in refused.get_data(as_text=True)
+    assert sender.sent == []
+    response = signed_in.post(
+        "/accounts/settings/phone/code", data={"phone": NEW_PHONE, "csrf_token": token}, headers=HX
+    )
+    assert response.status_code == 200 and "<html" not in response.get_data(as_text=True)
+    assert "驗證碼已發送至 139****0001" in response.get_data(as_text=True)
+    assert [phone for phone, _ in sender.sent] == [NEW_PHONE]
+    code = sender.code()
+
+    form = {"phone": NEW_PHONE, "code": code, "phone_password": "wrong-password", "csrf_token": token}
+    wrong = signed_in.post("/accounts/settings/phone", data=form)
+    assert wrong.status_code == 422
+    assert "當前密碼錯誤" in text_of(
+        find_one(parse_html(wrong.get_data(as_text=True)), "div", data_field="phone_password")
+    )
+    response = signed_in.post("/accounts/settings/phone", data={**form, "phone_password": reader.password})
+    assert (response.status_code, response.headers["Location"]) == (303, SETTINGS)
+    page = signed_in.get(SETTINGS).get_data(as_text=True)
+    assert "手機號已更換為 139****0001" in page and "139****0001" in text_of(
+        find_one(parse_html(page), "dd", data_field="phone")
+    )
+    with app.app_context():
+        user = db.session.get(User, reader.id)
+        assert VAULT.decrypt(user.phone_cipher) == NEW_PHONE
+        assert user.phone_hmac == VAULT.lookup_hash(NEW_PHONE)
+    assert login_attempt(app.test_client(), reader.phone, reader.password).status_code == 422
+    assert login_attempt(app.test_client(), NEW_PHONE, reader.password).status_code == 303
+    [changed] = records(app, "account.phone_changed")
+    old_masked = f"{reader.phone[:3]}****{reader.phone[-4:]}"
+    assert (json.loads(changed.before), json.loads(changed.after)) == (
+        {"phone": old_masked},
+        {"phone": "139****0001"},
+    )
+    again = signed_in.post("/accounts/settings/phone", data={**form, "phone_password": reader.password})
+    assert again.status_code == 422  # the code is used up, and the number is now this account's
+
+
+def test_a_blocked_number_and_a_wrong_code_are_refused_without_javascript(app, signed_in, reader, sender):
+    with app.app_context():
+        db.session.add(
+            BlockedPhone(phone_hmac=VAULT.lookup_hash("13912340002"), reason="R16", created_at=utc_now())
+        )
+        db.session.commit()
+    token = token_for(signed_in, SETTINGS)
+    blocked = signed_in.post(
+        "/accounts/settings/phone/code", data={"phone": "13912340002", "csrf_token": token}
+    )
+    assert blocked.status_code == 403 and "<html" in blocked.get_data(as_text=True)
+    assert "該手機號無法註冊或綁定" in messages_of(blocked)
+    sent = signed_in.post("/accounts/settings/phone/code", data={"phone": NEW_PHONE, "csrf_token": token})
+    assert sent.status_code == 200 and "驗證碼已發送至 139****0001" in messages_of(sent)
+    wrong_code = "000000" if sender.code() != "000000" else "111111"
+    response = signed_in.post(
+        "/accounts/settings/phone",
+        data={"phone": NEW_PHONE, "code": wrong_code, "phone_password": reader.password, "csrf_token": token},
+    )
+    assert response.status_code == 422 and "驗證碼錯誤或已過期" in messages_of(response)
+    assert VAULT.lookup_hash(reader.phone) == user_row(app, reader.id).phone_hmac
+
+
+# --- 註銷 --------------------------------------------------------------------------------------------
+
+
+def deregister(client, password: str, confirm: bool = True):
+    fields = {"deregister_password": password}
+    if confirm:
+        fields["confirm"] = "y"
+    return post(client, "/accounts/settings/deregister", **fields)
+
+
+def test_deregistration_needs_the_password_and_the_ticked_box(app, signed_in, reader):
+    response = deregister(signed_in, "", confirm=False)
+    assert response.status_code == 422
+    root = parse_html(response.get_data(as_text=True))
+    assert "請輸入密碼以確認是您本人" in text_of(find_one(root, "div", data_field="deregister_password"))
+    assert "請勾選確認您已了解註銷的後果" in text_of(find_one(root, "div", data_field="confirm"))
+    assert deregister(signed_in, reader.password, confirm=False).status_code == 422
+    wrong = deregister(signed_in, "not-my-password")
+    assert wrong.status_code == 422 and "當前密碼錯誤" in messages_of(wrong)
+    assert user_row(app, reader.id).deregistered_at is None
+    assert signed_in.get(SETTINGS).status_code == 200
+
+
+def test_a_deregistered_account_signs_out_everywhere_and_its_comments_show_a_deregistered_author(
+    app, signed_in, reader, make_user
+):
+    article = arrange(app)
+    comment_id = add_comment(app, article, reader.id, "運河邊的早晨很安靜", "approved")
+    anonymous = app.test_client()
+    assert "運河晨跑" in anonymous.get(f"/articles/{article}").get_data(as_text=True)
+    elsewhere = app.test_client()
+    login(elsewhere, reader.phone, reader.password)
+
+    response = deregister(signed_in, reader.password)
+    assert (response.status_code, response.headers["Location"]) == (303, "/")
+    assert "您的賬號已註銷" in messages_of(signed_in.get("/"))
+    for client in (signed_in, elsewhere):
+        assert client.get("/accounts/comments").status_code == 302
+        assert client.post(
+            f"/articles/{article}/comments",
+            data={"body": "還想說一句", "csrf_token": token_for(client, "/accounts/login")},
+        ).status_code in (302, 401)
+    assert login_attempt(app.test_client(), reader.phone, reader.password).status_code == 422
+
+    html = anonymous.get(f"/articles/{article}").get_data(as_text=True)  # the cached page changed
+    item = find_one(parse_html(html), "li", id=f"comment-{comment_id}")
+    assert text_of(find_one(item, "span", cls="nickname")) == "已註銷用戶"
+    assert "運河邊的早晨很安靜" in text_of(item) and "運河晨跑" not in html
+
+    with app.app_context():  # the records keep who it was until the retention period ends
+        user = db.session.get(User, reader.id)
+        assert user.nickname == "運河晨跑" and user.deregistered_at is not None
+        assert VAULT.decrypt(user.phone_cipher) == reader.phone
+        assert user.retired_phone_hmac == VAULT.lookup_hash(reader.phone)
+        assert db.session.get(Comment, comment_id).author_id == reader.id
+    [cancelled] = records(app, "account.cancel_requested")
+    assert (cancelled.actor_id, cancelled.target_id) == (reader.id, reader.id)
+
+
+def register_with(app, client, sms: RecordingSender, phone: str, nickname: str):
+    token = token_for(client, "/accounts/register")
+    sent = client.post("/accounts/register/code", data={"phone": phone, "csrf_token": token}, headers=HX)
+    if sent.status_code != 200:
+        return sent
+    return client.post(
+        "/accounts/register",
+        data={
+            "phone": phone,
+            "code": sms.code(),
+            "nickname": nickname,
+            "password": "a-long-password",
+            "accept_terms": "y",
+            "csrf_token": token,
+        },
+    )
+
+
+def test_the_number_registers_again_but_the_nickname_stays_reserved(app, signed_in, reader, sender):
+    assert deregister(signed_in, reader.password).status_code == 303
+    newcomer = app.test_client()
+    taken = register_with(app, newcomer, sender, "13912340003", "運河晨跑")
+    assert taken.status_code == 422 and "該暱稱已被使用" in messages_of(taken)
+    again = app.test_client()
+    assert register_with(app, again, sender, reader.phone, "運河新人").status_code == 303
+    assert login_attempt(app.test_client(), reader.phone, "a-long-password").status_code == 303
+    with app.app_context():
+        rows = db.session.scalars(select(User).where(User.nickname.in_(["運河晨跑", "運河新人"]))).all()
+        hashes = {u.nickname: (u.phone_hmac, u.retired_phone_hmac) for u in rows}
+    number = VAULT.lookup_hash(reader.phone)
+    assert hashes == {"運河晨跑": (f"deregistered:{reader.id}", number), "運河新人": (number, None)}
+
+
+def test_a_muted_reader_who_deregisters_cannot_register_the_number_again_until_the_mute_ends(
+    app, make_user, sender
+):
+    muted = make_user(nickname="東昌湖邊人", muted_until=utc_now() + timedelta(days=7))
+    client = app.test_client()
+    login(client, muted.phone, muted.password)
+    assert deregister(client, muted.password).status_code == 303
+    refused = register_with(app, app.test_client(), sender, muted.phone, "湖邊新人")
+    assert refused.status_code == 403 and "仍在禁言期內" in refused.get_data(as_text=True)
+    with app.app_context():
+        db.session.get(User, muted.id).muted_until = utc_now() - timedelta(minutes=1)
+        db.session.commit()
+    assert register_with(app, app.test_client(), sender, muted.phone, "湖邊新人").status_code == 303
+
+
+@pytest.mark.parametrize("role", ["moderator", "admin"])
+def test_staff_cannot_deregister_themselves(app, make_user, role):
+    staff = make_user(role=role, nickname="值班編輯")
+    client = app.test_client()
+    login(client, staff.phone, staff.password)
+    page = parse_html(client.get(SETTINGS).get_data(as_text=True))
+    assert find_all(page, "form", id="deregister-form") == []
+    assert "工作人員賬號不能自行註銷" in text_of(find_one(page, "p", data_staff_deregister=None))
+    response = deregister(client, staff.password)
+    assert response.status_code == 403 and "工作人員賬號不能自行註銷，請聯繫管理員處理" in messages_of(
+        response
+    )
+    assert user_row(app, staff.id).deregistered_at is None
+    assert client.get("/accounts/comments").status_code == 200
+    assert records(app, "account.cancel_requested") == []
+
+
+def test_purge_anonymises_a_deregistered_account_after_the_retention_period(
+    app, runner, signed_in, reader, make_user
+):
+    article = arrange(app)
+    with app.app_context():
+        comment = Comment(
+            article_id=article, author_id=reader.id, body="評論留下", ip="60.210.1.9", user_agent="UA"
+        )
+        db.session.add(comment)
+        db.session.commit()
+    assert deregister(signed_in, reader.password).status_code == 303
+    recent = make_user(nickname="近期註銷")
+    held = make_user(nickname="保存在案")
+    for person in (recent, held):
+        client = app.test_client()
+        login(client, person.phone, person.password)
+        assert deregister(client, person.password).status_code == 303
+    with app.app_context():
+        now = utc_now()
+        db.session.get(User, reader.id).deregistered_at = now - timedelta(days=191)
+        db.session.get(User, recent.id).deregistered_at = now - timedelta(days=189)
+        db.session.get(User, held.id).deregistered_at = now - timedelta(days=191)
+        record = db.session.scalar(
+            select(ModerationAction).where(
+                ModerationAction.action == "account.cancel_requested", ModerationAction.actor_id == held.id
+            )
+        )
+        db.session.add(EvidenceHold(action_id=record.id, note="案件"))
+        db.session.commit()
+
+    result = runner.invoke(args=["purge"])
+    assert result.exit_code == 0 and "已匿名化1個註銷滿190天的賬號" in result.output
+    with app.app_context():
+        user = db.session.get(User, reader.id)
+        assert user.nickname == f"已註銷用戶{reader.id}" and user.anonymised_at is not None
+        assert VAULT.decrypt(user.phone_cipher) == ""
+        assert user.retired_phone_hmac is None and user.phone_hmac == f"deregistered:{reader.id}"
+        assert db.session.scalar(select(Comment.ip).where(Comment.author_id == reader.id)) == ""
+        kept = db.session.execute(
+            select(ModerationAction.before, ModerationAction.after, ModerationAction.note)
+        )
+        assert reader.nickname not in " ".join(" ".join(row) for row in kept)  # no record names them
+        for kept in (recent, held):  # not yet due, or on evidence hold (P28)
+            row = db.session.get(User, kept.id)
+            assert row.anonymised_at is None and VAULT.decrypt(row.phone_cipher) == kept.phone
+    [anonymised] = records(app, "account.anonymised")
+    assert anonymised.target_id == reader.id
+    assert runner.invoke(args=["purge"]).output.count("已匿名化") == 0  # once only
+    assert f"#{reader.id}" not in runner.invoke(args=["check-accounts"]).output  # no number to repair
+    # The nickname is free again, and staff pages still read the anonymised row.
+    admin = make_user(role="admin", nickname="總編輯")
+    client = app.test_client()
+    login(client, admin.phone, admin.password)
+    assert client.get("/admin/users").status_code == 200
+    assert client.get(f"/moderation/users/{reader.id}").status_code == 200
+
+
+def test_staff_see_the_deregistration_and_a_blacklist_still_bars_the_number(
+    app, signed_in, reader, make_user, sender
+):
+    assert deregister(signed_in, reader.password).status_code == 303
+    admin = make_user(role="admin", nickname="總編輯")
+    client = app.test_client()
+    login(client, admin.phone, admin.password)
+    page = parse_html(client.get(f"/moderation/users/{reader.id}").get_data(as_text=True))
+    assert "已註銷" in text_of(find_one(page, "dd", data_deregistered=None))
+    response = client.post(
+        f"/moderation/users/{reader.id}/measures",
+        data={
+            "csrf_token": token_for(client, "/"),
+            "measure": "blacklist",
+            "reason": "R16",
+            "confirmed": "1",
+        },
+    )
+    assert response.status_code in (200, 303)
+    with app.app_context():
+        assert db.session.get(BlockedPhone, VAULT.lookup_hash(reader.phone)) is not None
+    refused = register_with(app, app.test_client(), sender, reader.phone, "換個名字")
+    assert refused.status_code == 403 and "該手機號無法註冊或綁定" in refused.get_data(as_text=True)
+
+
+def test_the_privacy_page_says_where_the_rights_are_used_and_what_deregistration_keeps(demo_client):
+    html = demo_client.get("/pages/privacy").get_data(as_text=True)
+    assert "「賬號設置」中查詢、更正您的暱稱和手機號碼" in html
+    assert "作者顯示為「已註銷用戶」" in html
+
+
+def test_a_signed_in_session_cannot_guess_the_password_past_the_accounts_limit(app, signed_in, reader):
+    """An open session in other hands (a shared computer) must not try passwords until one deregisters
+    or rebinds the account: ten refusals an hour per account, from any address, as at login."""
+    token = token_for(signed_in, SETTINGS)
+    for n in range(10):
+        response = signed_in.post(
+            "/accounts/settings/deregister",
+            data={"deregister_password": f"guess-{n}", "confirm": "y", "csrf_token": token},
+            environ_base={"REMOTE_ADDR": f"60.212.{n}.1"},
+        )
+        assert response.status_code == 422
+    response = signed_in.post(
+        "/accounts/settings/password",
+        data={"current_password": reader.password, "new_password": "a-new-password-1", "csrf_token": token},
+        environ_base={"REMOTE_ADDR": "60.213.0.1"},
+    )
+    assert response.status_code == 429 and "Retry-After" in response.headers
+    assert user_row(app, reader.id).deregistered_at is None
+    assert login_attempt(app.test_client(), reader.phone, reader.password, ip="60.214.0.1").status_code == 303
