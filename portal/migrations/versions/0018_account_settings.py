@@ -1,13 +1,13 @@
 """賬號設置: nickname changes and deregistration (註銷)
 
 Revision ID: 0018
-Revises: 0015
+Revises: 0017
 Create Date: 2026-12-07 21:00:00
 
 A reader may change their nickname once in 30 days (nickname_changed_at) and deregister their
 account: deregistered_at marks it, the phone's real hash moves to retired_phone_hmac (indexed) so
 the number may register again, and `flask purge` anonymises the row after the retention period
-(anonymised_at). down_revision is 0015 for now: 0016 and 0017 are being written alongside.
+(anonymised_at).
 """
 from alembic import op
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0018'
-down_revision = '0015'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
