@@ -36,14 +36,18 @@ def test_base_template_loads_htmx_and_portal_js_and_nothing_else():
 
 
 def test_script_tags_load_only_our_static_files():
-    # The page shell loads htmx and portal.js; the moderation queue adds its keyboard script.
+    # The page shell loads htmx and portal.js; the moderation queue and appeals add the desk's script.
     holders = {}
     for path in _templates():
         for tag in re.findall(r"<script\b[^>]*>", path.read_text(encoding="utf-8"), re.IGNORECASE):
             holders.setdefault(path.relative_to(TEMPLATES).as_posix(), []).append(
                 re.search(r"url_for\('static', filename='([^']+)'\)", tag).group(1)
             )
-    assert holders == {"base.html": ALLOWED_SCRIPTS, "moderation/queue.html": ["js/moderation.js"]}
+    assert holders == {
+        "base.html": ALLOWED_SCRIPTS,
+        "moderation/queue.html": ["js/moderation.js"],
+        "moderation/appeals.html": ["js/moderation.js"],
+    }
 
 
 def test_no_template_has_inline_script_style_or_event_handlers():
