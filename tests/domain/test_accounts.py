@@ -17,6 +17,7 @@ from portal.domain.pii import PhoneVault
 from portal.domain.wordlist import WordList, parse_word_csv
 from portal.models import BlockedPhone, ModerationAction, Role, SmsCode, User, UserState
 from tests.conftest import TEST_PII_KEY
+from tests.domain.test_comments import CapturedQueries, plan
 
 WORDS = WordList.build(
     parse_word_csv("term,category,action,pinyin\n赌博,C8,block,yes\n蠢货,C9/C12,review,no\n"),
@@ -701,64 +702,39 @@ def test_a_deregistered_name_stays_taken_by_its_reading_and_the_anonymised_one_r
     assert stored_reading(session, again) == "东昌湖边人"
 
 
-class UserRowsRead:
-    """The user_account rows the session's queries bring back (the old check read every name)."""
+@pytest.fixture
+def user_rows_read(session):
+    """How many user_account rows the session's queries bring back (the old check read every name)."""
+    read = {"rows": 0}
 
-    def __init__(self, session) -> None:
-        self.session, self.rows = session, 0
-        event.listen(session, "do_orm_execute", self._count)
-
-    def _count(self, state):
+    def count(state):
         if not state.is_select or not any(mapper.class_ is User for mapper in state.all_mappers):
             return None
         frozen = state.invoke_statement().freeze()
-        self.rows += len(frozen().all())
+        read["rows"] += len(frozen().all())
         return frozen()
 
-    def close(self) -> None:
-        event.remove(self.session, "do_orm_execute", self._count)
-
-
-@pytest.fixture
-def user_rows_read(session):
-    counted = UserRowsRead(session)
-    yield counted
-    counted.close()
+    event.listen(session, "do_orm_execute", count)
+    yield read
+    event.remove(session, "do_orm_execute", count)
 
 
 def test_registering_and_renaming_read_no_other_accounts_names(session, sender, user_rows_read):
     other_accounts(session, 40)
-    user_rows_read.rows = 0
+    user_rows_read["rows"] = 0
     user = registered(session, sender, nickname="運河晨跑")
     request_code(session, sender, "13900139000")
     rejected(register, session, sender.last_code(), phone="13900139000", nickname="运河晨跑")
     accounts.change_nickname(session, user=user, nickname="湖畔讀報人", words=WORDS, now=NOW)
+    assert user_rows_read["rows"] == 1  # the refusal's one look-alike, whatever the number of accounts
     assert users(session) == 41
-    assert user_rows_read.rows <= 3  # the refusal's one look-alike, whatever the number of accounts
-
-
-class Statements:
-    def __init__(self, session) -> None:
-        self.engine, self.seen = session.get_bind(), []
-        event.listen(self.engine, "before_cursor_execute", self._record)
-
-    def _record(self, _conn, _cursor, statement, parameters, _context, _many) -> None:
-        self.seen.append((statement, parameters))
-
-    def close(self) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._record)
-
-
-def plan(session, statement, parameters) -> str:
-    rows = session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
-    return "\n".join(row[-1] for row in rows)
 
 
 @pytest.mark.parametrize("how", ["register", "rename"])
 def test_the_lookalike_lookup_is_one_search_of_the_reading_index(session, sender, how):
     other_accounts(session, 40)
     user = registered(session, sender, nickname="湖邊人")
-    statements = Statements(session)
+    statements = CapturedQueries(session)
     try:
         if how == "register":
             request_code(session, sender, "13900139000")
