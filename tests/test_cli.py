@@ -14,9 +14,11 @@ from PIL import Image
 from sqlalchemy import func, select, text
 
 from portal import create_app
+from portal.demo.comments import READERS
 from portal.domain import account_repair, content_repair
 from portal.domain.pii import PhoneVault
 from portal.domain.pledge import check_text
+from portal.domain.script import reading
 from portal.domain.sensitive_words import current_entries
 from portal.domain.wordlist import WordList
 from portal.extensions import db
@@ -264,6 +266,25 @@ def test_create_user_makes_a_verified_moderator_without_a_clear_phone(app, runne
     assert "13800138000".encode("utf-16-le") not in stored
 
 
+def test_create_user_stores_how_the_name_reads_and_refuses_one_that_reads_as_another(app, runner):
+    assert flask(runner, *CREATE).exit_code == 0
+    result = flask(
+        runner, "create-user", "--phone", "13800138001", "--nickname", "东昌湖边人", "--password", "secret123"
+    )
+    assert result.exit_code != 0 and "該暱稱已被使用" in result.output
+    with app.app_context():
+        assert db.session.execute(select(User.nickname, User.nickname_reading)).all() == [
+            ("東昌湖邊人", "东昌湖边人")
+        ]
+
+
+def test_the_demo_accounts_store_how_their_names_read(demo_app):
+    with demo_app.app_context():
+        stored = db.session.execute(select(User.nickname, User.nickname_reading)).all()
+    assert stored and all(kept == reading(name) for name, kept in stored)
+    assert {kept for _, kept in stored} >= {reading(name) for _, name, _ in READERS}
+
+
 def test_create_user_defaults_to_a_reader(app, runner):
     assert flask(runner, *CREATE).exit_code == 0
     with app.app_context():
@@ -369,7 +390,7 @@ def test_check_accounts_fix_does_what_is_safe_and_then_lists_the_flagged_nicknam
     assert flagged in fixed.output
     with app.app_context():
         user = db.session.get(User, ids["lookalike"])
-        assert user.nickname == placeholder
+        assert (user.nickname, user.nickname_reading) == (placeholder, f"网友{ids['lookalike']}")
         assert user.phone_hmac == PhoneVault.from_secret(TEST_PII_KEY).lookup_hash("13900139012")
         actions = db.session.scalars(
             select(ModerationAction.action).where(ModerationAction.target_id == ids["lookalike"])

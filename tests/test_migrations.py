@@ -5,17 +5,20 @@ PostgreSQL counterpart here, or is marked sqlite_only where there is none."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import func, inspect, or_, select, text
+from sqlalchemy import column, func, insert, inspect, or_, select, table, text
 
 from portal import MIGRATIONS
-from portal.domain import account_repair, content_repair, records
+from portal.domain import account_repair, accounts, content_repair, records
+from portal.domain.errors import Rejected
 from portal.domain.pii import PhoneVault
+from portal.domain.script import reading
 from portal.domain.sensitive_words import current_entries, version_of
 from portal.extensions import db
 from portal.models import (
@@ -331,6 +334,8 @@ def test_0011_normalises_old_phones_and_nicknames_where_safe_and_merges_no_accou
         assert users[ids["hidden_space"]].nickname == "柳園晨讀"
         assert users[ids["lookalike"]].nickname == f"網友{ids['lookalike']}"
         assert users[ids["too_short"]].nickname == f"網友{ids['too_short']}"
+        # 0011 renames before the reading exists; 0020 then reads the names as renamed.
+        assert all(u.nickname_reading == reading(u.nickname) for u in users.values())
         untouched = set(before) - {ids["alone"], ids["hidden_space"], ids["lookalike"], ids["too_short"]}
         assert all((users[i].phone_hmac, users[i].phone_cipher) == before[i] for i in untouched)
 
@@ -479,3 +484,115 @@ def test_0017_fills_the_bulk_hide_rows_from_the_acts_json_and_a_scoped_reach_fin
         downgrade(directory=str(MIGRATIONS), revision=_before_0017())
         upgrade(directory=str(MIGRATIONS))
         assert stored() == expected
+
+
+def _before_0020() -> str:
+    """The revision 0020 follows (it moves when another lands before it)."""
+    return ScriptDirectory(str(MIGRATIONS)).get_revision("0020").down_revision
+
+
+_OLD_USERS = table(
+    "user_account",
+    *(
+        column(name)
+        for name in (
+            "nickname",
+            "phone_cipher",
+            "phone_hmac",
+            "password_hash",
+            "role",
+            "can_view_pii",
+            "state",
+            "muted_reason",
+            "credit",
+            "terms_version",
+            "session_token",
+            "created_at",
+            "deregistered_at",
+            "anonymised_at",
+        )
+    ),
+)
+
+
+def test_0020_gives_every_account_how_its_name_reads_batch_by_batch_and_a_downgrade_drops_it(demo_app):
+    """P4 now finds a taken name by the reading each account keeps: the accounts stored before
+    0020 (more than two of its 1,000-row batches; deregistered and anonymised ones among them) get
+    theirs, and an old name is then taken in the other script and in full width as before."""
+    vault = PhoneVault.from_secret(TEST_PII_KEY)
+    with demo_app.app_context():
+        db.session.remove()
+        downgrade(directory=str(MIGRATIONS), revision=_before_0020())
+        assert "nickname_reading" not in _columns(db.session, "user_account")
+        when = datetime(2026, 1, 1)
+        kinds = (
+            "運河晨跑",
+            "Ｌａｋｅ湖",
+            "Straße",
+            "已註銷用戶",
+            "光岳樓下",
+        )  # 2: deregistered, 3: anonymised
+        names = [f"{kinds[n % 5]}{n}" for n in range(2500)]
+        db.session.execute(
+            insert(_OLD_USERS),
+            [
+                {
+                    "nickname": name,
+                    "phone_cipher": b"-",
+                    "phone_hmac": f"old-{n}",
+                    "password_hash": "-",
+                    "role": "reader",
+                    "can_view_pii": False,
+                    "state": "active",
+                    "muted_reason": "",
+                    "credit": 0,
+                    "terms_version": "",
+                    "session_token": f"old-session-{n}",
+                    "created_at": when,
+                    "deregistered_at": when if n % 5 in (2, 3) else None,
+                    "anonymised_at": when if n % 5 == 3 else None,
+                }
+                for n, name in enumerate(names)
+            ],
+        )
+        db.session.commit()
+        db.session.remove()
+
+        upgrade(directory=str(MIGRATIONS))
+        stored = dict(db.session.execute(select(User.nickname, User.nickname_reading)).all())
+        assert set(names) < set(stored)
+        assert all(kept == reading(name) for name, kept in stored.items())
+        assert (stored["運河晨跑0"], stored["Ｌａｋｅ湖1"], stored["Straße2"], stored["已註銷用戶3"]) == (
+            "运河晨跑0",
+            "lake湖1",
+            "strasse2",
+            "已注销用户3",
+        )
+        assert "ix_user_account_nickname_reading" in _indexes(db.session, "user_account")
+        (kept,) = [
+            c
+            for c in inspect(db.session.connection()).get_columns("user_account")
+            if c["name"] == "nickname_reading"
+        ]
+        assert kept["nullable"] is False
+        for lookalike in ("运河晨跑0", "LAKE湖1", "STRASSE2"):
+            with pytest.raises(Rejected, match="該暱稱已被使用"):
+                accounts.create_verified_user(
+                    db.session,
+                    phone="13900139000",
+                    nickname=lookalike,
+                    password="long-enough-1",
+                    role="reader",
+                    vault=vault,
+                    hasher=demo_app.config["PASSWORD_HASHER"],
+                    now=when,
+                )
+        db.session.rollback()
+        db.session.remove()
+
+        downgrade(directory=str(MIGRATIONS), revision=_before_0020())
+        assert "nickname_reading" not in _columns(db.session, "user_account")
+        assert "ix_user_account_nickname_reading" not in _indexes(db.session, "user_account")
+        db.session.remove()
+        upgrade(directory=str(MIGRATIONS))
+        assert dict(db.session.execute(select(User.nickname, User.nickname_reading)).all()) == stored

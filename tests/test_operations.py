@@ -41,9 +41,9 @@ def test_backup_while_the_site_writes_gives_a_copy_that_opens_and_holds_every_co
         # Another process's connection adds comments throughout the backup.
         connection = sqlite3.connect(_path(app), timeout=15)
         author = connection.execute(
-            "INSERT INTO user_account (nickname, phone_cipher, phone_hmac, password_hash, role, can_view_pii, "
-            "state, muted_reason, credit, terms_version, session_token, created_at) VALUES "
-            "('寫入者', x'00', 'h', 'x', 'reader', 0, 'active', '', 0, '', 't', CURRENT_TIMESTAMP)"
+            "INSERT INTO user_account (nickname, nickname_reading, phone_cipher, phone_hmac, password_hash, role, "
+            "can_view_pii, state, muted_reason, credit, terms_version, session_token, created_at) VALUES "
+            "('寫入者', '写入者', x'00', 'h', 'x', 'reader', 0, 'active', '', 0, '', 't', CURRENT_TIMESTAMP)"
         ).lastrowid
         connection.commit()
         for n in range(200):

@@ -28,11 +28,12 @@ from datetime import datetime
 from cryptography.fernet import InvalidToken
 from sqlalchemy import Connection, column, insert, select, table, update
 
-from portal.domain.accounts import NICKNAME_MAX, NICKNAME_MIN, clean_nickname, nickname_readings
+from portal.domain.accounts import NICKNAME_MAX, NICKNAME_MIN, clean_nickname
 from portal.domain.errors import Rejected
 from portal.domain.pii import PhoneVault, mask_phone, normalise_phone
 from portal.domain.pledge import drop_invisible, impersonates, screen_nickname
 from portal.domain.repair_writes import new_stamp, replace_content_version, system_record
+from portal.domain.script import reading, readings
 from portal.domain.wordlist import WordList
 
 PHONE_NORMALISED = "account.phone_normalised"
@@ -44,6 +45,7 @@ _USERS = table(
     "user_account",
     column("id"),
     column("nickname"),
+    column("nickname_reading"),  # from 0020 on: the repair in 0011 leaves it for 0020 to fill
     column("phone_cipher"),
     column("phone_hmac"),
     column("state"),
@@ -231,7 +233,9 @@ def names_to_review(
     safe repair is about to give (a cleaned name, a placeholder): those are the names to judge. Reads
     only; nothing here is ever renamed automatically."""
     rows = connection.execute(
-        select(_USERS.c.id, _USERS.c.nickname, _USERS.c.state, _USERS.c.role).order_by(_USERS.c.id)
+        select(
+            _USERS.c.id, _USERS.c.nickname, _USERS.c.nickname_reading, _USERS.c.state, _USERS.c.role
+        ).order_by(_USERS.c.id)
     ).all()
     renamed = renamed or {}
     accounts = [
@@ -248,30 +252,36 @@ def names_to_review(
             review.refused.append(NameToReview(account, IMPERSONATION))
         elif screen_nickname(account.nickname, wordlist) is not None:
             review.refused.append(NameToReview(account, SCREENED))
+    # The stored readings, but for the few names the repair is about to give: those read anew.
+    anew = dict(zip(renamed, readings(list(renamed.values())), strict=True))
     same: dict[str, list[NamedAccount]] = defaultdict(list)
-    for account, reading in zip(
-        accounts, nickname_readings([clean_nickname(a.nickname) for a in accounts]), strict=True
-    ):
-        same[reading].append(account)
+    for account, row in zip(accounts, rows, strict=True):
+        same[anew.get(account.user_id, row.nickname_reading)].append(account)
     review.lookalikes = [tuple(group) for group in same.values() if len(group) > 1]
     return review
 
 
 def repair(
-    connection: Connection, *, vault: PhoneVault | None, words: Callable[[], WordList], now: datetime
+    connection: Connection,
+    *,
+    vault: PhoneVault | None,
+    words: Callable[[], WordList],
+    now: datetime,
+    with_readings: bool = True,
 ) -> tuple[Survey, Survey]:
     """Normalises the phones that clash with no other account and cleans the nicknames (or gives a
     flagged placeholder), one audit row per change, in the caller's transaction. Returns the survey
-    it worked from (what it did) and the one afterwards (what needs a person)."""
+    it worked from (what it did) and the one afterwards (what needs a person). A new name gets its
+    reading (P4's look-alike check finds names by it) unless `with_readings` is False: migration
+    0011 runs before the column exists."""
     found = survey(connection, vault=vault, words=words)
     for uid, number in found.phones if vault is not None else ():
         _normalise_phone(connection, vault, uid, number, now=now)
     for change in found.nicknames:
-        connection.execute(
-            update(_USERS)
-            .where(_USERS.c.id == change.user_id)
-            .values(nickname=change.after, page_stamp=new_stamp())
-        )
+        renamed = {"nickname": change.after, "page_stamp": new_stamp()}
+        if with_readings:
+            renamed["nickname_reading"] = reading(change.after)
+        connection.execute(update(_USERS).where(_USERS.c.id == change.user_id).values(**renamed))
         system_record(
             connection,
             action=NICKNAME_PLACEHOLDER if change.note else NICKNAME_CLEANED,

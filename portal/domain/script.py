@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Sequence
 from enum import StrEnum
 from functools import cache
 
@@ -30,6 +32,19 @@ def to_simplified(text: str) -> str:
 
 def to_traditional(text: str) -> str:
     return _converter("s2t").convert(text)
+
+
+def readings(texts: Sequence[str]) -> list[str]:
+    """How each text reads in the 简体 view, whatever its script, width and case (运河晨跑 for
+    運河晨跑, lake湖 for Ｌａｋｅ湖): NFKC, casefold, t2s. One OpenCC call for them all, one line each."""
+    if not texts:
+        return []
+    folded = (unicodedata.normalize("NFKC", text).casefold().replace("\n", " ") for text in texts)
+    return to_simplified("\n".join(folded)).split("\n")
+
+
+def reading(text: str) -> str:
+    return readings([text])[0]
 
 
 # What a person typed, or is about to save, stays as it is: a textarea's text and an input's value.

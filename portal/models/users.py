@@ -6,9 +6,10 @@ import secrets
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Date, DateTime, Index, Integer, LargeBinary, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, Date, DateTime, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
+from portal.domain.script import reading
 from portal.models.base import Base, utc_now
 
 
@@ -38,10 +39,18 @@ RETIRED_HMAC_PREFIX = "deregistered:"
 class User(Base):
     __tablename__ = "user_account"
     # A deregistered account by its number (a mute that outlives it, staff tracing a number).
-    __table_args__ = (Index("ix_user_account_retired_phone_hmac", "retired_phone_hmac"),)
+    __table_args__ = (
+        Index("ix_user_account_retired_phone_hmac", "retired_phone_hmac"),
+        # P4's look-alike check: one equality on it. Not unique: older accounts may read alike
+        # (`flask check-accounts` lists them for a person).
+        Index("ix_user_account_nickname_reading", "nickname_reading"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     nickname: Mapped[str] = mapped_column(String(32), unique=True)
+    # How the nickname reads in the 简体 view (script.reading), kept by `_read_nickname`. Text: NFKC
+    # may make one character eighteen (U+FDFA).
+    nickname_reading: Mapped[str] = mapped_column(Text)
     phone_cipher: Mapped[bytes] = mapped_column(LargeBinary)  # Fernet token of the number
     phone_hmac: Mapped[str] = mapped_column(String(64), unique=True)  # keyed hash for look-up
     phone_verified_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -76,6 +85,13 @@ class User(Base):
     deregistered_at: Mapped[datetime | None] = mapped_column(DateTime)
     retired_phone_hmac: Mapped[str | None] = mapped_column(String(64))
     anonymised_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    @validates("nickname")
+    def _read_nickname(self, _key: str, nickname: str) -> str:
+        # Every way a name is set (registration, rename, staff and CLI accounts, the demo, purge,
+        # a test's factory) assigns it here, so the reading cannot be forgotten or fall behind.
+        self.nickname_reading = reading(nickname)
+        return nickname
 
     # What Flask-Login asks of a user object (without importing it here).
     is_authenticated = True

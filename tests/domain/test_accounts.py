@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 from argon2 import PasswordHasher
 from argon2.profiles import CHEAPEST
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, select
 
 from portal.domain import accounts
 from portal.domain.errors import Refusals, Rejected
@@ -17,6 +17,7 @@ from portal.domain.pii import PhoneVault
 from portal.domain.wordlist import WordList, parse_word_csv
 from portal.models import BlockedPhone, ModerationAction, Role, SmsCode, User, UserState
 from tests.conftest import TEST_PII_KEY
+from tests.domain.test_comments import CapturedQueries, plan
 
 WORDS = WordList.build(
     parse_word_csv("term,category,action,pinyin\n赌博,C8,block,yes\n蠢货,C9/C12,review,no\n"),
@@ -603,3 +604,148 @@ def test_anonymising_waits_for_the_retention_period_and_frees_the_nickname(sessi
     )
     request_code(session, sender, "13800138001", at=due)
     assert register(session, sender.last_code(), phone="13800138001", at=due).nickname == "東昌湖邊人"
+
+
+# --- the reading P4 finds a taken name by --------------------------------------------------------
+
+
+def stored_reading(session, user: User) -> str:
+    session.flush()
+    return session.scalar(select(User.nickname_reading).where(User.id == user.id))
+
+
+def other_accounts(session, count: int) -> None:
+    session.add_all(
+        User(nickname=f"讀者{n}", phone_cipher=b"-", phone_hmac=f"other-{n}", password_hash="-")
+        for n in range(count)
+    )
+    session.flush()
+
+
+@pytest.mark.parametrize(("taken", "lookalike"), [("Ｌａｋｅｒ", "Laker"), ("Straße", "STRASSE")])
+def test_an_ascii_name_is_taken_by_its_full_width_or_case_folded_form(session, sender, taken, lookalike):
+    """An ASCII name skipped the look-alike check (it only saved converting every name): 「Laker」
+    registered beside 「Ｌａｋｅｒ」, which the 简体 view shows the same."""
+    registered(session, sender, nickname=taken)
+    request_code(session, sender, "13900139000")
+    error = rejected(register, session, sender.last_code(), phone="13900139000", nickname=lookalike)
+    assert (error.field, error.message) == ("nickname", "該暱稱已被使用")
+    assert users(session) == 1
+
+
+def test_registration_stores_how_the_name_reads(session, sender):
+    user = registered(session, sender, nickname="Ｌａｋｅ運河")
+    assert (user.nickname, stored_reading(session, user)) == ("Ｌａｋｅ運河", "lake运河")
+
+
+def test_a_rename_moves_the_reading_so_the_old_name_is_free_and_the_new_one_taken(session, sender):
+    first = registered(session, sender, nickname="運河晨跑")
+    second = registered(
+        session, sender, phone="13900139000", nickname="湖邊人", at=NOW + timedelta(minutes=1)
+    )
+    refusal = rejected(
+        accounts.change_nickname, session, user=second, nickname="运河晨跑", words=WORDS, now=NOW
+    )
+    assert (refusal.field, refusal.message) == ("nickname", "該暱稱已被使用")
+    assert (second.nickname, stored_reading(session, second)) == ("湖邊人", "湖边人")
+
+    accounts.change_nickname(session, user=first, nickname="湖畔讀報人", words=WORDS, now=NOW)
+    assert stored_reading(session, first) == "湖畔读报人"
+    refusal = rejected(
+        accounts.change_nickname, session, user=second, nickname="湖畔读报人", words=WORDS, now=NOW
+    )
+    assert refusal.message == "該暱稱已被使用"
+    accounts.change_nickname(session, user=second, nickname="运河晨跑", words=WORDS, now=NOW)
+    assert (second.nickname, stored_reading(session, second)) == ("运河晨跑", "运河晨跑")
+
+
+def test_a_verified_account_stores_its_reading_and_may_not_read_as_another(session, sender):
+    registered(session, sender, nickname="運河晨跑")
+
+    def create(phone: str, nickname: str) -> User:
+        return accounts.create_verified_user(
+            session,
+            phone=phone,
+            nickname=nickname,
+            password=PASSWORD,
+            role=Role.MODERATOR,
+            vault=VAULT,
+            hasher=HASHER,
+            now=NOW,
+        )
+
+    assert stored_reading(session, create("13900139001", "值班審核員")) == "值班审核员"
+    for lookalike in ("运河晨跑", "值班审核员"):  # a reader's name, and a staff name in the other script
+        refusal = rejected(create, "13900139002", lookalike)
+        assert (refusal.field, refusal.message) == ("nickname", "該暱稱已被使用")
+    assert users(session) == 2
+
+
+def test_a_deregistered_name_stays_taken_by_its_reading_and_the_anonymised_one_reads_as_its_new_name(
+    session, sender
+):
+    user = registered(session, sender, nickname="東昌湖邊人")
+    accounts.deregister(session, user=user, password=PASSWORD, confirmed=True, hasher=HASHER, now=NOW)
+    later = NOW + timedelta(days=1)
+    request_code(session, sender, "13800138001", at=later)
+    refusal = rejected(
+        register, session, sender.last_code(), phone="13800138001", nickname="东昌湖边人", at=later
+    )
+    assert refusal.message == "該暱稱已被使用"
+    assert stored_reading(session, user) == "东昌湖边人"
+
+    due = NOW + timedelta(days=191)
+    assert accounts.anonymise_deregistered(session, vault=VAULT, retention_days=190, now=due) == 1
+    assert stored_reading(session, user) == f"已注销用户{user.id}"
+    request_code(session, sender, "13800138002", at=due)
+    again = register(session, sender.last_code(), phone="13800138002", nickname="东昌湖边人", at=due)
+    assert stored_reading(session, again) == "东昌湖边人"
+
+
+@pytest.fixture
+def user_rows_read(session):
+    """How many user_account rows the session's queries bring back (the old check read every name)."""
+    read = {"rows": 0}
+
+    def count(state):
+        if not state.is_select or not any(mapper.class_ is User for mapper in state.all_mappers):
+            return None
+        frozen = state.invoke_statement().freeze()
+        read["rows"] += len(frozen().all())
+        return frozen()
+
+    event.listen(session, "do_orm_execute", count)
+    yield read
+    event.remove(session, "do_orm_execute", count)
+
+
+def test_registering_and_renaming_read_no_other_accounts_names(session, sender, user_rows_read):
+    other_accounts(session, 40)
+    user_rows_read["rows"] = 0
+    user = registered(session, sender, nickname="運河晨跑")
+    request_code(session, sender, "13900139000")
+    rejected(register, session, sender.last_code(), phone="13900139000", nickname="运河晨跑")
+    accounts.change_nickname(session, user=user, nickname="湖畔讀報人", words=WORDS, now=NOW)
+    assert user_rows_read["rows"] == 1  # the refusal's one look-alike, whatever the number of accounts
+    assert users(session) == 41
+
+
+@pytest.mark.parametrize("how", ["register", "rename"])
+def test_the_lookalike_lookup_is_one_search_of_the_reading_index(session, sender, how):
+    other_accounts(session, 40)
+    user = registered(session, sender, nickname="湖邊人")
+    statements = CapturedQueries(session)
+    try:
+        if how == "register":
+            request_code(session, sender, "13900139000")
+            register(session, sender.last_code(), phone="13900139000", nickname="運河晨跑")
+        else:
+            accounts.change_nickname(session, user=user, nickname="運河晨跑", words=WORDS, now=NOW)
+    finally:
+        statements.close()
+    lookups = [(s, p) for s, p in statements.seen if "FROM user_account" in s and "nickname" in s]
+    assert len(lookups) == 1, lookups
+    steps = plan(session, *lookups[0])
+    index = r"INDEX ix_user_account_nickname_reading \(nickname_reading=\?\)"
+    assert re.search(rf"SEARCH user_account USING (COVERING )?{index}", steps), steps
+    assert "SCAN" not in steps, steps

@@ -138,6 +138,7 @@ def test_a_new_nickname_shows_at_once_on_the_cached_article_and_is_recorded_old_
     assert (changed.actor_id, changed.target_id) == (reader.id, reader.id)
     assert json.loads(changed.before) == {"nickname": "運河晨跑"}
     assert json.loads(changed.after) == {"nickname": "湖畔讀報人"}
+    assert user_row(app, reader.id).nickname_reading == "湖畔读报人"  # P4 finds the new name by it
 
 
 @pytest.mark.parametrize(
@@ -148,6 +149,7 @@ def test_a_new_nickname_shows_at_once_on_the_cached_article_and_is_recorded_old_
         ("已註銷用戶", NICKNAME_REFUSED),  # what pages show for a deregistered author
         ("阿博", "該暱稱已被使用"),
         ("东昌湖边人", "該暱稱已被使用"),  # reads as 東昌湖邊人 in the 简体 view
+        ("laker", "該暱稱已被使用"),  # reads as Ｌａｋｅｒ: an ASCII name was never compared so
         ("運河晨跑", "新暱稱與當前暱稱相同"),
         ("", "請輸入新暱稱"),
         ("長" * 17, "暱稱太長"),
@@ -159,6 +161,7 @@ def test_a_refused_nickname_says_why_beside_the_field_and_the_name_stays(
 ):
     make_user(nickname="阿博")
     make_user(nickname="東昌湖邊人")
+    make_user(nickname="Ｌａｋｅｒ")
     response = post(signed_in, "/accounts/settings/nickname", nickname=name)
     assert response.status_code == 422
     field = find_one(parse_html(response.get_data(as_text=True)), "div", data_field="nickname")
@@ -384,6 +387,18 @@ def register_with(app, client, sms: RecordingSender, phone: str, nickname: str):
     )
 
 
+def test_a_registration_is_refused_a_name_that_reads_as_another_and_stores_how_its_name_reads(
+    app, make_user, sender
+):
+    make_user(nickname="Ｌａｋｅｒ")
+    refused = register_with(app, app.test_client(), sender, "13912340011", "LAKER")
+    assert refused.status_code == 422 and "該暱稱已被使用" in messages_of(refused)
+    assert register_with(app, app.test_client(), sender, "13912340012", "Ｌａｋｅ運河").status_code == 303
+    with app.app_context():
+        stored = db.session.execute(select(User.nickname, User.nickname_reading).order_by(User.id)).all()
+    assert stored == [("Ｌａｋｅｒ", "laker"), ("Ｌａｋｅ運河", "lake运河")]
+
+
 def test_the_number_registers_again_but_the_nickname_stays_reserved(app, signed_in, reader, sender):
     assert deregister(signed_in, reader.password).status_code == 303
     newcomer = app.test_client()
@@ -466,6 +481,7 @@ def test_purge_anonymises_a_deregistered_account_after_the_retention_period(
     with app.app_context():
         user = db.session.get(User, reader.id)
         assert user.nickname == f"已註銷用戶{reader.id}" and user.anonymised_at is not None
+        assert user.nickname_reading == f"已注销用户{reader.id}"
         assert VAULT.decrypt(user.phone_cipher) == ""
         assert user.retired_phone_hmac is None and user.phone_hmac == f"deregistered:{reader.id}"
         assert db.session.scalar(select(Comment.ip).where(Comment.author_id == reader.id)) == ""

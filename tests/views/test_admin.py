@@ -2286,6 +2286,17 @@ def test_staff_created_with_a_phone_as_people_write_it_log_in_with_it_any_way(ap
     assert any("該手機號已註冊" in e for e in field_errors(html_of(response), "phone"))
 
 
+def test_staff_accounts_store_how_their_names_read_and_may_not_read_as_a_reader(app, back, make_user):
+    make_user(nickname="運河晨跑")
+    response = back.post("/admin/users", staff_data(nickname="运河晨跑"), status=422)
+    assert field_errors(html_of(response), "nickname") == ["該暱稱已被使用"]
+    back.post("/admin/users", staff_data(nickname="Ｎｉｇｈｔ審核員"))
+    stored = read(
+        app, lambda s: s.execute(select(User.nickname, User.nickname_reading).order_by(User.id)).all()
+    )
+    assert stored[-2:] == [("運河晨跑", "运河晨跑"), ("Ｎｉｇｈｔ審核員", "night审核员")]
+
+
 def test_readers_cannot_be_created_from_the_staff_form(app, back):
     response = back.post("/admin/users", staff_data(role="reader"), status=422)
     assert field_errors(html_of(response), "role") == ["請選擇有效的角色。"]

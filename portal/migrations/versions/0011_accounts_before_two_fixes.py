@@ -40,6 +40,7 @@ def upgrade():
         vault=PhoneVault.from_secret(key) if len(key) >= 32 else None,
         words=lambda: WordList.build(current_entries(connection), version="migration-0011"),
         now=utc_now(),
+        with_readings=False,  # user_account.nickname_reading comes in 0020, which fills it
     )
 
 
