@@ -3177,3 +3177,55 @@ def test_a_tick_without_its_stamp_still_decides(desk):
     assert response.status_code == 303
     with d.app.app_context():
         assert db.session.get(Comment, comment_id).status == "approved"
+
+
+# 註銷 withdraws consent: what the reader sent and no moderator has published yet leaves the queue
+# with the account, so a row still open on the desk cannot publish it afterwards.
+
+
+@pytest.mark.parametrize("hx", [True, False], ids=hx_ids)
+def test_deregistering_withdraws_the_readers_comments_and_edits_in_review_from_the_desk(desk, hx):
+    d = desk
+    pending = add_comment(d, body="還在審核中的評論")
+    published = add_comment(d, status="approved", body="已經發布的原文", created_at=utc_now())
+    edit_as_author(d, published, "等待審核的修改")
+    bulk_pending = add_comment(d, body="批量勾選的評論")
+    stamps = {comment_id: row_stamp(d, comment_id) for comment_id in (pending, published, bulk_pending)}
+    response = d.post(
+        "author",
+        "/accounts/settings/deregister",
+        {"deregister_password": d.people["author"].password, "confirm": "y"},
+    )
+    assert response.status_code == 303
+
+    queue = parse_html(d.get("moderator", "/moderation/").get_data(as_text=True))
+    assert not find_all(queue, "li", cls="queue-row")
+    headers = HX if hx else {}
+    for comment_id in (pending, published):
+        response = d.post(
+            "moderator",
+            f"/moderation/comments/{comment_id}/decision",
+            {"decision": "approve", "seen": stamps[comment_id][0]},
+            headers=headers,
+        )
+        assert response.status_code == (409 if hx else 303)  # decided meanwhile: said, not done
+    response = d.post(
+        "moderator",
+        "/moderation/bulk",
+        {"decision": "approve", "ids": [stamps[bulk_pending][1]], "return_to": "/moderation/"},
+        headers=headers,
+    )
+    assert response.status_code == (409 if hx else 303)
+    with d.app.app_context():
+        assert status_of(d, pending) == status_of(d, bulk_pending) == "deleted"
+        comment = db.session.get(Comment, published)
+        assert (comment.status, comment.body, comment.pending_body) == ("approved", "已經發布的原文", None)
+        withdrawn = db.session.scalars(
+            select(ModerationAction.action).where(ModerationAction.target_type == "comment")
+        ).all()
+        assert withdrawn.count("comment.deleted_by_author") == 2
+        assert "comment.edit_withdrawn" in withdrawn
+        assert count_actions(d, ModerationAction.action == "moderation.approve") == 1  # the setup's
+    html = d.app.test_client().get(f"/articles/{d.ids['article_yaowen']}").get_data(as_text=True)
+    assert "已經發布的原文" in html and "已註銷用戶" in html
+    assert "等待審核的修改" not in html and "還在審核中的評論" not in html
