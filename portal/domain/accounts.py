@@ -26,6 +26,7 @@ from portal.domain.script import to_simplified
 from portal.domain.sms import SmsSender
 from portal.domain.wordlist import WordList
 from portal.models import (
+    Appeal,
     BlockedPhone,
     Comment,
     CommentStatus,
@@ -913,10 +914,11 @@ def deregister(
 
 def _withdraw_from_review(session: Session, user: User, *, now: datetime) -> None:
     """撤回同意 reaches what no moderator has published yet: the reader's comments in review are
-    withdrawn as their own 刪除 would (no rejection, nothing to appeal), and an edit waiting beside
-    a published comment is dropped, the published text staying as the deregistration page says.
-    Otherwise a moderator could still publish words their author has taken back, and the queue
-    would keep them until then."""
+    withdrawn as their own 刪除 would (no rejection, nothing to appeal), an edit waiting beside a
+    published comment is dropped, the published text staying as the deregistration page says, and
+    their open appeals are withdrawn (an overturned rejection would publish the comment). Otherwise
+    a moderator could still publish words their author has taken back, and the queue would keep
+    them until then."""
     waiting = session.scalars(
         select(Comment)
         .where(
@@ -938,6 +940,19 @@ def _withdraw_from_review(session: Session, user: User, *, now: datetime) -> Non
             target_id=comment.id,
             before={"edit": "pending"},
             after={"edit": "withdrawn"},
+            now=now,
+        )
+    for appeal in session.scalars(
+        select(Appeal).where(Appeal.author_id == user.id, Appeal.status == "open").order_by(Appeal.id)
+    ):
+        appeal.status, appeal.decided_at = "withdrawn", now
+        audit.record(
+            session,
+            actor=user,
+            action="appeal.withdrawn",
+            target_type="appeal",
+            target_id=appeal.id,
+            note="註銷賬號，申訴隨之撤回",
             now=now,
         )
 

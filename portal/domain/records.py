@@ -78,6 +78,7 @@ ACTION_LABELS: dict[str, str] = {
     "account.anonymised": "註銷賬號匿名化",
     "appeal.created": "提出申訴",
     "appeal.resolved": "處理申訴",
+    "appeal.withdrawn": "註銷時撤回申訴",
     "pii.view": "查看手機號",
     "comment.submitted": "提交評論",
     "comment.rejected": "系統拒絕",

@@ -3229,3 +3229,33 @@ def test_deregistering_withdraws_the_readers_comments_and_edits_in_review_from_t
     html = d.app.test_client().get(f"/articles/{d.ids['article_yaowen']}").get_data(as_text=True)
     assert "已經發布的原文" in html and "已註銷用戶" in html
     assert "等待審核的修改" not in html and "還在審核中的評論" not in html
+
+
+@pytest.mark.parametrize("hx", [True, False], ids=hx_ids)
+def test_deregistering_withdraws_the_readers_open_appeals_so_no_ruling_publishes_their_comment(desk, hx):
+    d = desk
+    comment_id = add_comment(d, status="rejected", body="被拒絕後申訴的評論")
+    response = d.post(
+        "author",
+        "/accounts/appeals",
+        {"target_type": "comment", "target_id": str(comment_id), "text": "我認為這條評論沒有違規"},
+    )
+    assert response.status_code == 303
+    page = parse_html(d.get("moderator", "/moderation/?tab=appeals").get_data(as_text=True))
+    [row] = find_all(page, "li", cls="queue-row")
+    ruling = find_one(row, "form").get("action")
+    d.post(
+        "author",
+        "/accounts/settings/deregister",
+        {"deregister_password": d.people["author"].password, "confirm": "y"},
+    )
+
+    page = parse_html(d.get("moderator", "/moderation/?tab=appeals").get_data(as_text=True))
+    assert not find_all(page, "li", cls="queue-row")
+    response = d.post("moderator", ruling, {"overturn": "1", "note": "撤銷"}, headers=HX if hx else {})
+    assert response.status_code == (409 if hx else 303)
+    assert status_of(d, comment_id) == "rejected"
+    assert "被拒絕後申訴的評論" not in d.app.test_client().get(
+        f"/articles/{d.ids['article_yaowen']}"
+    ).get_data(as_text=True)
+    assert count_actions(d, ModerationAction.action == "appeal.withdrawn") == 1
