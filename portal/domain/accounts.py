@@ -241,7 +241,8 @@ def _check_nickname(session: Session, nickname: str, words: WordList, *, owner_i
 def _poses_as_deregistered(nickname: str) -> bool:
     """「已註銷用戶」 is what pages show for a deregistered author: a reader named so would pass their
     comments off as someone who has left (and the anonymised accounts are named after it)."""
-    return "已注销" in nickname_readings([nickname])[0]
+    reading = nickname_readings([nickname])[0]
+    return "已注销" in "".join(ch for ch in reading if ch.isalnum())  # 已 註 銷 reads the same
 
 
 def _nickname_reading(nickname: str) -> str:

@@ -146,6 +146,8 @@ def test_a_new_nickname_shows_at_once_on_the_cached_article_and_is_recorded_old_
         ("聊城新聞網官方", NICKNAME_REFUSED),  # P4: staff and media names
         ("VX13800138000", NICKNAME_REFUSED),  # P18: contact details
         ("已註銷用戶", NICKNAME_REFUSED),  # what pages show for a deregistered author
+        ("已 註 銷 用 戶", NICKNAME_REFUSED),  # the same, spaced out
+        ("已·註銷用戶", NICKNAME_REFUSED),
         ("阿博", "該暱稱已被使用"),
         ("东昌湖边人", "該暱稱已被使用"),  # reads as 東昌湖邊人 in the 简体 view
         ("運河晨跑", "新暱稱與當前暱稱相同"),
