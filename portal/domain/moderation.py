@@ -552,6 +552,23 @@ def decide(
 
 EDIT_DECISIONS = ("approve", "reject")
 EDIT_REFUSED = "您對評論的修改未通過審核：{label}。評論仍顯示修改前的內容。"
+# What the desk says of a decision on an edit: 「已不通過」 would tell the moderator (and the ear,
+# from #queue-status) that the comment itself was refused, when it stays published.
+EDIT_OUTCOMES = {"approve": "修改已通過", "reject": "修改未通過，評論保留原文"}
+
+
+def decides_edit(comment: Comment, decision: str) -> bool:
+    """Whether `decision` decides the author's edit waiting beside the published text."""
+    return (
+        decision in EDIT_DECISIONS
+        and comment.status == CommentStatus.APPROVED
+        and comment.pending_body is not None
+    )
+
+
+def outcome(decision: str, *, on_edit: bool = False) -> str:
+    """A decision done, in the desk's words (「已通過」, or 「修改已通過」 for an edit)."""
+    return EDIT_OUTCOMES[decision] if on_edit else f"已{DECISION_LABELS[decision]}"
 
 
 def _decide_edit(

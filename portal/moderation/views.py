@@ -293,6 +293,7 @@ def decide(comment_id: int):
     form = DecisionForm()
     if not form.validate_on_submit():
         return _refused(comment, _shape_problem(form), 422, form.return_to.data, form)
+    on_edit = moderation.decides_edit(comment, form.decision.data)
     try:
         moderation.decide(
             db.session,
@@ -321,7 +322,7 @@ def decide(comment_id: int):
     except NotAllowed:
         abort(404)
     db.session.commit()
-    message = f"已{moderation.DECISION_LABELS[form.decision.data]}"
+    message = moderation.outcome(form.decision.data, on_edit=on_edit)
     if wants_fragment():
         return _done_row(comment, message)
     flash_in(QUEUE_STATUS, f"評論 #{comment.id} {message}")
@@ -364,10 +365,17 @@ def bulk():
     if not form.ids.data:
         form.ids.errors.append("請先勾選評論")
         return _bulk_refused(form)
+    ticked = form.ticked_ids()[:200]
+    edits = {
+        comment_id
+        for comment_id in ticked
+        if (comment := db.session.get(Comment, comment_id)) is not None
+        and moderation.decides_edit(comment, form.decision.data)
+    }
     try:
         done, skipped = moderation.decide_many(
             db.session,
-            comment_ids=form.ticked_ids()[:200],
+            comment_ids=ticked,
             seen=form.seen_stamps(),
             moderator=current_user,
             decision=form.decision.data,
@@ -384,7 +392,7 @@ def bulk():
     db.session.commit()
     label = moderation.DECISION_LABELS[form.decision.data]
     if wants_fragment():
-        return _bulk_done(label, done, skipped, form.return_to.data)
+        return _bulk_done(form.decision.data, done, skipped, form.return_to.data, edits)
     flash_in(QUEUE_STATUS, _bulk_summary(label, done, skipped), "success" if done else "error")
     return _back(form.return_to.data)
 
@@ -420,13 +428,22 @@ SKIPPED_SUMMARY = {
 }
 
 
-def _bulk_done(label: str, done: list[Comment], skipped: dict[int, str], return_to: str | None):
+def _bulk_done(
+    decision: str, done: list[Comment], skipped: dict[int, str], return_to: str | None, edits: set[int]
+):
     """A bulk decision with htmx: the form blank again (no ticks left) with what became of the
     ticked rows, each row decided in its place out of band, the tab counts, and the summary read
     out from #queue-status. A comment that is unknown or outside the moderator's sections has no
-    row to answer: only the summary says so, in words that do not tell which it was."""
+    row to answer: only the summary says so, in words that do not tell which it was. A row whose
+    edit was decided says so (`edits`)."""
+    label = moderation.DECISION_LABELS[decision]
     rows = [
-        render_template("moderation/_queue_row_done.html", comment=c, message=f"已{label}", oob=True)
+        render_template(
+            "moderation/_queue_row_done.html",
+            comment=c,
+            message=moderation.outcome(decision, on_edit=c.id in edits),
+            oob=True,
+        )
         for c in done
     ]
     for comment_id, why in skipped.items():

@@ -3259,3 +3259,50 @@ def test_deregistering_withdraws_the_readers_open_appeals_so_no_ruling_publishes
         f"/articles/{d.ids['article_yaowen']}"
     ).get_data(as_text=True)
     assert count_actions(d, ModerationAction.action == "appeal.withdrawn") == 1
+
+
+@pytest.mark.parametrize("hx", [True, False], ids=hx_ids)
+@pytest.mark.parametrize(
+    ("decision", "said"), [("approve", "修改已通過"), ("reject", "修改未通過，評論保留原文")]
+)
+def test_a_decision_on_an_edit_says_the_edit_was_decided_not_the_comment(desk, hx, decision, said):
+    """「已不通過」 on the row of an edit told the moderator, and the ear, that the comment itself was
+    refused, when it stays published with its old text."""
+    d = desk
+    comment_id = add_comment(d, status="approved", body="已經發布的原文", created_at=utc_now())
+    edit_as_author(d, comment_id, "等待審核的修改")
+    seen, _ = row_stamp(d, comment_id)
+    response = d.post(
+        "moderator",
+        f"/moderation/comments/{comment_id}/decision",
+        {"decision": decision, "reason": "R15", "seen": seen, "return_to": "/moderation/"},
+        headers=HX if hx else {},
+    )
+    if hx:
+        root = parse_html(response.get_data(as_text=True))
+        assert text_of(find_one(root, "li", id=f"queue-row-{comment_id}")) == f"#{comment_id} {said}"
+        assert queue_status(root)[1] == f"#{comment_id} {said}"
+    else:
+        assert queue_page_says(d, response.headers["Location"]) == f"評論 #{comment_id} {said}"
+    assert status_of(d, comment_id) == "approved"
+
+
+@pytest.mark.parametrize(
+    ("decision", "said"), [("approve", "修改已通過"), ("reject", "修改未通過，評論保留原文")]
+)
+def test_a_bulk_decision_says_of_each_edit_row_that_its_edit_was_decided(desk, decision, said):
+    d = desk
+    edited = add_comment(d, status="approved", body="已經發布的原文", created_at=utc_now())
+    edit_as_author(d, edited, "等待審核的修改")
+    fresh = add_comment(d, body="一條新評論")
+    ticks = [row_stamp(d, comment_id)[1] for comment_id in (edited, fresh)]
+    response = d.post(
+        "moderator",
+        "/moderation/bulk",
+        {"decision": decision, "reason": "R15", "ids": ticks, "return_to": "/moderation/"},
+        headers=HX,
+    )
+    root = parse_html(response.get_data(as_text=True))
+    label = moderation.DECISION_LABELS[decision]
+    assert text_of(find_one(root, "li", id=f"queue-row-{edited}")) == f"#{edited} {said}"
+    assert text_of(find_one(root, "li", id=f"queue-row-{fresh}")) == f"#{fresh} 已{label}"
