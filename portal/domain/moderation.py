@@ -46,6 +46,8 @@ from portal.models.users import new_session_token
 
 ALREADY_DECIDED = "已由其他審核員處理"
 DECIDED_BY_YOU = "您已處理過此評論"
+# The author took it back (刪除, or 註銷 withdrawing what was in review) while the desk showed it.
+WITHDRAWN_BY_AUTHOR = "作者已撤回此評論或修改"
 CANNOT_DECIDE = "此評論目前的狀態不能這樣處理"
 # A bulk id that is unknown, or outside the moderator's sections: the same words for both, so the
 # answer does not tell a scoped moderator which comments exist elsewhere.
@@ -459,6 +461,8 @@ def _claim(
     before = str(comment.status)
     if comment.status not in allowed:
         if comment.decided_by_id is not None and comment.status != CommentStatus.PENDING:
+            if comment.decided_by_id == comment.author_id:
+                raise AlreadyDecided(WITHDRAWN_BY_AUTHOR)
             # A second click of one's own (two tabs, a slow answer) is not someone else's doing.
             raise AlreadyDecided(DECIDED_BY_YOU if comment.decided_by_id == moderator.id else ALREADY_DECIDED)
         raise InvalidTransition(before)
@@ -510,6 +514,8 @@ def decide(
                 now=now,
                 today=today,
             )
+        if comment.status == CommentStatus.APPROVED and comment.author.deregistered_at is not None:
+            raise AlreadyDecided(WITHDRAWN_BY_AUTHOR)  # the edit went with the account
     if decision == "keep":
         return _keep_after_patrol(
             session, comment=comment, moderator=moderator, note=note, scope=scope, now=now

@@ -422,6 +422,7 @@ def _bulk_refused(form: BulkForm):
 SKIPPED_SUMMARY = {
     moderation.ALREADY_DECIDED: "已由其他審核員處理",
     moderation.DECIDED_BY_YOU: "您已處理過",
+    moderation.WITHDRAWN_BY_AUTHOR: "作者已撤回",
     moderation.CANNOT_DECIDE: "目前的狀態不能這樣處理",
     moderation.NOT_IN_REACH: moderation.NOT_IN_REACH,
     moderation.CHANGED_MEANWHILE: "作者剛修改過，請看過修改後的內容再處理",

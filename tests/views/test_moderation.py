@@ -3209,6 +3209,9 @@ def test_deregistering_withdraws_the_readers_comments_and_edits_in_review_from_t
             headers=headers,
         )
         assert response.status_code == (409 if hx else 303)  # decided meanwhile: said, not done
+        if hx:
+            said = text_of(find_one(parse_html(response.get_data(as_text=True)), "li"))
+            assert said == f"#{comment_id} 作者已撤回此評論或修改"
     response = d.post(
         "moderator",
         "/moderation/bulk",
@@ -3216,6 +3219,8 @@ def test_deregistering_withdraws_the_readers_comments_and_edits_in_review_from_t
         headers=headers,
     )
     assert response.status_code == (409 if hx else 303)
+    if hx:
+        assert "1 條作者已撤回" in queue_status(parse_html(response.get_data(as_text=True)))[1]
     with d.app.app_context():
         assert status_of(d, pending) == status_of(d, bulk_pending) == "deleted"
         comment = db.session.get(Comment, published)
