@@ -48,6 +48,7 @@ ALREADY_DECIDED = "已由其他審核員處理"
 DECIDED_BY_YOU = "您已處理過此評論"
 # The author took it back (刪除, or 註銷 withdrawing what was in review) while the desk showed it.
 WITHDRAWN_BY_AUTHOR = "作者已撤回此評論或修改"
+APPEAL_WITHDRAWN = "申訴人已註銷賬號，申訴已撤回"
 CANNOT_DECIDE = "此評論目前的狀態不能這樣處理"
 # A bulk id that is unknown, or outside the moderator's sections: the same words for both, so the
 # answer does not tell a scoped moderator which comments exist elsewhere.
@@ -1419,7 +1420,8 @@ def rule_appeal(
         .execution_options(synchronize_session=False)
     ).rowcount
     if not claimed:
-        raise AlreadyDecided(ALREADY_DECIDED)
+        session.refresh(appeal, ["status"])
+        raise AlreadyDecided(APPEAL_WITHDRAWN if appeal.status == "withdrawn" else ALREADY_DECIDED)
     session.refresh(appeal)
     author = session.get(User, appeal.author_id)
     if overturn and appeal.target_type == "comment":

@@ -758,11 +758,11 @@ def rule_appeal(appeal_id: int):
             return _appeal_row(appeal, error=refusal.message), refusal.status
         flash_in(QUEUE_STATUS, refusal.message, "error")
         return appeals(refusal.status)
-    except moderation.AlreadyDecided:
+    except moderation.AlreadyDecided as decided:
         db.session.rollback()
         if wants_fragment():
-            return _appeal_done(appeal, moderation.ALREADY_DECIDED, 409)
-        flash_in(QUEUE_STATUS, moderation.ALREADY_DECIDED, "error")
+            return _appeal_done(appeal, str(decided), 409)
+        flash_in(QUEUE_STATUS, str(decided), "error")
     else:
         db.session.commit()
         if wants_fragment():

@@ -3259,6 +3259,12 @@ def test_deregistering_withdraws_the_readers_open_appeals_so_no_ruling_publishes
     assert not find_all(page, "li", cls="queue-row")
     response = d.post("moderator", ruling, {"overturn": "1", "note": "撤銷"}, headers=HX if hx else {})
     assert response.status_code == (409 if hx else 303)
+    said = (
+        queue_status(parse_html(response.get_data(as_text=True)))[1]
+        if hx
+        else queue_page_says(d, response.headers["Location"])
+    )
+    assert "申訴人已註銷賬號，申訴已撤回" in said
     assert status_of(d, comment_id) == "rejected"
     assert "被拒絕後申訴的評論" not in d.app.test_client().get(
         f"/articles/{d.ids['article_yaowen']}"
