@@ -63,6 +63,10 @@ def test_deregistration_works_without_javascript_and_signs_out(browser, comment_
             form.get_by_role("button", name="註銷賬號").click()
         assert posted.value.status == 422  # the box is not ticked: asked, nothing done
         expect(page.locator("#confirm-errors")).to_contain_text("請勾選確認您已了解註銷的後果")
+        refused = page.locator("#settings-refused")  # in view at the top, linking down to the form
+        expect(refused).to_be_in_viewport()
+        refused.get_by_role("link").click()
+        expect(page.locator("#confirm-errors")).to_be_in_viewport()
         form = page.locator("#deregister-form")
         form.get_by_label("密碼").fill(reader.password)
         form.get_by_role("checkbox").check()

@@ -320,9 +320,14 @@ def deregister(client, password: str, confirm: bool = True):
 
 
 def test_deregistration_needs_the_password_and_the_ticked_box(app, signed_in, reader):
+    assert not find_all(parse_html(signed_in.get(SETTINGS).get_data(as_text=True)), id="settings-refused")
     response = deregister(signed_in, "", confirm=False)
     assert response.status_code == 422
     root = parse_html(response.get_data(as_text=True))
+    # The page comes back from its top: it says what did not go through and links to the form.
+    refused = find_one(root, "p", id="settings-refused")
+    assert refused.get("role") == "alert" and "「註銷賬號」未完成" in text_of(refused)
+    assert find_one(refused, "a").get("href") == "#deregister-settings"
     assert "請輸入密碼以確認是您本人" in text_of(find_one(root, "div", data_field="deregister_password"))
     assert "請勾選確認您已了解註銷的後果" in text_of(find_one(root, "div", data_field="confirm"))
     assert deregister(signed_in, reader.password, confirm=False).status_code == 422
