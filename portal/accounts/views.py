@@ -505,6 +505,12 @@ def _settings_page(
     user = current_user
     return render_template(
         "accounts/settings.html",
+        refused=_refused_section(
+            (nickname_form, "修改暱稱", "nickname-settings"),
+            (password_form, "修改密碼", "password-settings"),
+            (phone_form, "更換手機號", "phone-settings"),
+            (deregister_form, "註銷賬號", "deregister-settings"),
+        ),
         person=user,
         masked_phone=mask_phone(phone_vault().decrypt(user.phone_cipher)),
         muted_until=user.muted_until if user.muted_until and user.muted_until > now else None,
@@ -517,6 +523,19 @@ def _settings_page(
         deregister_form=deregister_form or DeregisterForm(formdata=None),
         sent_to=sent_to,
     ), status
+
+
+def _refused_section(*forms: tuple) -> tuple[str, str] | None:
+    """The title and anchor of the form sent back with its messages, if one was: the page comes
+    back scrolled to the top, and 註銷賬號 is at the bottom, out of view and out of earshot."""
+    return next(
+        (
+            (title, anchor)
+            for form, title, anchor in forms
+            if form is not None and any(f.errors for f in form)
+        ),
+        None,
+    )
 
 
 @bp.get("/settings")

@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from portal.domain import audit
+from portal.domain.comments import delete_own, drop_edit
 from portal.domain.errors import Rejected, refuse_all
 from portal.domain.pii import PhoneVault, mask_phone, normalise_phone
 from portal.domain.pledge import MSG_NICKNAME, drop_invisible, input_normalise, screen_nickname
@@ -25,8 +26,10 @@ from portal.domain.script import reading
 from portal.domain.sms import SmsSender
 from portal.domain.wordlist import WordList
 from portal.models import (
+    Appeal,
     BlockedPhone,
     Comment,
+    CommentStatus,
     EvidenceHold,
     ModerationAction,
     Role,
@@ -232,7 +235,7 @@ def _check_nickname(session: Session, nickname: str, words: WordList, *, owner_i
 def _poses_as_deregistered(nickname: str) -> bool:
     """「已註銷用戶」 is what pages show for a deregistered author: a reader named so would pass their
     comments off as someone who has left (and the anonymised accounts are named after it)."""
-    return "已注销" in reading(nickname)
+    return "已注销" in "".join(ch for ch in reading(nickname) if ch.isalnum())  # 已 註 銷 reads the same
 
 
 def _reads_as_a_taken_nickname(session: Session, nickname: str, *, owner_id: int | None = None) -> bool:
@@ -858,7 +861,8 @@ def deregister(
     """註銷 (撤回同意, P29): the account stops, every session ends, and pages show its comments'
     author as 已註銷用戶. The row keeps who it was (nickname, reserved meanwhile; the phone's cipher
     and hash) until `anonymise_deregistered` runs after the retention period; the number itself is
-    free at once (the real hash moves to retired_phone_hmac). Staff accounts are an admin's to close."""
+    free at once (the real hash moves to retired_phone_hmac). What is still in review is withdrawn
+    with the consent (_withdraw_from_review). Staff accounts are an admin's to close."""
     if user.is_staff:
         raise Rejected("deregister_password", DEREGISTER_STAFF, 403, reason="staff")
     if user.deregistered_at is not None:
@@ -876,6 +880,7 @@ def deregister(
     user.phone_hmac = f"{RETIRED_HMAC_PREFIX}{user.id}"
     user.session_token = new_session_token()
     _quote_name_everywhere(session, user, DEREGISTERED_NAME)
+    _withdraw_from_review(session, user, now=now)
     audit.record(
         session,
         actor=user,
@@ -886,6 +891,51 @@ def deregister(
         now=now,
     )
     return user
+
+
+def _withdraw_from_review(session: Session, user: User, *, now: datetime) -> None:
+    """撤回同意 reaches what no moderator has published yet: the reader's comments in review are
+    withdrawn as their own 刪除 would (no rejection, nothing to appeal), an edit waiting beside a
+    published comment is dropped, the published text staying as the deregistration page says, and
+    their open appeals are withdrawn (an overturned rejection would publish the comment). Otherwise
+    a moderator could still publish words their author has taken back, and the queue would keep
+    them until then."""
+    waiting = session.scalars(
+        select(Comment)
+        .where(
+            Comment.author_id == user.id,
+            (Comment.status == CommentStatus.PENDING) | Comment.pending_body.is_not(None),
+        )
+        .order_by(Comment.id)
+    ).all()
+    for comment in waiting:
+        if comment.status == CommentStatus.PENDING:
+            delete_own(session, comment=comment, author=user, now=now)
+            continue
+        drop_edit(comment)  # a hidden comment's too: there is nobody left to restore it for
+        audit.record(
+            session,
+            actor=user,
+            action="comment.edit_withdrawn",
+            target_type="comment",
+            target_id=comment.id,
+            before={"edit": "pending"},
+            after={"edit": "withdrawn"},
+            now=now,
+        )
+    for appeal in session.scalars(
+        select(Appeal).where(Appeal.author_id == user.id, Appeal.status == "open").order_by(Appeal.id)
+    ):
+        appeal.status, appeal.decided_at = "withdrawn", now
+        audit.record(
+            session,
+            actor=user,
+            action="appeal.withdrawn",
+            target_type="appeal",
+            target_id=appeal.id,
+            note="註銷賬號，申訴隨之撤回",
+            now=now,
+        )
 
 
 def anonymised_nickname(user_id: int) -> str:

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
 from portal.domain import audit, content_version
 from portal.domain.errors import NotAllowed, Rejected
 from portal.domain.pagination import Cursor, capped_count
-from portal.domain.pledge import REASON_LABELS, check_text, normalise, skeleton_hash
+from portal.domain.pledge import REASON_LABELS, check_text, drop_invisible, normalise, skeleton_hash
 from portal.domain.wordlist import WordList
 from portal.models import (
     NOT_COORDINATED,
@@ -709,7 +709,7 @@ def edit(
     _check_length(body, rules)
     if (refusal := edit_refusal(comment, rules=rules, now=now)) is not None:
         raise refusal
-    if body == latest_text(comment):  # 保存修改 with nothing changed
+    if reads_the_same(body, latest_text(comment)):  # 保存修改 with nothing changed
         raise Rejected("body", EDIT_UNCHANGED, reason="unchanged")
     check_can_post(author, now=now, zone=zone)
     verdict = _verdict_or_refuse(body, words, rules)
@@ -748,12 +748,21 @@ def edit(
 def _wait_for_review(comment: Comment, body: str, verdict) -> None:
     """The edit of a published comment waits beside its public text (a second edit replaces the
     first). Back to the public text itself, nothing is left to review."""
-    if body == comment.body:
+    if reads_the_same(body, comment.body):
         comment.pending_body = comment.pending_flags = comment.pending_rule_hits = None
         return
     comment.pending_body = body
     comment.pending_flags = ",".join(verdict.flags)
     comment.pending_rule_hits = _hits_json(verdict)
+
+
+def reads_the_same(one: str, other: str) -> bool:
+    """Two texts a reader cannot tell apart: the same but for what takes no room on the page (a
+    zero-width space, a direction mark), which an edit must not send to review on its own."""
+    return one == other or (
+        unicodedata.normalize("NFC", drop_invisible(one))
+        == unicodedata.normalize("NFC", drop_invisible(other))
+    )
 
 
 def latest_text(comment: Comment) -> str:

@@ -46,6 +46,9 @@ from portal.models.users import new_session_token
 
 ALREADY_DECIDED = "已由其他審核員處理"
 DECIDED_BY_YOU = "您已處理過此評論"
+# The author took it back (刪除, or 註銷 withdrawing what was in review) while the desk showed it.
+WITHDRAWN_BY_AUTHOR = "作者已撤回此評論或修改"
+APPEAL_WITHDRAWN = "申訴人已註銷賬號，申訴已撤回"
 CANNOT_DECIDE = "此評論目前的狀態不能這樣處理"
 # A bulk id that is unknown, or outside the moderator's sections: the same words for both, so the
 # answer does not tell a scoped moderator which comments exist elsewhere.
@@ -459,6 +462,8 @@ def _claim(
     before = str(comment.status)
     if comment.status not in allowed:
         if comment.decided_by_id is not None and comment.status != CommentStatus.PENDING:
+            if comment.decided_by_id == comment.author_id:
+                raise AlreadyDecided(WITHDRAWN_BY_AUTHOR)
             # A second click of one's own (two tabs, a slow answer) is not someone else's doing.
             raise AlreadyDecided(DECIDED_BY_YOU if comment.decided_by_id == moderator.id else ALREADY_DECIDED)
         raise InvalidTransition(before)
@@ -510,6 +515,8 @@ def decide(
                 now=now,
                 today=today,
             )
+        if comment.status == CommentStatus.APPROVED and comment.author.deregistered_at is not None:
+            raise AlreadyDecided(WITHDRAWN_BY_AUTHOR)  # the edit went with the account
     if decision == "keep":
         return _keep_after_patrol(
             session, comment=comment, moderator=moderator, note=note, scope=scope, now=now
@@ -552,6 +559,23 @@ def decide(
 
 EDIT_DECISIONS = ("approve", "reject")
 EDIT_REFUSED = "您對評論的修改未通過審核：{label}。評論仍顯示修改前的內容。"
+# What the desk says of a decision on an edit: 「已不通過」 would tell the moderator (and the ear,
+# from #queue-status) that the comment itself was refused, when it stays published.
+EDIT_OUTCOMES = {"approve": "修改已通過", "reject": "修改未通過，評論保留原文"}
+
+
+def decides_edit(comment: Comment, decision: str) -> bool:
+    """Whether `decision` decides the author's edit waiting beside the published text."""
+    return (
+        decision in EDIT_DECISIONS
+        and comment.status == CommentStatus.APPROVED
+        and comment.pending_body is not None
+    )
+
+
+def outcome(decision: str, *, on_edit: bool = False) -> str:
+    """A decision done, in the desk's words (「已通過」, or 「修改已通過」 for an edit)."""
+    return EDIT_OUTCOMES[decision] if on_edit else f"已{DECISION_LABELS[decision]}"
 
 
 def _decide_edit(
@@ -1396,7 +1420,8 @@ def rule_appeal(
         .execution_options(synchronize_session=False)
     ).rowcount
     if not claimed:
-        raise AlreadyDecided(ALREADY_DECIDED)
+        session.refresh(appeal, ["status"])
+        raise AlreadyDecided(APPEAL_WITHDRAWN if appeal.status == "withdrawn" else ALREADY_DECIDED)
     session.refresh(appeal)
     author = session.get(User, appeal.author_id)
     if overturn and appeal.target_type == "comment":

@@ -78,11 +78,13 @@ ACTION_LABELS: dict[str, str] = {
     "account.anonymised": "註銷賬號匿名化",
     "appeal.created": "提出申訴",
     "appeal.resolved": "處理申訴",
+    "appeal.withdrawn": "註銷時撤回申訴",
     "pii.view": "查看手機號",
     "comment.submitted": "提交評論",
     "comment.rejected": "系統拒絕",
     "comment.edited": "編輯評論",
     "comment.deleted_by_author": "作者刪除",
+    "comment.edit_withdrawn": "註銷時撤回修改",
     "comment.hidden": "舉報隱藏",
     "comment.patrol_hit": "巡查命中",
     "emergency.close": "應急處置：關閉評論",
@@ -313,7 +315,7 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
     "word_action": FILTER_ACTION_LABELS,
     "ruling": RULING_LABELS,
     "reason": REASON_TEXT,
-    "edit": {"pending": "待審核", "approved": "已通過", "rejected": "未通過"},
+    "edit": {"pending": "待審核", "approved": "已通過", "rejected": "未通過", "withdrawn": "已撤回"},
 }
 # The codes of a key on one target, where they differ from VALUE_LABELS.
 TARGET_VALUE_LABELS: dict[str, dict[str, dict[str, str]]] = {

@@ -293,6 +293,7 @@ def decide(comment_id: int):
     form = DecisionForm()
     if not form.validate_on_submit():
         return _refused(comment, _shape_problem(form), 422, form.return_to.data, form)
+    on_edit = moderation.decides_edit(comment, form.decision.data)
     try:
         moderation.decide(
             db.session,
@@ -321,7 +322,7 @@ def decide(comment_id: int):
     except NotAllowed:
         abort(404)
     db.session.commit()
-    message = f"已{moderation.DECISION_LABELS[form.decision.data]}"
+    message = moderation.outcome(form.decision.data, on_edit=on_edit)
     if wants_fragment():
         return _done_row(comment, message)
     flash_in(QUEUE_STATUS, f"評論 #{comment.id} {message}")
@@ -364,10 +365,17 @@ def bulk():
     if not form.ids.data:
         form.ids.errors.append("請先勾選評論")
         return _bulk_refused(form)
+    ticked = form.ticked_ids()[:200]
+    edits = {
+        comment_id
+        for comment_id in ticked
+        if (comment := db.session.get(Comment, comment_id)) is not None
+        and moderation.decides_edit(comment, form.decision.data)
+    }
     try:
         done, skipped = moderation.decide_many(
             db.session,
-            comment_ids=form.ticked_ids()[:200],
+            comment_ids=ticked,
             seen=form.seen_stamps(),
             moderator=current_user,
             decision=form.decision.data,
@@ -384,7 +392,7 @@ def bulk():
     db.session.commit()
     label = moderation.DECISION_LABELS[form.decision.data]
     if wants_fragment():
-        return _bulk_done(label, done, skipped, form.return_to.data)
+        return _bulk_done(form.decision.data, done, skipped, form.return_to.data, edits)
     flash_in(QUEUE_STATUS, _bulk_summary(label, done, skipped), "success" if done else "error")
     return _back(form.return_to.data)
 
@@ -414,19 +422,29 @@ def _bulk_refused(form: BulkForm):
 SKIPPED_SUMMARY = {
     moderation.ALREADY_DECIDED: "已由其他審核員處理",
     moderation.DECIDED_BY_YOU: "您已處理過",
+    moderation.WITHDRAWN_BY_AUTHOR: "作者已撤回",
     moderation.CANNOT_DECIDE: "目前的狀態不能這樣處理",
     moderation.NOT_IN_REACH: moderation.NOT_IN_REACH,
     moderation.CHANGED_MEANWHILE: "作者剛修改過，請看過修改後的內容再處理",
 }
 
 
-def _bulk_done(label: str, done: list[Comment], skipped: dict[int, str], return_to: str | None):
+def _bulk_done(
+    decision: str, done: list[Comment], skipped: dict[int, str], return_to: str | None, edits: set[int]
+):
     """A bulk decision with htmx: the form blank again (no ticks left) with what became of the
     ticked rows, each row decided in its place out of band, the tab counts, and the summary read
     out from #queue-status. A comment that is unknown or outside the moderator's sections has no
-    row to answer: only the summary says so, in words that do not tell which it was."""
+    row to answer: only the summary says so, in words that do not tell which it was. A row whose
+    edit was decided says so (`edits`)."""
+    label = moderation.DECISION_LABELS[decision]
     rows = [
-        render_template("moderation/_queue_row_done.html", comment=c, message=f"已{label}", oob=True)
+        render_template(
+            "moderation/_queue_row_done.html",
+            comment=c,
+            message=moderation.outcome(decision, on_edit=c.id in edits),
+            oob=True,
+        )
         for c in done
     ]
     for comment_id, why in skipped.items():
@@ -740,11 +758,11 @@ def rule_appeal(appeal_id: int):
             return _appeal_row(appeal, error=refusal.message), refusal.status
         flash_in(QUEUE_STATUS, refusal.message, "error")
         return appeals(refusal.status)
-    except moderation.AlreadyDecided:
+    except moderation.AlreadyDecided as decided:
         db.session.rollback()
         if wants_fragment():
-            return _appeal_done(appeal, moderation.ALREADY_DECIDED, 409)
-        flash_in(QUEUE_STATUS, moderation.ALREADY_DECIDED, "error")
+            return _appeal_done(appeal, str(decided), 409)
+        flash_in(QUEUE_STATUS, str(decided), "error")
     else:
         db.session.commit()
         if wants_fragment():

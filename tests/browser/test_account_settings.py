@@ -30,9 +30,13 @@ def test_a_reader_binds_a_new_phone_with_htmx_and_renames_from_the_header(page, 
     form = page.locator("#phone-form")
     form.get_by_label("新手機號碼").fill(new_phone)
     page.evaluate("window.__portalMarker = 'no reload'")
+    # The live region stays the element the page loaded with: its content changes, and is read out.
+    page.evaluate("document.getElementById('code-status').dataset.loaded = 'yes'")
     form.get_by_role("button", name="獲取驗證碼").click()
     expect(page.locator("#code-status")).to_contain_text("驗證碼已發送至")
     assert page.evaluate("window.__portalMarker === 'no reload'")  # swapped in place
+    assert page.locator("#code-status[data-loaded=yes][aria-live=polite]").count() == 1
+    assert page.locator("#code-status").count() == 1
     form.get_by_label("短信驗證碼").fill(comment_portal.sms_code(new_phone))
     form.get_by_label("當前密碼").fill(reader.password)
     form.get_by_role("button", name="更換手機號", exact=True).click()
@@ -59,6 +63,10 @@ def test_deregistration_works_without_javascript_and_signs_out(browser, comment_
             form.get_by_role("button", name="註銷賬號").click()
         assert posted.value.status == 422  # the box is not ticked: asked, nothing done
         expect(page.locator("#confirm-errors")).to_contain_text("請勾選確認您已了解註銷的後果")
+        refused = page.locator("#settings-refused")  # in view at the top, linking down to the form
+        expect(refused).to_be_in_viewport()
+        refused.get_by_role("link").click()
+        expect(page.locator("#confirm-errors")).to_be_in_viewport()
         form = page.locator("#deregister-form")
         form.get_by_label("密碼").fill(reader.password)
         form.get_by_role("checkbox").check()

@@ -147,6 +147,8 @@ def test_a_new_nickname_shows_at_once_on_the_cached_article_and_is_recorded_old_
         ("聊城新聞網官方", NICKNAME_REFUSED),  # P4: staff and media names
         ("VX13800138000", NICKNAME_REFUSED),  # P18: contact details
         ("已註銷用戶", NICKNAME_REFUSED),  # what pages show for a deregistered author
+        ("已 註 銷 用 戶", NICKNAME_REFUSED),  # the same, spaced out
+        ("已·註銷用戶", NICKNAME_REFUSED),
         ("阿博", "該暱稱已被使用"),
         ("东昌湖边人", "該暱稱已被使用"),  # reads as 東昌湖邊人 in the 简体 view
         ("laker", "該暱稱已被使用"),  # reads as Ｌａｋｅｒ: an ASCII name was never compared so
@@ -321,9 +323,14 @@ def deregister(client, password: str, confirm: bool = True):
 
 
 def test_deregistration_needs_the_password_and_the_ticked_box(app, signed_in, reader):
+    assert not find_all(parse_html(signed_in.get(SETTINGS).get_data(as_text=True)), id="settings-refused")
     response = deregister(signed_in, "", confirm=False)
     assert response.status_code == 422
     root = parse_html(response.get_data(as_text=True))
+    # The page comes back from its top: it says what did not go through and links to the form.
+    refused = find_one(root, "p", id="settings-refused")
+    assert refused.get("role") == "alert" and "「註銷賬號」未完成" in text_of(refused)
+    assert find_one(refused, "a").get("href") == "#deregister-settings"
     assert "請輸入密碼以確認是您本人" in text_of(find_one(root, "div", data_field="deregister_password"))
     assert "請勾選確認您已了解註銷的後果" in text_of(find_one(root, "div", data_field="confirm"))
     assert deregister(signed_in, reader.password, confirm=False).status_code == 422

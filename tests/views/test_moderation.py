@@ -3177,3 +3177,143 @@ def test_a_tick_without_its_stamp_still_decides(desk):
     assert response.status_code == 303
     with d.app.app_context():
         assert db.session.get(Comment, comment_id).status == "approved"
+
+
+# 註銷 withdraws consent: what the reader sent and no moderator has published yet leaves the queue
+# with the account, so a row still open on the desk cannot publish it afterwards.
+
+
+@pytest.mark.parametrize("hx", [True, False], ids=hx_ids)
+def test_deregistering_withdraws_the_readers_comments_and_edits_in_review_from_the_desk(desk, hx):
+    d = desk
+    pending = add_comment(d, body="還在審核中的評論")
+    published = add_comment(d, status="approved", body="已經發布的原文", created_at=utc_now())
+    edit_as_author(d, published, "等待審核的修改")
+    bulk_pending = add_comment(d, body="批量勾選的評論")
+    stamps = {comment_id: row_stamp(d, comment_id) for comment_id in (pending, published, bulk_pending)}
+    response = d.post(
+        "author",
+        "/accounts/settings/deregister",
+        {"deregister_password": d.people["author"].password, "confirm": "y"},
+    )
+    assert response.status_code == 303
+
+    queue = parse_html(d.get("moderator", "/moderation/").get_data(as_text=True))
+    assert not find_all(queue, "li", cls="queue-row")
+    headers = HX if hx else {}
+    for comment_id in (pending, published):
+        response = d.post(
+            "moderator",
+            f"/moderation/comments/{comment_id}/decision",
+            {"decision": "approve", "seen": stamps[comment_id][0]},
+            headers=headers,
+        )
+        assert response.status_code == (409 if hx else 303)  # decided meanwhile: said, not done
+        if hx:
+            said = text_of(find_one(parse_html(response.get_data(as_text=True)), "li"))
+            assert said == f"#{comment_id} 作者已撤回此評論或修改"
+    response = d.post(
+        "moderator",
+        "/moderation/bulk",
+        {"decision": "approve", "ids": [stamps[bulk_pending][1]], "return_to": "/moderation/"},
+        headers=headers,
+    )
+    assert response.status_code == (409 if hx else 303)
+    if hx:
+        assert "1 條作者已撤回" in queue_status(parse_html(response.get_data(as_text=True)))[1]
+    with d.app.app_context():
+        assert status_of(d, pending) == status_of(d, bulk_pending) == "deleted"
+        comment = db.session.get(Comment, published)
+        assert (comment.status, comment.body, comment.pending_body) == ("approved", "已經發布的原文", None)
+        withdrawn = db.session.scalars(
+            select(ModerationAction.action).where(ModerationAction.target_type == "comment")
+        ).all()
+        assert withdrawn.count("comment.deleted_by_author") == 2
+        assert "comment.edit_withdrawn" in withdrawn
+        assert count_actions(d, ModerationAction.action == "moderation.approve") == 1  # the setup's
+    html = d.app.test_client().get(f"/articles/{d.ids['article_yaowen']}").get_data(as_text=True)
+    assert "已經發布的原文" in html and "已註銷用戶" in html
+    assert "等待審核的修改" not in html and "還在審核中的評論" not in html
+
+
+@pytest.mark.parametrize("hx", [True, False], ids=hx_ids)
+def test_deregistering_withdraws_the_readers_open_appeals_so_no_ruling_publishes_their_comment(desk, hx):
+    d = desk
+    comment_id = add_comment(d, status="rejected", body="被拒絕後申訴的評論")
+    response = d.post(
+        "author",
+        "/accounts/appeals",
+        {"target_type": "comment", "target_id": str(comment_id), "text": "我認為這條評論沒有違規"},
+    )
+    assert response.status_code == 303
+    page = parse_html(d.get("moderator", "/moderation/?tab=appeals").get_data(as_text=True))
+    [row] = find_all(page, "li", cls="queue-row")
+    ruling = find_one(row, "form").get("action")
+    d.post(
+        "author",
+        "/accounts/settings/deregister",
+        {"deregister_password": d.people["author"].password, "confirm": "y"},
+    )
+
+    page = parse_html(d.get("moderator", "/moderation/?tab=appeals").get_data(as_text=True))
+    assert not find_all(page, "li", cls="queue-row")
+    response = d.post("moderator", ruling, {"overturn": "1", "note": "撤銷"}, headers=HX if hx else {})
+    assert response.status_code == (409 if hx else 303)
+    said = (
+        queue_status(parse_html(response.get_data(as_text=True)))[1]
+        if hx
+        else queue_page_says(d, response.headers["Location"])
+    )
+    assert "申訴人已註銷賬號，申訴已撤回" in said
+    assert status_of(d, comment_id) == "rejected"
+    assert "被拒絕後申訴的評論" not in d.app.test_client().get(
+        f"/articles/{d.ids['article_yaowen']}"
+    ).get_data(as_text=True)
+    assert count_actions(d, ModerationAction.action == "appeal.withdrawn") == 1
+
+
+@pytest.mark.parametrize("hx", [True, False], ids=hx_ids)
+@pytest.mark.parametrize(
+    ("decision", "said"), [("approve", "修改已通過"), ("reject", "修改未通過，評論保留原文")]
+)
+def test_a_decision_on_an_edit_says_the_edit_was_decided_not_the_comment(desk, hx, decision, said):
+    """「已不通過」 on the row of an edit told the moderator, and the ear, that the comment itself was
+    refused, when it stays published with its old text."""
+    d = desk
+    comment_id = add_comment(d, status="approved", body="已經發布的原文", created_at=utc_now())
+    edit_as_author(d, comment_id, "等待審核的修改")
+    seen, _ = row_stamp(d, comment_id)
+    response = d.post(
+        "moderator",
+        f"/moderation/comments/{comment_id}/decision",
+        {"decision": decision, "reason": "R15", "seen": seen, "return_to": "/moderation/"},
+        headers=HX if hx else {},
+    )
+    if hx:
+        root = parse_html(response.get_data(as_text=True))
+        assert text_of(find_one(root, "li", id=f"queue-row-{comment_id}")) == f"#{comment_id} {said}"
+        assert queue_status(root)[1] == f"#{comment_id} {said}"
+    else:
+        assert queue_page_says(d, response.headers["Location"]) == f"評論 #{comment_id} {said}"
+    assert status_of(d, comment_id) == "approved"
+
+
+@pytest.mark.parametrize(
+    ("decision", "said"), [("approve", "修改已通過"), ("reject", "修改未通過，評論保留原文")]
+)
+def test_a_bulk_decision_says_of_each_edit_row_that_its_edit_was_decided(desk, decision, said):
+    d = desk
+    edited = add_comment(d, status="approved", body="已經發布的原文", created_at=utc_now())
+    edit_as_author(d, edited, "等待審核的修改")
+    fresh = add_comment(d, body="一條新評論")
+    ticks = [row_stamp(d, comment_id)[1] for comment_id in (edited, fresh)]
+    response = d.post(
+        "moderator",
+        "/moderation/bulk",
+        {"decision": decision, "reason": "R15", "ids": ticks, "return_to": "/moderation/"},
+        headers=HX,
+    )
+    root = parse_html(response.get_data(as_text=True))
+    label = moderation.DECISION_LABELS[decision]
+    assert text_of(find_one(root, "li", id=f"queue-row-{edited}")) == f"#{edited} {said}"
+    assert text_of(find_one(root, "li", id=f"queue-row-{fresh}")) == f"#{fresh} 已{label}"
