@@ -235,7 +235,8 @@ def _check_nickname(session: Session, nickname: str, words: WordList, *, owner_i
 def _poses_as_deregistered(nickname: str) -> bool:
     """「已註銷用戶」 is what pages show for a deregistered author: a reader named so would pass their
     comments off as someone who has left (and the anonymised accounts are named after it)."""
-    return "已注销" in "".join(ch for ch in reading(nickname) if ch.isalnum())  # 已 註 銷 reads the same
+    letters = "".join(ch for ch in reading(nickname) if ch.isalnum())  # 已 註 銷 reads the same
+    return "已注销" in letters or "注销用户" in letters
 
 
 def _reads_as_a_taken_nickname(session: Session, nickname: str, *, owner_id: int | None = None) -> bool:

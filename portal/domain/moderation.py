@@ -1004,12 +1004,14 @@ def suggest_measure(session: Session, user: User, *, now: datetime) -> Suggestio
 
 def suggest_measures(session: Session, user_ids: Iterable[int], *, now: datetime) -> dict[int, Suggestion]:
     """The ladder's step for every author of a queue page with a violation in the last 30 days, in
-    one grouped query; an author without any has no entry."""
+    one grouped query; an author without any has no entry, nor one who has deregistered (註銷):
+    a warning or a mute would reach nobody."""
     ids = set(user_ids)
     counts = dict(
         session.execute(
             select(Comment.author_id, func.count())
-            .where(Comment.author_id.in_(ids), *_upheld_violation(now))
+            .join(User, User.id == Comment.author_id)
+            .where(Comment.author_id.in_(ids), User.deregistered_at.is_(None), *_upheld_violation(now))
             .group_by(Comment.author_id)
         ).all()
     )

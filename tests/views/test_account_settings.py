@@ -149,6 +149,7 @@ def test_a_new_nickname_shows_at_once_on_the_cached_article_and_is_recorded_old_
         ("已註銷用戶", NICKNAME_REFUSED),  # what pages show for a deregistered author
         ("已 註 銷 用 戶", NICKNAME_REFUSED),  # the same, spaced out
         ("已·註銷用戶", NICKNAME_REFUSED),
+        ("註銷用戶", NICKNAME_REFUSED),  # without 已 it still reads as the deregistered author
         ("阿博", "該暱稱已被使用"),
         ("东昌湖边人", "該暱稱已被使用"),  # reads as 東昌湖邊人 in the 简体 view
         ("laker", "該暱稱已被使用"),  # reads as Ｌａｋｅｒ: an ASCII name was never compared so

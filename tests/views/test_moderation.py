@@ -1087,6 +1087,22 @@ def test_the_queue_suggests_a_measure_only_for_authors_with_a_violation_on_recor
         assert suggestions_by_row(row.get_data(as_text=True)) == {comment_id: expected}
 
 
+def test_a_deregistered_authors_row_says_so_and_suggests_no_measure(desk):
+    """A warning or a mute would reach nobody once the author has deregistered (註銷): the row
+    names them as such and the ladder's step is not offered; their reported comment is still ruled on."""
+    d = desk
+    add_comment(d, status="rejected")  # a violation on record: the step would be 警示提醒
+    reported = add_comment(d, status="approved")
+    report_by(d, reported, ("reader",))
+    with d.app.app_context():
+        user_of(d, "author").deregistered_at = utc_now()
+        db.session.commit()
+    html = d.get("moderator", "/moderation/?tab=reported").get_data(as_text=True)
+    row = find_one(parse_html(html), "li", id=f"queue-row-{reported}")
+    assert text_of(find_one(row, "span", cls="deregistered")) == "（已註銷）"
+    assert suggestions_by_row(html) == {reported: []}
+
+
 def test_the_user_page_suggests_no_measure_for_a_clean_record(desk):
     d = desk
     clean = d.get("moderator", f"/moderation/users/{d.people['reader'].id}").get_data(as_text=True)
