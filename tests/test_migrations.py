@@ -30,6 +30,7 @@ from portal.models import (
     Comment,
     ContentVersion,
     ModerationAction,
+    Notification,
     Page,
     Section,
     SensitiveWord,
@@ -596,3 +597,74 @@ def test_0020_gives_every_account_how_its_name_reads_batch_by_batch_and_a_downgr
         db.session.remove()
         upgrade(directory=str(MIGRATIONS))
         assert dict(db.session.execute(select(User.nickname, User.nickname_reading)).all()) == stored
+
+
+def _before_0023() -> str:
+    return ScriptDirectory(str(MIGRATIONS)).get_revision("0023").down_revision
+
+
+_OLD_NOTICES = table(
+    "notification", *(column(name) for name in ("user_id", "kind", "text", "link", "created_at"))
+)
+
+
+def test_0023_names_a_replys_author_by_reference_and_a_downgrade_writes_the_name_back(demo_app):
+    """A reply's 消息 copied its author's name into the text; after 0023 it points at the author, so
+    the name shown is theirs of now. A name from before a rename is cut too; a notice whose comment
+    is gone, and every other kind, keep their text."""
+    with demo_app.app_context():
+        db.session.remove()
+        downgrade(directory=str(MIGRATIONS), revision=_before_0023())
+        assert "actor_id" not in _columns(db.session, "notification")
+        reply = db.session.execute(
+            text("SELECT id, article_id, author_id FROM comment ORDER BY id LIMIT 1")
+        ).one()
+        author = db.session.get(User, reply.author_id)
+        reader = db.session.scalar(select(User).where(User.id != author.id).order_by(User.id).limit(1))
+        author_id, nickname, reader_id = author.id, author.nickname, reader.id
+        link = f"/articles/{reply.article_id}#comment-{reply.id}"
+        rows = {
+            "now": f"{nickname} 回覆了您的評論：說得好",
+            "renamed": "舊的 名字 回覆了您的評論：回覆了您的評論：也好",
+            "gone": "某人 回覆了您的評論：已刪除",
+            "decision": "您的評論未通過審核。如有異議可申訴。",
+        }
+        links = {"now": link, "renamed": link, "gone": "/articles/1#comment-999999", "decision": ""}
+        when = datetime(2026, 1, 1)
+        db.session.execute(
+            insert(_OLD_NOTICES),
+            [
+                {
+                    "user_id": reader_id,
+                    "kind": "decision" if key == "decision" else "reply",
+                    "text": body,
+                    "link": links[key],
+                    "created_at": when,
+                }
+                for key, body in rows.items()
+            ],
+        )
+        db.session.commit()
+        db.session.remove()
+
+        upgrade(directory=str(MIGRATIONS))
+        assert "ix_notification_actor" in _indexes(db.session, "notification")
+        stored = {
+            notice.text: notice
+            for notice in db.session.scalars(select(Notification).where(Notification.user_id == reader_id))
+        }
+        now, renamed = stored["回覆了您的評論：說得好"], stored["回覆了您的評論：回覆了您的評論：也好"]
+        assert now.actor_id == renamed.actor_id == author_id
+        assert now.shown_text == f"{nickname} 回覆了您的評論：說得好"
+        assert stored[rows["gone"]].actor_id is None and stored[rows["decision"]].actor_id is None
+        assert stored[rows["decision"]].shown_text == rows["decision"]
+        db.session.remove()
+
+        downgrade(directory=str(MIGRATIONS), revision=_before_0023())
+        back = set(
+            db.session.scalars(text("SELECT text FROM notification WHERE user_id = :id"), {"id": reader_id})
+        )
+        assert {rows["now"], f"{nickname} 回覆了您的評論：回覆了您的評論：也好"} < back
+        assert {rows["gone"], rows["decision"]} < back
+        db.session.remove()
+        upgrade(directory=str(MIGRATIONS))

@@ -729,9 +729,10 @@ def _notify_reply_targets(session: Session, comment: Comment, now: datetime) -> 
                 session,
                 user_id=target.author_id,
                 kind="reply",
-                text=f"{comment.author.nickname} 回覆了您的評論：{comment.body[:60]}",
+                text=f"{notifications.REPLIED}{comment.body[:60]}",
                 link=f"/articles/{comment.article_id}#comment-{comment.id}",
                 now=now,
+                actor_id=comment.author_id,
             )
 
 

@@ -10,9 +10,22 @@ from sqlalchemy.orm import Session
 from portal.domain.pagination import Cursor
 from portal.models import Notification
 
+REPLIED = "回覆了您的評論："  # after the replying reader's name, shown with the notice
 
-def notify(session: Session, *, user_id: int, kind: str, text: str, link: str, now: datetime) -> Notification:
-    notice = Notification(user_id=user_id, kind=kind, text=text, link=link, created_at=now)
+
+def notify(
+    session: Session,
+    *,
+    user_id: int,
+    kind: str,
+    text: str,
+    link: str,
+    now: datetime,
+    actor_id: int | None = None,
+) -> Notification:
+    """A 消息 for `user_id`. When it tells of another reader's doing, `actor_id` names them and
+    `text` leaves their name out: the page puts the name they have when it is read."""
+    notice = Notification(user_id=user_id, kind=kind, text=text, link=link, created_at=now, actor_id=actor_id)
     session.add(notice)
     return notice
 

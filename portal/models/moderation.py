@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, utc_now
+from portal.models.users import User
 
 
 class ModerationAction(Base):
@@ -56,7 +57,10 @@ class Notification(Base):
     """消息: replies to a reader's comments and decisions about them."""
 
     __tablename__ = "notification"
-    __table_args__ = (Index("ix_notification_user", "user_id", "read_at", "id"),)
+    __table_args__ = (
+        Index("ix_notification_user", "user_id", "read_at", "id"),
+        Index("ix_notification_actor", "actor_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
@@ -65,6 +69,14 @@ class Notification(Base):
     link: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
     read_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The reader whose doing it tells of (a reply's author). Their name is not in `text`: it is
+    # shown as it is now, so a rename, a 註銷 or a freed name never leaves a stale one behind.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id], lazy="joined")
+
+    @property
+    def shown_text(self) -> str:
+        return f"{self.actor.public_name} {self.text}" if self.actor is not None else self.text
 
 
 class SmsCode(Base):

@@ -235,11 +235,10 @@ def count(session: Session, model, *conditions) -> int:
 
 
 def notices(session: Session, user: User) -> list[str]:
-    return list(
-        session.scalars(
-            select(Notification.text).where(Notification.user_id == user.id).order_by(Notification.id)
-        )
+    rows = session.scalars(
+        select(Notification).where(Notification.user_id == user.id).order_by(Notification.id)
     )
+    return [notice.shown_text for notice in rows]
 
 
 def snapshot(w: World, comment: Comment) -> dict:

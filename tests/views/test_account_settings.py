@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
+from portal.domain import moderation
 from portal.domain.pii import PhoneVault
 from portal.extensions import db
 from portal.models import BlockedPhone, Comment, EvidenceHold, ModerationAction, User, utc_now
@@ -562,3 +563,42 @@ def test_a_signed_in_session_cannot_guess_the_password_past_the_accounts_limit(a
     assert response.status_code == 429 and "Retry-After" in response.headers
     assert user_row(app, reader.id).deregistered_at is None
     assert login_attempt(app.test_client(), reader.phone, reader.password, ip="60.214.0.1").status_code == 303
+
+
+def test_a_replys_message_names_its_author_as_they_are_now(app, runner, signed_in, reader, make_user):
+    """Another reader's 消息 「運河晨跑 回覆了您的評論」 follows the name: a rename shows the new one,
+    註銷 shows 已註銷用戶, and after anonymisation the freed name taken by someone else is not shown."""
+    article = arrange(app)
+    friend, moderator = make_user(nickname="東關老街"), make_user(role="moderator", nickname="值班審核")
+    top = add_comment(app, article, friend.id, "老街的早點鋪子還在", "approved")
+    with app.app_context():
+        reply = Comment(article_id=article, author_id=reader.id, parent_id=top, body="還在，天天排隊")
+        db.session.add(reply)
+        db.session.flush()
+        moderation.approve(
+            db.session,
+            comment=reply,
+            moderator=db.session.get(User, moderator.id),
+            now=utc_now(),
+            today=utc_now().date(),
+        )
+        db.session.commit()
+    inbox = app.test_client()
+    login(inbox, friend.phone, friend.password)
+
+    def told() -> str:
+        [notice] = find_all(page_of(inbox, "/accounts/messages")[1], "li", cls="notice-item")
+        return text_of(notice)
+
+    assert "運河晨跑 回覆了您的評論：還在，天天排隊" in told()
+    assert post(signed_in, "/accounts/settings/nickname", nickname="湖畔讀報人").status_code == 303
+    assert "湖畔讀報人 回覆了您的評論：還在，天天排隊" in told() and "運河晨跑" not in told()
+    assert deregister(signed_in, reader.password).status_code == 303
+    assert "已註銷用戶 回覆了您的評論：還在，天天排隊" in told() and "湖畔讀報人" not in told()
+
+    with app.app_context():
+        db.session.get(User, reader.id).deregistered_at = utc_now() - timedelta(days=191)
+        db.session.commit()
+    assert "已匿名化1個" in runner.invoke(args=["purge"]).output
+    make_user(nickname="湖畔讀報人")  # the freed name, someone else's now
+    assert told().startswith("未讀 已註銷用戶 回覆了您的評論") and "湖畔讀報人" not in told()
