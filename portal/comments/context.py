@@ -38,6 +38,10 @@ def site_closed() -> bool:
     return settings().get("comments_closed_site") == "1"
 
 
+def closed_to_comments(article: Article) -> bool:
+    return comments.closed_to_comments(article, now=utc_now(), site_closed=site_closed())
+
+
 def posting_state(article: Article) -> str:
     """What the form area shows: the form, or why there is none."""
     now = utc_now()
@@ -83,8 +87,9 @@ def form_context(article: Article, form: CommentForm | None = None) -> dict[str,
     }
 
 
-def decorate(page: list[Comment]) -> dict[str, Any]:
-    """Replies, likes and reports of the viewer for a page of comments."""
+def decorate(page: list[Comment], *, closed: bool = False) -> dict[str, Any]:
+    """Replies, likes and reports of the viewer for a page of comments; `closed` (no new words
+    under the article) takes away the 編輯 links."""
     previews = comments.reply_previews(db.session, [c.id for c in page if c.reply_count])
     shown = [c.id for c in page] + [r.id for replies in previews.values() for r in replies]
     user = viewer()
@@ -100,17 +105,17 @@ def decorate(page: list[Comment]) -> dict[str, Any]:
         "liked": comments.liked_ids(db.session, user_id=user.id, comment_ids=shown) if user else set(),
         "reported": comments.reported_ids(db.session, user_id=user.id, comment_ids=shown) if user else set(),
         "viewer_id": user.id if user else None,
-        "edit_minutes": rules().edit_minutes,
+        "edit_minutes": 0 if closed else rules().edit_minutes,
         "now": now,
         "landings": {},  # messages for these comments' regions: the article page's alone (thread_context)
     }
 
 
-def own_actions(own: list) -> dict[str, Any]:
+def own_actions(own: list, *, closed: bool = False) -> dict[str, Any]:
     """What the author may still do with their own comments: 編輯 while the edit window is open
-    (the page lives until the first window closes, as decorate's does) and 刪除 where it is theirs
-    to withdraw."""
-    windows = comments.edit_windows(own, rules=rules(), now=utc_now())
+    and the article open for comments (the page lives until the first window closes, as decorate's
+    does) and 刪除 where it is theirs to withdraw."""
+    windows = comments.edit_windows(own, rules=rules(), now=utc_now(), closed=closed)
     for closes in windows.values():
         page_cache.valid_until(closes)
     return {
@@ -136,7 +141,7 @@ def list_context(article: Article, *, order: str, cursor: Cursor | None) -> dict
         "order": order,
         "page": top + page,
         "next_cursor": next_cursor,
-        **decorate(top + page),
+        **decorate(top + page, closed=closed_to_comments(article)),
     }
 
 
@@ -161,7 +166,7 @@ def thread_context(article: Article, form: CommentForm | None = None) -> dict[st
     return {
         "comments_hidden": False,
         "own_unpublished": own,
-        **own_actions(own),
+        **own_actions(own, closed=closed_to_comments(article)),
         **form_context(article, form),
         **listed,
         "landings": landings,

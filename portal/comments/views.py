@@ -264,7 +264,7 @@ def replies(comment_id: int):
         parent=parent,
         replies=rows,
         next_cursor=next_cursor,
-        **context.decorate(rows),
+        **context.decorate(rows, closed=context.closed_to_comments(article)),
     )
 
 
@@ -351,7 +351,10 @@ def _own_next(comment: Comment) -> str:
 @login_required
 def edit_form(comment_id: int):
     comment = _own_comment_or_404(comment_id)
-    if (refused := comments.edit_refusal(comment, rules=context.rules(), now=utc_now())) is not None:
+    closed = context.closed_to_comments(comment.article)
+    if (
+        refused := comments.edit_refusal(comment, rules=context.rules(), now=utc_now(), closed=closed)
+    ) is not None:
         return _edit_page(comment, None, refused.status, refusal=refused.message)
     return _edit_page(comment, EditForm(formdata=None, body=comments.latest_text(comment)))
 
@@ -372,6 +375,7 @@ def edit(comment_id: int):
                 rules=context.rules(),
                 now=utc_now(),
                 zone=zone(),
+                site_closed=context.site_closed(),
             )
         except Rejected as refused:
             db.session.rollback()

@@ -415,6 +415,10 @@ def _flag_coordinated(
         _add_flag(comment, "coordinated")
 
 
+# Flags set on a comment by what happened around it, not by its text: an edit does not clear them.
+FLAGS_OF_THE_COMMENT = frozenset({"coordinated"})
+
+
 def _add_flag(comment: Comment, flag: str) -> None:
     if flag not in comment.flag_list:
         comment.flags = ",".join([*comment.flag_list, flag])
@@ -449,10 +453,7 @@ def submit(
     """A new comment or reply, `pending` (先審後發), or Rejected with the reader's message."""
     _check_length(body, rules)
     check_can_post(author, now=now, zone=zone)
-    if (
-        comments_closed(article, now=now, site_closed=site_closed)
-        or article.comments_state == CommentsState.HIDDEN
-    ):
+    if closed_to_comments(article, now=now, site_closed=site_closed):
         raise Rejected("body", CLOSED, 403, reason="closed")
     if reply_to_id is not None and author.state == UserState.RESTRICTED:  # P24: 限制 = replies off
         raise Rejected("body", REPLIES_OFF, 403, reason="account_state")
@@ -702,12 +703,14 @@ def edit(
     rules: CommentRules,
     now: datetime,
     zone: tzinfo = UTC,
+    site_closed: bool = False,
 ) -> Comment:
     """Within the edit window; every check runs again. A comment still in review takes the new text
     at once; a published one keeps its text public and the edit waits beside it for review."""
     _own(comment, author)
     _check_length(body, rules)
-    if (refusal := edit_refusal(comment, rules=rules, now=now)) is not None:
+    closed = closed_to_comments(comment.article, now=now, site_closed=site_closed)
+    if (refusal := edit_refusal(comment, rules=rules, now=now, closed=closed)) is not None:
         raise refusal
     if reads_the_same(body, latest_text(comment)):  # 保存修改 with nothing changed
         raise Rejected("body", EDIT_UNCHANGED, reason="unchanged")
@@ -726,7 +729,10 @@ def edit(
             )
         )
         comment.body = body
-        comment.flags = ",".join(verdict.flags)
+        # The verdict's flags are the new text's; what the queue found about the comment itself
+        # (P11's coordinated) stays, as does its place at the top of the queue.
+        kept = [flag for flag in comment.flag_list if flag in FLAGS_OF_THE_COMMENT]
+        comment.flags = ",".join(dict.fromkeys([*verdict.flags, *kept]))
         comment.rule_hits = _hits_json(verdict)
         comment.skeleton_hash = skeleton_hash(body)
         after = {"body": body, "status": "pending"}
@@ -792,9 +798,14 @@ def drop_edit(comment: Comment) -> None:
     comment.priority = priority_of(comment)
 
 
-def edit_refusal(comment: Comment | Row, *, rules: CommentRules, now: datetime) -> Rejected | None:
+def edit_refusal(
+    comment: Comment | Row, *, rules: CommentRules, now: datetime, closed: bool = False
+) -> Rejected | None:
     """Why the author can no longer edit their comment, or None while they can: a pending or
-    published comment, within the edit window. The edit page asks before the reader types."""
+    published comment, within the edit window, under an article still open for comments (`closed`:
+    a closing, P32, stops new words in edits too). The edit page asks before the reader types."""
+    if closed:
+        return Rejected("body", CLOSED, 403, reason="closed")
     if comment.status not in (CommentStatus.PENDING, CommentStatus.APPROVED):
         return Rejected("body", EDIT_STATE, 403, reason="state")
     # The window is open until its end, not at it: 0 minutes means no edits at all.
@@ -803,13 +814,25 @@ def edit_refusal(comment: Comment | Row, *, rules: CommentRules, now: datetime) 
     return None
 
 
-def edit_windows(rows: Iterable[Comment | Row], *, rules: CommentRules, now: datetime) -> dict[int, datetime]:
+def edit_windows(
+    rows: Iterable[Comment | Row], *, rules: CommentRules, now: datetime, closed: bool = False
+) -> dict[int, datetime]:
     """Of the author's own comments, those they can still edit, each with when its window closes
     (their 編輯 goes then, with no write)."""
     window = timedelta(minutes=rules.edit_minutes)
     return {
-        row.id: row.created_at + window for row in rows if edit_refusal(row, rules=rules, now=now) is None
+        row.id: row.created_at + window
+        for row in rows
+        if edit_refusal(row, rules=rules, now=now, closed=closed) is None
     }
+
+
+def closed_to_comments(article: Article, *, now: datetime, site_closed: bool = False) -> bool:
+    """No new words under this article: comments closed (P32) or its comment area hidden."""
+    return (
+        comments_closed(article, now=now, site_closed=site_closed)
+        or article.comments_state == CommentsState.HIDDEN
+    )
 
 
 def withdrawable(comment: Comment | Row) -> bool:

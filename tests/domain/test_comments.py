@@ -383,6 +383,20 @@ def test_p11_three_accounts_posting_one_text_are_all_flagged(session, article, m
     assert [c.flag_list for c in posted] == [["coordinated"]] * 3
 
 
+def test_p11_an_edit_keeps_the_coordinated_flag_and_the_top_of_the_queue(session, article, make_reader):
+    """The flag is about the comment's company, not its words: an author changing a character of
+    theirs kept nothing of it, and their comment dropped down the queue."""
+    text = "這個項目太好了大家快來"
+    posted = [post(session, article, make_reader(), text, at=NOW + timedelta(minutes=n)) for n in range(3)]
+    session.flush()
+    first = posted[0]
+    session.refresh(first)
+    edit(session, first, first.author, "這個項目太好了大家快來看", minutes=4)
+    assert first.flag_list == ["coordinated"] and first.priority == 3
+    edit(session, first, first.author, "哈哈哈哈哈哈哈哈哈哈哈", minutes=4)  # the new text's flag joins it
+    assert set(first.flag_list) == {"low_quality", "coordinated"} and first.priority == 3
+
+
 def test_p11_two_accounts_are_not_yet_coordinated(session, article, make_reader):
     posted = [post(session, article, make_reader(), "這個項目太好了大家快來") for _ in range(2)]
     session.flush()
@@ -574,7 +588,7 @@ def test_approve_counts_the_comment_and_the_reply_and_notifies_the_parents_autho
     assert (article.comment_count, top.reply_count) == (2, 1)
     notices = session.scalars(select(Notification)).all()
     assert [(n.user_id, n.kind) for n in notices] == [(alice.id, "reply")]
-    assert "阿博" in notices[0].text and "說得對" in notices[0].text
+    assert notices[0].shown_text == "阿博 回覆了您的評論：說得對" and notices[0].actor_id == bob.id
     assert notices[0].link == f"/articles/{article.id}#comment-{reply.id}"
 
 

@@ -2467,3 +2467,36 @@ def test_a_refused_nickname_is_kept_on_record(app, client, sender, code):
             db.session.scalar(select(func.count()).where(ModerationAction.action == "account.name_rejected"))
             == 1
         )
+
+
+@pytest.mark.parametrize("closing", ["article", "site"])
+def test_a_closed_article_takes_edits_no_more_and_offers_no_edit_link(
+    app, client, article_id, alice, closing
+):
+    """Closing comments (P32) stops new words: an edit of a pending or a published comment within
+    its window is refused as a new post is, the edit page says so, and 編輯 is not offered."""
+    pending = add_comment(app, article_id, alice, "剛發的待審評論", "pending", minutes_ago=1)
+    public = add_comment(app, article_id, alice, "剛通過的評論", minutes_ago=1)
+    login(client, alice.phone, alice.password)
+    _, root = page_of(client, f"/articles/{article_id}")
+    assert edit_links(own_item(root, pending)) and edit_links(item_of(root, public))
+    token = token_for(client, f"/articles/{article_id}")
+    if closing == "article":
+        with app.app_context():
+            db.session.get(Article, article_id).comments_state = CommentsState.CLOSED
+            db.session.commit()
+    else:
+        set_settings(app, comments_closed_site="1")
+
+    _, root = page_of(client, f"/articles/{article_id}")
+    assert edit_links(own_item(root, pending)) == [] and edit_links(item_of(root, public)) == []
+    for comment_id, body in ((pending, "剛發的待審評論"), (public, "剛通過的評論")):
+        _, page = page_of(client, f"/comments/{comment_id}/edit", status=403)
+        assert text_of(find_one(page, id="edit-refusal")) == CLOSED and find_all(page, "textarea") == []
+        response = client.post(
+            f"/comments/{comment_id}/edit", data={"body": "改成別的話", "csrf_token": token}
+        )
+        assert response.status_code == 403
+        assert field_errors(parse_html(response.get_data(as_text=True))) == [CLOSED]
+        stored = get_comment(app, comment_id)
+        assert (stored.body, stored.pending_body) == (body, None)
