@@ -138,18 +138,43 @@ def closes_at(article: Article) -> datetime | None:
     return article.published_at + timedelta(days=days) if days else None
 
 
+def upheld_violation(now: datetime) -> list:
+    """A violation the ladder (P24) and 良好 (P25) count: a comment a moderator rejected or deleted
+    in the last 30 days."""
+    return [
+        Comment.status.in_([CommentStatus.REJECTED, CommentStatus.DELETED]),
+        Comment.decided_by_id.is_not(None),
+        Comment.decided_by_id != Comment.author_id,
+        Comment.decided_at > now - timedelta(days=30),
+    ]
+
+
+def violated_recently(session: Session, user_ids: Iterable[int], *, now: datetime) -> set[int]:
+    """Of these authors, those with an upheld violation in the last 30 days."""
+    ids = set(user_ids)
+    if not ids:
+        return set()
+    found = select(Comment.author_id).where(Comment.author_id.in_(ids), *upheld_violation(now)).distinct()
+    return set(session.scalars(found))
+
+
 def tier_of(session: Session, user: User, *, now: datetime) -> str:
-    """P25's tiers, first match: 受限, 新用戶, 良好, 普通."""
-    return tier_from(user, user.approved_comments, now=now)
+    """P25's tiers, first match: 受限, 新用戶, 良好, 普通. Only a reader who would be 良好 costs
+    the look for a recent violation."""
+    tier = tier_from(user, user.approved_comments, now=now)
+    if tier == TIER_GOOD and violated_recently(session, [user.id], now=now):
+        return TIER_NORMAL
+    return tier
 
 
-def tier_from(user: User, approved: int, *, now: datetime) -> str:
-    """The tier from an approved count already at hand (the queue counts a page's authors at once)."""
+def tier_from(user: User, approved: int, *, now: datetime, violated: bool = False) -> str:
+    """The tier from an approved count already at hand (the queue counts a page's authors at once);
+    `violated`: an upheld violation in the last 30 days, which keeps a reader out of 良好."""
     if user.credit <= -6 or user.state == UserState.RESTRICTED:
         return TIER_RESTRICTED
     if user.created_at > now - timedelta(days=30) or approved < 10:
         return TIER_NEW
-    return TIER_GOOD if user.credit >= 30 else TIER_NORMAL
+    return TIER_GOOD if user.credit >= 30 and not violated else TIER_NORMAL
 
 
 @dataclass(frozen=True)
@@ -317,9 +342,11 @@ def _verdict_or_refuse(text: str, words: WordList, rules: CommentRules):
     verdict = check_text(text, words, min_length=rules.min_length, max_length=rules.max_length)
     if verdict.action == "block":
         reason = {"P8": "length", "P12": "meaningless", "P17": "url", "P18": "contact", "P19": "pii"}
-        raise Rejected(
+        refusal = Rejected(
             "body", verdict.message or "評論內容不符合規則", 422, reason=reason.get(verdict.rules[0], "words")
         )
+        refusal.evasion = "evasion" in verdict.flags
+        raise refusal
     return verdict
 
 
@@ -414,6 +441,8 @@ def _flag_coordinated(
     if same_text or same_network:
         _add_flag(comment, "coordinated")
 
+
+EVASION_PENALTY = 5  # P25, for an evasion refused at submission (the moderator's charge is moderation's)
 
 # Flags set on a comment by what happened around it, not by its text: an edit does not clear them.
 FLAGS_OF_THE_COMMENT = frozenset({"coordinated"})
@@ -586,9 +615,11 @@ def record_refusal(
     origin: Origin,
     now: datetime,
 ) -> None:
-    """A refused submission is logged too (P28); a word-list block costs 1 credit (P25)."""
-    if author is not None and refusal.reason == "words":
-        author.credit -= 1
+    """A refused submission is logged too (P28). A word-list block costs 1 credit, and a refusal
+    that caught a disguise (規避審核: 赌.博, 微 信) 5 (P25): a review hit costs that only when a
+    moderator rejects it, a block is decided here."""
+    if author is not None:
+        author.credit -= EVASION_PENALTY if refusal.evasion else 1 if refusal.reason == "words" else 0
     audit.record(
         session,
         actor=author,

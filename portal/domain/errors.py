@@ -13,6 +13,7 @@ class Rejected(Exception):
         self.status = status
         self.reason = reason  # for the log: length, rate, duplicate, words, url, account_state, ...
         self.retry_after: int | None = None
+        self.evasion = False  # the text refused was disguised (規避審核): P25 charges more
 
     def each(self) -> tuple[Rejected, ...]:
         """Every refusal this one stands for, each beside its own field."""

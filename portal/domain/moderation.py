@@ -16,7 +16,16 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session, selectinload
 
 from portal.domain import audit, content_version, notifications
-from portal.domain.comments import apply_edit, drop_edit, priority_of, set_status, tier_from
+from portal.domain.comments import (
+    EVASION_PENALTY,
+    apply_edit,
+    drop_edit,
+    priority_of,
+    set_status,
+    tier_from,
+    upheld_violation,
+    violated_recently,
+)
 from portal.domain.errors import NotAllowed, Rejected
 from portal.domain.news import section_paths
 from portal.domain.pagination import Cursor, capped_count
@@ -423,8 +432,11 @@ def author_records(session: Session, authors: Iterable[User], *, now: datetime) 
         .order_by(Sanction.created_at)
     ):
         records[sanction.user_id].sanction = sanction
+    violated = violated_recently(session, ids, now=now)
     for author in authors:
-        records[author.id].tier = tier_from(author, records[author.id].approved, now=now)
+        records[author.id].tier = tier_from(
+            author, records[author.id].approved, now=now, violated=author.id in violated
+        )
     return records
 
 
@@ -702,7 +714,7 @@ def _penalise(session: Session, comment: Comment, reason_code: str, now: datetim
     if reason_code == "R15" and not _has_violation(session, author.id, now, exclude=comment.id):
         penalty = 0
     else:
-        penalty = 5 if "evasion" in comment.flag_list else 3
+        penalty = EVASION_PENALTY if "evasion" in comment.flag_list else 3
     author.credit -= penalty
     label = REASON_LABELS.get(reason_code, "")
     text = {
@@ -968,19 +980,9 @@ def _has_violation(session: Session, user_id: int, now: datetime, exclude: int |
     return _violations(session, user_id, now, exclude=exclude) > 0
 
 
-def _upheld_violation(now: datetime) -> list:
-    """A violation the ladder counts: a comment a moderator rejected or deleted in the last 30 days."""
-    return [
-        Comment.status.in_([CommentStatus.REJECTED, CommentStatus.DELETED]),
-        Comment.decided_by_id.is_not(None),
-        Comment.decided_by_id != Comment.author_id,
-        Comment.decided_at > now - timedelta(days=30),
-    ]
-
-
 def _violations(session: Session, user_id: int, now: datetime, exclude: int | None = None) -> int:
     query = (
-        select(func.count()).select_from(Comment).where(Comment.author_id == user_id, *_upheld_violation(now))
+        select(func.count()).select_from(Comment).where(Comment.author_id == user_id, *upheld_violation(now))
     )
     if exclude is not None:
         query = query.where(Comment.id != exclude)
@@ -1012,7 +1014,7 @@ def suggest_measures(session: Session, user_ids: Iterable[int], *, now: datetime
         session.execute(
             select(Comment.author_id, func.count())
             .join(User, User.id == Comment.author_id)
-            .where(Comment.author_id.in_(ids), User.deregistered_at.is_(None), *_upheld_violation(now))
+            .where(Comment.author_id.in_(ids), User.deregistered_at.is_(None), *upheld_violation(now))
             .group_by(Comment.author_id)
         ).all()
     )

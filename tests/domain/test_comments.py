@@ -1280,3 +1280,25 @@ def test_the_authors_record_follows_every_change_of_state_and_every_report(sessi
     counters = (author.approved_comments, author.rejected_comments, author.reports_received)
     assert counters == recount(session, author) == (2, 2, 2)
     assert comments.tier_of(session, author, now=NOW) == comments.tier_from(author, 2, now=NOW)
+
+
+def test_p25_a_reader_with_a_violation_upheld_in_the_last_30_days_is_not_yet_good(
+    session, article, make_reader, moderator
+):
+    """良好 asks for credit ≥ 30 and no upheld violation in 30 days: a rejection yesterday keeps a
+    high-credit reader 普通 (quota 20, not 50); their own deletion does not count, and 31 days on the
+    rejection no longer does. The queue's tier for the author says the same."""
+    author = make_reader("老讀者")
+    author.approved_comments, author.credit = 12, 35
+    own = post(session, article, author, "作者自己刪掉的一條評論")
+    comments.delete_own(session, comment=own, author=author, now=NOW)
+    session.flush()
+    assert comments.tier_of(session, author, now=NOW) == comments.TIER_GOOD
+    refused = post(session, article, author, "一條被審核員拒絕的評論", at=NOW + timedelta(minutes=1))
+    moderation.reject(session, comment=refused, moderator=moderator, reason_code="R08", now=NOW)
+    author.credit = 35  # still high enough on its own: the violation is what counts
+    session.flush()
+    assert comments.tier_of(session, author, now=NOW + timedelta(days=1)) == comments.TIER_NORMAL
+    queue_tier = moderation.author_records(session, [author], now=NOW + timedelta(days=1))[author.id].tier
+    assert queue_tier == comments.TIER_NORMAL
+    assert comments.tier_of(session, author, now=NOW + timedelta(days=31)) == comments.TIER_GOOD

@@ -475,6 +475,24 @@ def test_a_blocked_word_is_refused_beside_the_field_with_the_text_kept(
         assert (logged.actor_id, logged.reason_code) == (alice.id, "words")
 
 
+def test_a_refused_block_costs_1_credit_and_a_refused_disguise_5(app, client, article_id, alice, test_words):
+    """P25: a word-list block costs 1; a block caught behind a disguise (規避審核) costs 5, as a
+    moderator's rejection of a flagged evasion does. Other refusals (too short) cost nothing."""
+
+    def credit() -> int:
+        with app.app_context():
+            return db.session.get(User, alice.id).credit
+
+    login(client, alice.phone, alice.password)
+    assert post_comment(client, article_id, "好").status_code == 422
+    assert credit() == 0
+    assert post_comment(client, article_id, "大家來看 网上赌博平台").status_code == 422
+    assert credit() == -1
+    assert post_comment(client, article_id, "大家來看 网上赌.博平台").status_code == 422
+    assert credit() == -6
+    assert comment_count(app) == 0
+
+
 def test_a_muted_reader_is_shown_until_when_and_why_instead_of_the_form(app, client, article_id, make_user):
     until = (utc_now() + timedelta(days=2)).replace(hour=20, minute=30, second=0, microsecond=0)
     reader = make_user(muted_until=until, muted_reason="辱罵他人")
