@@ -1085,6 +1085,21 @@ def _number_hits(n: Normalised) -> list[Hit]:
     return hits
 
 
+def mask_personal_numbers(text: str) -> str:
+    """The text with what P18 and P19 found masked, as staff without `pii` may read a refused
+    submission (PLEDGE_RULES §5.4): a phone-length find keeps its first 3 and last 4 characters, an
+    ID or card number and any shorter find its last 4 at most, so the kind stays recognisable."""
+    shown = list(text)
+    for hit in _number_hits(normalise(text)):
+        length = hit.end - hit.start
+        keep_front = 3 if hit.rule == "P18" and length >= 11 else 0
+        keep_back = min(4, length // 2)
+        for index in range(hit.start + keep_front, hit.end - keep_back):
+            if not shown[index].isspace():
+                shown[index] = "*"
+    return "".join(shown)
+
+
 # ---------------------------------------------------------------------------------------------------------
 # P20: doxxing, addresses, minors (§6.6), on norm
 

@@ -29,7 +29,7 @@ from portal.domain.editorial import (
     SECTION_LAYOUT_LABELS,
 )
 from portal.domain.pagination import Cursor
-from portal.domain.pledge import FLAG_LABELS, REASON_LABELS
+from portal.domain.pledge import FLAG_LABELS, REASON_LABELS, mask_personal_numbers
 from portal.domain.site import SETTING_LABELS
 from portal.models import (
     PENDING_EDIT,
@@ -163,6 +163,7 @@ TARGET_LABELS: dict[str, str] = {
     "settings": "網站設置",
 }
 ROLE_LABELS = {"reader": "讀者", "moderator": "審核員", "admin": "管理員", "system": "系統"}
+NUMBER_REFUSALS = frozenset({"contact", "pii"})  # P18 and P19: shown masked to staff without `pii`
 # comment.rejected carries the refusal's reason (portal.domain.errors.Rejected.reason), not an R-code.
 SYSTEM_REASON_LABELS: dict[str, str] = {
     "words": "含違規詞語",
@@ -654,15 +655,22 @@ class LogEntry:
     # A bulk hide read within a Reach: the comments it hid in the reach's sections (hidden_within),
     # shown instead of the whole list its JSON holds. None: the record as stored.
     hidden_within: list[int] | None = None
+    # The viewer lacks `pii`: a submission refused for a phone, an ID or a card number shows the
+    # number masked (PLEDGE_RULES §5.4). The record itself keeps the text as typed.
+    mask_numbers: bool = False
 
     @property
     def after(self) -> str:
         """The record's after JSON as the viewer may read it."""
-        if self.hidden_within is None:
+        masked = self.mask_numbers and self.record.reason_code in NUMBER_REFUSALS
+        if self.hidden_within is None and not masked:
             return self.record.after
         values = _load(self.record.after)
-        values.pop("hidden", None)
-        values["hidden_in_reach"] = self.hidden_within
+        if self.hidden_within is not None:
+            values.pop("hidden", None)
+            values["hidden_in_reach"] = self.hidden_within
+        if masked and self.record.action == "comment.rejected" and isinstance(values.get("body"), str):
+            values["body"] = mask_personal_numbers(values["body"])
         return json.dumps(values, ensure_ascii=False)
 
     @property
@@ -727,7 +735,11 @@ class LogEntry:
 
 
 def _entries(
-    session: Session, rows: Sequence[ModerationAction], zone: tzinfo, reach: Reach | None = None
+    session: Session,
+    rows: Sequence[ModerationAction],
+    zone: tzinfo,
+    reach: Reach | None = None,
+    mask_numbers: bool = False,
 ) -> list[LogEntry]:
     actor_ids = {row.actor_id for row in rows if row.actor_id is not None}
     nicknames = (
@@ -752,6 +764,7 @@ def _entries(
             zone,
             names,
             within.get(row.id, []) if row.id in hides else None,
+            mask_numbers,
         )
         for row in rows
     ]
@@ -960,9 +973,10 @@ def log_page(
     size: int = PAGE_SIZE,
     up_to_id: int | None = None,
     reach: Reach | None = None,
+    mask_numbers: bool = False,
 ) -> tuple[list[LogEntry], Cursor | None]:
     """One keyset page of the record (within `reach`), newest first; the cursor is the last
-    row's (time, id)."""
+    row's (time, id). `mask_numbers`: the viewer lacks `pii` (LogEntry.mask_numbers)."""
     query = _log_query(filters, zone, up_to_id, reach)
     if cursor is not None:
         query = query.where(
@@ -976,13 +990,18 @@ def log_page(
     more = len(rows) > size
     rows = rows[:size]
     next_cursor = Cursor(rows[-1].created_at, rows[-1].id) if more and rows else None
-    return _entries(session, rows, zone, reach), next_cursor
+    return _entries(session, rows, zone, reach, mask_numbers), next_cursor
 
 
 def entry_for(
-    session: Session, record: ModerationAction, *, zone: tzinfo, reach: Reach | None = None
+    session: Session,
+    record: ModerationAction,
+    *,
+    zone: tzinfo,
+    reach: Reach | None = None,
+    mask_numbers: bool = False,
 ) -> LogEntry:
-    return _entries(session, [record], zone, reach)[0]
+    return _entries(session, [record], zone, reach, mask_numbers)[0]
 
 
 def latest_id(session: Session) -> int:
@@ -1009,13 +1028,21 @@ def export_rows(
     up_to_id: int,
     chunk: int = EXPORT_CHUNK,
     reach: Reach | None = None,
+    mask_numbers: bool = False,
 ) -> Iterator[dict[str, Any]]:
     """Every filtered record within `reach` up to `up_to_id` (a snapshot), newest first, read
     `chunk` rows at a time with the keyset, so a long record is never loaded at once."""
     cursor: Cursor | None = None
     while True:
         entries, cursor = log_page(
-            session, filters=filters, zone=zone, cursor=cursor, size=chunk, up_to_id=up_to_id, reach=reach
+            session,
+            filters=filters,
+            zone=zone,
+            cursor=cursor,
+            size=chunk,
+            up_to_id=up_to_id,
+            reach=reach,
+            mask_numbers=mask_numbers,
         )
         for entry in entries:
             yield entry.exported(zone)

@@ -63,12 +63,17 @@ def _log_context(filters: records.LogFilters) -> dict[str, Any]:
     }
 
 
+def _mask_numbers() -> bool:
+    """Refused phone, ID and card numbers are for holders of `pii` only (PLEDGE_RULES §5.4)."""
+    return not current_user.can_view_pii
+
+
 @bp.get("/log")
 def log():
     filters = records.LogFilters.parse(request.args)
     cursor = Cursor.decode(request.args.get("after"))
     entries, next_cursor = records.log_page(
-        db.session, filters=filters, zone=zone(), cursor=cursor, reach=reach()
+        db.session, filters=filters, zone=zone(), cursor=cursor, reach=reach(), mask_numbers=_mask_numbers()
     )
     html = render_template(
         "moderation/log.html",
@@ -103,7 +108,9 @@ def _change_hold(action_id: int, change: Callable[..., bool], done: str, unchang
     if wants_fragment():
         return render_template(
             "moderation/_log_row.html",
-            entry=records.entry_for(db.session, record, zone=zone(), reach=reach()),
+            entry=records.entry_for(
+                db.session, record, zone=zone(), reach=reach(), mask_numbers=_mask_numbers()
+            ),
             here=return_to,
         )
     flash(f"記錄 #{record.id} {done if changed else unchanged}")
@@ -194,7 +201,14 @@ def export_log():
         ip=client_ip(),
     )
     db.session.commit()
-    rows = records.export_rows(db.session, filters=filters, zone=site_zone, up_to_id=up_to_id, reach=within)
+    rows = records.export_rows(
+        db.session,
+        filters=filters,
+        zone=site_zone,
+        up_to_id=up_to_id,
+        reach=within,
+        mask_numbers=_mask_numbers(),
+    )
     body = _csv_body(rows) if kind == "csv" else _json_body(rows)
     response = current_app.response_class(stream_with_context(body), mimetype=EXPORT_TYPES[kind])
     filename = f"moderation-log-{localtime(now, '%Y%m%d-%H%M%S')}.{kind}"

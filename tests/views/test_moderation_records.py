@@ -892,3 +892,49 @@ def test_charts_render_on_an_empty_site_and_unknown_names_are_404(app, client, m
         ElementTree.fromstring(response.get_data())
     assert client.get("/moderation/stats").status_code == 200
     assert client.get("/moderation/stats/nothing.svg").status_code == 404
+
+
+def test_a_refused_number_is_masked_on_the_record_and_its_exports_for_staff_without_pii(
+    app, client, moderator, make_user
+):
+    """PLEDGE_RULES §5.4: the raw text is recorded, but a submission refused for a phone (P18) or an
+    ID number (P19) is read in full only by holders of `pii`; other refusals read as typed."""
+    with app.app_context():
+        article = make_article(db.session, make_section(db.session))
+        db.session.commit()
+        article_id = article.id
+    reader = make_user(nickname="留號碼的人")
+    poster = app.test_client()
+    login(poster, reader.phone, reader.password)
+    typed = {
+        "contact": "有事打我電話13800138000",
+        "pii": "他的身份证是11010519491231002X",
+        "length": "好",
+    }
+    for body in typed.values():
+        token = token_for(poster, f"/articles/{article_id}")
+        response = poster.post(f"/articles/{article_id}/comments", data={"body": body, "csrf_token": token})
+        assert response.status_code == 422
+    masked = {"contact": "有事打我電話138****8000", "pii": "他的身份证是**************002X", "length": "好"}
+
+    def bodies(rows) -> dict[str, str]:
+        return {
+            row["reason_code"]: row["after"]["body"] for row in rows if row["action"] == "comment.rejected"
+        }
+
+    page = client.get("/moderation/log?action=comment.rejected").get_data(as_text=True)
+    assert "13800138000" not in page and "11010519491231002X" not in page
+    assert "138****8000" in page and "002X" in page
+    assert bodies(json.loads(export(client, "json").get_data(as_text=True))) == masked
+    assert "13800138000" not in export(client, "csv").get_data(as_text=True)
+
+    holder = make_user("moderator", nickname="持權審核員", can_view_pii=True)
+    trusted = app.test_client()
+    login(trusted, holder.phone, holder.password)
+    assert "13800138000" in trusted.get("/moderation/log?action=comment.rejected").get_data(as_text=True)
+    assert bodies(json.loads(export(trusted, "json").get_data(as_text=True))) == typed
+    with app.app_context():  # the record keeps what was typed
+        kept = db.session.scalars(
+            select(ModerationAction.after).where(ModerationAction.action == "comment.rejected")
+        ).all()
+        assert {json.loads(after)["body"] for after in kept} == set(typed.values())
