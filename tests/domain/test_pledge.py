@@ -15,6 +15,7 @@ from portal.domain.pledge import (
     Verdict,
     check_text,
     input_normalise,
+    mask_personal_numbers,
     normalise,
     screen_nickname,
     skeleton_hash,
@@ -750,3 +751,18 @@ def test_long_hostile_texts_are_checked_in_linear_time(text):
     started = time.perf_counter()
     check_text(text, WORDS, max_length=2000)
     assert time.perf_counter() - started < 1.0  # about a millisecond; a backtracking pattern takes seconds
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("有事打13800138000", "有事打138****8000"),
+        ("請打１３８００１３８０００", "請打１３８****８０００"),  # in the width typed
+        ("①③⑧ 0013 8000", "①③⑧ **** 8000"),
+        ("他的身份证是11010519491231002X", "他的身份证是**************002X"),
+        ("扣扣：12345678", "扣扣：****5678"),
+        ("今天是2026年12月7日，天氣很好", "今天是2026年12月7日，天氣很好"),  # nothing found, nothing masked
+    ],
+)
+def test_mask_personal_numbers_hides_what_p18_and_p19_find_and_nothing_else(typed, shown):
+    assert mask_personal_numbers(typed) == shown
