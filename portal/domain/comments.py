@@ -32,7 +32,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
 
-from portal.domain import audit, content_version
+from portal.domain import audit, content_version, notifications
 from portal.domain.errors import NotAllowed, Rejected
 from portal.domain.pagination import Cursor, capped_count
 from portal.domain.pledge import REASON_LABELS, check_text, drop_invisible, normalise, skeleton_hash
@@ -46,6 +46,7 @@ from portal.models import (
     CommentStatus,
     Like,
     Report,
+    ReportStatus,
     Role,
     User,
     UserState,
@@ -884,6 +885,12 @@ def delete_own(session: Session, *, comment: Comment, author: User, now: datetim
     # The author decided this, not a moderator: no violation, nothing to appeal.
     comment.decided_by_id, comment.decided_at, comment.reason_code = author.id, now, ""
     comment.pinned_at = None
+    # Its reports have nothing left to rule on, and no tab would list them: they close, and the
+    # readers who reported it are told (P26) rather than left waiting.
+    closed = close_reports(session, comment, status=ReportStatus.WITHDRAWN, result=REPORT_GONE, now=now)
+    after: dict[str, object] = {"status": "deleted"}
+    if closed:
+        after["reports_closed"] = [report.id for report in closed]
     audit.record(
         session,
         actor=author,
@@ -891,10 +898,45 @@ def delete_own(session: Session, *, comment: Comment, author: User, now: datetim
         target_type="comment",
         target_id=comment.id,
         before=before,
-        after={"status": "deleted"},
+        after=after,
         now=now,
     )
     return comment
+
+
+REPORT_GONE = "評論已被作者刪除"
+
+
+def close_reports(
+    session: Session, comment: Comment, *, status: ReportStatus, result: str, now: datetime
+) -> list[Report]:
+    """Closes the comment's open reports with `status` and tells each reporter the `result`; the
+    reports closed, none if another ruling got there first."""
+    reports = list(
+        session.scalars(
+            select(Report).where(Report.comment_id == comment.id, Report.status == ReportStatus.OPEN)
+        )
+    )
+    if not reports:
+        return []
+    updated = session.execute(
+        update(Report)
+        .where(Report.comment_id == comment.id, Report.status == ReportStatus.OPEN)
+        .values(status=status, resolved_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not updated:
+        return []
+    for report in reports:
+        notifications.notify(
+            session,
+            user_id=report.reporter_id,
+            kind="report_result",
+            text=f"您舉報的評論已處理：{result}",
+            link=f"/articles/{comment.article_id}",
+            now=now,
+        )
+    return reports
 
 
 # --- readers on others' comments -----------------------------------------------------------

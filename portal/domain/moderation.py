@@ -19,6 +19,7 @@ from portal.domain import audit, content_version, notifications
 from portal.domain.comments import (
     EVASION_PENALTY,
     apply_edit,
+    close_reports,
     drop_edit,
     priority_of,
     set_status,
@@ -552,7 +553,7 @@ def decide(
     if target == CommentStatus.DELETED:
         # Deleted from 已通過 or 已隱藏 instead of by the 舉報 ruling: its reports are upheld all
         # the same, and the reporters learn it (P26), or they would stay open for good.
-        _close_reports(session, comment, status=ReportStatus.UPHELD, ruling="upheld", now=now)
+        close_reports(session, comment, status=ReportStatus.UPHELD, result=REPORT_RESULTS["upheld"], now=now)
     audit.record(
         session,
         actor=moderator,
@@ -870,38 +871,6 @@ def open_reports(session: Session, comment_ids: Sequence[int]) -> dict[int, list
     return grouped
 
 
-def _close_reports(
-    session: Session, comment: Comment, *, status: ReportStatus, ruling: str, now: datetime
-) -> list[Report]:
-    """Closes the comment's open reports with `status` and tells each reporter the result; the
-    reports closed, none if another ruling got there first."""
-    reports = list(
-        session.scalars(
-            select(Report).where(Report.comment_id == comment.id, Report.status == ReportStatus.OPEN)
-        )
-    )
-    if not reports:
-        return []
-    updated = session.execute(
-        update(Report)
-        .where(Report.comment_id == comment.id, Report.status == ReportStatus.OPEN)
-        .values(status=status, resolved_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not updated:
-        return []
-    for report in reports:
-        notifications.notify(
-            session,
-            user_id=report.reporter_id,
-            kind="report_result",
-            text=f"您舉報的評論已處理：{REPORT_RESULTS[ruling]}",
-            link=f"/articles/{comment.article_id}",
-            now=now,
-        )
-    return reports
-
-
 def rule_reports(
     session: Session,
     *,
@@ -926,7 +895,7 @@ def rule_reports(
         "malicious": ReportStatus.MALICIOUS,
     }[ruling]
     # The reports are claimed first, so the deletion below finds none left open to close again.
-    reports = _close_reports(session, comment, status=status, ruling=ruling, now=now)
+    reports = close_reports(session, comment, status=status, result=REPORT_RESULTS[ruling], now=now)
     if not reports:
         raise AlreadyDecided(ALREADY_DECIDED)
     if ruling == "upheld":

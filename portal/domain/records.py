@@ -294,6 +294,7 @@ RULING_LABELS = {
     ReportStatus.UPHELD: "舉報成立",
     ReportStatus.NOT_UPHELD: "舉報不成立",
     ReportStatus.MALICIOUS: "惡意舉報",
+    ReportStatus.WITHDRAWN: "作者已刪除",
 }
 
 

@@ -183,6 +183,7 @@ class ReportStatus(StrEnum):
     UPHELD = "upheld"
     NOT_UPHELD = "not_upheld"  # R90
     MALICIOUS = "malicious"  # R91
+    WITHDRAWN = "withdrawn"  # the author deleted the comment before a ruling
 
 
 class Report(Base):

@@ -1302,3 +1302,28 @@ def test_p25_a_reader_with_a_violation_upheld_in_the_last_30_days_is_not_yet_goo
     queue_tier = moderation.author_records(session, [author], now=NOW + timedelta(days=1))[author.id].tier
     assert queue_tier == comments.TIER_NORMAL
     assert comments.tier_of(session, author, now=NOW + timedelta(days=31)) == comments.TIER_GOOD
+
+
+def test_an_author_deleting_a_reported_comment_closes_its_reports_and_tells_the_reporters(
+    session, article, make_reader, moderator
+):
+    """Nothing is left to rule on and no tab lists the reports of a deleted comment: they close as
+    評論已被作者刪除, each reporter is told, the record names them, and the reports tab is empty."""
+    author, first, second = make_reader(), make_reader(), make_reader()
+    comment = approved(session, article, author, "被兩位讀者舉報的評論", moderator)
+    report(session, comment, first)
+    report(session, comment, second)
+    assert moderation.tab_counts(session, None)["reported"] == 1
+    comments.delete_own(session, comment=comment, author=author, now=NOW + timedelta(minutes=3))
+    session.flush()
+    reports = session.scalars(select(Report).where(Report.comment_id == comment.id)).all()
+    assert {(r.status, r.resolved_at) for r in reports} == {("withdrawn", NOW + timedelta(minutes=3))}
+    told = session.scalars(
+        select(Notification.user_id).where(Notification.text == "您舉報的評論已處理：評論已被作者刪除")
+    ).all()
+    assert sorted(told) == sorted([first.id, second.id])
+    record = session.scalars(
+        select(ModerationAction).where(ModerationAction.action == "comment.deleted_by_author")
+    ).one()
+    assert json.loads(record.after)["reports_closed"] == sorted(r.id for r in reports)
+    assert moderation.tab_counts(session, None)["reported"] == 0

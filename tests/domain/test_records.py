@@ -627,6 +627,7 @@ def test_removals_by_reason_and_reports_by_ruling(session, people, article):
         ("upheld", "舉報成立", 2),
         ("not_upheld", "舉報不成立", 0),
         ("malicious", "惡意舉報", 1),
+        ("withdrawn", "作者已刪除", 0),
     ]
     assert session.scalar(select(func.count()).select_from(Report)) == 4
 
