@@ -14,7 +14,7 @@ from typing import Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from portal.domain import audit
@@ -33,6 +33,7 @@ from portal.models import (
     EvidenceHold,
     ModerationAction,
     Role,
+    Sanction,
     SmsCode,
     User,
     UserState,
@@ -93,6 +94,60 @@ def _refuse_muted_predecessor(session: Session, phone_hmac: str, *, now: datetim
     )
     if muted is not None:
         raise Rejected("phone", PHONE_MUTED_BEFORE, 403, reason="account_state")
+
+
+def _inherit_standing(session: Session, user: User, phone_hmac: str, *, now: datetime) -> None:
+    """What the number's deregistered accounts still owe passes to the account that takes the
+    number: a negative credit and a 限制 in force (with its end, as a measure of this account a
+    moderator can lift and the reader can appeal). Otherwise 註銷 and registering again would wipe
+    them (P24, P25); a mute in force refuses the number outright (_refuse_muted_predecessor)."""
+    earlier = session.execute(
+        select(User.id, User.credit)
+        .where(User.retired_phone_hmac == phone_hmac, User.id != user.id)
+        .order_by(User.id)
+    ).all()
+    if not earlier:
+        return
+    before = {"credit_score": user.credit, "state": str(user.state)}
+    user.credit = min([user.credit, *(e.credit for e in earlier if e.credit < 0)])
+    restrictions = session.scalars(
+        select(Sanction)
+        .where(
+            Sanction.user_id.in_([e.id for e in earlier]),
+            Sanction.measure == "restriction",
+            Sanction.lifted_at.is_(None),
+            or_(Sanction.ends_at.is_(None), Sanction.ends_at > now),
+        )
+        .order_by(Sanction.id)
+    ).all()
+    for owed in restrictions:
+        session.add(
+            Sanction(
+                user_id=user.id,
+                measure=owed.measure,
+                reason_code=owed.reason_code,
+                note=f"承接已註銷賬號 #{owed.user_id} 的措施 #{owed.id}",
+                starts_at=now,
+                ends_at=owed.ends_at,
+                created_by_id=owed.created_by_id,
+                created_at=now,
+            )
+        )
+    if restrictions and user.state == UserState.ACTIVE:
+        user.state = UserState.RESTRICTED
+    after = {"credit_score": user.credit, "state": str(user.state)}
+    if after != before:
+        session.flush()
+        audit.record(
+            session,
+            actor=None,
+            action="account.standing_inherited",
+            target_type="user",
+            target_id=user.id,
+            before=before,
+            after={**after, "inherited_from": [e.id for e in earlier]},
+            now=now,
+        )
 
 
 def request_code(
@@ -393,6 +448,7 @@ def register(
         ip=ip,
         now=now,
     )
+    _inherit_standing(session, user, checked.phone_hmac, now=now)
     return user
 
 
@@ -846,6 +902,7 @@ def change_phone(
         ip=ip,
         now=now,
     )
+    _inherit_standing(session, user, checked.phone_hmac, now=now)
     return user
 
 

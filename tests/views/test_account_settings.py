@@ -5,16 +5,25 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
 
-from portal.domain import moderation
+from portal.domain import comments, moderation
 from portal.domain.pii import PhoneVault
 from portal.extensions import db
-from portal.models import BlockedPhone, Comment, EvidenceHold, ModerationAction, User, utc_now
+from portal.models import (
+    BlockedPhone,
+    Comment,
+    EvidenceHold,
+    ModerationAction,
+    Sanction,
+    User,
+    UserState,
+    utc_now,
+)
 from tests.conftest import TEST_PII_KEY
 from tests.helpers import HX, find_all, find_one, login, parse_html, text_of, token_for
 from tests.views.test_comments import RecordingSender, login_attempt, page_of
@@ -436,6 +445,54 @@ def test_a_muted_reader_who_deregisters_cannot_register_the_number_again_until_t
         db.session.get(User, muted.id).muted_until = utc_now() - timedelta(minutes=1)
         db.session.commit()
     assert register_with(app, app.test_client(), sender, muted.phone, "湖邊新人").status_code == 303
+
+
+def test_a_restricted_reader_who_deregisters_takes_the_restriction_and_the_debt_to_the_new_account(
+    app, make_user, sender
+):
+    """註銷 and registering again is no way out of a 限制 or a negative credit (P24, P25): the new
+    account on the number starts restricted, with the old measure's end and a measure of its own a
+    moderator can lift, and with the old credit; a reader in good standing starts afresh."""
+    restricted = make_user(nickname="東昌湖邊人")
+    moderator = make_user(role="moderator", nickname="值班審核")
+    with app.app_context():
+        old = db.session.get(User, restricted.id)
+        old.credit = -8
+        moderation.apply_measure(
+            db.session,
+            user=old,
+            moderator=db.session.get(User, moderator.id),
+            measure="restriction",
+            reason_code="R08",
+            days=30,
+            now=utc_now(),
+            zone=UTC,
+        )
+        db.session.commit()
+        ends = db.session.scalar(select(Sanction.ends_at).where(Sanction.user_id == restricted.id))
+    client = app.test_client()
+    login(client, restricted.phone, restricted.password)
+    assert deregister(client, restricted.password).status_code == 303
+    assert register_with(app, app.test_client(), sender, restricted.phone, "湖邊新人").status_code == 303
+    with app.app_context():
+        new = db.session.scalar(select(User).where(User.nickname == "湖邊新人"))
+        assert (new.credit, new.state) == (-8, UserState.RESTRICTED)
+        [carried] = db.session.scalars(select(Sanction).where(Sanction.user_id == new.id)).all()
+        assert (carried.measure, carried.ends_at, carried.lifted_at) == ("restriction", ends, None)
+        assert comments.tier_of(db.session, new, now=utc_now()) == comments.TIER_RESTRICTED
+        new_id = new.id
+    [inherited] = records(app, "account.standing_inherited")
+    assert inherited.target_id == new_id and json.loads(inherited.after)["inherited_from"] == [restricted.id]
+
+    fine = make_user(nickname="好讀者", credit=40)
+    client = app.test_client()
+    login(client, fine.phone, fine.password)
+    assert deregister(client, fine.password).status_code == 303
+    assert register_with(app, app.test_client(), sender, fine.phone, "好讀者新號").status_code == 303
+    with app.app_context():
+        again = db.session.scalar(select(User).where(User.nickname == "好讀者新號"))
+        assert (again.credit, again.state) == (0, UserState.ACTIVE)
+    assert len(records(app, "account.standing_inherited")) == 1
 
 
 @pytest.mark.parametrize("role", ["moderator", "admin"])
