@@ -668,3 +668,57 @@ def test_0023_names_a_replys_author_by_reference_and_a_downgrade_writes_the_name
         assert {rows["gone"], rows["decision"]} < back
         db.session.remove()
         upgrade(directory=str(MIGRATIONS))
+
+
+def test_0025_reads_names_with_look_alike_letters_again_and_a_downgrade_reads_them_as_before(demo_app):
+    before_0025 = ScriptDirectory(str(MIGRATIONS)).get_revision("0025").down_revision
+    with demo_app.app_context():
+        db.session.remove()
+        downgrade(directory=str(MIGRATIONS), revision=before_0025)
+        when = datetime(2026, 1, 1)
+        names = {
+            "L\u0430ke湖": "l\u0430ke湖",
+            "Plain湖": "plain湖",
+            "\u0410\u041d\u041d\u0410": "\u0430\u043d\u043d\u0430",
+        }
+        db.session.execute(
+            insert(
+                table("user_account", *(column(c.name) for c in _OLD_USERS.c), column("nickname_reading"))
+            ),
+            [
+                {
+                    "nickname": name,
+                    "nickname_reading": old_reading,
+                    "phone_cipher": b"-",
+                    "phone_hmac": f"look-alike-{n}",
+                    "password_hash": "-",
+                    "role": "reader",
+                    "can_view_pii": False,
+                    "state": "active",
+                    "muted_reason": "",
+                    "credit": 0,
+                    "terms_version": "",
+                    "session_token": f"look-alike-session-{n}",
+                    "created_at": when,
+                    "deregistered_at": None,
+                    "anonymised_at": None,
+                }
+                for n, (name, old_reading) in enumerate(names.items())
+            ],
+        )
+        db.session.commit()
+        db.session.remove()
+
+        def stored() -> dict[str, str]:
+            rows = db.session.execute(
+                select(User.nickname, User.nickname_reading).where(User.nickname.in_(list(names)))
+            ).all()
+            return dict(rows)
+
+        upgrade(directory=str(MIGRATIONS))
+        assert stored() == {"L\u0430ke湖": "lake湖", "Plain湖": "plain湖", "\u0410\u041d\u041d\u0410": "ahha"}
+        db.session.remove()
+        downgrade(directory=str(MIGRATIONS), revision=before_0025)
+        assert stored() == names
+        db.session.remove()
+        upgrade(directory=str(MIGRATIONS))

@@ -34,12 +34,24 @@ def to_traditional(text: str) -> str:
     return _converter("s2t").convert(text)
 
 
+# Cyrillic and Greek letters drawn as Latin ones, lowercase (η μ ν υ left out on purpose): the
+# pledge's step 6 folds them before matching words, and a nickname's reading folds them too.
+HOMOGLYPHS = str.maketrans(
+    "авсеёһнііјкӏмоԛрѕтухԝαβεζικορτχ",
+    "abceehhiijklmoqpstyxwabezikoptx",
+)
+
+
 def readings(texts: Sequence[str]) -> list[str]:
-    """How each text reads in the 简体 view, whatever its script, width and case (运河晨跑 for
-    運河晨跑, lake湖 for Ｌａｋｅ湖): NFKC, casefold, t2s. One OpenCC call for them all, one line each."""
+    """How each text reads in the 简体 view, whatever its script, width, case or look-alike letters
+    (运河晨跑 for 運河晨跑, lake湖 for Ｌａｋｅ湖 and for Lаke湖 with a Cyrillic а): NFKC, casefold, the
+    homoglyph fold, t2s. One OpenCC call for them all, one line each."""
     if not texts:
         return []
-    folded = (unicodedata.normalize("NFKC", text).casefold().replace("\n", " ") for text in texts)
+    folded = (
+        unicodedata.normalize("NFKC", text).casefold().translate(HOMOGLYPHS).replace("\n", " ")
+        for text in texts
+    )
     return to_simplified("\n".join(folded)).split("\n")
 
 

@@ -417,6 +417,20 @@ def test_a_registration_is_refused_a_name_that_reads_as_another_and_stores_how_i
     assert stored == [("Ｌａｋｅｒ", "laker"), ("Ｌａｋｅ運河", "lake运河")]
 
 
+@pytest.mark.parametrize(
+    ("taken", "lookalike"),
+    [("Lake湖", "L\u0430ke湖"), ("L\u0430ke湖", "LAKE湖"), ("Poco", "\u03a1\u03bf\u0441\u03bf")],
+    ids=["cyrillic-a", "cyrillic-taken-first", "greek-and-cyrillic"],
+)
+def test_a_name_spelled_with_look_alike_cyrillic_or_greek_letters_reads_as_the_latin_one(
+    app, make_user, sender, taken, lookalike
+):
+    """「Lаke湖」 with a Cyrillic а shows as 「Lake湖」: P4 refuses it beside the other, either way round."""
+    make_user(nickname=taken)
+    refused = register_with(app, app.test_client(), sender, "13912340021", lookalike)
+    assert refused.status_code == 422 and "該暱稱已被使用" in messages_of(refused)
+
+
 def test_the_number_registers_again_but_the_nickname_stays_reserved(app, signed_in, reader, sender):
     assert deregister(signed_in, reader.password).status_code == 303
     newcomer = app.test_client()
