@@ -32,7 +32,7 @@ from portal.domain.editorial import (
     SECTION_LAYOUT_LABELS,
 )
 from portal.domain.pii import PHONE_MAX_LENGTH, PHONE_TOO_LONG
-from portal.domain.pledge import CATEGORY_LABELS
+from portal.domain.pledge import CATEGORY_LABELS, TLD_SHAPE, tld_entries
 from portal.domain.sanitize import MAX_SOURCE_CHARS
 from portal.domain.site import SETTING_LABELS
 from portal.forms import Between, Form, VisibleRequired, normalised
@@ -253,12 +253,21 @@ class SettingsForm(Form):
         SETTING_LABELS["retention_days"],
         validators=[InputRequired(), Between(min=184, max=3650)],
     )
+    url_tlds = TextAreaField(
+        SETTING_LABELS["url_tlds"],
+        filters=[normalised, lambda text: " ".join(tld_entries(text or "")) or text],
+        validators=[VisibleRequired("請至少填寫一個頂級域名"), Length(max=2000)],
+    )
     # The choices are the files in REGION_DATABASES_FOLDER (the view sets them): a name, not a path.
     region_database = SelectField(SETTING_LABELS["region_database"], choices=[])
     sms_sender = SelectField(
         SETTING_LABELS["sms_sender"],
         choices=[SelectChoice("portal.domain.sms:ConsoleSender", "開發模式：寫入日誌與終端")],
     )
+
+    def validate_url_tlds(self, field):
+        if wrong := [entry for entry in tld_entries(field.data or "") if not TLD_SHAPE.fullmatch(entry)]:
+            raise ValidationError(f"「{wrong[0][:20]}」不是頂級域名：只能由字母、數字、連字符或漢字組成")
 
     def validate_comment_max_length(self, field):
         if self.comment_min_length.data and field.data and field.data < self.comment_min_length.data:

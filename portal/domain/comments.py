@@ -35,7 +35,14 @@ from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
 from portal.domain import audit, content_version, notifications
 from portal.domain.errors import NotAllowed, Rejected
 from portal.domain.pagination import Cursor, capped_count
-from portal.domain.pledge import REASON_LABELS, check_text, drop_invisible, normalise, skeleton_hash
+from portal.domain.pledge import (
+    DEFAULT_TLDS,
+    REASON_LABELS,
+    check_text,
+    drop_invisible,
+    normalise,
+    skeleton_hash,
+)
 from portal.domain.wordlist import WordList
 from portal.models import (
     NOT_COORDINATED,
@@ -91,6 +98,7 @@ class CommentRules:
     coordinated_accounts: int = 3
     coordinated_network_posts: int = 10
     coordinated_minutes: int = 10
+    tlds: frozenset[str] = DEFAULT_TLDS  # P17's listed TLDs (the url_tlds setting)
 
 
 @dataclass(frozen=True)
@@ -340,7 +348,9 @@ def _check_length(body: str, rules: CommentRules) -> None:
 
 
 def _verdict_or_refuse(text: str, words: WordList, rules: CommentRules):
-    verdict = check_text(text, words, min_length=rules.min_length, max_length=rules.max_length)
+    verdict = check_text(
+        text, words, min_length=rules.min_length, max_length=rules.max_length, tlds=rules.tlds
+    )
     if verdict.action == "block":
         reason = {"P8": "length", "P12": "meaningless", "P17": "url", "P18": "contact", "P19": "pii"}
         refusal = Rejected(

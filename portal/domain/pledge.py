@@ -100,13 +100,35 @@ MSG_CONTACT = "請勿在評論中留下電話、QQ、微信等聯繫方式"
 MSG_PII = "請勿公開身份證號、銀行卡號等個人信息"
 MSG_NICKNAME = "暱稱含有不允許使用的內容，請修改"
 
-DEFAULT_TLDS: frozenset[str] = frozenset(
-    (
-        "com", "cn", "net", "org", "top", "xyz", "vip", "cc", "info", "biz", "me", "tv", "io", "co",
-        "club", "site", "online", "shop", "wang", "ren", "hk", "tw", "link", "app", "ink", "fun",
-        "icu", "asia",
-    )
+# §6.5's listed TLDs: a bare domain ends in one. The site setting url_tlds holds the list in use.
+DEFAULT_TLD_LIST: tuple[str, ...] = (
+    "com", "cn", "net", "org", "top", "xyz", "vip", "cc", "info", "biz", "me", "tv", "io", "co",
+    "club", "site", "online", "shop", "wang", "ren", "hk", "tw", "link", "app", "ink", "fun",
+    "icu", "asia",
 )  # fmt: skip
+DEFAULT_TLDS: frozenset[str] = frozenset(DEFAULT_TLD_LIST)
+# A TLD as the list takes it: ASCII letters, digits and hyphens (xn-- included), or Han (中国, 公司).
+TLD_SHAPE = regex.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?|\p{Han}{1,10}")
+
+
+def tld_entries(text: str) -> list[str]:
+    """The entries of a TLD list as typed: separated by spaces, commas or new lines, a leading dot
+    and case ignored, each once, in the order given."""
+    folded = unicodedata.normalize("NFKC", text)
+    entries = (entry.strip().lstrip(".").casefold() for entry in re.split(r"[\s,，、]+", folded))
+    return list(dict.fromkeys(entry for entry in entries if entry))
+
+
+@lru_cache(maxsize=8)
+def parse_tlds(text: str) -> frozenset[str]:
+    """The stored list as check_text takes it, read as the text is (中國 as 中国); entries not
+    shaped like a TLD are left out."""
+    return frozenset(
+        to_simplified(unicodedata.normalize("NFKC", entry))
+        for entry in tld_entries(text)
+        if TLD_SHAPE.fullmatch(entry)
+    )
+
 
 _FIXED_MESSAGES = {"P12": MSG_MEANINGLESS, "P17": MSG_URL, "P18": MSG_CONTACT, "P19": MSG_PII}
 

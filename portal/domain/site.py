@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.domain.comments import CommentRules
+from portal.domain.pledge import DEFAULT_TLD_LIST, DEFAULT_TLDS, parse_tlds
 from portal.models import Page, SiteSetting
 
 DEFAULTS: dict[str, str] = {
@@ -28,6 +29,7 @@ DEFAULTS: dict[str, str] = {
     "report_hide_threshold": "3",
     "comments_closed_site": "0",  # 應急處置: "1" closes comments on the whole site
     "retention_days": "190",  # P28: never under 184
+    "url_tlds": " ".join(DEFAULT_TLD_LIST),  # P17: a bare domain ends in one of these
 }
 # Each setting in the words of the settings form, which the record (P28) uses too.
 SETTING_LABELS: dict[str, str] = {
@@ -52,6 +54,7 @@ SETTING_LABELS: dict[str, str] = {
     "retention_days": "記錄保存天數（不少於184天）",
     "region_database": "IP屬地數據庫路徑（留空使用內建 GeoLite2）",
     "sms_sender": "短信發送方式",
+    "url_tlds": "判定為網址的頂級域名（P17，空格分隔）",
 }
 COMMENT_MAX_CEILING = 2000
 _SETTINGS = select(SiteSetting.key, SiteSetting.value)
@@ -81,6 +84,7 @@ def comment_rules(settings: dict[str, str]) -> CommentRules:
         quotas={tier: _int(settings, f"quota_{tier}") for tier in ("new", "normal", "good", "restricted")},
         edit_minutes=_int(settings, "comment_edit_minutes"),
         report_hide_threshold=_int(settings, "report_hide_threshold"),
+        tlds=parse_tlds(settings.get("url_tlds", DEFAULTS["url_tlds"])) or DEFAULT_TLDS,
     )
 
 

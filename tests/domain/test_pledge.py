@@ -17,6 +17,7 @@ from portal.domain.pledge import (
     input_normalise,
     mask_personal_numbers,
     normalise,
+    parse_tlds,
     screen_nickname,
     skeleton_hash,
 )
@@ -766,3 +767,8 @@ def test_long_hostile_texts_are_checked_in_linear_time(text):
 )
 def test_mask_personal_numbers_hides_what_p18_and_p19_find_and_nothing_else(typed, shown):
     assert mask_personal_numbers(typed) == shown
+
+
+def test_the_stored_tld_list_is_read_as_texts_are_and_what_is_no_tld_is_left_out():
+    assert parse_tlds(".COM, cn，中國\nbad.one -x ｉｏ") == frozenset({"com", "cn", "中国", "io"})
+    assert "P17" in check_text("看 news.中國", WORDS, tlds=parse_tlds("中國")).rules

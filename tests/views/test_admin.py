@@ -19,6 +19,7 @@ from sqlalchemy import func, insert, select
 
 import portal.news.views as reader_views
 import portal.page_cache
+from portal.domain.pledge import DEFAULT_TLD_LIST
 from portal.domain.wordlist import parse_word_csv
 from portal.extensions import db
 from portal.models import (
@@ -261,6 +262,7 @@ SETTINGS = {
     "retention_days": "190",
     "region_database": "",
     "sms_sender": "portal.domain.sms:ConsoleSender",
+    "url_tlds": " ".join(DEFAULT_TLD_LIST),
 }
 
 
@@ -1684,6 +1686,32 @@ def test_settings_take_effect_on_the_next_request(app, back, reader_client, tree
     assert "300字以內" in body.get("placeholder")
 
 
+def test_the_listed_tlds_are_a_setting_that_decides_what_reads_as_a_web_address(app, back, tree, make_user):
+    """PLEDGE_RULES §6.5: the list is a setting. A TLD added (a city's own, 「.lc」, and 中國) makes a
+    bare domain ending in it a web address from the next post on; typed with dots, commas and in
+    capitals, it is kept as a plain list, each once."""
+    article_id = read(app, lambda s: s.scalar(select(Article.id).where(Article.title == "銳評一則")))
+    reader = make_user(nickname="東關讀者")
+    writer = app.test_client()
+    login(writer, reader.phone, reader.password)
+    token = token_for(writer, f"/articles/{article_id}")
+
+    def post(body: str):
+        return writer.post(f"/articles/{article_id}/comments", data={"body": body, "csrf_token": token})
+
+    back.post("/admin/settings", settings_data(comment_cooldown_seconds="0"))
+    assert post("活動詳情見 liaocheng.lc 的公告").status_code == 303
+    response = back.post(
+        "/admin/settings", settings_data(comment_cooldown_seconds="0", url_tlds=".COM, cn，lc 中國 com")
+    )
+    assert back.flash(response).startswith("設置已保存")
+    assert setting(app, "url_tlds") == "com cn lc 中國"
+    assert field_value(back.page("/admin/settings"), "url_tlds") == "com cn lc 中國"
+    refused = post("詳情見 news.lc 的公告")
+    assert refused.status_code == 422 and "評論中請勿包含網址、鏈接或郵箱" in refused.get_data(as_text=True)
+    assert post("下載見 example.xyz 的頁面").status_code == 303  # no longer listed
+
+
 def test_saving_the_same_settings_again_records_nothing(app, back):
     back.post("/admin/settings", settings_data())
     since = record_count(app)
@@ -1714,6 +1742,9 @@ SETTINGS_REFUSALS = [
     ("region_database", "/etc/passwd", "請選擇有效的IP屬地數據庫。"),
     ("region_database", "../instance/portal.sqlite", "請選擇有效的IP屬地數據庫。"),
     ("sms_sender", "os:system", "請選擇有效的短信發送方式。"),
+    ("url_tlds", "\u200b", "請至少填寫一個頂級域名"),
+    ("url_tlds", "com exa.mple", "「exa.mple」不是頂級域名：只能由字母、數字、連字符或漢字組成"),
+    ("url_tlds", "com -cn", "「-cn」不是頂級域名：只能由字母、數字、連字符或漢字組成"),
 ]
 
 
