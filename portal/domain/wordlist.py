@@ -75,6 +75,12 @@ MSG_DUPLICATE = "第{n}行：與第{m}行重複"
 MSG_PINYIN = "第{n}行：拼音「{value}」無效，應為 yes、no 或留空（正則表達式和 allow 詞條須為 no）"
 MSG_COLUMNS = "第{n}行：欄位數目應為4個（term,category,action,pinyin）"
 MSG_CSV = "第{n}行：CSV 格式錯誤"
+# The column's width (SensitiveWord.term) and the word form's limit: PostgreSQL refused a longer
+# term, and a NUL, with a bare 請求無效 that named no row; SQLite stored what the form cannot edit.
+TERM_MAX = 200
+MSG_TERM_LONG = "第{n}行：詞條不能超過" + str(TERM_MAX) + "字，現為{length}字"
+MSG_CONTROL = "第{n}行：詞條含有控制字符（如 NUL），請刪除後再導入"
+_CONTROL_CHARACTERS = regex.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _category_key(category: str) -> int:
@@ -147,6 +153,10 @@ def _parse_row(n: int, row: list[str], term_forms: Callable) -> tuple[WordEntry,
     pattern = term[len(REGEX_PREFIX) :] if is_regex else ""
     if not term or (is_regex and not pattern.strip()):
         raise WordListError(MSG_EMPTY.format(n=n), n)
+    if len(term) > TERM_MAX:
+        raise WordListError(MSG_TERM_LONG.format(n=n, length=len(term)), n)
+    if _CONTROL_CHARACTERS.search(term):
+        raise WordListError(MSG_CONTROL.format(n=n), n)
 
     category_field = row[1].strip()
     categories = [part.strip().upper() for part in category_field.split("/")] if category_field else []

@@ -1944,6 +1944,10 @@ def test_a_csv_with_a_bad_row_is_refused_whole(app, back, test_words):
             ("好词,C8,ban,no", "第4行：處理方式「ban」無效，應為 block、review 或 allow"),
             ("赌,C8,block,no", "第4行：不允許單字屏蔽詞"),
             ("网络水军,C14,review,no", "第4行：與第2行重複"),
+            # Longer than the column and the word form allow, or holding a NUL: PostgreSQL refused
+            # the whole file with a bare 請求無效, SQLite stored what the form cannot edit.
+            ("好" * 201 + ",C8,review,no", "第4行：詞條不能超過200字，現為201字"),
+            ("好\x00词,C8,review,no", "第4行：詞條含有控制字符（如 NUL），請刪除後再導入"),
         ],
         check,
     )
