@@ -390,6 +390,7 @@ def upload_media():
                 data=file.read() if file else b"",
                 caption=form.caption.data or "",
                 credit=form.credit.data or "",
+                filename=(file.filename or "") if file else "",
             ),
             media_root=Path(current_app.config["MEDIA_ROOT"]),
             actor=current_user,

@@ -1373,6 +1373,19 @@ def test_an_upload_without_a_file_asks_for_one(app, back, media_root):
     assert field_errors(html_of(response), "file") == ["請選擇要上傳的文件"]
 
 
+def test_an_empty_file_is_said_to_be_empty_not_missing(app, back, media_root):
+    response = back.post(
+        "/admin/media",
+        {"caption": "x", "file": (io.BytesIO(b""), "空白照片.jpg")},
+        status=422,
+        content_type="multipart/form-data",
+    )
+    assert field_errors(html_of(response), "file") == [
+        "文件「空白照片.jpg」是空的（0 字節），請選擇有內容的文件"
+    ]
+    assert media_rows(app) == [] and files_under(media_root) == []
+
+
 def test_a_full_size_photo_can_be_uploaded(app, back, media_root):
     # A camera's picture is megabytes; the 64 KiB cap of the other forms must not apply here.
     noisy = Image.effect_noise((1600, 1000), 60).convert("RGB")
