@@ -175,6 +175,7 @@ TAB_LABELS = {
 class QueueFilters:
     section_ids: Sequence[int] | None = None
     article_id: int | None = None
+    author_id: int | None = None  # one user's items, as their page on the desk links to them
     flag: str = ""
     new_users: bool = False
     since: datetime | None = None
@@ -191,6 +192,8 @@ class QueueFilters:
             )
         if self.article_id:
             found.append(Comment.article_id == self.article_id)
+        if self.author_id:
+            found.append(Comment.author_id == self.author_id)
         if self.flag:
             found.append(
                 or_(
@@ -261,6 +264,26 @@ def recent_comments(session: Session, author: User, scope: set[int] | None, limi
             select(Comment)
             .where(Comment.author_id == author.id, *_scoped(scope))
             .order_by(Comment.created_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def waiting_edits(session: Session, author: User, scope: set[int] | None, limit: int = 30) -> list[Comment]:
+    """A user's edits of published comments waiting for review (通過修改/不通過修改, in the 待審
+    tab), oldest first as the tab has them; only those in the moderator's sections, like
+    recent_comments. The published text stays public beside each until it is decided."""
+    return list(
+        session.scalars(
+            select(Comment)
+            .where(
+                Comment.author_id == author.id,
+                Comment.status == CommentStatus.APPROVED,
+                sql_text(PENDING_EDIT),  # lets ix_comment_pending_edit serve, as in the tab
+                *_scoped(scope),
+            )
+            .options(selectinload(Comment.article))
+            .order_by(Comment.edited_at, Comment.id)
             .limit(limit)
         )
     )

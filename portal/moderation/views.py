@@ -93,6 +93,7 @@ def _filters(args: MultiDict) -> tuple[moderation.QueueFilters, Mapping[str, str
     filters = moderation.QueueFilters(
         section_ids=tree.subtree_ids(section) if section else None,
         article_id=records.parse_id(args.get("article", "")),
+        author_id=records.parse_id(args.get("author", "")),
         flag=args.get("flag", "")[:20],
         new_users=args.get("new") == "1",
         since=midnight(days.since),
@@ -571,6 +572,8 @@ def render_user(
         record=moderation.author_records(db.session, [person], now=now)[person.id],
         suggestion=moderation.suggest_measure(db.session, person, now=now),
         recent=recent,
+        # Listed with the way to where each is decided: the 待審 tab, filtered to this user.
+        waiting_edits=moderation.waiting_edits(db.session, person, scope()),
         sanctions=sanctions,
         # Only what this moderator may lift gets a button (an admin's 停用, staff: admins only).
         lift_refusals={s.id: moderation.lift_refusal(s, person, current_user) for s in sanctions},

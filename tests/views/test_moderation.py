@@ -1035,6 +1035,72 @@ def test_a_scoped_moderator_sees_a_users_comments_in_their_sections_only(desk):
     assert sorted(everyone) == ["山東下的評論", "社會版的評論", "要聞下的評論"]
 
 
+def test_the_user_page_lists_waiting_edits_in_the_moderators_sections_with_a_link_to_decide_them(desk):
+    d = desk
+    in_yaowen = add_comment(
+        d, section="yaowen", status="approved", body="要聞下已發布的原文", created_at=utc_now()
+    )
+    in_shehui = add_comment(
+        d, section="shehui", status="approved", body="社會版已發布的原文", created_at=utc_now()
+    )
+    untouched = add_comment(
+        d, section="yaowen", status="approved", body="沒有修改的評論", created_at=utc_now()
+    )
+    edit_as_author(d, in_yaowen, "要聞下修改後的內容")
+    edit_as_author(d, in_shehui, "社會版修改後的內容")
+    author_id = d.people["author"].id
+
+    def edits_seen_by(role: str) -> dict[int, tuple[str, str, str]]:
+        response = d.get(role, f"/moderation/users/{author_id}")
+        assert response.status_code == 200
+        root = parse_html(response.get_data(as_text=True))
+        return {
+            int(li.get("data-comment-id")): (
+                text_of(find_one(li, "span", data_edit_original=None)),
+                text_of(find_one(li, "span", data_edit_new=None)),
+                find_one(li, "a", data_decide_edit=None).get("href"),
+            )
+            for li in find_all(root, "li", cls="waiting-edit")
+        }
+
+    everyone = edits_seen_by("moderator")
+    assert set(everyone) == {in_yaowen, in_shehui}  # the comment without an edit is not listed
+    assert everyone[in_yaowen][:2] == ("要聞下已發布的原文", "要聞下修改後的內容")
+    scoped = edits_seen_by("scoped")
+    assert set(scoped) == {in_yaowen}  # 社會 is outside the scoped moderator's sections
+    # The link opens the 待審 tab at the edit's row, with 通過修改 and 不通過修改.
+    link = urlsplit(scoped[in_yaowen][2])
+    assert link.fragment == f"queue-row-{in_yaowen}"
+    queue = parse_html(d.get("scoped", f"{link.path}?{link.query}").get_data(as_text=True))
+    rows = find_all(queue, "li", cls="queue-row")
+    assert [row.get("id") for row in rows] == [f"queue-row-{in_yaowen}"]
+    assert "通過修改" in text_of(rows[0]) and "不通過修改" in text_of(rows[0])
+    # Decided, it leaves the page.
+    seen, _ = row_stamp(d, in_yaowen)
+    response = d.post(
+        "moderator", f"/moderation/comments/{in_yaowen}/decision", {"decision": "approve", "seen": seen}
+    )
+    assert response.status_code == 303
+    assert set(edits_seen_by("moderator")) == {in_shehui}
+    assert untouched not in edits_seen_by("moderator")
+
+
+def test_the_queue_filters_by_user_number(desk):
+    d = desk
+    mine = add_comment(d, body="作者甲的待審評論")
+    theirs = add_comment(d, author="reader", body="旁觀讀者的待審評論")
+    root = parse_html(
+        d.get("moderator", f"/moderation/?author={d.people['author'].id}").get_data(as_text=True)
+    )
+    shown = {row.get("id") for row in find_all(root, "li", cls="queue-row")}
+    assert shown == {f"queue-row-{mine}"}
+    assert find_one(root, "input", name="author").get("value") == str(d.people["author"].id)
+    everyone = parse_html(d.get("moderator", "/moderation/?author=abc").get_data(as_text=True))
+    assert {f"queue-row-{mine}", f"queue-row-{theirs}"} <= {
+        row.get("id") for row in find_all(everyone, "li", cls="queue-row")
+    }
+
+
 def test_the_queue_lists_pending_comments_with_their_rule_hits_marked(desk, test_words):
     d = desk
     reader = d.client("author")
