@@ -784,6 +784,14 @@ def test_invalid_section_fields_get_messages_beside_them_in_chinese(app, back, t
     assert record_count(app) == 0
 
 
+def test_the_slug_box_takes_as_many_characters_as_the_server_accepts(app, back, tree):
+    # The box let a 64th character be typed that the server then refused (網址代號不能超過63個字).
+    box = find_one(back.page("/admin/sections/new"), "input", name="slug")
+    longest = "a" * int(box.get("maxlength"))
+    back.post("/admin/sections/new", section_data(slug=longest))
+    assert section_row(app, longest) is not None
+
+
 def test_a_section_with_articles_cannot_be_deleted(app, back, tree):
     since = record_count(app)
     response = back.post(f"/admin/sections/{tree['ruiping']}/delete")
