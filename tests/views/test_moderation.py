@@ -1101,6 +1101,65 @@ def test_the_queue_filters_by_user_number(desk):
     }
 
 
+# A browser checks required, min and the like itself, in its own language ("Please select an item in
+# the list."), and keeps the form from reaching the server, whose message says it in Chinese beside
+# the field. Staff forms leave the checking to the server.
+CONSTRAINED = ("required", "min", "max", "pattern", "minlength")
+
+
+def test_staff_forms_leave_checking_to_the_server_not_to_the_browsers_english(desk):
+    d = desk
+    author = d.people["author"].id
+    pages = [
+        "/moderation/",
+        "/moderation/?tab=appeals",
+        "/moderation/log",
+        "/moderation/emergency",
+        f"/moderation/users/{author}",
+        "/admin/words",
+        "/admin/articles",
+        "/admin/users",
+        "/admin/media",
+        "/admin/settings",
+        "/admin/sections/new",
+        "/admin/articles/new",
+        "/admin/pages/new",
+        "/admin/words/new",
+        f"/admin/users/{author}",
+    ]
+    checked = []
+    for path in pages:
+        response = d.get("admin", path)
+        assert response.status_code == 200, path
+        for form in find_all(parse_html(response.get_data(as_text=True)), "form"):
+            controls = [
+                c
+                for c in form.iter()
+                if c.tag in ("input", "select", "textarea")
+                and (
+                    any(c.get(name) is not None for name in CONSTRAINED)
+                    or c.get("type") in ("number", "email")
+                )
+            ]
+            if controls:
+                checked.append((path, form.get("action") or form.get("aria-label")))
+                assert form.get("novalidate") is not None, (path, form.get("action"), controls[0].get("name"))
+    # The forms this is about: the measure, the emergency forms, the word test, the filters.
+    assert len(checked) >= 7, checked
+
+
+def test_a_measure_without_a_reason_is_said_by_the_server(desk):
+    d = desk
+    author = d.people["author"].id
+    response = d.post(
+        "moderator", f"/moderation/users/{author}/measures", {"measure": "warning", "reason": ""}
+    )
+    assert response.status_code == 422
+    assert "請選擇理由" in text_of(
+        find_one(parse_html(response.get_data(as_text=True)), "form", cls="measure-form")
+    )
+
+
 def test_the_queue_lists_pending_comments_with_their_rule_hits_marked(desk, test_words):
     d = desk
     reader = d.client("author")
