@@ -80,11 +80,21 @@ def page_args() -> MultiDict:
     return MultiDict(parse_qsl(urlsplit(source).query))
 
 
+# A section filter from a stale or edited link: said, as a date that cannot be applied is. Applied,
+# a section outside a scoped desk emptied the list under 欄目「全部」, as if nothing were waiting.
+SECTION_NOT_APPLIED = "找不到欄目「{}」，或它不在您負責的欄目內；此條件未套用"
+
+
 def _filters(args: MultiDict) -> tuple[moderation.QueueFilters, Mapping[str, str]]:
-    """The queue's filters, and a message for each date that cannot be applied (by field name)."""
+    """The queue's filters, and a message for each that cannot be applied (by field name)."""
     tree = section_tree()
-    section = tree.by_slug(args.get("section", "")) if args.get("section") else None
+    slug, within = args.get("section", ""), scope()
+    section = tree.by_slug(slug) if slug else None
     days = records.day_range(args, "since", "until")
+    errors = dict(days.errors)
+    if slug and (section is None or (within is not None and section.id not in within)):
+        errors["section"] = SECTION_NOT_APPLIED.format(slug[:20] + ("…" if len(slug) > 20 else ""))
+        section = None
 
     def midnight(day: date | None, *, after: bool = False) -> datetime | None:
         """Local days, both ends included, as the UTC times the column holds."""
@@ -102,7 +112,7 @@ def _filters(args: MultiDict) -> tuple[moderation.QueueFilters, Mapping[str, str
         nickname=args.get("nickname", "")[:32],
         ip_prefix=args.get("ip", "")[:45],
     )
-    return filters, days.errors
+    return filters, errors
 
 
 def _highlight(text: str, rule_hits: str | None) -> list[tuple[str, bool]]:

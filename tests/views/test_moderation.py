@@ -1294,12 +1294,34 @@ def test_each_filter_narrows_the_list(desk):
     assert rows("nickname=新來") == {b}
     assert rows("ip=10.") == {a, b}
     assert rows("section=yaowen&ip=10.9") == {b}
-    # Bad values fall back to no filter, never a 500; a bad date is also said beside its field (422).
-    assert rows("article=abc&section=nowhere") == {a, b, c}
+    # Bad values fall back to no filter, never a 500; a bad date or section is also said beside its
+    # field (422).
+    assert rows("article=abc") == {a, b, c}
+    assert rows("article=abc&section=nowhere", 422) == {a, b, c}
     assert rows("article=abc&since=yesterday&section=nowhere", 422) == {a, b, c}
     assert rows("article=99999999999999999999999&since=0001-01-01&until=9999-12-31", 422) == {a, b, c}
     # What is typed is searched for as typed: % and _ are no wildcards.
     assert rows("q=_") == rows("q=%") == rows("ip=%") == rows("nickname=_") == set()
+
+
+def test_a_section_filter_outside_a_scoped_desk_is_said_and_not_applied(desk):
+    d = desk
+    mine = add_comment(d, section="yaowen")
+    elsewhere = add_comment(d, section="shehui")
+    # 社會 is not the scoped moderator's: applied, it emptied the list under 欄目「全部」.
+    response = d.get("scoped", "/moderation/?section=shehui")
+    assert response.status_code == 422
+    root = parse_html(response.get_data(as_text=True))
+    assert set(queue_rows(response.get_data(as_text=True))) == {mine}
+    assert text_of(find_one(root, "ul", id="filter-section-errors")) == (
+        "找不到欄目「shehui」，或它不在您負責的欄目內；此條件未套用"
+    )
+    assert find_one(root, "select", name="section").get("aria-invalid") == "true"
+    # Their own section filters as before; for a desk without a scope, 社會 is a section like any.
+    assert set(queue_rows(d.get("scoped", "/moderation/?section=shandong").get_data(as_text=True))) == set()
+    assert set(queue_rows(d.get("moderator", "/moderation/?section=shehui").get_data(as_text=True))) == {
+        elsewhere
+    }
 
 
 def test_the_queue_filters_stay_on_the_tabs_and_out_of_the_site_search_box(desk):
