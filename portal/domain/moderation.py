@@ -1148,6 +1148,11 @@ def lift_refusal(sanction: Sanction, user: User | None, actor: User) -> str:
     return ADMIN_CLOSURE_LIFT if sanction.reason_code == ADMIN_CLOSURE else STAFF_MEASURE_LIFT
 
 
+# Said to whoever presses 解除 on a measure already ended: by this moderator in another tab, by an
+# appeal's ruling, or by someone else; 已由其他審核員處理 told the one who had lifted it a falsehood.
+ALREADY_LIFTED = "這項措施已經解除"
+
+
 def lift_measure(
     session: Session, *, sanction: Sanction, moderator: User, note: str, now: datetime, tell: bool = True
 ) -> Sanction:
@@ -1157,7 +1162,7 @@ def lift_measure(
     if refusal := lift_refusal(sanction, user, moderator):
         raise Rejected("sanction", refusal, 403)
     if sanction.lifted_at is not None:
-        raise AlreadyDecided(ALREADY_DECIDED)
+        raise AlreadyDecided(ALREADY_LIFTED)
     sanction.lifted_at = now
     before = _account_state(user) if user is not None else {}
     if user is not None:

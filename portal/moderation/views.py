@@ -673,9 +673,9 @@ def lift(sanction_id: int):
         db.session.rollback()
         flash(refused.message, "error")
         return render_user(person), refused.status
-    except moderation.AlreadyDecided:
+    except moderation.AlreadyDecided as lifted:
         db.session.rollback()
-        flash(moderation.ALREADY_DECIDED, "error")
+        flash(str(lifted), "error")
     else:
         db.session.commit()
         flash("已解除措施")

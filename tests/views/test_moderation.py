@@ -1888,8 +1888,11 @@ def test_lifting_a_measure_from_the_user_page(desk):
     assert d.post("admin", f"/moderation/sanctions/{sanction_id}/lift", CONFIRMED).status_code == 303
     with d.app.app_context():
         assert str(db.session.get(User, author.id).state) == "active"
-    d.post("admin", f"/moderation/sanctions/{sanction_id}/lift", CONFIRMED)
+    again = d.post("admin", f"/moderation/sanctions/{sanction_id}/lift", CONFIRMED)
     assert count_actions(d, ModerationAction.action == "account.measure_lifted") == 1
+    # The one who lifted it, pressing again (a second tab), is told so, not 已由其他審核員處理.
+    shown = parse_html(d.get("admin", again.location).get_data(as_text=True))
+    assert "這項措施已經解除" in [text_of(p) for p in find_all(shown, "p", cls="message-error")]
     with d.app.app_context():
         [note] = db.session.scalars(
             select(ModerationAction.note).where(ModerationAction.action == "account.measure_lifted")
