@@ -155,7 +155,7 @@ def sections():
 @bp.route("/sections/new", methods=["GET", "POST"])
 @bp.route("/sections/<int:section_id>", methods=["GET", "POST"])
 def section_form(section_id: int | None = None):
-    section = db.get_or_404(Section, section_id) if section_id else None
+    section = db.get_or_404(Section, section_id) if section_id is not None else None
     form = SectionForm(obj=section if request.method == "GET" else None)
     if request.method == "GET" and section is not None:
         form.parent_id.data = str(section.parent_id or "")
@@ -296,7 +296,7 @@ def _article_input(form: ArticleForm) -> editorial.ArticleInput:
 @bp.route("/articles/new", methods=["GET", "POST"])
 @bp.route("/articles/<int:article_id>", methods=["GET", "POST"])
 def article_form(article_id: int | None = None):
-    article = db.get_or_404(Article, article_id) if article_id else None
+    article = db.get_or_404(Article, article_id) if article_id is not None else None
     form = ArticleForm(obj=article if request.method == "GET" else None)
     _article_choices(form)
     if request.method == "GET":
@@ -443,7 +443,7 @@ def pages():
 @bp.route("/pages/new", methods=["GET", "POST"])
 @bp.route("/pages/<int:page_id>", methods=["GET", "POST"])
 def page_form(page_id: int | None = None):
-    page = db.get_or_404(Page, page_id) if page_id else None
+    page = db.get_or_404(Page, page_id) if page_id is not None else None
     form = PageForm(obj=page if request.method == "GET" else None)
     status = 200
     if request.method == "POST":
@@ -585,7 +585,7 @@ def words():
 @bp.route("/words/new", methods=["GET", "POST"])
 @bp.route("/words/<int:word_id>", methods=["GET", "POST"])
 def word_form(word_id: int | None = None):
-    word = db.get_or_404(SensitiveWord, word_id) if word_id else None
+    word = db.get_or_404(SensitiveWord, word_id) if word_id is not None else None
     form = WordForm(formdata=None) if request.method == "GET" else WordForm()
     if request.method == "GET" and word is not None:
         form.term.data, form.action.data, form.pinyin.data = word.term, word.action, word.pinyin

@@ -862,6 +862,15 @@ def test_unknown_section_ids_are_404(back):
     back.post("/admin/sections/987654/delete", status=404)
 
 
+@pytest.mark.parametrize("kind", ["sections", "articles", "pages", "words"])
+def test_id_zero_is_404_not_the_new_form(app, back, kind):
+    # /admin/sections/0 opened the 新增 form (0 read as no id), and posting it created a section.
+    back.get(f"/admin/{kind}/0", status=404)
+    before = record_count(app)
+    back.post(f"/admin/{kind}/0", section_data() if kind == "sections" else {"title": "x"}, status=404)
+    assert record_count(app) == before
+
+
 # --- articles: the list ------------------------------------------------------------------------
 
 
