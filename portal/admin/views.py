@@ -632,7 +632,10 @@ def import_words():
     if not form.validate_on_submit():
         abort(400)
     file = request.files.get("file")
-    raw = file.read() if file else b""
+    if file is None or not file.filename:  # 導入 with no file chosen: not a file with a bad header
+        flash("請先選擇要導入的 CSV 文件", "error")
+        return redirect(url_for("admin.words"), 303)
+    raw = file.read()
     try:
         text = raw.decode("utf-8-sig")
         report = sensitive_words.import_csv(db.session, text=text, actor=current_user, now=utc_now())

@@ -2006,6 +2006,15 @@ def test_unreadable_imports_are_refused_with_a_message(app, back, test_words):
     assert version(app) == start
 
 
+def test_an_import_without_a_file_asks_for_one(app, back, test_words):
+    start, since = version(app), record_count(app)
+    for payload in ({}, {"file": (io.BytesIO(b""), "")}):  # no field; a browser's empty file box
+        response = back.post("/admin/words/import", payload, content_type="multipart/form-data")
+        # It said 文件表頭應為 term,category,action,pinyin of a file never chosen.
+        assert back.flash(response) == "請先選擇要導入的 CSV 文件"
+    assert (version(app), record_count(app)) == (start, since)
+
+
 def test_a_long_word_list_imports(app, back, test_words):
     """A list of thousands of entries is well over the 64 KiB other forms may send."""
     rows = "".join(f"測試詞{n:05d},C14,review,no\n" for n in range(4000))
