@@ -271,7 +271,7 @@ def recent_comments(session: Session, author: User, scope: set[int] | None, limi
 
 def waiting_edits(session: Session, author: User, scope: set[int] | None, limit: int = 30) -> list[Comment]:
     """A user's edits of published comments waiting for review (通過修改/不通過修改, in the 待審
-    tab), oldest first as the tab has them; only those in the moderator's sections, like
+    tab), in the order they were made; only those in the moderator's sections, like
     recent_comments. The published text stays public beside each until it is decided."""
     return list(
         session.scalars(
