@@ -1770,6 +1770,23 @@ def test_a_report_ruling_upheld_deletes_and_tells_the_reporters(desk):
     assert again.status_code == 409 and ALREADY in again.get_data(as_text=True)
 
 
+def test_a_refused_bulk_decision_says_why_even_when_its_rows_are_gone(desk):
+    d = desk
+    comment = add_comment(d)
+    tick = row_stamp(d, comment)[1]
+    # Sent from a list that has emptied since (here: a tab with nothing in it), without a reason:
+    # the page came back 422 without the bulk form, so without a word of why.
+    response = d.post(
+        "moderator",
+        "/moderation/bulk",
+        {"decision": "reject", "ids": [tick], "return_to": "/moderation/?tab=hidden"},
+    )
+    assert response.status_code == 422
+    root = parse_html(response.get_data(as_text=True))
+    assert [text_of(p) for p in find_all(root, "p", data_bulk_error=None)] == ["請選擇處理理由"]
+    assert status_of(d, comment) == "pending"
+
+
 def test_an_upheld_ruling_without_a_reason_is_a_form_error(desk):
     d = desk
     comment = add_comment(d, status="approved")
