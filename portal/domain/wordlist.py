@@ -148,7 +148,7 @@ def parse_word_rows(text: str) -> list[tuple[int, WordEntry, tuple[str, str]]]:
 
 
 def _parse_row(n: int, row: list[str], term_forms: Callable) -> tuple[WordEntry, tuple[str, str]]:
-    term = row[0].strip()
+    term = _undefused(row[0].strip())
     is_regex = term.startswith(REGEX_PREFIX)
     pattern = term[len(REGEX_PREFIX) :] if is_regex else ""
     if not term or (is_regex and not pattern.strip()):
@@ -211,6 +211,20 @@ def duplicate_key(term: str) -> tuple[str, str]:
     return _term_key(term_forms(term, pinyin=False))
 
 
+# A spreadsheet runs a cell that starts like a formula (=HYPERLINK, =cmd|…), and terms may come
+# from lists found elsewhere: the export writes such a term after an apostrophe, as the record's
+# export does, and the import takes one apostrophe off again, so the list still round-trips.
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def _defused(term: str) -> str:
+    return "'" + term if term.startswith(FORMULA_STARTS) else term
+
+
+def _undefused(term: str) -> str:
+    return term[1:] if term.startswith("'") and term[1:].startswith(FORMULA_STARTS) else term
+
+
 def to_csv(entries: Iterable[WordEntry]) -> str:
     """Export in the import format (§6.2); parse_word_csv(to_csv(entries)) gives the entries back."""
     buffer = io.StringIO()
@@ -218,7 +232,7 @@ def to_csv(entries: Iterable[WordEntry]) -> str:
     writer.writerow(HEADER)
     for entry in entries:
         writer.writerow(
-            [entry.term, "/".join(entry.categories), entry.action, "yes" if entry.pinyin else "no"]
+            [_defused(entry.term), "/".join(entry.categories), entry.action, "yes" if entry.pinyin else "no"]
         )
     return buffer.getvalue()
 

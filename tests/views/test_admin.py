@@ -2047,6 +2047,32 @@ def test_export_round_trips_through_import(app, back, test_words):
     assert version(app) == start
 
 
+def test_the_word_export_defuses_formula_cells_and_still_round_trips(app, back, test_words):
+    risky = ['=HYPERLINK("http://x","點我")', "+v信號碼", "-刷單", "@管理員"]
+    rows = "".join(f'"{term.replace(chr(34), chr(34) * 2)}",C14,review,no\n' for term in risky)
+    imported = back.post(
+        "/admin/words/import",
+        {"file": csv_file("term,category,action,pinyin\n" + rows)},
+        content_type="multipart/form-data",
+    )
+    assert back.flash(imported).startswith("導入完成：新增 4 條")
+    exported = back.get("/admin/words/export.csv")
+    cells = [row[0] for row in csv.reader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff")))]
+    # A spreadsheet ran a cell that starts like a formula (=HYPERLINK opened a link from the list).
+    assert [cell for cell in cells if cell.lstrip("'").startswith(("=", "+", "-", "@"))] == [
+        "'" + term for term in risky
+    ]
+    # Imported again, each is the same entry: nothing added, nothing changed.
+    again = back.post(
+        "/admin/words/import",
+        {"file": (io.BytesIO(exported.data), "words.csv")},
+        content_type="multipart/form-data",
+    )
+    assert back.flash(again) == f"導入完成：新增 0 條，修改 0 條，未變 {len(test_words) + 4} 條"
+    terms = read(app, lambda s: set(s.scalars(select(SensitiveWord.term))))
+    assert set(risky) <= terms
+
+
 def test_the_test_box_shows_the_verdict_and_changes_nothing(app, back, test_words):
     start, since = version(app), record_count(app)
     words_before = read(app, lambda s: s.scalar(select(func.count()).select_from(SensitiveWord)))
