@@ -214,6 +214,7 @@ KEY_LABELS = {
     "penalty": "扣信用分",
     "sanction": "措施編號",
     "reports": "舉報編號",
+    "reports_closed": "隨之關閉的舉報",  # an author deleted a reported comment (comments.delete_own)
     "categories": "類別",
     "nickname": "暱稱",
     "phone": "手機號",

@@ -1787,6 +1787,19 @@ def test_a_refused_bulk_decision_says_why_even_when_its_rows_are_gone(desk):
     assert status_of(d, comment) == "pending"
 
 
+def test_the_record_of_an_authors_deletion_names_the_reports_it_closed_in_words(desk):
+    d = desk
+    comment = add_comment(d, status="approved", body="被舉報的評論")
+    report_by(d, comment, ("reader", "reader2"))
+    assert d.post("author", f"/comments/{comment}/delete", {"confirmed": "1"}).status_code == 303
+    log = parse_html(
+        d.get("moderator", "/moderation/log?action=comment.deleted_by_author").get_data(as_text=True)
+    )
+    changes = text_of(find_one(log, "tbody"))
+    # The key showed as it is stored, in English (reports_closed).
+    assert "隨之關閉的舉報" in changes and "reports_closed" not in changes
+
+
 def test_an_upheld_ruling_without_a_reason_is_a_form_error(desk):
     d = desk
     comment = add_comment(d, status="approved")
