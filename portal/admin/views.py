@@ -155,7 +155,7 @@ def sections():
 @bp.route("/sections/new", methods=["GET", "POST"])
 @bp.route("/sections/<int:section_id>", methods=["GET", "POST"])
 def section_form(section_id: int | None = None):
-    section = db.get_or_404(Section, section_id) if section_id else None
+    section = db.get_or_404(Section, section_id) if section_id is not None else None
     form = SectionForm(obj=section if request.method == "GET" else None)
     if request.method == "GET" and section is not None:
         form.parent_id.data = str(section.parent_id or "")
@@ -296,7 +296,7 @@ def _article_input(form: ArticleForm) -> editorial.ArticleInput:
 @bp.route("/articles/new", methods=["GET", "POST"])
 @bp.route("/articles/<int:article_id>", methods=["GET", "POST"])
 def article_form(article_id: int | None = None):
-    article = db.get_or_404(Article, article_id) if article_id else None
+    article = db.get_or_404(Article, article_id) if article_id is not None else None
     form = ArticleForm(obj=article if request.method == "GET" else None)
     _article_choices(form)
     if request.method == "GET":
@@ -390,6 +390,7 @@ def upload_media():
                 data=file.read() if file else b"",
                 caption=form.caption.data or "",
                 credit=form.credit.data or "",
+                filename=(file.filename or "") if file else "",
             ),
             media_root=Path(current_app.config["MEDIA_ROOT"]),
             actor=current_user,
@@ -442,7 +443,7 @@ def pages():
 @bp.route("/pages/new", methods=["GET", "POST"])
 @bp.route("/pages/<int:page_id>", methods=["GET", "POST"])
 def page_form(page_id: int | None = None):
-    page = db.get_or_404(Page, page_id) if page_id else None
+    page = db.get_or_404(Page, page_id) if page_id is not None else None
     form = PageForm(obj=page if request.method == "GET" else None)
     status = 200
     if request.method == "POST":
@@ -584,7 +585,7 @@ def words():
 @bp.route("/words/new", methods=["GET", "POST"])
 @bp.route("/words/<int:word_id>", methods=["GET", "POST"])
 def word_form(word_id: int | None = None):
-    word = db.get_or_404(SensitiveWord, word_id) if word_id else None
+    word = db.get_or_404(SensitiveWord, word_id) if word_id is not None else None
     form = WordForm(formdata=None) if request.method == "GET" else WordForm()
     if request.method == "GET" and word is not None:
         form.term.data, form.action.data, form.pinyin.data = word.term, word.action, word.pinyin
@@ -631,7 +632,10 @@ def import_words():
     if not form.validate_on_submit():
         abort(400)
     file = request.files.get("file")
-    raw = file.read() if file else b""
+    if file is None or not file.filename:  # 導入 with no file chosen: not a file with a bad header
+        flash("請先選擇要導入的 CSV 文件", "error")
+        return redirect(url_for("admin.words"), 303)
+    raw = file.read()
     try:
         text = raw.decode("utf-8-sig")
         report = sensitive_words.import_csv(db.session, text=text, actor=current_user, now=utc_now())

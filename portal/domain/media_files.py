@@ -44,6 +44,7 @@ class Upload:
     data: bytes
     caption: str
     credit: str
+    filename: str = ""  # as the browser named it; a browser sends "" when no file was chosen
 
 
 def _picture(data: bytes) -> Image.Image | None:
@@ -96,6 +97,11 @@ def _stream_kind(data: bytes) -> tuple[MediaKind, str, str] | None:
 def store_upload(session: Session, *, upload: Upload, media_root: Path, actor: User, now: datetime) -> Media:
     """Check, convert and store one upload; a renamed text file is refused with a message."""
     if not upload.data:
+        # A chosen file with nothing in it is not a missing choice: 請選擇 left the editor
+        # choosing the same file again and again.
+        if upload.filename:
+            shown = upload.filename[:60] + ("…" if len(upload.filename) > 60 else "")
+            raise Rejected("file", f"文件「{shown}」是空的（0 字節），請選擇有內容的文件")
         raise Rejected("file", "請選擇要上傳的文件")
     stem = f"uploads/{now:%Y/%m}/{secrets.token_hex(8)}"
     (media_root / stem).parent.mkdir(parents=True, exist_ok=True)

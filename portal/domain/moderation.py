@@ -175,6 +175,7 @@ TAB_LABELS = {
 class QueueFilters:
     section_ids: Sequence[int] | None = None
     article_id: int | None = None
+    author_id: int | None = None  # one user's items, as their page on the desk links to them
     flag: str = ""
     new_users: bool = False
     since: datetime | None = None
@@ -191,6 +192,8 @@ class QueueFilters:
             )
         if self.article_id:
             found.append(Comment.article_id == self.article_id)
+        if self.author_id:
+            found.append(Comment.author_id == self.author_id)
         if self.flag:
             found.append(
                 or_(
@@ -261,6 +264,26 @@ def recent_comments(session: Session, author: User, scope: set[int] | None, limi
             select(Comment)
             .where(Comment.author_id == author.id, *_scoped(scope))
             .order_by(Comment.created_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def waiting_edits(session: Session, author: User, scope: set[int] | None, limit: int = 30) -> list[Comment]:
+    """A user's edits of published comments waiting for review (通過修改/不通過修改, in the 待審
+    tab), in the order they were made; only those in the moderator's sections, like
+    recent_comments. The published text stays public beside each until it is decided."""
+    return list(
+        session.scalars(
+            select(Comment)
+            .where(
+                Comment.author_id == author.id,
+                Comment.status == CommentStatus.APPROVED,
+                sql_text(PENDING_EDIT),  # lets ix_comment_pending_edit serve, as in the tab
+                *_scoped(scope),
+            )
+            .options(selectinload(Comment.article))
+            .order_by(Comment.edited_at, Comment.id)
             .limit(limit)
         )
     )
@@ -1125,6 +1148,11 @@ def lift_refusal(sanction: Sanction, user: User | None, actor: User) -> str:
     return ADMIN_CLOSURE_LIFT if sanction.reason_code == ADMIN_CLOSURE else STAFF_MEASURE_LIFT
 
 
+# Said to whoever presses 解除 on a measure already ended: by this moderator in another tab, by an
+# appeal's ruling, or by someone else; 已由其他審核員處理 told the one who had lifted it a falsehood.
+ALREADY_LIFTED = "這項措施已經解除"
+
+
 def lift_measure(
     session: Session, *, sanction: Sanction, moderator: User, note: str, now: datetime, tell: bool = True
 ) -> Sanction:
@@ -1134,7 +1162,7 @@ def lift_measure(
     if refusal := lift_refusal(sanction, user, moderator):
         raise Rejected("sanction", refusal, 403)
     if sanction.lifted_at is not None:
-        raise AlreadyDecided(ALREADY_DECIDED)
+        raise AlreadyDecided(ALREADY_LIFTED)
     sanction.lifted_at = now
     before = _account_state(user) if user is not None else {}
     if user is not None:

@@ -75,6 +75,12 @@ MSG_DUPLICATE = "第{n}行：與第{m}行重複"
 MSG_PINYIN = "第{n}行：拼音「{value}」無效，應為 yes、no 或留空（正則表達式和 allow 詞條須為 no）"
 MSG_COLUMNS = "第{n}行：欄位數目應為4個（term,category,action,pinyin）"
 MSG_CSV = "第{n}行：CSV 格式錯誤"
+# The column's width (SensitiveWord.term) and the word form's limit: PostgreSQL refused a longer
+# term, and a NUL, with a bare 請求無效 that named no row; SQLite stored what the form cannot edit.
+TERM_MAX = 200
+MSG_TERM_LONG = "第{n}行：詞條不能超過" + str(TERM_MAX) + "字，現為{length}字"
+MSG_CONTROL = "第{n}行：詞條含有控制字符（如 NUL），請刪除後再導入"
+_CONTROL_CHARACTERS = regex.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _category_key(category: str) -> int:
@@ -142,11 +148,15 @@ def parse_word_rows(text: str) -> list[tuple[int, WordEntry, tuple[str, str]]]:
 
 
 def _parse_row(n: int, row: list[str], term_forms: Callable) -> tuple[WordEntry, tuple[str, str]]:
-    term = row[0].strip()
+    term = _undefused(row[0].strip())
     is_regex = term.startswith(REGEX_PREFIX)
     pattern = term[len(REGEX_PREFIX) :] if is_regex else ""
     if not term or (is_regex and not pattern.strip()):
         raise WordListError(MSG_EMPTY.format(n=n), n)
+    if len(term) > TERM_MAX:
+        raise WordListError(MSG_TERM_LONG.format(n=n, length=len(term)), n)
+    if _CONTROL_CHARACTERS.search(term):
+        raise WordListError(MSG_CONTROL.format(n=n), n)
 
     category_field = row[1].strip()
     categories = [part.strip().upper() for part in category_field.split("/")] if category_field else []
@@ -201,6 +211,20 @@ def duplicate_key(term: str) -> tuple[str, str]:
     return _term_key(term_forms(term, pinyin=False))
 
 
+# A spreadsheet runs a cell that starts like a formula (=HYPERLINK, =cmd|…), and terms may come
+# from lists found elsewhere: the export writes such a term after an apostrophe, as the record's
+# export does, and the import takes one apostrophe off again, so the list still round-trips.
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def _defused(term: str) -> str:
+    return "'" + term if term.startswith(FORMULA_STARTS) else term
+
+
+def _undefused(term: str) -> str:
+    return term[1:] if term.startswith("'") and term[1:].startswith(FORMULA_STARTS) else term
+
+
 def to_csv(entries: Iterable[WordEntry]) -> str:
     """Export in the import format (§6.2); parse_word_csv(to_csv(entries)) gives the entries back."""
     buffer = io.StringIO()
@@ -208,7 +232,7 @@ def to_csv(entries: Iterable[WordEntry]) -> str:
     writer.writerow(HEADER)
     for entry in entries:
         writer.writerow(
-            [entry.term, "/".join(entry.categories), entry.action, "yes" if entry.pinyin else "no"]
+            [_defused(entry.term), "/".join(entry.categories), entry.action, "yes" if entry.pinyin else "no"]
         )
     return buffer.getvalue()
 

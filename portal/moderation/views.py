@@ -80,11 +80,21 @@ def page_args() -> MultiDict:
     return MultiDict(parse_qsl(urlsplit(source).query))
 
 
+# A section filter from a stale or edited link: said, as a date that cannot be applied is. Applied,
+# a section outside a scoped desk emptied the list under 欄目「全部」, as if nothing were waiting.
+SECTION_NOT_APPLIED = "找不到欄目「{}」，或它不在您負責的欄目內；此條件未套用"
+
+
 def _filters(args: MultiDict) -> tuple[moderation.QueueFilters, Mapping[str, str]]:
-    """The queue's filters, and a message for each date that cannot be applied (by field name)."""
+    """The queue's filters, and a message for each that cannot be applied (by field name)."""
     tree = section_tree()
-    section = tree.by_slug(args.get("section", "")) if args.get("section") else None
+    slug, within = args.get("section", ""), scope()
+    section = tree.by_slug(slug) if slug else None
     days = records.day_range(args, "since", "until")
+    errors = dict(days.errors)
+    if slug and (section is None or (within is not None and section.id not in within)):
+        errors["section"] = SECTION_NOT_APPLIED.format(slug[:20] + ("…" if len(slug) > 20 else ""))
+        section = None
 
     def midnight(day: date | None, *, after: bool = False) -> datetime | None:
         """Local days, both ends included, as the UTC times the column holds."""
@@ -93,6 +103,7 @@ def _filters(args: MultiDict) -> tuple[moderation.QueueFilters, Mapping[str, str
     filters = moderation.QueueFilters(
         section_ids=tree.subtree_ids(section) if section else None,
         article_id=records.parse_id(args.get("article", "")),
+        author_id=records.parse_id(args.get("author", "")),
         flag=args.get("flag", "")[:20],
         new_users=args.get("new") == "1",
         since=midnight(days.since),
@@ -101,7 +112,7 @@ def _filters(args: MultiDict) -> tuple[moderation.QueueFilters, Mapping[str, str
         nickname=args.get("nickname", "")[:32],
         ip_prefix=args.get("ip", "")[:45],
     )
-    return filters, days.errors
+    return filters, errors
 
 
 def _highlight(text: str, rule_hits: str | None) -> list[tuple[str, bool]]:
@@ -571,6 +582,8 @@ def render_user(
         record=moderation.author_records(db.session, [person], now=now)[person.id],
         suggestion=moderation.suggest_measure(db.session, person, now=now),
         recent=recent,
+        # Listed with the way to where each is decided: the 待審 tab, filtered to this user.
+        waiting_edits=moderation.waiting_edits(db.session, person, scope()),
         sanctions=sanctions,
         # Only what this moderator may lift gets a button (an admin's 停用, staff: admins only).
         lift_refusals={s.id: moderation.lift_refusal(s, person, current_user) for s in sanctions},
@@ -660,9 +673,9 @@ def lift(sanction_id: int):
         db.session.rollback()
         flash(refused.message, "error")
         return render_user(person), refused.status
-    except moderation.AlreadyDecided:
+    except moderation.AlreadyDecided as lifted:
         db.session.rollback()
-        flash(moderation.ALREADY_DECIDED, "error")
+        flash(str(lifted), "error")
     else:
         db.session.commit()
         flash("已解除措施")

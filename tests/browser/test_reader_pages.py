@@ -290,10 +290,25 @@ def test_signed_in_readers_pages_pass_axe(page, watch, live_portal, demo_ids):
     watch.assert_clean()
 
 
+def wait_for_review(live_portal, comment_id: int, body: str) -> None:
+    """An author's edit of a published comment, waiting beside its text (comments.edit's outcome)."""
+    from portal.extensions import db
+    from portal.models import Comment
+
+    with live_portal.app().app_context():
+        comment = db.session.get(Comment, comment_id)
+        comment.pending_body, comment.pending_flags, comment.pending_rule_hits = body, "", "[]"
+        db.session.commit()
+
+
 def test_moderation_desk_passes_axe(page, watch, demo_ids, live_portal):
     log_in_demo(page, DEMO_MODERATOR)
     # A reader muted for a day: the user page's table of sanctions, with 解除.
     warned = live_portal.reader()
+    # Their edit of a published comment waiting for review: its 原文/修改後 row in 待審 (whose labels
+    # were <h4> under the page's <h1>, out of heading order) and the user page's 待審核的修改.
+    edited = live_portal.approved_comment(live_portal.fresh_article(), warned.id, "已經發布的原文")
+    wait_for_review(live_portal, edited, "作者修改後等待審核的內容")
     page.goto(f"/moderation/users/{warned.id}")
     page.locator("#measure").select_option("mute")
     page.locator("#days").select_option("1")
@@ -313,6 +328,7 @@ def test_moderation_desk_passes_axe(page, watch, demo_ids, live_portal):
             "/moderation/stats",
             "/moderation/emergency",
             f"/moderation/users/{demo_ids['user']}",
+            f"/moderation/users/{warned.id}",
         ],
     )
     assert found == []

@@ -786,6 +786,14 @@ def test_invalid_section_fields_get_messages_beside_them_in_chinese(app, back, t
     assert record_count(app) == 0
 
 
+def test_the_slug_box_takes_as_many_characters_as_the_server_accepts(app, back, tree):
+    # The box let a 64th character be typed that the server then refused (網址代號不能超過63個字).
+    box = find_one(back.page("/admin/sections/new"), "input", name="slug")
+    longest = "a" * int(box.get("maxlength"))
+    back.post("/admin/sections/new", section_data(slug=longest))
+    assert section_row(app, longest) is not None
+
+
 def test_a_section_with_articles_cannot_be_deleted(app, back, tree):
     since = record_count(app)
     response = back.post(f"/admin/sections/{tree['ruiping']}/delete")
@@ -854,6 +862,15 @@ def test_unknown_section_ids_are_404(back):
     back.get("/admin/sections/987654", status=404)
     back.post("/admin/sections/987654", section_data(), status=404)
     back.post("/admin/sections/987654/delete", status=404)
+
+
+@pytest.mark.parametrize("kind", ["sections", "articles", "pages", "words"])
+def test_id_zero_is_404_not_the_new_form(app, back, kind):
+    # /admin/sections/0 opened the 新增 form (0 read as no id), and posting it created a section.
+    back.get(f"/admin/{kind}/0", status=404)
+    before = record_count(app)
+    back.post(f"/admin/{kind}/0", section_data() if kind == "sections" else {"title": "x"}, status=404)
+    assert record_count(app) == before
 
 
 # --- articles: the list ------------------------------------------------------------------------
@@ -1373,6 +1390,19 @@ def test_a_caption_over_its_limit_is_said_beside_it_and_the_text_kept(app, back,
 def test_an_upload_without_a_file_asks_for_one(app, back, media_root):
     response = back.post("/admin/media", {"caption": "x"}, status=422, content_type="multipart/form-data")
     assert field_errors(html_of(response), "file") == ["請選擇要上傳的文件"]
+
+
+def test_an_empty_file_is_said_to_be_empty_not_missing(app, back, media_root):
+    response = back.post(
+        "/admin/media",
+        {"caption": "x", "file": (io.BytesIO(b""), "空白照片.jpg")},
+        status=422,
+        content_type="multipart/form-data",
+    )
+    assert field_errors(html_of(response), "file") == [
+        "文件「空白照片.jpg」是空的（0 字節），請選擇有內容的文件"
+    ]
+    assert media_rows(app) == [] and files_under(media_root) == []
 
 
 def test_a_full_size_photo_can_be_uploaded(app, back, media_root):
@@ -1975,6 +2005,10 @@ def test_a_csv_with_a_bad_row_is_refused_whole(app, back, test_words):
             ("好词,C8,ban,no", "第4行：處理方式「ban」無效，應為 block、review 或 allow"),
             ("赌,C8,block,no", "第4行：不允許單字屏蔽詞"),
             ("网络水军,C14,review,no", "第4行：與第2行重複"),
+            # Longer than the column and the word form allow, or holding a NUL: PostgreSQL refused
+            # the whole file with a bare 請求無效, SQLite stored what the form cannot edit.
+            ("好" * 201 + ",C8,review,no", "第4行：詞條不能超過200字，現為201字"),
+            ("好\x00词,C8,review,no", "第4行：詞條含有控制字符（如 NUL），請刪除後再導入"),
         ],
         check,
     )
@@ -2001,6 +2035,15 @@ def test_unreadable_imports_are_refused_with_a_message(app, back, test_words):
         check,
     )
     assert version(app) == start
+
+
+def test_an_import_without_a_file_asks_for_one(app, back, test_words):
+    start, since = version(app), record_count(app)
+    for payload in ({}, {"file": (io.BytesIO(b""), "")}):  # no field; a browser's empty file box
+        response = back.post("/admin/words/import", payload, content_type="multipart/form-data")
+        # It said 文件表頭應為 term,category,action,pinyin of a file never chosen.
+        assert back.flash(response) == "請先選擇要導入的 CSV 文件"
+    assert (version(app), record_count(app)) == (start, since)
 
 
 def test_a_long_word_list_imports(app, back, test_words):
@@ -2033,6 +2076,32 @@ def test_export_round_trips_through_import(app, back, test_words):
     again.close()
     assert back.flash(again) == f"導入完成：新增 0 條，修改 0 條，未變 {len(test_words)} 條"
     assert version(app) == start
+
+
+def test_the_word_export_defuses_formula_cells_and_still_round_trips(app, back, test_words):
+    risky = ['=HYPERLINK("http://x","點我")', "+v信號碼", "-刷單", "@管理員"]
+    rows = "".join(f'"{term.replace(chr(34), chr(34) * 2)}",C14,review,no\n' for term in risky)
+    imported = back.post(
+        "/admin/words/import",
+        {"file": csv_file("term,category,action,pinyin\n" + rows)},
+        content_type="multipart/form-data",
+    )
+    assert back.flash(imported).startswith("導入完成：新增 4 條")
+    exported = back.get("/admin/words/export.csv")
+    cells = [row[0] for row in csv.reader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff")))]
+    # A spreadsheet ran a cell that starts like a formula (=HYPERLINK opened a link from the list).
+    assert [cell for cell in cells if cell.lstrip("'").startswith(("=", "+", "-", "@"))] == [
+        "'" + term for term in risky
+    ]
+    # Imported again, each is the same entry: nothing added, nothing changed.
+    again = back.post(
+        "/admin/words/import",
+        {"file": (io.BytesIO(exported.data), "words.csv")},
+        content_type="multipart/form-data",
+    )
+    assert back.flash(again) == f"導入完成：新增 0 條，修改 0 條，未變 {len(test_words) + 4} 條"
+    terms = read(app, lambda s: set(s.scalars(select(SensitiveWord.term))))
+    assert set(risky) <= terms
 
 
 def test_the_test_box_shows_the_verdict_and_changes_nothing(app, back, test_words):

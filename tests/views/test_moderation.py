@@ -1035,6 +1035,131 @@ def test_a_scoped_moderator_sees_a_users_comments_in_their_sections_only(desk):
     assert sorted(everyone) == ["山東下的評論", "社會版的評論", "要聞下的評論"]
 
 
+def test_the_user_page_lists_waiting_edits_in_the_moderators_sections_with_a_link_to_decide_them(desk):
+    d = desk
+    in_yaowen = add_comment(
+        d, section="yaowen", status="approved", body="要聞下已發布的原文", created_at=utc_now()
+    )
+    in_shehui = add_comment(
+        d, section="shehui", status="approved", body="社會版已發布的原文", created_at=utc_now()
+    )
+    untouched = add_comment(
+        d, section="yaowen", status="approved", body="沒有修改的評論", created_at=utc_now()
+    )
+    edit_as_author(d, in_yaowen, "要聞下修改後的內容")
+    edit_as_author(d, in_shehui, "社會版修改後的內容")
+    author_id = d.people["author"].id
+
+    def edits_seen_by(role: str) -> dict[int, tuple[str, str, str]]:
+        response = d.get(role, f"/moderation/users/{author_id}")
+        assert response.status_code == 200
+        root = parse_html(response.get_data(as_text=True))
+        return {
+            int(li.get("data-comment-id")): (
+                text_of(find_one(li, "span", data_edit_original=None)),
+                text_of(find_one(li, "span", data_edit_new=None)),
+                find_one(li, "a", data_decide_edit=None).get("href"),
+            )
+            for li in find_all(root, "li", cls="waiting-edit")
+        }
+
+    everyone = edits_seen_by("moderator")
+    assert set(everyone) == {in_yaowen, in_shehui}  # the comment without an edit is not listed
+    assert everyone[in_yaowen][:2] == ("要聞下已發布的原文", "要聞下修改後的內容")
+    scoped = edits_seen_by("scoped")
+    assert set(scoped) == {in_yaowen}  # 社會 is outside the scoped moderator's sections
+    # The link opens the 待審 tab at the edit's row, with 通過修改 and 不通過修改.
+    link = urlsplit(scoped[in_yaowen][2])
+    assert link.fragment == f"queue-row-{in_yaowen}"
+    queue = parse_html(d.get("scoped", f"{link.path}?{link.query}").get_data(as_text=True))
+    rows = find_all(queue, "li", cls="queue-row")
+    assert [row.get("id") for row in rows] == [f"queue-row-{in_yaowen}"]
+    assert "通過修改" in text_of(rows[0]) and "不通過修改" in text_of(rows[0])
+    # Decided, it leaves the page.
+    seen, _ = row_stamp(d, in_yaowen)
+    response = d.post(
+        "moderator", f"/moderation/comments/{in_yaowen}/decision", {"decision": "approve", "seen": seen}
+    )
+    assert response.status_code == 303
+    assert set(edits_seen_by("moderator")) == {in_shehui}
+    assert untouched not in edits_seen_by("moderator")
+
+
+def test_the_queue_filters_by_user_number(desk):
+    d = desk
+    mine = add_comment(d, body="作者甲的待審評論")
+    theirs = add_comment(d, author="reader", body="旁觀讀者的待審評論")
+    root = parse_html(
+        d.get("moderator", f"/moderation/?author={d.people['author'].id}").get_data(as_text=True)
+    )
+    shown = {row.get("id") for row in find_all(root, "li", cls="queue-row")}
+    assert shown == {f"queue-row-{mine}"}
+    assert find_one(root, "input", name="author").get("value") == str(d.people["author"].id)
+    everyone = parse_html(d.get("moderator", "/moderation/?author=abc").get_data(as_text=True))
+    assert {f"queue-row-{mine}", f"queue-row-{theirs}"} <= {
+        row.get("id") for row in find_all(everyone, "li", cls="queue-row")
+    }
+
+
+# A browser checks required, min and the like itself, in its own language ("Please select an item in
+# the list."), and keeps the form from reaching the server, whose message says it in Chinese beside
+# the field. Staff forms leave the checking to the server.
+CONSTRAINED = ("required", "min", "max", "pattern", "minlength")
+
+
+def test_staff_forms_leave_checking_to_the_server_not_to_the_browsers_english(desk):
+    d = desk
+    author = d.people["author"].id
+    pages = [
+        "/moderation/",
+        "/moderation/?tab=appeals",
+        "/moderation/log",
+        "/moderation/emergency",
+        f"/moderation/users/{author}",
+        "/admin/words",
+        "/admin/articles",
+        "/admin/users",
+        "/admin/media",
+        "/admin/settings",
+        "/admin/sections/new",
+        "/admin/articles/new",
+        "/admin/pages/new",
+        "/admin/words/new",
+        f"/admin/users/{author}",
+    ]
+    checked = []
+    for path in pages:
+        response = d.get("admin", path)
+        assert response.status_code == 200, path
+        for form in find_all(parse_html(response.get_data(as_text=True)), "form"):
+            controls = [
+                c
+                for c in form.iter()
+                if c.tag in ("input", "select", "textarea")
+                and (
+                    any(c.get(name) is not None for name in CONSTRAINED)
+                    or c.get("type") in ("number", "email")
+                )
+            ]
+            if controls:
+                checked.append((path, form.get("action") or form.get("aria-label")))
+                assert form.get("novalidate") is not None, (path, form.get("action"), controls[0].get("name"))
+    # The forms this is about: the measure, the emergency forms, the word test, the filters.
+    assert len(checked) >= 7, checked
+
+
+def test_a_measure_without_a_reason_is_said_by_the_server(desk):
+    d = desk
+    author = d.people["author"].id
+    response = d.post(
+        "moderator", f"/moderation/users/{author}/measures", {"measure": "warning", "reason": ""}
+    )
+    assert response.status_code == 422
+    assert "請選擇理由" in text_of(
+        find_one(parse_html(response.get_data(as_text=True)), "form", cls="measure-form")
+    )
+
+
 def test_the_queue_lists_pending_comments_with_their_rule_hits_marked(desk, test_words):
     d = desk
     reader = d.client("author")
@@ -1169,12 +1294,34 @@ def test_each_filter_narrows_the_list(desk):
     assert rows("nickname=新來") == {b}
     assert rows("ip=10.") == {a, b}
     assert rows("section=yaowen&ip=10.9") == {b}
-    # Bad values fall back to no filter, never a 500; a bad date is also said beside its field (422).
-    assert rows("article=abc&section=nowhere") == {a, b, c}
+    # Bad values fall back to no filter, never a 500; a bad date or section is also said beside its
+    # field (422).
+    assert rows("article=abc") == {a, b, c}
+    assert rows("article=abc&section=nowhere", 422) == {a, b, c}
     assert rows("article=abc&since=yesterday&section=nowhere", 422) == {a, b, c}
     assert rows("article=99999999999999999999999&since=0001-01-01&until=9999-12-31", 422) == {a, b, c}
     # What is typed is searched for as typed: % and _ are no wildcards.
     assert rows("q=_") == rows("q=%") == rows("ip=%") == rows("nickname=_") == set()
+
+
+def test_a_section_filter_outside_a_scoped_desk_is_said_and_not_applied(desk):
+    d = desk
+    mine = add_comment(d, section="yaowen")
+    elsewhere = add_comment(d, section="shehui")
+    # 社會 is not the scoped moderator's: applied, it emptied the list under 欄目「全部」.
+    response = d.get("scoped", "/moderation/?section=shehui")
+    assert response.status_code == 422
+    root = parse_html(response.get_data(as_text=True))
+    assert set(queue_rows(response.get_data(as_text=True))) == {mine}
+    assert text_of(find_one(root, "ul", id="filter-section-errors")) == (
+        "找不到欄目「shehui」，或它不在您負責的欄目內；此條件未套用"
+    )
+    assert find_one(root, "select", name="section").get("aria-invalid") == "true"
+    # Their own section filters as before; for a desk without a scope, 社會 is a section like any.
+    assert set(queue_rows(d.get("scoped", "/moderation/?section=shandong").get_data(as_text=True))) == set()
+    assert set(queue_rows(d.get("moderator", "/moderation/?section=shehui").get_data(as_text=True))) == {
+        elsewhere
+    }
 
 
 def test_the_queue_filters_stay_on_the_tabs_and_out_of_the_site_search_box(desk):
@@ -1623,6 +1770,36 @@ def test_a_report_ruling_upheld_deletes_and_tells_the_reporters(desk):
     assert again.status_code == 409 and ALREADY in again.get_data(as_text=True)
 
 
+def test_a_refused_bulk_decision_says_why_even_when_its_rows_are_gone(desk):
+    d = desk
+    comment = add_comment(d)
+    tick = row_stamp(d, comment)[1]
+    # Sent from a list that has emptied since (here: a tab with nothing in it), without a reason:
+    # the page came back 422 without the bulk form, so without a word of why.
+    response = d.post(
+        "moderator",
+        "/moderation/bulk",
+        {"decision": "reject", "ids": [tick], "return_to": "/moderation/?tab=hidden"},
+    )
+    assert response.status_code == 422
+    root = parse_html(response.get_data(as_text=True))
+    assert [text_of(p) for p in find_all(root, "p", data_bulk_error=None)] == ["請選擇處理理由"]
+    assert status_of(d, comment) == "pending"
+
+
+def test_the_record_of_an_authors_deletion_names_the_reports_it_closed_in_words(desk):
+    d = desk
+    comment = add_comment(d, status="approved", body="被舉報的評論")
+    report_by(d, comment, ("reader", "reader2"))
+    assert d.post("author", f"/comments/{comment}/delete", {"confirmed": "1"}).status_code == 303
+    log = parse_html(
+        d.get("moderator", "/moderation/log?action=comment.deleted_by_author").get_data(as_text=True)
+    )
+    changes = text_of(find_one(log, "tbody"))
+    # The key showed as it is stored, in English (reports_closed).
+    assert "隨之關閉的舉報" in changes and "reports_closed" not in changes
+
+
 def test_an_upheld_ruling_without_a_reason_is_a_form_error(desk):
     d = desk
     comment = add_comment(d, status="approved")
@@ -1741,8 +1918,11 @@ def test_lifting_a_measure_from_the_user_page(desk):
     assert d.post("admin", f"/moderation/sanctions/{sanction_id}/lift", CONFIRMED).status_code == 303
     with d.app.app_context():
         assert str(db.session.get(User, author.id).state) == "active"
-    d.post("admin", f"/moderation/sanctions/{sanction_id}/lift", CONFIRMED)
+    again = d.post("admin", f"/moderation/sanctions/{sanction_id}/lift", CONFIRMED)
     assert count_actions(d, ModerationAction.action == "account.measure_lifted") == 1
+    # The one who lifted it, pressing again (a second tab), is told so, not 已由其他審核員處理.
+    shown = parse_html(d.get("admin", again.location).get_data(as_text=True))
+    assert "這項措施已經解除" in [text_of(p) for p in find_all(shown, "p", cls="message-error")]
     with d.app.app_context():
         [note] = db.session.scalars(
             select(ModerationAction.note).where(ModerationAction.action == "account.measure_lifted")

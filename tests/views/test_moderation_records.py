@@ -509,7 +509,15 @@ def export(client, fmt: str, **filters):
 
 def test_csv_export_has_a_bom_chinese_headers_and_every_filtered_row(app, client, moderator):
     for n in range(3):
-        add_record(app, actor_id=moderator.id, action="moderation.reject", reason_code="R08", note=f"第{n}條")
+        add_record(
+            app,
+            actor_id=moderator.id,
+            action="moderation.reject",
+            target_type="comment",
+            target_id=n + 1,
+            reason_code="R08",
+            note=f"第{n}條",
+        )
     add_record(app, action="comment.submitted", note='=HYPERLINK("http://x")')
     response = export(client, "csv", action="moderation.reject")
     assert response.status_code == 200
@@ -529,6 +537,9 @@ def test_csv_export_has_a_bom_chinese_headers_and_every_filtered_row(app, client
     assert {row["理由"] for row in body} == {"侮辱誹謗、人身攻擊"}
     assert [row["備註"] for row in body] == ["第2條", "第1條", "第0條"]
     assert {row["操作者"] for row in body} == {"值班甲"}
+    # Codes come with their words, as 操作 and 理由 do: no bare English role or target in the sheet.
+    assert {(row["角色"], row["角色代碼"]) for row in body} == {("審核員", "moderator")}
+    assert {(row["對象類型"], row["對象類型代碼"]) for row in body} == {("評論", "comment")}
 
 
 def test_csv_export_defuses_formulas(app, client, moderator):
