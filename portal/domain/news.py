@@ -306,16 +306,21 @@ def _search_words(query: str) -> list[str]:
     return spaced.split()
 
 
-def search_terms(query: str, *, converters: Iterable[Callable[[str], str]] = ()) -> list[list[str]]:
+def search_terms(
+    query: str, *, converters: Iterable[Callable[[str], str | list[str]]] = ()
+) -> list[list[str]]:
     """Split a query into at most five terms; each is the list of its forms (as typed, its
-    full-width letters and digits as ASCII, 繁, 简). 「東昌湖」 and 東昌湖，冬季 search the words,
-    not the marks around them, which no article has in that place."""
+    full-width letters and digits as ASCII, 繁 (a converter may give several), 简). 「東昌湖」 and
+    東昌湖，冬季 search the words, not the marks around them, which no article has in that place."""
     terms = []
     for word in _search_words(query)[:5]:
         forms = [word, unicodedata.normalize("NFKC", word)]
-        terms.append(
-            list(dict.fromkeys([*forms, *(convert(form) for form in forms for convert in converters)]))
-        )
+        converted = []
+        for form in forms:
+            for convert in converters:
+                result = convert(form)
+                converted += [result] if isinstance(result, str) else result
+        terms.append(list(dict.fromkeys([*forms, *converted])))
     return terms
 
 

@@ -21,7 +21,7 @@ from flask import (
 from portal.comments.context import thread_context
 from portal.domain import news
 from portal.domain.pagination import Cursor
-from portal.domain.script import Script, to_simplified, to_traditional
+from portal.domain.script import Script, to_simplified, to_traditional_variants
 from portal.extensions import db
 from portal.models import Article, Page, Section, SectionLayout, utc_now
 from portal.page_cache import cached_page
@@ -178,7 +178,7 @@ def page(slug: str):
 @bp.get("/search")
 def search():
     query = news.search_query(request.args.get("q") or "")
-    terms = news.search_terms(query, converters=(to_traditional, to_simplified))
+    terms = news.search_terms(query, converters=(to_traditional_variants, to_simplified))
     cursor = Cursor.decode(request.args.get("after"))
     articles, next_cursor = news.search_articles(
         db.session,

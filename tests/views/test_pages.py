@@ -583,6 +583,23 @@ def test_search_in_simplified_finds_the_traditional_text(demo_client, seed_id):
     assert "濟南" in {text_of(m) for m in hit.iter("mark")}
 
 
+@pytest.mark.parametrize(
+    ("query", "written"),
+    [("这里", "這裡"), ("這裏", "這裡"), ("在这里", "在這裡"), ("看着", "看著"), ("和面", "和麵")],
+)
+def test_search_finds_the_traditional_text_as_our_editors_write_it(demo_app, demo_client, query, written):
+    """OpenCC's s2t gives 這裏 and 看着; the articles say 這裡 and 看著 (Taiwan usage): a 简体
+    reader's 这里 (or a 這裏 typed in Hong Kong usage) must find them, with 2 characters or 3."""
+    with demo_app.app_context():
+        holding = db.session.scalars(
+            public_query().where(Article.body_text.contains(written)).order_by(Article.id)
+        ).all()
+        expected = {a.id for a in holding}
+    assert expected, f"the demo content has {written}"
+    _, root = get_page(demo_client, "/search", query_string={"q": query})
+    assert expected <= set(results(root))
+
+
 @pytest.mark.parametrize("query", ["弗迪電池", "弗迪电池", "人力資源供給"])
 def test_search_of_three_or_more_characters_uses_the_index_and_finds_the_seed(demo_client, seed_id, query):
     _, root = get_page(demo_client, "/search", query_string={"q": query})
