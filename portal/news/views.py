@@ -274,6 +274,19 @@ def sitemap():
     return response
 
 
+# Crawlers read the news, not the staff pages, forms or per-reader pages, and find the sitemap here.
+ROBOTS_DISALLOW = ("/accounts/", "/admin/", "/moderation/", "/comments/", "/script/", "/search")
+
+
+@bp.get("/robots.txt")
+def robots():
+    lines = ["User-agent: *", *(f"Disallow: {path}" for path in ROBOTS_DISALLOW)]
+    lines.append(f"Sitemap: {_absolute('news.sitemap')}")
+    response = make_response("\n".join(lines) + "\n")
+    response.mimetype = "text/plain"
+    return response
+
+
 @bp.get("/media/<path:filename>")
 def media_file(filename: str):
     """Pictures, audio and video under the instance's media folder (Range requests included)."""

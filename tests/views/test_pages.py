@@ -823,6 +823,21 @@ def test_sitemap_lists_every_public_article(demo_app, demo_client):
     assert pages and {p.removeprefix("/pages/") for p in paths if p.startswith("/pages/")} == pages
 
 
+def test_robots_txt_names_the_sitemap_and_keeps_crawlers_out_of_staff_and_account_pages(demo_client):
+    """It was a 404: crawlers found neither the sitemap nor where not to go."""
+    response = demo_client.get("/robots.txt")
+    assert response.status_code == 200
+    assert response.mimetype == "text/plain"
+    lines = response.get_data(as_text=True).splitlines()
+    assert lines[0] == "User-agent: *"
+    assert {"Disallow: /admin/", "Disallow: /moderation/", "Disallow: /accounts/"} <= set(lines)
+    sitemap = [line.removeprefix("Sitemap: ") for line in lines if line.startswith("Sitemap: ")]
+    assert len(sitemap) == 1 and sitemap[0].startswith("http")
+    assert demo_client.get(href_path(sitemap[0])).status_code == 200
+    # Nothing readers read is shut out.
+    assert not any(line in {"Disallow: /", "Disallow: /articles/", "Disallow: /sections/"} for line in lines)
+
+
 # --- 繁/简 ----------------------------------------------------------------------------------------
 
 
