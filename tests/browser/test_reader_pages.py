@@ -407,6 +407,23 @@ def test_article_page_fits_the_screen(page, watch, seed_path, artifacts, width):
     watch.assert_clean()
 
 
+def test_breadcrumb_lines_up_with_what_it_heads_on_a_wide_screen(page, watch, seed_path):
+    """On sections, 數字報 and static pages the breadcrumb stood 158 px right of the h1 below it
+    (centred in the article's 760 px column); over an article it sits over the article."""
+    page.set_viewport_size({"width": 1280, "height": 900})
+    for path, below in [
+        ("/sections/yaowen", "h1"),
+        ("/sections/shuzibao", "h1"),
+        ("/pages/about", "h1"),
+        (seed_path, "article.article"),
+    ]:
+        page.goto(path)
+        crumb = page.locator(".breadcrumb").bounding_box()["x"]
+        heading = page.locator(below).first.bounding_box()["x"]
+        assert abs(crumb - heading) <= 1, f"{path}: breadcrumb at {crumb}px, {below} at {heading}px"
+    watch.assert_clean()
+
+
 def test_media_players_can_play_their_files(page, watch):
     page.goto("/sections/shiting")
     page.locator(".article-item-title").first.click()
