@@ -138,8 +138,23 @@ def render_article(article: Article, form=None, *, preview: bool = False) -> str
         "related": related,
         "share_url": _absolute("news.article", article_id=article.id),
         "preview": preview,
+        **_player_files(article),
     }
     return render_template("news/article.html", **page)
+
+
+def _player_files(article: Article) -> dict:
+    """What of the player's files is there: a player whose file is gone (a restore without the
+    media folder) is a dead control, so the page says so; only demo videos come with captions,
+    and a <track> pointing at none was a 404 on every view of an uploaded video."""
+    if article.player is None:
+        return {"player_missing": False, "captions": None}
+    root = Path(current_app.config["MEDIA_ROOT"])
+    captions = article.player.captions_path()
+    return {
+        "player_missing": not (root / article.player.path).is_file(),
+        "captions": captions if article.player.kind == "video" and (root / captions).is_file() else None,
+    }
 
 
 @bp.get("/articles/<int:article_id>/qr.svg")

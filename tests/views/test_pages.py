@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import shutil
+import uuid
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -14,7 +17,17 @@ from sqlalchemy import or_, select
 
 from portal.domain.pledge import input_normalise
 from portal.extensions import db
-from portal.models import Article, ArticleKind, ArticleState, Page, Section, SiteSetting, utc_now
+from portal.models import (
+    Article,
+    ArticleKind,
+    ArticleState,
+    Media,
+    MediaKind,
+    Page,
+    Section,
+    SiteSetting,
+    utc_now,
+)
 from portal.news.views import HOME_PER_SECTION
 from tests.helpers import HX, find_all, find_one, parse_html, text_of
 
@@ -404,6 +417,42 @@ def test_video_article_plays_a_webm_that_answers(demo_app, demo_client):
     captions = demo_client.get(find_one(player, "track").get("src"))
     assert captions.status_code == 200
     assert captions.get_data(as_text=True).startswith("WEBVTT")
+
+
+def _video_article_with_file(app, path: str) -> int:
+    """A video article whose player is a file at `path` under the media folder (or nowhere)."""
+    with app.app_context():
+        article = db.session.get(Article, one_of_kind(app, ArticleKind.VIDEO).id)
+        article.player = Media(kind=MediaKind.VIDEO, path=path, mime="video/webm", caption="上傳的視頻")
+        db.session.commit()
+        return article.id
+
+
+def test_an_uploaded_video_without_captions_has_no_track_that_would_be_a_404(demo_app, demo_client):
+    """Uploads come without a .vtt; the page pointed a default <track> at one anyway."""
+    with demo_app.app_context():
+        demo_video = db.session.get(Article, one_of_kind(demo_app, ArticleKind.VIDEO).id).player.path
+    uploaded = f"uploads/{uuid.uuid4().hex}.webm"
+    target = Path(demo_app.config["MEDIA_ROOT"]) / uploaded
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(Path(demo_app.config["MEDIA_ROOT"]) / demo_video, target)
+    try:
+        article_id = _video_article_with_file(demo_app, uploaded)
+        _, root = get_page(demo_client, f"/articles/{article_id}")
+        player = find_one(root, "video")
+        assert find_one(player, "source").get("src") == f"/media/{uploaded}"
+        assert not find_all(player, "track")
+    finally:
+        target.unlink()
+
+
+def test_a_player_whose_file_is_gone_says_so_instead_of_a_dead_control(demo_app, demo_client):
+    article_id = _video_article_with_file(demo_app, f"uploads/{uuid.uuid4().hex}.webm")
+    _, root = get_page(demo_client, f"/articles/{article_id}")
+    player = find_one(root, data_part="player")
+    assert not find_all(player, "video")
+    assert "視頻文件暫時無法播放" in text_of(find_one(player, data_player_missing=""))
+    assert "上傳的視頻" in text_of(find_one(player, "figcaption"))
 
 
 def test_audio_article_plays_a_wav_served_with_the_type_the_page_declares(demo_app, demo_client):
