@@ -116,6 +116,21 @@ def _newest_first(query, cursor: Cursor | None, size: int):
     return query.order_by(Article.published_at.desc(), Article.id.desc()).limit(size + 1)
 
 
+def _previous_cursor(session: Session, query, cursor: Cursor, size: int) -> Cursor | None:
+    """The `after` cursor of the page before the one that starts after `cursor`, or None when that
+    page is the first. The page before holds the `size` rows from `cursor`'s own row up (newer):
+    the row above those is where it starts after. Keyset, so it costs what one page costs."""
+    above = session.execute(
+        query.with_only_columns(Article.published_at, Article.id)
+        .where(tuple_(Article.published_at, Article.id) >= (cursor.at, cursor.id))
+        .order_by(Article.published_at.asc(), Article.id.asc())
+        .limit(size + 1)
+    ).all()
+    if len(above) <= size:
+        return None
+    return Cursor(above[size].published_at, above[size].id)
+
+
 def _page(rows: Sequence[Article], size: int) -> tuple[list[Article], Cursor | None]:
     items = list(rows[:size])
     more = len(rows) > size
@@ -126,13 +141,24 @@ def _with_list_parts(query):
     return query.options(selectinload(Article.cover), selectinload(Article.section))
 
 
+def _section_query(section_ids: Sequence[int], now: datetime) -> Select:
+    return select(Article).where(is_public(now), Article.section_id.in_(section_ids))
+
+
 def section_articles(
     session: Session, *, section_ids: Sequence[int], now: datetime, cursor: Cursor | None, size: int
 ) -> tuple[list[Article], Cursor | None]:
     """One keyset page of a section's articles (its sub-sections' included), newest first."""
-    query = select(Article).where(is_public(now), Article.section_id.in_(section_ids))
+    query = _section_query(section_ids, now)
     rows = session.scalars(_with_list_parts(_newest_first(query, cursor, size))).all()
     return _page(rows, size)
+
+
+def section_previous_cursor(
+    session: Session, *, section_ids: Sequence[int], now: datetime, cursor: Cursor, size: int
+) -> Cursor | None:
+    """Where the page before section_articles(cursor) starts (None: the first page)."""
+    return _previous_cursor(session, _section_query(section_ids, now), cursor, size)
 
 
 def latest_articles(
@@ -356,11 +382,30 @@ def search_articles(
     """Articles of visible sections containing every term, newest first, one keyset page."""
     if not terms:
         return [], None
-    query = select(Article).where(
-        is_public(now), Article.section_id.in_(visible), *(_term_condition(session, forms) for forms in terms)
-    )
+    query = _search_query(session, terms, now, visible)
     rows = session.scalars(_with_list_parts(_newest_first(query, cursor, size))).all()
     return _page(rows, size)
+
+
+def _search_query(session: Session, terms: list[list[str]], now: datetime, visible: Sequence[int]) -> Select:
+    return select(Article).where(
+        is_public(now), Article.section_id.in_(visible), *(_term_condition(session, forms) for forms in terms)
+    )
+
+
+def search_previous_cursor(
+    session: Session,
+    *,
+    terms: list[list[str]],
+    now: datetime,
+    cursor: Cursor,
+    size: int,
+    visible: Sequence[int],
+) -> Cursor | None:
+    """Where the page before search_articles(cursor) starts (None: the first page)."""
+    if not terms:
+        return None
+    return _previous_cursor(session, _search_query(session, terms, now, visible), cursor, size)
 
 
 def highlight_segments(text: str, words: Iterable[str]) -> list[tuple[str, bool]]:

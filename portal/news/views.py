@@ -86,12 +86,22 @@ def section(slug: str):
             news.paper_edition(db.session, section_ids=ids, day=day, now=now, zone=zone()) if day else []
         )
         return render_template("news/paper.html", editions=editions, day=day, articles=articles, **context)
-    cursor = Cursor.decode(request.args.get("after"))
+    cursor, size = Cursor.decode(request.args.get("after")), current_app.config["SECTION_PAGE_SIZE"]
     articles, next_cursor = news.section_articles(
-        db.session, section_ids=ids, now=now, cursor=cursor, size=current_app.config["SECTION_PAGE_SIZE"]
+        db.session, section_ids=ids, now=now, cursor=cursor, size=size
+    )
+    previous = (
+        news.section_previous_cursor(db.session, section_ids=ids, now=now, cursor=cursor, size=size)
+        if cursor
+        else None
     )
     return render_template(
-        "news/section.html", articles=articles, next_cursor=next_cursor, paged=cursor is not None, **context
+        "news/section.html",
+        articles=articles,
+        next_cursor=next_cursor,
+        previous_cursor=previous,
+        paged=cursor is not None,
+        **context,
     )
 
 
@@ -194,14 +204,17 @@ def page(slug: str):
 def search():
     query = news.search_query(request.args.get("q") or "")
     terms = news.search_terms(query, converters=(to_traditional_variants, to_simplified))
-    cursor = Cursor.decode(request.args.get("after"))
+    cursor, now = Cursor.decode(request.args.get("after")), utc_now()
+    size, visible = current_app.config["SEARCH_PAGE_SIZE"], list(section_tree().by_id)
     articles, next_cursor = news.search_articles(
-        db.session,
-        terms=terms,
-        now=utc_now(),
-        cursor=cursor,
-        size=current_app.config["SEARCH_PAGE_SIZE"],
-        visible=list(section_tree().by_id),
+        db.session, terms=terms, now=now, cursor=cursor, size=size, visible=visible
+    )
+    previous = (
+        news.search_previous_cursor(
+            db.session, terms=terms, now=now, cursor=cursor, size=size, visible=visible
+        )
+        if cursor
+        else None
     )
     words = [form for forms in terms for form in forms]
     results = [
@@ -213,7 +226,12 @@ def search():
         for a in articles
     ]
     return render_template(
-        "news/search.html", query=query, results=results, next_cursor=next_cursor, paged=cursor is not None
+        "news/search.html",
+        query=query,
+        results=results,
+        next_cursor=next_cursor,
+        previous_cursor=previous,
+        paged=cursor is not None,
     )
 
 

@@ -268,6 +268,54 @@ def test_following_next_links_visits_every_public_article_of_the_subtree_once(de
     assert pages >= 2
 
 
+def walk(client, url: str, rel: str, ids) -> list[list[int]]:
+    """The pages met following rel=next (or rel=prev) links from `url`, each as its ids."""
+    pages = []
+    while url:
+        _, root = get_page(client, url)
+        pages.append(ids(root))
+        links = find_all(root, "a", rel=rel)
+        assert all(text_of(a) == {"next": "下一頁", "prev": "上一頁"}[rel] for a in links)
+        url = links[0].get("href") if links else None
+        assert len(pages) < 20
+    return pages
+
+
+@pytest.mark.parametrize(
+    ("start", "size_key", "ids"),
+    [
+        ("/sections/xianyu", "SECTION_PAGE_SIZE", article_ids),
+        (
+            "/search?q=%E8%81%8A%E5%9F%8E",
+            "SEARCH_PAGE_SIZE",
+            lambda root: article_ids(root, "search-results"),
+        ),
+    ],
+)
+def test_previous_links_walk_back_page_by_page_to_the_first(demo_app, demo_client, start, size_key, ids):
+    """Pages had 下一頁 and 回到第一頁 only: a reader on page 4 could not go to page 3."""
+    demo_app.config[size_key] = 5
+    forward = walk(demo_client, start, "next", ids)
+    assert len(forward) >= 3
+    _, last = get_page(demo_client, start)
+    last_url = start
+    for _ in forward[1:]:
+        last_url = find_one(last, "a", rel="next").get("href")
+        _, last = get_page(demo_client, last_url)
+    backward = walk(demo_client, last_url, "prev", ids)
+    assert backward == forward[::-1]
+    # The first page has no 上一頁; the second's goes to the first page's address itself.
+    _, first = get_page(demo_client, start)
+    assert not find_all(first, "a", rel="prev")
+    _, second = get_page(demo_client, find_one(first, "a", rel="next").get("href"))
+    assert find_one(second, "a", rel="prev").get("href") == start
+
+
+def test_previous_link_from_a_cursor_above_every_article_is_the_first_page(demo_client):
+    _, root = get_page(demo_client, "/sections/yaowen?after=99991231235959000000-1")
+    assert find_one(root, "a", rel="prev").get("href") == "/sections/yaowen"
+
+
 def test_a_malformed_cursor_gives_the_first_page(demo_client):
     _, first = get_page(demo_client, "/sections/yaowen")
     _, garbage = get_page(demo_client, "/sections/yaowen?after=not-a-cursor")
