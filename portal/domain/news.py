@@ -213,6 +213,21 @@ def public_article(session: Session, article_id: int, *, now: datetime, media: b
     return session.scalars(_public_article_statement(media), values).first()
 
 
+def neighbours(session: Session, article: Article, *, now: datetime) -> tuple[Article | None, Article | None]:
+    """上一篇 and 下一篇: the public articles of the same section just before (older) and just
+    after (newer) this one, by publication time (then id, as the section list orders them)."""
+    here = tuple_(Article.published_at, Article.id)
+    mark = (article.published_at, article.id)
+    query = select(Article).where(is_public(now), Article.section_id == article.section_id)
+    older = session.scalars(
+        query.where(here < mark).order_by(Article.published_at.desc(), Article.id.desc()).limit(1)
+    ).first()
+    newer = session.scalars(
+        query.where(here > mark).order_by(Article.published_at.asc(), Article.id.asc()).limit(1)
+    ).first()
+    return older, newer
+
+
 def related_articles(
     session: Session, article: Article, *, now: datetime, count: int, visible: Sequence[int]
 ) -> list[Article]:

@@ -141,8 +141,12 @@ def render_article(article: Article, form=None, *, preview: bool = False) -> str
         count=current_app.config["RELATED_COUNT"],
         visible=list(tree.by_id),
     )
+    # A preview of a draft has no place among the published ones.
+    older, newer = (None, None) if preview else news.neighbours(db.session, article, now=utc_now())
     page = {
         **thread_context(article, form),
+        "older": older,
+        "newer": newer,
         "article": article,
         "trail": tree.path(section) if section.id in tree.by_id else [section],
         "related": related,

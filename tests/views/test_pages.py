@@ -364,6 +364,7 @@ def test_seed_article_shows_its_parts_in_the_seed_order(demo_client, seed_id):
         "byline",
         "body",
         "editor",
+        "prev-next",
         "related",
         "comments",
     ]
@@ -474,6 +475,32 @@ def _video_article_with_file(app, path: str) -> int:
         article.player = Media(kind=MediaKind.VIDEO, path=path, mime="video/webm", caption="上傳的視頻")
         db.session.commit()
         return article.id
+
+
+def test_article_pages_link_to_the_previous_and_next_article_of_their_section(demo_app, demo_client):
+    """上一篇 / 下一篇: an article page led nowhere but 相關推薦; now older and newer in its section."""
+    with demo_app.app_context():
+        section = db.session.scalar(select(Section).where(Section.slug == "shandong"))
+        in_section = newest_first(
+            db.session.scalars(public_query().where(Article.section_id == section.id)).all()
+        )
+        titles = dict(db.session.execute(select(Article.id, Article.title)).all())
+    assert len(in_section) >= 3
+    # From the newest, 上一篇 walks the whole section, older and older.
+    walked, url = [], f"/articles/{in_section[0]}"
+    while url:
+        _, root = get_page(demo_client, url)
+        walked.append(int(find_one(root, "article").get("data-article-id")))
+        pager = find_one(root, "nav", data_part="prev-next")
+        older = find_all(pager, "a", rel="prev")
+        url = older[0].get("href") if older else None
+        if older:
+            assert text_of(older[0]) == titles[int(url.rsplit("/", 1)[1])]
+    assert walked == in_section
+    _, newest = get_page(demo_client, f"/articles/{in_section[0]}")
+    assert "下一篇：沒有了" in text_of(find_one(newest, "nav", data_part="prev-next"))
+    _, middle = get_page(demo_client, f"/articles/{in_section[1]}")
+    assert find_one(middle, "a", rel="next").get("href") == f"/articles/{in_section[0]}"
 
 
 def test_an_uploaded_video_without_captions_has_no_track_that_would_be_a_404(demo_app, demo_client):
