@@ -138,6 +138,21 @@ def test_script_link_switches_the_whole_page_and_back(page, watch, seed_path):
     watch.assert_clean()
 
 
+def test_simplified_pages_ask_for_a_simplified_font_first(page, watch, seed_path):
+    """The 简体 page asked for Noto Sans CJK TC first: Simplified text in Taiwan glyph shapes."""
+
+    def first_font() -> str:
+        family = page.evaluate("getComputedStyle(document.body).fontFamily")
+        return family.split(",")[0].strip().strip('"')
+
+    page.goto(seed_path)
+    assert first_font() == "Noto Sans CJK TC"
+    page.goto(f"/script/hans?next={seed_path}")
+    page.wait_for_url(f"**{seed_path}")
+    assert first_font() == "Noto Sans CJK SC"
+    watch.assert_clean()
+
+
 def test_what_the_script_writes_is_simplified_for_simplified_readers(page, context, seed_path):
     """portal.js wrote its own lines (已複製, the network and server failures) in Traditional: the
     server converts the page for 简体 readers, but not the script."""
