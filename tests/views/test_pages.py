@@ -437,6 +437,18 @@ def test_article_page_has_open_graph_meta(demo_app, demo_client, seed_id):
     assert demo_client.get(href_path(meta["og:image"])).status_code == 200
 
 
+def test_open_graph_locale_follows_the_script(demo_client, seed_id):
+    """A 简体 page told WeChat and Weibo it was zh_TW."""
+
+    def locale() -> str:
+        _, root = get_page(demo_client, f"/articles/{seed_id}")
+        return find_one(root, "meta", property="og:locale").get("content")
+
+    assert locale() == "zh_TW"
+    demo_client.get("/script/hans")
+    assert locale() == "zh_CN"
+
+
 def test_gallery_article_shows_every_photo_with_its_caption(demo_app, demo_client):
     gallery = one_of_kind(demo_app, ArticleKind.GALLERY, "tushuo")
     with demo_app.app_context():
