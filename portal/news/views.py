@@ -151,6 +151,8 @@ def render_article(article: Article, form=None, *, preview: bool = False) -> str
         "trail": tree.path(section) if section.id in tree.by_id else [section],
         "related": related,
         "share_url": _absolute("news.article", article_id=article.id),
+        # On SITE_URL like og:url: behind a proxy the request's own host is not the site's.
+        "og_image": _absolute("news.media_file", filename=article.cover.path) if article.cover else None,
         "preview": preview,
         **_player_files(article),
     }

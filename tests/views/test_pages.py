@@ -437,6 +437,15 @@ def test_article_page_has_open_graph_meta(demo_app, demo_client, seed_id):
     assert demo_client.get(href_path(meta["og:image"])).status_code == 200
 
 
+def test_open_graph_image_is_on_the_site_address_like_the_page(demo_app, demo_client, seed_id):
+    """og:url and the canonical link used SITE_URL; og:image used the request's host."""
+    demo_app.config["SITE_URL"] = "https://www.lcxw.cn/"
+    _, root = get_page(demo_client, f"/articles/{seed_id}")
+    meta = {m.get("property"): m.get("content") for m in root.iter("meta") if m.get("property")}
+    assert meta["og:url"] == f"https://www.lcxw.cn/articles/{seed_id}"
+    assert meta["og:image"].startswith("https://www.lcxw.cn/media/")
+
+
 def test_open_graph_locale_follows_the_script(demo_client, seed_id):
     """A 简体 page told WeChat and Weibo it was zh_TW."""
 
