@@ -316,6 +316,24 @@ def test_previous_link_from_a_cursor_above_every_article_is_the_first_page(demo_
     assert find_one(root, "a", rel="prev").get("href") == "/sections/yaowen"
 
 
+@pytest.mark.parametrize(
+    ("path", "current"),
+    [
+        ("/sections/yaowen", "page"),
+        ("/sections/shuzibao", "page"),
+        ("/sections/shandong", "true"),
+        ("seed", "true"),
+    ],
+)
+def test_section_bar_marks_the_page_only_on_the_sections_own_page(demo_client, seed_id, path, current):
+    """On 山東's page and on an article, 要聞 was announced as the current page."""
+    path = f"/articles/{seed_id}" if path == "seed" else path
+    _, root = get_page(demo_client, path)
+    marked = [a for a in find_one(root, "nav", cls="section-bar").iter("a") if a.get("aria-current")]
+    assert len(marked) == 1
+    assert marked[0].get("aria-current") == current
+
+
 def test_a_malformed_cursor_gives_the_first_page(demo_client):
     _, first = get_page(demo_client, "/sections/yaowen")
     _, garbage = get_page(demo_client, "/sections/yaowen?after=not-a-cursor")
