@@ -302,6 +302,21 @@ def paper_edition(
     )
 
 
+def adjacent_editions(
+    session: Session, *, section_ids: Sequence[int], day: date, now: datetime, zone: ZoneInfo
+) -> tuple[date | None, date | None]:
+    """上一期 and 下一期: the local days of the nearest editions before and after `day`."""
+    start, end = _day_bounds_utc(day, zone)
+    query = select(Article.published_at).where(is_public(now), Article.section_id.in_(section_ids))
+    before = session.scalar(query.where(Article.published_at < start).order_by(Article.published_at.desc()))
+    after = session.scalar(query.where(Article.published_at >= end).order_by(Article.published_at.asc()))
+
+    def local(stamp: datetime | None) -> date | None:
+        return stamp.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).date() if stamp else None
+
+    return local(before), local(after)
+
+
 def sitemap_articles(
     session: Session, *, now: datetime, visible: Sequence[int], limit: int = 50_000
 ) -> list[tuple[int, datetime]]:

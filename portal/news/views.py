@@ -80,12 +80,23 @@ def section(slug: str):
         "children": tree.children.get(section.id, []),
     }
     if section.layout == SectionLayout.PAPER:
-        editions = news.paper_editions(db.session, section_ids=ids, now=now, zone=zone())
-        day = _edition_day(request.args.get("date"), editions)
-        articles = (
-            news.paper_edition(db.session, section_ids=ids, day=day, now=now, zone=zone()) if day else []
+        listed = current_app.config["PAPER_EDITIONS_LISTED"]
+        editions = news.paper_editions(db.session, section_ids=ids, now=now, zone=zone(), limit=listed)
+        day, articles = _edition(request.args.get("date"), editions, ids, now)
+        older, newer = (
+            news.adjacent_editions(db.session, section_ids=ids, day=day, now=now, zone=zone())
+            if day
+            else (None, None)
         )
-        return render_template("news/paper.html", editions=editions, day=day, articles=articles, **context)
+        return render_template(
+            "news/paper.html",
+            editions=editions,
+            day=day,
+            articles=articles,
+            older_edition=older,
+            newer_edition=newer,
+            **context,
+        )
     cursor, size = Cursor.decode(request.args.get("after")), current_app.config["SECTION_PAGE_SIZE"]
     articles, next_cursor = news.section_articles(
         db.session, section_ids=ids, now=now, cursor=cursor, size=size
@@ -105,15 +116,21 @@ def section(slug: str):
     )
 
 
-def _edition_day(raw: str | None, editions: list[date]) -> date | None:
-    """The asked-for edition if the paper has it, else the newest; a malformed date is no error."""
+def _edition(
+    raw: str | None, editions: list[date], section_ids: list[int], now: datetime
+) -> tuple[date | None, list[Article]]:
+    """The asked-for edition if the paper has it (listed under 往期 or older), else the newest;
+    a malformed date is no error."""
     try:
         asked = date.fromisoformat(raw) if raw else None
     except ValueError:
         asked = None
-    if asked in editions:
-        return asked
-    return editions[0] if editions else None
+    for day in (asked, editions[0] if editions else None):
+        if day is not None:
+            articles = news.paper_edition(db.session, section_ids=section_ids, day=day, now=now, zone=zone())
+            if articles:
+                return day, articles
+    return None, []
 
 
 @bp.get("/articles/<int:article_id>")

@@ -715,6 +715,28 @@ def test_paper_shows_the_asked_for_edition(demo_app, demo_client):
     assert article_ids(root) == days[older]
 
 
+def test_every_edition_is_reachable_by_its_date_and_by_previous_links(demo_app, demo_client):
+    """往期 lists the newest editions only; an older one's date gave the newest edition instead
+    and nothing led further back."""
+    demo_app.config["PAPER_EDITIONS_LISTED"] = 2
+    days = paper_days(demo_app)
+    assert len(days) > 2
+    oldest = min(days)
+    _, root = get_page(demo_client, f"/sections/shuzibao?date={oldest}")
+    assert oldest not in editions(root)
+    assert article_ids(root) == days[oldest]
+    walked, url = [], "/sections/shuzibao"
+    while url:
+        _, root = get_page(demo_client, url)
+        walked.append(article_ids(root))
+        older = find_all(find_one(root, "div", cls="paper-edition"), "a", rel="prev")
+        url = older[0].get("href") if older else None
+        assert len(walked) <= len(days)
+    assert walked == [days[d] for d in sorted(days, reverse=True)]
+    _, root = get_page(demo_client, f"/sections/shuzibao?date={oldest}")
+    assert find_one(root, "a", rel="next").get("href") == f"/sections/shuzibao?date={sorted(days)[1]}"
+
+
 @pytest.mark.parametrize("asked", ["garbage", "1999-01-01", "2026-02-30", ""])
 def test_paper_falls_back_to_the_newest_edition(demo_app, demo_client, asked):
     days = paper_days(demo_app)
