@@ -287,7 +287,10 @@ def paper_editions(
 def paper_edition(
     session: Session, *, section_ids: Sequence[int], day: date, now: datetime, zone: ZoneInfo
 ) -> list[Article]:
-    start, end = _day_bounds_utc(day, zone)
+    try:
+        start, end = _day_bounds_utc(day, zone)
+    except OverflowError:  # 0001-01-01 local is before year 1 in UTC: no edition there
+        return []
     return list(
         session.scalars(
             _with_list_parts(

@@ -737,7 +737,7 @@ def test_every_edition_is_reachable_by_its_date_and_by_previous_links(demo_app, 
     assert find_one(root, "a", rel="next").get("href") == f"/sections/shuzibao?date={sorted(days)[1]}"
 
 
-@pytest.mark.parametrize("asked", ["garbage", "1999-01-01", "2026-02-30", ""])
+@pytest.mark.parametrize("asked", ["garbage", "1999-01-01", "2026-02-30", "", "0001-01-01", "9999-12-31"])
 def test_paper_falls_back_to_the_newest_edition(demo_app, demo_client, asked):
     days = paper_days(demo_app)
     _, root = get_page(demo_client, f"/sections/shuzibao?date={asked}")
