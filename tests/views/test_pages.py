@@ -334,6 +334,24 @@ def test_section_bar_marks_the_page_only_on_the_sections_own_page(demo_client, s
     assert marked[0].get("aria-current") == current
 
 
+@pytest.mark.parametrize(
+    ("url", "first"),
+    [
+        ("/sections/yaowen", "/sections/yaowen"),
+        ("/search?q=%E8%81%8A%E5%9F%8E", "/search?q=%E8%81%8A%E5%9F%8E"),
+    ],
+)
+def test_a_page_past_the_end_does_not_say_there_is_nothing_at_all(demo_client, url, first):
+    """A 下一頁 link kept after its articles were taken down said 「本欄目暫無文章」 or 「沒有找到
+    包含…的文章」 of a section and a search that have plenty."""
+    sep = "&" if "?" in url else "?"
+    _, root = get_page(demo_client, f"{url}{sep}after=00010101000000000000-1")
+    message = find_one(root, "p", cls="empty")
+    assert message.get("data-empty") == "past-end"
+    assert "暫無" not in text_of(message) and "沒有找到" not in text_of(message)
+    assert find_one(root, "a", rel="prev").get("href").startswith(first)
+
+
 def test_a_malformed_cursor_gives_the_first_page(demo_client):
     _, first = get_page(demo_client, "/sections/yaowen")
     _, garbage = get_page(demo_client, "/sections/yaowen?after=not-a-cursor")
