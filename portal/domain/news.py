@@ -334,6 +334,16 @@ def sitemap_articles(
     )
 
 
+def section_last_changes(session: Session, *, now: datetime, visible: Sequence[int]) -> dict[int, datetime]:
+    """Section id → when its list last changed: its newest publication or edit of a public article."""
+    rows = session.execute(
+        select(Article.section_id, func.max(Article.published_at), func.max(Article.updated_at))
+        .where(is_public(now), Article.section_id.in_(visible))
+        .group_by(Article.section_id)
+    ).all()
+    return {section_id: max(published, updated) for section_id, published, updated in rows}
+
+
 def count_public(session: Session, *, now: datetime) -> int:
     return session.scalar(select(func.count()).select_from(Article).where(is_public(now))) or 0
 

@@ -313,12 +313,21 @@ def _utc(value: datetime) -> datetime:
 @bp.get("/sitemap.xml")
 @cached_page
 def sitemap():
-    now = utc_now()
-    entries = [(_absolute("news.home"), now)]
-    entries += [(_absolute("news.section", slug=s.slug), now) for s in section_tree().by_id.values()]
+    now, tree = utc_now(), section_tree()
+    # lastmod is when the list last changed, not today: a date that always moves tells crawlers nothing.
+    changed = news.section_last_changes(db.session, now=now, visible=list(tree.by_id))
+
+    def last_change(ids: list[int]) -> datetime | None:
+        return max((changed[i] for i in ids if i in changed), default=None)
+
+    entries = [(_absolute("news.home"), last_change(list(tree.by_id)))]
+    entries += [
+        (_absolute("news.section", slug=s.slug), last_change(tree.subtree_ids(s)))
+        for s in tree.by_id.values()
+    ]
     entries += [
         (_absolute("news.article", article_id=aid), updated)
-        for aid, updated in news.sitemap_articles(db.session, now=now, visible=list(section_tree().by_id))
+        for aid, updated in news.sitemap_articles(db.session, now=now, visible=list(tree.by_id))
     ]
     # Static pages (關於我們, 承諾書, ...) have no draft state: every one is public.
     entries += [

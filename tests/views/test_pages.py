@@ -1041,6 +1041,21 @@ def test_robots_txt_names_the_sitemap_and_keeps_crawlers_out_of_staff_and_accoun
     assert not any(line in {"Disallow: /", "Disallow: /articles/", "Disallow: /sections/"} for line in lines)
 
 
+def test_sitemap_dates_sections_and_home_by_their_newest_article_not_by_today(demo_app, demo_client):
+    """Home and every section said lastmod = today on every fetch."""
+    urlset = ET.fromstring(demo_client.get("/sitemap.xml").get_data())
+    lastmod = {href_path(url.findtext(f"{SITEMAP}loc")): url.findtext(f"{SITEMAP}lastmod") for url in urlset}
+    with demo_app.app_context():
+        articles = db.session.scalars(public_query()).all()
+        yaowen = subtree_ids(db.session, "yaowen")
+
+    def newest(items) -> str:
+        return max(max(a.published_at, a.updated_at) for a in items).strftime("%Y-%m-%d")
+
+    assert lastmod["/"] == newest(articles)
+    assert lastmod["/sections/yaowen"] == newest([a for a in articles if a.section_id in yaowen])
+
+
 # --- 繁/简 ----------------------------------------------------------------------------------------
 
 
