@@ -289,7 +289,8 @@ def section_feed(slug: str):
     # reporters (銳評, 數字報 pages) have none, so the site signs the feed.
     feed.author(name=site_name)
     feed.subtitle(section.description or section.name)
-    feed.updated(_utc(articles[0].published_at) if articles else _utc(utc_now()))
+    # The newest change of any entry (an edit counts, as in each entry's own updated).
+    feed.updated(_utc(max(map(_changed, articles))) if articles else _utc(utc_now()))
     for item in reversed(articles):  # feedgen prepends entries
         entry = feed.add_entry()
         url = _absolute("news.article", article_id=item.id)
@@ -297,13 +298,18 @@ def section_feed(slug: str):
         entry.title(item.title)
         entry.link(href=url)
         entry.published(_utc(item.published_at))
-        entry.updated(_utc(item.updated_at))
+        entry.updated(_utc(_changed(item)))
         entry.summary(item.summary or item.body_text[:120])
         if item.reporters:
             entry.author(name=item.reporters)
     response = make_response(feed.atom_str(pretty=True))
     response.mimetype = "application/atom+xml"
     return response
+
+
+def _changed(article: Article) -> datetime:
+    """A scheduled article saved on Monday for Friday changed, for its readers, on Friday."""
+    return max(article.published_at, article.updated_at)
 
 
 def _utc(value: datetime) -> datetime:

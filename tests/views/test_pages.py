@@ -1007,6 +1007,26 @@ def test_section_feed_has_an_author_for_every_entry(demo_client, slug):
     assert feed_author is not None and feed_author.findtext(f"{ATOM}name") == "聊城新聞網"
 
 
+def test_feed_updated_is_its_newest_change_and_no_entry_is_updated_before_published(demo_app, demo_client):
+    """The feed's updated was its newest publication, older than an entry edited since; a
+    scheduled article's entry said it was updated before it was published."""
+    with demo_app.app_context():
+        newest = db.session.scalars(
+            select(Article)
+            .where(Article.section_id.in_(subtree_ids(db.session, "yaowen")))
+            .order_by(Article.id)
+        ).all()
+        older = min((a for a in newest if a.published_at <= utc_now()), key=lambda a: a.published_at)
+        older.updated_at = utc_now()
+        db.session.commit()
+    feed = ET.fromstring(demo_client.get("/sections/yaowen/feed.atom").get_data())
+    stamps = [
+        (e.findtext(f"{ATOM}published"), e.findtext(f"{ATOM}updated")) for e in feed.findall(f"{ATOM}entry")
+    ]
+    assert all(updated >= published for published, updated in stamps)
+    assert feed.findtext(f"{ATOM}updated") == max(updated for _, updated in stamps)
+
+
 def test_feed_of_an_unknown_section_is_404(demo_client):
     assert demo_client.get("/sections/no-such-section/feed.atom").status_code == 404
 
