@@ -1027,6 +1027,16 @@ def test_feed_updated_is_its_newest_change_and_no_entry_is_updated_before_publis
     assert feed.findtext(f"{ATOM}updated") == max(updated for _, updated in stamps)
 
 
+@pytest.mark.parametrize("slug", ["yaowen", "shuzibao"])
+def test_section_pages_link_their_feed(demo_client, slug):
+    """數字報's page (its own template) offered no feed, though /sections/shuzibao/feed.atom exists."""
+    _, root = get_page(demo_client, f"/sections/{slug}")
+    alternate = find_one(root, "link", rel="alternate", type="application/atom+xml").get("href")
+    assert alternate == f"/sections/{slug}/feed.atom"
+    assert any(a.get("href") == alternate for a in find_one(root, "main").iter("a"))
+    assert demo_client.get(alternate).status_code == 200
+
+
 def test_feed_of_an_unknown_section_is_404(demo_client):
     assert demo_client.get("/sections/no-such-section/feed.atom").status_code == 404
 
