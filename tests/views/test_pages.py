@@ -352,6 +352,15 @@ def test_a_page_past_the_end_does_not_say_there_is_nothing_at_all(demo_client, u
     assert find_one(root, "a", rel="prev").get("href").startswith(first)
 
 
+@pytest.mark.parametrize("url", ["/sections/kandianshi", "/search?q=%E9%98%BF%E8%86%A0"])
+def test_a_single_page_has_no_empty_pager_landmark(demo_client, url):
+    """A section or search with one page carried an empty <nav aria-label="分頁">, which screen
+    readers list among the page's landmarks."""
+    _, root = get_page(demo_client, url)
+    assert find_all(root, "a", cls="article-item-title")
+    assert not find_all(root, "nav", aria_label="分頁")
+
+
 def test_a_malformed_cursor_gives_the_first_page(demo_client):
     _, first = get_page(demo_client, "/sections/yaowen")
     _, garbage = get_page(demo_client, "/sections/yaowen?after=not-a-cursor")
