@@ -34,15 +34,6 @@ def to_traditional(text: str) -> str:
     return _converter("s2t").convert(text)
 
 
-def to_traditional_variants(text: str) -> list[str]:
-    """Each way the text may be written in Traditional: OpenCC's standard (這裏, 麪條, 看着) and the
-    Taiwan and Hong Kong usage (這裡, 麵條, 看著; 台灣) our editors write. A search for 这里 must
-    find 這裡, which plain s2t (這裏) misses; a search for 這裏 must find 這裡 too, hence t2s first."""
-    simplified = to_simplified(text)
-    forms = (_converter(config).convert(simplified) for config in ("s2t", "s2tw", "s2hk"))
-    return list(dict.fromkeys(forms))
-
-
 def readings(texts: Sequence[str]) -> list[str]:
     """How each text reads in the 简体 view, whatever its script, width and case (运河晨跑 for
     運河晨跑, lake湖 for Ｌａｋｅ湖): NFKC, casefold, t2s. One OpenCC call for them all, one line each."""
@@ -54,6 +45,15 @@ def readings(texts: Sequence[str]) -> list[str]:
 
 def reading(text: str) -> str:
     return readings([text])[0]
+
+
+def to_traditional_variants(text: str) -> list[str]:
+    """Each way the text may be written in Traditional: OpenCC's standard (這裏, 麪條, 看着) and the
+    Taiwan and Hong Kong usage (這裡, 麵條, 看著; 台灣) our editors write. A search for 这里 must
+    find 這裡, which plain s2t (這裏) misses; a search for 這裏 must find 這裡 too, hence t2s first."""
+    simplified = to_simplified(text)
+    forms = (_converter(config).convert(simplified) for config in ("s2t", "s2tw", "s2hk"))
+    return list(dict.fromkeys(forms))
 
 
 # What a person typed, or is about to save, stays as it is: a textarea's text and an input's value.
