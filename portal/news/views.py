@@ -82,7 +82,8 @@ def section(slug: str):
     if section.layout == SectionLayout.PAPER:
         listed = current_app.config["PAPER_EDITIONS_LISTED"]
         editions = news.paper_editions(db.session, section_ids=ids, now=now, zone=zone(), limit=listed)
-        day, articles = _edition(request.args.get("date"), editions, ids, now)
+        asked = _asked_day(request.args.get("date"))
+        day, articles = _edition(asked, editions, ids, now)
         older, newer = (
             news.adjacent_editions(db.session, section_ids=ids, day=day, now=now, zone=zone())
             if day
@@ -95,6 +96,8 @@ def section(slug: str):
             articles=articles,
             older_edition=older,
             newer_edition=newer,
+            # A date without a paper (a Sunday, a typo) shows the newest one, and says so.
+            missing_day=asked if asked and day and asked != day else None,
             **context,
         )
     cursor, size = Cursor.decode(request.args.get("after")), current_app.config["SECTION_PAGE_SIZE"]
@@ -116,15 +119,18 @@ def section(slug: str):
     )
 
 
-def _edition(
-    raw: str | None, editions: list[date], section_ids: list[int], now: datetime
-) -> tuple[date | None, list[Article]]:
-    """The asked-for edition if the paper has it (listed under 往期 or older), else the newest;
-    a malformed date is no error."""
+def _asked_day(raw: str | None) -> date | None:
+    """?date=, or None when absent or malformed (no error)."""
     try:
-        asked = date.fromisoformat(raw) if raw else None
+        return date.fromisoformat(raw) if raw else None
     except ValueError:
-        asked = None
+        return None
+
+
+def _edition(
+    asked: date | None, editions: list[date], section_ids: list[int], now: datetime
+) -> tuple[date | None, list[Article]]:
+    """The asked-for edition if the paper has it (listed under 往期 or older), else the newest."""
     for day in (asked, editions[0] if editions else None):
         if day is not None:
             articles = news.paper_edition(db.session, section_ids=section_ids, day=day, now=now, zone=zone())

@@ -770,6 +770,13 @@ def test_paper_falls_back_to_the_newest_edition(demo_app, demo_client, asked):
     _, root = get_page(demo_client, f"/sections/shuzibao?date={asked}")
     assert current_edition(root) == max(days)
     assert article_ids(root) == days[max(days)]
+    # A real date without a paper says so: the page shows another day than the address names.
+    notes = find_all(root, "p", data_missing_edition="")
+    if asked in ("1999-01-01", "0001-01-01", "9999-12-31"):
+        year, month, day = (int(part) for part in asked.split("-"))
+        assert f"{year}年{month}月{day}日沒有出版報紙，以下是最新一期" in text_of(notes[0])
+    else:
+        assert not notes
 
 
 # --- search ---------------------------------------------------------------------------------------
