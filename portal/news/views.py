@@ -80,26 +80,7 @@ def section(slug: str):
         "children": tree.children.get(section.id, []),
     }
     if section.layout == SectionLayout.PAPER:
-        listed = current_app.config["PAPER_EDITIONS_LISTED"]
-        editions = news.paper_editions(db.session, section_ids=ids, now=now, zone=zone(), limit=listed)
-        asked = _asked_day(request.args.get("date"))
-        day, articles = _edition(asked, editions, ids, now)
-        older, newer = (
-            news.adjacent_editions(db.session, section_ids=ids, day=day, now=now, zone=zone())
-            if day
-            else (None, None)
-        )
-        return render_template(
-            "news/paper.html",
-            editions=editions,
-            day=day,
-            articles=articles,
-            older_edition=older,
-            newer_edition=newer,
-            # A date without a paper (a Sunday, a typo) shows the newest one, and says so.
-            missing_day=asked if asked and day and asked != day else None,
-            **context,
-        )
+        return _paper_page(ids, now, context)
     cursor, size = Cursor.decode(request.args.get("after")), current_app.config["SECTION_PAGE_SIZE"]
     articles, next_cursor = news.section_articles(
         db.session, section_ids=ids, now=now, cursor=cursor, size=size
@@ -115,6 +96,30 @@ def section(slug: str):
         next_cursor=next_cursor,
         previous_cursor=previous,
         paged=cursor is not None,
+        **context,
+    )
+
+
+def _paper_page(ids: list[int], now: datetime, context: dict) -> str:
+    """數字報: one edition (a local day) with 往期 beside it and 上一期 / 下一期 below."""
+    listed = current_app.config["PAPER_EDITIONS_LISTED"]
+    editions = news.paper_editions(db.session, section_ids=ids, now=now, zone=zone(), limit=listed)
+    asked = _asked_day(request.args.get("date"))
+    day, articles = _edition(asked, editions, ids, now)
+    older, newer = (
+        news.adjacent_editions(db.session, section_ids=ids, day=day, now=now, zone=zone())
+        if day
+        else (None, None)
+    )
+    return render_template(
+        "news/paper.html",
+        editions=editions,
+        day=day,
+        articles=articles,
+        older_edition=older,
+        newer_edition=newer,
+        # A date without a paper (a Sunday, a typo) shows the newest one, and says so.
+        missing_day=asked if asked and day and asked != day else None,
         **context,
     )
 
