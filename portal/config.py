@@ -74,3 +74,4 @@ class Defaults:
     COMMENT_PAGE_SIZE = 20
     SEARCH_PAGE_SIZE = 20
     RELATED_COUNT = 5
+    PAPER_EDITIONS_LISTED = 30  # 往期 on 數字報; older ones by 上一期 or their date

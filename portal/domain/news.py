@@ -116,6 +116,21 @@ def _newest_first(query, cursor: Cursor | None, size: int):
     return query.order_by(Article.published_at.desc(), Article.id.desc()).limit(size + 1)
 
 
+def _previous_cursor(session: Session, query, cursor: Cursor, size: int) -> Cursor | None:
+    """The `after` cursor of the page before the one that starts after `cursor`, or None when that
+    page is the first. The page before holds the `size` rows from `cursor`'s own row up (newer):
+    the row above those is where it starts after. Keyset, so it costs what one page costs."""
+    above = session.execute(
+        query.with_only_columns(Article.published_at, Article.id)
+        .where(tuple_(Article.published_at, Article.id) >= (cursor.at, cursor.id))
+        .order_by(Article.published_at.asc(), Article.id.asc())
+        .limit(size + 1)
+    ).all()
+    if len(above) <= size:
+        return None
+    return Cursor(above[size].published_at, above[size].id)
+
+
 def _page(rows: Sequence[Article], size: int) -> tuple[list[Article], Cursor | None]:
     items = list(rows[:size])
     more = len(rows) > size
@@ -126,13 +141,24 @@ def _with_list_parts(query):
     return query.options(selectinload(Article.cover), selectinload(Article.section))
 
 
+def _section_query(section_ids: Sequence[int], now: datetime) -> Select:
+    return select(Article).where(is_public(now), Article.section_id.in_(section_ids))
+
+
 def section_articles(
     session: Session, *, section_ids: Sequence[int], now: datetime, cursor: Cursor | None, size: int
 ) -> tuple[list[Article], Cursor | None]:
     """One keyset page of a section's articles (its sub-sections' included), newest first."""
-    query = select(Article).where(is_public(now), Article.section_id.in_(section_ids))
+    query = _section_query(section_ids, now)
     rows = session.scalars(_with_list_parts(_newest_first(query, cursor, size))).all()
     return _page(rows, size)
+
+
+def section_previous_cursor(
+    session: Session, *, section_ids: Sequence[int], now: datetime, cursor: Cursor, size: int
+) -> Cursor | None:
+    """Where the page before section_articles(cursor) starts (None: the first page)."""
+    return _previous_cursor(session, _section_query(section_ids, now), cursor, size)
 
 
 def latest_articles(
@@ -185,6 +211,21 @@ def public_article(session: Session, article_id: int, *, now: datetime, media: b
     loaded still loads when read."""
     values = {"article_id": article_id, "now": now}
     return session.scalars(_public_article_statement(media), values).first()
+
+
+def neighbours(session: Session, article: Article, *, now: datetime) -> tuple[Article | None, Article | None]:
+    """上一篇 and 下一篇: the public articles of the same section just before (older) and just
+    after (newer) this one, by publication time (then id, as the section list orders them)."""
+    here = tuple_(Article.published_at, Article.id)
+    mark = (article.published_at, article.id)
+    query = select(Article).where(is_public(now), Article.section_id == article.section_id)
+    older = session.scalars(
+        query.where(here < mark).order_by(Article.published_at.desc(), Article.id.desc()).limit(1)
+    ).first()
+    newer = session.scalars(
+        query.where(here > mark).order_by(Article.published_at.asc(), Article.id.asc()).limit(1)
+    ).first()
+    return older, newer
 
 
 def related_articles(
@@ -246,7 +287,10 @@ def paper_editions(
 def paper_edition(
     session: Session, *, section_ids: Sequence[int], day: date, now: datetime, zone: ZoneInfo
 ) -> list[Article]:
-    start, end = _day_bounds_utc(day, zone)
+    try:
+        start, end = _day_bounds_utc(day, zone)
+    except OverflowError:  # 0001-01-01 local is before year 1 in UTC: no edition there
+        return []
     return list(
         session.scalars(
             _with_list_parts(
@@ -261,6 +305,21 @@ def paper_edition(
     )
 
 
+def adjacent_editions(
+    session: Session, *, section_ids: Sequence[int], day: date, now: datetime, zone: ZoneInfo
+) -> tuple[date | None, date | None]:
+    """上一期 and 下一期: the local days of the nearest editions before and after `day`."""
+    start, end = _day_bounds_utc(day, zone)
+    query = select(Article.published_at).where(is_public(now), Article.section_id.in_(section_ids))
+    before = session.scalar(query.where(Article.published_at < start).order_by(Article.published_at.desc()))
+    after = session.scalar(query.where(Article.published_at >= end).order_by(Article.published_at.asc()))
+
+    def local(stamp: datetime | None) -> date | None:
+        return stamp.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).date() if stamp else None
+
+    return local(before), local(after)
+
+
 def sitemap_articles(
     session: Session, *, now: datetime, visible: Sequence[int], limit: int = 50_000
 ) -> list[tuple[int, datetime]]:
@@ -273,6 +332,16 @@ def sitemap_articles(
             .limit(limit)
         ).all()
     )
+
+
+def section_last_changes(session: Session, *, now: datetime, visible: Sequence[int]) -> dict[int, datetime]:
+    """Section id → when its list last changed: its newest publication or edit of a public article."""
+    rows = session.execute(
+        select(Article.section_id, func.max(Article.published_at), func.max(Article.updated_at))
+        .where(is_public(now), Article.section_id.in_(visible))
+        .group_by(Article.section_id)
+    ).all()
+    return {section_id: max(published, updated) for section_id, published, updated in rows}
 
 
 def count_public(session: Session, *, now: datetime) -> int:
@@ -306,16 +375,21 @@ def _search_words(query: str) -> list[str]:
     return spaced.split()
 
 
-def search_terms(query: str, *, converters: Iterable[Callable[[str], str]] = ()) -> list[list[str]]:
+def search_terms(
+    query: str, *, converters: Iterable[Callable[[str], str | list[str]]] = ()
+) -> list[list[str]]:
     """Split a query into at most five terms; each is the list of its forms (as typed, its
-    full-width letters and digits as ASCII, 繁, 简). 「東昌湖」 and 東昌湖，冬季 search the words,
-    not the marks around them, which no article has in that place."""
+    full-width letters and digits as ASCII, 繁 (a converter may give several), 简). 「東昌湖」 and
+    東昌湖，冬季 search the words, not the marks around them, which no article has in that place."""
     terms = []
     for word in _search_words(query)[:5]:
         forms = [word, unicodedata.normalize("NFKC", word)]
-        terms.append(
-            list(dict.fromkeys([*forms, *(convert(form) for form in forms for convert in converters)]))
-        )
+        converted = []
+        for form in forms:
+            for convert in converters:
+                result = convert(form)
+                converted += [result] if isinstance(result, str) else result
+        terms.append(list(dict.fromkeys([*forms, *converted])))
     return terms
 
 
@@ -351,11 +425,30 @@ def search_articles(
     """Articles of visible sections containing every term, newest first, one keyset page."""
     if not terms:
         return [], None
-    query = select(Article).where(
-        is_public(now), Article.section_id.in_(visible), *(_term_condition(session, forms) for forms in terms)
-    )
+    query = _search_query(session, terms, now, visible)
     rows = session.scalars(_with_list_parts(_newest_first(query, cursor, size))).all()
     return _page(rows, size)
+
+
+def _search_query(session: Session, terms: list[list[str]], now: datetime, visible: Sequence[int]) -> Select:
+    return select(Article).where(
+        is_public(now), Article.section_id.in_(visible), *(_term_condition(session, forms) for forms in terms)
+    )
+
+
+def search_previous_cursor(
+    session: Session,
+    *,
+    terms: list[list[str]],
+    now: datetime,
+    cursor: Cursor,
+    size: int,
+    visible: Sequence[int],
+) -> Cursor | None:
+    """Where the page before search_articles(cursor) starts (None: the first page)."""
+    if not terms:
+        return None
+    return _previous_cursor(session, _search_query(session, terms, now, visible), cursor, size)
 
 
 def highlight_segments(text: str, words: Iterable[str]) -> list[tuple[str, bool]]:

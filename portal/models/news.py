@@ -88,6 +88,10 @@ class Media(Base):
         stem, _, ext = self.path.rpartition(".")
         return f"{stem}-{width}.{ext}"
 
+    def captions_path(self) -> str:
+        """Where a video's WebVTT captions sit, if it has any: beside it, same name."""
+        return self.path.rpartition(".")[0] + ".vtt"
+
 
 class Article(Base):
     __tablename__ = "article"

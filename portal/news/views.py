@@ -21,7 +21,7 @@ from flask import (
 from portal.comments.context import thread_context
 from portal.domain import news
 from portal.domain.pagination import Cursor
-from portal.domain.script import Script, to_simplified, to_traditional
+from portal.domain.script import Script, to_simplified, to_traditional_variants
 from portal.extensions import db
 from portal.models import Article, Page, Section, SectionLayout, utc_now
 from portal.page_cache import cached_page
@@ -80,30 +80,68 @@ def section(slug: str):
         "children": tree.children.get(section.id, []),
     }
     if section.layout == SectionLayout.PAPER:
-        editions = news.paper_editions(db.session, section_ids=ids, now=now, zone=zone())
-        day = _edition_day(request.args.get("date"), editions)
-        articles = (
-            news.paper_edition(db.session, section_ids=ids, day=day, now=now, zone=zone()) if day else []
-        )
-        return render_template("news/paper.html", editions=editions, day=day, articles=articles, **context)
-    cursor = Cursor.decode(request.args.get("after"))
+        return _paper_page(ids, now, context)
+    cursor, size = Cursor.decode(request.args.get("after")), current_app.config["SECTION_PAGE_SIZE"]
     articles, next_cursor = news.section_articles(
-        db.session, section_ids=ids, now=now, cursor=cursor, size=current_app.config["SECTION_PAGE_SIZE"]
+        db.session, section_ids=ids, now=now, cursor=cursor, size=size
+    )
+    previous = (
+        news.section_previous_cursor(db.session, section_ids=ids, now=now, cursor=cursor, size=size)
+        if cursor
+        else None
     )
     return render_template(
-        "news/section.html", articles=articles, next_cursor=next_cursor, paged=cursor is not None, **context
+        "news/section.html",
+        articles=articles,
+        next_cursor=next_cursor,
+        previous_cursor=previous,
+        paged=cursor is not None,
+        **context,
     )
 
 
-def _edition_day(raw: str | None, editions: list[date]) -> date | None:
-    """The asked-for edition if the paper has it, else the newest; a malformed date is no error."""
+def _paper_page(ids: list[int], now: datetime, context: dict) -> str:
+    """數字報: one edition (a local day) with 往期 beside it and 上一期 / 下一期 below."""
+    listed = current_app.config["PAPER_EDITIONS_LISTED"]
+    editions = news.paper_editions(db.session, section_ids=ids, now=now, zone=zone(), limit=listed)
+    asked = _asked_day(request.args.get("date"))
+    day, articles = _edition(asked, editions, ids, now)
+    older, newer = (
+        news.adjacent_editions(db.session, section_ids=ids, day=day, now=now, zone=zone())
+        if day
+        else (None, None)
+    )
+    return render_template(
+        "news/paper.html",
+        editions=editions,
+        day=day,
+        articles=articles,
+        older_edition=older,
+        newer_edition=newer,
+        # A date without a paper (a Sunday, a typo) shows the newest one, and says so.
+        missing_day=asked if asked and day and asked != day else None,
+        **context,
+    )
+
+
+def _asked_day(raw: str | None) -> date | None:
+    """?date=, or None when absent or malformed (no error)."""
     try:
-        asked = date.fromisoformat(raw) if raw else None
+        return date.fromisoformat(raw) if raw else None
     except ValueError:
-        asked = None
-    if asked in editions:
-        return asked
-    return editions[0] if editions else None
+        return None
+
+
+def _edition(
+    asked: date | None, editions: list[date], section_ids: list[int], now: datetime
+) -> tuple[date | None, list[Article]]:
+    """The asked-for edition if the paper has it (listed under 往期 or older), else the newest."""
+    for day in (asked, editions[0] if editions else None):
+        if day is not None:
+            articles = news.paper_edition(db.session, section_ids=section_ids, day=day, now=now, zone=zone())
+            if articles:
+                return day, articles
+    return None, []
 
 
 @bp.get("/articles/<int:article_id>")
@@ -131,15 +169,36 @@ def render_article(article: Article, form=None, *, preview: bool = False) -> str
         count=current_app.config["RELATED_COUNT"],
         visible=list(tree.by_id),
     )
+    # A preview of a draft has no place among the published ones.
+    older, newer = (None, None) if preview else news.neighbours(db.session, article, now=utc_now())
     page = {
         **thread_context(article, form),
+        "older": older,
+        "newer": newer,
         "article": article,
         "trail": tree.path(section) if section.id in tree.by_id else [section],
         "related": related,
         "share_url": _absolute("news.article", article_id=article.id),
+        # On SITE_URL like og:url: behind a proxy the request's own host is not the site's.
+        "og_image": _absolute("news.media_file", filename=article.cover.path) if article.cover else None,
         "preview": preview,
+        **_player_files(article),
     }
     return render_template("news/article.html", **page)
+
+
+def _player_files(article: Article) -> dict:
+    """What of the player's files is there: a player whose file is gone (a restore without the
+    media folder) is a dead control, so the page says so; only demo videos come with captions,
+    and a <track> pointing at none was a 404 on every view of an uploaded video."""
+    if article.player is None:
+        return {"player_missing": False, "captions": None}
+    root = Path(current_app.config["MEDIA_ROOT"])
+    captions = article.player.captions_path()
+    return {
+        "player_missing": not (root / article.player.path).is_file(),
+        "captions": captions if article.player.kind == "video" and (root / captions).is_file() else None,
+    }
 
 
 @bp.get("/articles/<int:article_id>/qr.svg")
@@ -178,15 +237,18 @@ def page(slug: str):
 @bp.get("/search")
 def search():
     query = news.search_query(request.args.get("q") or "")
-    terms = news.search_terms(query, converters=(to_traditional, to_simplified))
-    cursor = Cursor.decode(request.args.get("after"))
+    terms = news.search_terms(query, converters=(to_traditional_variants, to_simplified))
+    cursor, now = Cursor.decode(request.args.get("after")), utc_now()
+    size, visible = current_app.config["SEARCH_PAGE_SIZE"], list(section_tree().by_id)
     articles, next_cursor = news.search_articles(
-        db.session,
-        terms=terms,
-        now=utc_now(),
-        cursor=cursor,
-        size=current_app.config["SEARCH_PAGE_SIZE"],
-        visible=list(section_tree().by_id),
+        db.session, terms=terms, now=now, cursor=cursor, size=size, visible=visible
+    )
+    previous = (
+        news.search_previous_cursor(
+            db.session, terms=terms, now=now, cursor=cursor, size=size, visible=visible
+        )
+        if cursor
+        else None
     )
     words = [form for forms in terms for form in forms]
     results = [
@@ -198,7 +260,12 @@ def search():
         for a in articles
     ]
     return render_template(
-        "news/search.html", query=query, results=results, next_cursor=next_cursor, paged=cursor is not None
+        "news/search.html",
+        query=query,
+        results=results,
+        next_cursor=next_cursor,
+        previous_cursor=previous,
+        paged=cursor is not None,
     )
 
 
@@ -233,7 +300,8 @@ def section_feed(slug: str):
     # reporters (銳評, 數字報 pages) have none, so the site signs the feed.
     feed.author(name=site_name)
     feed.subtitle(section.description or section.name)
-    feed.updated(_utc(articles[0].published_at) if articles else _utc(utc_now()))
+    # The newest change of any entry (an edit counts, as in each entry's own updated).
+    feed.updated(_utc(max(map(_changed, articles))) if articles else _utc(utc_now()))
     for item in reversed(articles):  # feedgen prepends entries
         entry = feed.add_entry()
         url = _absolute("news.article", article_id=item.id)
@@ -241,13 +309,18 @@ def section_feed(slug: str):
         entry.title(item.title)
         entry.link(href=url)
         entry.published(_utc(item.published_at))
-        entry.updated(_utc(item.updated_at))
+        entry.updated(_utc(_changed(item)))
         entry.summary(item.summary or item.body_text[:120])
         if item.reporters:
             entry.author(name=item.reporters)
     response = make_response(feed.atom_str(pretty=True))
     response.mimetype = "application/atom+xml"
     return response
+
+
+def _changed(article: Article) -> datetime:
+    """A scheduled article saved on Monday for Friday changed, for its readers, on Friday."""
+    return max(article.published_at, article.updated_at)
 
 
 def _utc(value: datetime) -> datetime:
@@ -257,12 +330,21 @@ def _utc(value: datetime) -> datetime:
 @bp.get("/sitemap.xml")
 @cached_page
 def sitemap():
-    now = utc_now()
-    entries = [(_absolute("news.home"), now)]
-    entries += [(_absolute("news.section", slug=s.slug), now) for s in section_tree().by_id.values()]
+    now, tree = utc_now(), section_tree()
+    # lastmod is when the list last changed, not today: a date that always moves tells crawlers nothing.
+    changed = news.section_last_changes(db.session, now=now, visible=list(tree.by_id))
+
+    def last_change(ids: list[int]) -> datetime | None:
+        return max((changed[i] for i in ids if i in changed), default=None)
+
+    entries = [(_absolute("news.home"), last_change(list(tree.by_id)))]
+    entries += [
+        (_absolute("news.section", slug=s.slug), last_change(tree.subtree_ids(s)))
+        for s in tree.by_id.values()
+    ]
     entries += [
         (_absolute("news.article", article_id=aid), updated)
-        for aid, updated in news.sitemap_articles(db.session, now=now, visible=list(section_tree().by_id))
+        for aid, updated in news.sitemap_articles(db.session, now=now, visible=list(tree.by_id))
     ]
     # Static pages (關於我們, 承諾書, ...) have no draft state: every one is public.
     entries += [
@@ -271,6 +353,19 @@ def sitemap():
     ]
     response = make_response(render_template("news/sitemap.xml", entries=entries))
     response.mimetype = "application/xml"
+    return response
+
+
+# Crawlers read the news, not the staff pages, forms or per-reader pages, and find the sitemap here.
+ROBOTS_DISALLOW = ("/accounts/", "/admin/", "/moderation/", "/comments/", "/script/", "/search")
+
+
+@bp.get("/robots.txt")
+def robots():
+    lines = ["User-agent: *", *(f"Disallow: {path}" for path in ROBOTS_DISALLOW)]
+    lines.append(f"Sitemap: {_absolute('news.sitemap')}")
+    response = make_response("\n".join(lines) + "\n")
+    response.mimetype = "text/plain"
     return response
 
 

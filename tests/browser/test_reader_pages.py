@@ -138,6 +138,21 @@ def test_script_link_switches_the_whole_page_and_back(page, watch, seed_path):
     watch.assert_clean()
 
 
+def test_simplified_pages_ask_for_a_simplified_font_first(page, watch, seed_path):
+    """The 简体 page asked for Noto Sans CJK TC first: Simplified text in Taiwan glyph shapes."""
+
+    def first_font() -> str:
+        family = page.evaluate("getComputedStyle(document.body).fontFamily")
+        return family.split(",")[0].strip().strip('"')
+
+    page.goto(seed_path)
+    assert first_font() == "Noto Sans CJK TC"
+    page.goto(f"/script/hans?next={seed_path}")
+    page.wait_for_url(f"**{seed_path}")
+    assert first_font() == "Noto Sans CJK SC"
+    watch.assert_clean()
+
+
 def test_what_the_script_writes_is_simplified_for_simplified_readers(page, context, seed_path):
     """portal.js wrote its own lines (已複製, the network and server failures) in Traditional: the
     server converts the page for 简体 readers, but not the script."""
@@ -420,6 +435,23 @@ def test_article_page_fits_the_screen(page, watch, seed_path, artifacts, width):
         )
         assert overflow <= 0, f"{path} overflows by {overflow}px at {width}px"
     page.screenshot(path=str(artifacts / f"article-{width}.png"), full_page=True)
+    watch.assert_clean()
+
+
+def test_breadcrumb_lines_up_with_what_it_heads_on_a_wide_screen(page, watch, seed_path):
+    """On sections, 數字報 and static pages the breadcrumb stood 158 px right of the h1 below it
+    (centred in the article's 760 px column); over an article it sits over the article."""
+    page.set_viewport_size({"width": 1280, "height": 900})
+    for path, below in [
+        ("/sections/yaowen", "h1"),
+        ("/sections/shuzibao", "h1"),
+        ("/pages/about", "h1"),
+        (seed_path, "article.article"),
+    ]:
+        page.goto(path)
+        crumb = page.locator(".breadcrumb").bounding_box()["x"]
+        heading = page.locator(below).first.bounding_box()["x"]
+        assert abs(crumb - heading) <= 1, f"{path}: breadcrumb at {crumb}px, {below} at {heading}px"
     watch.assert_clean()
 
 

@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import shutil
+import uuid
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -14,7 +17,17 @@ from sqlalchemy import or_, select
 
 from portal.domain.pledge import input_normalise
 from portal.extensions import db
-from portal.models import Article, ArticleKind, ArticleState, Page, Section, SiteSetting, utc_now
+from portal.models import (
+    Article,
+    ArticleKind,
+    ArticleState,
+    Media,
+    MediaKind,
+    Page,
+    Section,
+    SiteSetting,
+    utc_now,
+)
 from portal.news.views import HOME_PER_SECTION
 from tests.helpers import HX, find_all, find_one, parse_html, text_of
 
@@ -255,6 +268,99 @@ def test_following_next_links_visits_every_public_article_of_the_subtree_once(de
     assert pages >= 2
 
 
+def walk(client, url: str, rel: str, ids) -> list[list[int]]:
+    """The pages met following rel=next (or rel=prev) links from `url`, each as its ids."""
+    pages = []
+    while url:
+        _, root = get_page(client, url)
+        pages.append(ids(root))
+        links = find_all(root, "a", rel=rel)
+        assert all(text_of(a) == {"next": "下一頁", "prev": "上一頁"}[rel] for a in links)
+        url = links[0].get("href") if links else None
+        assert len(pages) < 20
+    return pages
+
+
+@pytest.mark.parametrize(
+    ("start", "size_key", "ids"),
+    [
+        ("/sections/xianyu", "SECTION_PAGE_SIZE", article_ids),
+        (
+            "/search?q=%E8%81%8A%E5%9F%8E",
+            "SEARCH_PAGE_SIZE",
+            lambda root: article_ids(root, "search-results"),
+        ),
+    ],
+)
+def test_previous_links_walk_back_page_by_page_to_the_first(demo_app, demo_client, start, size_key, ids):
+    """Pages had 下一頁 and 回到第一頁 only: a reader on page 4 could not go to page 3."""
+    demo_app.config[size_key] = 5
+    forward = walk(demo_client, start, "next", ids)
+    assert len(forward) >= 3
+    _, last = get_page(demo_client, start)
+    last_url = start
+    for _ in forward[1:]:
+        last_url = find_one(last, "a", rel="next").get("href")
+        _, last = get_page(demo_client, last_url)
+    backward = walk(demo_client, last_url, "prev", ids)
+    assert backward == forward[::-1]
+    # The first page has no 上一頁; the second's goes to the first page's address itself.
+    _, first = get_page(demo_client, start)
+    assert not find_all(first, "a", rel="prev")
+    _, second = get_page(demo_client, find_one(first, "a", rel="next").get("href"))
+    assert find_one(second, "a", rel="prev").get("href") == start
+
+
+def test_previous_link_from_a_cursor_above_every_article_is_the_first_page(demo_client):
+    _, root = get_page(demo_client, "/sections/yaowen?after=99991231235959000000-1")
+    assert find_one(root, "a", rel="prev").get("href") == "/sections/yaowen"
+
+
+@pytest.mark.parametrize(
+    ("path", "current"),
+    [
+        ("/sections/yaowen", "page"),
+        ("/sections/shuzibao", "page"),
+        ("/sections/shandong", "true"),
+        ("seed", "true"),
+    ],
+)
+def test_section_bar_marks_the_page_only_on_the_sections_own_page(demo_client, seed_id, path, current):
+    """On 山東's page and on an article, 要聞 was announced as the current page."""
+    path = f"/articles/{seed_id}" if path == "seed" else path
+    _, root = get_page(demo_client, path)
+    marked = [a for a in find_one(root, "nav", cls="section-bar").iter("a") if a.get("aria-current")]
+    assert len(marked) == 1
+    assert marked[0].get("aria-current") == current
+
+
+@pytest.mark.parametrize(
+    ("url", "first"),
+    [
+        ("/sections/yaowen", "/sections/yaowen"),
+        ("/search?q=%E8%81%8A%E5%9F%8E", "/search?q=%E8%81%8A%E5%9F%8E"),
+    ],
+)
+def test_a_page_past_the_end_does_not_say_there_is_nothing_at_all(demo_client, url, first):
+    """A 下一頁 link kept after its articles were taken down said 「本欄目暫無文章」 or 「沒有找到
+    包含…的文章」 of a section and a search that have plenty."""
+    sep = "&" if "?" in url else "?"
+    _, root = get_page(demo_client, f"{url}{sep}after=00010101000000000000-1")
+    message = find_one(root, "p", cls="empty")
+    assert message.get("data-empty") == "past-end"
+    assert "暫無" not in text_of(message) and "沒有找到" not in text_of(message)
+    assert find_one(root, "a", rel="prev").get("href").startswith(first)
+
+
+@pytest.mark.parametrize("url", ["/sections/kandianshi", "/search?q=%E9%98%BF%E8%86%A0"])
+def test_a_single_page_has_no_empty_pager_landmark(demo_client, url):
+    """A section or search with one page carried an empty <nav aria-label="分頁">, which screen
+    readers list among the page's landmarks."""
+    _, root = get_page(demo_client, url)
+    assert find_all(root, "a", cls="article-item-title")
+    assert not find_all(root, "nav", aria_label="分頁")
+
+
 def test_a_malformed_cursor_gives_the_first_page(demo_client):
     _, first = get_page(demo_client, "/sections/yaowen")
     _, garbage = get_page(demo_client, "/sections/yaowen?after=not-a-cursor")
@@ -303,6 +409,7 @@ def test_seed_article_shows_its_parts_in_the_seed_order(demo_client, seed_id):
         "byline",
         "body",
         "editor",
+        "prev-next",
         "related",
         "comments",
     ]
@@ -375,6 +482,27 @@ def test_article_page_has_open_graph_meta(demo_app, demo_client, seed_id):
     assert demo_client.get(href_path(meta["og:image"])).status_code == 200
 
 
+def test_open_graph_image_is_on_the_site_address_like_the_page(demo_app, demo_client, seed_id):
+    """og:url and the canonical link used SITE_URL; og:image used the request's host."""
+    demo_app.config["SITE_URL"] = "https://www.lcxw.cn/"
+    _, root = get_page(demo_client, f"/articles/{seed_id}")
+    meta = {m.get("property"): m.get("content") for m in root.iter("meta") if m.get("property")}
+    assert meta["og:url"] == f"https://www.lcxw.cn/articles/{seed_id}"
+    assert meta["og:image"].startswith("https://www.lcxw.cn/media/")
+
+
+def test_open_graph_locale_follows_the_script(demo_client, seed_id):
+    """A 简体 page told WeChat and Weibo it was zh_TW."""
+
+    def locale() -> str:
+        _, root = get_page(demo_client, f"/articles/{seed_id}")
+        return find_one(root, "meta", property="og:locale").get("content")
+
+    assert locale() == "zh_TW"
+    demo_client.get("/script/hans")
+    assert locale() == "zh_CN"
+
+
 def test_gallery_article_shows_every_photo_with_its_caption(demo_app, demo_client):
     gallery = one_of_kind(demo_app, ArticleKind.GALLERY, "tushuo")
     with demo_app.app_context():
@@ -404,6 +532,68 @@ def test_video_article_plays_a_webm_that_answers(demo_app, demo_client):
     captions = demo_client.get(find_one(player, "track").get("src"))
     assert captions.status_code == 200
     assert captions.get_data(as_text=True).startswith("WEBVTT")
+
+
+def _video_article_with_file(app, path: str) -> int:
+    """A video article whose player is a file at `path` under the media folder (or nowhere)."""
+    with app.app_context():
+        article = db.session.get(Article, one_of_kind(app, ArticleKind.VIDEO).id)
+        article.player = Media(kind=MediaKind.VIDEO, path=path, mime="video/webm", caption="上傳的視頻")
+        db.session.commit()
+        return article.id
+
+
+def test_article_pages_link_to_the_previous_and_next_article_of_their_section(demo_app, demo_client):
+    """上一篇 / 下一篇: an article page led nowhere but 相關推薦; now older and newer in its section."""
+    with demo_app.app_context():
+        section = db.session.scalar(select(Section).where(Section.slug == "shandong"))
+        in_section = newest_first(
+            db.session.scalars(public_query().where(Article.section_id == section.id)).all()
+        )
+        titles = dict(db.session.execute(select(Article.id, Article.title)).all())
+    assert len(in_section) >= 3
+    # From the newest, 上一篇 walks the whole section, older and older.
+    walked, url = [], f"/articles/{in_section[0]}"
+    while url:
+        _, root = get_page(demo_client, url)
+        walked.append(int(find_one(root, "article").get("data-article-id")))
+        pager = find_one(root, "nav", data_part="prev-next")
+        older = find_all(pager, "a", rel="prev")
+        url = older[0].get("href") if older else None
+        if older:
+            assert text_of(older[0]) == titles[int(url.rsplit("/", 1)[1])]
+    assert walked == in_section
+    _, newest = get_page(demo_client, f"/articles/{in_section[0]}")
+    assert "下一篇：沒有了" in text_of(find_one(newest, "nav", data_part="prev-next"))
+    _, middle = get_page(demo_client, f"/articles/{in_section[1]}")
+    assert find_one(middle, "a", rel="next").get("href") == f"/articles/{in_section[0]}"
+
+
+def test_an_uploaded_video_without_captions_has_no_track_that_would_be_a_404(demo_app, demo_client):
+    """Uploads come without a .vtt; the page pointed a default <track> at one anyway."""
+    with demo_app.app_context():
+        demo_video = db.session.get(Article, one_of_kind(demo_app, ArticleKind.VIDEO).id).player.path
+    uploaded = f"uploads/{uuid.uuid4().hex}.webm"
+    target = Path(demo_app.config["MEDIA_ROOT"]) / uploaded
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(Path(demo_app.config["MEDIA_ROOT"]) / demo_video, target)
+    try:
+        article_id = _video_article_with_file(demo_app, uploaded)
+        _, root = get_page(demo_client, f"/articles/{article_id}")
+        player = find_one(root, "video")
+        assert find_one(player, "source").get("src") == f"/media/{uploaded}"
+        assert not find_all(player, "track")
+    finally:
+        target.unlink()
+
+
+def test_a_player_whose_file_is_gone_says_so_instead_of_a_dead_control(demo_app, demo_client):
+    article_id = _video_article_with_file(demo_app, f"uploads/{uuid.uuid4().hex}.webm")
+    _, root = get_page(demo_client, f"/articles/{article_id}")
+    player = find_one(root, data_part="player")
+    assert not find_all(player, "video")
+    assert "視頻文件暫時無法播放" in text_of(find_one(player, data_player_missing=""))
+    assert "上傳的視頻" in text_of(find_one(player, "figcaption"))
 
 
 def test_audio_article_plays_a_wav_served_with_the_type_the_page_declares(demo_app, demo_client):
@@ -552,12 +742,41 @@ def test_paper_shows_the_asked_for_edition(demo_app, demo_client):
     assert article_ids(root) == days[older]
 
 
-@pytest.mark.parametrize("asked", ["garbage", "1999-01-01", "2026-02-30", ""])
+def test_every_edition_is_reachable_by_its_date_and_by_previous_links(demo_app, demo_client):
+    """往期 lists the newest editions only; an older one's date gave the newest edition instead
+    and nothing led further back."""
+    demo_app.config["PAPER_EDITIONS_LISTED"] = 2
+    days = paper_days(demo_app)
+    assert len(days) > 2
+    oldest = min(days)
+    _, root = get_page(demo_client, f"/sections/shuzibao?date={oldest}")
+    assert oldest not in editions(root)
+    assert article_ids(root) == days[oldest]
+    walked, url = [], "/sections/shuzibao"
+    while url:
+        _, root = get_page(demo_client, url)
+        walked.append(article_ids(root))
+        older = find_all(find_one(root, "div", cls="paper-edition"), "a", rel="prev")
+        url = older[0].get("href") if older else None
+        assert len(walked) <= len(days)
+    assert walked == [days[d] for d in sorted(days, reverse=True)]
+    _, root = get_page(demo_client, f"/sections/shuzibao?date={oldest}")
+    assert find_one(root, "a", rel="next").get("href") == f"/sections/shuzibao?date={sorted(days)[1]}"
+
+
+@pytest.mark.parametrize("asked", ["garbage", "1999-01-01", "2026-02-30", "", "0001-01-01", "9999-12-31"])
 def test_paper_falls_back_to_the_newest_edition(demo_app, demo_client, asked):
     days = paper_days(demo_app)
     _, root = get_page(demo_client, f"/sections/shuzibao?date={asked}")
     assert current_edition(root) == max(days)
     assert article_ids(root) == days[max(days)]
+    # A real date without a paper says so: the page shows another day than the address names.
+    notes = find_all(root, "p", data_missing_edition="")
+    if asked in ("1999-01-01", "0001-01-01", "9999-12-31"):
+        year, month, day = (int(part) for part in asked.split("-"))
+        assert f"{year}年{month}月{day}日沒有出版報紙，以下是最新一期" in text_of(notes[0])
+    else:
+        assert not notes
 
 
 # --- search ---------------------------------------------------------------------------------------
@@ -581,6 +800,23 @@ def test_search_in_simplified_finds_the_traditional_text(demo_client, seed_id):
     assert seed_id in results(root)
     hit = find_one(root, "li", data_article_id=str(seed_id))
     assert "濟南" in {text_of(m) for m in hit.iter("mark")}
+
+
+@pytest.mark.parametrize(
+    ("query", "written"),
+    [("这里", "這裡"), ("這裏", "這裡"), ("在这里", "在這裡"), ("看着", "看著"), ("和面", "和麵")],
+)
+def test_search_finds_the_traditional_text_as_our_editors_write_it(demo_app, demo_client, query, written):
+    """OpenCC's s2t gives 這裏 and 看着; the articles say 這裡 and 看著 (Taiwan usage): a 简体
+    reader's 这里 (or a 這裏 typed in Hong Kong usage) must find them, with 2 characters or 3."""
+    with demo_app.app_context():
+        holding = db.session.scalars(
+            public_query().where(Article.body_text.contains(written)).order_by(Article.id)
+        ).all()
+        expected = {a.id for a in holding}
+    assert expected, f"the demo content has {written}"
+    _, root = get_page(demo_client, "/search", query_string={"q": query})
+    assert expected <= set(results(root))
 
 
 @pytest.mark.parametrize("query", ["弗迪電池", "弗迪电池", "人力資源供給"])
@@ -787,6 +1023,36 @@ def test_section_feed_has_an_author_for_every_entry(demo_client, slug):
     assert feed_author is not None and feed_author.findtext(f"{ATOM}name") == "聊城新聞網"
 
 
+def test_feed_updated_is_its_newest_change_and_no_entry_is_updated_before_published(demo_app, demo_client):
+    """The feed's updated was its newest publication, older than an entry edited since; a
+    scheduled article's entry said it was updated before it was published."""
+    with demo_app.app_context():
+        newest = db.session.scalars(
+            select(Article)
+            .where(Article.section_id.in_(subtree_ids(db.session, "yaowen")))
+            .order_by(Article.id)
+        ).all()
+        older = min((a for a in newest if a.published_at <= utc_now()), key=lambda a: a.published_at)
+        older.updated_at = utc_now()
+        db.session.commit()
+    feed = ET.fromstring(demo_client.get("/sections/yaowen/feed.atom").get_data())
+    stamps = [
+        (e.findtext(f"{ATOM}published"), e.findtext(f"{ATOM}updated")) for e in feed.findall(f"{ATOM}entry")
+    ]
+    assert all(updated >= published for published, updated in stamps)
+    assert feed.findtext(f"{ATOM}updated") == max(updated for _, updated in stamps)
+
+
+@pytest.mark.parametrize("slug", ["yaowen", "shuzibao"])
+def test_section_pages_link_their_feed(demo_client, slug):
+    """數字報's page (its own template) offered no feed, though /sections/shuzibao/feed.atom exists."""
+    _, root = get_page(demo_client, f"/sections/{slug}")
+    alternate = find_one(root, "link", rel="alternate", type="application/atom+xml").get("href")
+    assert alternate == f"/sections/{slug}/feed.atom"
+    assert any(a.get("href") == alternate for a in find_one(root, "main").iter("a"))
+    assert demo_client.get(alternate).status_code == 200
+
+
 def test_feed_of_an_unknown_section_is_404(demo_client):
     assert demo_client.get("/sections/no-such-section/feed.atom").status_code == 404
 
@@ -804,6 +1070,36 @@ def test_sitemap_lists_every_public_article(demo_app, demo_client):
     with demo_app.app_context():
         pages = set(db.session.scalars(select(Page.slug)))
     assert pages and {p.removeprefix("/pages/") for p in paths if p.startswith("/pages/")} == pages
+
+
+def test_robots_txt_names_the_sitemap_and_keeps_crawlers_out_of_staff_and_account_pages(demo_client):
+    """It was a 404: crawlers found neither the sitemap nor where not to go."""
+    response = demo_client.get("/robots.txt")
+    assert response.status_code == 200
+    assert response.mimetype == "text/plain"
+    lines = response.get_data(as_text=True).splitlines()
+    assert lines[0] == "User-agent: *"
+    assert {"Disallow: /admin/", "Disallow: /moderation/", "Disallow: /accounts/"} <= set(lines)
+    sitemap = [line.removeprefix("Sitemap: ") for line in lines if line.startswith("Sitemap: ")]
+    assert len(sitemap) == 1 and sitemap[0].startswith("http")
+    assert demo_client.get(href_path(sitemap[0])).status_code == 200
+    # Nothing readers read is shut out.
+    assert not any(line in {"Disallow: /", "Disallow: /articles/", "Disallow: /sections/"} for line in lines)
+
+
+def test_sitemap_dates_sections_and_home_by_their_newest_article_not_by_today(demo_app, demo_client):
+    """Home and every section said lastmod = today on every fetch."""
+    urlset = ET.fromstring(demo_client.get("/sitemap.xml").get_data())
+    lastmod = {href_path(url.findtext(f"{SITEMAP}loc")): url.findtext(f"{SITEMAP}lastmod") for url in urlset}
+    with demo_app.app_context():
+        articles = db.session.scalars(public_query()).all()
+        yaowen = subtree_ids(db.session, "yaowen")
+
+    def newest(items) -> str:
+        return max(max(a.published_at, a.updated_at) for a in items).strftime("%Y-%m-%d")
+
+    assert lastmod["/"] == newest(articles)
+    assert lastmod["/sections/yaowen"] == newest([a for a in articles if a.section_id in yaowen])
 
 
 # --- 繁/简 ----------------------------------------------------------------------------------------
