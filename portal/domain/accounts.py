@@ -56,6 +56,7 @@ PHONE_SAME = "新手機號與當前綁定的手機號相同"
 PHONE_MUTED_BEFORE = "該手機號註銷的賬號仍在禁言期內，期滿後方可重新註冊或綁定"
 PASSWORD_WRONG = "當前密碼錯誤"
 PASSWORD_SAME = "新密碼不能與當前密碼相同"
+PASSWORD_INVISIBLE = f"密碼至少需要{PASSWORD_MIN}個可見字符（空格和不可見字符不計算在內）"
 NICKNAME_SAME = "新暱稱與當前暱稱相同"
 # How often a reader may rename: moderators and readers know an account by its name, and a name
 # that changes every few days hides who said what (P4, P28); a month still lets a reader fix a
@@ -206,9 +207,20 @@ class _Checked:
             )
 
 
+def _visible_length(password: str) -> int:
+    """How many characters of the password show when typed: what takes no room (zero-width, direction
+    marks, variation selectors, blank letters), spaces, controls and lone combining marks do not
+    count. Eight zero-width spaces pass a length check and are a password nobody can see or retype."""
+    return sum(
+        1 for ch in drop_invisible(password) if not ch.isspace() and unicodedata.category(ch)[0] not in "CMZ"
+    )
+
+
 def _check_password(password: str) -> None:
     if len(password) < PASSWORD_MIN:
         raise Rejected("password", f"密碼至少需要{PASSWORD_MIN}個字符")
+    if _visible_length(password) < PASSWORD_MIN:
+        raise Rejected("password", PASSWORD_INVISIBLE)
 
 
 def clean_nickname(nickname: str) -> str:

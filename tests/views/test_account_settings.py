@@ -240,6 +240,69 @@ def test_changing_the_password_needs_the_current_one_and_ends_every_other_sessio
     assert changed.actor_id == reader.id and "a-new-password-1" not in changed.after + changed.before
 
 
+INVISIBLE_PASSWORDS = [
+    "\u200b" * 10,  # zero-width spaces: passes a length check, shows as nothing
+    "\u200e\u200f\u2060\ufeff\u200c\u200d\u3164\u115f\ufe0f\u180e",  # marks, joiners, blank letters
+    " " * 8 + "\u200b" * 4,  # spaces are not characters one can see
+    "abc" + "\u200b" * 9,  # three visible ones among invisible ones
+]
+INVISIBLE_REFUSED = "密碼至少需要8個可見字符"
+
+
+@pytest.mark.parametrize("password", INVISIBLE_PASSWORDS)
+def test_a_password_of_invisible_characters_is_refused_everywhere_one_is_set(
+    app, signed_in, reader, sender, password
+):
+    changed = post(
+        signed_in, "/accounts/settings/password", current_password=reader.password, new_password=password
+    )
+    assert changed.status_code == 422
+    root = parse_html(changed.get_data(as_text=True))
+    assert INVISIBLE_REFUSED in text_of(find_one(root, "div", data_field="new_password"))
+    assert login_attempt(app.test_client(), reader.phone, reader.password).status_code == 303  # unchanged
+
+    client = app.test_client()
+    token = token_for(client, "/accounts/password-reset")
+    client.post(
+        "/accounts/password-reset/code", data={"phone": reader.phone, "csrf_token": token}, headers=HX
+    )
+    form = {"phone": reader.phone, "code": sender.code(), "password": password, "csrf_token": token}
+    reset = client.post("/accounts/password-reset", data=form)
+    assert reset.status_code == 422
+    assert INVISIBLE_REFUSED in text_of(
+        find_one(parse_html(reset.get_data(as_text=True)), "div", data_field="password")
+    )
+    assert login_attempt(app.test_client(), reader.phone, reader.password).status_code == 303
+
+    newcomer = app.test_client()
+    token = token_for(newcomer, "/accounts/register")
+    newcomer.post("/accounts/register/code", data={"phone": NEW_PHONE, "csrf_token": token}, headers=HX)
+    form = {
+        "phone": NEW_PHONE,
+        "code": sender.code(),
+        "nickname": "湖畔新人",
+        "password": password,
+        "accept_terms": "y",
+        "csrf_token": token,
+    }
+    registered = newcomer.post("/accounts/register", data=form)
+    assert registered.status_code == 422
+    root = parse_html(registered.get_data(as_text=True))
+    assert INVISIBLE_REFUSED in text_of(find_one(root, "div", data_field="password"))
+    with app.app_context():
+        assert db.session.scalar(select(User.id).where(User.nickname == "湖畔新人")) is None
+
+
+def test_a_password_with_visible_characters_among_spaces_and_marks_is_accepted(app, signed_in, reader):
+    # A passphrase keeps its spaces; only what cannot be seen does not count towards the eight.
+    passphrase = "光岳樓 東昌湖 運河\u200b"
+    response = post(
+        signed_in, "/accounts/settings/password", current_password=reader.password, new_password=passphrase
+    )
+    assert response.status_code == 303
+    assert login_attempt(app.test_client(), reader.phone, passphrase).status_code == 303
+
+
 # --- 更換手機號 -------------------------------------------------------------------------------------
 
 
