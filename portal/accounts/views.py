@@ -45,7 +45,7 @@ from portal.domain.pledge import REASON_LABELS
 from portal.domain.records import code_label
 from portal.domain.site import comment_rules
 from portal.extensions import db, limiter
-from portal.flashes import flash_landing
+from portal.flashes import flash_in, flash_landing
 from portal.forms import ActionForm
 from portal.fragments import wants_fragment
 from portal.models import Sanction, User, utc_now
@@ -525,6 +525,15 @@ def _settings_page(
     ), status
 
 
+def _changed(section: str, message: str) -> Response:
+    """A change went through: back to the page at the section that changed (303), its message in
+    that section's status line. The page opens from the top otherwise, and 更換手機號 is two
+    screens down: a reader would see the message of a change far below while the form they used is
+    out of view. Sections and their status lines are named in accounts/settings.html."""
+    flash_in(f"{section}-status", message)
+    return redirect(url_for("accounts.account_settings", _anchor=f"{section}-settings"), 303)
+
+
 def _refused_section(*forms: tuple) -> tuple[str, str] | None:
     """The title and anchor of the form sent back with its messages, if one was: the page comes
     back scrolled to the top, and 註銷賬號 is at the bottom, out of view and out of earshot."""
@@ -565,8 +574,7 @@ def change_nickname():
             db.session.commit()  # a refused name is kept on record (P4)
         else:
             db.session.commit()
-            flash(f"暱稱已修改為「{current_user.nickname}」。")
-            return redirect(url_for("accounts.account_settings"), 303)
+            return _changed("nickname", f"暱稱已修改為「{current_user.nickname}」。")
     return _settings_page(status, nickname_form=form)
 
 
@@ -597,8 +605,7 @@ def change_password():
         else:
             db.session.commit()
             login_user(user)  # this session goes on under the new token; every other one ended
-            flash("密碼已修改，其他設備上的登錄已全部退出。")
-            return redirect(url_for("accounts.account_settings"), 303)
+            return _changed("password", "密碼已修改，其他設備上的登錄已全部退出。")
     else:
         status = _every_problem(
             form,
@@ -671,8 +678,8 @@ def change_phone():
             ),
         )
         if user is not None:
-            flash(f"手機號已更換為 {mask_phone(normalise_phone(form.phone.data))}，請用新手機號登錄。")
-            return redirect(url_for("accounts.account_settings"), 303)
+            masked = mask_phone(normalise_phone(form.phone.data))
+            return _changed("phone", f"手機號已更換為 {masked}，請用新手機號登錄。")
     else:
         status = _every_problem(
             form,

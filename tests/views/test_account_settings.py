@@ -66,6 +66,16 @@ def messages_of(response) -> str:
     return text_of(parse_html(response.get_data(as_text=True)))
 
 
+def landed(client, section: str) -> str:
+    """The message the settings page shows where a change of `section` lands without JavaScript:
+    in that section's status line (read out as an alert), and nowhere else on the page."""
+    root = parse_html(client.get(SETTINGS).get_data(as_text=True))
+    status = find_one(find_one(root, "section", id=f"{section}-settings"), "div", id=f"{section}-status")
+    [line] = find_all(status, "p", role="alert")
+    assert text_of(find_one(root, "div", id="messages")) == ""
+    return text_of(line)
+
+
 # --- 查詢 -------------------------------------------------------------------------------------------
 
 
@@ -124,8 +134,8 @@ def test_a_new_nickname_shows_at_once_on_the_cached_article_and_is_recorded_old_
     assert "運河晨跑" in anonymous.get(f"/articles/{article}").get_data(as_text=True)  # now cached
 
     response = post(signed_in, "/accounts/settings/nickname", nickname="湖畔讀報人")
-    assert (response.status_code, response.headers["Location"]) == (303, SETTINGS)
-    assert "暱稱已修改為「湖畔讀報人」" in messages_of(signed_in.get(SETTINGS))
+    assert (response.status_code, response.headers["Location"]) == (303, f"{SETTINGS}#nickname-settings")
+    assert landed(signed_in, "nickname") == "暱稱已修改為「湖畔讀報人」。"
 
     html = anonymous.get(f"/articles/{article}").get_data(as_text=True)
     nicknames = [text_of(n) for n in find_all(parse_html(html), "span", cls="nickname")]
@@ -230,8 +240,8 @@ def test_changing_the_password_needs_the_current_one_and_ends_every_other_sessio
         current_password=reader.password,
         new_password="a-new-password-1",
     )
-    assert (response.status_code, response.headers["Location"]) == (303, SETTINGS)
-    assert "其他設備上的登錄已全部退出" in messages_of(signed_in.get(SETTINGS))
+    assert (response.status_code, response.headers["Location"]) == (303, f"{SETTINGS}#password-settings")
+    assert landed(signed_in, "password") == "密碼已修改，其他設備上的登錄已全部退出。"
     assert signed_in.get("/accounts/comments").status_code == 200  # this session goes on
     assert elsewhere.get("/accounts/comments").status_code == 302  # the other one ended
     assert login_attempt(app.test_client(), reader.phone, reader.password).status_code == 422
@@ -332,11 +342,10 @@ def test_a_new_phone_is_bound_with_its_sms_code_and_the_password(app, signed_in,
         find_one(parse_html(wrong.get_data(as_text=True)), "div", data_field="phone_password")
     )
     response = signed_in.post("/accounts/settings/phone", data={**form, "phone_password": reader.password})
-    assert (response.status_code, response.headers["Location"]) == (303, SETTINGS)
+    assert (response.status_code, response.headers["Location"]) == (303, f"{SETTINGS}#phone-settings")
     page = signed_in.get(SETTINGS).get_data(as_text=True)
-    assert "手機號已更換為 139****0001" in page and "139****0001" in text_of(
-        find_one(parse_html(page), "dd", data_field="phone")
-    )
+    assert "手機號已更換為 139****0001" in text_of(find_one(parse_html(page), "div", id="phone-status"))
+    assert "139****0001" in text_of(find_one(parse_html(page), "dd", data_field="phone"))
     with app.app_context():
         user = db.session.get(User, reader.id)
         assert VAULT.decrypt(user.phone_cipher) == NEW_PHONE
