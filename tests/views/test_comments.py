@@ -2110,6 +2110,8 @@ WRITTEN_FORMS = (
     "139 1234 5678",
     "139-1234-5678",
     "（＋８６）１３９　１２３４　５６７８",
+    "\u202a+86 139 1234 5678\u202c",  # copied from a phone's contacts: wrapped in direction marks
+    "\u2068139\u200b1234\u200b5678\u2069",  # from a chat: isolates and zero-width spaces
 )
 
 
