@@ -596,3 +596,49 @@ def test_0020_gives_every_account_how_its_name_reads_batch_by_batch_and_a_downgr
         db.session.remove()
         upgrade(directory=str(MIGRATIONS))
         assert dict(db.session.execute(select(User.nickname, User.nickname_reading)).all()) == stored
+
+
+def test_0021_reads_every_name_again_without_spaces_and_punctuation_and_a_downgrade_reads_as_before(
+    demo_app,
+):
+    """Accounts stored before 0021 kept readings with their spaces and punctuation: 「東昌 湖畔客」
+    read apart from 東昌湖畔客, so a new 東昌湖畔客 passed beside it. 0021 reads them again; a downgrade puts
+    back what the older code computes (its own check compares against them)."""
+    vault = PhoneVault.from_secret(TEST_PII_KEY)
+    names = ["東昌 湖畔客", "古樓·夜話", "Lаke鳥", "鳳凰台上人。"]  # a Cyrillic а in Lаke
+    with demo_app.app_context():
+        for n, name in enumerate(names):
+            accounts.create_verified_user(
+                db.session,
+                phone=f"1390013{n:04d}",
+                nickname=name,
+                password="long-enough-1",
+                role="reader",
+                vault=vault,
+                hasher=demo_app.config["PASSWORD_HASHER"],
+                now=datetime(2026, 1, 1),
+            )
+        db.session.commit()
+        db.session.remove()
+        downgrade(directory=str(MIGRATIONS), revision="0020")
+        older = dict(db.session.execute(select(User.nickname, User.nickname_reading)).all())
+        assert [older[name] for name in names] == ["东昌 湖畔客", "古楼·夜话", "lаke鸟", "凤凰台上人。"]
+        db.session.remove()
+
+        upgrade(directory=str(MIGRATIONS))
+        stored = dict(db.session.execute(select(User.nickname, User.nickname_reading)).all())
+        assert [stored[name] for name in names] == ["东昌湖畔客", "古楼夜话", "lake鸟", "凤凰台上人"]
+        assert all(kept == reading(name) for name, kept in stored.items())
+        for lookalike in ("東昌湖畔客", "古樓夜話", "Lake鳥", "鳳凰台上人"):
+            with pytest.raises(Rejected, match="該暱稱已被使用"):
+                accounts.create_verified_user(
+                    db.session,
+                    phone="13900139999",
+                    nickname=lookalike,
+                    password="long-enough-1",
+                    role="reader",
+                    vault=vault,
+                    hasher=demo_app.config["PASSWORD_HASHER"],
+                    now=datetime(2026, 1, 1),
+                )
+        db.session.rollback()

@@ -28,7 +28,7 @@ import regex
 from stdnum import luhn
 from stdnum.cn import ric
 
-from portal.domain.script import to_simplified  # one OpenCC('t2s') per process
+from portal.domain.script import HOMOGLYPHS, to_simplified  # one OpenCC('t2s') per process
 from portal.domain.wordlist import WordList
 
 if TYPE_CHECKING:
@@ -161,11 +161,8 @@ _EXTRA_DIGITS.update({0x24EB + k: str(k + 11) for k in range(10)})  # ⓫–⓴
 # Step 4: invisible characters besides categories Cf, Mn and Me.
 _BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
-# Step 6: the homoglyph fold, a fixed lowercase table (η μ ν υ left out on purpose).
-_HOMOGLYPHS = str.maketrans(
-    "авсеёһнііјкӏмоԛрѕтухԝαβεζικορτχ",
-    "abceehhiijklmoqpstyxwabezikoptx",
-)
+# Step 6: the homoglyph fold, a fixed lowercase table (script.HOMOGLYPHS: nicknames read with it too).
+_HOMOGLYPHS = HOMOGLYPHS
 
 _HOMOGLYPH_CHAR = re.compile("[" + "".join(chr(code) for code in _HOMOGLYPHS) + "]")
 _NOT_SKELETON = regex.compile(r"[^\p{Han}a-z0-9]+")

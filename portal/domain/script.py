@@ -34,13 +34,28 @@ def to_traditional(text: str) -> str:
     return _converter("s2t").convert(text)
 
 
+# Letters of other alphabets that look like Latin ones, lowercase (η μ ν υ left out on purpose): the
+# pledge's homoglyph fold (PLEDGE_RULES §6.1 step 6, pledge.py) and how a nickname reads use one table.
+HOMOGLYPHS = str.maketrans(
+    "авсеёһнііјкӏмоԛрѕтухԝαβεζικορτχ",
+    "abceehhiijklmoqpstyxwabezikoptx",
+)
+
+
+def _letters_only(text: str) -> str:
+    """NFKC, casefold, the homoglyph fold, and without spaces, punctuation and what takes no room:
+    「運河 晨跑」, 「運河·晨跑」, 「運河晨跑。」 and 「Lаke湖」 (a Cyrillic а) pass for 運河晨跑 and Lake湖."""
+    folded = unicodedata.normalize("NFKC", text).casefold().translate(HOMOGLYPHS)
+    return "".join(ch for ch in folded if unicodedata.category(ch)[0] not in "PZC")
+
+
 def readings(texts: Sequence[str]) -> list[str]:
-    """How each text reads in the 简体 view, whatever its script, width and case (运河晨跑 for
-    運河晨跑, lake湖 for Ｌａｋｅ湖): NFKC, casefold, t2s. One OpenCC call for them all, one line each."""
+    """How each text reads in the 简体 view, whatever its script, width, case, spacing and
+    punctuation (运河晨跑 for 運河晨跑 and 運河 晨跑, lake湖 for Ｌａｋｅ湖): `_letters_only`, then
+    t2s. One OpenCC call for them all, one line each."""
     if not texts:
         return []
-    folded = (unicodedata.normalize("NFKC", text).casefold().replace("\n", " ") for text in texts)
-    return to_simplified("\n".join(folded)).split("\n")
+    return to_simplified("\n".join(_letters_only(text) for text in texts)).split("\n")
 
 
 def reading(text: str) -> str:

@@ -467,6 +467,42 @@ def register_with(app, client, sms: RecordingSender, phone: str, nickname: str):
     )
 
 
+@pytest.mark.parametrize(
+    "lookalike",
+    ["運河 晨跑", "運河·晨跑", "運河-晨跑", "运河晨跑。", "運河\u3000晨跑", "「運河晨跑」"],
+)
+def test_a_name_that_differs_from_another_only_by_spaces_or_punctuation_is_taken(
+    app, signed_in, reader, make_user, sender, lookalike
+):
+    refused = register_with(app, app.test_client(), sender, "13912340021", lookalike)
+    assert refused.status_code == 422
+    assert "該暱稱已被使用" in text_of(
+        find_one(parse_html(refused.get_data(as_text=True)), "div", data_field="nickname")
+    )
+    other = app.test_client()
+    login(other, (someone := make_user(nickname="光岳樓下")).phone, someone.password)
+    renamed = post(other, "/accounts/settings/nickname", nickname=lookalike)
+    assert renamed.status_code == 422 and "該暱稱已被使用" in messages_of(renamed)
+    assert user_row(app, someone.id).nickname == "光岳樓下"
+
+
+def test_a_name_with_a_cyrillic_letter_that_passes_for_another_is_taken(app, make_user, sender):
+    make_user(nickname="Lake湖")
+    refused = register_with(app, app.test_client(), sender, "13912340022", "L\u0430ke湖")
+    assert refused.status_code == 422 and "該暱稱已被使用" in messages_of(refused)
+
+
+@pytest.mark.parametrize("nickname", ["。。。！！", "……", "---", "😀😀😀", "★☆★", "「」"])
+def test_a_name_of_only_punctuation_or_emoji_is_refused(app, signed_in, reader, sender, nickname):
+    refused = register_with(app, app.test_client(), sender, "13912340023", nickname)
+    assert refused.status_code == 422
+    field = find_one(parse_html(refused.get_data(as_text=True)), "div", data_field="nickname")
+    assert "暱稱需包含文字、字母或數字" in text_of(field)
+    renamed = post(signed_in, "/accounts/settings/nickname", nickname=nickname)
+    assert renamed.status_code == 422 and "暱稱需包含文字、字母或數字" in messages_of(renamed)
+    assert user_row(app, reader.id).nickname == "運河晨跑"
+
+
 def test_a_registration_is_refused_a_name_that_reads_as_another_and_stores_how_its_name_reads(
     app, make_user, sender
 ):
