@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from importlib import import_module
 from typing import Literal
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -108,8 +109,21 @@ def _every_problem(form, problems: list[Rejected]) -> int:
     return _refusal_status(form, Refusals(problems)) if problems else 422
 
 
+def _already_signed_in() -> Response:
+    """The login or registration page, asked for by a reader who is signed in (the back button
+    right after logging in, an old tab): it showed the empty form, as though they were signed out,
+    and offered a second account. On to where they were going instead, saying who they are."""
+    target = _next_url()
+    if urlsplit(target).path in (url_for("accounts.login_form"), url_for("accounts.register_form")):
+        target = url_for("news.home")  # next=/accounts/login would come straight back here
+    message = f"您已登錄為「{current_user.nickname}」。如需使用其他賬號，請先退出登錄。"
+    return redirect(flash_landing(target, message), 303)
+
+
 @bp.get("/register")
 def register_form():
+    if current_user.is_authenticated:
+        return _already_signed_in()
     return render_template("accounts/register.html", form=RegisterForm(), next=_next_url())
 
 
@@ -259,6 +273,8 @@ def register():
 
 @bp.get("/login")
 def login_form():
+    if current_user.is_authenticated:
+        return _already_signed_in()
     # Opened from a link (點贊, the prompt's 登錄): the page says why, as the redirects do.
     reason = login_reason()
     return render_template(

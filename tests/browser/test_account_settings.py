@@ -145,3 +145,13 @@ def test_each_change_lands_at_its_section_with_its_message(browser, comment_port
         watch.assert_clean()
     finally:
         context.close()
+
+
+def test_the_back_button_after_logging_in_does_not_show_the_login_form_again(page, watch, comment_portal):
+    reader = comment_portal.reader()
+    log_in(page, reader, "/accounts/comments")
+    page.go_back()  # to the login page the reader came from: it says who they are and goes on
+    page.wait_for_url("**/accounts/comments")
+    expect(page.locator("#messages")).to_contain_text(f"您已登錄為「{reader.nickname}」")
+    expect(page.locator("form[action^='/accounts/login']")).to_have_count(0)
+    watch.assert_clean()

@@ -670,3 +670,22 @@ def test_a_signed_in_session_cannot_guess_the_password_past_the_accounts_limit(a
     assert response.status_code == 429 and "Retry-After" in response.headers
     assert user_row(app, reader.id).deregistered_at is None
     assert login_attempt(app.test_client(), reader.phone, reader.password, ip="60.214.0.1").status_code == 303
+
+
+# --- the login and registration pages, signed in ----------------------------------------------------
+
+
+@pytest.mark.parametrize("page", ["/accounts/login", "/accounts/register"])
+def test_a_signed_in_reader_asking_for_login_or_registration_goes_on_and_is_told_who_they_are(
+    app, signed_in, reader, page
+):
+    """The back button right after logging in (or an old tab) asked for the login page again: it
+    showed the empty form, as though the reader were signed out, and registration a second account."""
+    response = signed_in.get(f"{page}?next=/accounts/comments")
+    assert (response.status_code, response.headers["Location"]) == (303, "/accounts/comments")
+    shown = messages_of(signed_in.get("/accounts/comments"))
+    assert f"您已登錄為「{reader.nickname}」" in shown
+    for loop in ("/accounts/login", "/accounts/register?next=/accounts/login", "//elsewhere.example"):
+        response = signed_in.get(f"{page}?next={loop}")
+        assert (response.status_code, response.headers["Location"]) == (303, "/"), loop
+    assert app.test_client().get(page).status_code == 200  # signed out: the form
