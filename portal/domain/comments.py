@@ -7,6 +7,7 @@ and never commits: the view commits once, so a comment and its log row land toge
 from __future__ import annotations
 
 import json
+import math
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -55,6 +56,7 @@ UNVERIFIED = "根據《互聯網跟帖評論服務管理規定》，請先綁定
 CLOSED = "本文評論已關閉"
 ACCOUNT_CLOSED = "賬號已關閉"
 TOO_FAST = "發言過於頻繁，請{n}秒後再試"
+TOO_FAST_MINUTES = "發言過於頻繁，請{n}分鐘後再試"
 DAILY_LIMIT = "今日評論次數已達上限"
 DUPLICATE = "請勿重複發布相同內容"
 BAD_PARENT = "您回覆的評論不存在或已不可見，請重新整理頁面"
@@ -103,6 +105,14 @@ class Origin:
 
 
 # --- who may post --------------------------------------------------------------------------
+
+
+def too_fast(seconds: int) -> str:
+    """How long to wait before the next post: seconds, or whole minutes past a minute and a half
+    (the hourly limit's wait, 「請2874秒後再試」, is no figure a reader can use)."""
+    if seconds <= 90:
+        return TOO_FAST.format(n=seconds)
+    return TOO_FAST_MINUTES.format(n=math.ceil(seconds / 60))
 
 
 def check_can_post(author: User, *, now: datetime, zone: tzinfo = UTC) -> None:

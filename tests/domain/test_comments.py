@@ -1266,3 +1266,10 @@ def test_the_authors_record_follows_every_change_of_state_and_every_report(sessi
     counters = (author.approved_comments, author.rejected_comments, author.reports_received)
     assert counters == recount(session, author) == (2, 2, 2)
     assert comments.tier_of(session, author, now=NOW) == comments.tier_from(author, 2, now=NOW)
+
+
+def test_the_wait_before_the_next_post_is_said_in_seconds_then_in_whole_minutes():
+    assert comments.too_fast(15) == "發言過於頻繁，請15秒後再試"
+    assert comments.too_fast(90) == "發言過於頻繁，請90秒後再試"
+    assert comments.too_fast(91) == "發言過於頻繁，請2分鐘後再試"
+    assert comments.too_fast(2874) == "發言過於頻繁，請48分鐘後再試"
