@@ -116,6 +116,12 @@ def test_each_change_lands_at_its_section_with_its_message(browser, comment_port
         form.get_by_label("新手機號碼").fill(new_phone)
         form.get_by_role("button", name="獲取驗證碼").click()
         expect(page.locator("#code-status")).to_contain_text("驗證碼已發送至")
+        expect(
+            page.locator("#code-status")
+        ).to_be_in_viewport()  # without JavaScript: the page at #phone-settings
+        if not javascript:
+            page.wait_for_url("**/accounts/settings/phone/code#phone-settings")
+            expect(page.locator("#code-status [role=alert]")).to_contain_text("驗證碼已發送至")
         form = page.locator("#phone-form")
         form.get_by_label("短信驗證碼").fill(comment_portal.sms_code(new_phone))
         form.get_by_label("當前密碼").fill(reader.password)
