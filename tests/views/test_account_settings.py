@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -689,3 +689,48 @@ def test_a_signed_in_reader_asking_for_login_or_registration_goes_on_and_is_told
         response = signed_in.get(f"{page}?next={loop}")
         assert (response.status_code, response.headers["Location"]) == (303, "/"), loop
     assert app.test_client().get(page).status_code == 200  # signed out: the form
+
+
+# --- a form posted after the session ended elsewhere --------------------------------------------------
+
+
+def test_a_form_posted_after_the_session_ended_comes_back_to_its_page_after_logging_in(
+    app, signed_in, reader
+):
+    """退出所有設備 (or a new password) on another device ends this tab's session: its 修改暱稱 or
+    點贊 sent the reader to log in with next= the form's POST-only address, and back there after
+    logging in was the 405 page. The page the form was on instead (else the home page)."""
+    article = arrange(app)
+    comment_id = add_comment(app, article, reader.id, "運河邊的早晨很安靜", "approved")
+    token = token_for(signed_in, SETTINGS)
+    elsewhere = app.test_client()
+    login(elsewhere, reader.phone, reader.password)
+    elsewhere.post("/accounts/logout-everywhere", data={"csrf_token": token_for(elsewhere, SETTINGS)})
+
+    cases = [
+        ("/accounts/settings/nickname", {"nickname": "湖畔讀報人"}, f"http://localhost{SETTINGS}", SETTINGS),
+        (f"/comments/{comment_id}/like", {}, f"http://localhost/articles/{article}", f"/articles/{article}"),
+        (f"/comments/{comment_id}/like", {}, None, "/"),  # no Referer: the home page
+        (
+            f"/articles/{article}/comments",
+            {"body": "好"},
+            None,
+            f"/articles/{article}/comments",
+        ),  # a page too
+    ]
+    for path, fields, referer, back in cases:
+        headers = {"Referer": referer} if referer else {}
+        response = signed_in.post(path, data={"csrf_token": token, **fields}, headers=headers)
+        assert response.status_code == 302, path
+        location = urlsplit(response.headers["Location"])
+        assert location.path == "/accounts/login"
+        assert parse_qs(location.query)["next"] == [back], path
+        assert signed_in.get(back).status_code in (200, 302), back  # a page (or log in first), not 405
+    form = {
+        "phone": reader.phone,
+        "password": reader.password,
+        "csrf_token": token_for(signed_in, "/accounts/login"),
+    }
+    again = signed_in.post(f"/accounts/login?next={SETTINGS}", data=form)
+    assert (again.status_code, again.headers["Location"]) == (303, SETTINGS)
+    assert signed_in.get(SETTINGS).status_code == 200
