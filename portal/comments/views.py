@@ -298,9 +298,22 @@ def report_form(comment_id: int):
     return _report_page(_comment_or_404(comment_id), ReportForm(formdata=None))
 
 
+def _reporting_too_often(limit: RequestLimit) -> Response:
+    """REPORT_LIMITS reached: the report form again, the reason and note as chosen and the wait
+    beside them; the bare 429 page lost the note of a reader without JavaScript."""
+    wait = max(1, math.ceil(limit.window.reset_time - time.time()))
+    g.retry_after = wait  # auth.keep_domain_retry_after sends it
+    form = ReportForm()  # not validated: it holds what was chosen and typed
+    form.reason.errors = [comments.too_many_reports(wait)]
+    page = _report_page(_comment_or_404(request.view_args["comment_id"]), form, 429)
+    return current_app.make_response(page)
+
+
 @bp.post("/comments/<int:comment_id>/report")
 @login_required
-@limiter.limit(lambda: current_app.config["REPORT_LIMITS"], key_func=_user_key)
+@limiter.limit(
+    lambda: current_app.config["REPORT_LIMITS"], key_func=_user_key, on_breach=_reporting_too_often
+)
 def report(comment_id: int):
     comment = _comment_or_404(comment_id)
     form, status = ReportForm(), 422

@@ -56,7 +56,6 @@ UNVERIFIED = "根據《互聯網跟帖評論服務管理規定》，請先綁定
 CLOSED = "本文評論已關閉"
 ACCOUNT_CLOSED = "賬號已關閉"
 TOO_FAST = "發言過於頻繁，請{n}秒後再試"
-TOO_FAST_MINUTES = "發言過於頻繁，請{n}分鐘後再試"
 DAILY_LIMIT = "今日評論次數已達上限"
 DUPLICATE = "請勿重複發布相同內容"
 BAD_PARENT = "您回覆的評論不存在或已不可見，請重新整理頁面"
@@ -107,12 +106,18 @@ class Origin:
 # --- who may post --------------------------------------------------------------------------
 
 
+def wait_in_words(seconds: int) -> str:
+    """A wait as a reader can use it: seconds, or whole minutes past a minute and a half (the
+    hourly limits' waits, 「2874秒」, are no figure anyone counts down)."""
+    return f"{seconds}秒" if seconds <= 90 else f"{math.ceil(seconds / 60)}分鐘"
+
+
 def too_fast(seconds: int) -> str:
-    """How long to wait before the next post: seconds, or whole minutes past a minute and a half
-    (the hourly limit's wait, 「請2874秒後再試」, is no figure a reader can use)."""
-    if seconds <= 90:
-        return TOO_FAST.format(n=seconds)
-    return TOO_FAST_MINUTES.format(n=math.ceil(seconds / 60))
+    return f"發言過於頻繁，請{wait_in_words(seconds)}後再試"
+
+
+def too_many_reports(seconds: int) -> str:
+    return f"舉報過於頻繁，請{wait_in_words(seconds)}後再試"
 
 
 def check_can_post(author: User, *, now: datetime, zone: tzinfo = UTC) -> None:

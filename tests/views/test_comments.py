@@ -1071,6 +1071,40 @@ def test_report_with_htmx_in_place_and_a_second_report_is_409(app, client, artic
     assert text_of(find_one(item, "span", cls="reported")) == "已舉報"
 
 
+@pytest.mark.parametrize("hx", [True, False], ids=["htmx", "no-js"])
+def test_reports_past_the_limit_are_429_with_the_wait_beside_the_reason_and_the_note_kept(
+    app, client, article_id, alice, bob, hx
+):
+    """Without JavaScript the limit's bare 429 page lost the note; neither path said how long."""
+    app.config["REPORT_LIMITS"] = "2 per hour"
+    ids = [add_comment(app, article_id, alice, f"第{n}條評論") for n in range(3)]
+    login(client, bob.phone, bob.password)
+    token = token_for(client, f"/articles/{article_id}")
+    headers = {**HX, "X-CSRFToken": token} if hx else {}
+    for comment_id in ids[:2]:
+        sent = client.post(
+            f"/comments/{comment_id}/report", data={"reason": "R08", "csrf_token": token}, headers=headers
+        )
+        assert sent.status_code == (200 if hx else 303)
+    response = client.post(
+        f"/comments/{ids[2]}/report",
+        data={"reason": "R11", "note": "寫了很久的說明", "csrf_token": token},
+        headers=headers,
+    )
+    assert response.status_code == 429
+    root = (
+        as_fragment(response, f"report-slot-{ids[2]}") if hx else parse_html(response.get_data(as_text=True))
+    )
+    message = text_of(find_one(root, "ul", id=f"reason-{ids[2]}-errors"))
+    wait = re.fullmatch(r"舉報過於頻繁，請(\d+)分鐘後再試", message)
+    assert wait and 1 <= int(wait.group(1)) <= 60
+    assert find_one(root, "option", value="R11").get("selected") is not None
+    assert find_one(root, "input", name="note").get("value") == "寫了很久的說明"
+    assert int(response.headers["Retry-After"]) > 60
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Report)) == 2
+
+
 def test_a_report_with_htmx_turns_the_comments_report_link_into_reported_in_place(
     app, client, article_id, alice, bob
 ):
