@@ -620,7 +620,11 @@ def test_0021_reads_every_name_again_without_spaces_and_punctuation_and_a_downgr
             )
         db.session.commit()
         db.session.remove()
-        downgrade(directory=str(MIGRATIONS), revision="0020")
+        # To the revision 0021 follows (0020 here; it moves when another lands before it).
+        downgrade(
+            directory=str(MIGRATIONS),
+            revision=ScriptDirectory(str(MIGRATIONS)).get_revision("0021").down_revision,
+        )
         older = dict(db.session.execute(select(User.nickname, User.nickname_reading)).all())
         assert [older[name] for name in names] == ["东昌 湖畔客", "古楼·夜话", "lаke鸟", "凤凰台上人。"]
         db.session.remove()
