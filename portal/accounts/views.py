@@ -109,6 +109,40 @@ def _every_problem(form, problems: list[Rejected]) -> int:
     return _refusal_status(form, Refusals(problems)) if problems else 422
 
 
+# A limit reached on a form of these pages: which form it was, and the field its wait goes beside.
+_LIMITED_FORMS = {
+    "accounts.register": (RegisterForm, "phone"),
+    "accounts.password_reset": (PasswordResetForm, "phone"),
+    "accounts.change_nickname": (NicknameForm, "nickname"),
+    "accounts.change_password": (PasswordChangeForm, "current_password"),
+    "accounts.change_phone": (PhoneChangeForm, "phone_password"),
+    "accounts.deregister": (DeregisterForm, "deregister_password"),
+}
+_SETTINGS_FORMS = {
+    NicknameForm: "nickname_form",
+    PasswordChangeForm: "password_form",
+    PhoneChangeForm: "phone_form",
+    DeregisterForm: "deregister_form",
+}
+
+
+def _too_often(limit: RequestLimit) -> Response:
+    """The page again, what was typed (passwords are never sent back) and how long to wait beside
+    the field, as login answers (_login_too_often): the bare 429 page lost the form of a reader
+    without JavaScript and said neither how long nor which of the settings' forms it was."""
+    wait = max(1, math.ceil(limit.window.reset_time - time.time()))
+    g.retry_after = wait  # auth.keep_domain_retry_after sends it
+    form_class, field = _LIMITED_FORMS[request.endpoint]
+    form = form_class()  # not validated: its fields hold what was typed, and no errors yet
+    form[field].errors = [f"操作過於頻繁，請{comments.wait_in_words(wait)}後再試"]
+    if form_class in _SETTINGS_FORMS:
+        page, status = _settings_page(429, **{_SETTINGS_FORMS[form_class]: form})
+    else:
+        template = "accounts/register.html" if form_class is RegisterForm else "accounts/password_reset.html"
+        page, status = render_template(template, form=form, next=_next_url()), 429
+    return current_app.make_response((page, status))
+
+
 def _already_signed_in() -> Response:
     """The login or registration page, asked for by a reader who is signed in (the back button
     right after logging in, an old tab): it showed the empty form, as though they were signed out,
@@ -188,7 +222,7 @@ def password_reset_form():
 
 
 @bp.post("/password-reset")
-@limiter.limit(lambda: current_app.config["LOGIN_LIMITS"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMITS"], on_breach=_too_often)
 def password_reset():
     form, status = PasswordResetForm(), 422
     if form.validate_on_submit():
@@ -225,7 +259,7 @@ def password_reset():
 
 
 @bp.post("/register")
-@limiter.limit(lambda: current_app.config["REGISTER_LIMITS"])
+@limiter.limit(lambda: current_app.config["REGISTER_LIMITS"], on_breach=_too_often)
 def register():
     form, status = RegisterForm(), 422
     if form.validate_on_submit():
@@ -571,7 +605,7 @@ def account_settings():
 
 @bp.post("/settings/nickname")
 @login_required
-@limiter.limit(lambda: current_app.config["REGISTER_LIMITS"])
+@limiter.limit(lambda: current_app.config["REGISTER_LIMITS"], on_breach=_too_often)
 def change_nickname():
     form, status = NicknameForm(), 422
     if form.validate_on_submit():
@@ -596,12 +630,13 @@ def change_nickname():
 
 @bp.post("/settings/password")
 @login_required
-@limiter.limit(lambda: current_app.config["LOGIN_LIMITS"])  # every attempt per network, as login
+@limiter.limit(lambda: current_app.config["LOGIN_LIMITS"], on_breach=_too_often)  # per network, as login
 @limiter.shared_limit(  # refusals per account, as login's per phone, shared by the three forms
     lambda: current_app.config["LOGIN_ACCOUNT_LIMITS"],
     scope=OWN_PASSWORD,
     key_func=_own_account_key,
     deduct_when=_wrong_password,
+    on_breach=_too_often,
 )
 def change_password():
     form, status = PasswordChangeForm(), 422
@@ -669,12 +704,13 @@ def send_phone_code():
 
 @bp.post("/settings/phone")
 @login_required
-@limiter.limit(lambda: current_app.config["LOGIN_LIMITS"])  # every attempt per network, as login
+@limiter.limit(lambda: current_app.config["LOGIN_LIMITS"], on_breach=_too_often)  # per network, as login
 @limiter.shared_limit(  # refusals per account, as login's per phone, shared by the three forms
     lambda: current_app.config["LOGIN_ACCOUNT_LIMITS"],
     scope=OWN_PASSWORD,
     key_func=_own_account_key,
     deduct_when=_wrong_password,
+    on_breach=_too_often,
 )
 def change_phone():
     form, status = PhoneChangeForm(), 422
@@ -716,12 +752,13 @@ def change_phone():
 
 @bp.post("/settings/deregister")
 @login_required
-@limiter.limit(lambda: current_app.config["LOGIN_LIMITS"])  # every attempt per network, as login
+@limiter.limit(lambda: current_app.config["LOGIN_LIMITS"], on_breach=_too_often)  # per network, as login
 @limiter.shared_limit(  # refusals per account, as login's per phone, shared by the three forms
     lambda: current_app.config["LOGIN_ACCOUNT_LIMITS"],
     scope=OWN_PASSWORD,
     key_func=_own_account_key,
     deduct_when=_wrong_password,
+    on_breach=_too_often,
 )
 def deregister():
     """註銷賬號: the password and the ticked box are the confirmation, in the form itself, so it

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -668,6 +669,13 @@ def test_a_signed_in_session_cannot_guess_the_password_past_the_accounts_limit(a
         environ_base={"REMOTE_ADDR": "60.213.0.1"},
     )
     assert response.status_code == 429 and "Retry-After" in response.headers
+    # The settings page again, not the bare 429 page: which form, and how long, beside its field.
+    root = parse_html(response.get_data(as_text=True))
+    assert "「修改密碼」未完成" in text_of(find_one(root, "p", id="settings-refused"))
+    wait = re.fullmatch(
+        r"操作過於頻繁，請(\d+)分鐘後再試", text_of(find_one(root, "ul", id="current_password-errors"))
+    )
+    assert wait and int(wait.group(1)) * 60 >= int(response.headers["Retry-After"])
     assert user_row(app, reader.id).deregistered_at is None
     assert login_attempt(app.test_client(), reader.phone, reader.password, ip="60.214.0.1").status_code == 303
 
@@ -734,3 +742,34 @@ def test_a_form_posted_after_the_session_ended_comes_back_to_its_page_after_logg
     again = signed_in.post(f"/accounts/login?next={SETTINGS}", data=form)
     assert (again.status_code, again.headers["Location"]) == (303, SETTINGS)
     assert signed_in.get(SETTINGS).status_code == 200
+
+
+def test_a_registration_or_rename_past_the_network_limit_comes_back_with_what_was_typed(
+    app, signed_in, reader, sender
+):
+    """Without JavaScript the bare 429 page lost the form; now the page again, the wait beside."""
+    app.config["REGISTER_LIMITS"] = "1 per hour"
+    assert post(signed_in, "/accounts/settings/nickname", nickname="。。").status_code == 422
+    response = post(signed_in, "/accounts/settings/nickname", nickname="湖畔讀報人")
+    assert response.status_code == 429
+    root = parse_html(response.get_data(as_text=True))
+    assert find_one(root, "input", name="nickname").get("value") == "湖畔讀報人"
+    assert re.fullmatch(r"操作過於頻繁，請\d+分鐘後再試", text_of(find_one(root, "ul", id="nickname-errors")))
+    assert "「修改暱稱」未完成" in text_of(find_one(root, "p", id="settings-refused"))
+
+    client = app.test_client()
+    token = token_for(client, "/accounts/register")
+    form = {
+        "phone": "13912340031",
+        "code": "123456",
+        "nickname": "湖邊新人",
+        "password": "x",
+        "csrf_token": token,
+    }
+    assert client.post("/accounts/register", data=form).status_code == 422
+    response = client.post("/accounts/register", data=form)
+    assert response.status_code == 429
+    root = parse_html(response.get_data(as_text=True))
+    assert find_one(root, "input", name="nickname").get("value") == "湖邊新人"
+    assert find_one(root, "input", name="phone").get("value") == "13912340031"
+    assert re.fullmatch(r"操作過於頻繁，請\d+分鐘後再試", text_of(find_one(root, "ul", id="phone-errors")))
