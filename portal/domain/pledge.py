@@ -1180,10 +1180,17 @@ def _shown_order_hits(text: str, found: list[Hit], words: WordList, tlds: frozen
     if shown == text:
         return []
     n = normalise(shown)
-    known = {(hit.rule, hit.categories, hit.term) for hit in found}
+    # What the stored text already gets, at its strongest: the digits 「10000000931」 behind an
+    # override are a long number to review as stored and 13900000001 to refuse as shown; a
+    # review of the same rule must not stand in for that refusal.
+    known: dict[tuple, str] = {}
+    for hit in found:
+        key = (hit.rule, hit.categories, hit.term)
+        if hit.action == "block" or key not in known:
+            known[key] = hit.action
     extra: list[Hit] = []
     for hit in (*_word_hits(n, words), *_url_hits(n, tlds), *_number_hits(n)):
-        if hit.flag == "evasion" or (hit.rule, hit.categories, hit.term) in known:
+        if hit.flag == "evasion" or known.get((hit.rule, hit.categories, hit.term)) in (hit.action, "block"):
             continue
         raw = order[hit.start : hit.end]
         start, end = min(raw), max(raw) + 1

@@ -99,6 +99,8 @@ def test_section_7_example_output_objects():
         ("\u202e货蠢个这你", "review", ["P15", "P12"], ["C9", "C12", "C17"], ["evasion"]),
         ("\u202emoc.elpmaxe.www 看看", "block", ["P17", "P12"], ["C14", "C17"], ["evasion"]),
         ("加我\u202e4321 0000 931", "block", ["P18", "P12"], ["C14", "C17"], ["evasion"]),
+        # Shown as 加我13900000001: as stored, 10000000931 is only a long number to review.
+        ("加我\u202e10000000931\u202c", "block", ["P18", "P12"], ["C14", "C17"], ["evasion", "long_number"]),
         # Shown as typed (one character, or a line of its own after the override): nothing to add.
         ("\u202e好\n聊城东昌湖的夜景真美", "pass", [], [], []),
         ("\u202e美真景夜的湖昌东城聊", "pass", [], [], []),
