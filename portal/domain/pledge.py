@@ -1150,9 +1150,14 @@ def check_text(
 
 
 # A right-to-left override shows what follows it backwards: 「\u202e博賭」 reads 賭博 on the page. The
-# override ends at a pop (PDF), at another override or embedding, or at the end of the line.
+# override ends at a pop (PDF), at another override or embedding, at the end of the line or
+# paragraph, or at the pop (PDI) of an isolate it began in. An isolate inside it (LRI, RLI, FSI ...
+# PDI) moves as one piece, its own text in its own order: 「\u202e好博\u2066的賭\u2069」 reads 的賭博好,
+# and 「\u2066\u202e賭好\u2069博」 reads 好賭博.
 _RIGHT_TO_LEFT_OVERRIDE = "\u202e"
-_OVERRIDE_ENDS = frozenset("\u202a\u202b\u202c\u202d\n")
+_OVERRIDE_ENDS = frozenset("\u202a\u202b\u202c\u202d\n\u2029")
+_ISOLATE_STARTS = frozenset("\u2066\u2067\u2068")
+_ISOLATE_END = "\u2069"
 
 
 def _shown_order(text: str) -> tuple[str, list[int]]:
@@ -1164,11 +1169,23 @@ def _shown_order(text: str) -> tuple[str, list[int]]:
             order.append(index)
             index += 1
             continue
+        pieces: list[list[int]] = []  # one character, or a whole isolate, each kept in its order
         end = index + 1
         while end < len(text) and text[end] not in _OVERRIDE_ENDS and text[end] != _RIGHT_TO_LEFT_OVERRIDE:
+            if text[end] == _ISOLATE_END:
+                break  # the pop of an isolate the override began in
+            if text[end] in _ISOLATE_STARTS:
+                depth, close = 1, end + 1
+                while close < len(text) and depth and text[close] not in "\n\u2029":
+                    depth += (text[close] in _ISOLATE_STARTS) - (text[close] == _ISOLATE_END)
+                    close += 1
+                pieces.append(list(range(end, close)))
+                end = close
+                continue
+            pieces.append([end])
             end += 1
         order.append(index)
-        order.extend(range(end - 1, index, -1))
+        order.extend(i for piece in reversed(pieces) for i in piece)
         index = end
     return "".join(text[i] for i in order), order
 
