@@ -10,6 +10,7 @@ from flask import Response, current_app, flash, g, redirect, request, url_for
 from flask_login import LoginManager
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
 
 from portal.domain.comments import Origin
 from portal.domain.pii import PhoneVault
@@ -49,8 +50,25 @@ def load_user(session_token: str) -> User | None:
     return user if user is not None and user.is_active else None
 
 
+def _answers_get(path: str) -> bool:
+    try:
+        current_app.url_map.bind("").match(path, method="GET")
+    except HTTPException:  # 405, 404, or a redirect to another form of the address
+        return False
+    return True
+
+
 def login_url_for_here() -> str:
-    here = request.htmx.current_url if request.htmx else request.full_path.rstrip("?")
+    """The login page, with `next` the page to come back to. A form posted by a reader whose
+    session had ended elsewhere (修改密碼, 退出所有設備) has an address that may answer POST only
+    (/accounts/settings/nickname, /comments/N/like): back there after logging in was a 405 page.
+    Then the page the form was on (the Referer, same-origin by our policy), else the home page."""
+    if request.htmx:
+        here = request.htmx.current_url
+    elif request.method in ("GET", "HEAD") or _answers_get(request.path):
+        here = request.full_path.rstrip("?")
+    else:
+        here = request.referrer or ""
     if here and "://" in here:
         parts = urlsplit(here)
         here = parts.path + (f"?{parts.query}" if parts.query else "")

@@ -670,55 +670,51 @@ def test_0023_names_a_replys_author_by_reference_and_a_downgrade_writes_the_name
         upgrade(directory=str(MIGRATIONS))
 
 
-def test_0025_reads_names_with_look_alike_letters_again_and_a_downgrade_reads_them_as_before(demo_app):
-    before_0025 = ScriptDirectory(str(MIGRATIONS)).get_revision("0025").down_revision
+def test_0021_reads_every_name_again_without_spaces_and_punctuation_and_a_downgrade_reads_as_before(
+    demo_app,
+):
+    """Accounts stored before 0021 kept readings with their spaces and punctuation: 「東昌 湖畔客」
+    read apart from 東昌湖畔客, so a new 東昌湖畔客 passed beside it. 0021 reads them again; a downgrade puts
+    back what the older code computes (its own check compares against them)."""
+    vault = PhoneVault.from_secret(TEST_PII_KEY)
+    names = ["東昌 湖畔客", "古樓·夜話", "Lаke鳥", "鳳凰台上人。"]  # a Cyrillic а in Lаke
     with demo_app.app_context():
-        db.session.remove()
-        downgrade(directory=str(MIGRATIONS), revision=before_0025)
-        when = datetime(2026, 1, 1)
-        names = {
-            "L\u0430ke湖": "l\u0430ke湖",
-            "Plain湖": "plain湖",
-            "\u0410\u041d\u041d\u0410": "\u0430\u043d\u043d\u0430",
-        }
-        db.session.execute(
-            insert(
-                table("user_account", *(column(c.name) for c in _OLD_USERS.c), column("nickname_reading"))
-            ),
-            [
-                {
-                    "nickname": name,
-                    "nickname_reading": old_reading,
-                    "phone_cipher": b"-",
-                    "phone_hmac": f"look-alike-{n}",
-                    "password_hash": "-",
-                    "role": "reader",
-                    "can_view_pii": False,
-                    "state": "active",
-                    "muted_reason": "",
-                    "credit": 0,
-                    "terms_version": "",
-                    "session_token": f"look-alike-session-{n}",
-                    "created_at": when,
-                    "deregistered_at": None,
-                    "anonymised_at": None,
-                }
-                for n, (name, old_reading) in enumerate(names.items())
-            ],
-        )
+        for n, name in enumerate(names):
+            accounts.create_verified_user(
+                db.session,
+                phone=f"1390013{n:04d}",
+                nickname=name,
+                password="long-enough-1",
+                role="reader",
+                vault=vault,
+                hasher=demo_app.config["PASSWORD_HASHER"],
+                now=datetime(2026, 1, 1),
+            )
         db.session.commit()
         db.session.remove()
-
-        def stored() -> dict[str, str]:
-            rows = db.session.execute(
-                select(User.nickname, User.nickname_reading).where(User.nickname.in_(list(names)))
-            ).all()
-            return dict(rows)
+        # To the revision 0021 follows (0020 here; it moves when another lands before it).
+        downgrade(
+            directory=str(MIGRATIONS),
+            revision=ScriptDirectory(str(MIGRATIONS)).get_revision("0021").down_revision,
+        )
+        older = dict(db.session.execute(select(User.nickname, User.nickname_reading)).all())
+        assert [older[name] for name in names] == ["东昌 湖畔客", "古楼·夜话", "lаke鸟", "凤凰台上人。"]
+        db.session.remove()
 
         upgrade(directory=str(MIGRATIONS))
-        assert stored() == {"L\u0430ke湖": "lake湖", "Plain湖": "plain湖", "\u0410\u041d\u041d\u0410": "ahha"}
-        db.session.remove()
-        downgrade(directory=str(MIGRATIONS), revision=before_0025)
-        assert stored() == names
-        db.session.remove()
-        upgrade(directory=str(MIGRATIONS))
+        stored = dict(db.session.execute(select(User.nickname, User.nickname_reading)).all())
+        assert [stored[name] for name in names] == ["东昌湖畔客", "古楼夜话", "lake鸟", "凤凰台上人"]
+        assert all(kept == reading(name) for name, kept in stored.items())
+        for lookalike in ("東昌湖畔客", "古樓夜話", "Lake鳥", "鳳凰台上人"):
+            with pytest.raises(Rejected, match="該暱稱已被使用"):
+                accounts.create_verified_user(
+                    db.session,
+                    phone="13900139999",
+                    nickname=lookalike,
+                    password="long-enough-1",
+                    role="reader",
+                    vault=vault,
+                    hasher=demo_app.config["PASSWORD_HASHER"],
+                    now=datetime(2026, 1, 1),
+                )
+        db.session.rollback()

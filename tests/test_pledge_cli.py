@@ -150,6 +150,11 @@ def test_crlf_line_endings_and_a_missing_last_newline(runner, words_file):
         ("扣扣：12345678", "block", ["P18"], "請勿在評論中留下電話、QQ、微信等聯繫方式"),
         ("他的身份证是11010519491231002X", "block", ["P19"], "請勿公開身份證號、銀行卡號等個人信息"),
         ("他家住在XX小区3号楼2单元", "review", ["P20"], None),
+        # Shown as 好賭博 and 的賭博好 (an override ended by its isolate, an isolate inside an override).
+        ("\u2066\u202e賭好\u2069博", "block", ["P15", "P12"], C8),
+        ("\u202e好博\u2066的賭\u2069", "block", ["P15", "P12"], C8),
+        # Shown as 加我13900000001 (a right-to-left override): refused, not held as a long number.
+        ("加我\u202e10000000931\u202c", "block", ["P18", "P12"], "請勿在評論中留下電話、QQ、微信等聯繫方式"),
     ],
 )
 def test_the_other_text_rules_answer_in_the_same_shape(runner, words_file, text, action, rules, message):

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from importlib import import_module
 from typing import Literal
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -45,7 +46,7 @@ from portal.domain.pledge import REASON_LABELS
 from portal.domain.records import code_label
 from portal.domain.site import comment_rules
 from portal.extensions import db, limiter
-from portal.flashes import flash_landing
+from portal.flashes import flash_in, flash_landing
 from portal.forms import ActionForm
 from portal.fragments import wants_fragment
 from portal.models import Sanction, User, utc_now
@@ -108,8 +109,55 @@ def _every_problem(form, problems: list[Rejected]) -> int:
     return _refusal_status(form, Refusals(problems)) if problems else 422
 
 
+# A limit reached on a form of these pages: which form it was, and the field its wait goes beside.
+_LIMITED_FORMS = {
+    "accounts.register": (RegisterForm, "phone"),
+    "accounts.password_reset": (PasswordResetForm, "phone"),
+    "accounts.change_nickname": (NicknameForm, "nickname"),
+    "accounts.change_password": (PasswordChangeForm, "current_password"),
+    "accounts.change_phone": (PhoneChangeForm, "phone_password"),
+    "accounts.deregister": (DeregisterForm, "deregister_password"),
+}
+_SETTINGS_FORMS = {
+    NicknameForm: "nickname_form",
+    PasswordChangeForm: "password_form",
+    PhoneChangeForm: "phone_form",
+    DeregisterForm: "deregister_form",
+}
+
+
+def _too_often(limit: RequestLimit) -> Response:
+    """The page again, what was typed (passwords are never sent back) and how long to wait beside
+    the field, as login answers (_login_too_often): the bare 429 page lost the form of a reader
+    without JavaScript and said neither how long nor which of the settings' forms it was."""
+    wait = max(1, math.ceil(limit.window.reset_time - time.time()))
+    g.retry_after = wait  # auth.keep_domain_retry_after sends it
+    form_class, field = _LIMITED_FORMS[request.endpoint]
+    form = form_class()  # not validated: its fields hold what was typed, and no errors yet
+    form[field].errors = [f"操作過於頻繁，請{comments.wait_in_words(wait)}後再試"]
+    if form_class in _SETTINGS_FORMS:
+        page, status = _settings_page(429, **{_SETTINGS_FORMS[form_class]: form})
+    else:
+        template = "accounts/register.html" if form_class is RegisterForm else "accounts/password_reset.html"
+        page, status = render_template(template, form=form, next=_next_url()), 429
+    return current_app.make_response((page, status))
+
+
+def _already_signed_in() -> Response:
+    """The login or registration page, asked for by a reader who is signed in (the back button
+    right after logging in, an old tab): it showed the empty form, as though they were signed out,
+    and offered a second account. On to where they were going instead, saying who they are."""
+    target = _next_url()
+    if urlsplit(target).path in (url_for("accounts.login_form"), url_for("accounts.register_form")):
+        target = url_for("news.home")  # next=/accounts/login would come straight back here
+    message = f"您已登錄為「{current_user.nickname}」。如需使用其他賬號，請先退出登錄。"
+    return redirect(flash_landing(target, message), 303)
+
+
 @bp.get("/register")
 def register_form():
+    if current_user.is_authenticated:
+        return _already_signed_in()
     return render_template("accounts/register.html", form=RegisterForm(), next=_next_url())
 
 
@@ -174,7 +222,7 @@ def password_reset_form():
 
 
 @bp.post("/password-reset")
-@limiter.limit(lambda: current_app.config["LOGIN_LIMITS"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMITS"], on_breach=_too_often)
 def password_reset():
     form, status = PasswordResetForm(), 422
     if form.validate_on_submit():
@@ -211,7 +259,7 @@ def password_reset():
 
 
 @bp.post("/register")
-@limiter.limit(lambda: current_app.config["REGISTER_LIMITS"])
+@limiter.limit(lambda: current_app.config["REGISTER_LIMITS"], on_breach=_too_often)
 def register():
     form, status = RegisterForm(), 422
     if form.validate_on_submit():
@@ -259,6 +307,8 @@ def register():
 
 @bp.get("/login")
 def login_form():
+    if current_user.is_authenticated:
+        return _already_signed_in()
     # Opened from a link (點贊, the prompt's 登錄): the page says why, as the redirects do.
     reason = login_reason()
     return render_template(
@@ -525,6 +575,15 @@ def _settings_page(
     ), status
 
 
+def _changed(section: str, message: str) -> Response:
+    """A change went through: back to the page at the section that changed (303), its message in
+    that section's status line. The page opens from the top otherwise, and 更換手機號 is two
+    screens down: a reader would see the message of a change far below while the form they used is
+    out of view. Sections and their status lines are named in accounts/settings.html."""
+    flash_in(f"{section}-status", message)
+    return redirect(url_for("accounts.account_settings", _anchor=f"{section}-settings"), 303)
+
+
 def _refused_section(*forms: tuple) -> tuple[str, str] | None:
     """The title and anchor of the form sent back with its messages, if one was: the page comes
     back scrolled to the top, and 註銷賬號 is at the bottom, out of view and out of earshot."""
@@ -546,7 +605,7 @@ def account_settings():
 
 @bp.post("/settings/nickname")
 @login_required
-@limiter.limit(lambda: current_app.config["REGISTER_LIMITS"])
+@limiter.limit(lambda: current_app.config["REGISTER_LIMITS"], on_breach=_too_often)
 def change_nickname():
     form, status = NicknameForm(), 422
     if form.validate_on_submit():
@@ -565,19 +624,19 @@ def change_nickname():
             db.session.commit()  # a refused name is kept on record (P4)
         else:
             db.session.commit()
-            flash(f"暱稱已修改為「{current_user.nickname}」。")
-            return redirect(url_for("accounts.account_settings"), 303)
+            return _changed("nickname", f"暱稱已修改為「{current_user.nickname}」。")
     return _settings_page(status, nickname_form=form)
 
 
 @bp.post("/settings/password")
 @login_required
-@limiter.limit(lambda: current_app.config["LOGIN_LIMITS"])  # every attempt per network, as login
+@limiter.limit(lambda: current_app.config["LOGIN_LIMITS"], on_breach=_too_often)  # per network, as login
 @limiter.shared_limit(  # refusals per account, as login's per phone, shared by the three forms
     lambda: current_app.config["LOGIN_ACCOUNT_LIMITS"],
     scope=OWN_PASSWORD,
     key_func=_own_account_key,
     deduct_when=_wrong_password,
+    on_breach=_too_often,
 )
 def change_password():
     form, status = PasswordChangeForm(), 422
@@ -597,8 +656,7 @@ def change_password():
         else:
             db.session.commit()
             login_user(user)  # this session goes on under the new token; every other one ended
-            flash("密碼已修改，其他設備上的登錄已全部退出。")
-            return redirect(url_for("accounts.account_settings"), 303)
+            return _changed("password", "密碼已修改，其他設備上的登錄已全部退出。")
     else:
         status = _every_problem(
             form,
@@ -646,12 +704,13 @@ def send_phone_code():
 
 @bp.post("/settings/phone")
 @login_required
-@limiter.limit(lambda: current_app.config["LOGIN_LIMITS"])  # every attempt per network, as login
+@limiter.limit(lambda: current_app.config["LOGIN_LIMITS"], on_breach=_too_often)  # per network, as login
 @limiter.shared_limit(  # refusals per account, as login's per phone, shared by the three forms
     lambda: current_app.config["LOGIN_ACCOUNT_LIMITS"],
     scope=OWN_PASSWORD,
     key_func=_own_account_key,
     deduct_when=_wrong_password,
+    on_breach=_too_often,
 )
 def change_phone():
     form, status = PhoneChangeForm(), 422
@@ -671,8 +730,8 @@ def change_phone():
             ),
         )
         if user is not None:
-            flash(f"手機號已更換為 {mask_phone(normalise_phone(form.phone.data))}，請用新手機號登錄。")
-            return redirect(url_for("accounts.account_settings"), 303)
+            masked = mask_phone(normalise_phone(form.phone.data))
+            return _changed("phone", f"手機號已更換為 {masked}，請用新手機號登錄。")
     else:
         status = _every_problem(
             form,
@@ -693,12 +752,13 @@ def change_phone():
 
 @bp.post("/settings/deregister")
 @login_required
-@limiter.limit(lambda: current_app.config["LOGIN_LIMITS"])  # every attempt per network, as login
+@limiter.limit(lambda: current_app.config["LOGIN_LIMITS"], on_breach=_too_often)  # per network, as login
 @limiter.shared_limit(  # refusals per account, as login's per phone, shared by the three forms
     lambda: current_app.config["LOGIN_ACCOUNT_LIMITS"],
     scope=OWN_PASSWORD,
     key_func=_own_account_key,
     deduct_when=_wrong_password,
+    on_breach=_too_often,
 )
 def deregister():
     """註銷賬號: the password and the ticked box are the confirmation, in the form itself, so it

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import time
 from urllib.parse import urlsplit
 
 from flask import (
@@ -15,6 +17,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_limiter import RequestLimit
 from flask_login import current_user, login_required
 
 from portal.auth import client_ip, client_origin
@@ -167,12 +170,28 @@ def comment_form(article_id: int):
     return render_template("comments/_form.html", **context.form_context(article, form)) + _comment_status()
 
 
+def _posting_too_often(limit: RequestLimit) -> Response:
+    """The per-reader limit on accepted posts (COMMENT_LIMITS) is reached: the form again, the text
+    as typed and the wait beside it, as the 15-second pause answers. The bare 429 page lost the
+    text of a reader without JavaScript, and said neither how long to wait nor where."""
+    wait = max(1, math.ceil(limit.window.reset_time - time.time()))
+    g.retry_after = wait  # auth.keep_domain_retry_after sends it
+    article = _article_or_404(request.view_args["article_id"], media=False)
+    form = CommentForm()  # not validated: it holds what was typed
+    form.body.errors = [comments.too_fast(wait)]
+    if wants_fragment():
+        body = render_template("comments/_form.html", **context.form_context(article, form))
+        return current_app.make_response((body + _refusal_status(form), 429))
+    return current_app.make_response((render_article(article, form=form), 429))
+
+
 @bp.post("/articles/<int:article_id>/comments")
 @login_required
 @limiter.limit(
     lambda: current_app.config["COMMENT_LIMITS"],
     key_func=_user_key,
     deduct_when=lambda response: response.status_code in (200, 201, 303),
+    on_breach=_posting_too_often,
 )
 def create(article_id: int):
     article = _article_or_404(article_id, media=False)  # the answer is the form, not the page
@@ -279,9 +298,22 @@ def report_form(comment_id: int):
     return _report_page(_comment_or_404(comment_id), ReportForm(formdata=None))
 
 
+def _reporting_too_often(limit: RequestLimit) -> Response:
+    """REPORT_LIMITS reached: the report form again, the reason and note as chosen and the wait
+    beside them; the bare 429 page lost the note of a reader without JavaScript."""
+    wait = max(1, math.ceil(limit.window.reset_time - time.time()))
+    g.retry_after = wait  # auth.keep_domain_retry_after sends it
+    form = ReportForm()  # not validated: it holds what was chosen and typed
+    form.reason.errors = [comments.too_many_reports(wait)]
+    page = _report_page(_comment_or_404(request.view_args["comment_id"]), form, 429)
+    return current_app.make_response(page)
+
+
 @bp.post("/comments/<int:comment_id>/report")
 @login_required
-@limiter.limit(lambda: current_app.config["REPORT_LIMITS"], key_func=_user_key)
+@limiter.limit(
+    lambda: current_app.config["REPORT_LIMITS"], key_func=_user_key, on_breach=_reporting_too_often
+)
 def report(comment_id: int):
     comment = _comment_or_404(comment_id)
     form, status = ReportForm(), 422

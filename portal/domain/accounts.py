@@ -46,6 +46,7 @@ TERMS_REQUIRED = "請先閱讀並同意《用戶協議》《跟帖評論自律�
 PHONE_BLOCKED = "該手機號無法註冊或綁定"
 PHONE_TAKEN = "該手機號已註冊，請直接登錄"
 NICKNAME_TAKEN = "該暱稱已被使用"
+NICKNAME_NO_LETTERS = "暱稱需包含文字、字母或數字，不能只有標點符號或表情"
 CODE_WRONG = "驗證碼錯誤或已過期，請重新獲取"
 CODE_TOO_SOON = "驗證碼發送過於頻繁，請{n}秒後再試"
 CODE_DAILY = "該手機號今日獲取驗證碼次數已達上限"
@@ -57,6 +58,7 @@ PHONE_SAME = "新手機號與當前綁定的手機號相同"
 PHONE_MUTED_BEFORE = "該手機號註銷的賬號仍在禁言期內，期滿後方可重新註冊或綁定"
 PASSWORD_WRONG = "當前密碼錯誤"
 PASSWORD_SAME = "新密碼不能與當前密碼相同"
+PASSWORD_INVISIBLE = f"密碼至少需要{PASSWORD_MIN}個可見字符（空格和不可見字符不計算在內）"
 NICKNAME_SAME = "新暱稱與當前暱稱相同"
 # How often a reader may rename: moderators and readers know an account by its name, and a name
 # that changes every few days hides who said what (P4, P28); a month still lets a reader fix a
@@ -261,9 +263,20 @@ class _Checked:
             )
 
 
+def _visible_length(password: str) -> int:
+    """How many characters of the password show when typed: what takes no room (zero-width, direction
+    marks, variation selectors, blank letters), spaces, controls and lone combining marks do not
+    count. Eight zero-width spaces pass a length check and are a password nobody can see or retype."""
+    return sum(
+        1 for ch in drop_invisible(password) if not ch.isspace() and unicodedata.category(ch)[0] not in "CMZ"
+    )
+
+
 def _check_password(password: str) -> None:
     if len(password) < PASSWORD_MIN:
         raise Rejected("password", f"密碼至少需要{PASSWORD_MIN}個字符")
+    if _visible_length(password) < PASSWORD_MIN:
+        raise Rejected("password", PASSWORD_INVISIBLE)
 
 
 def clean_nickname(nickname: str) -> str:
@@ -280,6 +293,9 @@ def _check_nickname(session: Session, nickname: str, words: WordList, *, owner_i
     nickname = clean_nickname(nickname)
     if not NICKNAME_MIN <= len(nickname) <= NICKNAME_MAX:
         raise Rejected("nickname", f"暱稱需為{NICKNAME_MIN}至{NICKNAME_MAX}個字")
+    # 「。。。」 or 「——」 is no name: one reader cannot be told from the next, nor named in a reply.
+    if not any(unicodedata.category(ch)[0] in "LN" for ch in nickname):
+        raise Rejected("nickname", NICKNAME_NO_LETTERS)
     if (message := screen_nickname(nickname, words)) is not None or _poses_as_deregistered(nickname):
         raise Rejected("nickname", message or MSG_NICKNAME, reason="name_rejected")
     if _reads_as_a_taken_nickname(session, nickname, owner_id=owner_id):
@@ -295,8 +311,9 @@ def _poses_as_deregistered(nickname: str) -> bool:
 
 
 def _reads_as_a_taken_nickname(session: Session, nickname: str, *, owner_id: int | None = None) -> bool:
-    """Another account's name as the 简体 view shows it, in any case, script or width (LAKE湖 for
-    Lake湖, 运河晨跑 for 運河晨跑, Ｌａｋｅ湖 for lake湖): one reader could pass as another. A
+    """Another account's name as the 简体 view shows it, in any case, script, width, spacing or
+    punctuation (LAKE湖 for Lake湖, 运河晨跑 and 運河 晨跑 for 運河晨跑, Ｌａｋｅ湖 for lake湖, with a
+    Cyrillic а too): one reader could pass as another. A
     deregistered reader's name counts too: it stays reserved until the account is anonymised.
     One equality on the reading each account keeps indexed (User._read_nickname), not a pass over
     every name."""

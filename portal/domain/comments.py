@@ -7,6 +7,7 @@ and never commits: the view commits once, so a comment and its log row land toge
 from __future__ import annotations
 
 import json
+import math
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -112,6 +113,20 @@ class Origin:
 
 
 # --- who may post --------------------------------------------------------------------------
+
+
+def wait_in_words(seconds: int) -> str:
+    """A wait as a reader can use it: seconds, or whole minutes past a minute and a half (the
+    hourly limits' waits, 「2874秒」, are no figure anyone counts down)."""
+    return f"{seconds}秒" if seconds <= 90 else f"{math.ceil(seconds / 60)}分鐘"
+
+
+def too_fast(seconds: int) -> str:
+    return f"發言過於頻繁，請{wait_in_words(seconds)}後再試"
+
+
+def too_many_reports(seconds: int) -> str:
+    return f"舉報過於頻繁，請{wait_in_words(seconds)}後再試"
 
 
 def check_can_post(author: User, *, now: datetime, zone: tzinfo = UTC) -> None:

@@ -42,7 +42,7 @@ def normalise_phone(raw: str) -> str:
     and only ASCII digits count: a number written with other digits (١, ৮) would hash apart from the
     same number in ASCII, a second account for one phone and a way round the blacklist (P6). Every
     form gives the same 11 digits, so an account registered in one is found in any other."""
-    text = _SEPARATORS.sub("", unicodedata.normalize("NFKC", raw or ""))
+    text = _SEPARATORS.sub("", _without_format_marks(unicodedata.normalize("NFKC", raw or "")))
     if found := _WRITTEN_MOBILE.fullmatch(text):
         return (found.group(1) or found.group(2)) + found.group(3)
     bare = text.replace("(", "").replace(")", "")
@@ -51,6 +51,14 @@ def normalise_phone(raw: str) -> str:
     if re.fullmatch(r"0[1-9][0-9]{8,10}", bare):
         raise Rejected("phone", PHONE_LANDLINE)
     raise Rejected("phone", PHONE_INVALID)
+
+
+def _without_format_marks(text: str) -> str:
+    """The text without the characters that take no room (Cf: direction marks, isolates, zero-width
+    spaces): a number copied from a phone's contacts or a chat arrives wrapped in them
+    (「\u202a+86 139 1234 5678\u202c」), looks right in the field, and was refused as not a number.
+    They carry no digit, so the 11 digits, and the keyed hash of them, are the same."""
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
 def mask_phone(phone: str) -> str:

@@ -1327,3 +1327,11 @@ def test_an_author_deleting_a_reported_comment_closes_its_reports_and_tells_the_
     ).one()
     assert json.loads(record.after)["reports_closed"] == sorted(r.id for r in reports)
     assert moderation.tab_counts(session, None)["reported"] == 0
+
+
+def test_the_wait_before_the_next_post_is_said_in_seconds_then_in_whole_minutes():
+    assert comments.too_fast(15) == "發言過於頻繁，請15秒後再試"
+    assert comments.too_fast(90) == "發言過於頻繁，請90秒後再試"
+    assert comments.too_fast(91) == "發言過於頻繁，請2分鐘後再試"
+    assert comments.too_fast(2874) == "發言過於頻繁，請48分鐘後再試"
+    assert comments.too_many_reports(3600) == "舉報過於頻繁，請60分鐘後再試"

@@ -40,6 +40,12 @@ OTHER_KEY = "another-test-pii-key-of-32-characters-xx"
         "138—0013—8000",  # em dashes, as an IME types them
         "138\u00a00013\u00a08000",
         "138\u30000013\u30008000",  # ideographic spaces
+        # pasted from a phone's contacts or a chat: direction marks and isolates around it
+        "\u202a+86 138 0013 8000\u202c",
+        "\u2068138 0013 8000\u2069",
+        "\u200e13800138000",
+        "138\u200b0013\u200b8000",
+        "\ufeff13800138000",
     ],
 )
 def test_normalise_phone_accepts_mainland_mobiles_in_common_forms(raw):

@@ -101,6 +101,12 @@ def test_section_7_example_output_objects():
         ("\u202e货蠢个这你", "review", ["P15", "P12"], ["C9", "C12", "C17"], ["evasion"]),
         ("\u202emoc.elpmaxe.www 看看", "block", ["P17", "P12"], ["C14", "C17"], ["evasion"]),
         ("加我\u202e4321 0000 931", "block", ["P18", "P12"], ["C14", "C17"], ["evasion"]),
+        # Shown as 好賭博 (the override ends with the isolate it began in) and 的賭博好 (an isolate
+        # inside the override keeps its own order): the whole reversal read neither.
+        ("\u2066\u202e賭好\u2069博", "block", ["P15", "P12"], ["C8", "C17"], ["evasion"]),
+        ("\u202e好博\u2066的賭\u2069", "block", ["P15", "P12"], ["C8", "C17"], ["evasion"]),
+        # Shown as 加我13900000001: as stored, 10000000931 is only a long number to review.
+        ("加我\u202e10000000931\u202c", "block", ["P18", "P12"], ["C14", "C17"], ["evasion", "long_number"]),
         # Shown as typed (one character, or a line of its own after the override): nothing to add.
         ("\u202e好\n聊城东昌湖的夜景真美", "pass", [], [], []),
         ("\u202e美真景夜的湖昌东城聊", "pass", [], [], []),

@@ -5,8 +5,9 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -76,6 +77,16 @@ def messages_of(response) -> str:
     return text_of(parse_html(response.get_data(as_text=True)))
 
 
+def landed(client, section: str) -> str:
+    """The message the settings page shows where a change of `section` lands without JavaScript:
+    in that section's status line (read out as an alert), and nowhere else on the page."""
+    root = parse_html(client.get(SETTINGS).get_data(as_text=True))
+    status = find_one(find_one(root, "section", id=f"{section}-settings"), "div", id=f"{section}-status")
+    [line] = find_all(status, "p", role="alert")
+    assert text_of(find_one(root, "div", id="messages")) == ""
+    return text_of(line)
+
+
 # --- 查詢 -------------------------------------------------------------------------------------------
 
 
@@ -134,8 +145,8 @@ def test_a_new_nickname_shows_at_once_on_the_cached_article_and_is_recorded_old_
     assert "運河晨跑" in anonymous.get(f"/articles/{article}").get_data(as_text=True)  # now cached
 
     response = post(signed_in, "/accounts/settings/nickname", nickname="湖畔讀報人")
-    assert (response.status_code, response.headers["Location"]) == (303, SETTINGS)
-    assert "暱稱已修改為「湖畔讀報人」" in messages_of(signed_in.get(SETTINGS))
+    assert (response.status_code, response.headers["Location"]) == (303, f"{SETTINGS}#nickname-settings")
+    assert landed(signed_in, "nickname") == "暱稱已修改為「湖畔讀報人」。"
 
     html = anonymous.get(f"/articles/{article}").get_data(as_text=True)
     nicknames = [text_of(n) for n in find_all(parse_html(html), "span", cls="nickname")]
@@ -240,14 +251,77 @@ def test_changing_the_password_needs_the_current_one_and_ends_every_other_sessio
         current_password=reader.password,
         new_password="a-new-password-1",
     )
-    assert (response.status_code, response.headers["Location"]) == (303, SETTINGS)
-    assert "其他設備上的登錄已全部退出" in messages_of(signed_in.get(SETTINGS))
+    assert (response.status_code, response.headers["Location"]) == (303, f"{SETTINGS}#password-settings")
+    assert landed(signed_in, "password") == "密碼已修改，其他設備上的登錄已全部退出。"
     assert signed_in.get("/accounts/comments").status_code == 200  # this session goes on
     assert elsewhere.get("/accounts/comments").status_code == 302  # the other one ended
     assert login_attempt(app.test_client(), reader.phone, reader.password).status_code == 422
     assert login_attempt(app.test_client(), reader.phone, "a-new-password-1").status_code == 303
     [changed] = records(app, "account.password_changed")
     assert changed.actor_id == reader.id and "a-new-password-1" not in changed.after + changed.before
+
+
+INVISIBLE_PASSWORDS = [
+    "\u200b" * 10,  # zero-width spaces: passes a length check, shows as nothing
+    "\u200e\u200f\u2060\ufeff\u200c\u200d\u3164\u115f\ufe0f\u180e",  # marks, joiners, blank letters
+    " " * 8 + "\u200b" * 4,  # spaces are not characters one can see
+    "abc" + "\u200b" * 9,  # three visible ones among invisible ones
+]
+INVISIBLE_REFUSED = "密碼至少需要8個可見字符"
+
+
+@pytest.mark.parametrize("password", INVISIBLE_PASSWORDS)
+def test_a_password_of_invisible_characters_is_refused_everywhere_one_is_set(
+    app, signed_in, reader, sender, password
+):
+    changed = post(
+        signed_in, "/accounts/settings/password", current_password=reader.password, new_password=password
+    )
+    assert changed.status_code == 422
+    root = parse_html(changed.get_data(as_text=True))
+    assert INVISIBLE_REFUSED in text_of(find_one(root, "div", data_field="new_password"))
+    assert login_attempt(app.test_client(), reader.phone, reader.password).status_code == 303  # unchanged
+
+    client = app.test_client()
+    token = token_for(client, "/accounts/password-reset")
+    client.post(
+        "/accounts/password-reset/code", data={"phone": reader.phone, "csrf_token": token}, headers=HX
+    )
+    form = {"phone": reader.phone, "code": sender.code(), "password": password, "csrf_token": token}
+    reset = client.post("/accounts/password-reset", data=form)
+    assert reset.status_code == 422
+    assert INVISIBLE_REFUSED in text_of(
+        find_one(parse_html(reset.get_data(as_text=True)), "div", data_field="password")
+    )
+    assert login_attempt(app.test_client(), reader.phone, reader.password).status_code == 303
+
+    newcomer = app.test_client()
+    token = token_for(newcomer, "/accounts/register")
+    newcomer.post("/accounts/register/code", data={"phone": NEW_PHONE, "csrf_token": token}, headers=HX)
+    form = {
+        "phone": NEW_PHONE,
+        "code": sender.code(),
+        "nickname": "湖畔新人",
+        "password": password,
+        "accept_terms": "y",
+        "csrf_token": token,
+    }
+    registered = newcomer.post("/accounts/register", data=form)
+    assert registered.status_code == 422
+    root = parse_html(registered.get_data(as_text=True))
+    assert INVISIBLE_REFUSED in text_of(find_one(root, "div", data_field="password"))
+    with app.app_context():
+        assert db.session.scalar(select(User.id).where(User.nickname == "湖畔新人")) is None
+
+
+def test_a_password_with_visible_characters_among_spaces_and_marks_is_accepted(app, signed_in, reader):
+    # A passphrase keeps its spaces; only what cannot be seen does not count towards the eight.
+    passphrase = "光岳樓 東昌湖 運河\u200b"
+    response = post(
+        signed_in, "/accounts/settings/password", current_password=reader.password, new_password=passphrase
+    )
+    assert response.status_code == 303
+    assert login_attempt(app.test_client(), reader.phone, passphrase).status_code == 303
 
 
 # --- 更換手機號 -------------------------------------------------------------------------------------
@@ -279,11 +353,10 @@ def test_a_new_phone_is_bound_with_its_sms_code_and_the_password(app, signed_in,
         find_one(parse_html(wrong.get_data(as_text=True)), "div", data_field="phone_password")
     )
     response = signed_in.post("/accounts/settings/phone", data={**form, "phone_password": reader.password})
-    assert (response.status_code, response.headers["Location"]) == (303, SETTINGS)
+    assert (response.status_code, response.headers["Location"]) == (303, f"{SETTINGS}#phone-settings")
     page = signed_in.get(SETTINGS).get_data(as_text=True)
-    assert "手機號已更換為 139****0001" in page and "139****0001" in text_of(
-        find_one(parse_html(page), "dd", data_field="phone")
-    )
+    assert "手機號已更換為 139****0001" in text_of(find_one(parse_html(page), "div", id="phone-status"))
+    assert "139****0001" in text_of(find_one(parse_html(page), "dd", data_field="phone"))
     with app.app_context():
         user = db.session.get(User, reader.id)
         assert VAULT.decrypt(user.phone_cipher) == NEW_PHONE
@@ -403,6 +476,36 @@ def register_with(app, client, sms: RecordingSender, phone: str, nickname: str):
             "csrf_token": token,
         },
     )
+
+
+@pytest.mark.parametrize(
+    "lookalike",
+    ["運河 晨跑", "運河·晨跑", "運河-晨跑", "运河晨跑。", "運河\u3000晨跑", "「運河晨跑」"],
+)
+def test_a_name_that_differs_from_another_only_by_spaces_or_punctuation_is_taken(
+    app, signed_in, reader, make_user, sender, lookalike
+):
+    refused = register_with(app, app.test_client(), sender, "13912340021", lookalike)
+    assert refused.status_code == 422
+    assert "該暱稱已被使用" in text_of(
+        find_one(parse_html(refused.get_data(as_text=True)), "div", data_field="nickname")
+    )
+    other = app.test_client()
+    login(other, (someone := make_user(nickname="光岳樓下")).phone, someone.password)
+    renamed = post(other, "/accounts/settings/nickname", nickname=lookalike)
+    assert renamed.status_code == 422 and "該暱稱已被使用" in messages_of(renamed)
+    assert user_row(app, someone.id).nickname == "光岳樓下"
+
+
+@pytest.mark.parametrize("nickname", ["。。。！！", "……", "---", "😀😀😀", "★☆★", "「」"])
+def test_a_name_of_only_punctuation_or_emoji_is_refused(app, signed_in, reader, sender, nickname):
+    refused = register_with(app, app.test_client(), sender, "13912340023", nickname)
+    assert refused.status_code == 422
+    field = find_one(parse_html(refused.get_data(as_text=True)), "div", data_field="nickname")
+    assert "暱稱需包含文字、字母或數字" in text_of(field)
+    renamed = post(signed_in, "/accounts/settings/nickname", nickname=nickname)
+    assert renamed.status_code == 422 and "暱稱需包含文字、字母或數字" in messages_of(renamed)
+    assert user_row(app, reader.id).nickname == "運河晨跑"
 
 
 def test_a_registration_is_refused_a_name_that_reads_as_another_and_stores_how_its_name_reads(
@@ -632,6 +735,13 @@ def test_a_signed_in_session_cannot_guess_the_password_past_the_accounts_limit(a
         environ_base={"REMOTE_ADDR": "60.213.0.1"},
     )
     assert response.status_code == 429 and "Retry-After" in response.headers
+    # The settings page again, not the bare 429 page: which form, and how long, beside its field.
+    root = parse_html(response.get_data(as_text=True))
+    assert "「修改密碼」未完成" in text_of(find_one(root, "p", id="settings-refused"))
+    wait = re.fullmatch(
+        r"操作過於頻繁，請(\d+)分鐘後再試", text_of(find_one(root, "ul", id="current_password-errors"))
+    )
+    assert wait and int(wait.group(1)) * 60 >= int(response.headers["Retry-After"])
     assert user_row(app, reader.id).deregistered_at is None
     assert login_attempt(app.test_client(), reader.phone, reader.password, ip="60.214.0.1").status_code == 303
 
@@ -673,3 +783,98 @@ def test_a_replys_message_names_its_author_as_they_are_now(app, runner, signed_i
     assert "已匿名化1個" in runner.invoke(args=["purge"]).output
     make_user(nickname="湖畔讀報人")  # the freed name, someone else's now
     assert told().startswith("未讀 已註銷用戶 回覆了您的評論") and "湖畔讀報人" not in told()
+
+
+# --- the login and registration pages, signed in ----------------------------------------------------
+
+
+@pytest.mark.parametrize("page", ["/accounts/login", "/accounts/register"])
+def test_a_signed_in_reader_asking_for_login_or_registration_goes_on_and_is_told_who_they_are(
+    app, signed_in, reader, page
+):
+    """The back button right after logging in (or an old tab) asked for the login page again: it
+    showed the empty form, as though the reader were signed out, and registration a second account."""
+    response = signed_in.get(f"{page}?next=/accounts/comments")
+    assert (response.status_code, response.headers["Location"]) == (303, "/accounts/comments")
+    shown = messages_of(signed_in.get("/accounts/comments"))
+    assert f"您已登錄為「{reader.nickname}」" in shown
+    for loop in ("/accounts/login", "/accounts/register?next=/accounts/login", "//elsewhere.example"):
+        response = signed_in.get(f"{page}?next={loop}")
+        assert (response.status_code, response.headers["Location"]) == (303, "/"), loop
+    assert app.test_client().get(page).status_code == 200  # signed out: the form
+
+
+# --- a form posted after the session ended elsewhere --------------------------------------------------
+
+
+def test_a_form_posted_after_the_session_ended_comes_back_to_its_page_after_logging_in(
+    app, signed_in, reader
+):
+    """退出所有設備 (or a new password) on another device ends this tab's session: its 修改暱稱 or
+    點贊 sent the reader to log in with next= the form's POST-only address, and back there after
+    logging in was the 405 page. The page the form was on instead (else the home page)."""
+    article = arrange(app)
+    comment_id = add_comment(app, article, reader.id, "運河邊的早晨很安靜", "approved")
+    token = token_for(signed_in, SETTINGS)
+    elsewhere = app.test_client()
+    login(elsewhere, reader.phone, reader.password)
+    elsewhere.post("/accounts/logout-everywhere", data={"csrf_token": token_for(elsewhere, SETTINGS)})
+
+    cases = [
+        ("/accounts/settings/nickname", {"nickname": "湖畔讀報人"}, f"http://localhost{SETTINGS}", SETTINGS),
+        (f"/comments/{comment_id}/like", {}, f"http://localhost/articles/{article}", f"/articles/{article}"),
+        (f"/comments/{comment_id}/like", {}, None, "/"),  # no Referer: the home page
+        (
+            f"/articles/{article}/comments",
+            {"body": "好"},
+            None,
+            f"/articles/{article}/comments",
+        ),  # a page too
+    ]
+    for path, fields, referer, back in cases:
+        headers = {"Referer": referer} if referer else {}
+        response = signed_in.post(path, data={"csrf_token": token, **fields}, headers=headers)
+        assert response.status_code == 302, path
+        location = urlsplit(response.headers["Location"])
+        assert location.path == "/accounts/login"
+        assert parse_qs(location.query)["next"] == [back], path
+        assert signed_in.get(back).status_code in (200, 302), back  # a page (or log in first), not 405
+    form = {
+        "phone": reader.phone,
+        "password": reader.password,
+        "csrf_token": token_for(signed_in, "/accounts/login"),
+    }
+    again = signed_in.post(f"/accounts/login?next={SETTINGS}", data=form)
+    assert (again.status_code, again.headers["Location"]) == (303, SETTINGS)
+    assert signed_in.get(SETTINGS).status_code == 200
+
+
+def test_a_registration_or_rename_past_the_network_limit_comes_back_with_what_was_typed(
+    app, signed_in, reader, sender
+):
+    """Without JavaScript the bare 429 page lost the form; now the page again, the wait beside."""
+    app.config["REGISTER_LIMITS"] = "1 per hour"
+    assert post(signed_in, "/accounts/settings/nickname", nickname="。。").status_code == 422
+    response = post(signed_in, "/accounts/settings/nickname", nickname="湖畔讀報人")
+    assert response.status_code == 429
+    root = parse_html(response.get_data(as_text=True))
+    assert find_one(root, "input", name="nickname").get("value") == "湖畔讀報人"
+    assert re.fullmatch(r"操作過於頻繁，請\d+分鐘後再試", text_of(find_one(root, "ul", id="nickname-errors")))
+    assert "「修改暱稱」未完成" in text_of(find_one(root, "p", id="settings-refused"))
+
+    client = app.test_client()
+    token = token_for(client, "/accounts/register")
+    form = {
+        "phone": "13912340031",
+        "code": "123456",
+        "nickname": "湖邊新人",
+        "password": "x",
+        "csrf_token": token,
+    }
+    assert client.post("/accounts/register", data=form).status_code == 422
+    response = client.post("/accounts/register", data=form)
+    assert response.status_code == 429
+    root = parse_html(response.get_data(as_text=True))
+    assert find_one(root, "input", name="nickname").get("value") == "湖邊新人"
+    assert find_one(root, "input", name="phone").get("value") == "13912340031"
+    assert re.fullmatch(r"操作過於頻繁，請\d+分鐘後再試", text_of(find_one(root, "ul", id="phone-errors")))

@@ -46,7 +46,6 @@ UNVERIFIED = "根據《互聯網跟帖評論服務管理規定》，請先綁定
 CLOSED = "本文評論已關閉"
 CSRF_EXPIRED = "頁面已過期，請重新整理後再提交。"
 TOO_LARGE = "提交的內容過大，請縮短後再試。"
-TOO_MANY = "操作過於頻繁，請稍後再試。"
 C8_MESSAGE = (
     "您的評論含有違反《跟帖評論自律管理承諾書》的內容（淫穢色情、賭博、暴力、恐怖或教唆犯罪），"
     "請修改後再提交。"
@@ -571,15 +570,24 @@ def test_a_second_post_within_15_seconds_is_429_with_retry_after_and_the_text_ke
     assert response.headers["Retry-After"] == seconds.group(1)
 
 
-def test_the_per_user_limit_answers_429_with_retry_after(app, client, article_id, alice):
+@pytest.mark.parametrize("hx", [True, False], ids=["htmx", "no-js"])
+def test_the_per_user_limit_answers_429_with_the_wait_beside_the_text_kept(
+    app, client, article_id, alice, hx
+):
+    """Without JavaScript the limit's bare 429 page lost the text; with it, the message said
+    neither how long to wait nor where the reader was."""
     set_settings(app, comment_cooldown_seconds=0)
     login(client, alice.phone, alice.password)
-    statuses = [post_comment(client, article_id, f"第{n}條不同的評論", hx=True).status_code for n in range(3)]
-    assert statuses == [201, 201, 201]
-    response = post_comment(client, article_id, "第四條不同的評論", hx=True)
+    statuses = [post_comment(client, article_id, f"第{n}條不同的評論", hx=hx).status_code for n in range(3)]
+    assert statuses == [201 if hx else 303] * 3
+    response = post_comment(client, article_id, "第四條寫了很久的評論", hx=hx)
     assert response.status_code == 429
-    assert int(response.headers["Retry-After"]) > 0
-    assert TOO_MANY in response.get_data(as_text=True)
+    root = as_fragment(response, "comment-form") if hx else parse_html(response.get_data(as_text=True))
+    [message] = field_errors(root)
+    seconds = re.fullmatch(r"發言過於頻繁，請(\d+)秒後再試", message)
+    assert seconds and 1 <= int(seconds.group(1)) <= 60
+    assert response.headers["Retry-After"] == seconds.group(1)
+    assert textarea_text(root) == "第四條寫了很久的評論"
     assert comment_count(app) == 3
 
 
@@ -1079,6 +1087,40 @@ def test_report_with_htmx_in_place_and_a_second_report_is_409(app, client, artic
     _, page = page_of(client, f"/articles/{article_id}")
     item = find_one(page, "li", id=f"comment-{comment_id}")
     assert text_of(find_one(item, "span", cls="reported")) == "已舉報"
+
+
+@pytest.mark.parametrize("hx", [True, False], ids=["htmx", "no-js"])
+def test_reports_past_the_limit_are_429_with_the_wait_beside_the_reason_and_the_note_kept(
+    app, client, article_id, alice, bob, hx
+):
+    """Without JavaScript the limit's bare 429 page lost the note; neither path said how long."""
+    app.config["REPORT_LIMITS"] = "2 per hour"
+    ids = [add_comment(app, article_id, alice, f"第{n}條評論") for n in range(3)]
+    login(client, bob.phone, bob.password)
+    token = token_for(client, f"/articles/{article_id}")
+    headers = {**HX, "X-CSRFToken": token} if hx else {}
+    for comment_id in ids[:2]:
+        sent = client.post(
+            f"/comments/{comment_id}/report", data={"reason": "R08", "csrf_token": token}, headers=headers
+        )
+        assert sent.status_code == (200 if hx else 303)
+    response = client.post(
+        f"/comments/{ids[2]}/report",
+        data={"reason": "R11", "note": "寫了很久的說明", "csrf_token": token},
+        headers=headers,
+    )
+    assert response.status_code == 429
+    root = (
+        as_fragment(response, f"report-slot-{ids[2]}") if hx else parse_html(response.get_data(as_text=True))
+    )
+    message = text_of(find_one(root, "ul", id=f"reason-{ids[2]}-errors"))
+    wait = re.fullmatch(r"舉報過於頻繁，請(\d+)分鐘後再試", message)
+    assert wait and 1 <= int(wait.group(1)) <= 60
+    assert find_one(root, "option", value="R11").get("selected") is not None
+    assert find_one(root, "input", name="note").get("value") == "寫了很久的說明"
+    assert int(response.headers["Retry-After"]) > 60
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Report)) == 2
 
 
 def test_a_report_with_htmx_turns_the_comments_report_link_into_reported_in_place(
@@ -2128,6 +2170,8 @@ WRITTEN_FORMS = (
     "139 1234 5678",
     "139-1234-5678",
     "（＋８６）１３９　１２３４　５６７８",
+    "\u202a+86 139 1234 5678\u202c",  # copied from a phone's contacts: wrapped in direction marks
+    "\u2068139\u200b1234\u200b5678\u2069",  # from a chat: isolates and zero-width spaces
 )
 
 

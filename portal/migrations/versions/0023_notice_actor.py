@@ -1,7 +1,7 @@
 """a 消息 names the reader it tells of by reference, not by a copy of their name
 
 Revision ID: 0023
-Revises: 0020
+Revises: 0021
 Create Date: 2026-12-07 23:30:00
 
 A reply's 消息 read 「阿博 回覆了您的評論：…」 with the name copied into the text: after 阿博 renamed,
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0023'
-down_revision = '0020'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 
