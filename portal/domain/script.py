@@ -62,6 +62,15 @@ def reading(text: str) -> str:
     return readings([text])[0]
 
 
+def to_traditional_variants(text: str) -> list[str]:
+    """Each way the text may be written in Traditional: OpenCC's standard (這裏, 麪條, 看着) and the
+    Taiwan and Hong Kong usage (這裡, 麵條, 看著; 台灣) our editors write. A search for 这里 must
+    find 這裡, which plain s2t (這裏) misses; a search for 這裏 must find 這裡 too, hence t2s first."""
+    simplified = to_simplified(text)
+    forms = (_converter(config).convert(simplified) for config in ("s2t", "s2tw", "s2hk"))
+    return list(dict.fromkeys(forms))
+
+
 # What a person typed, or is about to save, stays as it is: a textarea's text and an input's value.
 # Converted, an editor's Traditional article came back Simplified in its form (and was saved so), and a
 # refused comment came back in the other script.
