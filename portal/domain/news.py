@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import (
     ColumnElement,
     DateTime,
+    Row,
     Select,
     and_,
     bindparam,
@@ -213,16 +214,17 @@ def public_article(session: Session, article_id: int, *, now: datetime, media: b
     return session.scalars(_public_article_statement(media), values).first()
 
 
-def neighbours(session: Session, article: Article, *, now: datetime) -> tuple[Article | None, Article | None]:
+def neighbours(session: Session, article: Article, *, now: datetime) -> tuple[Row | None, Row | None]:
     """上一篇 and 下一篇: the public articles of the same section just before (older) and just
-    after (newer) this one, by publication time (then id, as the section list orders them)."""
+    after (newer) this one, by publication time (then id, as the section list orders them); their
+    id and title only, not their bodies (every article view reads these two)."""
     here = tuple_(Article.published_at, Article.id)
     mark = (article.published_at, article.id)
-    query = select(Article).where(is_public(now), Article.section_id == article.section_id)
-    older = session.scalars(
+    query = select(Article.id, Article.title).where(is_public(now), Article.section_id == article.section_id)
+    older = session.execute(
         query.where(here < mark).order_by(Article.published_at.desc(), Article.id.desc()).limit(1)
     ).first()
-    newer = session.scalars(
+    newer = session.execute(
         query.where(here > mark).order_by(Article.published_at.asc(), Article.id.asc()).limit(1)
     ).first()
     return older, newer
