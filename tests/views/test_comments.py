@@ -789,7 +789,8 @@ RESTORE = {"HX-History-Restore-Request": "true"}
 
 
 def current_tab(root) -> list[str]:
-    return [a.get("data-order") for a in find_all(root, "a", aria_current="true")]
+    """The comment tabs marked current (the section bar marks its section too, without data-order)."""
+    return [a.get("data-order") for a in find_all(root, "a", aria_current="true") if a.get("data-order")]
 
 
 def test_a_tab_pushes_the_article_address_with_its_order_and_a_reload_keeps_it(
