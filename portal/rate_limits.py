@@ -10,11 +10,12 @@ once a second (a key past its expiry already reads as absent, so sweeping only f
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any, ClassVar
 
-from flask import Flask, current_app, request
-from flask_limiter import Limiter
+from flask import Flask, current_app, g, request
+from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_qualified_name
 from limits.storage import MemoryStorage
 
@@ -72,3 +73,11 @@ def limited_endpoints(app: Flask, limiter: Limiter) -> frozenset[str] | None:
         if manager.decorated_limits(get_qualified_name(view))
         or manager.blueprint_limits(app, endpoint.rpartition(".")[0])
     )
+
+
+def breach_wait(limit: RequestLimit) -> int:
+    """Seconds until a breached limit lets the next request through (at least 1), for the message
+    beside the field; also the Retry-After header, which auth.keep_domain_retry_after sends."""
+    wait = max(1, math.ceil(limit.window.reset_time - time.time()))
+    g.retry_after = wait
+    return wait

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Callable
 from importlib import import_module
 from typing import Literal
@@ -51,6 +49,7 @@ from portal.forms import ActionForm
 from portal.fragments import wants_fragment
 from portal.models import Sanction, User, utc_now
 from portal.page_context import settings, zone
+from portal.rate_limits import breach_wait
 from portal.safe_redirect import same_site_path
 from portal.words import current_word_list
 
@@ -130,8 +129,7 @@ def _too_often(limit: RequestLimit) -> Response:
     """The page again, what was typed (passwords are never sent back) and how long to wait beside
     the field, as login answers (_login_too_often): the bare 429 page lost the form of a reader
     without JavaScript and said neither how long nor which of the settings' forms it was."""
-    wait = max(1, math.ceil(limit.window.reset_time - time.time()))
-    g.retry_after = wait  # auth.keep_domain_retry_after sends it
+    wait = breach_wait(limit)
     form_class, field = _LIMITED_FORMS[request.endpoint]
     form = form_class()  # not validated: its fields hold what was typed, and no errors yet
     form[field].errors = [f"操作過於頻繁，請{comments.wait_in_words(wait)}後再試"]
@@ -319,8 +317,7 @@ def login_form():
 def _login_too_often(limit: RequestLimit) -> Response:
     """Throttled: the form again, the phone as typed, and how long to wait, as the SMS and comment
     limits answer (not the bare 429 page)."""
-    wait = max(1, math.ceil(limit.window.reset_time - time.time()))
-    g.retry_after = wait  # auth.keep_domain_retry_after sends it
+    wait = breach_wait(limit)
     form = LoginForm()  # not validated: its fields hold what was typed, and no errors yet
     form.password.errors = [f"嘗試次數過多，請{wait}秒後再試"]
     return current_app.make_response(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-import time
 from urllib.parse import urlsplit
 
 from flask import (
@@ -35,6 +33,7 @@ from portal.models import Article, Comment, CommentsState, utc_now
 from portal.news.views import render_article
 from portal.page_cache import cached_page
 from portal.page_context import section_tree, zone
+from portal.rate_limits import breach_wait
 from portal.safe_redirect import same_site_path
 from portal.words import current_word_list
 
@@ -174,8 +173,7 @@ def _posting_too_often(limit: RequestLimit) -> Response:
     """The per-reader limit on accepted posts (COMMENT_LIMITS) is reached: the form again, the text
     as typed and the wait beside it, as the 15-second pause answers. The bare 429 page lost the
     text of a reader without JavaScript, and said neither how long to wait nor where."""
-    wait = max(1, math.ceil(limit.window.reset_time - time.time()))
-    g.retry_after = wait  # auth.keep_domain_retry_after sends it
+    wait = breach_wait(limit)
     article = _article_or_404(request.view_args["article_id"], media=False)
     form = CommentForm()  # not validated: it holds what was typed
     form.body.errors = [comments.too_fast(wait)]
@@ -301,8 +299,7 @@ def report_form(comment_id: int):
 def _reporting_too_often(limit: RequestLimit) -> Response:
     """REPORT_LIMITS reached: the report form again, the reason and note as chosen and the wait
     beside them; the bare 429 page lost the note of a reader without JavaScript."""
-    wait = max(1, math.ceil(limit.window.reset_time - time.time()))
-    g.retry_after = wait  # auth.keep_domain_retry_after sends it
+    wait = breach_wait(limit)
     form = ReportForm()  # not validated: it holds what was chosen and typed
     form.reason.errors = [comments.too_many_reports(wait)]
     page = _report_page(_comment_or_404(request.view_args["comment_id"]), form, 429)

@@ -667,14 +667,19 @@ class LogEntry:
     @property
     def after(self) -> str:
         """The record's after JSON as the viewer may read it."""
-        masked = self.mask_numbers and self.record.reason_code in NUMBER_REFUSALS
+        record = self.record
+        masked = (
+            self.mask_numbers
+            and record.action == "comment.rejected"
+            and record.reason_code in NUMBER_REFUSALS
+        )
         if self.hidden_within is None and not masked:
-            return self.record.after
-        values = _load(self.record.after)
+            return record.after
+        values = _load(record.after)
         if self.hidden_within is not None:
             values.pop("hidden", None)
             values["hidden_in_reach"] = self.hidden_within
-        if masked and self.record.action == "comment.rejected" and isinstance(values.get("body"), str):
+        if masked and isinstance(values.get("body"), str):
             values["body"] = mask_personal_numbers(values["body"])
         return json.dumps(values, ensure_ascii=False)
 
